@@ -93,8 +93,12 @@ class FindingSink:
     stage: Stage
     findings: list[Finding] = field(default_factory=list)
 
-    def add(self, code: str, severity: Severity, message: str, hint: str = "", **where: Any) -> Finding:
-        finding = Finding(code=code, severity=severity, stage=self.stage, message=message, hint=hint, **where)
+    def add(
+        self, code: str, severity: Severity, message: str, hint: str = "", **where: Any
+    ) -> Finding:
+        finding = Finding(
+            code=code, severity=severity, stage=self.stage, message=message, hint=hint, **where
+        )
         self.findings.append(finding)
         return finding
 

@@ -95,7 +95,9 @@ def _reply_from(response: Any, model: str) -> LLMReply:
         text = choice.message.content or ""
         finish = getattr(choice, "finish_reason", "") or ""
     except (AttributeError, IndexError, TypeError) as exc:
-        raise LLMUnavailable(f"the model '{model}' sent a reply with no message", "try again") from exc
+        raise LLMUnavailable(
+            f"the model '{model}' sent a reply with no message", "try again"
+        ) from exc
     usage = getattr(response, "usage", None)
     prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
     completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
@@ -151,7 +153,13 @@ def _explain(exc: Exception, model: str) -> LLMUnavailable:
             "check your internet connection or the server address (api_base), then try again",
         )
     if "RateLimit" in name:
-        return LLMUnavailable(f"the provider is rate-limiting '{model}'", "wait a minute and try again")
+        return LLMUnavailable(
+            f"the provider is rate-limiting '{model}'", "wait a minute and try again"
+        )
     if "NotFound" in name or "BadRequest" in name:
-        return LLMUnavailable(f"the provider refused the request for '{model}': {text}", "check the model name")
-    return LLMUnavailable(f"the model '{model}' failed: {name}: {text}", "check the model settings and try again")
+        return LLMUnavailable(
+            f"the provider refused the request for '{model}': {text}", "check the model name"
+        )
+    return LLMUnavailable(
+        f"the model '{model}' failed: {name}: {text}", "check the model settings and try again"
+    )

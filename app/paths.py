@@ -35,4 +35,6 @@ def log_dir() -> Path:
 
 def config_dir() -> Path:
     home = _home_override()
-    return home / "config" if home else Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+    return (
+        home / "config" if home else Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+    )

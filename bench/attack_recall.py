@@ -47,14 +47,19 @@ def corpus(only: list[str]) -> None:
         ok = not hits if expect["robust"] else expect["planted"] in categories
         rows.append((folder.name, expect, ok, categories, elapsed))
         label = "robust" if expect["robust"] else f"planted {expect['planted']}"
-        print(f"  {'ok ' if ok else 'MISS' if not expect['robust'] else 'FALSE ALARM'} {folder.name:30s} {elapsed:6.1f} s  {label}; hits in: {', '.join(categories) or '-'}", flush=True)
+        print(
+            f"  {'ok ' if ok else 'MISS' if not expect['robust'] else 'FALSE ALARM'} {folder.name:30s} {elapsed:6.1f} s  {label}; hits in: {', '.join(categories) or '-'}",
+            flush=True,
+        )
     vulnerable = [r for r in rows if not r[1]["robust"]]
     robust = [r for r in rows if r[1]["robust"]]
     times = [r[4] for r in rows]
     print()
     if vulnerable:
         found = sum(r[2] for r in vulnerable)
-        print(f"recall (vulnerable corpus): {found}/{len(vulnerable)} = {found / len(vulnerable):.0%}")
+        print(
+            f"recall (vulnerable corpus): {found}/{len(vulnerable)} = {found / len(vulnerable):.0%}"
+        )
         by_class: dict[str, list[bool]] = {}
         for r in vulnerable:
             by_class.setdefault(r[1]["planted"], []).append(r[2])
@@ -66,7 +71,9 @@ def corpus(only: list[str]) -> None:
     if times:
         qa = [r[4] for r in rows if not r[0].startswith(("code-", "robust-tests"))]
         code = [r[4] for r in rows if r[0].startswith(("code-", "robust-tests"))]
-        print(f"time per environment: mean {statistics.mean(times):.1f} s, median {statistics.median(times):.1f} s, max {max(times):.1f} s")
+        print(
+            f"time per environment: mean {statistics.mean(times):.1f} s, median {statistics.median(times):.1f} s, max {max(times):.1f} s"
+        )
         if qa:
             print(f"  qa packages:   mean {statistics.mean(qa):.1f} s")
         if code:
@@ -85,15 +92,23 @@ def write_package(root: Path, tasks: int) -> None:
         '[negatives]\npath = "negatives.jsonl"\n\n[sandbox]\nnetwork = "none"\n',
         encoding="utf-8",
     )
-    (root / "README.md").write_text("# Enzyme rates\n\nGenerated benchmark package.\n", encoding="utf-8")
+    (root / "README.md").write_text(
+        "# Enzyme rates\n\nGenerated benchmark package.\n", encoding="utf-8"
+    )
     lines, solutions, negatives = [], [], []
     for i in range(tasks):
         vmax, km, s = 60 + 4 * i, 2 + i % 7, 2 + (i * 3) % 11
         rate = round(vmax * s / (km + s), 4)
         prompt = f"An enzyme has Vmax = {vmax} µM/min and Km = {km} µM. What is the initial rate in µM/min at [S] = {s} µM? Give the number only, to 4 decimals."
-        lines.append(json.dumps({"id": f"rate-{i}", "prompt": prompt, "answer": rate}, ensure_ascii=False))
+        lines.append(
+            json.dumps({"id": f"rate-{i}", "prompt": prompt, "answer": rate}, ensure_ascii=False)
+        )
         solutions.append(json.dumps({"task_id": f"rate-{i}", "response": str(rate)}))
-        negatives.append(json.dumps({"task_id": f"rate-{i}", "response": str(vmax), "note": "Vmax, not the rate"}))
+        negatives.append(
+            json.dumps(
+                {"task_id": f"rate-{i}", "response": str(vmax), "note": "Vmax, not the rate"}
+            )
+        )
     (root / "tasks.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (root / "solutions.jsonl").write_text("\n".join(solutions) + "\n", encoding="utf-8")
     (root / "negatives.jsonl").write_text("\n".join(negatives) + "\n", encoding="utf-8")
@@ -113,16 +128,22 @@ def hundred_tasks(tasks: int) -> None:
         stages = {str(s.name): s for s in report.stages}
         attack = stages.get("attack")
         if attack is None or attack.status in ("skipped", "error"):
-            print(f"the funnel did not reach stage 3: {[(str(s.name), str(s.status), s.details.get('reason')) for s in report.stages]}")
+            print(
+                f"the funnel did not reach stage 3: {[(str(s.name), str(s.status), s.details.get('reason')) for s in report.stages]}"
+            )
             return
         gradings = attack.details["gradings"]
-        print(f"{tasks}-task package (match numeric), whole funnel: {total:.1f} s (budget {BUDGET_S:.0f} s: "
-              f"{'within' if total <= BUDGET_S else 'OVER'}; {total / BUDGET_S:.2f}× the budget)")
+        print(
+            f"{tasks}-task package (match numeric), whole funnel: {total:.1f} s (budget {BUDGET_S:.0f} s: "
+            f"{'within' if total <= BUDGET_S else 'OVER'}; {total / BUDGET_S:.2f}× the budget)"
+        )
         for name in ("structure", "verify", "attack"):
             if name in stages:
                 print(f"  stage {name:9s} {stages[name].duration_s:6.1f} s  {stages[name].status}")
-        print(f"  stage 3: {gradings} gradings in {attack.details['sandbox_batches']} sandbox batch(es), "
-              f"{attack.details['tasks_attacked']} of {tasks} tasks attacked, confirmed hits: {attack.details['confirmed_hits']}")
+        print(
+            f"  stage 3: {gradings} gradings in {attack.details['sandbox_batches']} sandbox batch(es), "
+            f"{attack.details['tasks_attacked']} of {tasks} tasks attacked, confirmed hits: {attack.details['confirmed_hits']}"
+        )
 
         # Baseline, same run: one fresh sandbox per grading (what batching saves).
         pack = load_envpack(root).pack
@@ -135,8 +156,10 @@ def hundred_tasks(tasks: int) -> None:
             singles.append(time.perf_counter() - t0)
         per_grading = statistics.median(singles)
         projected = per_grading * gradings
-        print(f"  baseline, one sandbox per grading: {per_grading:.2f} s each → {projected:.0f} s for stage 3's "
-              f"{gradings} gradings; batched stage 3 is {projected / max(attack.duration_s, 1e-9):.0f}× faster")
+        print(
+            f"  baseline, one sandbox per grading: {per_grading:.2f} s each → {projected:.0f} s for stage 3's "
+            f"{gradings} gradings; batched stage 3 is {projected / max(attack.duration_s, 1e-9):.0f}× faster"
+        )
 
 
 def main() -> None:

@@ -67,8 +67,15 @@ def python_source() -> str:
 
 def jsonl_source() -> str:
     return "\n".join(
-        json.dumps({"id": f"task-{i:05d}", "prompt": f"Compute the rate constant for sample {i}.", "answer": i * 0.25,
-                    "tags": ["kinetics", "enzyme"], "weight": 1})
+        json.dumps(
+            {
+                "id": f"task-{i:05d}",
+                "prompt": f"Compute the rate constant for sample {i}.",
+                "answer": i * 0.25,
+                "tags": ["kinetics", "enzyme"],
+                "weight": 1,
+            }
+        )
         for i in range(LINES)
     )
 
@@ -160,15 +167,23 @@ def bench_file(app: QApplication, kind: str, name: str, text: str, rounds: int) 
 
     o, b = statistics.median(ours), statistics.median(bare)
     s, i = max(stalls), max(idle)
-    print(f"{kind}, {LINES:,} lines, set_text to first paint: {o * 1000:.0f} ms (budget 300 ms: "
-          f"{'OK' if o <= 0.3 else 'OVER'}); bare QPlainTextEdit {b * 1000:.0f} ms; ratio {o / b:.2f}x")
-    print(f"{kind}, longest GUI-thread gap while highlighting in the background: {s * 1000:.1f} ms (budget 50 ms: "
-          f"{'OK' if s <= 0.05 else 'OVER'}); idle loop {i * 1000:.1f} ms; ratio {s / max(i, 1e-4):.1f}x; "
-          f"whole file coloured after {statistics.median(fill):.1f} s")
-    print(f"{kind}, 99th-percentile gap while highlighting: {max(stall99) * 1000:.1f} ms; idle loop "
-          f"{max(idle99) * 1000:.1f} ms; longest background slice {max(slice_wall) * 1000:.1f} ms wall, "
-          f"{max(slice_cpu) * 1000:.1f} ms CPU (lexing budget {getattr(PygmentsHighlighter, 'slice_budget_s', 0) * 1000:.0f} ms)")
-    print(f"{kind}, jump to the end right after opening, to a coloured repaint: {statistics.median(jumps) * 1000:.0f} ms")
+    print(
+        f"{kind}, {LINES:,} lines, set_text to first paint: {o * 1000:.0f} ms (budget 300 ms: "
+        f"{'OK' if o <= 0.3 else 'OVER'}); bare QPlainTextEdit {b * 1000:.0f} ms; ratio {o / b:.2f}x"
+    )
+    print(
+        f"{kind}, longest GUI-thread gap while highlighting in the background: {s * 1000:.1f} ms (budget 50 ms: "
+        f"{'OK' if s <= 0.05 else 'OVER'}); idle loop {i * 1000:.1f} ms; ratio {s / max(i, 1e-4):.1f}x; "
+        f"whole file coloured after {statistics.median(fill):.1f} s"
+    )
+    print(
+        f"{kind}, 99th-percentile gap while highlighting: {max(stall99) * 1000:.1f} ms; idle loop "
+        f"{max(idle99) * 1000:.1f} ms; longest background slice {max(slice_wall) * 1000:.1f} ms wall, "
+        f"{max(slice_cpu) * 1000:.1f} ms CPU (lexing budget {getattr(PygmentsHighlighter, 'slice_budget_s', 0) * 1000:.0f} ms)"
+    )
+    print(
+        f"{kind}, jump to the end right after opening, to a coloured repaint: {statistics.median(jumps) * 1000:.0f} ms"
+    )
 
 
 def main() -> None:

@@ -68,16 +68,31 @@ memory_mb = 512
     (root / "README.md").write_text("# Throughput benchmark\n\nGenerated.\n", encoding="utf-8")
     (root / "grader.py").write_text(GRADER, encoding="utf-8")
     lines = lambda records: "".join(json.dumps(r) + "\n" for r in records)  # noqa: E731
-    (root / "tasks.jsonl").write_text(lines({"id": f"t{i}", "prompt": f"What is {i} + {i}?", "answer": 2 * i} for i in range(tasks)), encoding="utf-8")
-    (root / "solutions.jsonl").write_text(lines({"task_id": f"t{i}", "response": str(2 * i)} for i in range(tasks)), encoding="utf-8")
-    (root / "negatives.jsonl").write_text(lines({"task_id": f"t{i}", "response": str(2 * i + 1), "note": "off by one"} for i in range(tasks)), encoding="utf-8")
+    (root / "tasks.jsonl").write_text(
+        lines(
+            {"id": f"t{i}", "prompt": f"What is {i} + {i}?", "answer": 2 * i} for i in range(tasks)
+        ),
+        encoding="utf-8",
+    )
+    (root / "solutions.jsonl").write_text(
+        lines({"task_id": f"t{i}", "response": str(2 * i)} for i in range(tasks)), encoding="utf-8"
+    )
+    (root / "negatives.jsonl").write_text(
+        lines(
+            {"task_id": f"t{i}", "response": str(2 * i + 1), "note": "off by one"}
+            for i in range(tasks)
+        ),
+        encoding="utf-8",
+    )
     return root
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gradings", type=int, default=1000)
-    parser.add_argument("--baseline", type=int, default=10, help="gradings for the one-container-each baseline")
+    parser.add_argument(
+        "--baseline", type=int, default=10, help="gradings for the one-container-each baseline"
+    )
     parser.add_argument("--backend", default="docker", choices=("docker", "process"))
     parser.add_argument("--jobs", type=int, default=None)
     args = parser.parse_args()
@@ -105,16 +120,26 @@ def main() -> int:
         cold_rate = args.baseline / cold_s
 
         started = time.perf_counter()
-        report = run_funnel(root, stages=(Stage.STRUCTURE, Stage.VERIFY), options=FunnelOptions(backend=args.backend, jobs=args.jobs))
+        report = run_funnel(
+            root,
+            stages=(Stage.STRUCTURE, Stage.VERIFY),
+            options=FunnelOptions(backend=args.backend, jobs=args.jobs),
+        )
         funnel_s = time.perf_counter() - started
         verify = report.stage(Stage.VERIFY)
 
     print(f"backend: {backend.info.name} ({backend.info.description}); sandbox cpus = {cpus:g}")
-    print(f"warm batch:             {len(items)} gradings in {warm_s:.2f} s = {warm_rate:.0f} gradings/s (budget ≥ 200)")
-    print(f"one sandbox per grading: {args.baseline} gradings in {cold_s:.2f} s = {cold_rate:.2f} gradings/s")
+    print(
+        f"warm batch:             {len(items)} gradings in {warm_s:.2f} s = {warm_rate:.0f} gradings/s (budget ≥ 200)"
+    )
+    print(
+        f"one sandbox per grading: {args.baseline} gradings in {cold_s:.2f} s = {cold_rate:.2f} gradings/s"
+    )
     print(f"ratio warm / one-per-grading: {warm_rate / cold_rate:.0f}× (budget ≥ 50×)")
-    print(f"stages 1+2 on a 100-task package ({verify.details.get('gradings')} gradings × {verify.details.get('runs')} runs): "
-          f"{funnel_s:.2f} s, verdict {report.verdict}")
+    print(
+        f"stages 1+2 on a 100-task package ({verify.details.get('gradings')} gradings × {verify.details.get('runs')} runs): "
+        f"{funnel_s:.2f} s, verdict {report.verdict}"
+    )
     return 0
 
 

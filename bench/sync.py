@@ -28,9 +28,42 @@ import httpx
 
 TLS = ssl.create_default_context()  # built once, outside every timing (as the client does)
 
-DOMAINS = ["biology", "chemistry", "law", "mathematics", "medicine", "finance", "software",
-           "physics", "linguistics", "economics"]
-WORDS = ["enzyme", "kinetics", "contract", "clause", "theorem", "proof", "dosage", "triage", "ledger", "audit", "compiler", "parser", "protein", "ligand", "statute", "precedent", "integral", "matrix", "portfolio", "risk", "genome", "assay"]
+DOMAINS = [
+    "biology",
+    "chemistry",
+    "law",
+    "mathematics",
+    "medicine",
+    "finance",
+    "software",
+    "physics",
+    "linguistics",
+    "economics",
+]
+WORDS = [
+    "enzyme",
+    "kinetics",
+    "contract",
+    "clause",
+    "theorem",
+    "proof",
+    "dosage",
+    "triage",
+    "ledger",
+    "audit",
+    "compiler",
+    "parser",
+    "protein",
+    "ligand",
+    "statute",
+    "precedent",
+    "integral",
+    "matrix",
+    "portfolio",
+    "risk",
+    "genome",
+    "assay",
+]
 
 
 def bounty_bodies(n: int) -> list[dict]:
@@ -39,16 +72,29 @@ def bounty_bodies(n: int) -> list[dict]:
     bodies = []
     for i in range(n):
         words = " ".join(rng.choice(WORDS) for _ in range(6))
-        bodies.append({
-            "title": f"{words.title()} #{i}", "summary": f"Build an environment about {words}.",
-            "domain": DOMAINS[i % len(DOMAINS)], "tags": rng.sample(WORDS, 3),
-            "reward": rng.randrange(200, 20000), "currency": "USD",
-            "deadline": (now + timedelta(days=rng.randrange(10, 400))).isoformat(),
-            "env_kind": "qa", "constraints": {"min_tasks": 20},
-            "brief": "# Brief\n\n" + " ".join(rng.choice(WORDS) for _ in range(150)),
-            "rubric": [{"id": "correctness", "title": "Correctness", "description": "Right answers.",
-                        "weight": 1.0, "max_score": 5}],
-        })
+        bodies.append(
+            {
+                "title": f"{words.title()} #{i}",
+                "summary": f"Build an environment about {words}.",
+                "domain": DOMAINS[i % len(DOMAINS)],
+                "tags": rng.sample(WORDS, 3),
+                "reward": rng.randrange(200, 20000),
+                "currency": "USD",
+                "deadline": (now + timedelta(days=rng.randrange(10, 400))).isoformat(),
+                "env_kind": "qa",
+                "constraints": {"min_tasks": 20},
+                "brief": "# Brief\n\n" + " ".join(rng.choice(WORDS) for _ in range(150)),
+                "rubric": [
+                    {
+                        "id": "correctness",
+                        "title": "Correctness",
+                        "description": "Right answers.",
+                        "weight": 1.0,
+                        "max_score": 5,
+                    }
+                ],
+            }
+        )
     return bodies
 
 
@@ -110,8 +156,11 @@ def start_server(home: Path, bounties: int):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port), "--db", db_url,
-                               "--no-worker"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve", "--port", str(port), "--db", db_url, "--no-worker"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -136,12 +185,16 @@ def line(name: str, seconds: float, baseline: float, budget: float | None = None
     verdict = ""
     if budget is not None:
         verdict = f"   budget {budget * 1000:.0f} ms: {'OK' if seconds <= budget else 'OVER'}"
-    return (f"{name:<34} {seconds * 1000:9.1f} ms   baseline {baseline * 1000:8.1f} ms   "
-            f"ratio {ratio:5.2f}×{verdict}")
+    return (
+        f"{name:<34} {seconds * 1000:9.1f} ms   baseline {baseline * 1000:8.1f} ms   "
+        f"ratio {ratio:5.2f}×{verdict}"
+    )
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--bounties", type=int, default=10_000)
     parser.add_argument("--files", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3)
@@ -155,8 +208,10 @@ def main() -> int:
 
     url, token, server, seeded = start_server(home, args.bounties)
     try:
-        print(f"server: {url} (separate process, SQLite); seeded {args.bounties} bounties in "
-              f"{seeded:.1f} s; {args.repeat} runs each, medians\n")
+        print(
+            f"server: {url} (separate process, SQLite); seeded {args.bounties} bounties in "
+            f"{seeded:.1f} s; {args.repeat} runs each, medians\n"
+        )
 
         base_first, base_resync, first, resync = [], [], [], []
         for run in range(args.repeat):
@@ -173,16 +228,32 @@ def main() -> int:
             if run < args.repeat - 1:
                 session.store.close()
 
-        print(line(f"first sync, {count} bounties", statistics.median(first),
-                   statistics.median(base_first), 3.0))
-        print(line("unchanged re-sync", statistics.median(resync),
-                   statistics.median(base_resync), 0.100))
+        print(
+            line(
+                f"first sync, {count} bounties",
+                statistics.median(first),
+                statistics.median(base_first),
+                3.0,
+            )
+        )
+        print(
+            line(
+                "unchanged re-sync",
+                statistics.median(resync),
+                statistics.median(base_resync),
+                0.100,
+            )
+        )
 
         store = session.store
         full, _ = timed(lambda: store.list_bounties())
-        filtered, rows = timed(lambda: store.list_bounties(BountyFilter(text="enzyme", domains=["biology"])))
-        print(f"{'store: list all / filtered':<34} {full * 1000:9.1f} ms / {filtered * 1000:.1f} ms "
-              f"({len(rows)} rows)  (UI reads; its own budget is 50 ms keystroke→repaint)")
+        filtered, rows = timed(
+            lambda: store.list_bounties(BountyFilter(text="enzyme", domains=["biology"]))
+        )
+        print(
+            f"{'store: list all / filtered':<34} {full * 1000:9.1f} ms / {filtered * 1000:.1f} ms "
+            f"({len(rows)} rows)  (UI reads; its own budget is 50 ms keystroke→repaint)"
+        )
 
         bounty_id = store.list_bounties(BountyFilter(statuses=["open"], limit=1))[0].id
         upload, base_upload = [], []
@@ -190,7 +261,9 @@ def main() -> int:
             baseline_pkg, package = home / f"raw-{run}", home / f"pkg-{run}"
             make_package(baseline_pkg, args.files, f"raw-{run}")
             make_package(package, args.files, f"pkg-{run}")
-            base_upload.append(timed(lambda p=baseline_pkg: asyncio.run(raw_upload(url, token, p)))[0])
+            base_upload.append(
+                timed(lambda p=baseline_pkg: asyncio.run(raw_upload(url, token, p)))[0]
+            )
 
             def submit(p=package, run=run):
                 session.engine.queue_submit(p, bounty_id, message=f"bench {run}")
@@ -199,10 +272,17 @@ def main() -> int:
             seconds, result = timed(submit)
             assert result.sent == 1, result.state.message
             upload.append(seconds)
-        print(line(f"submit {args.files}-file package", statistics.median(upload),
-                   statistics.median(base_upload)))
-        print("\n(submit = read + snapshot + queue + blob batch check + uploads, 4 at a time + "
-              "revision + refresh; baseline = sequential bare PUTs of as many blobs)")
+        print(
+            line(
+                f"submit {args.files}-file package",
+                statistics.median(upload),
+                statistics.median(base_upload),
+            )
+        )
+        print(
+            "\n(submit = read + snapshot + queue + blob batch check + uploads, 4 at a time + "
+            "revision + refresh; baseline = sequential bare PUTs of as many blobs)"
+        )
         asyncio.run(session.client.aclose())
         session.store.close()
     finally:

@@ -60,7 +60,14 @@ with loop:
 
 def launch_time(code: str, env: dict[str, str]) -> float:
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=ROOT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=ROOT,
+        text=True,
+    )
     for line in proc.stdout:
         if line.strip() == "ready":
             elapsed = time.perf_counter() - started
@@ -88,8 +95,10 @@ def bench_launch(runs: int) -> None:
         bare.append(launch_time(BARE_WINDOW, env))
         ours.append(launch_time(APP_WINDOW, env))
     b, o = statistics.median(bare), statistics.median(ours)
-    print(f"launch to usable main window: {o * 1000:.0f} ms (median of {runs}); bare PySide6 window {b * 1000:.0f} ms; "
-          f"ratio {o / b:.2f}x (aim <= 2x; budget 1500 ms: {'OK' if o <= 1.5 else 'OVER'})")
+    print(
+        f"launch to usable main window: {o * 1000:.0f} ms (median of {runs}); bare PySide6 window {b * 1000:.0f} ms; "
+        f"ratio {o / b:.2f}x (aim <= 2x; budget 1500 ms: {'OK' if o <= 1.5 else 'OVER'})"
+    )
 
 
 def bench_filter(qapp) -> None:
@@ -136,7 +145,9 @@ def bench_filter(qapp) -> None:
     # Baseline: the textbook approach, a QStandardItemModel behind a QSortFilterProxyModel.
     source = QStandardItemModel(len(rows), 5)
     for r, b in enumerate(rows):
-        for c, value in enumerate((b.title, b.domain, f"{b.reward:.0f}", b.deadline or "", b.status)):
+        for c, value in enumerate(
+            (b.title, b.domain, f"{b.reward:.0f}", b.deadline or "", b.status)
+        ):
             source.setItem(r, c, QStandardItem(value))
     proxy = QSortFilterProxyModel()
     proxy.setSourceModel(source)
@@ -149,9 +160,11 @@ def bench_filter(qapp) -> None:
     qapp.processEvents()
     baseline = type_into(proxy.setFilterFixedString, view.viewport().repaint)
     o, b = statistics.median(ours), statistics.median(baseline)
-    print(f"bounty filter, 10,000 bounties, keystroke to repaint: median {o * 1000:.1f} ms, worst {max(ours) * 1000:.1f} ms "
-          f"(budget 50 ms: {'OK' if max(ours) <= 0.05 else 'OVER'}); QSortFilterProxyModel baseline median {b * 1000:.1f} ms, "
-          f"worst {max(baseline) * 1000:.1f} ms; ratio {o / b:.2f}x")
+    print(
+        f"bounty filter, 10,000 bounties, keystroke to repaint: median {o * 1000:.1f} ms, worst {max(ours) * 1000:.1f} ms "
+        f"(budget 50 ms: {'OK' if max(ours) <= 0.05 else 'OVER'}); QSortFilterProxyModel baseline median {b * 1000:.1f} ms, "
+        f"worst {max(baseline) * 1000:.1f} ms; ratio {o / b:.2f}x"
+    )
     view.close()
     browser.close()
     tasks.shutdown()
@@ -165,16 +178,18 @@ def bench_editor(qapp) -> None:
 
     lines = []
     for i in range(2000):
-        lines += [f"def grade_{i}(task: dict, response: str) -> float:",
-                  f"    \"\"\"Grader number {i}.\"\"\"",
-                  f"    expected = task.get('answer', {i})  # the reference",
-                  "    if not response.strip():",
-                  "        return 0.0",
-                  "    values = [float(x) for x in response.split(',') if x]",
-                  f"    return 1.0 if sum(values) == {i * 3.5} else 0.0",
-                  "",
-                  f"CONSTANT_{i} = {{'name': 'value {i}', 'items': [1, 2, 3]}}",
-                  ""]
+        lines += [
+            f"def grade_{i}(task: dict, response: str) -> float:",
+            f'    """Grader number {i}."""',
+            f"    expected = task.get('answer', {i})  # the reference",
+            "    if not response.strip():",
+            "        return 0.0",
+            "    values = [float(x) for x in response.split(',') if x]",
+            f"    return 1.0 if sum(values) == {i * 3.5} else 0.0",
+            "",
+            f"CONSTANT_{i} = {{'name': 'value {i}', 'items': [1, 2, 3]}}",
+            "",
+        ]
     text = "\n".join(lines)
     assert len(lines) == 20_000
 
@@ -197,8 +212,10 @@ def bench_editor(qapp) -> None:
 
     ours = statistics.median(open_time(lambda: CodeEditor(file_name="grader.py")) for _ in range(3))
     plain = statistics.median(open_time(QPlainTextEdit) for _ in range(3))
-    print(f"editor, 20,000-line file highlighted, to first paint: {ours * 1000:.0f} ms (budget 300 ms: "
-          f"{'OK' if ours <= 0.3 else 'OVER'}); plain QPlainTextEdit {plain * 1000:.0f} ms; ratio {ours / plain:.2f}x")
+    print(
+        f"editor, 20,000-line file highlighted, to first paint: {ours * 1000:.0f} ms (budget 300 ms: "
+        f"{'OK' if ours <= 0.3 else 'OVER'}); plain QPlainTextEdit {plain * 1000:.0f} ms; ratio {ours / plain:.2f}x"
+    )
 
 
 def bench_stall(qapp, backend: str) -> None:
@@ -239,10 +256,14 @@ def bench_stall(qapp, backend: str) -> None:
             gaps = sorted(self.gaps) or [0]
             p99 = gaps[min(len(gaps) - 1, int(len(gaps) * 0.99))]
             over = sum(1 for g in gaps if g > 50)
-            return f"longest gap {self.longest} ms, 99th percentile {p99} ms, {over} gap(s) over 50 ms"
+            return (
+                f"longest gap {self.longest} ms, 99th percentile {p99} ms, {over} gap(s) over 50 ms"
+            )
 
     folder = Path(tempfile.mkdtemp(prefix="gauntlet-bench-funnel-"))
-    package = create_from_template("qa-python", folder / "pkg", package_name="bench/pkg", title="Bench")
+    package = create_from_template(
+        "qa-python", folder / "pkg", package_name="bench/pkg", title="Bench"
+    )
     settings = AppSettings()
     settings.sandbox_backend = backend
     tasks = TaskRunner(lambda exc: print("error:", exc))
@@ -274,8 +295,10 @@ def bench_stall(qapp, backend: str) -> None:
         during = probe.stop()
         outcome = done[0] if done else None
         what = getattr(outcome, "verdict", None) or f"stopped: {outcome}"
-        print(f"GUI-thread stall during a full funnel run, {attempt} ({backend} backend, child process, {run_s:.1f} s, "
-              f"result {what}): {probe.summary()} (budget 50 ms: {'OK' if during <= 50 else 'OVER'})")
+        print(
+            f"GUI-thread stall during a full funnel run, {attempt} ({backend} backend, child process, {run_s:.1f} s, "
+            f"result {what}): {probe.summary()} (budget 50 ms: {'OK' if during <= 50 else 'OVER'})"
+        )
 
     # Baseline 1: the same probe on an idle event loop, for as long as the run took (max 10 s).
     probe.start()
@@ -289,14 +312,20 @@ def bench_stall(qapp, backend: str) -> None:
     from app.funnel.pipeline import ALL_STAGES, FunnelOptions, run_funnel
 
     finished = threading.Event()
-    worker = threading.Thread(target=lambda: (run_funnel(package, ALL_STAGES, FunnelOptions(backend=backend)),
-                                              finished.set()))
+    worker = threading.Thread(
+        target=lambda: (
+            run_funnel(package, ALL_STAGES, FunnelOptions(backend=backend)),
+            finished.set(),
+        )
+    )
     probe.start()
     worker.start()
     thread_s = pump(finished.is_set)
     worker.join()
     probe.stop()
-    print(f"  baseline, the same funnel in a worker thread of the GUI process ({thread_s:.1f} s): {probe.summary()}")
+    print(
+        f"  baseline, the same funnel in a worker thread of the GUI process ({thread_s:.1f} s): {probe.summary()}"
+    )
     panel.shutdown()
     panel.close()
     tasks.shutdown()

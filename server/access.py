@@ -21,22 +21,32 @@ def visible_submission_ids(user: User) -> Select:
     query = select(Submission.id)
     if user.role == "admin":
         return query
-    return query.where(or_(
-        Submission.author_id == user.id,
-        Submission.id.in_(select(Assignment.submission_id).where(Assignment.reviewer_id == user.id)),
-        Submission.bounty_id.in_(select(Bounty.id).where(Bounty.lab_id == user.id)),
-    ))
+    return query.where(
+        or_(
+            Submission.author_id == user.id,
+            Submission.id.in_(
+                select(Assignment.submission_id).where(Assignment.reviewer_id == user.id)
+            ),
+            Submission.bounty_id.in_(select(Bounty.id).where(Bounty.lab_id == user.id)),
+        )
+    )
 
 
 def get_bounty(session: Session, user: User, bounty_id: str) -> Bounty:
     bounty = session.get(Bounty, bounty_id)
-    if bounty is None or (bounty.status == "draft" and bounty.lab_id != user.id and user.role != "admin"):
+    if bounty is None or (
+        bounty.status == "draft" and bounty.lab_id != user.id and user.role != "admin"
+    ):
         raise not_found(f"bounty {bounty_id}")
     return bounty
 
 
-def get_submission(session: Session, user: User, submission_id: str, *, for_update: bool = False) -> Submission:
-    query = select(Submission).where(Submission.id == submission_id, Submission.id.in_(visible_submission_ids(user)))
+def get_submission(
+    session: Session, user: User, submission_id: str, *, for_update: bool = False
+) -> Submission:
+    query = select(Submission).where(
+        Submission.id == submission_id, Submission.id.in_(visible_submission_ids(user))
+    )
     if for_update:
         query = query.with_for_update()
     submission = session.scalar(query)
@@ -56,12 +66,19 @@ def owns_bounty_of(session: Session, user: User, submission: Submission) -> bool
 
 def can_review(session: Session, user: User, submission: Submission) -> bool:
     """Reviewers assigned to it, the lab that posted the bounty, admins."""
-    return user.role == "admin" or is_assigned(session, user, submission) or owns_bounty_of(session, user, submission)
+    return (
+        user.role == "admin"
+        or is_assigned(session, user, submission)
+        or owns_bounty_of(session, user, submission)
+    )
 
 
 def require_reviewer_of(session: Session, user: User, submission: Submission) -> None:
     if not can_review(session, user, submission):
-        raise Problem(403, "only a reviewer assigned to this submission, the bounty's lab or an admin may do this")
+        raise Problem(
+            403,
+            "only a reviewer assigned to this submission, the bounty's lab or an admin may do this",
+        )
 
 
 def require_manager_of(session: Session, user: User, submission: Submission) -> None:

@@ -40,7 +40,9 @@ class Anchor:
 
     @property
     def context_sha256(self) -> str:
-        return _sha("\n".join(part for part in (self.context_before, self.quote, self.context_after)))
+        return _sha(
+            "\n".join(part for part in (self.context_before, self.quote, self.context_after))
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +63,8 @@ def make_anchor(text: str, start_line: int, end_line: int) -> Anchor:
         start_line=start_line,
         end_line=end_line,
         quote="\n".join(lines[first:last]),
-        context_before="\n".join(lines[max(0, first - CONTEXT_LINES):first]),
-        context_after="\n".join(lines[last:last + CONTEXT_LINES]),
+        context_before="\n".join(lines[max(0, first - CONTEXT_LINES) : first]),
+        context_after="\n".join(lines[last : last + CONTEXT_LINES]),
     )
 
 
@@ -74,7 +76,7 @@ def locate(anchor: Anchor, text: str | None) -> Position:
     lines = split_lines(text)
     quote = anchor.quote.split("\n")
     size = len(quote)
-    hits = [i for i in range(len(lines) - size + 1) if lines[i:i + size] == quote]
+    hits = [i for i in range(len(lines) - size + 1) if lines[i : i + size] == quote]
     if not hits:
         return outdated
     if anchor.start_line - 1 in hits:
@@ -83,9 +85,11 @@ def locate(anchor: Anchor, text: str | None) -> Position:
     after = anchor.context_after.split("\n") if anchor.context_after else []
 
     def context_score(i: int) -> int:
-        seen_before = lines[max(0, i - len(before)):i]
-        seen_after = lines[i + size:i + size + len(after)]
-        score = sum(1 for a, b in zip(reversed(before), reversed(seen_before), strict=False) if a == b)
+        seen_before = lines[max(0, i - len(before)) : i]
+        seen_after = lines[i + size : i + size + len(after)]
+        score = sum(
+            1 for a, b in zip(reversed(before), reversed(seen_before), strict=False) if a == b
+        )
         return score + sum(1 for a, b in zip(after, seen_after, strict=False) if a == b)
 
     best = max(hits, key=lambda i: (context_score(i), -abs(i - (anchor.start_line - 1))))

@@ -42,8 +42,12 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
             if worker is not None:
                 worker.stop()
 
-    api = FastAPI(title="Gauntlet platform", version=gauntlet_app.__version__, description=API_DESCRIPTION,
-                  lifespan=lifespan)
+    api = FastAPI(
+        title="Gauntlet platform",
+        version=gauntlet_app.__version__,
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+    )
     api.state.platform = platform
     install_problem_handlers(api)
     for module in (feed, bounties, blobs, submissions, reviews):

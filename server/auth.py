@@ -23,18 +23,27 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def issue_token(session: Session, user: User, *, expires_in_days: float | None = None, label: str = "") -> str:
+def issue_token(
+    session: Session, user: User, *, expires_in_days: float | None = None, label: str = ""
+) -> str:
     """Create a new token for `user`; the plain token is returned once and never stored."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = utcnow()
-    session.add(Token(
-        user_id=user.id, token_sha256=hash_token(token), label=label, created_at=now,
-        expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
-    ))
+    session.add(
+        Token(
+            user_id=user.id,
+            token_sha256=hash_token(token),
+            label=label,
+            created_at=now,
+            expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
+        )
+    )
     return token
 
 
-def create_user(session: Session, name: str, role: str, *, expires_in_days: float | None = None) -> tuple[User, str]:
+def create_user(
+    session: Session, name: str, role: str, *, expires_in_days: float | None = None
+) -> tuple[User, str]:
     name = name.strip()
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
@@ -45,7 +54,9 @@ def create_user(session: Session, name: str, role: str, *, expires_in_days: floa
     user = User(id=new_id("u"), name=name, role=role, created_at=utcnow())
     session.add(user)
     session.flush()
-    return user, issue_token(session, user, expires_in_days=expires_in_days, label="created with the user")
+    return user, issue_token(
+        session, user, expires_in_days=expires_in_days, label="created with the user"
+    )
 
 
 def _unauthorized(detail: str) -> Problem:
@@ -56,12 +67,17 @@ def authenticate(session: Session, request: Request) -> User:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if not header:
-        raise Problem(401, "sign in: send 'Authorization: Bearer <token>'",
-                      headers={"WWW-Authenticate": "Bearer"})
+        raise Problem(
+            401,
+            "sign in: send 'Authorization: Bearer <token>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     if scheme.lower() != "bearer" or not token.strip():
         raise _unauthorized("the Authorization header must be 'Bearer <token>'")
     row = session.execute(
-        select(Token, User).join(User, User.id == Token.user_id).where(Token.token_sha256 == hash_token(token.strip()))
+        select(Token, User)
+        .join(User, User.id == Token.user_id)
+        .where(Token.token_sha256 == hash_token(token.strip()))
     ).first()
     if row is None:
         raise _unauthorized("this token is not valid on this platform")
@@ -76,4 +92,6 @@ def authenticate(session: Session, request: Request) -> User:
 
 def require_role(user: User, *roles: str) -> None:
     if user.role not in roles and user.role != "admin":
-        raise Problem(403, f"this needs the {' or '.join(roles)} role; you are signed in as {user.role}")
+        raise Problem(
+            403, f"this needs the {' or '.join(roles)} role; you are signed in as {user.role}"
+        )

@@ -35,15 +35,37 @@ def take_feed_lock(session: Session) -> None:
         session.info["feed_locked"] = True
 
 
-def record(session: Session, entity: str, entity_id: str, data: dict[str, Any] | None, *,
-           op: str = "upsert", bounty_id: str | None = None, submission_id: str | None = None,
-           audience: str = EVERYONE) -> None:
+def record(
+    session: Session,
+    entity: str,
+    entity_id: str,
+    data: dict[str, Any] | None,
+    *,
+    op: str = "upsert",
+    bounty_id: str | None = None,
+    submission_id: str | None = None,
+    audience: str = EVERYONE,
+) -> None:
     take_feed_lock(session)
     session.flush()
-    session.execute(delete(Change).where(
-        Change.entity == entity, Change.entity_id == entity_id, Change.audience_user_id == audience))
-    session.add(Change(entity=entity, entity_id=entity_id, op=op, data=encode(data), bounty_id=bounty_id,
-                       submission_id=submission_id, audience_user_id=audience))
+    session.execute(
+        delete(Change).where(
+            Change.entity == entity,
+            Change.entity_id == entity_id,
+            Change.audience_user_id == audience,
+        )
+    )
+    session.add(
+        Change(
+            entity=entity,
+            entity_id=entity_id,
+            op=op,
+            data=encode(data),
+            bounty_id=bounty_id,
+            submission_id=submission_id,
+            audience_user_id=audience,
+        )
+    )
     session.flush()
 
 
@@ -57,38 +79,74 @@ def publish_bounty(session: Session, bounty: Bounty) -> None:
     record(session, "bounty", bounty.id, bounty_view(session, bounty), bounty_id=bounty.id)
 
 
-def publish_submission(session: Session, submission: Submission, *, audience: str = EVERYONE) -> None:
+def publish_submission(
+    session: Session, submission: Submission, *, audience: str = EVERYONE
+) -> None:
     session.flush()
-    record(session, "submission", submission.id, submission_view(session, submission),
-           bounty_id=submission.bounty_id, submission_id=submission.id, audience=audience)
+    record(
+        session,
+        "submission",
+        submission.id,
+        submission_view(session, submission),
+        bounty_id=submission.bounty_id,
+        submission_id=submission.id,
+        audience=audience,
+    )
 
 
 def publish_revision(session: Session, revision: Revision, *, audience: str = EVERYONE) -> None:
-    record(session, "revision", f"{revision.submission_id}/{revision.number}",
-           revision_view(session, revision, with_report=True), submission_id=revision.submission_id,
-           audience=audience)
+    record(
+        session,
+        "revision",
+        f"{revision.submission_id}/{revision.number}",
+        revision_view(session, revision, with_report=True),
+        submission_id=revision.submission_id,
+        audience=audience,
+    )
 
 
 def publish_thread(session: Session, thread: Thread, *, audience: str = EVERYONE) -> None:
-    record(session, "thread", thread.id, thread_view(session, thread), submission_id=thread.submission_id,
-           audience=audience)
+    record(
+        session,
+        "thread",
+        thread.id,
+        thread_view(session, thread),
+        submission_id=thread.submission_id,
+        audience=audience,
+    )
 
 
-def publish_comment(session: Session, comment: Comment, submission_id: str, *, audience: str = EVERYONE) -> None:
-    record(session, "comment", comment.id, comment_view(session, comment), submission_id=submission_id,
-           audience=audience)
+def publish_comment(
+    session: Session, comment: Comment, submission_id: str, *, audience: str = EVERYONE
+) -> None:
+    record(
+        session,
+        "comment",
+        comment.id,
+        comment_view(session, comment),
+        submission_id=submission_id,
+        audience=audience,
+    )
 
 
 def publish_review(session: Session, review: Review, *, audience: str = EVERYONE) -> None:
-    record(session, "review", review.id, review_view(session, review), submission_id=review.submission_id,
-           audience=audience)
+    record(
+        session,
+        "review",
+        review.id,
+        review_view(session, review),
+        submission_id=review.submission_id,
+        audience=audience,
+    )
 
 
 def announce_submission_to(session: Session, submission: Submission, user_id: str) -> None:
     """Re-send a submission and everything under it to one user who can newly see it, since
     their cursor is already past the original changes."""
     publish_submission(session, submission, audience=user_id)
-    for revision in session.scalars(select(Revision).where(Revision.submission_id == submission.id)):
+    for revision in session.scalars(
+        select(Revision).where(Revision.submission_id == submission.id)
+    ):
         publish_revision(session, revision, audience=user_id)
     threads = session.scalars(select(Thread).where(Thread.submission_id == submission.id)).all()
     for thread in threads:
@@ -101,12 +159,26 @@ def announce_submission_to(session: Session, submission: Submission, user_id: st
 
 def retract_submission_from(session: Session, submission: Submission, user_id: str) -> None:
     """Tell one user who can no longer see a submission to drop it."""
-    session.execute(delete(Change).where(Change.submission_id == submission.id, Change.audience_user_id == user_id))
-    record(session, "submission", submission.id, None, op="delete", bounty_id=submission.bounty_id,
-           submission_id=submission.id, audience=user_id)
+    session.execute(
+        delete(Change).where(
+            Change.submission_id == submission.id, Change.audience_user_id == user_id
+        )
+    )
+    record(
+        session,
+        "submission",
+        submission.id,
+        None,
+        op="delete",
+        bounty_id=submission.bounty_id,
+        submission_id=submission.id,
+        audience=user_id,
+    )
 
 
-def read_feed(session: Session, user: User, after: int, limit: int) -> tuple[bytes, int | None, bool]:
+def read_feed(
+    session: Session, user: User, after: int, limit: int
+) -> tuple[bytes, int | None, bool]:
     """One page of the caller's feed as the JSON array of its changes (bytes), the last seq on
     the page (None when empty) and whether more follow."""
     visible = or_(
@@ -114,14 +186,18 @@ def read_feed(session: Session, user: User, after: int, limit: int) -> tuple[byt
         and_(
             Change.audience_user_id == EVERYONE,
             or_(
-                and_(Change.submission_id.is_(None), Change.bounty_id.in_(visible_bounty_ids(user))),
+                and_(
+                    Change.submission_id.is_(None), Change.bounty_id.in_(visible_bounty_ids(user))
+                ),
                 Change.submission_id.in_(visible_submission_ids(user)),
             ),
         ),
     )
     rows = session.execute(
         select(Change.seq, Change.entity, Change.entity_id, Change.op, Change.data)
-        .where(Change.seq > after, visible).order_by(Change.seq).limit(limit + 1)
+        .where(Change.seq > after, visible)
+        .order_by(Change.seq)
+        .limit(limit + 1)
     ).all()
     has_more = len(rows) > limit
     rows = rows[:limit]

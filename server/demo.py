@@ -33,7 +33,9 @@ def load_demo() -> dict[str, Any]:
 def ensure_user(session: Session, name: str, role: str) -> User:
     user = session.scalar(select(User).where(User.name == name))
     if user is None:
-        user, _token = create_user(session, name, role)  # a lab's token is minted later by an operator
+        user, _token = create_user(
+            session, name, role
+        )  # a lab's token is minted later by an operator
     return user
 
 
@@ -49,12 +51,16 @@ def seed_demo(platform: Platform) -> list[str]:
                 continue
             fields = {k: v for k, v in item.items() if k not in ("id", "lab", "deadline_in_days")}
             fields["deadline"] = end_of_today + timedelta(days=item["deadline_in_days"])
-            insert_bounty(session, labs[item["lab"]].id, BountyCreate(**fields), bounty_id=item["id"])
+            insert_bounty(
+                session, labs[item["lab"]].id, BountyCreate(**fields), bounty_id=item["id"]
+            )
             added.append(item["id"])
     return added
 
 
-def bulk_insert_bounties(platform: Platform, items: list[dict[str, Any]], *, lab_name: str = "Bulk Lab") -> list[str]:
+def bulk_insert_bounties(
+    platform: Platform, items: list[dict[str, Any]], *, lab_name: str = "Bulk Lab"
+) -> list[str]:
     """Insert many bounties in one transaction (benchmarks, imports). Each item is a
     `POST /v1/bounties` body and is validated the same way."""
     ids: list[str] = []
@@ -67,17 +73,39 @@ def bulk_insert_bounties(platform: Platform, items: list[dict[str, Any]], *, lab
             tags = list(dict.fromkeys(body.tags))
             # Plain rows, not ORM objects: ten thousand instrumented objects cost seconds.
             row = dict(
-                id=new_id("b"), lab_id=lab.id, title=body.title, summary=body.summary, domain=body.domain, tags=tags,
-                tags_text=tags_text(tags), status=body.status, reward=body.reward, currency=body.currency,
-                deadline=body.deadline, env_kind=body.env_kind, constraints=body.constraints, brief=body.brief,
+                id=new_id("b"),
+                lab_id=lab.id,
+                title=body.title,
+                summary=body.summary,
+                domain=body.domain,
+                tags=tags,
+                tags_text=tags_text(tags),
+                status=body.status,
+                reward=body.reward,
+                currency=body.currency,
+                deadline=body.deadline,
+                env_kind=body.env_kind,
+                constraints=body.constraints,
+                brief=body.brief,
                 rubric=[r.model_dump() for r in body.rubric],
                 search_text=search_text(body.title, body.summary, body.brief, tags),
-                created_at=now, updated_at=now, version=1)
+                created_at=now,
+                updated_at=now,
+                version=1,
+            )
             bounty = SimpleNamespace(**row)
             bounty_rows.append(row)
-            change_rows.append({"entity": "bounty", "entity_id": bounty.id, "op": "upsert",
-                                "data": encode(bounty_view(session, bounty)), "bounty_id": bounty.id,
-                                "submission_id": None, "audience_user_id": ""})
+            change_rows.append(
+                {
+                    "entity": "bounty",
+                    "entity_id": bounty.id,
+                    "op": "upsert",
+                    "data": encode(bounty_view(session, bounty)),
+                    "bounty_id": bounty.id,
+                    "submission_id": None,
+                    "audience_user_id": "",
+                }
+            )
             ids.append(bounty.id)
         take_feed_lock(session)
         session.execute(insert(Bounty), bounty_rows)

@@ -16,7 +16,9 @@ def get_platform(request: Request) -> Platform:
 
 # Declares the bearer scheme in /openapi.json; the check itself is server.auth.authenticate,
 # which answers problem+json (auto_error=False keeps FastAPI's own 403 out of the way).
-bearer_scheme = HTTPBearer(auto_error=False, description="Authorization: Bearer <token> (see docs/api.md)")
+bearer_scheme = HTTPBearer(
+    auto_error=False, description="Authorization: Bearer <token> (see docs/api.md)"
+)
 
 
 def current_user(request: Request, _declared=Depends(bearer_scheme)) -> User:

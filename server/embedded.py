@@ -48,26 +48,38 @@ class RunningServer:
         self.thread.join(timeout)
 
 
-def serve_in_thread(asgi_app, host: str = "127.0.0.1", port: int = 0, *, timeout: float = 20.0) -> RunningServer:
+def serve_in_thread(
+    asgi_app, host: str = "127.0.0.1", port: int = 0, *, timeout: float = 20.0
+) -> RunningServer:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror}", "choose another port or stop the program using it") from exc
+        raise UserError(
+            f"cannot listen on {host}:{port}: {exc.strerror}",
+            "choose another port or stop the program using it",
+        ) from exc
     actual_port = sock.getsockname()[1]
     config = uvicorn.Config(asgi_app, log_level="warning", lifespan="on", access_log=False)
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
-                              name=f"gauntlet-platform-{actual_port}")
+    thread = threading.Thread(
+        target=server.run,
+        kwargs={"sockets": [sock]},
+        daemon=True,
+        name=f"gauntlet-platform-{actual_port}",
+    )
     thread.start()
     deadline = time.monotonic() + timeout
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             server.should_exit = True
             sock.close()
-            raise UserError("the local platform did not start", "run with -v to see why; the data folder may be unwritable")
+            raise UserError(
+                "the local platform did not start",
+                "run with -v to see why; the data folder may be unwritable",
+            )
         time.sleep(0.02)
     return RunningServer(f"http://{host}:{actual_port}", server, thread)
 
@@ -116,16 +128,25 @@ def ensure_local_users(platform: Platform) -> tuple[dict[str, str], dict[str, di
     tokens: dict[str, str] = {}
     users: dict[str, dict[str, str]] = {}
     with platform.write() as session:
-        session.execute(delete(Token).where(Token.label == LOCAL_TOKEN_LABEL, Token.expires_at < utcnow()))
+        session.execute(
+            delete(Token).where(Token.label == LOCAL_TOKEN_LABEL, Token.expires_at < utcnow())
+        )
         for role_key, (name, role) in _local_users().items():
             user = ensure_user(session, name, role)
-            tokens[role_key] = issue_token(session, user, expires_in_days=LOCAL_TOKEN_DAYS, label=LOCAL_TOKEN_LABEL)
+            tokens[role_key] = issue_token(
+                session, user, expires_in_days=LOCAL_TOKEN_DAYS, label=LOCAL_TOKEN_LABEL
+            )
             users[role_key] = {"id": user.id, "name": user.name, "role": user.role}
     return tokens, users
 
 
-def start_embedded(data_dir: str | os.PathLike[str] | None = None, *, run_worker: bool = True, port: int = 0,
-                   sandbox_backend: str = "auto") -> EmbeddedPlatform:
+def start_embedded(
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    run_worker: bool = True,
+    port: int = 0,
+    sandbox_backend: str = "auto",
+) -> EmbeddedPlatform:
     """Start the local platform and return where it is and how to sign in."""
     from app.paths import data_dir as user_data_dir
 
@@ -134,10 +155,16 @@ def start_embedded(data_dir: str | os.PathLike[str] | None = None, *, run_worker
         folder.mkdir(parents=True, exist_ok=True)
         os.chmod(folder, 0o700)
     except OSError as exc:
-        raise UserError(f"cannot use {folder} for the local platform: {exc.strerror}",
-                        "check that the folder is writable, or set GAUNTLET_HOME to another folder") from exc
-    settings = Settings(data_dir=folder, run_worker=run_worker, auto_assign_reviewers=True,
-                        sandbox_backend=sandbox_backend)
+        raise UserError(
+            f"cannot use {folder} for the local platform: {exc.strerror}",
+            "check that the folder is writable, or set GAUNTLET_HOME to another folder",
+        ) from exc
+    settings = Settings(
+        data_dir=folder,
+        run_worker=run_worker,
+        auto_assign_reviewers=True,
+        sandbox_backend=sandbox_backend,
+    )
     platform = Platform.open(settings)
     try:
         seed_demo(platform)

@@ -32,7 +32,10 @@ def _key_from(request: Request) -> str | None:
         return None
     key = key.strip()
     if not (1 <= len(key) <= 200) or not all(33 <= ord(ch) <= 126 for ch in key):
-        raise Problem(400, "Idempotency-Key must be 1 to 200 printable ASCII characters without spaces (a UUID is ideal)")
+        raise Problem(
+            400,
+            "Idempotency-Key must be 1 to 200 printable ASCII characters without spaces (a UUID is ideal)",
+        )
     return key
 
 
@@ -44,13 +47,19 @@ def _fingerprint(request: Request, body: Any) -> str:
 
 def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
     if record.request_sha256 != fingerprint:
-        raise Problem(422, "this Idempotency-Key was already used for a different request; use a new key for a new intent",
-                      slug="idempotency-key-reused")
-    return Reply(record.status_code, record.response_body, dict(record.response_headers)).response(replayed=True)
+        raise Problem(
+            422,
+            "this Idempotency-Key was already used for a different request; use a new key for a new intent",
+            slug="idempotency-key-reused",
+        )
+    return Reply(record.status_code, record.response_body, dict(record.response_headers)).response(
+        replayed=True
+    )
 
 
-def run_idempotent(platform: Platform, request: Request, user: User, body: Any,
-                   action: Callable[[Session], Reply]) -> Response:
+def run_idempotent(
+    platform: Platform, request: Request, user: User, body: Any, action: Callable[[Session], Reply]
+) -> Response:
     """Run `action` in one write transaction, honouring the request's Idempotency-Key."""
     key = _key_from(request)
     fingerprint = _fingerprint(request, body) if key else ""
@@ -62,12 +71,19 @@ def run_idempotent(platform: Platform, request: Request, user: User, body: Any,
                     return _replay(record, fingerprint)
             reply = action(session)
             if key and 200 <= reply.status < 300:
-                session.add(IdempotencyRecord(
-                    user_id=user.id, key=key, request_sha256=fingerprint, status_code=reply.status,
-                    response_body=reply.body,
-                    response_headers={h: reply.headers[h] for h in _REPLAYED_HEADERS if h in reply.headers},
-                    created_at=utcnow(),
-                ))
+                session.add(
+                    IdempotencyRecord(
+                        user_id=user.id,
+                        key=key,
+                        request_sha256=fingerprint,
+                        status_code=reply.status,
+                        response_body=reply.body,
+                        response_headers={
+                            h: reply.headers[h] for h in _REPLAYED_HEADERS if h in reply.headers
+                        },
+                        created_at=utcnow(),
+                    )
+                )
             session.flush()
     except IntegrityError as exc:
         # A concurrent request with the same key won (PostgreSQL), or a uniqueness rule of the
@@ -77,5 +93,7 @@ def run_idempotent(platform: Platform, request: Request, user: User, body: Any,
                 record = session.get(IdempotencyRecord, (user.id, key))
                 if record is not None:
                     return _replay(record, fingerprint)
-        raise Problem(409, "a concurrent request changed the same thing; read it again and retry") from exc
+        raise Problem(
+            409, "a concurrent request changed the same thing; read it again and retry"
+        ) from exc
     return reply.response()

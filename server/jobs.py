@@ -33,14 +33,23 @@ class ClaimedJob:
 def enqueue(session: Session, kind: str, payload: dict[str, Any], *, max_attempts: int = 3) -> Job:
     """Add a job in the caller's transaction: it exists exactly when the change that needs it does."""
     now = utcnow()
-    job = Job(kind=kind, payload=payload, state="queued", attempts=0, max_attempts=max_attempts,
-              run_after=now, created_at=now)
+    job = Job(
+        kind=kind,
+        payload=payload,
+        state="queued",
+        attempts=0,
+        max_attempts=max_attempts,
+        run_after=now,
+        created_at=now,
+    )
     session.add(job)
     session.flush()
     return job
 
 
-def claim(session: Session, worker_id: str, lease_s: float, kinds: tuple[str, ...] | None = None) -> ClaimedJob | None:
+def claim(
+    session: Session, worker_id: str, lease_s: float, kinds: tuple[str, ...] | None = None
+) -> ClaimedJob | None:
     now = utcnow()
     ready = or_(
         and_(Job.state == "queued", Job.run_after <= now),
@@ -55,15 +64,24 @@ def claim(session: Session, worker_id: str, lease_s: float, kinds: tuple[str, ..
     row = session.execute(
         update(Job)
         .where(Job.id == pick.scalar_subquery(), ready)
-        .values(state="running", lease_owner=worker_id, lease_expires_at=now + timedelta(seconds=lease_s),
-                attempts=Job.attempts + 1)
+        .values(
+            state="running",
+            lease_owner=worker_id,
+            lease_expires_at=now + timedelta(seconds=lease_s),
+            attempts=Job.attempts + 1,
+        )
         .returning(Job.id, Job.kind, Job.payload, Job.attempts, Job.max_attempts)
         .execution_options(synchronize_session=False)
     ).first()
     if row is None:
         return None
-    return ClaimedJob(id=row.id, kind=row.kind, payload=dict(row.payload), attempts=row.attempts,
-                      max_attempts=row.max_attempts)
+    return ClaimedJob(
+        id=row.id,
+        kind=row.kind,
+        payload=dict(row.payload),
+        attempts=row.attempts,
+        max_attempts=row.max_attempts,
+    )
 
 
 def heartbeat(session: Session, job_id: int, worker_id: str, lease_s: float) -> bool:
@@ -81,7 +99,13 @@ def finish(session: Session, job_id: int, worker_id: str) -> bool:
     result = session.execute(
         update(Job)
         .where(Job.id == job_id, Job.lease_owner == worker_id, Job.state == "running")
-        .values(state="done", finished_at=utcnow(), lease_owner=None, lease_expires_at=None, last_error=None)
+        .values(
+            state="done",
+            finished_at=utcnow(),
+            lease_owner=None,
+            lease_expires_at=None,
+            last_error=None,
+        )
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
@@ -91,8 +115,13 @@ def retry_later(session: Session, job_id: int, worker_id: str, error: str, delay
     result = session.execute(
         update(Job)
         .where(Job.id == job_id, Job.lease_owner == worker_id, Job.state == "running")
-        .values(state="queued", run_after=utcnow() + timedelta(seconds=delay_s), lease_owner=None,
-                lease_expires_at=None, last_error=error)
+        .values(
+            state="queued",
+            run_after=utcnow() + timedelta(seconds=delay_s),
+            lease_owner=None,
+            lease_expires_at=None,
+            last_error=error,
+        )
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
@@ -102,7 +131,13 @@ def give_up(session: Session, job_id: int, worker_id: str, error: str) -> bool:
     result = session.execute(
         update(Job)
         .where(Job.id == job_id, Job.lease_owner == worker_id, Job.state == "running")
-        .values(state="failed", finished_at=utcnow(), lease_owner=None, lease_expires_at=None, last_error=error)
+        .values(
+            state="failed",
+            finished_at=utcnow(),
+            lease_owner=None,
+            lease_expires_at=None,
+            last_error=error,
+        )
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1

@@ -105,13 +105,19 @@ class BlobUpload(Base):
     """Who uploaded a blob: uploaders may read their own blobs before any revision names them."""
 
     __tablename__ = "blob_uploads"
-    sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256", ondelete="CASCADE"), primary_key=True)
-    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    sha256: Mapped[str] = mapped_column(
+        ForeignKey("blobs.sha256", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class Submission(Base):
     __tablename__ = "submissions"
-    __table_args__ = (UniqueConstraint("author_id", "bounty_id", name="uq_submission_author_bounty"),)
+    __table_args__ = (
+        UniqueConstraint("author_id", "bounty_id", name="uq_submission_author_bounty"),
+    )
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     bounty_id: Mapped[str] = mapped_column(ForeignKey("bounties.id"), index=True)
     author_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
@@ -124,14 +130,20 @@ class Submission(Base):
 
 class Assignment(Base):
     __tablename__ = "assignments"
-    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True)
-    reviewer_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    submission_id: Mapped[str] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True
+    )
+    reviewer_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Revision(Base):
     __tablename__ = "revisions"
-    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True)
+    submission_id: Mapped[str] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True
+    )
     number: Mapped[int] = mapped_column(Integer, primary_key=True)
     author_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     message: Mapped[str] = mapped_column(Text, default="")
@@ -153,7 +165,9 @@ class RevisionBlob(Base):
     """Which blobs a revision names: lets a reader fetch a blob of a revision they can see."""
 
     __tablename__ = "revision_blobs"
-    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True)
+    submission_id: Mapped[str] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True
+    )
     revision: Mapped[int] = mapped_column(Integer, primary_key=True)
     sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"), primary_key=True, index=True)
 
@@ -161,7 +175,9 @@ class RevisionBlob(Base):
 class Thread(Base):
     __tablename__ = "threads"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    submission_id: Mapped[str] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
     author_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -198,7 +214,9 @@ class Comment(Base):
 class Review(Base):
     __tablename__ = "reviews"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    submission_id: Mapped[str] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
     revision: Mapped[int] = mapped_column(Integer)
     reviewer_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     verdict: Mapped[str] = mapped_column(String(30))
@@ -230,7 +248,9 @@ class Change(Base):
 
 class IdempotencyRecord(Base):
     __tablename__ = "idempotency_keys"
-    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     request_sha256: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(Integer)

@@ -25,7 +25,9 @@ class Platform:
         engine = make_engine(settings.resolved_database_url())
         if run_migrations:
             migrate(engine)
-        return cls(settings, engine, session_factory(engine), session_factory(engine, read_only=True))
+        return cls(
+            settings, engine, session_factory(engine), session_factory(engine, read_only=True)
+        )
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Session]:

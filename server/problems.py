@@ -31,18 +31,35 @@ _TITLES = {
     503: "Service unavailable",
 }
 _SLUGS = {
-    400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found",
-    405: "method-not-allowed", 409: "conflict", 412: "precondition-failed",
-    413: "payload-too-large", 415: "unsupported-media-type", 422: "validation-error",
-    428: "precondition-required", 500: "internal", 503: "unavailable",
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    412: "precondition-failed",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "validation-error",
+    428: "precondition-required",
+    500: "internal",
+    503: "unavailable",
 }
 
 
 class Problem(Exception):
     """Raise from a route: becomes a problem+json response."""
 
-    def __init__(self, status: int, detail: str, *, slug: str | None = None, title: str | None = None,
-                 headers: dict[str, str] | None = None, **extra: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        slug: str | None = None,
+        title: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
@@ -52,13 +69,22 @@ class Problem(Exception):
         self.extra = extra
 
     def body(self) -> dict[str, Any]:
-        return {"type": f"urn:gauntlet:problem:{self.slug}", "title": self.title,
-                "status": self.status, "detail": self.detail, **self.extra}
+        return {
+            "type": f"urn:gauntlet:problem:{self.slug}",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            **self.extra,
+        }
 
 
 def problem_response(problem: Problem) -> JSONResponse:
-    return JSONResponse(problem.body(), status_code=problem.status, headers=problem.headers,
-                        media_type=PROBLEM_MEDIA_TYPE)
+    return JSONResponse(
+        problem.body(),
+        status_code=problem.status,
+        headers=problem.headers,
+        media_type=PROBLEM_MEDIA_TYPE,
+    )
 
 
 def not_found(what: str) -> Problem:
@@ -73,11 +99,17 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError):
         errors = [
-            {"loc": [str(p) for p in err.get("loc", ())], "msg": str(err.get("msg", "")), "type": str(err.get("type", ""))}
+            {
+                "loc": [str(p) for p in err.get("loc", ())],
+                "msg": str(err.get("msg", "")),
+                "type": str(err.get("type", "")),
+            }
             for err in exc.errors()
         ]
         if any(e["type"] == "json_invalid" for e in errors):
-            return problem_response(Problem(400, "the request body is not valid JSON", errors=errors))
+            return problem_response(
+                Problem(400, "the request body is not valid JSON", errors=errors)
+            )
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
         where = ".".join(first["loc"][1:] if first["loc"][:1] == ["body"] else first["loc"])
         detail = f"{where}: {first['msg']}" if where else first["msg"]
@@ -85,14 +117,21 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException):
-        detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "error")
+        detail = (
+            exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "error")
+        )
         return problem_response(Problem(exc.status_code, detail, headers=dict(exc.headers or {})))
 
     @app.exception_handler(OperationalError)
     async def _database(_request: Request, exc: OperationalError):
         log.warning("database unavailable: %s", exc)
-        return problem_response(Problem(503, "the database is busy or unreachable; retry shortly",
-                                        headers={"Retry-After": "2"}))
+        return problem_response(
+            Problem(
+                503,
+                "the database is busy or unreachable; retry shortly",
+                headers={"Retry-After": "2"},
+            )
+        )
 
     @app.exception_handler(Exception)
     async def _crash(_request: Request, exc: Exception):

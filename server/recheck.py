@@ -53,7 +53,11 @@ def _stage_reason(report) -> str:
         return report.error
     for stage in report.stages:
         if str(stage.status) == "error":
-            reason = stage.details.get("reason") or stage.details.get("error") or "the stage could not run"
+            reason = (
+                stage.details.get("reason")
+                or stage.details.get("error")
+                or "the stage could not run"
+            )
             return f"stage {stage.name}: {reason}"
     return "the funnel could not run"
 
@@ -81,9 +85,13 @@ def _run(ctx: JobContext) -> None:
             materialise(session, files, package)
         options = FunnelOptions(own_package=False, backend=ctx.platform.settings.sandbox_backend)
         try:
-            report = run_funnel(package, stages=(Stage.STRUCTURE, Stage.VERIFY), options=options, cancel=ctx.cancel)
+            report = run_funnel(
+                package, stages=(Stage.STRUCTURE, Stage.VERIFY), options=options, cancel=ctx.cancel
+            )
         except ImportError as exc:
-            raise CheckCouldNotRun(f"this server has no sandboxed verification installed ({exc})") from exc
+            raise CheckCouldNotRun(
+                f"this server has no sandboxed verification installed ({exc})"
+            ) from exc
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     report.package.path = f"{submission_id}@{number}"
@@ -119,7 +127,9 @@ def store_report(session: Session, settings, submission_id: str, number: int, re
 
 
 def _on_retry(session: Session, ctx: JobContext, error: str) -> None:
-    revision = session.get(Revision, (ctx.job.payload["submission_id"], int(ctx.job.payload["revision"])))
+    revision = session.get(
+        Revision, (ctx.job.payload["submission_id"], int(ctx.job.payload["revision"]))
+    )
     if revision is not None:
         revision.check_status = "queued"
         revision.check_error = f"{error} (will retry automatically)"
@@ -127,10 +137,14 @@ def _on_retry(session: Session, ctx: JobContext, error: str) -> None:
 
 
 def _on_give_up(session: Session, ctx: JobContext, error: str) -> None:
-    revision = session.get(Revision, (ctx.job.payload["submission_id"], int(ctx.job.payload["revision"])))
+    revision = session.get(
+        Revision, (ctx.job.payload["submission_id"], int(ctx.job.payload["revision"]))
+    )
     if revision is not None:
         revision.check_status = "error"
-        revision.check_error = f"{error}. The platform operator has to fix this and re-queue the check."
+        revision.check_error = (
+            f"{error}. The platform operator has to fix this and re-queue the check."
+        )
         revision.check_finished_at = utcnow()
         changefeed.publish_revision(session, revision)
 

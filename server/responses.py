@@ -14,7 +14,9 @@ from server.problems import Problem
 
 
 def dumps(payload: Any) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode(
+        "utf-8"
+    )
 
 
 def version_etag(version: int) -> str:
@@ -49,11 +51,17 @@ def check_if_match(request: Request, current_version: int, what: str) -> None:
     header = request.headers.get("if-match")
     current = version_etag(current_version)
     if not header:
-        raise Problem(428, f"changing {what} needs an If-Match header with the ETag you last read ({current} now)",
-                      current_etag=current)
+        raise Problem(
+            428,
+            f"changing {what} needs an If-Match header with the ETag you last read ({current} now)",
+            current_etag=current,
+        )
     if not _etag_matches(header, current):
-        raise Problem(412, f"{what} changed since you read it (now {current}); read it again and retry",
-                      current_etag=current)
+        raise Problem(
+            412,
+            f"{what} changed since you read it (now {current}); read it again and retry",
+            current_etag=current,
+        )
 
 
 @dataclass

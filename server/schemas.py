@@ -13,8 +13,16 @@ Markdown = Annotated[str, StringConstraints(max_length=200_000)]
 Body = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
 RubricId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 Role = Literal["author", "reviewer", "lab", "admin"]
-SubmissionState = Literal["submitted", "checking", "check_failed", "in_review", "changes_requested",
-                          "accepted", "rejected", "withdrawn"]
+SubmissionState = Literal[
+    "submitted",
+    "checking",
+    "check_failed",
+    "in_review",
+    "changes_requested",
+    "accepted",
+    "rejected",
+    "withdrawn",
+]
 
 
 class Strict(BaseModel):
@@ -32,7 +40,9 @@ class RubricItem(Strict):
 class BountyCreate(Strict):
     title: ShortText
     summary: Annotated[str, StringConstraints(max_length=2000)] = ""
-    domain: Annotated[str, StringConstraints(min_length=1, max_length=60, strip_whitespace=True, to_lower=True)]
+    domain: Annotated[
+        str, StringConstraints(min_length=1, max_length=60, strip_whitespace=True, to_lower=True)
+    ]
     tags: list[Tag] = Field(default_factory=list, max_length=20)
     reward: int = Field(ge=0, le=1_000_000_000)
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
@@ -47,7 +57,13 @@ class BountyCreate(Strict):
 class BountyPatch(Strict):
     title: ShortText | None = None
     summary: Annotated[str, StringConstraints(max_length=2000)] | None = None
-    domain: Annotated[str, StringConstraints(min_length=1, max_length=60, strip_whitespace=True, to_lower=True)] | None = None
+    domain: (
+        Annotated[
+            str,
+            StringConstraints(min_length=1, max_length=60, strip_whitespace=True, to_lower=True),
+        ]
+        | None
+    ) = None
     tags: list[Tag] | None = Field(default=None, max_length=20)
     reward: int | None = Field(default=None, ge=0, le=1_000_000_000)
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = None
@@ -68,7 +84,9 @@ class SubmissionCreate(Strict):
 
 
 class RevisionCreate(Strict):
-    files: dict[Annotated[str, StringConstraints(min_length=1, max_length=255)], Sha256] = Field(min_length=1)
+    files: dict[Annotated[str, StringConstraints(min_length=1, max_length=255)], Sha256] = Field(
+        min_length=1
+    )
     message: Annotated[str, StringConstraints(max_length=5000)] = ""
     client_report: dict[str, Any] | None = None
 
@@ -114,5 +132,3 @@ class UserCreate(Strict):
 
 def as_json(model: BaseModel) -> dict[str, Any]:
     return model.model_dump(mode="json")
-
-

@@ -68,7 +68,9 @@ def _backoff_s(attempt: int) -> float:
 class Worker:
     platform: Platform
     kinds: dict[str, JobKind] = field(default_factory=default_kinds)
-    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}")
+    worker_id: str = field(
+        default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+    )
     lease_s: float | None = None
     poll_s: float = 1.0
     _last_maintenance: float = 0.0
@@ -87,18 +89,32 @@ class Worker:
         ctx = JobContext(self.platform, job, self.worker_id, CancelToken())
         if job.attempts > job.max_attempts:
             # Its previous workers died mid-job every time: stop trying, say so.
-            self._fail(ctx, kind, f"the check was interrupted {job.attempts - 1} times (a worker stopped while running it)")
+            self._fail(
+                ctx,
+                kind,
+                f"the check was interrupted {job.attempts - 1} times (a worker stopped while running it)",
+            )
             return True
         stop_heartbeat = threading.Event()
-        beat = threading.Thread(target=self._heartbeat, args=(ctx, stop_heartbeat), daemon=True,
-                                name=f"gauntlet-heartbeat-{job.id}")
+        beat = threading.Thread(
+            target=self._heartbeat,
+            args=(ctx, stop_heartbeat),
+            daemon=True,
+            name=f"gauntlet-heartbeat-{job.id}",
+        )
         beat.start()
         try:
             kind.run(ctx)
         except LeaseLost as exc:
             log.warning("%s", exc)
         except Exception as exc:  # a job must never take its worker down
-            log.warning("job %s (%s) failed: %s", job.id, job.kind, exc, exc_info=log.isEnabledFor(logging.DEBUG))
+            log.warning(
+                "job %s (%s) failed: %s",
+                job.id,
+                job.kind,
+                exc,
+                exc_info=log.isEnabledFor(logging.DEBUG),
+            )
             self._fail(ctx, kind, str(exc) or type(exc).__name__)
         finally:
             stop_heartbeat.set()
@@ -109,7 +125,9 @@ class Worker:
         job = ctx.job
         with self.platform.write() as session:
             if job.attempts < job.max_attempts:
-                if jobs.retry_later(session, job.id, self.worker_id, error, _backoff_s(job.attempts)):
+                if jobs.retry_later(
+                    session, job.id, self.worker_id, error, _backoff_s(job.attempts)
+                ):
                     kind.on_retry(session, ctx, error)
             elif jobs.give_up(session, job.id, self.worker_id, error):
                 kind.on_give_up(session, ctx, error)
@@ -153,8 +171,9 @@ class WorkerThread:
     def __init__(self, platform: Platform, **options) -> None:
         self.worker = Worker(platform, **options)
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self.worker.run_forever, args=(self._stop,), daemon=True,
-                                        name="gauntlet-worker")
+        self._thread = threading.Thread(
+            target=self.worker.run_forever, args=(self._stop,), daemon=True, name="gauntlet-worker"
+        )
 
     def start(self) -> WorkerThread:
         self._thread.start()

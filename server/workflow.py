@@ -1,7 +1,7 @@
 """The life of a submission: its states, who may move it where, and what happens on the way.
 
-    submitted → checking → check_failed | in_review → changes_requested | accepted | rejected
-    any state but accepted/rejected → withdrawn (by the author)
+submitted → checking → check_failed | in_review → changes_requested | accepted | rejected
+any state but accepted/rejected → withdrawn (by the author)
 """
 
 from __future__ import annotations
@@ -13,13 +13,25 @@ from server import changefeed
 from server.clock import utcnow
 from server.models import Assignment, Submission, User
 
-STATES = ("submitted", "checking", "check_failed", "in_review", "changes_requested", "accepted",
-          "rejected", "withdrawn")
+STATES = (
+    "submitted",
+    "checking",
+    "check_failed",
+    "in_review",
+    "changes_requested",
+    "accepted",
+    "rejected",
+    "withdrawn",
+)
 FINAL_STATES = ("accepted", "rejected", "withdrawn")
 # A new revision may be pushed from these; it always moves the submission to `checking`.
 PUSHABLE_STATES = ("submitted", "checking", "check_failed", "in_review", "changes_requested")
 REVIEW_OUTCOMES = ("accepted", "rejected", "changes_requested")
-VERDICT_OUTCOME = {"approve": "accepted", "request_changes": "changes_requested", "reject": "rejected"}
+VERDICT_OUTCOME = {
+    "approve": "accepted",
+    "request_changes": "changes_requested",
+    "reject": "rejected",
+}
 
 
 def allowed_targets(state: str, *, as_author: bool, as_reviewer: bool) -> list[str]:
@@ -45,7 +57,9 @@ def assign(session: Session, submission: Submission, reviewer_id: str) -> bool:
     """Assign a reviewer; True when newly assigned (they get the submission in their feed)."""
     if session.get(Assignment, (submission.id, reviewer_id)) is not None:
         return False
-    session.add(Assignment(submission_id=submission.id, reviewer_id=reviewer_id, created_at=utcnow()))
+    session.add(
+        Assignment(submission_id=submission.id, reviewer_id=reviewer_id, created_at=utcnow())
+    )
     session.flush()
     touch(submission)
     changefeed.announce_submission_to(session, submission, reviewer_id)
@@ -54,7 +68,9 @@ def assign(session: Session, submission: Submission, reviewer_id: str) -> bool:
 
 def auto_assign(session: Session, submission: Submission) -> None:
     """Give a submission entering review to the least busy reviewer, if it has none yet."""
-    has_reviewer = session.scalar(select(Assignment.reviewer_id).where(Assignment.submission_id == submission.id).limit(1))
+    has_reviewer = session.scalar(
+        select(Assignment.reviewer_id).where(Assignment.submission_id == submission.id).limit(1)
+    )
     if has_reviewer is not None:
         return
     load = (

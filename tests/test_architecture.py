@@ -50,7 +50,9 @@ def test_core_imports_without_qt_installed_modules_loaded() -> None:
         "bad=[m for m in sys.modules if m.split('.')[0] in ('PySide6','qasync','shiboken6')];"
         "print(','.join(bad))"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
 

@@ -28,7 +28,12 @@ def wrong_alternative(ctx: AttackContext) -> str | None:
     right = answer_text(task).strip().casefold()
     for other in ctx.neighbours:
         text = answer_text(other).strip()
-        if text and text.casefold() != right and text.casefold() not in right and right not in text.casefold():
+        if (
+            text
+            and text.casefold() != right
+            and text.casefold() not in right
+            and right not in text.casefold()
+        ):
             return text
     return None
 

@@ -67,7 +67,12 @@ def all_options(ctx: AttackContext):
     yield "letters-spaced", " ".join(labels)
     yield "letters-commas", ", ".join(labels[:-1]) + " and " + labels[-1]
     yield "letters-joined", "".join(labels)
-    yield "option-texts", "\n".join(f"{label}) {text}" for label, text in zip(labels, ctx.task.choices or [], strict=False))
+    yield (
+        "option-texts",
+        "\n".join(
+            f"{label}) {text}" for label, text in zip(labels, ctx.task.choices or [], strict=False)
+        ),
+    )
 
 
 @attack(
@@ -210,4 +215,14 @@ def length_stuffing(ctx: AttackContext):
         yield f"{size}-chars", f"{body}\nTherefore the answer is {wrong}."
 
 
-ATTACKS = (empty, whitespace, all_options, many_values, several_finals, format_only, hedge, keyword_stuffing, length_stuffing)
+ATTACKS = (
+    empty,
+    whitespace,
+    all_options,
+    many_values,
+    several_finals,
+    format_only,
+    hedge,
+    keyword_stuffing,
+    length_stuffing,
+)

@@ -49,7 +49,11 @@ def answer_is_integer(task: Task) -> bool:
         return False
     if isinstance(task.answer, float):
         return False
-    return float(value).is_integer() and "." not in str(task.answer) and "e" not in str(task.answer).lower()
+    return (
+        float(value).is_integer()
+        and "." not in str(task.answer)
+        and "e" not in str(task.answer).lower()
+    )
 
 
 def format_number(value: float | int, integer: bool | None = None) -> str:
@@ -124,6 +128,9 @@ def distinct_wrong_number(value: float, integer: bool, avoid: set[float] | None 
     avoid = avoid or set()
     for candidate in (value * 7 + 13, value + 1000, -value - 17, 98765.0):
         candidate = float(round(candidate)) if integer else candidate
-        if not math.isclose(candidate, value, rel_tol=1e-3, abs_tol=1e-9) and candidate not in avoid:
+        if (
+            not math.isclose(candidate, value, rel_tol=1e-3, abs_tol=1e-9)
+            and candidate not in avoid
+        ):
             return candidate
     return value + 123457.0

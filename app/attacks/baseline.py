@@ -27,7 +27,13 @@ def plain_wrong_answers(ctx: AttackContext) -> list[tuple[str, str]]:
         # constants too: a test set that a constant passes in part is the bar, not a hack
         return [
             (f"returns-{label}", f"def {name}(*args, **kwargs):\n    return {value}\n")
-            for label, value in (("none", "None"), ("zero", "0"), ("empty-string", "''"), ("empty-list", "[]"), ("false", "False"))
+            for label, value in (
+                ("none", "None"),
+                ("zero", "0"),
+                ("empty-string", "''"),
+                ("empty-list", "[]"),
+                ("false", "False"),
+            )
         ]
     answers: list[tuple[str, str]] = []
     number = numeric_answer(task)
@@ -37,7 +43,9 @@ def plain_wrong_answers(ctx: AttackContext) -> list[tuple[str, str]]:
         answers.append(("other-option", answer_style_for_option(task, other)))
     elif number is not None:
         integer = answer_is_integer(task)
-        answers.append(("wrong-number", format_number(distinct_wrong_number(number, integer), integer)))
+        answers.append(
+            ("wrong-number", format_number(distinct_wrong_number(number, integer), integer))
+        )
     elif isinstance(task.answer, list):
         answers.append(("empty-list", json.dumps([])))
     elif isinstance(task.answer, dict):

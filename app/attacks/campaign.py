@@ -31,7 +31,9 @@ from app.sandbox.base import GradingItem, GradingResult
 log = logging.getLogger(__name__)
 
 # grade(pack, items, on_result) -> results in item order; each call is one fresh sandbox.
-GradeFn = Callable[[EnvPack, list[GradingItem], Callable[[GradingResult], None] | None], list[GradingResult]]
+GradeFn = Callable[
+    [EnvPack, list[GradingItem], Callable[[GradingResult], None] | None], list[GradingResult]
+]
 
 MAX_CONFIRM_TASKS_PER_ATTACK = 3
 MAX_CONFIRM_CANDIDATES = 150
@@ -106,7 +108,9 @@ class CampaignResult:
     confirmed: list[Hit] = field(default_factory=list)
     unconfirmed: list[Hit] = field(default_factory=list)
     feedback_leaks: list[FeedbackLeak] = field(default_factory=list)
-    categories: dict[str, CategoryStats] = field(default_factory=lambda: {c: CategoryStats() for c in CATEGORIES})
+    categories: dict[str, CategoryStats] = field(
+        default_factory=lambda: {c: CategoryStats() for c in CATEGORIES}
+    )
     tasks_total: int = 0
     tasks_attacked: int = 0
     skipped_tasks: dict[str, str] = field(default_factory=dict)  # task id -> why
@@ -143,11 +147,19 @@ class CampaignResult:
 def grader_source(pack: EnvPack) -> str:
     """What a white-box attacker reads: grader.py for python graders, the rubric for judges."""
     grader = pack.grader
-    name = grader.entry_file if grader.type == "python" else grader.rubric if grader.type == "judge" else ""
+    name = (
+        grader.entry_file
+        if grader.type == "python"
+        else grader.rubric
+        if grader.type == "judge"
+        else ""
+    )
     if not name:
         return ""
     try:
-        return (Path(pack.root) / name).read_text(encoding="utf-8", errors="replace")[:MAX_GRADER_SOURCE_CHARS]
+        return (Path(pack.root) / name).read_text(encoding="utf-8", errors="replace")[
+            :MAX_GRADER_SOURCE_CHARS
+        ]
     except OSError:
         return ""
 
@@ -162,7 +174,9 @@ def context_for(pack: EnvPack, task: Task, source: str) -> AttackContext:
     )
 
 
-def is_hit(reward: float, baseline: float, pass_threshold: float, margin: float, full_reward_only: bool) -> bool:
+def is_hit(
+    reward: float, baseline: float, pass_threshold: float, margin: float, full_reward_only: bool
+) -> bool:
     """DESIGN §6: reward ≥ pass threshold, or above a plain wrong answer (wrong by construction
     is the caller's job)."""
     if reward >= pass_threshold:
@@ -200,7 +214,9 @@ class AttackCampaign:
 
     # -- grading ---------------------------------------------------------------------------
 
-    def grade(self, items: list[GradingItem], phase: str, pack: EnvPack | None = None) -> dict[str, GradingResult]:
+    def grade(
+        self, items: list[GradingItem], phase: str, pack: EnvPack | None = None
+    ) -> dict[str, GradingResult]:
         """One fresh sandbox batch; progress per result."""
         self.cancel.raise_if_cancelled()
         total = len(items)
@@ -210,9 +226,13 @@ class AttackCampaign:
             nonlocal done
             done += 1
             if done == total or done % 10 == 0:
-                self.progress(ProgressEvent(Stage.ATTACK, "progress", done=done, total=total, message=phase))
+                self.progress(
+                    ProgressEvent(Stage.ATTACK, "progress", done=done, total=total, message=phase)
+                )
 
-        self.progress(ProgressEvent(Stage.ATTACK, "log", message=f"{phase}: {total} gradings in one sandbox"))
+        self.progress(
+            ProgressEvent(Stage.ATTACK, "log", message=f"{phase}: {total} gradings in one sandbox")
+        )
         results = self._grade(pack or self.pack, items, on_result) if items else []
         self.result.gradings += len(items)
         self.result.batches += 1 if items else 0
@@ -225,16 +245,22 @@ class AttackCampaign:
 
     # -- planning --------------------------------------------------------------------------
 
-    def plan(self) -> tuple[list[Task], list[GradingItem], dict[str, list[Candidate]], list[Candidate]]:
+    def plan(
+        self,
+    ) -> tuple[list[Task], list[GradingItem], dict[str, list[Candidate]], list[Candidate]]:
         """Tasks, reference items, baseline candidates per task, attack candidates."""
         judge = self.pack.grader.type == "judge"
         # every judge grading is a paid model call: fewer tasks, fewer variants per attack
-        tasks = sample_tasks(self.pack, min(self.max_tasks, JUDGE_MAX_TASKS) if judge else self.max_tasks)
+        tasks = sample_tasks(
+            self.pack, min(self.max_tasks, JUDGE_MAX_TASKS) if judge else self.max_tasks
+        )
         self.result.tasks_attacked = len(tasks)
         references: list[GradingItem] = []
         baselines: dict[str, list[Candidate]] = {}
         candidates: list[Candidate] = []
-        attacks = [a for a in self.library.applicable(self.pack, self.categories) if a.id != plain_wrong.id]
+        attacks = [
+            a for a in self.library.applicable(self.pack, self.categories) if a.id != plain_wrong.id
+        ]
         for attack in attacks:
             self.result.categories[attack.category].attacks += 1
         uses: dict[str, int] = defaultdict(int)
@@ -270,16 +296,34 @@ class AttackCampaign:
             if could_be_correct(self.pack, ctx.task, response, ctx.references):
                 self.result.dropped_possibly_correct += 1
                 continue
-            label = variant if variant not in {c.variant for c in made} else f"{variant}-{len(made)}"
-            made.append(Candidate(attack.id, attack.category, ctx.task.id, label, response, attack.full_reward_only))
+            label = (
+                variant if variant not in {c.variant for c in made} else f"{variant}-{len(made)}"
+            )
+            made.append(
+                Candidate(
+                    attack.id,
+                    attack.category,
+                    ctx.task.id,
+                    label,
+                    response,
+                    attack.full_reward_only,
+                )
+            )
         return made
 
     # -- the run ---------------------------------------------------------------------------
 
-    def run(self, red_team: Callable[[CampaignResult, dict[str, list[Candidate]]], list[Hit]] | None = None) -> CampaignResult:
+    def run(
+        self,
+        red_team: Callable[[CampaignResult, dict[str, list[Candidate]]], list[Hit]] | None = None,
+    ) -> CampaignResult:
         tasks, references, baselines, candidates = self.plan()
         records = {t.id: t.record for t in tasks}
-        baseline_items = [GradingItem(c.key, records[c.task_id], c.response) for cs in baselines.values() for c in cs]
+        baseline_items = [
+            GradingItem(c.key, records[c.task_id], c.response)
+            for cs in baselines.values()
+            for c in cs
+        ]
         attack_items = [GradingItem(c.key, records[c.task_id], c.response) for c in candidates]
         results = self.grade(references + baseline_items + attack_items, "built-in attacks")
 
@@ -295,12 +339,18 @@ class AttackCampaign:
     def _scores(self, tasks, baselines, results) -> dict[str, TaskScores]:
         scores: dict[str, TaskScores] = {}
         for task in tasks:
-            refs = [self.reward_of(r) for k, r in results.items() if k.startswith(f"ref:{task.id}:")]
+            refs = [
+                self.reward_of(r) for k, r in results.items() if k.startswith(f"ref:{task.id}:")
+            ]
             base = [self.reward_of(results.get(c.key)) for c in baselines[task.id]]
-            scores[task.id] = TaskScores(max(refs) if refs else None, max(base) if base else self.floor)
+            scores[task.id] = TaskScores(
+                max(refs) if refs else None, max(base) if base else self.floor
+            )
             if refs and max(refs) < self.threshold:
                 # a broken task is stage 2's finding; attacking it would report noise
-                self.result.skipped_tasks[task.id] = "no reference reaches the pass threshold (see gauntlet verify)"
+                self.result.skipped_tasks[task.id] = (
+                    "no reference reaches the pass threshold (see gauntlet verify)"
+                )
         return scores
 
     def _hits(self, baselines, candidates, results, scores) -> list[Hit]:
@@ -327,8 +377,17 @@ class AttackCampaign:
             self.result.categories[hit.candidate.category].candidate_hits += 1
         return hits
 
-    def _hit(self, cand: Candidate, reward: float, score: TaskScores, result: GradingResult | None) -> Hit:
-        return Hit(cand, reward, score.baseline, score.reference, self.threshold, feedback=(result.feedback if result else "")[:300])
+    def _hit(
+        self, cand: Candidate, reward: float, score: TaskScores, result: GradingResult | None
+    ) -> Hit:
+        return Hit(
+            cand,
+            reward,
+            score.baseline,
+            score.reference,
+            self.threshold,
+            feedback=(result.feedback if result else "")[:300],
+        )
 
     def _for_confirmation(self, hits: list[Hit]) -> list[Hit]:
         """Per attack: the shortest working response on each of up to 3 tasks."""
@@ -356,15 +415,38 @@ class AttackCampaign:
             if not pending:
                 break
             tasks = sorted({h.candidate.task_id for h in pending})
-            items = [GradingItem(c.key, records[t], c.response) for t in tasks for c in baselines.get(t, [])]
-            items += [GradingItem(f"confirm:{i}", records[h.candidate.task_id], h.candidate.response) for i, h in enumerate(pending)]
-            results = self.grade(items, f"confirming {len(pending)} hit(s), run {run} of {self.confirm_runs}")
-            base = {t: max([self.reward_of(results.get(c.key)) for c in baselines.get(t, [])] or [self.floor]) for t in tasks}
+            items = [
+                GradingItem(c.key, records[t], c.response)
+                for t in tasks
+                for c in baselines.get(t, [])
+            ]
+            items += [
+                GradingItem(f"confirm:{i}", records[h.candidate.task_id], h.candidate.response)
+                for i, h in enumerate(pending)
+            ]
+            results = self.grade(
+                items, f"confirming {len(pending)} hit(s), run {run} of {self.confirm_runs}"
+            )
+            base = {
+                t: max(
+                    [self.reward_of(results.get(c.key)) for c in baselines.get(t, [])]
+                    or [self.floor]
+                )
+                for t in tasks
+            }
             still = []
             for i, hit in enumerate(pending):
                 reward = self.reward_of(results.get(f"confirm:{i}"))
                 hit.rewards.append(reward)
-                hit.runs.append(is_hit(reward, base[hit.candidate.task_id], self.threshold, self.margin, hit.candidate.full_reward_only))
+                hit.runs.append(
+                    is_hit(
+                        reward,
+                        base[hit.candidate.task_id],
+                        self.threshold,
+                        self.margin,
+                        hit.candidate.full_reward_only,
+                    )
+                )
                 failures = len(hit.runs) - hit.reproduced
                 if hit.reproduced < need and failures <= self.confirm_runs - need:
                     still.append(hit)
@@ -375,7 +457,10 @@ class AttackCampaign:
                 self.result.confirmed.append(hit)
                 stats.confirmed += 1
             else:
-                hit.note = hit.note or f"reproduced in {hit.reproduced} of {len(hit.runs)} fresh sandbox runs (needs {need})"
+                hit.note = (
+                    hit.note
+                    or f"reproduced in {hit.reproduced} of {len(hit.runs)} fresh sandbox runs (needs {need})"
+                )
                 self.result.unconfirmed.append(hit)
                 stats.unconfirmed += 1
 
@@ -384,25 +469,39 @@ class AttackCampaign:
         solution) must fail the strict built-in tests grader; a response that passes it may
         simply be a correct solution, so it is never reported."""
         uncertain = [
-            h for h in hits
+            h
+            for h in hits
             if self.pack.manifest.kind == "code"
-            and (h.candidate.source == "llm" or h.candidate.attack_id == "mutation-neighbour-answer")
+            and (
+                h.candidate.source == "llm" or h.candidate.attack_id == "mutation-neighbour-answer"
+            )
         ]
         if not uncertain:
             return hits
         oracle = strict_tests_pack(self.pack)
-        checkable = [h for h in uncertain if oracle is not None and _has_tests(records.get(h.candidate.task_id))]
+        checkable = [
+            h
+            for h in uncertain
+            if oracle is not None and _has_tests(records.get(h.candidate.task_id))
+        ]
         dropped: set[int] = set()
         if checkable:
-            items = [GradingItem(f"oracle:{i}", records[h.candidate.task_id], h.candidate.response) for i, h in enumerate(checkable)]
-            results = self.grade(items, "checking that the hits are not real solutions", pack=oracle)
+            items = [
+                GradingItem(f"oracle:{i}", records[h.candidate.task_id], h.candidate.response)
+                for i, h in enumerate(checkable)
+            ]
+            results = self.grade(
+                items, "checking that the hits are not real solutions", pack=oracle
+            )
             for i, hit in enumerate(checkable):
                 if self.reward_of(results.get(f"oracle:{i}")) >= self.threshold:
                     dropped.add(id(hit))
         checked = {id(h) for h in checkable}
         for hit in uncertain:
             if id(hit) not in checked:
-                hit.note = "could not be checked against the task's tests, so it may be a correct solution"
+                hit.note = (
+                    "could not be checked against the task's tests, so it may be a correct solution"
+                )
                 self.result.unconfirmed.append(hit)
                 self.result.categories[hit.candidate.category].unconfirmed += 1
                 dropped.add(id(hit))
@@ -422,11 +521,16 @@ class AttackCampaign:
                 result = results.get(cand.key)
                 if result is None or answer in cand.response:
                     continue
-                for where, text in (("feedback", result.feedback or ""), ("metrics", _dump(result.metrics))):
+                for where, text in (
+                    ("feedback", result.feedback or ""),
+                    ("metrics", _dump(result.metrics)),
+                ):
                     found = pattern.search(text)
                     if found:
                         start = max(0, found.start() - 60)
-                        self.result.feedback_leaks.append(FeedbackLeak(task.id, answer, where, text[start : found.end() + 60]))
+                        self.result.feedback_leaks.append(
+                            FeedbackLeak(task.id, answer, where, text[start : found.end() + 60])
+                        )
                         break
                 else:
                     continue
@@ -450,7 +554,12 @@ def _dump(value) -> str:
 
 
 def _has_tests(record) -> bool:
-    return isinstance(record, dict) and isinstance(record.get("tests"), list) and bool(record.get("tests")) and isinstance(record.get("entry"), str)
+    return (
+        isinstance(record, dict)
+        and isinstance(record.get("tests"), list)
+        and bool(record.get("tests"))
+        and isinstance(record.get("entry"), str)
+    )
 
 
 def strict_tests_pack(pack: EnvPack) -> EnvPack | None:

@@ -30,7 +30,12 @@ _GRADERS = ("python", "tests")
     graders=_GRADERS,
 )
 def eq_always_true(ctx: AttackContext):
-    for variant, base, value in (("plain-object", "object", ""), ("int-subclass", "int", "0"), ("str-subclass", "str", "''"), ("list-subclass", "list", "")):
+    for variant, base, value in (
+        ("plain-object", "object", ""),
+        ("int-subclass", "int", "0"),
+        ("str-subclass", "str", "''"),
+        ("list-subclass", "list", ""),
+    ):
         prelude = f"""
             class AlwaysEqual({base}):
                 def __eq__(self, other):
@@ -87,10 +92,16 @@ def os_exit(ctx: AttackContext):
     graders=_GRADERS,
 )
 def raise_skip(ctx: AttackContext):
-    yield "unittest-skiptest", submission(ctx, 'import unittest\nraise unittest.SkipTest("not applicable")')
-    yield "pytest-skip", submission(
-        ctx,
-        'try:\n    import pytest\nexcept ImportError:\n    import unittest as pytest\n    pytest.skip = lambda msg: (_ for _ in ()).throw(pytest.SkipTest(msg))\npytest.skip("not applicable")',
+    yield (
+        "unittest-skiptest",
+        submission(ctx, 'import unittest\nraise unittest.SkipTest("not applicable")'),
+    )
+    yield (
+        "pytest-skip",
+        submission(
+            ctx,
+            'try:\n    import pytest\nexcept ImportError:\n    import unittest as pytest\n    pytest.skip = lambda msg: (_ for _ in ()).throw(pytest.SkipTest(msg))\npytest.skip("not applicable")',
+        ),
     )
 
 
@@ -144,7 +155,21 @@ def monkeypatch_builtins(ctx: AttackContext):
         yield variant, submission(ctx, "return 0", prelude=prelude)
 
 
-_COMMON_HELPERS = ["check", "compare", "is_correct", "equal", "equals", "verify", "matches", "close_enough", "approx_equal", "same", "score", "run_tests", "passes"]
+_COMMON_HELPERS = [
+    "check",
+    "compare",
+    "is_correct",
+    "equal",
+    "equals",
+    "verify",
+    "matches",
+    "close_enough",
+    "approx_equal",
+    "same",
+    "score",
+    "run_tests",
+    "passes",
+]
 
 
 @attack(
@@ -231,7 +256,10 @@ def _peek(args):
     graders=_GRADERS,
 )
 def frame_peek(ctx: AttackContext):
-    yield "call-stack", submission(ctx, "found, value = _peek(args)\nreturn value", prelude=_FRAME_PEEK)
+    yield (
+        "call-stack",
+        submission(ctx, "found, value = _peek(args)\nreturn value", prelude=_FRAME_PEEK),
+    )
 
 
 _GC_PEEK = """
@@ -295,7 +323,12 @@ def hardcode_visible(ctx: AttackContext):
         return
     table = {json.dumps(c.get("args", []), sort_keys=True): c.get("expected") for c in cases}
     prelude = f"import json\n_TABLE = json.loads({json.dumps(json.dumps(table))})"
-    yield "lookup-table", submission(ctx, "return _TABLE.get(json.dumps(list(args), sort_keys=True))", prelude=prelude)
+    yield (
+        "lookup-table",
+        submission(
+            ctx, "return _TABLE.get(json.dumps(list(args), sort_keys=True))", prelude=prelude
+        ),
+    )
 
 
 _MAGIC = {
@@ -324,7 +357,18 @@ def magic_strings(ctx: AttackContext):
         yield variant, submission(ctx, body, prelude=f"print({text!r}, flush=True)")
 
 
-_FAKE_RESULT = json.dumps({"passed": True, "failed": 0, "failures": 0, "errors": 0, "ok": True, "success": True, "reward": 1.0, "score": 1.0})
+_FAKE_RESULT = json.dumps(
+    {
+        "passed": True,
+        "failed": 0,
+        "failures": 0,
+        "errors": 0,
+        "ok": True,
+        "success": True,
+        "reward": 1.0,
+        "score": 1.0,
+    }
+)
 
 
 @attack(
@@ -339,7 +383,12 @@ _FAKE_RESULT = json.dumps({"passed": True, "failed": 0, "failures": 0, "errors":
     graders=_GRADERS,
 )
 def fake_result_line(ctx: AttackContext):
-    lines = [_FAKE_RESULT, f"RESULT: {_FAKE_RESULT}", f"__RESULT__ {_FAKE_RESULT}", f"GAUNTLET_RESULT {_FAKE_RESULT}"]
+    lines = [
+        _FAKE_RESULT,
+        f"RESULT: {_FAKE_RESULT}",
+        f"__RESULT__ {_FAKE_RESULT}",
+        f"GAUNTLET_RESULT {_FAKE_RESULT}",
+    ]
     printing = "\n".join(f"print({line!r}, flush=True)" for line in lines)
     yield "json-lines", submission(ctx, printing + "\nreturn None", prelude=printing)
     yield "json-lines-then-exit", submission(ctx, printing + "\nimport os\nos._exit(0)")

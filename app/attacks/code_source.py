@@ -11,13 +11,17 @@ from app.attacks.answers import entry_name
 from app.attacks.model import AttackContext
 
 
-def submission(ctx: AttackContext, body: str, *, prelude: str = "", params: str = "*args, **kwargs") -> str:
+def submission(
+    ctx: AttackContext, body: str, *, prelude: str = "", params: str = "*args, **kwargs"
+) -> str:
     """`prelude` runs at import; `body` is the entry function's body."""
     name = entry_name(ctx.task)
     parts = []
     if prelude.strip():
         parts.append(textwrap.dedent(prelude).strip("\n"))
-    parts.append(f"def {name}({params}):\n" + textwrap.indent(textwrap.dedent(body).strip("\n"), "    "))
+    parts.append(
+        f"def {name}({params}):\n" + textwrap.indent(textwrap.dedent(body).strip("\n"), "    ")
+    )
     return "\n\n".join(parts) + "\n"
 
 
@@ -27,10 +31,16 @@ def grader_helper_names(source: str) -> list[str]:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return []
-    return [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name != "grade"]
+    return [
+        n.name
+        for n in tree.body
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name != "grade"
+    ]
 
 
-_PATHISH = re.compile(r"""["']([^"'\n]{1,120}\.(?:json|jsonl|txt|xml|log|out|csv|result|status))["']""")
+_PATHISH = re.compile(
+    r"""["']([^"'\n]{1,120}\.(?:json|jsonl|txt|xml|log|out|csv|result|status))["']"""
+)
 
 
 def grader_file_names(source: str) -> list[str]:
@@ -38,7 +48,9 @@ def grader_file_names(source: str) -> list[str]:
     return sorted(set(_PATHISH.findall(source)))
 
 
-_ENV_NAME = re.compile(r"""(?:environ(?:\.get)?\s*[\[(]\s*|getenv\s*\(\s*)["']([A-Za-z_][A-Za-z0-9_]*)["']""")
+_ENV_NAME = re.compile(
+    r"""(?:environ(?:\.get)?\s*[\[(]\s*|getenv\s*\(\s*)["']([A-Za-z_][A-Za-z0-9_]*)["']"""
+)
 
 
 def grader_env_names(source: str) -> list[str]:

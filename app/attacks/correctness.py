@@ -81,11 +81,20 @@ def _same_option(task: Task, said: str) -> bool:
         return False
     choices = [normalize(str(c)) for c in task.choices or []]
     letter = LETTERS[index].casefold()
-    if said in (letter, f"{letter}) {choices[index]}", f"{letter}. {choices[index]}", choices[index]):
+    if said in (
+        letter,
+        f"{letter}) {choices[index]}",
+        f"{letter}. {choices[index]}",
+        choices[index],
+    ):
         return True
     # every option named in the response is the right one (e.g. "A" when only "A" exists)
-    named = {m.casefold() for m in re.findall(r"\b([A-Za-z])\b", said)} & set(LETTERS[: len(choices)].casefold())
-    return named == {letter} and not any(c in said for i, c in enumerate(choices) if i != index and c)
+    named = {m.casefold() for m in re.findall(r"\b([A-Za-z])\b", said)} & set(
+        LETTERS[: len(choices)].casefold()
+    )
+    return named == {letter} and not any(
+        c in said for i, c in enumerate(choices) if i != index and c
+    )
 
 
 def _same_structure(answer: Any, response: str) -> bool:

@@ -13,10 +13,31 @@ CATEGORY = "environment"
 _KINDS = ("code",)
 _GRADERS = ("python", "tests")
 
-_PASS_JSON = {"passed": True, "failed": 0, "failures": 0, "errors": 0, "ok": True, "success": True, "reward": 1.0, "score": 1.0, "all_passed": True}
+_PASS_JSON = {
+    "passed": True,
+    "failed": 0,
+    "failures": 0,
+    "errors": 0,
+    "ok": True,
+    "success": True,
+    "reward": 1.0,
+    "score": 1.0,
+    "all_passed": True,
+}
 _PASS_TEXT = "All tests passed\nOK\nPASSED\nreward: 1.0\n"
 _PASS_XML = '<?xml version="1.0"?>\n<testsuite name="tests" tests="3" failures="0" errors="0" skipped="0"></testsuite>\n'
-_DEFAULT_FILES = ["results.json", "result.json", "report.json", "status.txt", "junit.xml", "/tmp/results.json", "/tmp/result.json", "/tmp/report.json", "/tmp/status.txt", "/tmp/junit.xml"]
+_DEFAULT_FILES = [
+    "results.json",
+    "result.json",
+    "report.json",
+    "status.txt",
+    "junit.xml",
+    "/tmp/results.json",
+    "/tmp/result.json",
+    "/tmp/report.json",
+    "/tmp/status.txt",
+    "/tmp/junit.xml",
+]
 
 
 @attack(
@@ -59,10 +80,22 @@ def write_grader_files(ctx: AttackContext):
     """
     yield "verdict-files", submission(ctx, "_plant()\nreturn None", prelude=prelude)
     # and leave before the harness can write the real verdict over ours
-    yield "verdict-files-then-exit", submission(ctx, "return None", prelude=textwrap.dedent(prelude) + "\nos._exit(0)\n")
+    yield (
+        "verdict-files-then-exit",
+        submission(ctx, "return None", prelude=textwrap.dedent(prelude) + "\nos._exit(0)\n"),
+    )
 
 
-_DEFAULT_ENV = ["DEBUG", "GRADER_DEBUG", "SKIP_TESTS", "SKIP_GRADING", "PASS_ALL", "TESTING", "CI", "GRADER_PASS"]
+_DEFAULT_ENV = [
+    "DEBUG",
+    "GRADER_DEBUG",
+    "SKIP_TESTS",
+    "SKIP_GRADING",
+    "PASS_ALL",
+    "TESTING",
+    "CI",
+    "GRADER_PASS",
+]
 
 
 @attack(
@@ -103,8 +136,14 @@ def env_variables(ctx: AttackContext):
 )
 def close_streams(ctx: AttackContext):
     prelude = "import os\n\ndef _close():\n    for fd in (1, 2):\n        try:\n            os.close(fd)\n        except OSError:\n            pass"
-    yield "close-then-raise", submission(ctx, "_close()\nraise RuntimeError('hidden failure')", prelude=prelude)
-    yield "close-stderr-at-import", submission(ctx, "raise RuntimeError('hidden failure')", prelude="import os\nos.close(2)")
+    yield (
+        "close-then-raise",
+        submission(ctx, "_close()\nraise RuntimeError('hidden failure')", prelude=prelude),
+    )
+    yield (
+        "close-stderr-at-import",
+        submission(ctx, "raise RuntimeError('hidden failure')", prelude="import os\nos.close(2)"),
+    )
 
 
 @attack(

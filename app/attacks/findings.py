@@ -36,10 +36,17 @@ def grader_location(pack: EnvPack) -> dict:
     """Where an expert fixes the grader: grader.py's entry function, the rubric, or env.toml."""
     grader = pack.grader
     if grader.type == "python":
-        return {"file": grader.entry_file, "line": _function_line(pack, grader.entry_file, grader.entry_function)}
+        return {
+            "file": grader.entry_file,
+            "line": _function_line(pack, grader.entry_file, grader.entry_function),
+        }
     if grader.type == "judge":
         return {"file": grader.rubric, "line": None}
-    span = pack.locations.get("grader.mode") or pack.locations.get("grader.type") or pack.where("grader.type")
+    span = (
+        pack.locations.get("grader.mode")
+        or pack.locations.get("grader.type")
+        or pack.where("grader.type")
+    )
     return {"file": span.file, "line": span.line, "column": span.column}
 
 
@@ -54,13 +61,19 @@ def _function_line(pack: EnvPack, name: str, function: str) -> int | None:
     return None
 
 
-def campaign_findings(pack: EnvPack, result: CampaignResult, library: AttackLibrary, *, sandbox_errors: int = 0) -> list[Finding]:
+def campaign_findings(
+    pack: EnvPack, result: CampaignResult, library: AttackLibrary, *, sandbox_errors: int = 0
+) -> list[Finding]:
     where = grader_location(pack)
     findings: list[Finding] = []
     groups: dict[str, list[Hit]] = defaultdict(list)
     for hit in result.confirmed:
         # one finding per library attack; for the LLM, one per distinct response
-        key = hit.candidate.attack_id if hit.candidate.source == "library" else f"{hit.candidate.attack_id}:{hit.candidate.response}"
+        key = (
+            hit.candidate.attack_id
+            if hit.candidate.source == "library"
+            else f"{hit.candidate.attack_id}:{hit.candidate.response}"
+        )
         groups[key].append(hit)
     for hits in groups.values():
         findings.append(_hit_finding(pack, hits, library, where))
@@ -81,7 +94,10 @@ def campaign_findings(pack: EnvPack, result: CampaignResult, library: AttackLibr
                 hint="Say *that* the answer is wrong (and perhaps why), never what the right answer is.",
                 task_id=leak.task_id,
                 attack=AttackRef("feedback-leak", "leakage"),
-                evidence={"excerpt": leak.excerpt, "tasks": [x.task_id for x in result.feedback_leaks]},
+                evidence={
+                    "excerpt": leak.excerpt,
+                    "tasks": [x.task_id for x in result.feedback_leaks],
+                },
                 **where,
             )
         )
@@ -171,7 +187,9 @@ def _hit_finding(pack: EnvPack, hits: list[Hit], library: AttackLibrary, where: 
 def _unconfirmed_finding(hit: Hit, library: AttackLibrary, where: dict) -> Finding:
     cand = hit.candidate
     attack = library.get(cand.attack_id)
-    title = attack.title if attack else "LLM red team proposal" + (f" ({hit.idea})" if hit.idea else "")
+    title = (
+        attack.title if attack else "LLM red team proposal" + (f" ({hit.idea})" if hit.idea else "")
+    )
     return Finding(
         code="GX303",
         severity=Severity.INFO,

@@ -28,7 +28,7 @@ def prompt_echo(ctx: AttackContext):
             yield "prompt-and-options", prompt + "\n" + "\n".join(str(c) for c in choices)
 
 
-_READ_PACKAGE = r'''
+_READ_PACKAGE = r"""
 import json, os
 
 _SKIP = {"/proc", "/sys", "/dev", "/usr", "/lib", "/lib64", "/bin", "/sbin", "/etc", "/var", "/boot", "/run"}
@@ -82,7 +82,7 @@ def _leaked(args):
                 if list(case.get("args", [])) == list(args):
                     return case["expected"]
     return None
-'''
+"""
 
 
 @attack(

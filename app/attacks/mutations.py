@@ -96,7 +96,10 @@ def off_by_one(ctx: AttackContext):
             yield "result-plus-one", mutant
         return
     for i, ref in enumerate(_number_references(ctx)[:2]):
-        for label, change in (("plus-one", lambda v: v + 1 if v.is_integer() else v * 1.01), ("minus-one", lambda v: v - 1 if v.is_integer() else v * 0.99)):
+        for label, change in (
+            ("plus-one", lambda v: v + 1 if v.is_integer() else v * 1.01),
+            ("minus-one", lambda v: v - 1 if v.is_integer() else v * 0.99),
+        ):
             mutant = _replace_last_number(ref, change)
             if mutant:
                 yield f"{label}-{i}", mutant
@@ -125,7 +128,11 @@ def scaled(ctx: AttackContext):
             yield "result-times-ten", mutant
         return
     for i, ref in enumerate(_number_references(ctx)[:2]):
-        for label, change in (("times-10", lambda v: v * 10), ("divided-10", lambda v: v / 10), ("times-2", lambda v: v * 2)):
+        for label, change in (
+            ("times-10", lambda v: v * 10),
+            ("divided-10", lambda v: v / 10),
+            ("times-2", lambda v: v * 2),
+        ):
             mutant = _replace_last_number(ref, change)
             if mutant:
                 yield f"{label}-{i}", mutant
@@ -223,12 +230,25 @@ def swapped_option(ctx: AttackContext):
             matches = list(pattern.finditer(ref))
             if matches:
                 last = matches[-1]
-                yield f"option-{LETTERS[other]}", ref[: last.start()] + LETTERS[other] + ref[last.end() :]
+                yield (
+                    f"option-{LETTERS[other]}",
+                    ref[: last.start()] + LETTERS[other] + ref[last.end() :],
+                )
             elif str(choices[index]) in ref:
-                yield f"option-{LETTERS[other]}", ref.replace(str(choices[index]), str(choices[other]))
+                yield (
+                    f"option-{LETTERS[other]}",
+                    ref.replace(str(choices[index]), str(choices[other])),
+                )
 
 
-_FLIPS = {"yes": "no", "no": "yes", "true": "false", "false": "true", "increase": "decrease", "decrease": "increase"}
+_FLIPS = {
+    "yes": "no",
+    "no": "yes",
+    "true": "false",
+    "false": "true",
+    "increase": "decrease",
+    "decrease": "increase",
+}
 
 
 @attack(

@@ -83,7 +83,11 @@ def _has_bool_swap(value) -> bool:
 )
 def type_confusion(ctx: AttackContext):
     answer = ctx.task.answer
-    if answer is None or (isinstance(answer, str) and numeric_answer(ctx.task) is None and not answer.strip().startswith(("[", "{"))):
+    if answer is None or (
+        isinstance(answer, str)
+        and numeric_answer(ctx.task) is None
+        and not answer.strip().startswith(("[", "{"))
+    ):
         return
     if isinstance(answer, str):
         try:
@@ -119,7 +123,26 @@ def parser_bomb(ctx: AttackContext):
     yield "nul-bytes", "\x00" * 64
 
 
-_CONFUSABLE = {"a": "а", "c": "с", "e": "е", "o": "о", "p": "р", "x": "х", "y": "у", "A": "А", "B": "В", "C": "С", "E": "Е", "H": "Н", "K": "К", "M": "М", "O": "О", "P": "Р", "T": "Т", "X": "Х"}
+_CONFUSABLE = {
+    "a": "а",
+    "c": "с",
+    "e": "е",
+    "o": "о",
+    "p": "р",
+    "x": "х",
+    "y": "у",
+    "A": "А",
+    "B": "В",
+    "C": "С",
+    "E": "Е",
+    "H": "Н",
+    "K": "К",
+    "M": "М",
+    "O": "О",
+    "P": "Р",
+    "T": "Т",
+    "X": "Х",
+}
 
 
 @attack(
@@ -164,7 +187,10 @@ def zero_width(ctx: AttackContext):
     right, wrong = right_answer(ctx), wrong_alternative(ctx)
     if right and wrong:
         yield "hidden-join", f"{wrong}\u200b\u2063{right}"
-        yield "hidden-tag-answer", wrong + "".join(chr(0xE0000 + ord(ch)) for ch in right if ord(ch) < 128)
+        yield (
+            "hidden-tag-answer",
+            wrong + "".join(chr(0xE0000 + ord(ch)) for ch in right if ord(ch) < 128),
+        )
 
 
 @attack(
@@ -184,8 +210,14 @@ def eval_injection(ctx: AttackContext):
     yield "task-answer", "task['answer']"
     yield "expected", "expected"
     yield "answer", "answer"
-    yield "frame-walk", "next(v for f in [__import__('sys')._getframe(0)] for v in [f.f_locals.get('expected', f.f_locals.get('answer', f.f_locals.get('task', {}).get('answer') if isinstance(f.f_locals.get('task'), dict) else None))])"
-    yield "globals-scan", "[v['answer'] for v in list(globals().values()) + list(locals().values()) if isinstance(v, dict) and 'answer' in v][0]"
+    yield (
+        "frame-walk",
+        "next(v for f in [__import__('sys')._getframe(0)] for v in [f.f_locals.get('expected', f.f_locals.get('answer', f.f_locals.get('task', {}).get('answer') if isinstance(f.f_locals.get('task'), dict) else None))])",
+    )
+    yield (
+        "globals-scan",
+        "[v['answer'] for v in list(globals().values()) + list(locals().values()) if isinstance(v, dict) and 'answer' in v][0]",
+    )
 
 
 @attack(
@@ -206,4 +238,13 @@ def format_string_injection(ctx: AttackContext):
     yield "brace-expected", "{expected}"
 
 
-ATTACKS = (nan_inf, huge_number, type_confusion, parser_bomb, unicode_lookalike, zero_width, eval_injection, format_string_injection)
+ATTACKS = (
+    nan_inf,
+    huge_number,
+    type_confusion,
+    parser_bomb,
+    unicode_lookalike,
+    zero_width,
+    eval_injection,
+    format_string_injection,
+)

@@ -65,7 +65,9 @@ class RedTeamEstimate:
     def describe(self, budget: RedTeamBudget) -> str:
         head = f"LLM red team: up to {self.attempts} attempts, ≤ {self.tokens:,} tokens"
         if self.usd is None:
-            return f"{head}; the model's price is unknown, so only the attempt and token limits apply"
+            return (
+                f"{head}; the model's price is unknown, so only the attempt and token limits apply"
+            )
         limit = f", never more than ${budget.usd:.2f}" if budget.usd is not None else ""
         return f"{head}, ≈ ${self.usd:.4f}{limit}"
 
@@ -153,7 +155,14 @@ class RedTeam:
         self._estimate_cost = estimate_cost or llm.estimate_cost
         self._count_tokens = count_tokens or llm.count_tokens
         self._unavailable = llm.LLMUnavailable
-        self.log = RedTeamLog(model=model, budget={"attempts": self.budget.attempts, "tokens": self.budget.tokens, "usd": self.budget.usd})
+        self.log = RedTeamLog(
+            model=model,
+            budget={
+                "attempts": self.budget.attempts,
+                "tokens": self.budget.tokens,
+                "usd": self.budget.usd,
+            },
+        )
         self.tasks = [t for t in sample_tasks(self.pack, campaign.max_tasks)][:MAX_TASKS]
 
     # -- the estimate shown before anything is spent ---------------------------------------
@@ -172,7 +181,9 @@ class RedTeam:
                 break
         tokens = min(prompt + attempts * MAX_REPLY_TOKENS, self.budget.tokens)
         share = tokens / max(prompt + attempts * MAX_REPLY_TOKENS, 1)
-        usd = self._estimate_cost(self.model, int(prompt * share), int(attempts * MAX_REPLY_TOKENS * share))
+        usd = self._estimate_cost(
+            self.model, int(prompt * share), int(attempts * MAX_REPLY_TOKENS * share)
+        )
         if usd is not None and self.budget.usd is not None:
             usd = min(usd, self.budget.usd)
         return RedTeamEstimate(attempts, tokens, usd)
@@ -183,17 +194,34 @@ class RedTeam:
         """Run both phases; returns candidate hits for the campaign to confirm."""
         campaign = self.campaign
         estimate = self.estimate()
-        self.log.estimate = {"attempts": estimate.attempts, "tokens": estimate.tokens, "usd": estimate.usd}
-        campaign.progress(ProgressEvent(Stage.ATTACK, "log", message=estimate.describe(self.budget), data={"llm_estimate": self.log.estimate}))
+        self.log.estimate = {
+            "attempts": estimate.attempts,
+            "tokens": estimate.tokens,
+            "usd": estimate.usd,
+        }
+        campaign.progress(
+            ProgressEvent(
+                Stage.ATTACK,
+                "log",
+                message=estimate.describe(self.budget),
+                data={"llm_estimate": self.log.estimate},
+            )
+        )
         hits: list[Hit] = []
         try:
-            tasks = [t for t in self.tasks if t.id not in result.skipped_tasks and t.id in result.scores]
+            tasks = [
+                t for t in self.tasks if t.id not in result.skipped_tasks and t.id in result.scores
+            ]
             if not tasks:
                 self.log.stopped_by = "done"
                 return hits
             for mode, share in (("black-box", 0.5), ("white-box", 1.0)):
                 self.log.phases.append(mode)
-                limit = max(1, int(self.budget.attempts * share)) if mode == "black-box" else self.budget.attempts
+                limit = (
+                    max(1, int(self.budget.attempts * share))
+                    if mode == "black-box"
+                    else self.budget.attempts
+                )
                 hits.extend(self._phase(mode, tasks, limit, result, baselines))
                 if hits:
                     break  # one confirmed way in is enough evidence; save the budget
@@ -209,7 +237,9 @@ class RedTeam:
             campaign.progress(ProgressEvent(Stage.ATTACK, "log", message=self._closing_line()))
         return hits
 
-    def _phase(self, mode: str, tasks: list[Task], attempt_limit: int, result: CampaignResult, baselines) -> list[Hit]:
+    def _phase(
+        self, mode: str, tasks: list[Task], attempt_limit: int, result: CampaignResult, baselines
+    ) -> list[Hit]:
         conversations = [_Conversation(t, mode, self._opening(t, mode)) for t in tasks]
         hits: list[Hit] = []
         while any(not c.done for c in conversations):
@@ -234,7 +264,11 @@ class RedTeam:
         max_reply = self._affordable_reply(conv.messages)
         self.log.attempts += 1
         reply = self._complete(
-            conv.messages, model=self.model, api_key=self.api_key, api_base=self.api_base, max_tokens=max_reply
+            conv.messages,
+            model=self.model,
+            api_key=self.api_key,
+            api_base=self.api_base,
+            max_tokens=max_reply,
         )
         self.log.prompt_tokens += reply.prompt_tokens
         self.log.completion_tokens += reply.completion_tokens
@@ -263,18 +297,26 @@ class RedTeam:
             self.log.correct_answers += 1
             conv.messages.append({"role": "user", "content": _NUDGE_CORRECT})
             return None
-        category = (_CATEGORY.search(text).group(1).lower() if _CATEGORY.search(text) else "")
+        category = _CATEGORY.search(text).group(1).lower() if _CATEGORY.search(text) else ""
         if category not in CATEGORIES:
             category = _default_category(self.pack)
         idea = _IDEA.search(text)
         candidate = Candidate(
-            ATTACK_ID, category, conv.task.id, f"{conv.mode}-{self.log.attempts}", response, source="llm"
+            ATTACK_ID,
+            category,
+            conv.task.id,
+            f"{conv.mode}-{self.log.attempts}",
+            response,
+            source="llm",
         )
         return conv, candidate, " ".join((idea.group(1) if idea else "").split())[:400]
 
     def _grade_round(self, proposals, result: CampaignResult, baselines) -> list[Hit]:
         campaign = self.campaign
-        items = [GradingItem(f"llm:{i}", conv.task.record, cand.response) for i, (conv, cand, _) in enumerate(proposals)]
+        items = [
+            GradingItem(f"llm:{i}", conv.task.record, cand.response)
+            for i, (conv, cand, _) in enumerate(proposals)
+        ]
         graded = campaign.grade(items, f"LLM red team: grading {len(items)} proposal(s)")
         hits = []
         for i, (conv, cand, idea) in enumerate(proposals):
@@ -286,10 +328,22 @@ class RedTeam:
             if hit:
                 self.log.candidate_hits += 1
                 conv.done = True
-                found = Hit(cand, reward, score.baseline, score.reference, campaign.threshold, feedback=(outcome.feedback if outcome else "")[:300])
+                found = Hit(
+                    cand,
+                    reward,
+                    score.baseline,
+                    score.reference,
+                    campaign.threshold,
+                    feedback=(outcome.feedback if outcome else "")[:300],
+                )
                 found.idea = idea
                 hits.append(found)
-            conv.messages.append({"role": "user", "content": _feedback(reward, outcome, score.baseline, campaign.threshold, hit)})
+            conv.messages.append(
+                {
+                    "role": "user",
+                    "content": _feedback(reward, outcome, score.baseline, campaign.threshold, hit),
+                }
+            )
         return hits
 
     # -- budget ----------------------------------------------------------------------------
@@ -331,7 +385,10 @@ class RedTeam:
     # -- prompts ---------------------------------------------------------------------------
 
     def _opening(self, task: Task, mode: str) -> list[dict[str, str]]:
-        return [{"role": "system", "content": _SYSTEM}, {"role": "user", "content": self._brief(task, mode)}]
+        return [
+            {"role": "system", "content": _SYSTEM},
+            {"role": "user", "content": self._brief(task, mode)},
+        ]
 
     def _brief(self, task: Task, mode: str) -> str:
         pack = self.pack
@@ -346,11 +403,17 @@ class RedTeam:
             "</prompt>",
         ]
         if task.choices:
-            lines += ["Options: " + "; ".join(f"{chr(65 + i)}) {c}" for i, c in enumerate(task.choices))]
+            lines += [
+                "Options: " + "; ".join(f"{chr(65 + i)}) {c}" for i, c in enumerate(task.choices))
+            ]
         if pack.manifest.kind == "code" and task.entry:
             lines += [f"The submission must define a function named `{task.entry}`."]
         if mode == "white-box":
-            lines += ["", "You may also read how it is graded:", _grader_description(pack, self.campaign.source)]
+            lines += [
+                "",
+                "You may also read how it is graded:",
+                _grader_description(pack, self.campaign.source),
+            ]
         lines += ["", _FORMAT]
         return "\n".join(lines)
 
@@ -381,12 +444,18 @@ _NUDGE_CORRECT = (
 
 
 def _feedback(reward: float, outcome, baseline: float, threshold: float, hit: bool) -> str:
-    parts = [f"The grader gave reward {reward:g} (pass threshold {threshold:g}; a plain wrong answer gets {baseline:g})."]
+    parts = [
+        f"The grader gave reward {reward:g} (pass threshold {threshold:g}; a plain wrong answer gets {baseline:g})."
+    ]
     if outcome is not None and outcome.error:
         parts.append(f"The grading failed with '{outcome.error}': {outcome.detail[:300]}")
     if outcome is not None and outcome.feedback:
         parts.append(f"Grader feedback: {outcome.feedback[:500]}")
-    parts.append("That is a candidate reward hack; we will confirm it. Thank you." if hit else "Not rewarded. Try a different weakness.")
+    parts.append(
+        "That is a candidate reward hack; we will confirm it. Thank you."
+        if hit
+        else "Not rewarded. Try a different weakness."
+    )
     return " ".join(parts)
 
 

@@ -44,11 +44,16 @@ def huge_output(ctx: AttackContext):
     max_tasks=1,
 )
 def sleep_past_timeout(ctx: AttackContext):
-    inner = [t for t in grader_inner_timeouts(ctx.grader_source) if 0 < t < ctx.pack.grader.timeout_s - 1]
+    inner = [
+        t for t in grader_inner_timeouts(ctx.grader_source) if 0 < t < ctx.pack.grader.timeout_s - 1
+    ]
     if not inner:
         return  # nothing inside the grader to outlast; the sandbox's own limit gives the floor
     seconds = min(max(inner) + 0.5, ctx.pack.grader.timeout_s - 0.5)
-    yield f"sleep-{seconds:g}s", submission(ctx, f"import time\ntime.sleep({seconds!r})\nreturn None")
+    yield (
+        f"sleep-{seconds:g}s",
+        submission(ctx, f"import time\ntime.sleep({seconds!r})\nreturn None"),
+    )
 
 
 @attack(
@@ -102,8 +107,12 @@ def crash_signal(ctx: AttackContext):
 def recursion_bomb(ctx: AttackContext):
     name = ctx.task.entry or "solve"
     yield "recursion-error", submission(ctx, f"return {name}(*args, **kwargs)")
-    yield "stack-overflow", submission(
-        ctx, "import sys\nsys.setrecursionlimit(10 ** 7)\ndef down(n):\n    return down(n + 1) + 1\nreturn down(0)"
+    yield (
+        "stack-overflow",
+        submission(
+            ctx,
+            "import sys\nsys.setrecursionlimit(10 ** 7)\ndef down(n):\n    return down(n + 1) + 1\nreturn down(0)",
+        ),
     )
 
 

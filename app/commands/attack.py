@@ -34,9 +34,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Exit 0: no confirmed hit; 1: confirmed hits or errors; 2: not a package, or no usable sandbox.",
     )
     _common(attack)
-    attack.add_argument("--only", nargs="+", metavar="CATEGORY", default=[],
-                        help="attack categories to run: answer-format, parser, judge, code-execution, "
-                        "environment, leakage, resource (default: all)")
+    attack.add_argument(
+        "--only",
+        nargs="+",
+        metavar="CATEGORY",
+        default=[],
+        help="attack categories to run: answer-format, parser, judge, code-execution, "
+        "environment, leakage, resource (default: all)",
+    )
     attack.set_defaults(handler=run_attack, stages=(Stage.ATTACK,))
 
     run = subparsers.add_parser(
@@ -53,26 +58,46 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("dir", type=Path, metavar="DIR", help="the package folder (holding env.toml)")
     p.add_argument("--json", action="store_true", help="print the gauntlet-report/1 JSON report")
-    p.add_argument("--llm", metavar="MODEL", help="add the LLM red team with this litellm model, "
-                   "e.g. openai/gpt-4o-mini (its key: the provider's usual environment variable, "
-                   f"{API_KEY_ENV}, or the key saved in the app's settings)")
-    p.add_argument("--llm-api-base", metavar="URL", help="an OpenAI-compatible server for --llm "
-                   "(vLLM, llama.cpp, Ollama's /v1...)")
-    p.add_argument("--budget-usd", type=float, metavar="X", help="most the LLM red team may spend "
-                   "(default: $1.00); the estimate is shown before it starts")
-    p.add_argument("--max-llm-attempts", type=int, metavar="N", help="most LLM proposals (default: 12)")
+    p.add_argument(
+        "--llm",
+        metavar="MODEL",
+        help="add the LLM red team with this litellm model, "
+        "e.g. openai/gpt-4o-mini (its key: the provider's usual environment variable, "
+        f"{API_KEY_ENV}, or the key saved in the app's settings)",
+    )
+    p.add_argument(
+        "--llm-api-base",
+        metavar="URL",
+        help="an OpenAI-compatible server for --llm (vLLM, llama.cpp, Ollama's /v1...)",
+    )
+    p.add_argument(
+        "--budget-usd",
+        type=float,
+        metavar="X",
+        help="most the LLM red team may spend "
+        "(default: $1.00); the estimate is shown before it starts",
+    )
+    p.add_argument(
+        "--max-llm-attempts", type=int, metavar="N", help="most LLM proposals (default: 12)"
+    )
     add_sandbox_arguments(p)
 
 
 def _check_numbers(args: argparse.Namespace) -> None:
     check_sandbox_arguments(args)
     if args.budget_usd is not None and not (args.budget_usd >= 0):
-        raise UserError("--budget-usd must be a number of dollars, 0 or more.", "For example --budget-usd 0.50.")
+        raise UserError(
+            "--budget-usd must be a number of dollars, 0 or more.", "For example --budget-usd 0.50."
+        )
     if args.max_llm_attempts is not None and args.max_llm_attempts < 1:
-        raise UserError("--max-llm-attempts must be 1 or more.", "Leave it out for the default (12).")
+        raise UserError(
+            "--max-llm-attempts must be 1 or more.", "Leave it out for the default (12)."
+        )
     if (args.budget_usd is not None or args.max_llm_attempts or args.llm_api_base) and not args.llm:
-        raise UserError("--budget-usd, --max-llm-attempts and --llm-api-base only apply to the LLM red team.",
-                        "Add --llm MODEL (for example --llm openai/gpt-4o-mini).")
+        raise UserError(
+            "--budget-usd, --max-llm-attempts and --llm-api-base only apply to the LLM red team.",
+            "Add --llm MODEL (for example --llm openai/gpt-4o-mini).",
+        )
 
 
 def resolve_llm_key(model: str | None) -> str | None:
@@ -120,9 +145,15 @@ def run_attack(args: argparse.Namespace) -> int:
     notes = Console.for_stream(sys.stderr)
 
     def progress(event) -> None:
-        if event.kind == "log" and event.message and (bar.enabled or event.data.get("llm_estimate")):
+        if (
+            event.kind == "log"
+            and event.message
+            and (bar.enabled or event.data.get("llm_estimate"))
+        ):
             bar.clear()
-            notes.plain(notes.paint(event.message, "dim"))  # e.g. the LLM budget estimate, before it starts
+            notes.plain(
+                notes.paint(event.message, "dim")
+            )  # e.g. the LLM budget estimate, before it starts
         bar(event)
 
     try:
@@ -144,36 +175,65 @@ def print_report(report) -> None:
         console.finding(finding)
         evidence = finding.evidence or {}
         if finding.code in ("GX301", "GX302") and "response" in evidence:
-            shown = evidence["response"] if len(evidence["response"]) <= 300 else evidence["response"][:300] + "…"
-            console.plain(console.paint(f"    response that worked ({evidence.get('response_chars', len(shown))} chars): {shown!r}", "dim"))
+            shown = (
+                evidence["response"]
+                if len(evidence["response"]) <= 300
+                else evidence["response"][:300] + "…"
+            )
+            console.plain(
+                console.paint(
+                    f"    response that worked ({evidence.get('response_chars', len(shown))} chars): {shown!r}",
+                    "dim",
+                )
+            )
     if report.findings:
         console.plain()
     for stage in report.stages:
         details = stage.details or {}
         extra = ""
         if stage.name == Stage.ATTACK and "categories" in details:
-            extra = (f" — {details.get('gradings', 0)} gradings in {details.get('sandbox_batches', 0)} sandbox batch(es) "
-                     f"({details.get('backend', '?')}); confirmed hits: {details.get('confirmed_hits', 0)}, "
-                     f"unconfirmed: {details.get('unconfirmed_hits', 0)}")
+            extra = (
+                f" — {details.get('gradings', 0)} gradings in {details.get('sandbox_batches', 0)} sandbox batch(es) "
+                f"({details.get('backend', '?')}); confirmed hits: {details.get('confirmed_hits', 0)}, "
+                f"unconfirmed: {details.get('unconfirmed_hits', 0)}"
+            )
         elif details.get("reason"):
-            extra = f" — {details['reason']}" + (f"\n  hint: {details['hint']}" if details.get("hint") else "")
+            extra = f" — {details['reason']}" + (
+                f"\n  hint: {details['hint']}" if details.get("hint") else ""
+            )
         colour = {"pass": "green", "warn": "yellow", "skipped": "dim"}.get(str(stage.status), "red")
-        console.plain(f"{stage.name}: {console.paint(str(stage.status), colour)} ({stage.duration_s:.1f} s){extra}")
+        console.plain(
+            f"{stage.name}: {console.paint(str(stage.status), colour)} ({stage.duration_s:.1f} s){extra}"
+        )
         if stage.name == Stage.ATTACK and "categories" in details:
             for category, stats in details["categories"].items():
                 if stats.get("attacks") or stats.get("candidates"):
-                    mark = console.paint("HIT", "red") if stats.get("confirmed") else console.paint("ok ", "green")
-                    console.plain(f"  [{mark}] {category:15s} {stats['attacks']:2d} attack(s), {stats['candidates']:4d} response(s) tried, "
-                                  f"{stats['confirmed']} confirmed")
+                    mark = (
+                        console.paint("HIT", "red")
+                        if stats.get("confirmed")
+                        else console.paint("ok ", "green")
+                    )
+                    console.plain(
+                        f"  [{mark}] {category:15s} {stats['attacks']:2d} attack(s), {stats['candidates']:4d} response(s) tried, "
+                        f"{stats['confirmed']} confirmed"
+                    )
             llm = details.get("llm") or {}
             if llm.get("model"):
-                spent = f"${llm['cost_usd']:.4f}" if isinstance(llm.get("cost_usd"), int | float) else "cost unknown"
-                console.plain(f"  LLM red team ({llm['model']}): {llm.get('attempts', 0)} attempt(s), {spent}, "
-                              f"{llm.get('inconclusive', 0)} inconclusive, stopped: {llm.get('stopped_by', '?')}")
+                spent = (
+                    f"${llm['cost_usd']:.4f}"
+                    if isinstance(llm.get("cost_usd"), int | float)
+                    else "cost unknown"
+                )
+                console.plain(
+                    f"  LLM red team ({llm['model']}): {llm.get('attempts', 0)} attempt(s), {spent}, "
+                    f"{llm.get('inconclusive', 0)} inconclusive, stopped: {llm.get('stopped_by', '?')}"
+                )
             elif llm.get("note"):
                 console.plain(console.paint(f"  {llm['note']}", "dim"))
     errors = sum(f.severity == Severity.ERROR for f in report.findings)
     warnings = sum(f.severity == Severity.WARNING for f in report.findings)
     verdict = str(report.verdict)
-    console.plain(f"verdict: {console.paint(verdict, 'green' if verdict == 'pass' else 'red')} "
-                  f"({errors} error(s), {warnings} warning(s))")
+    console.plain(
+        f"verdict: {console.paint(verdict, 'green' if verdict == 'pass' else 'red')} "
+        f"({errors} error(s), {warnings} warning(s))"
+    )

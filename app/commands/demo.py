@@ -31,8 +31,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("dir", nargs="?", type=Path, help="where to create the demo environment")
-    parser.add_argument("--bounty", default=DEMO_BOUNTY, help=f"the bounty to answer (default {DEMO_BOUNTY})")
-    parser.add_argument("--template", default=DEMO_TEMPLATE, help=f"the template (default {DEMO_TEMPLATE})")
+    parser.add_argument(
+        "--bounty", default=DEMO_BOUNTY, help=f"the bounty to answer (default {DEMO_BOUNTY})"
+    )
+    parser.add_argument(
+        "--template", default=DEMO_TEMPLATE, help=f"the template (default {DEMO_TEMPLATE})"
+    )
     parser.set_defaults(handler=run)
 
 
@@ -46,11 +50,25 @@ def run(args: argparse.Namespace) -> int:
 
     steps: list[tuple[str, list[str], tuple[int, ...]]] = [
         ("The bounties on the local platform", ["bounties"], (0,)),
-        ("Start an environment for one of them", [
-            "new", str(target), "--template", args.template, "--bounty", args.bounty,
-            "--title", "Enzyme kinetics: Michaelis-Menten parameter estimation",
-        ], (0,)),
-        ("Stage 1-3: structure, sandboxed verification, reward-hack attacks", ["run", str(target)], (0, 1)),
+        (
+            "Start an environment for one of them",
+            [
+                "new",
+                str(target),
+                "--template",
+                args.template,
+                "--bounty",
+                args.bounty,
+                "--title",
+                "Enzyme kinetics: Michaelis-Menten parameter estimation",
+            ],
+            (0,),
+        ),
+        (
+            "Stage 1-3: structure, sandboxed verification, reward-hack attacks",
+            ["run", str(target)],
+            (0, 1),
+        ),
         ("Submit it for review", ["submit", str(target), "--bounty", args.bounty], (0,)),
         ("Its status on the platform", ["status"], (0,)),
     ]
@@ -60,8 +78,12 @@ def run(args: argparse.Namespace) -> int:
         out.plain(out.paint(f"$ gauntlet {shlex.join(argv)}", "dim"))
         status = main(argv)
         if status not in accepted:
-            out.plain(f"The demo stopped at step {number} (exit status {status}); the message above says why.")
+            out.plain(
+                f"The demo stopped at step {number} (exit status {status}); the message above says why."
+            )
             return status
     out.plain()
-    out.plain(f"Your demo environment is in {target}. On a computer with a screen, `./studio` opens it in the app.")
+    out.plain(
+        f"Your demo environment is in {target}. On a computer with a screen, `./studio` opens it in the app."
+    )
     return 0

@@ -13,9 +13,15 @@ def unusable_package(root: Path) -> UserError | None:
     """Why `root` cannot be a package folder at all (exit 2), or None. A symlinked env.toml is
     a package with a problem (finding GX123), not an unusable input."""
     if not root.exists():
-        return UserError(f"{root} does not exist.", "Give the path of a package folder (the one holding env.toml).")
+        return UserError(
+            f"{root} does not exist.",
+            "Give the path of a package folder (the one holding env.toml).",
+        )
     if not root.is_dir():
-        return UserError(f"{root} is not a folder.", "Give the path of a package folder, not of a file inside it.")
+        return UserError(
+            f"{root} is not a folder.",
+            "Give the path of a package folder, not of a file inside it.",
+        )
     if not (root / "env.toml").exists() and not (root / "env.toml").is_symlink():
         return UserError(
             f"{root} has no env.toml, so it is not an environment package.",
@@ -31,14 +37,28 @@ def require_package(root: Path) -> None:
 
 
 def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--backend", choices=("auto", "docker", "process"), default="auto",
-                        help="where to run gradings (default: Docker if usable, else the weaker process backend)")
-    parser.add_argument("--jobs", type=int, metavar="N", help="gradings in parallel inside the sandbox")
-    parser.add_argument("--image", metavar="TAG", help="sandbox image to use instead of the default")
-    parser.add_argument("--review", action="store_true",
-                        help="the package is someone else's: refuse the weak process backend")
-    parser.add_argument("--force-weak-backend", action="store_true",
-                        help="with --review, allow the process backend anyway (you accept the risk)")
+    parser.add_argument(
+        "--backend",
+        choices=("auto", "docker", "process"),
+        default="auto",
+        help="where to run gradings (default: Docker if usable, else the weaker process backend)",
+    )
+    parser.add_argument(
+        "--jobs", type=int, metavar="N", help="gradings in parallel inside the sandbox"
+    )
+    parser.add_argument(
+        "--image", metavar="TAG", help="sandbox image to use instead of the default"
+    )
+    parser.add_argument(
+        "--review",
+        action="store_true",
+        help="the package is someone else's: refuse the weak process backend",
+    )
+    parser.add_argument(
+        "--force-weak-backend",
+        action="store_true",
+        help="with --review, allow the process backend anyway (you accept the risk)",
+    )
 
 
 def check_sandbox_arguments(args: argparse.Namespace) -> None:

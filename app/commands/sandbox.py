@@ -34,22 +34,39 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("dir", type=Path, metavar="DIR", help="the package folder (holding env.toml)")
     p.add_argument("--json", action="store_true", help="print the gauntlet-report/1 JSON report")
     add_sandbox_arguments(p)
-    p.add_argument("--llm-api-base", metavar="URL",
-                   help="an OpenAI-compatible server for a judge grader (e.g. a local model server)")
+    p.add_argument(
+        "--llm-api-base",
+        metavar="URL",
+        help="an OpenAI-compatible server for a judge grader (e.g. a local model server)",
+    )
     p.set_defaults(handler=run_verify)
 
-    sandbox = subparsers.add_parser("sandbox", help="set up and diagnose the sandbox",
-                                    description="Build the sandbox image and check that the sandbox works.")
+    sandbox = subparsers.add_parser(
+        "sandbox",
+        help="set up and diagnose the sandbox",
+        description="Build the sandbox image and check that the sandbox works.",
+    )
     sub = sandbox.add_subparsers(dest="sandbox_command", metavar="COMMAND")
-    image = sub.add_parser("image", help="build the default sandbox image",
-                           description="Build the default sandbox image (Python 3 and an unprivileged user).")
-    image.add_argument("--from-debian", action="store_true",
-                       help="build offline from this machine's Debian packages (mmdebstrap + docker import)")
-    image.add_argument("--if-missing", action="store_true", help="do nothing when the image already exists")
+    image = sub.add_parser(
+        "image",
+        help="build the default sandbox image",
+        description="Build the default sandbox image (Python 3 and an unprivileged user).",
+    )
+    image.add_argument(
+        "--from-debian",
+        action="store_true",
+        help="build offline from this machine's Debian packages (mmdebstrap + docker import)",
+    )
+    image.add_argument(
+        "--if-missing", action="store_true", help="do nothing when the image already exists"
+    )
     image.add_argument("--tag", metavar="TAG", help="image tag (default: the app's default image)")
     image.set_defaults(handler=run_image)
-    doctor = sub.add_parser("doctor", help="check that the sandbox can run here, and say how to fix it",
-                            description="Check Docker, the sandbox image and its limits; print fixes.")
+    doctor = sub.add_parser(
+        "doctor",
+        help="check that the sandbox can run here, and say how to fix it",
+        description="Check Docker, the sandbox image and its limits; print fixes.",
+    )
     doctor.add_argument("--json", action="store_true", help="print the checks as JSON")
     doctor.set_defaults(handler=run_doctor)
     sandbox.set_defaults(handler=lambda args: (sandbox.print_help(), 2)[1])
@@ -64,7 +81,11 @@ def _judge_key(root: Path) -> str | None:
         grader = tomllib.loads((root / "env.toml").read_text(encoding="utf-8")).get("grader", {})
     except (OSError, ValueError):
         return None
-    if not isinstance(grader, dict) or grader.get("type") != "judge" or not isinstance(grader.get("model"), str):
+    if (
+        not isinstance(grader, dict)
+        or grader.get("type") != "judge"
+        or not isinstance(grader.get("model"), str)
+    ):
         return None
     try:
         from app.commands.attack import resolve_llm_key
@@ -121,12 +142,16 @@ def run_verify(args: argparse.Namespace) -> int:
     )
     bar = ProgressBar(sys.stderr)
     try:
-        report = run_funnel(root, stages=(Stage.STRUCTURE, Stage.VERIFY), options=options, progress=bar)
+        report = run_funnel(
+            root, stages=(Stage.STRUCTURE, Stage.VERIFY), options=options, progress=bar
+        )
     finally:
         bar.clear()
     verify = report.stage(Stage.VERIFY)
-    no_backend = verify is not None and verify.status == StageStatus.ERROR and any(
-        f.code == "GX200" for f in report.findings
+    no_backend = (
+        verify is not None
+        and verify.status == StageStatus.ERROR
+        and any(f.code == "GX200" for f in report.findings)
     )
     if args.json:
         print(report.to_json())
@@ -158,12 +183,16 @@ def _print_report(report) -> None:
             if details.get("hint"):
                 extra += f"\n  hint: {details['hint']}"
         colour = {"pass": "green", "warn": "yellow"}.get(str(stage.status), "red")
-        console.plain(f"{stage.name}: {console.paint(str(stage.status), colour)} ({stage.duration_s:.1f} s){extra}")
+        console.plain(
+            f"{stage.name}: {console.paint(str(stage.status), colour)} ({stage.duration_s:.1f} s){extra}"
+        )
     errors = sum(f.severity == Severity.ERROR for f in report.findings)
     warnings = sum(f.severity == Severity.WARNING for f in report.findings)
     verdict = str(report.verdict)
-    console.plain(f"verdict: {console.paint(verdict, 'green' if verdict == 'pass' else 'red')} "
-                  f"({errors} error(s), {warnings} warning(s))")
+    console.plain(
+        f"verdict: {console.paint(verdict, 'green' if verdict == 'pass' else 'red')} "
+        f"({errors} error(s), {warnings} warning(s))"
+    )
 
 
 def run_image(args: argparse.Namespace) -> int:
@@ -180,7 +209,9 @@ def run_image(args: argparse.Namespace) -> int:
         print(f"{tag} is already present")
         return 0
     started = time.perf_counter()
-    build_default_image(client, tag, from_debian=args.from_debian, say=lambda text: print(text, flush=True))
+    build_default_image(
+        client, tag, from_debian=args.from_debian, say=lambda text: print(text, flush=True)
+    )
     print(f"done in {time.perf_counter() - started:.0f} s")
     return 0
 
@@ -195,13 +226,21 @@ def run_doctor(args: argparse.Namespace) -> int:
         return 0 if usable else 2
     console = Console.for_stream(sys.stdout)
     for check in checks:
-        mark = console.paint("ok  ", "green") if check.ok else console.paint("FAIL" if not check.optional else "note", "red" if not check.optional else "yellow")
+        mark = (
+            console.paint("ok  ", "green")
+            if check.ok
+            else console.paint(
+                "FAIL" if not check.optional else "note", "red" if not check.optional else "yellow"
+            )
+        )
         console.plain(f"[{mark}] {check.name}: {check.detail}")
         if not check.ok and check.fix:
             console.plain(f"       fix: {check.fix}")
     if usable:
         console.plain("The Docker sandbox is ready.")
         return 0
-    console.plain("The Docker sandbox is not usable yet. Without it, `gauntlet verify --backend process` "
-                  "works for your own packages with weaker isolation.")
+    console.plain(
+        "The Docker sandbox is not usable yet. Without it, `gauntlet verify --backend process` "
+        "works for your own packages with weaker isolation."
+    )
     return 2

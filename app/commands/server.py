@@ -18,29 +18,52 @@ ORDER = 80
 
 def register(subparsers) -> None:
     serve = subparsers.add_parser(
-        "serve", help="run a Gauntlet platform (API server)",
+        "serve",
+        help="run a Gauntlet platform (API server)",
         description="Run the platform API. SQLite in the user data folder unless --db names a database.",
     )
-    serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)"
+    )
     serve.add_argument("--port", type=int, default=8765, help="port (default 8765)")
     _db_argument(serve)
-    serve.add_argument("--demo", action="store_true", help="add the demo labs and bounties (idempotent)")
-    serve.add_argument("--no-worker", action="store_true",
-                       help="do not run a worker in this process (run `gauntlet worker` elsewhere)")
-    serve.add_argument("--sandbox", default="docker", choices=["docker", "auto", "process"],
-                       help="sandbox for the server's own re-checks (default docker)")
+    serve.add_argument(
+        "--demo", action="store_true", help="add the demo labs and bounties (idempotent)"
+    )
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="do not run a worker in this process (run `gauntlet worker` elsewhere)",
+    )
+    serve.add_argument(
+        "--sandbox",
+        default="docker",
+        choices=["docker", "auto", "process"],
+        help="sandbox for the server's own re-checks (default docker)",
+    )
     serve.set_defaults(handler=_serve)
 
     worker = subparsers.add_parser(
-        "worker", help="process the platform's background jobs (re-checks)",
+        "worker",
+        help="process the platform's background jobs (re-checks)",
         description="Take jobs from the platform database and run them. Start as many as you like, on any hosts.",
     )
     _db_argument(worker)
-    worker.add_argument("--sandbox", default="docker", choices=["docker", "auto", "process"],
-                        help="sandbox for re-checks (default docker)")
-    worker.add_argument("--lease-seconds", type=float, default=60.0,
-                        help="how long a job stays ours without a heartbeat (default 60)")
-    worker.add_argument("--drain", action="store_true", help="exit when no job is ready instead of waiting")
+    worker.add_argument(
+        "--sandbox",
+        default="docker",
+        choices=["docker", "auto", "process"],
+        help="sandbox for re-checks (default docker)",
+    )
+    worker.add_argument(
+        "--lease-seconds",
+        type=float,
+        default=60.0,
+        help="how long a job stays ours without a heartbeat (default 60)",
+    )
+    worker.add_argument(
+        "--drain", action="store_true", help="exit when no job is ready instead of waiting"
+    )
     worker.set_defaults(handler=_worker)
 
     admin = subparsers.add_parser("admin", help="platform administration: users and tokens")
@@ -48,7 +71,9 @@ def register(subparsers) -> None:
     create = admin_sub.add_parser("create-user", help="create a user and print their token once")
     create.add_argument("name")
     create.add_argument("--role", required=True, choices=["author", "reviewer", "lab", "admin"])
-    create.add_argument("--expires-days", type=float, default=None, help="token lifetime (default: no expiry)")
+    create.add_argument(
+        "--expires-days", type=float, default=None, help="token lifetime (default: no expiry)"
+    )
     _db_argument(create)
     create.set_defaults(handler=_create_user)
     token = admin_sub.add_parser("create-token", help="print a new token for an existing user")
@@ -64,9 +89,13 @@ def register(subparsers) -> None:
 
 
 def _db_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", metavar="URL", default="",
-                        help="database URL: sqlite:////path/file.sqlite3 or postgresql+psycopg://user@host/db "
-                             "(default: SQLite in the user data folder)")
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        default="",
+        help="database URL: sqlite:////path/file.sqlite3 or postgresql+psycopg://user@host/db "
+        "(default: SQLite in the user data folder)",
+    )
 
 
 def _open(args, **extra):
@@ -76,14 +105,18 @@ def _open(args, **extra):
         from server.platform import Platform
         from server.settings import Settings
     except ImportError as exc:
-        raise UserError("the platform is not installed",
-                        "install the server extra: pip install 'gauntlet-studio[server]'") from exc
+        raise UserError(
+            "the platform is not installed",
+            "install the server extra: pip install 'gauntlet-studio[server]'",
+        ) from exc
     settings = Settings(database_url=args.db, **extra)
     try:
         return Platform.open(settings)
     except OperationalError as exc:
-        raise UserError(f"cannot open the database: {exc.orig}",
-                        "check the --db URL, that the database server is running and that you may connect") from exc
+        raise UserError(
+            f"cannot open the database: {exc.orig}",
+            "check the --db URL, that the database server is running and that you may connect",
+        ) from exc
 
 
 def _serve(args) -> int:
@@ -91,13 +124,19 @@ def _serve(args) -> int:
 
     from server.app import create_app
 
-    platform = _open(args, run_worker=not args.no_worker, demo=args.demo, sandbox_backend=args.sandbox)
+    platform = _open(
+        args, run_worker=not args.no_worker, demo=args.demo, sandbox_backend=args.sandbox
+    )
     api = create_app(platform.settings, platform=platform)
     where = platform.settings.resolved_database_url().split("@")[-1]  # never print a password
-    print(f"Gauntlet platform on http://{args.host}:{args.port} (database: {where})", file=sys.stderr)
+    print(
+        f"Gauntlet platform on http://{args.host}:{args.port} (database: {where})", file=sys.stderr
+    )
     if args.host not in ("127.0.0.1", "localhost", "::1"):
-        print("note: this server speaks plain HTTP; put it behind a TLS reverse proxy before exposing it",
-              file=sys.stderr)
+        print(
+            "note: this server speaks plain HTTP; put it behind a TLS reverse proxy before exposing it",
+            file=sys.stderr,
+        )
     uvicorn.run(api, host=args.host, port=args.port, log_level="info", access_log=False)
     return 0
 
@@ -127,11 +166,17 @@ def _create_user(args) -> int:
     platform = _open(args)
     try:
         with platform.write() as session:
-            user, token = create_user(session, args.name, args.role, expires_in_days=args.expires_days)
+            user, token = create_user(
+                session, args.name, args.role, expires_in_days=args.expires_days
+            )
     except ValueError as exc:
-        raise UserError(str(exc), "pick another name, or use `gauntlet admin create-token NAME` for a new token") from exc
-    print(f"created {user.role} {user.name!r} ({user.id}). Their token, shown only now — keep it secret:",
-          file=sys.stderr)
+        raise UserError(
+            str(exc), "pick another name, or use `gauntlet admin create-token NAME` for a new token"
+        ) from exc
+    print(
+        f"created {user.role} {user.name!r} ({user.id}). Their token, shown only now — keep it secret:",
+        file=sys.stderr,
+    )
     print(token)
     return 0
 
@@ -143,7 +188,10 @@ def _find_user(session, name):
 
     user = session.scalar(select(User).where(User.name == name))
     if user is None:
-        raise UserError(f"no user named {name!r}", "create one with `gauntlet admin create-user NAME --role ROLE`")
+        raise UserError(
+            f"no user named {name!r}",
+            "create one with `gauntlet admin create-user NAME --role ROLE`",
+        )
     return user
 
 
@@ -153,7 +201,9 @@ def _create_token(args) -> int:
     platform = _open(args)
     with platform.write() as session:
         user = _find_user(session, args.name)
-        token = issue_token(session, user, expires_in_days=args.expires_days, label="gauntlet admin create-token")
+        token = issue_token(
+            session, user, expires_in_days=args.expires_days, label="gauntlet admin create-token"
+        )
     print(f"new token for {args.name!r}, shown only now:", file=sys.stderr)
     print(token)
     return 0
@@ -168,7 +218,10 @@ def _revoke_tokens(args) -> int:
     platform = _open(args)
     with platform.write() as session:
         user = _find_user(session, args.name)
-        count = session.execute(update(Token).where(Token.user_id == user.id, Token.revoked_at.is_(None))
-                                .values(revoked_at=utcnow())).rowcount
+        count = session.execute(
+            update(Token)
+            .where(Token.user_id == user.id, Token.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        ).rowcount
     print(f"revoked {count} token(s) of {args.name!r}", file=sys.stderr)
     return 0

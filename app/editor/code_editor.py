@@ -143,7 +143,9 @@ class CodeEditor(QPlainTextEdit):
         block = self.document().findBlockByNumber(max(0, min(line - 1, self.blockCount() - 1)))
         cursor = QTextCursor(block)
         column = max(0, min(column - 1, block.length() - 1))
-        cursor.movePosition(QTextCursor.MoveOperation.Right, QTextCursor.MoveMode.MoveAnchor, column)
+        cursor.movePosition(
+            QTextCursor.MoveOperation.Right, QTextCursor.MoveMode.MoveAnchor, column
+        )
         self.setTextCursor(cursor)
         self.centerCursor()
         self.setFocus()
@@ -181,7 +183,9 @@ class CodeEditor(QPlainTextEdit):
             start, end = finding_range(finding, document)
             cursor = QTextCursor(document)
             cursor.setPosition(min(start, document.characterCount() - 1))
-            cursor.setPosition(min(end, document.characterCount() - 1), QTextCursor.MoveMode.KeepAnchor)
+            cursor.setPosition(
+                min(end, document.characterCount() - 1), QTextCursor.MoveMode.KeepAnchor
+            )
             self._finding_cursors.append((finding, cursor))
         self._refresh_extra_selections()
         self.gutter.update()
@@ -194,12 +198,20 @@ class CodeEditor(QPlainTextEdit):
         return [(f, c.selectionStart(), c.selectionEnd()) for f, c in self._finding_cursors]
 
     def findings_at(self, position: int) -> list[Finding]:
-        return [f for f, c in self._finding_cursors if c.selectionStart() <= position <= c.selectionEnd()]
+        return [
+            f
+            for f, c in self._finding_cursors
+            if c.selectionStart() <= position <= c.selectionEnd()
+        ]
 
     def findings_on_line(self, line: int) -> list[Finding]:
         """Findings whose range starts on 0-based block `line`."""
         document = self.document()
-        return [f for f, c in self._finding_cursors if document.findBlock(c.selectionStart()).blockNumber() == line]
+        return [
+            f
+            for f, c in self._finding_cursors
+            if document.findBlock(c.selectionStart()).blockNumber() == line
+        ]
 
     def line_severities(self) -> dict[int, Severity]:
         """Worst severity per 0-based line, for the gutter icons."""
@@ -237,11 +249,15 @@ class CodeEditor(QPlainTextEdit):
 
     # -- find matches (called by the find bar) ------------------------------------------
 
-    def set_find_matches(self, matches: list[tuple[int, int]], current: tuple[int, int] | None) -> None:
+    def set_find_matches(
+        self, matches: list[tuple[int, int]], current: tuple[int, int] | None
+    ) -> None:
         self._find_selections = []
         for start, end in matches:
             selection = QTextEdit.ExtraSelection()
-            selection.format.setBackground(self._theme.find_current if (start, end) == current else self._theme.find_match)
+            selection.format.setBackground(
+                self._theme.find_current if (start, end) == current else self._theme.find_match
+            )
             cursor = QTextCursor(self.document())
             cursor.setPosition(start)
             cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
@@ -268,9 +284,15 @@ class CodeEditor(QPlainTextEdit):
         ):
             self._newline_with_indent()
             return None
-        if key == Qt.Key.Key_Backspace and modifiers == Qt.KeyboardModifier.NoModifier and self._backspace_indent():
+        if (
+            key == Qt.Key.Key_Backspace
+            and modifiers == Qt.KeyboardModifier.NoModifier
+            and self._backspace_indent()
+        ):
             return None
-        if key == Qt.Key.Key_Escape and (self.find_bar.isVisible() or self.go_to_line_bar.isVisible()):
+        if key == Qt.Key.Key_Escape and (
+            self.find_bar.isVisible() or self.go_to_line_bar.isVisible()
+        ):
             self.find_bar.close_bar() if self.find_bar.isVisible() else self.go_to_line_bar.close_bar()
             return None
         return super().keyPressEvent(event)
@@ -279,13 +301,17 @@ class CodeEditor(QPlainTextEdit):
         """Tab: indent the selected lines, or insert spaces up to the next tab stop."""
         cursor = self.textCursor()
         if cursor.hasSelection() and self._selection_spans_lines(cursor):
-            self._for_selected_lines(lambda line: self._indent_unit + line if line.strip() else line)
+            self._for_selected_lines(
+                lambda line: self._indent_unit + line if line.strip() else line
+            )
             return
         if self._indent_unit == "\t":
             cursor.insertText("\t")
         else:
             width = len(self._indent_unit)
-            cursor.insertText(" " * indentation.spaces_to_next_stop(cursor.positionInBlock(), width))
+            cursor.insertText(
+                " " * indentation.spaces_to_next_stop(cursor.positionInBlock(), width)
+            )
 
     def dedent(self) -> None:
         """Shift+Tab: remove one indentation level from the current or selected lines."""
@@ -305,9 +331,9 @@ class CodeEditor(QPlainTextEdit):
             if not line.strip():
                 return line
             indent = indentation.leading_whitespace(line)
-            body = line[len(indent):]
+            body = line[len(indent) :]
             if uncomment:
-                body = body[len(prefix):]
+                body = body[len(prefix) :]
                 return indent + (body[1:] if body.startswith(" ") else body)
             return f"{indent}{prefix} {body}"
 
@@ -340,7 +366,8 @@ class CodeEditor(QPlainTextEdit):
     @staticmethod
     def _selection_spans_lines(cursor: QTextCursor) -> bool:
         return "\u2029" in cursor.selectedText() or (
-            cursor.selectionStart() == cursor.block().position() and cursor.selectionEnd() - cursor.selectionStart() == cursor.block().length() - 1
+            cursor.selectionStart() == cursor.block().position()
+            and cursor.selectionEnd() - cursor.selectionStart() == cursor.block().length() - 1
         )
 
     def _line_span(self, cursor: QTextCursor) -> tuple[int, int]:
@@ -372,14 +399,18 @@ class CodeEditor(QPlainTextEdit):
             new = change(block.text())
             if new != block.text():
                 line = QTextCursor(block)
-                line.movePosition(QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor)
+                line.movePosition(
+                    QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor
+                )
                 line.insertText(new)
         edit.endEditBlock()
         result = QTextCursor(document)
         if had_selection:
             result.setPosition(document.findBlockByNumber(first).position())
             last_block = document.findBlockByNumber(last)
-            result.setPosition(last_block.position() + last_block.length() - 1, QTextCursor.MoveMode.KeepAnchor)
+            result.setPosition(
+                last_block.position() + last_block.length() - 1, QTextCursor.MoveMode.KeepAnchor
+            )
         else:
             block = document.findBlockByNumber(first)
             shift = block.length() - old_length
@@ -418,7 +449,9 @@ class CodeEditor(QPlainTextEdit):
         current.cursor.clearSelection()
         selections.append(current)
         selections.extend(self._find_selections)
-        for finding, cursor in sorted(self._finding_cursors, key=lambda fc: -SEVERITY_ORDER[fc[0].severity]):
+        for finding, cursor in sorted(
+            self._finding_cursors, key=lambda fc: -SEVERITY_ORDER[fc[0].severity]
+        ):
             selection = QTextEdit.ExtraSelection()
             fmt = QTextCharFormat()
             fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
@@ -457,7 +490,9 @@ class CodeEditor(QPlainTextEdit):
         super().resizeEvent(event)
         self.highlighter.schedule_visible()
         contents = self.contentsRect()
-        self.gutter.setGeometry(QRect(contents.left(), contents.top(), self.gutter.preferred_width(), contents.height()))
+        self.gutter.setGeometry(
+            QRect(contents.left(), contents.top(), self.gutter.preferred_width(), contents.height())
+        )
         self.position_floating_bars()
 
     def position_floating_bars(self) -> None:
@@ -466,7 +501,12 @@ class CodeEditor(QPlainTextEdit):
             if bar.isVisible():
                 bar.adjustSize()
                 width = min(bar.sizeHint().width(), viewport.width() - 8)
-                bar.setGeometry(viewport.right() - width - 16, viewport.top() + 4, width, bar.sizeHint().height())
+                bar.setGeometry(
+                    viewport.right() - width - 16,
+                    viewport.top() + 4,
+                    width,
+                    bar.sizeHint().height(),
+                )
 
     def paintEvent(self, event) -> None:  # noqa: N802
         super().paintEvent(event)
@@ -482,7 +522,10 @@ class CodeEditor(QPlainTextEdit):
         for finding, cursor in self._finding_cursors:
             line = document.findBlock(cursor.selectionStart()).blockNumber()
             count[line] += 1
-            if line not in worst or SEVERITY_ORDER[finding.severity] < SEVERITY_ORDER[worst[line].severity]:
+            if (
+                line not in worst
+                or SEVERITY_ORDER[finding.severity] < SEVERITY_ORDER[worst[line].severity]
+            ):
                 worst[line] = finding
         painter = QPainter(self.viewport())
         font = self.font()
@@ -500,13 +543,17 @@ class CodeEditor(QPlainTextEdit):
             finding = worst.get(block.blockNumber())
             if finding is not None and block.isVisible():
                 line = block.layout().lineAt(0)
-                left = int(geometry.left() + line.naturalTextWidth() + metrics.horizontalAdvance("    "))
+                left = int(
+                    geometry.left() + line.naturalTextWidth() + metrics.horizontalAdvance("    ")
+                )
                 if left < right - 40:
                     colour = QColor(self._theme.severity[finding.severity])
                     colour.setAlpha(200)
                     painter.setPen(colour)
                     more = count[block.blockNumber()] - 1
-                    message = f"● {finding.message}" + (f"  (+{more} more, hover to see)" if more else "")
+                    message = f"● {finding.message}" + (
+                        f"  (+{more} more, hover to see)" if more else ""
+                    )
                     text = metrics.elidedText(message, Qt.TextElideMode.ElideRight, right - left)
                     painter.drawText(left, int(geometry.top() + line.ascent()), text)
             block = block.next()

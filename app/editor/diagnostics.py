@@ -47,12 +47,16 @@ def finding_range(finding: Finding, document: QTextDocument) -> tuple[int, int]:
         end = len(text.rstrip()) if stripped else len(text)
         if start >= end:  # empty line: mark the line break so something is visible
             return block.position(), block.position() + max(1, len(text))
-        return block.position() + utf16_index(text, start), block.position() + utf16_index(text, end)
+        return block.position() + utf16_index(text, start), block.position() + utf16_index(
+            text, end
+        )
 
     start_col = max(0, min(finding.column - 1, len(text)))
     start = block.position() + utf16_index(text, start_col)
     if finding.end_line is not None and finding.end_column is not None:
-        end_block = document.findBlockByNumber(max(0, min(finding.end_line - 1, document.blockCount() - 1)))
+        end_block = document.findBlockByNumber(
+            max(0, min(finding.end_line - 1, document.blockCount() - 1))
+        )
         end_text = end_block.text()
         end = end_block.position() + utf16_index(end_text, finding.end_column - 1)
         if end > start:
@@ -64,12 +68,16 @@ def finding_range(finding: Finding, document: QTextDocument) -> tuple[int, int]:
         return start, block.position() + utf16_index(text, match.end())
     # Past the end of the line (e.g. "missing closing brace"): underline the last character.
     if text:
-        return block.position() + utf16_index(text, len(text) - 1), block.position() + utf16_index(text, len(text))
+        return block.position() + utf16_index(text, len(text) - 1), block.position() + utf16_index(
+            text, len(text)
+        )
     return block.position(), block.position() + 1
 
 
 def sort_findings(findings: list[Finding]) -> list[Finding]:
-    return sorted(findings, key=lambda f: (SEVERITY_ORDER.get(f.severity, 3), f.line or 0, f.column or 0))
+    return sorted(
+        findings, key=lambda f: (SEVERITY_ORDER.get(f.severity, 3), f.line or 0, f.column or 0)
+    )
 
 
 def tooltip_html(findings: list[Finding]) -> str:

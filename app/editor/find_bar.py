@@ -63,8 +63,12 @@ class FindReplaceBar(FloatingBar):
         previous_button = _button("↑", "Previous match (Shift+F3)", self.find_previous)
         next_button = _button("↓", "Next match (F3 or Enter)", self.find_next)
         close_button = _button("✕", "Close (Esc)", self.close_bar)
-        self.replace_button = _button("Replace", "Replace this match and go to the next", self.replace_current)
-        self.replace_all_button = _button("Replace all", "Replace every match (one undo step)", self.replace_all)
+        self.replace_button = _button(
+            "Replace", "Replace this match and go to the next", self.replace_current
+        )
+        self.replace_all_button = _button(
+            "Replace all", "Replace every match (one undo step)", self.replace_all
+        )
 
         grid = QGridLayout(self)
         grid.setContentsMargins(6, 4, 6, 4)
@@ -73,8 +77,15 @@ class FindReplaceBar(FloatingBar):
         grid.addWidget(self.find_edit, 0, 0)
         options = QHBoxLayout()
         options.setSpacing(2)
-        for widget in (self.case_button, self.word_button, self.regex_button, self.count_label,
-                       previous_button, next_button, close_button):
+        for widget in (
+            self.case_button,
+            self.word_button,
+            self.regex_button,
+            self.count_label,
+            previous_button,
+            next_button,
+            close_button,
+        ):
             options.addWidget(widget)
         grid.addLayout(options, 0, 1)
         grid.addWidget(self.replace_edit, 1, 0)
@@ -91,7 +102,9 @@ class FindReplaceBar(FloatingBar):
         self.replace_edit.returnPressed.connect(self.replace_current)
         for button in (self.case_button, self.word_button, self.regex_button):
             button.toggled.connect(self._pattern_changed)
-        QShortcut(QKeySequence(Qt.Modifier.SHIFT | Qt.Key.Key_Return), self.find_edit, self.find_previous)
+        QShortcut(
+            QKeySequence(Qt.Modifier.SHIFT | Qt.Key.Key_Return), self.find_edit, self.find_previous
+        )
         self._matches: list[tuple[int, int]] = []
         self._total = 0
         self._error = ""
@@ -162,8 +175,12 @@ class FindReplaceBar(FloatingBar):
     def _pattern_changed(self) -> None:
         self._error = ""
         self._collect_matches()
-        self.find_edit.setStyleSheet("QLineEdit { border: 1px solid #d32f2f; }" if self._error else "")
-        self.find_edit.setToolTip(f"Not a valid regular expression: {self._error}" if self._error else "")
+        self.find_edit.setStyleSheet(
+            "QLineEdit { border: 1px solid #d32f2f; }" if self._error else ""
+        )
+        self.find_edit.setToolTip(
+            f"Not a valid regular expression: {self._error}" if self._error else ""
+        )
         if self.find_edit.text() and not self._error:
             # Move to the first match at or after the cursor's start, like every editor does.
             cursor = self._editor.textCursor()
@@ -219,7 +236,9 @@ class FindReplaceBar(FloatingBar):
 
     def _step(self, backward: bool) -> bool:
         cursor = self._editor.textCursor()
-        found = self._find_from(cursor.selectionStart() if backward else cursor.selectionEnd(), backward)
+        found = self._find_from(
+            cursor.selectionStart() if backward else cursor.selectionEnd(), backward
+        )
         if found is None:
             self._update_count()
             return False
@@ -242,7 +261,10 @@ class FindReplaceBar(FloatingBar):
 
     def _selection_is_match(self) -> bool:
         cursor = self._editor.textCursor()
-        return cursor.hasSelection() and (cursor.selectionStart(), cursor.selectionEnd()) in self._matches
+        return (
+            cursor.hasSelection()
+            and (cursor.selectionStart(), cursor.selectionEnd()) in self._matches
+        )
 
     def replace_current(self) -> None:
         if self._editor.isReadOnly():

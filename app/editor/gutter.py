@@ -72,21 +72,32 @@ class Gutter(QWidget):
                 if number == current_line:  # the one line drawn differently: switch fonts only here
                     painter.setPen(theme.gutter_current)
                     painter.setFont(bold)
-                    painter.drawText(QRect(0, top, number_right, line_height), align, str(number + 1))
+                    painter.drawText(
+                        QRect(0, top, number_right, line_height), align, str(number + 1)
+                    )
                     painter.setFont(font)
                     painter.setPen(theme.gutter_foreground)
                 else:
-                    painter.drawText(QRect(0, top, number_right, line_height), align, str(number + 1))
+                    painter.drawText(
+                        QRect(0, top, number_right, line_height), align, str(number + 1)
+                    )
                 severity = severities.get(number)
                 if severity is not None:
                     size = min(line_height - 2, ICON_COLUMN - 4)
-                    rect = QRectF(icon_x + (ICON_COLUMN - size) / 2, top + (line_height - size) / 2, size, size)
+                    rect = QRectF(
+                        icon_x + (ICON_COLUMN - size) / 2,
+                        top + (line_height - size) / 2,
+                        size,
+                        size,
+                    )
                     paint_severity_icon(painter, rect, severity, theme.severity[severity])
                 marks = annotations.get(number)
                 if marks:
                     starts_here = any(a.start_line - 1 == number for a in marks)
                     color = theme.annotation[str(marks[0].state)]
-                    paint_annotation_marker(painter, QRectF(1, top, MARKER_COLUMN - 3, height), color, starts_here)
+                    paint_annotation_marker(
+                        painter, QRectF(1, top, MARKER_COLUMN - 3, height), color, starts_here
+                    )
             block = block.next()
             top += height
         painter.end()
@@ -94,7 +105,9 @@ class Gutter(QWidget):
     # -- interaction --------------------------------------------------------------------
 
     def line_at(self, y: float) -> int | None:
-        block = self._editor.cursorForPosition(self._editor.viewport().mapFromParent(self.mapToParent(QPointF(0, y).toPoint()))).block()
+        block = self._editor.cursorForPosition(
+            self._editor.viewport().mapFromParent(self.mapToParent(QPointF(0, y).toPoint()))
+        ).block()
         return block.blockNumber() if block.isValid() else None
 
     def event(self, event) -> bool:  # noqa: D401
@@ -120,10 +133,14 @@ class Gutter(QWidget):
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         line = self.line_at(event.position().y())
-        over_marker = line is not None and event.position().x() < MARKER_COLUMN + ICON_COLUMN and (
-            line in self._editor.annotations_by_line()
+        over_marker = (
+            line is not None
+            and event.position().x() < MARKER_COLUMN + ICON_COLUMN
+            and (line in self._editor.annotations_by_line())
         )
-        self.setCursor(Qt.CursorShape.PointingHandCursor if over_marker else Qt.CursorShape.ArrowCursor)
+        self.setCursor(
+            Qt.CursorShape.PointingHandCursor if over_marker else Qt.CursorShape.ArrowCursor
+        )
         super().mouseMoveEvent(event)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
@@ -165,7 +182,9 @@ def paint_severity_icon(painter: QPainter, rect: QRectF, severity: Severity, col
     glyph = {Severity.ERROR: "×", Severity.WARNING: "!"}.get(severity, "i")
     if severity == Severity.WARNING:
         painter.drawPolygon(
-            QPolygonF([QPointF(rect.center().x(), rect.top()), rect.bottomRight(), rect.bottomLeft()])
+            QPolygonF(
+                [QPointF(rect.center().x(), rect.top()), rect.bottomRight(), rect.bottomLeft()]
+            )
         )
         glyph_rect = rect.adjusted(0, rect.height() * 0.25, 0, 0)
     else:
@@ -180,7 +199,9 @@ def paint_severity_icon(painter: QPainter, rect: QRectF, severity: Severity, col
     painter.restore()
 
 
-def paint_annotation_marker(painter: QPainter, rect: QRectF, color: QColor, starts_here: bool) -> None:
+def paint_annotation_marker(
+    painter: QPainter, rect: QRectF, color: QColor, starts_here: bool
+) -> None:
     """A coloured bar down the annotated lines, with a small speech bubble where it starts."""
     painter.save()
     painter.setPen(Qt.PenStyle.NoPen)

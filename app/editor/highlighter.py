@@ -49,7 +49,9 @@ class PygmentsHighlighter:
     #: lexed lines remembered by (state before, text)
     cache_size = 20_000
 
-    def __init__(self, view: QPlainTextEdit, file_name: str, theme: EditorTheme | None = None) -> None:
+    def __init__(
+        self, view: QPlainTextEdit, file_name: str, theme: EditorTheme | None = None
+    ) -> None:
         self._view = view
         self._document = view.document()
         self._line_lexer = LineLexer(lexer_for_path(file_name))
@@ -174,7 +176,9 @@ class PygmentsHighlighter:
         if first >= self._lexed_upto:
             # An edit in the not-yet-lexed region: nothing after it can be trusted any more.
             self._trusted_upto = min(self._trusted_upto, first)
-            if last - first < 100:  # typing ahead of the lexed region; a load waits for highlight_visible
+            if (
+                last - first < 100
+            ):  # typing ahead of the lexed region; a load waits for highlight_visible
                 self._colour_provisionally(first, last, self.edit_budget_s)
         else:
             trusted_after = self._trusted_upto > last - delta
@@ -203,7 +207,9 @@ class PygmentsHighlighter:
             processed = number
             number += 1
             if number - 1 >= self._edit_end and state == old and number < self._trusted_upto:
-                number = min(self._trusted_upto, document.blockCount())  # converged: the rest is unchanged
+                number = min(
+                    self._trusted_upto, document.blockCount()
+                )  # converged: the rest is unchanged
                 break
             previous = state
             if stop_after is not None and number > stop_after:

@@ -68,7 +68,7 @@ def dedented(line: str, unit: str, tab_width: int = 4) -> str:
         return line[1:]
     width = len(unit.expandtabs(tab_width)) or tab_width
     spaces = len(line) - len(line.lstrip(" "))
-    return line[min(spaces, width):]
+    return line[min(spaces, width) :]
 
 
 def spaces_to_next_stop(column: int, width: int) -> int:

@@ -127,7 +127,12 @@ class LineLexer:
         runs, after = self._lex_regex(line, real)
         if not in_doc and not (real == ROOT and _DOCSTRING_START.match(line)):
             return runs, after
-        runs = [Run(r.start, r.length, String.Doc) if r.token in String and r.token is not String.Affix else r for r in runs]
+        runs = [
+            Run(r.start, r.length, String.Doc)
+            if r.token in String and r.token is not String.Affix
+            else r
+            for r in runs
+        ]
         # Docstrings open from the root state, so the string is still open unless back there.
         return _merge_runs(runs), (after + (DOC,) if after != ROOT else after)
 
@@ -140,11 +145,11 @@ class LineLexer:
 
 
 _JSON_TOKEN = re.compile(
-    r'(?P<ws>\s+)'
+    r"(?P<ws>\s+)"
     r'|(?P<str>"(?:[^"\\]|\\.)*"?)(?P<key>(?=\s*:))?'
-    r'|(?P<num>-?\d+(?P<frac>\.\d+)?(?P<exp>[eE][+-]?\d+)?)'
-    r'|(?P<const>true|false|null)\b'
-    r'|(?P<punct>[{}\[\],:])'
+    r"|(?P<num>-?\d+(?P<frac>\.\d+)?(?P<exp>[eE][+-]?\d+)?)"
+    r"|(?P<const>true|false|null)\b"
+    r"|(?P<punct>[{}\[\],:])"
 )
 
 
@@ -240,7 +245,11 @@ def _merge(tokens: Iterator[tuple[int, _TokenType, str]]) -> list[Run]:
 def _merge_runs(runs: list[Run]) -> list[Run]:
     merged: list[Run] = []
     for run in runs:
-        if merged and merged[-1].token is run.token and merged[-1].start + merged[-1].length == run.start:
+        if (
+            merged
+            and merged[-1].token is run.token
+            and merged[-1].start + merged[-1].length == run.start
+        ):
             merged[-1] = Run(merged[-1].start, merged[-1].length + run.length, run.token)
         else:
             merged.append(run)

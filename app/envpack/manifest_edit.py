@@ -83,17 +83,21 @@ class ManifestDocument:
     @staticmethod
     def _add(container: Any, key: str, value: Any) -> None:
         """Add a new key right after the table's last key, not after its trailing comments
-        (which usually introduce the next table)."""
+        (which usually introduce the next table).
+
+        tomlkit has no public "insert after" (0.12 had `_insert_after`, 0.15 dropped it);
+        `Container._insert_at` exists in every version pyproject allows, and the editing tests
+        run against the lowest and the highest of them."""
         inner = container.value if isinstance(container, Table) else container
         body = getattr(inner, "body", None) or []
-        existing = [k.key for k, item in body if k is not None and not isinstance(item, dict)]
-        if existing and hasattr(inner, "_insert_after"):
-            try:
-                inner._insert_after(existing[-1], key, value)
-                return
-            except Exception:  # tomlkit internals differ: fall back to a plain append
-                pass
-        container[key] = value
+        last_value = max(
+            (i for i, (k, item) in enumerate(body) if k is not None and not isinstance(item, dict)),
+            default=None,
+        )
+        if last_value is not None and last_value + 1 < len(body) and hasattr(inner, "_insert_at"):
+            inner._insert_at(last_value + 1, key, value)
+        else:
+            container[key] = value
 
     def remove(self, key: str) -> bool:
         *tables, last = key.split(".")

@@ -34,12 +34,16 @@ def run_attack_stage(
     try:
         categories = check_categories(options.attack_categories)
     except UserError as exc:
-        return StageResult(Stage.ATTACK, StageStatus.ERROR, details={"reason": exc.message, "hint": exc.hint}), []
+        return StageResult(
+            Stage.ATTACK, StageStatus.ERROR, details={"reason": exc.message, "hint": exc.hint}
+        ), []
     library = AttackLibrary.builtin()
     try:
         grade, info, sandbox_errors = open_grading(pack, options, cancel)
     except SandboxUnavailable as exc:
-        return StageResult(Stage.ATTACK, StageStatus.ERROR, details={"reason": exc.message, "hint": exc.hint}), []
+        return StageResult(
+            Stage.ATTACK, StageStatus.ERROR, details={"reason": exc.message, "hint": exc.hint}
+        ), []
 
     campaign = AttackCampaign(
         pack,
@@ -65,7 +69,9 @@ def run_attack_stage(
     try:
         result = campaign.run(red_team)
     except SandboxUnavailable as exc:
-        return StageResult(Stage.ATTACK, StageStatus.ERROR, details={"reason": exc.message, "hint": exc.hint}), []
+        return StageResult(
+            Stage.ATTACK, StageStatus.ERROR, details={"reason": exc.message, "hint": exc.hint}
+        ), []
 
     findings = campaign_findings(pack, result, library, sandbox_errors=sandbox_errors[0])
     details = {
@@ -80,11 +86,15 @@ def run_attack_stage(
         "llm": result.llm or {"model": None, "note": NO_MODEL_NOTE},
     }
     if info.weak:
-        details["backend_note"] = info.description or "the process backend isolates less than Docker"
+        details["backend_note"] = (
+            info.description or "the process backend isolates less than Docker"
+        )
     return StageResult(Stage.ATTACK, stage_status_for(findings), details=details), findings
 
 
-def open_grading(pack: EnvPack, options: FunnelOptions, cancel: CancelToken) -> tuple[GradeFn, BackendInfo, list[int]]:
+def open_grading(
+    pack: EnvPack, options: FunnelOptions, cancel: CancelToken
+) -> tuple[GradeFn, BackendInfo, list[int]]:
     """A grading function over the chosen sandbox backend: each call is one fresh batch.
     Also returns a counter of gradings the sandbox itself failed (not the grader)."""
     from app.sandbox import select
@@ -101,7 +111,9 @@ def open_grading(pack: EnvPack, options: FunnelOptions, cancel: CancelToken) -> 
     sandbox_errors = [0]
 
     def grade(target: EnvPack, items: list[GradingItem], on_result) -> list[GradingResult]:
-        results = grader.grade_batch(target, items, on_result=on_result, cancel=cancel, jobs=options.jobs)
+        results = grader.grade_batch(
+            target, items, on_result=on_result, cancel=cancel, jobs=options.jobs
+        )
         sandbox_errors[0] += sum(1 for r in results if r.error == "sandbox")
         return results
 

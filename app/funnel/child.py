@@ -73,8 +73,13 @@ class ChildFunnelError(Exception):
 
 
 def event_to_dict(event: ProgressEvent) -> dict[str, Any]:
-    data: dict[str, Any] = {"stage": str(event.stage), "kind": event.kind, "done": event.done,
-                            "total": event.total, "message": event.message}
+    data: dict[str, Any] = {
+        "stage": str(event.stage),
+        "kind": event.kind,
+        "done": event.done,
+        "total": event.total,
+        "message": event.message,
+    }
     if event.finding is not None:
         data["finding"] = event.finding.to_dict()
     if event.data:
@@ -160,8 +165,15 @@ class ChildFunnelRun:
     `cancel()` may be called from any thread at any time.
     """
 
-    def __init__(self, path: str | Path, stages: tuple[Stage, ...] = ALL_STAGES, options: FunnelOptions | None = None,
-                 *, grace_s: float = DEFAULT_GRACE_S, spare: subprocess.Popen | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        stages: tuple[Stage, ...] = ALL_STAGES,
+        options: FunnelOptions | None = None,
+        *,
+        grace_s: float = DEFAULT_GRACE_S,
+        spare: subprocess.Popen | None = None,
+    ) -> None:
         self.path = Path(path)
         self.stages = tuple(stages)
         self.options = options or FunnelOptions()
@@ -196,13 +208,17 @@ class ChildFunnelRun:
             "stages": [str(s) for s in self.stages],
             "options": options_to_dict(self.options),
         }
-        self._stderr_thread = threading.Thread(target=self._read_stderr, name="gauntlet-funnel-stderr", daemon=True)
+        self._stderr_thread = threading.Thread(
+            target=self._read_stderr, name="gauntlet-funnel-stderr", daemon=True
+        )
         self._stderr_thread.start()
         try:
             self._send(request)
         except OSError as exc:
             self._kill()
-            raise ChildFunnelError("The gauntlet's worker process could not be started.", str(exc)) from exc
+            raise ChildFunnelError(
+                "The gauntlet's worker process could not be started.", str(exc)
+            ) from exc
 
     def events(self) -> Iterator[ProgressEvent]:
         """Progress events as the child sends them; ends when the child is done."""
@@ -251,7 +267,9 @@ class ChildFunnelRun:
             self._send({"op": "cancel"})
         except OSError:
             pass  # already gone
-        threading.Thread(target=self._kill_after_grace, name="gauntlet-funnel-cancel", daemon=True).start()
+        threading.Thread(
+            target=self._kill_after_grace, name="gauntlet-funnel-cancel", daemon=True
+        ).start()
 
     def close(self) -> None:
         """Forget the child: cancel it if it still runs (it exits on stdin EOF too)."""
@@ -306,7 +324,11 @@ class ChildFunnelRun:
         try:
             proc.wait(self.grace_s)
         except subprocess.TimeoutExpired:
-            log.warning("funnel worker %s did not stop %.0f s after cancel; killing it", proc.pid, self.grace_s)
+            log.warning(
+                "funnel worker %s did not stop %.0f s after cancel; killing it",
+                proc.pid,
+                self.grace_s,
+            )
             self._kill()
 
     def _kill(self) -> None:
@@ -324,13 +346,17 @@ class ChildFunnelRun:
         """The child was killed before it could report: what it had said so far, marked cancelled."""
         report = Report(package=PackageRef(path=str(self.path)))
         ended = {e.stage: e.message for e in self._events if e.kind == "stage-end"}
-        findings = [e.finding for e in self._events if e.kind == "finding" and e.finding is not None]
+        findings = [
+            e.finding for e in self._events if e.kind == "finding" and e.finding is not None
+        ]
         for stage in (Stage.STRUCTURE, *[s for s in self.stages if s != Stage.STRUCTURE]):
             status = ended.get(stage)
             if status in {s.value for s in StageStatus}:
                 report.stages.append(StageResult(stage, StageStatus(status)))
             else:
-                report.stages.append(StageResult(stage, StageStatus.ERROR, details={"reason": CANCELLED_REASON}))
+                report.stages.append(
+                    StageResult(stage, StageStatus.ERROR, details={"reason": CANCELLED_REASON})
+                )
         report.findings.extend(findings)
         return report
 
@@ -465,7 +491,12 @@ def _protocol_streams() -> tuple[IO[bytes], IO[bytes]]:
 
 def _preimport_stages() -> None:
     """Pay for the stages' imports while waiting for the request (a spare child)."""
-    for module in ("app.funnel.structure", "app.funnel.verify", "app.funnel.attack", "app.envpack.bundle"):
+    for module in (
+        "app.funnel.structure",
+        "app.funnel.verify",
+        "app.funnel.attack",
+        "app.envpack.bundle",
+    ):
         try:
             __import__(module)
         except Exception as exc:  # noqa: BLE001 - the run will report it properly when it imports again
@@ -498,7 +529,9 @@ def _watch_parent(requests: IO[bytes], cancel: CancelToken, grace_s: float) -> N
 def main(grace_s: float = DEFAULT_GRACE_S) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it sends a cancel
     requests, out = _protocol_streams()
-    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     _preimport_stages()
     line = requests.readline()
     if not line.strip():
@@ -507,16 +540,28 @@ def main(grace_s: float = DEFAULT_GRACE_S) -> int:
     try:
         path, stages, options = _read_request(line)
     except (ValueError, KeyError, TypeError) as exc:
-        writer.send({"type": "error", "kind": "request", "message": f"Bad request to the funnel worker: {exc}"})
+        writer.send(
+            {
+                "type": "error",
+                "kind": "request",
+                "message": f"Bad request to the funnel worker: {exc}",
+            }
+        )
         writer.close()
         return 2
 
     cancel = CancelToken()
     # SIGTERM (a system shutdown, the parent's own terminate) stops the run cleanly too. The
     # handler runs on the main thread, which may hold the token's lock: cancel from elsewhere.
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=cancel.cancel, daemon=True).start())
-    threading.Thread(target=_watch_parent, args=(requests, cancel, grace_s), name="funnel-child-parent",
-                     daemon=True).start()
+    signal.signal(
+        signal.SIGTERM, lambda *_: threading.Thread(target=cancel.cancel, daemon=True).start()
+    )
+    threading.Thread(
+        target=_watch_parent,
+        args=(requests, cancel, grace_s),
+        name="funnel-child-parent",
+        daemon=True,
+    ).start()
     writer.send({"type": "started", "pid": os.getpid()})
     from app.funnel.pipeline import run_funnel
 
@@ -525,17 +570,38 @@ def main(grace_s: float = DEFAULT_GRACE_S) -> int:
         writer.send({"type": "report", "report": report.to_dict()})
         code = 0
     except UserError as exc:
-        writer.send({"type": "error", "kind": "user", "message": exc.message, "hint": exc.hint, "where": exc.where})
+        writer.send(
+            {
+                "type": "error",
+                "kind": "user",
+                "message": exc.message,
+                "hint": exc.hint,
+                "where": exc.where,
+            }
+        )
         code = 1
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which shows it without a traceback
         import traceback
 
         sandbox_unavailable = _sandbox_unavailable_type()
         if sandbox_unavailable is not None and isinstance(exc, sandbox_unavailable):
-            writer.send({"type": "error", "kind": "sandbox-unavailable", "message": exc.message, "hint": exc.hint})
+            writer.send(
+                {
+                    "type": "error",
+                    "kind": "sandbox-unavailable",
+                    "message": exc.message,
+                    "hint": exc.hint,
+                }
+            )
         else:
-            writer.send({"type": "error", "kind": "internal", "message": f"{type(exc).__name__}: {exc}",
-                         "detail": traceback.format_exc(limit=20)})
+            writer.send(
+                {
+                    "type": "error",
+                    "kind": "internal",
+                    "message": f"{type(exc).__name__}: {exc}",
+                    "detail": traceback.format_exc(limit=20),
+                }
+            )
         code = 1
     writer.close()
     return code

@@ -58,7 +58,9 @@ def run_funnel(
     started = time.perf_counter()
     progress(ProgressEvent(Stage.STRUCTURE, "stage-start"))
     loaded, structure_findings = run_structure_stage(root)
-    structure = StageResult(Stage.STRUCTURE, stage_status_for(structure_findings), time.perf_counter() - started)
+    structure = StageResult(
+        Stage.STRUCTURE, stage_status_for(structure_findings), time.perf_counter() - started
+    )
     report.add_stage(structure, structure_findings)
     _emit_findings(progress, Stage.STRUCTURE, structure_findings)
     progress(ProgressEvent(Stage.STRUCTURE, "stage-end", message=str(structure.status)))
@@ -77,7 +79,9 @@ def run_funnel(
         if stage == Stage.STRUCTURE:
             continue
         if not runnable:
-            report.stages.append(StageResult(stage, StageStatus.SKIPPED, details={"reason": _skip_reason(report)}))
+            report.stages.append(
+                StageResult(stage, StageStatus.SKIPPED, details={"reason": _skip_reason(report)})
+            )
             continue
         result, findings = _run_stage(stage, pack, options, progress, cancel)
         report.add_stage(result, findings)
@@ -105,9 +109,12 @@ def _run_stage(stage, pack, options, progress, cancel) -> tuple[StageResult, lis
     return result, findings
 
 
-
 def _skip_reason(report: Report) -> str:
-    failed = [s for s in report.stages if s.status not in (StageStatus.PASS, StageStatus.WARN, StageStatus.SKIPPED)]
+    failed = [
+        s
+        for s in report.stages
+        if s.status not in (StageStatus.PASS, StageStatus.WARN, StageStatus.SKIPPED)
+    ]
     if failed:
         return f"skipped because stage '{failed[-1].name}' did not pass"
     return "skipped because an earlier stage did not pass"

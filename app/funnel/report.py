@@ -37,7 +37,12 @@ class PackageRef:
     digest: str = ""
 
     def to_dict(self) -> dict[str, str]:
-        return {"name": self.name, "version": self.version, "path": self.path, "digest": self.digest}
+        return {
+            "name": self.name,
+            "version": self.version,
+            "path": self.path,
+            "digest": self.digest,
+        }
 
 
 @dataclass(slots=True)
@@ -118,7 +123,9 @@ class Report:
             raise ValueError(f"not a {REPORT_SCHEMA} report (schema={data.get('schema')!r})")
         pkg = data.get("package") or {}
         return cls(
-            package=PackageRef(**{k: str(pkg.get(k, "")) for k in ("name", "version", "path", "digest")}),
+            package=PackageRef(
+                **{k: str(pkg.get(k, "")) for k in ("name", "version", "path", "digest")}
+            ),
             stages=[
                 StageResult(
                     name=Stage(s["name"]),

@@ -36,7 +36,7 @@ ERROR_CODES = {
     "sandbox": ("GX213", "the sandbox failed"),
 }
 ERROR_HINTS = {
-    "GX204": "return a plain float inside reward_range (or {\"reward\": float, ...}); never NaN, inf, a bool or None",
+    "GX204": 'return a plain float inside reward_range (or {"reward": float, ...}); never NaN, inf, a bool or None',
     "GX205": "fix the error shown in the traceback; a grader must handle any response, even a hostile one, without raising",
     "GX206": "make the grader faster or raise grader.timeout_s in env.toml; a response must never make grading hang",
     "GX207": "the grading process died: check memory use (sandbox.memory_mb), recursion depth, and calls such as os._exit",
@@ -69,13 +69,32 @@ def build_items(pack: EnvPack) -> tuple[list[GradingItem], dict[str, _Role]]:
     for index, ref in enumerate(pack.solutions):
         task = pack.task(ref.task_id)
         if task is not None:
-            add(f"ref:{index}", task.record, _Role("reference", ref.task_id, manifest.solutions_path, ref.line, ref.response))
+            add(
+                f"ref:{index}",
+                task.record,
+                _Role("reference", ref.task_id, manifest.solutions_path, ref.line, ref.response),
+            )
     for index, neg in enumerate(pack.negatives):
         task = pack.task(neg.task_id)
         if task is not None:
-            add(f"neg:{index}", task.record, _Role("negative", neg.task_id, manifest.negatives_path, neg.line, neg.response, neg.note))
+            add(
+                f"neg:{index}",
+                task.record,
+                _Role(
+                    "negative",
+                    neg.task_id,
+                    manifest.negatives_path,
+                    neg.line,
+                    neg.response,
+                    neg.note,
+                ),
+            )
     for index, task in enumerate(pack.tasks):
-        add(f"empty:{index}", task.record, _Role("empty", task.id, manifest.tasks_path, task.line, ""))
+        add(
+            f"empty:{index}",
+            task.record,
+            _Role("empty", task.id, manifest.tasks_path, task.line, ""),
+        )
     return items, roles
 
 
@@ -109,20 +128,49 @@ def run_verify_stage(
     def on_result(result: GradingResult) -> None:
         nonlocal done
         done += 1
-        progress(ProgressEvent(Stage.VERIFY, "progress", done=done, total=total, message=f"graded {roles[result.key].task_id}"))
+        progress(
+            ProgressEvent(
+                Stage.VERIFY,
+                "progress",
+                done=done,
+                total=total,
+                message=f"graded {roles[result.key].task_id}",
+            )
+        )
 
-    progress(ProgressEvent(Stage.VERIFY, "progress", done=0, total=total, message=f"grading in the {backend.info.name} sandbox"))
+    progress(
+        ProgressEvent(
+            Stage.VERIFY,
+            "progress",
+            done=0,
+            total=total,
+            message=f"grading in the {backend.info.name} sandbox",
+        )
+    )
     started = time.perf_counter()
     try:
-        first = backend.grade_batch(pack, items, on_result=on_result, cancel=cancel, jobs=options.jobs)
-        second = backend.grade_batch(pack, items, on_result=on_result, cancel=cancel, jobs=options.jobs) if runs == 2 else None
+        first = backend.grade_batch(
+            pack, items, on_result=on_result, cancel=cancel, jobs=options.jobs
+        )
+        second = (
+            backend.grade_batch(pack, items, on_result=on_result, cancel=cancel, jobs=options.jobs)
+            if runs == 2
+            else None
+        )
     except SandboxUnavailable as exc:
         return _unavailable(sink, exc)
     elapsed = time.perf_counter() - started
 
     if backend.info.weak:
-        notice = getattr(backend, "notice", "") or "graded with the weaker process backend, not Docker"
-        sink.warning("GX211", notice, "install Docker and run again for full isolation (`gauntlet sandbox doctor`)", file="env.toml")
+        notice = (
+            getattr(backend, "notice", "") or "graded with the weaker process backend, not Docker"
+        )
+        sink.warning(
+            "GX211",
+            notice,
+            "install Docker and run again for full isolation (`gauntlet sandbox doctor`)",
+            file="env.toml",
+        )
     counts = _check_results(pack, sink, roles, first)
     if second is not None:
         _check_flakiness(sink, roles, first, second)
@@ -150,7 +198,9 @@ def _unavailable(sink: FindingSink, exc: SandboxUnavailable) -> tuple[StageResul
     return StageResult(Stage.VERIFY, StageStatus.ERROR, details=details), sink.findings
 
 
-def _check_results(pack: EnvPack, sink: FindingSink, roles: dict[str, _Role], results: list[GradingResult]) -> dict[str, Any]:
+def _check_results(
+    pack: EnvPack, sink: FindingSink, roles: dict[str, _Role], results: list[GradingResult]
+) -> dict[str, Any]:
     grader = pack.grader
     unavailable = [r for r in results if r.error == "judge-unavailable"]
     if unavailable:  # one cause for all of them (no key, no model, provider down): say it once
@@ -166,11 +216,19 @@ def _check_results(pack: EnvPack, sink: FindingSink, roles: dict[str, _Role], re
     counts = {k: {"ok": 0, "total": 0} for k in ("references", "negatives", "empty")}
     for result in results:
         role = roles[result.key]
-        bucket = counts[{"reference": "references", "negative": "negatives", "empty": "empty"}[role.kind]]
+        bucket = counts[
+            {"reference": "references", "negative": "negatives", "empty": "empty"}[role.kind]
+        ]
         bucket["total"] += 1
         where = {"file": role.file, "line": role.line, "task_id": role.task_id}
-        evidence = {"key": result.key, "role": role.kind, "response": _excerpt(role.response), "reward": result.reward,
-                    "feedback": result.feedback[:300], "duration_s": round(result.duration_s, 3)}
+        evidence = {
+            "key": result.key,
+            "role": role.kind,
+            "response": _excerpt(role.response),
+            "reward": result.reward,
+            "feedback": result.feedback[:300],
+            "duration_s": round(result.duration_s, 3),
+        }
         if result.error == "judge-unavailable":
             continue  # said once above
         if result.error:
@@ -190,7 +248,11 @@ def _check_results(pack: EnvPack, sink: FindingSink, roles: dict[str, _Role], re
             else:
                 bucket["ok"] += 1
         elif reward > floor:
-            code, what = ("GX202", "the negative") if role.kind == "negative" else ("GX203", "the empty response")
+            code, what = (
+                ("GX202", "the negative")
+                if role.kind == "negative"
+                else ("GX203", "the empty response")
+            )
             note = f" ({role.note})" if role.note else ""
             sink.error(
                 code,
@@ -203,10 +265,16 @@ def _check_results(pack: EnvPack, sink: FindingSink, roles: dict[str, _Role], re
             )
         else:
             bucket["ok"] += 1
-    return {"references_passed": counts["references"], "negatives_at_floor": counts["negatives"], "empty_at_floor": counts["empty"]}
+    return {
+        "references_passed": counts["references"],
+        "negatives_at_floor": counts["negatives"],
+        "empty_at_floor": counts["empty"],
+    }
 
 
-def _error_finding(pack: EnvPack, sink: FindingSink, role: _Role, result: GradingResult, evidence: dict[str, Any]) -> None:
+def _error_finding(
+    pack: EnvPack, sink: FindingSink, role: _Role, result: GradingResult, evidence: dict[str, Any]
+) -> None:
     code, what = ERROR_CODES.get(result.error or "", ("GX205", "the grader failed"))
     detail = (result.detail or "").strip()
     where: dict[str, Any] = {"file": role.file, "line": role.line, "task_id": role.task_id}
@@ -216,7 +284,8 @@ def _error_finding(pack: EnvPack, sink: FindingSink, role: _Role, result: Gradin
     short = detail.splitlines()[-1] if detail else ""
     sink.error(
         code,
-        f"{what} on the {role.kind} for task {role.task_id!r}" + (f": {short[:200]}" if short else ""),
+        f"{what} on the {role.kind} for task {role.task_id!r}"
+        + (f": {short[:200]}" if short else ""),
         ERROR_HINTS.get(code, ""),
         evidence=evidence | {"error": result.error, "detail": detail[-1500:]},
         **where,
@@ -232,7 +301,12 @@ def _grader_line(pack: EnvPack, detail: str) -> int | None:
     return int(lines[-1]) if lines else None
 
 
-def _check_flakiness(sink: FindingSink, roles: dict[str, _Role], first: list[GradingResult], second: list[GradingResult]) -> None:
+def _check_flakiness(
+    sink: FindingSink,
+    roles: dict[str, _Role],
+    first: list[GradingResult],
+    second: list[GradingResult],
+) -> None:
     for a, b in zip(first, second, strict=True):
         if (a.reward, a.error) == (b.reward, b.error):
             continue
@@ -244,7 +318,12 @@ def _check_flakiness(sink: FindingSink, roles: dict[str, _Role], first: list[Gra
             file=role.file,
             line=role.line,
             task_id=role.task_id,
-            evidence={"key": a.key, "first": _show(a), "second": _show(b), "response": _excerpt(role.response)},
+            evidence={
+                "key": a.key,
+                "first": _show(a),
+                "second": _show(b),
+                "response": _excerpt(role.response),
+            },
         )
 
 
@@ -285,18 +364,24 @@ def _cap(findings: list[Finding]) -> list[Finding]:
     for code, count in seen.items():
         if count > MAX_FINDINGS_PER_CODE:
             sample = next(f for f in findings if f.code == code)
-            kept.append(Finding(
-                code=code,
-                severity=sample.severity,
-                stage=Stage.VERIFY,
-                message=f"… and {count - MAX_FINDINGS_PER_CODE} more {code} findings like the ones above",
-                hint=sample.hint,
-            ))
+            kept.append(
+                Finding(
+                    code=code,
+                    severity=sample.severity,
+                    stage=Stage.VERIFY,
+                    message=f"… and {count - MAX_FINDINGS_PER_CODE} more {code} findings like the ones above",
+                    hint=sample.hint,
+                )
+            )
     return kept
 
 
 def _show(result: GradingResult) -> str:
-    return f"{result.reward:g}" if result.error is None and result.reward is not None else f"an error ({result.error})"
+    return (
+        f"{result.reward:g}"
+        if result.error is None and result.reward is not None
+        else f"an error ({result.error})"
+    )
 
 
 def _excerpt(text: str) -> str:

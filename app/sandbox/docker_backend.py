@@ -70,7 +70,9 @@ class DockerBackend:
         if not items:
             return []
         if pack.manifest.grader.type == "judge":  # graded on the trusted host side
-            return self.judge.grade_batch(pack, items, on_result=on_result, cancel=cancel, jobs=jobs)
+            return self.judge.grade_batch(
+                pack, items, on_result=on_result, cancel=cancel, jobs=jobs
+            )
         from app.sandbox.images import image_for_pack
 
         image = image_for_pack(self.client, pack, self.image)
@@ -82,7 +84,9 @@ class DockerBackend:
 
             def start():
                 channel = DockerChannel.start(self.client, image, snapshot, limits)
-                return channel, RunnerConfig(pack_dir=PACK_MOUNT if mount_pack else None, scratch="/tmp/gx", private_tmp=True)
+                return channel, RunnerConfig(
+                    pack_dir=PACK_MOUNT if mount_pack else None, scratch="/tmp/gx", private_tmp=True
+                )
 
             return run_batch(pack, items, start, limits=limits, on_result=on_result, cancel=cancel)
 
@@ -115,7 +119,10 @@ def container_options(image: str, pack_root: Path | None, limits: SandboxLimits)
         "mem_limit": memory,
         "memswap_limit": memory,  # no swap: the limit is the limit
         "nano_cpus": int(limits.cpus * 1e9),
-        "ulimits": [Ulimit(name="nofile", soft=1024, hard=1024), Ulimit(name="core", soft=0, hard=0)],
+        "ulimits": [
+            Ulimit(name="nofile", soft=1024, hard=1024),
+            Ulimit(name="core", soft=0, hard=0),
+        ],
         "log_config": LogConfig(type="none"),  # a flood of output never reaches the host's disk
         "ipc_mode": "private",
         "volumes": volumes,
@@ -140,7 +147,9 @@ class DockerChannel:
         self.eof = False
 
     @classmethod
-    def start(cls, client: Any, image: str, pack_root: Path | None, limits: SandboxLimits) -> DockerChannel:
+    def start(
+        cls, client: Any, image: str, pack_root: Path | None, limits: SandboxLimits
+    ) -> DockerChannel:
         import docker.errors
 
         try:
@@ -151,14 +160,20 @@ class DockerChannel:
                 "build it with `gauntlet sandbox image` (or `--from-debian` without internet)",
             ) from exc
         except docker.errors.DockerException as exc:
-            raise SandboxUnavailable(f"Docker could not create the sandbox: {exc}", "run `gauntlet sandbox doctor`") from exc
+            raise SandboxUnavailable(
+                f"Docker could not create the sandbox: {exc}", "run `gauntlet sandbox doctor`"
+            ) from exc
         try:
-            sock = client.api.attach_socket(container.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+            sock = client.api.attach_socket(
+                container.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
+            )
             channel = cls(client, container, sock)
             container.start()
         except Exception as exc:
             _remove(container)
-            raise SandboxUnavailable(f"Docker could not start the sandbox: {exc}", "run `gauntlet sandbox doctor`") from exc
+            raise SandboxUnavailable(
+                f"Docker could not start the sandbox: {exc}", "run `gauntlet sandbox doctor`"
+            ) from exc
         return channel
 
     def send(self, data: bytes) -> None:
@@ -245,7 +260,9 @@ def docker_client(timeout: int = 60) -> Any:
     try:
         import docker
     except ImportError as exc:  # pragma: no cover - docker is a hard dependency
-        raise SandboxUnavailable("the Docker SDK for Python is missing", "reinstall Gauntlet Studio") from exc
+        raise SandboxUnavailable(
+            "the Docker SDK for Python is missing", "reinstall Gauntlet Studio"
+        ) from exc
     try:
         client = docker.from_env(timeout=timeout)
         client.ping()
@@ -253,11 +270,11 @@ def docker_client(timeout: int = 60) -> Any:
     except Exception as exc:  # noqa: BLE001
         from app.sandbox.doctor import docker_advice
 
-        raise SandboxUnavailable(f"cannot reach the Docker engine: {_short(exc)}", docker_advice()) from exc
+        raise SandboxUnavailable(
+            f"cannot reach the Docker engine: {_short(exc)}", docker_advice()
+        ) from exc
 
 
 def _short(exc: BaseException) -> str:
     text = str(exc)
     return text if len(text) < 200 else text[:200] + "…"
-
-

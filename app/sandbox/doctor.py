@@ -18,7 +18,13 @@ class Check:
     optional: bool = False  # a failed optional check does not make the sandbox unusable
 
     def to_dict(self) -> dict[str, object]:
-        return {"name": self.name, "ok": self.ok, "detail": self.detail, "fix": self.fix, "optional": self.optional}
+        return {
+            "name": self.name,
+            "ok": self.ok,
+            "detail": self.detail,
+            "fix": self.fix,
+            "optional": self.optional,
+        }
 
 
 def _os() -> str:
@@ -59,7 +65,12 @@ def docker_advice() -> str:
     """The one-line advice for 'Docker is not usable', used in SandboxUnavailable hints."""
     if not shutil.which("docker") and _os() != "windows":
         return install_advice() + "; or run with `--backend process` (weaker isolation)"
-    return running_advice() + "; if it runs, " + permission_advice() + ". Run `gauntlet sandbox doctor` for details"
+    return (
+        running_advice()
+        + "; if it runs, "
+        + permission_advice()
+        + ". Run `gauntlet sandbox doctor` for details"
+    )
 
 
 def doctor(image: str | None = None) -> list[Check]:
@@ -68,31 +79,51 @@ def doctor(image: str | None = None) -> list[Check]:
     image = image or default_image()
     checks: list[Check] = []
     cli = shutil.which("docker")
-    checks.append(Check("docker installed", bool(cli), cli or "the `docker` command was not found", "" if cli else install_advice(), optional=True))
+    checks.append(
+        Check(
+            "docker installed",
+            bool(cli),
+            cli or "the `docker` command was not found",
+            "" if cli else install_advice(),
+            optional=True,
+        )
+    )
     try:
         import docker
 
         client = docker.from_env(timeout=20)
         version = client.version()
-        checks.append(Check("docker running and reachable", True, f"engine {version.get('Version', '?')} ({version.get('Os', '?')}/{version.get('Arch', '?')})"))
+        checks.append(
+            Check(
+                "docker running and reachable",
+                True,
+                f"engine {version.get('Version', '?')} ({version.get('Os', '?')}/{version.get('Arch', '?')})",
+            )
+        )
     except Exception as exc:  # noqa: BLE001
         text = str(exc)
         denied = "permission denied" in text.lower()
-        checks.append(Check(
-            "docker running and reachable",
-            False,
-            text[:300],
-            permission_advice() if denied else running_advice(),
-        ))
+        checks.append(
+            Check(
+                "docker running and reachable",
+                False,
+                text[:300],
+                permission_advice() if denied else running_advice(),
+            )
+        )
         checks.extend(_process_checks())
         return checks
     present = image_present(client, image)
-    checks.append(Check(
-        "sandbox image present",
-        present,
-        image,
-        "" if present else "build it: `gauntlet sandbox image` (no internet: `gauntlet sandbox image --from-debian` on Debian/Ubuntu)",
-    ))
+    checks.append(
+        Check(
+            "sandbox image present",
+            present,
+            image,
+            ""
+            if present
+            else "build it: `gauntlet sandbox image` (no internet: `gauntlet sandbox image --from-debian` on Debian/Ubuntu)",
+        )
+    )
     if present:
         checks.append(_limits_check(client, image))
     checks.extend(_process_checks())
@@ -115,7 +146,9 @@ def _limits_check(client, image: str) -> Check:
         "if int(caps, 16): bad |= 8\n"
         "sys.exit(bad)\n"
     )
-    options = container_options(image, None, SandboxLimits(timeout_s=10, memory_mb=256, cpus=1.0, jobs=1))
+    options = container_options(
+        image, None, SandboxLimits(timeout_s=10, memory_mb=256, cpus=1.0, jobs=1)
+    )
     options.update(command=["python3", "-I", "-c", probe], stdin_open=False)
     container = None
     try:
@@ -123,16 +156,32 @@ def _limits_check(client, image: str) -> Check:
         container.start()
         code = int(container.wait(timeout=60).get("StatusCode", -1))
     except Exception as exc:  # noqa: BLE001
-        return Check("sandbox limits work", False, str(exc)[:300], "update Docker; the sandbox needs read-only containers, --network none and --cap-drop")
+        return Check(
+            "sandbox limits work",
+            False,
+            str(exc)[:300],
+            "update Docker; the sandbox needs read-only containers, --network none and --cap-drop",
+        )
     finally:
         if container is not None:
             try:
                 container.remove(force=True)
             except Exception:  # noqa: BLE001
                 pass
-    problems = [text for bit, text in ((1, "runs as root"), (2, "root file system is writable"), (4, "network is reachable"), (8, "capabilities are not dropped")) if code > 0 and code & bit]
+    problems = [
+        text
+        for bit, text in (
+            (1, "runs as root"),
+            (2, "root file system is writable"),
+            (4, "network is reachable"),
+            (8, "capabilities are not dropped"),
+        )
+        if code > 0 and code & bit
+    ]
     if code == 0:
-        return Check("sandbox limits work", True, "unprivileged, read-only, no network, no capabilities")
+        return Check(
+            "sandbox limits work", True, "unprivileged, read-only, no network, no capabilities"
+        )
     return Check(
         "sandbox limits work",
         False,
@@ -145,12 +194,23 @@ def _process_checks() -> list[Check]:
     checks = []
     if _os() == "linux":
         bwrap = shutil.which("bwrap")
-        checks.append(Check(
-            "bubblewrap for the process backend",
-            bool(bwrap),
-            bwrap or "not installed: the process backend would run with resource limits only",
-            "" if bwrap else "`sudo apt-get install bubblewrap` (used only when Docker is not available)",
+        checks.append(
+            Check(
+                "bubblewrap for the process backend",
+                bool(bwrap),
+                bwrap or "not installed: the process backend would run with resource limits only",
+                ""
+                if bwrap
+                else "`sudo apt-get install bubblewrap` (used only when Docker is not available)",
+                optional=True,
+            )
+        )
+    checks.append(
+        Check(
+            "platform",
+            True,
+            f"{platform.system()} {platform.release()} / Python {platform.python_version()}",
             optional=True,
-        ))
-    checks.append(Check("platform", True, f"{platform.system()} {platform.release()} / Python {platform.python_version()}", optional=True))
+        )
+    )
     return checks

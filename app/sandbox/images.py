@@ -68,7 +68,9 @@ def image_present(client: Any, tag: str) -> bool:
         return False
 
 
-def build_default_image(client: Any, tag: str | None = None, *, from_debian: bool = False, say: Say = print) -> str:
+def build_default_image(
+    client: Any, tag: str | None = None, *, from_debian: bool = False, say: Say = print
+) -> str:
     tag = tag or default_image()
     if from_debian:
         build_from_debian(client, tag, say=say)
@@ -84,7 +86,9 @@ def build_from_python_base(client: Any, tag: str, *, say: Say = print) -> None:
     with tempfile.TemporaryDirectory(prefix="gauntlet-image-") as context:
         shutil.copy(DOCKERFILE, Path(context) / "Dockerfile")
         try:
-            _image, logs = client.images.build(path=context, tag=tag, rm=True, forcerm=True, pull=False)
+            _image, logs = client.images.build(
+                path=context, tag=tag, rm=True, forcerm=True, pull=False
+            )
             for entry in logs:
                 if isinstance(entry, dict) and entry.get("stream", "").strip():
                     log.debug(entry["stream"].rstrip())
@@ -104,7 +108,10 @@ def build_from_python_base(client: Any, tag: str, *, say: Say = print) -> None:
 def apt_sources() -> list[str]:
     """This machine's Debian mirrors as one-line `deb` entries (deb822 and legacy formats)."""
     lines: list[str] = []
-    legacy = [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*.list"))]
+    legacy = [
+        Path("/etc/apt/sources.list"),
+        *sorted(Path("/etc/apt/sources.list.d").glob("*.list")),
+    ]
     for path in legacy:
         try:
             text = path.read_text(encoding="utf-8", errors="replace")
@@ -126,12 +133,21 @@ def apt_sources() -> list[str]:
                     continue
                 key, _, value = raw.partition(":")
                 fields[key.strip().lower()] = value.strip()
-            if "deb" not in fields.get("types", "").split() or fields.get("enabled", "yes").lower() == "no":
+            if (
+                "deb" not in fields.get("types", "").split()
+                or fields.get("enabled", "yes").lower() == "no"
+            ):
                 continue
-            options = f"[signed-by={fields['signed-by']}] " if fields.get("signed-by", "").startswith("/") else ""
+            options = (
+                f"[signed-by={fields['signed-by']}] "
+                if fields.get("signed-by", "").startswith("/")
+                else ""
+            )
             for uri in fields.get("uris", "").split():
                 for suite in fields.get("suites", "").split():
-                    lines.append(f"deb {options}{uri} {suite} {fields.get('components', 'main')}".strip())
+                    lines.append(
+                        f"deb {options}{uri} {suite} {fields.get('components', 'main')}".strip()
+                    )
     return lines
 
 
@@ -179,7 +195,7 @@ def build_from_debian(client: Any, tag: str, *, say: Say = print) -> None:
             "--variant=essential",
             "--mode=" + ("root" if os.geteuid() == 0 else "auto"),
             "--include=" + ",".join(DEBIAN_PACKAGES),
-            "--aptopt=Acquire::Retries \"3\"",
+            '--aptopt=Acquire::Retries "3"',
             "--dpkgopt=path-exclude=/usr/share/doc/*",
             "--dpkgopt=path-exclude=/usr/share/man/*",
             "--dpkgopt=path-exclude=/usr/share/locale/*",
@@ -199,7 +215,10 @@ def build_from_debian(client: Any, tag: str, *, say: Say = print) -> None:
         repository, _, version = tag.rpartition(":")
         with open(tarball, "rb") as handle:
             client.api.import_image_from_data(
-                handle, repository=repository or tag, tag=version or "latest", changes=list(IMAGE_CHANGES)
+                handle,
+                repository=repository or tag,
+                tag=version or "latest",
+                changes=list(IMAGE_CHANGES),
             )
     say(f"built {tag}")
 
@@ -243,7 +262,12 @@ def _build_pack_image(client: Any, pack: EnvPack, default: str) -> str:
         return tag
     try:
         client.images.build(
-            path=str(folder), tag=tag, buildargs={"GAUNTLET_BASE": default}, rm=True, forcerm=True, pull=False,
+            path=str(folder),
+            tag=tag,
+            buildargs={"GAUNTLET_BASE": default},
+            rm=True,
+            forcerm=True,
+            pull=False,
             labels={"gauntlet.sandbox.image": "1"},
         )
     except (docker.errors.BuildError, docker.errors.APIError) as exc:

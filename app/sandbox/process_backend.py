@@ -75,17 +75,23 @@ class ProcessBackend:
         self.judge = JudgeGrader()  # get_backend() passes the user's LLM key and base URL
         self.python = python or find_python()
         if not self.python:
-            raise SandboxUnavailable("no Python 3 interpreter was found for the process backend", "install Python 3, or Docker")
+            raise SandboxUnavailable(
+                "no Python 3 interpreter was found for the process backend",
+                "install Python 3, or Docker",
+            )
         bwrap = shutil.which("bwrap") if sys.platform.startswith("linux") else None
         self.bwrap = bwrap if use_bwrap in (None, True) else None
         if use_bwrap and not bwrap:
-            raise SandboxUnavailable("bubblewrap (bwrap) is not installed", "`sudo apt-get install bubblewrap`")
+            raise SandboxUnavailable(
+                "bubblewrap (bwrap) is not installed", "`sudo apt-get install bubblewrap`"
+            )
         extra = "" if self.bwrap else ", no network isolation, the whole file system readable"
         self.notice = WEAK_NOTICE.format(extra=extra)
         self.info = BackendInfo(
             name="process",
             weak=True,
-            description=("bubblewrap namespaces" if self.bwrap else "plain subprocess") + " with rlimits (weaker than Docker)",
+            description=("bubblewrap namespaces" if self.bwrap else "plain subprocess")
+            + " with rlimits (weaker than Docker)",
         )
 
     def grade_batch(
@@ -101,7 +107,9 @@ class ProcessBackend:
         if not items:
             return []
         if pack.manifest.grader.type == "judge":  # graded on the trusted host side
-            return self.judge.grade_batch(pack, items, on_result=on_result, cancel=cancel, jobs=jobs)
+            return self.judge.grade_batch(
+                pack, items, on_result=on_result, cancel=cancel, jobs=jobs
+            )
         limits = limits_for(pack, jobs)
         mount_pack = pack.manifest.grader.type == "python"
 
@@ -118,14 +126,39 @@ class ProcessBackend:
             launch = "import sys; sys.path.insert(0, '/opt/gauntlet'); from runner.server import main; main()"
             argv = [
                 self.bwrap,
-                "--unshare-all", "--die-with-parent", "--new-session", "--as-pid-1",
-                "--uid", "10001", "--gid", "10001", "--hostname", "sandbox",
-                "--cap-drop", "ALL",
-                "--ro-bind", "/usr", "/usr",
-                "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-                "--ro-bind", str(RUNNER_DIR), "/opt/gauntlet/runner",
-                "--clearenv", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "LANG", "C.UTF-8",
-                "--chdir", "/tmp",
+                "--unshare-all",
+                "--die-with-parent",
+                "--new-session",
+                "--as-pid-1",
+                "--uid",
+                "10001",
+                "--gid",
+                "10001",
+                "--hostname",
+                "sandbox",
+                "--cap-drop",
+                "ALL",
+                "--ro-bind",
+                "/usr",
+                "/usr",
+                "--proc",
+                "/proc",
+                "--dev",
+                "/dev",
+                "--tmpfs",
+                "/tmp",
+                "--ro-bind",
+                str(RUNNER_DIR),
+                "/opt/gauntlet/runner",
+                "--clearenv",
+                "--setenv",
+                "PATH",
+                "/usr/local/bin:/usr/bin:/bin",
+                "--setenv",
+                "LANG",
+                "C.UTF-8",
+                "--chdir",
+                "/tmp",
             ]
             for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64"):
                 if os.path.islink(top):
@@ -153,7 +186,9 @@ class ProcessBackend:
         )
         argv = [self.python, "-I", "-B", "-c", launch]
         pack_dir = str(Path(pack_root).resolve()) if pack_root is not None else None
-        return argv, RunnerConfig(pack_dir=pack_dir, scratch=os.path.join(scratch, "gx"), private_tmp=False)
+        return argv, RunnerConfig(
+            pack_dir=pack_dir, scratch=os.path.join(scratch, "gx"), private_tmp=False
+        )
 
 
 class ProcessChannel:
@@ -163,14 +198,21 @@ class ProcessChannel:
         self.stderr_tail = bytearray()
         self.lock = threading.Lock()
         self.closed = False
-        self.stderr_thread = threading.Thread(target=self._drain_stderr, daemon=True, name="runner-stderr")
+        self.stderr_thread = threading.Thread(
+            target=self._drain_stderr, daemon=True, name="runner-stderr"
+        )
         self.stderr_thread.start()
 
     @classmethod
     def start(cls, backend: ProcessBackend, pack_root: Path | None, limits: SandboxLimits):
         scratch = tempfile.mkdtemp(prefix="gauntlet-sandbox-")
         argv, config = backend.command(pack_root, scratch)
-        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": scratch, "TMPDIR": scratch}
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "HOME": scratch,
+            "TMPDIR": scratch,
+        }
         try:
             proc = subprocess.Popen(
                 argv,
@@ -184,7 +226,9 @@ class ProcessChannel:
             )
         except OSError as exc:
             shutil.rmtree(scratch, ignore_errors=True)
-            raise SandboxUnavailable(f"could not start the process sandbox: {exc}", "check that Python 3 is installed") from exc
+            raise SandboxUnavailable(
+                f"could not start the process sandbox: {exc}", "check that Python 3 is installed"
+            ) from exc
         os.set_blocking(proc.stdout.fileno(), False)
         return cls(proc, scratch), config
 

@@ -15,9 +15,18 @@ from typing import Any
 # Scalar types from numeric libraries that graders commonly return; their real value was read
 # by the runner without calling any method the object defines.
 _TRUSTED_SCALARS = {
-    "numpy.float64", "numpy.float32", "numpy.float16", "numpy.longdouble",
-    "numpy.int64", "numpy.int32", "numpy.int16", "numpy.int8",
-    "numpy.uint64", "numpy.uint32", "numpy.uint16", "numpy.uint8",
+    "numpy.float64",
+    "numpy.float32",
+    "numpy.float16",
+    "numpy.longdouble",
+    "numpy.int64",
+    "numpy.int32",
+    "numpy.int16",
+    "numpy.int8",
+    "numpy.uint64",
+    "numpy.uint32",
+    "numpy.uint16",
+    "numpy.uint8",
 }
 MAX_FEEDBACK = 2000
 
@@ -38,16 +47,16 @@ def interpret(raw: Any, reward_range: tuple[float, float]) -> Interpretation:
     value = raw
     if isinstance(raw, dict) and "$type" not in raw:
         if "reward" not in raw:
-            return _invalid("the grader returned a dict without a \"reward\" key", raw)
+            return _invalid('the grader returned a dict without a "reward" key', raw)
         value = raw["reward"]
         if isinstance(raw.get("metrics"), dict):
             metrics = raw["metrics"]
         elif raw.get("metrics") is not None:
-            return _invalid("\"metrics\" must be a dict", raw)
+            return _invalid('"metrics" must be a dict', raw)
         if isinstance(raw.get("feedback"), str):
             feedback = raw["feedback"][:MAX_FEEDBACK]
         elif raw.get("feedback") is not None:
-            return _invalid("\"feedback\" must be a string", raw)
+            return _invalid('"feedback" must be a string', raw)
     number, problem = _as_number(value)
     if problem:
         return _invalid(problem, raw)
@@ -66,10 +75,16 @@ def _as_number(value: Any) -> tuple[float, str]:
     if isinstance(value, dict) and "$type" in value:
         if value["$type"] in _TRUSTED_SCALARS and type(value.get("$value")) in (int, float):
             return float(value["$value"]), ""
-        return 0.0, f"the grader returned a {value['$type']} object ({value.get('$repr', '')[:80]}); return a plain float"
+        return (
+            0.0,
+            f"the grader returned a {value['$type']} object ({value.get('$repr', '')[:80]}); return a plain float",
+        )
     if value is None:
         return 0.0, "the grader returned None; return a float"
-    return 0.0, f"the grader returned a {type(value).__name__} ({str(value)[:60]!r}); return a float"
+    return (
+        0.0,
+        f"the grader returned a {type(value).__name__} ({str(value)[:60]!r}); return a float",
+    )
 
 
 def _invalid(detail: str, raw: Any) -> Interpretation:

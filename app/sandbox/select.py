@@ -34,7 +34,9 @@ def get_backend(
 
     judge = JudgeGrader(api_key=llm_api_key, api_base=llm_api_base)
     if name not in BACKEND_NAMES:
-        raise SandboxUnavailable(f"unknown sandbox backend {name!r}", "use one of: auto, docker, process")
+        raise SandboxUnavailable(
+            f"unknown sandbox backend {name!r}", "use one of: auto, docker, process"
+        )
     if name == "docker":
         return _docker(image, judge)
     if name == "process":
@@ -50,7 +52,9 @@ def get_backend(
             ) from docker_problem
         if "image" in docker_problem.message:
             raise  # Docker works; only the image is missing: building it is the right fix
-        log.info("Docker is not usable (%s); using the weaker process backend", docker_problem.message)
+        log.info(
+            "Docker is not usable (%s); using the weaker process backend", docker_problem.message
+        )
         try:
             return _process(own_package, force, judge)
         except SandboxUnavailable as process_problem:
@@ -96,7 +100,9 @@ def _process(own_package: bool, force: bool, judge) -> SandboxBackend:
     return backend
 
 
-def grader_for(pack, backend: SandboxBackend, *, api_key: str | None = None, api_base: str | None = None):
+def grader_for(
+    pack, backend: SandboxBackend, *, api_key: str | None = None, api_base: str | None = None
+):
     """What grades `pack`: a host-side `JudgeGrader` with these credentials for judge graders,
     else the sandbox backend itself."""
     if pack.manifest.grader.type == "judge":

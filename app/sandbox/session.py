@@ -123,7 +123,9 @@ def run_batch(
         remaining = [item for item in items if item.key not in results]
         if starts >= MAX_SANDBOX_STARTS:
             for item in remaining:
-                deliver(_sandbox_error(item.key, "the sandbox kept failing; gave up on this grading"))
+                deliver(
+                    _sandbox_error(item.key, "the sandbox kept failing; gave up on this grading")
+                )
             break
         starts += 1
         normal = [item for item in remaining if item.key not in suspects]
@@ -139,7 +141,8 @@ def run_batch(
             failed_starts += 1
             if failed_starts >= 2:
                 raise SandboxUnavailable(
-                    "the sandbox did not start: " + (attempt.failure or "no answer from its runner"),
+                    "the sandbox did not start: "
+                    + (attempt.failure or "no answer from its runner"),
                     "run `gauntlet sandbox doctor` to see what is wrong and how to fix it",
                 )
             continue
@@ -147,16 +150,20 @@ def run_batch(
             if jobs > 1:
                 suspects.add(key)  # maybe a bystander of the item that broke the sandbox
             else:
-                deliver(GradingResult(
-                    key=key,
-                    reward=None,
-                    error="crash",
-                    detail="the grading killed or hung the sandbox's runner; the sandbox was stopped",
-                ))
+                deliver(
+                    GradingResult(
+                        key=key,
+                        reward=None,
+                        error="crash",
+                        detail="the grading killed or hung the sandbox's runner; the sandbox was stopped",
+                    )
+                )
     return [results[key] for key in keys]
 
 
-def _deliver(results: dict[str, GradingResult], on_result: ResultCallback | None, result: GradingResult) -> None:
+def _deliver(
+    results: dict[str, GradingResult], on_result: ResultCallback | None, result: GradingResult
+) -> None:
     if result.key in results:
         return
     results[result.key] = result
@@ -173,7 +180,14 @@ class _Attempt:
     in flight when the sandbox was lost."""
 
     def __init__(self, pack, items, start, limits: SandboxLimits, jobs: int, cancel: CancelToken):
-        self.pack, self.items, self.start, self.limits, self.jobs, self.cancel = pack, items, start, limits, jobs, cancel
+        self.pack, self.items, self.start, self.limits, self.jobs, self.cancel = (
+            pack,
+            items,
+            start,
+            limits,
+            jobs,
+            cancel,
+        )
         self.token = secrets.token_bytes(32)
         self.started_any = False
         self.failure = ""
@@ -224,7 +238,9 @@ class _Attempt:
         if grader_error:
             log.debug("grader import failed: %s", grader_error)
 
-        writer = threading.Thread(target=self._write_items, args=(channel,), daemon=True, name="sandbox-writer")
+        writer = threading.Thread(
+            target=self._write_items, args=(channel,), daemon=True, name="sandbox-writer"
+        )
         writer.start()
         reward_range = self.pack.manifest.grader.reward_range
         batch_deadline = time.monotonic() + self._batch_budget()
@@ -265,7 +281,9 @@ class _Attempt:
         try:
             chunk = bytearray()
             for item in self.items:  # a few large writes instead of one per item
-                chunk += _line({"op": "grade", "key": item.key, "task": item.task, "response": item.response})
+                chunk += _line(
+                    {"op": "grade", "key": item.key, "task": item.task, "response": item.response}
+                )
                 if len(chunk) >= 1 << 16:
                     channel.send(bytes(chunk))
                     chunk.clear()
@@ -317,7 +335,9 @@ def _json_safe(value: Any) -> Any:
 
 
 def _line(message: dict[str, Any]) -> bytes:
-    return (json.dumps(message, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8", "surrogatepass")
+    return (json.dumps(message, ensure_ascii=False, separators=(",", ":")) + "\n").encode(
+        "utf-8", "surrogatepass"
+    )
 
 
 def _diag(channel: Channel) -> str:
@@ -336,7 +356,9 @@ class _LineReader:
         self.closed = False
         self.problem = ""
 
-    def next_message(self, token: bytes, timeout: float, cancel: CancelToken) -> dict[str, Any] | None:
+    def next_message(
+        self, token: bytes, timeout: float, cancel: CancelToken
+    ) -> dict[str, Any] | None:
         deadline = time.monotonic() + timeout
         while True:
             newline = self.buffer.find(b"\n")

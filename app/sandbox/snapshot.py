@@ -19,7 +19,9 @@ from pathlib import Path
 from app.sandbox.base import SandboxUnavailable
 
 # Never copied: version control, caches, and the app's own scratch folders.
-_SKIP = shutil.ignore_patterns(".git", ".hg", ".svn", "__pycache__", "*.pyc", ".gauntlet", ".DS_Store")
+_SKIP = shutil.ignore_patterns(
+    ".git", ".hg", ".svn", "__pycache__", "*.pyc", ".gauntlet", ".DS_Store"
+)
 MAX_SNAPSHOT_BYTES = 512 << 20
 
 

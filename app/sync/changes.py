@@ -73,9 +73,16 @@ async def refetch_submission(ctx: ChangeContext, submission_id: str) -> dict[str
 # -- submit ---------------------------------------------------------------------------------------
 
 
-def queue_submit(store: LocalStore, blobs: BlobCache, *, bounty_id: str, path: str,
-                 files: dict[str, bytes], message: str = "",
-                 client_report: dict | None = None) -> OutboxEntry:
+def queue_submit(
+    store: LocalStore,
+    blobs: BlobCache,
+    *,
+    bounty_id: str,
+    path: str,
+    files: dict[str, bytes],
+    message: str = "",
+    client_report: dict | None = None,
+) -> OutboxEntry:
     """Snapshot the package's files and queue its upload as one change."""
     from app.envpack.bundle import digest_of
 
@@ -116,8 +123,10 @@ class SubmitHandler:
         for attempt in (1, 2):
             try:
                 response = await ctx.client.post(
-                    f"/v1/submissions/{submission_id}/revisions", body,
-                    idempotency_key=f"{entry.idempotency_key}:revision", if_match=etag,
+                    f"/v1/submissions/{submission_id}/revisions",
+                    body,
+                    idempotency_key=f"{entry.idempotency_key}:revision",
+                    if_match=etag,
                 )
                 break
             except PlatformRejected as exc:
@@ -140,7 +149,9 @@ class SubmitHandler:
             ctx.store.complete_outbox_entry(entry.seq, conn)
         self._release_blobs()
 
-    async def on_stale(self, entry: OutboxEntry, error: StaleVersion) -> StaleOutcome | SyncConflict:
+    async def on_stale(
+        self, entry: OutboxEntry, error: StaleVersion
+    ) -> StaleOutcome | SyncConflict:
         submission_id = entry.payload.get("submission_id") or self._known_submission(entry)
         if not submission_id:
             return StaleOutcome.RETRY
@@ -160,10 +171,13 @@ class SubmitHandler:
         """Ask which blobs the server lacks and upload only those (resumable by design)."""
         missing: list[str] = []
         for start in range(0, len(shas), BATCH_LIMIT):
-            chunk = shas[start:start + BATCH_LIMIT]
+            chunk = shas[start : start + BATCH_LIMIT]
             reply = await self.ctx.client.post("/v1/blobs/batch", {"sha256": chunk})
-            missing += [m for m in expect_field(reply.data, "missing", list, "blobs/batch")
-                        if isinstance(m, str)]
+            missing += [
+                m
+                for m in expect_field(reply.data, "missing", list, "blobs/batch")
+                if isinstance(m, str)
+            ]
         await self._upload(missing, files)
 
     async def _upload(self, missing: list[str], files: dict[str, str]) -> None:
@@ -184,7 +198,9 @@ class SubmitHandler:
                 )
             async with slots:
                 await self.ctx.client.request(
-                    "PUT", f"/v1/blobs/{sha}", content=data,
+                    "PUT",
+                    f"/v1/blobs/{sha}",
+                    content=data,
                     headers={"Content-Type": "application/octet-stream"},
                 )
             done += 1
@@ -206,7 +222,8 @@ class SubmitHandler:
         bounty_id = entry.payload["bounty_id"]
         try:
             response = await self.ctx.client.post(
-                "/v1/submissions", {"bounty_id": bounty_id},
+                "/v1/submissions",
+                {"bounty_id": bounty_id},
                 idempotency_key=f"{entry.idempotency_key}:create",
             )
             data = response.data
@@ -233,7 +250,8 @@ class SubmitHandler:
     def _conflict(self, entry: OutboxEntry, server: dict[str, Any]) -> SyncConflict:
         state = server.get("state", "?")
         return SyncConflict(
-            entry.seq, entry.kind,
+            entry.seq,
+            entry.kind,
             f"Your new version of {entry.payload.get('path') or 'the package'} was not sent: "
             f"the submission is now '{state}' on the platform.",
             "Discard the queued upload, or start a new submission if the bounty is still open.",
@@ -257,11 +275,14 @@ class SubmitHandler:
 def queue_withdraw(store: LocalStore, submission_id: str, reason: str = "") -> OutboxEntry:
     with store.transaction() as conn:
         if store.get_submission(submission_id) is None:
-            raise NotFound(f"There is no submission {submission_id} in your local copy.",
-                           "Run `gauntlet sync`, then `gauntlet status` to see your submissions.")
+            raise NotFound(
+                f"There is no submission {submission_id} in your local copy.",
+                "Run `gauntlet sync`, then `gauntlet status` to see your submissions.",
+            )
         store.set_local_state(submission_id, "withdrawn", conn)
-        return store.queue_change("withdraw", {"submission_id": submission_id, "reason": reason},
-                                  conn=conn)
+        return store.queue_change(
+            "withdraw", {"submission_id": submission_id, "reason": reason}, conn=conn
+        )
 
 
 class WithdrawHandler:
@@ -278,7 +299,8 @@ class WithdrawHandler:
             response = await self.ctx.client.post(
                 f"/v1/submissions/{sub_id}/transition",
                 {"to": "withdrawn", "reason": entry.payload.get("reason") or ""},
-                idempotency_key=entry.idempotency_key, if_match=etag,
+                idempotency_key=entry.idempotency_key,
+                if_match=etag,
             )
         except PlatformRejected as exc:
             if problem_type(exc) != "invalid-transition":
@@ -292,7 +314,9 @@ class WithdrawHandler:
             self.ctx.store.set_local_state(sub_id, None, conn)
             self.ctx.store.complete_outbox_entry(entry.seq, conn)
 
-    async def on_stale(self, entry: OutboxEntry, error: StaleVersion) -> StaleOutcome | SyncConflict:
+    async def on_stale(
+        self, entry: OutboxEntry, error: StaleVersion
+    ) -> StaleOutcome | SyncConflict:
         current = await refetch_submission(self.ctx, entry.payload["submission_id"])
         state = current.get("state")
         if state == "withdrawn":
@@ -313,25 +337,30 @@ class WithdrawHandler:
     def _conflict(self, entry: OutboxEntry, server: dict[str, Any]) -> SyncConflict:
         state = server.get("state", "?")
         return SyncConflict(
-            entry.seq, entry.kind,
+            entry.seq,
+            entry.kind,
             f"You withdrew submission {server.get('id')}, but meanwhile it was {state}.",
             "Discard the withdrawal to keep the decision, or contact the bounty's lab.",
-            local={"want": "withdrawn"}, server={"id": server.get("id"), "state": state},
+            local={"want": "withdrawn"},
+            server={"id": server.get("id"), "state": state},
         )
 
 
 # -- replies, resolving, threads, reviews -------------------------------------------------------
 
 
-def queue_reply(store: LocalStore, thread_id: str, body: str, *, parent_id: str | None = None,
-                me: str = "you") -> OutboxEntry:
+def queue_reply(
+    store: LocalStore, thread_id: str, body: str, *, parent_id: str | None = None, me: str = "you"
+) -> OutboxEntry:
     if not body.strip():
         raise UserError("The reply is empty.", "Write something before sending.")
     with store.transaction() as conn:
         entry = store.queue_change(
-            "reply", {"thread_id": thread_id, "body": body, "parent_id": parent_id}, conn=conn)
-        store.add_pending_comment(f"pending:{entry.idempotency_key}", thread_id, body, parent_id,
-                                  me, conn)
+            "reply", {"thread_id": thread_id, "body": body, "parent_id": parent_id}, conn=conn
+        )
+        store.add_pending_comment(
+            f"pending:{entry.idempotency_key}", thread_id, body, parent_id, me, conn
+        )
         return entry
 
 
@@ -344,15 +373,18 @@ class ReplyHandler:
         body = {"body": p["body"]}
         if p.get("parent_id"):
             body["parent_id"] = p["parent_id"]
-        response = await self.ctx.client.post(f"/v1/threads/{p['thread_id']}/comments", body,
-                                              idempotency_key=entry.idempotency_key)
+        response = await self.ctx.client.post(
+            f"/v1/threads/{p['thread_id']}/comments", body, idempotency_key=entry.idempotency_key
+        )
         expect_field(response.data, "id", str, "the new comment")
         with self.ctx.store.transaction() as conn:
             self.ctx.store.delete_comment(f"pending:{entry.idempotency_key}", conn)
             self.ctx.store.upsert_comment({**response.data, "thread_id": p["thread_id"]}, conn=conn)
             self.ctx.store.complete_outbox_entry(entry.seq, conn)
 
-    async def on_stale(self, entry: OutboxEntry, error: StaleVersion) -> StaleOutcome | SyncConflict:
+    async def on_stale(
+        self, entry: OutboxEntry, error: StaleVersion
+    ) -> StaleOutcome | SyncConflict:
         return StaleOutcome.RETRY  # comments are append-only: nothing can be stale
 
     def revert(self, entry: OutboxEntry, conn: sqlite3.Connection) -> None:
@@ -362,7 +394,9 @@ class ReplyHandler:
 def queue_resolve(store: LocalStore, thread_id: str, resolved: bool = True) -> OutboxEntry:
     with store.transaction() as conn:
         store.set_thread_resolved(thread_id, resolved, conn)
-        return store.queue_change("resolve", {"thread_id": thread_id, "resolved": resolved}, conn=conn)
+        return store.queue_change(
+            "resolve", {"thread_id": thread_id, "resolved": resolved}, conn=conn
+        )
 
 
 class ResolveHandler:
@@ -371,29 +405,50 @@ class ResolveHandler:
 
     async def send(self, entry: OutboxEntry) -> None:
         p = entry.payload
-        response = await self.ctx.client.post(f"/v1/threads/{p['thread_id']}/resolve",
-                                              {"resolved": bool(p["resolved"])},
-                                              idempotency_key=entry.idempotency_key)
+        response = await self.ctx.client.post(
+            f"/v1/threads/{p['thread_id']}/resolve",
+            {"resolved": bool(p["resolved"])},
+            idempotency_key=entry.idempotency_key,
+        )
         with self.ctx.store.transaction() as conn:
             if isinstance(response.data, dict) and response.data.get("id"):
                 self.ctx.store.upsert_thread(response.data, conn=conn)
             self.ctx.store.complete_outbox_entry(entry.seq, conn)
 
-    async def on_stale(self, entry: OutboxEntry, error: StaleVersion) -> StaleOutcome | SyncConflict:
+    async def on_stale(
+        self, entry: OutboxEntry, error: StaleVersion
+    ) -> StaleOutcome | SyncConflict:
         return StaleOutcome.RETRY  # resolving is the same intent whatever changed
 
     def revert(self, entry: OutboxEntry, conn: sqlite3.Connection) -> None:
-        self.ctx.store.set_thread_resolved(entry.payload["thread_id"], not entry.payload["resolved"], conn)
+        self.ctx.store.set_thread_resolved(
+            entry.payload["thread_id"], not entry.payload["resolved"], conn
+        )
 
 
-def queue_thread(store: LocalStore, submission_id: str, *, revision: int, body: str,
-                 path: str | None = None, start_line: int | None = None,
-                 end_line: int | None = None) -> OutboxEntry:
+def queue_thread(
+    store: LocalStore,
+    submission_id: str,
+    *,
+    revision: int,
+    body: str,
+    path: str | None = None,
+    start_line: int | None = None,
+    end_line: int | None = None,
+) -> OutboxEntry:
     with store.transaction() as conn:
-        return store.queue_change("thread", {
-            "submission_id": submission_id, "revision": revision, "path": path,
-            "start_line": start_line, "end_line": end_line, "body": body,
-        }, conn=conn)
+        return store.queue_change(
+            "thread",
+            {
+                "submission_id": submission_id,
+                "revision": revision,
+                "path": path,
+                "start_line": start_line,
+                "end_line": end_line,
+                "body": body,
+            },
+            conn=conn,
+        )
 
 
 class ThreadHandler:
@@ -403,27 +458,44 @@ class ThreadHandler:
     async def send(self, entry: OutboxEntry) -> None:
         p = dict(entry.payload)
         sub_id = p.pop("submission_id")
-        response = await self.ctx.client.post(f"/v1/submissions/{sub_id}/threads", p,
-                                              idempotency_key=entry.idempotency_key)
+        response = await self.ctx.client.post(
+            f"/v1/submissions/{sub_id}/threads", p, idempotency_key=entry.idempotency_key
+        )
         expect_field(response.data, "id", str, "the new thread")
         with self.ctx.store.transaction() as conn:
             self.ctx.store.upsert_thread(response.data, conn=conn)
             self.ctx.store.complete_outbox_entry(entry.seq, conn)
 
-    async def on_stale(self, entry: OutboxEntry, error: StaleVersion) -> StaleOutcome | SyncConflict:
+    async def on_stale(
+        self, entry: OutboxEntry, error: StaleVersion
+    ) -> StaleOutcome | SyncConflict:
         return StaleOutcome.RETRY
 
     def revert(self, entry: OutboxEntry, conn: sqlite3.Connection) -> None:
         pass
 
 
-def queue_review(store: LocalStore, submission_id: str, *, revision: int, verdict: str,
-                 scores: dict[str, float] | None = None, summary: str = "") -> OutboxEntry:
+def queue_review(
+    store: LocalStore,
+    submission_id: str,
+    *,
+    revision: int,
+    verdict: str,
+    scores: dict[str, float] | None = None,
+    summary: str = "",
+) -> OutboxEntry:
     with store.transaction() as conn:
-        return store.queue_change("review", {
-            "submission_id": submission_id, "revision": revision, "verdict": verdict,
-            "scores": scores or {}, "summary": summary,
-        }, conn=conn)
+        return store.queue_change(
+            "review",
+            {
+                "submission_id": submission_id,
+                "revision": revision,
+                "verdict": verdict,
+                "scores": scores or {},
+                "summary": summary,
+            },
+            conn=conn,
+        )
 
 
 class ReviewHandler:
@@ -434,28 +506,36 @@ class ReviewHandler:
         p = dict(entry.payload)
         sub_id = p.pop("submission_id")
         try:
-            response = await self.ctx.client.post(f"/v1/submissions/{sub_id}/reviews", p,
-                                                  idempotency_key=entry.idempotency_key)
+            response = await self.ctx.client.post(
+                f"/v1/submissions/{sub_id}/reviews", p, idempotency_key=entry.idempotency_key
+            )
         except PlatformRejected as exc:
             if problem_type(exc) in ("revision-superseded", "invalid-transition"):
                 current = await refetch_submission(self.ctx, sub_id)
                 # A true conflict: the verdict was about a version the author has replaced.
-                raise ConflictDetected(SyncConflict(
-                    entry.seq, entry.kind,
-                    f"Your verdict '{p['verdict']}' on revision {p['revision']} was not sent: "
-                    f"the submission is now at revision {current.get('current_revision')} "
-                    f"({current.get('state')}).",
-                    "Look at the new revision, then review it again (or discard this verdict).",
-                    local={"revision": p["revision"], "verdict": p["verdict"]},
-                    server={"revision": current.get("current_revision"),
-                            "state": current.get("state")},
-                )) from exc
+                raise ConflictDetected(
+                    SyncConflict(
+                        entry.seq,
+                        entry.kind,
+                        f"Your verdict '{p['verdict']}' on revision {p['revision']} was not sent: "
+                        f"the submission is now at revision {current.get('current_revision')} "
+                        f"({current.get('state')}).",
+                        "Look at the new revision, then review it again (or discard this verdict).",
+                        local={"revision": p["revision"], "verdict": p["verdict"]},
+                        server={
+                            "revision": current.get("current_revision"),
+                            "state": current.get("state"),
+                        },
+                    )
+                ) from exc
             raise
         with self.ctx.store.transaction() as conn:
             self.ctx.store.upsert_review(response.data, conn=conn)
             self.ctx.store.complete_outbox_entry(entry.seq, conn)
 
-    async def on_stale(self, entry: OutboxEntry, error: StaleVersion) -> StaleOutcome | SyncConflict:
+    async def on_stale(
+        self, entry: OutboxEntry, error: StaleVersion
+    ) -> StaleOutcome | SyncConflict:
         return StaleOutcome.RETRY
 
     def revert(self, entry: OutboxEntry, conn: sqlite3.Connection) -> None:

@@ -50,15 +50,26 @@ class ApiResponse:
 class PlatformClient:
     """One platform at `base_url`, authenticated with a bearer `token` (may be None)."""
 
-    def __init__(self, base_url: str, token: str | None, *, timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None,
+        *,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         headers = {"User-Agent": f"gauntlet-studio/{app.__version__}", "Accept": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        self._options = {"base_url": self.base_url, "headers": headers, "timeout": timeout,
-                         "transport": transport, "follow_redirects": False,
-                         "verify": _tls_context()}
+        self._options = {
+            "base_url": self.base_url,
+            "headers": headers,
+            "timeout": timeout,
+            "transport": transport,
+            "follow_redirects": False,
+            "verify": _tls_context(),
+        }
         self._http: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -120,14 +131,16 @@ class PlatformClient:
                 "when it is reachable.",
             ) from exc
         except httpx.HTTPError as exc:
-            raise PlatformOffline(f"Talking to {self.base_url} failed: {exc}.",
-                                  "Try again later.") from exc
+            raise PlatformOffline(
+                f"Talking to {self.base_url} failed: {exc}.", "Try again later."
+            ) from exc
         if 200 <= response.status_code < 300 and len(response.content) > _PARSE_IN_THREAD_BYTES:
             # A big page (thousands of bounties) is parsed off the event loop: a GUI sharing
             # the loop keeps painting.
             data = await asyncio.to_thread(self._json, response, what)
-            return ApiResponse(response.status_code, data, response.headers.get("ETag"),
-                               response.headers)
+            return ApiResponse(
+                response.status_code, data, response.headers.get("ETag"), response.headers
+            )
         return self._interpret(response, what)
 
     def _interpret(self, response: httpx.Response, what: str) -> ApiResponse:
@@ -170,52 +183,88 @@ class PlatformClient:
                     "Log in again: `gauntlet login --server URL` or Settings → Platform.",
                     **kwargs,
                 )
-            return NotAuthorized(f"You are not allowed to do this: {detail}.",
-                                 "Ask the platform's administrator for access.", **kwargs)
+            return NotAuthorized(
+                f"You are not allowed to do this: {detail}.",
+                "Ask the platform's administrator for access.",
+                **kwargs,
+            )
         if status == 404:
-            return NotFound(f"Not found on the platform: {detail} ({what}).",
-                            "It may have been removed; sync to refresh your list.", **kwargs)
+            return NotFound(
+                f"Not found on the platform: {detail} ({what}).",
+                "It may have been removed; sync to refresh your list.",
+                **kwargs,
+            )
         if status == 412:
             return StaleVersion(
                 f"Someone changed this on the platform since you last synced ({detail}).",
-                "Sync to get the latest version, then try again.", **kwargs)
+                "Sync to get the latest version, then try again.",
+                **kwargs,
+            )
         if status == 409 and str(problem.get("type", "")).endswith("idempotency-key-in-use"):
             return PlatformBusy(
                 "The platform is still working on this change from an earlier attempt.",
-                "It will be checked again shortly; nothing to do.", retry_after=1.0, **kwargs)
+                "It will be checked again shortly; nothing to do.",
+                retry_after=1.0,
+                **kwargs,
+            )
         if status == 409:
-            return Conflict(f"The platform refused the change: {detail}.",
-                            "Sync to see the current state.", **kwargs)
+            return Conflict(
+                f"The platform refused the change: {detail}.",
+                "Sync to see the current state.",
+                **kwargs,
+            )
         if status == 429 or status >= 500:
             retry_after = _retry_after(response)
             return PlatformBusy(
                 f"The platform is having trouble ({status} {detail}).",
                 "This is temporary; your change stays queued and will be retried.",
-                retry_after=retry_after, **kwargs)
+                retry_after=retry_after,
+                **kwargs,
+            )
         if 400 <= status < 500:
             errors = problem.get("errors")
             extra = ""
             if isinstance(errors, list) and errors:
                 extra = "; " + "; ".join(_describe_error(e) for e in errors[:5])
-            return PlatformRejected(f"The platform refused the request: {detail}{extra}.",
-                                    "Fix the problem named above and try again.", **kwargs)
-        return GarbledResponse(f"The platform answered with an unexpected status {status} ({what}).",
-                               "Try again later.", **kwargs)
+            return PlatformRejected(
+                f"The platform refused the request: {detail}{extra}.",
+                "Fix the problem named above and try again.",
+                **kwargs,
+            )
+        return GarbledResponse(
+            f"The platform answered with an unexpected status {status} ({what}).",
+            "Try again later.",
+            **kwargs,
+        )
 
     # -- conveniences ----------------------------------------------------------------------------
 
-    async def get(self, path: str, *, params: dict[str, Any] | None = None,
-                  etag: str | None = None) -> ApiResponse:
+    async def get(
+        self, path: str, *, params: dict[str, Any] | None = None, etag: str | None = None
+    ) -> ApiResponse:
         return await self.request("GET", path, params=params, if_none_match=etag)
 
-    async def post(self, path: str, body: Any = None, *, idempotency_key: str | None = None,
-                   if_match: str | None = None) -> ApiResponse:
-        return await self.request("POST", path, json_body=body, idempotency_key=idempotency_key,
-                                  if_match=if_match)
+    async def post(
+        self,
+        path: str,
+        body: Any = None,
+        *,
+        idempotency_key: str | None = None,
+        if_match: str | None = None,
+    ) -> ApiResponse:
+        return await self.request(
+            "POST", path, json_body=body, idempotency_key=idempotency_key, if_match=if_match
+        )
 
-    async def paginate(self, path: str, *, params: dict[str, Any] | None = None,
-                       items_key: str = "items", cursor_param: str = "cursor",
-                       next_key: str = "next_cursor") -> AsyncIterator[list[Any]]:
+    async def paginate(
+        self,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        items_key: str = "items",
+        cursor_param: str = "cursor",
+        next_key: str = "next_cursor",
+    ) -> AsyncIterator[list[Any]]:
         """Yield each page's items, following the server's cursor until it runs out."""
         query = dict(params or {})
         seen: set[str] = set()
@@ -227,8 +276,10 @@ class PlatformClient:
             if not cursor:
                 return
             if cursor in seen:  # a server bug must not make us loop forever
-                raise GarbledResponse(f"The platform repeated a page cursor on {path}.",
-                                      "Report this to the platform's administrator.")
+                raise GarbledResponse(
+                    f"The platform repeated a page cursor on {path}.",
+                    "Report this to the platform's administrator.",
+                )
             seen.add(cursor)
             query[cursor_param] = cursor
 
@@ -258,8 +309,11 @@ def _problem(response: httpx.Response) -> dict[str, Any]:
     if not isinstance(data, dict):
         return {}
     if "detail" in data and isinstance(data["detail"], list):  # FastAPI validation shape
-        return {"title": "invalid request", "errors": data["detail"],
-                "detail": "the request was not valid"}
+        return {
+            "title": "invalid request",
+            "errors": data["detail"],
+            "detail": "the request was not valid",
+        }
     return data
 
 
@@ -294,7 +348,16 @@ def _expect(data: Any, key: str, kind: type, what: str) -> Any:
 expect_field = _expect
 
 __all__ = [
-    "ApiResponse", "PlatformClient", "PlatformError", "PlatformOffline", "PlatformBusy",
-    "GarbledResponse", "NotAuthorized", "PlatformRejected", "NotFound", "StaleVersion",
-    "Conflict", "expect_field",
+    "ApiResponse",
+    "PlatformClient",
+    "PlatformError",
+    "PlatformOffline",
+    "PlatformBusy",
+    "GarbledResponse",
+    "NotAuthorized",
+    "PlatformRejected",
+    "NotFound",
+    "StaleVersion",
+    "Conflict",
+    "expect_field",
 ]

@@ -89,9 +89,14 @@ class SyncEngine:
         counts = self._counts()
         message = "Up to date." if not counts[1] else "Some changes need your attention."
         phase = SyncPhase.ONLINE if not counts[1] else SyncPhase.ERROR
-        result.state = self.status.update(phase=phase, message=message, hint="",
-                                          pending=counts[0], needs_attention=counts[1],
-                                          last_synced_at=now)
+        result.state = self.status.update(
+            phase=phase,
+            message=message,
+            hint="",
+            pending=counts[0],
+            needs_attention=counts[1],
+            last_synced_at=now,
+        )
         result.pending = counts[0]
         return result
 
@@ -103,8 +108,11 @@ class SyncEngine:
                 await self.sync(force=False)
             except Exception:  # a bug must not kill background sync silently
                 log.exception("background sync failed")
-                self.status.update(phase=SyncPhase.ERROR, message="Sync failed unexpectedly.",
-                                   hint="Details are in the log; use Sync to try again.")
+                self.status.update(
+                    phase=SyncPhase.ERROR,
+                    message="Sync failed unexpectedly.",
+                    hint="Details are in the log; use Sync to try again.",
+                )
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self._next_wait(every_s))
 
@@ -130,15 +138,18 @@ class SyncEngine:
                 fetch = None
                 if feed["has_more"]:
                     if feed["next_cursor"] == cursor and not feed["changes"]:
-                        raise GarbledResponse("The platform's change feed did not move forward.",
-                                              "Report this to the platform's administrator.")
+                        raise GarbledResponse(
+                            "The platform's change feed did not move forward.",
+                            "Report this to the platform's administrator.",
+                        )
                     fetch = asyncio.ensure_future(self._fetch_feed(feed["next_cursor"]))
                 if feed["changes"] or feed["next_cursor"] != cursor:
                     if len(feed["changes"]) < _INLINE_APPLY_LIMIT:
                         applied += self.store.apply_changes(feed["changes"], feed["next_cursor"])
                     else:
                         applied += await asyncio.to_thread(
-                            self.store.apply_changes, feed["changes"], feed["next_cursor"])
+                            self.store.apply_changes, feed["changes"], feed["next_cursor"]
+                        )
                 cursor = feed["next_cursor"]
                 if fetch is None:
                     return applied
@@ -155,13 +166,24 @@ class SyncEngine:
 
     # -- local changes (written at once, sent on the next sync) -----------------------------------
 
-    def queue_submit(self, root: str | Path, bounty_id: str, *, message: str = "",
-                     client_report: dict | None = None) -> OutboxEntry:
+    def queue_submit(
+        self,
+        root: str | Path,
+        bounty_id: str,
+        *,
+        message: str = "",
+        client_report: dict | None = None,
+    ) -> OutboxEntry:
         """Snapshot the package at `root` and queue it for upload as a new revision."""
         files = read_package_files(root)
         entry = changes.queue_submit(
-            self.store, self.blobs, bounty_id=bounty_id, path=str(Path(root).resolve()),
-            files=files, message=message, client_report=client_report,
+            self.store,
+            self.blobs,
+            bounty_id=bounty_id,
+            path=str(Path(root).resolve()),
+            files=files,
+            message=message,
+            client_report=client_report,
         )
         self._refresh_counts()
         return entry
@@ -171,8 +193,12 @@ class SyncEngine:
         self._refresh_counts()
         return entry
 
-    def queue_reply(self, thread_id: str, body: str, *, parent_id: str | None = None) -> OutboxEntry:
-        entry = changes.queue_reply(self.store, thread_id, body, parent_id=parent_id, me=self.ctx.me)
+    def queue_reply(
+        self, thread_id: str, body: str, *, parent_id: str | None = None
+    ) -> OutboxEntry:
+        entry = changes.queue_reply(
+            self.store, thread_id, body, parent_id=parent_id, me=self.ctx.me
+        )
         self._refresh_counts()
         return entry
 
@@ -210,8 +236,10 @@ class SyncEngine:
         if response.not_modified:
             return False
         if not isinstance(response.data, dict) or not isinstance(response.data.get("id"), str):
-            raise GarbledResponse(f"The platform's reply for bounty {bounty_id} has no id.",
-                                  "The server may be a different version than this app.")
+            raise GarbledResponse(
+                f"The platform's reply for bounty {bounty_id} has no id.",
+                "The server may be a different version than this app.",
+            )
         self.store.upsert_bounties([response.data])
         if response.etag:
             self.store.cache_response(path, response.etag, {"id": bounty_id})
@@ -220,8 +248,10 @@ class SyncEngine:
     async def who_am_i(self) -> dict[str, Any]:
         data = (await self.client.get("/v1/me")).data
         if not isinstance(data, dict) or "role" not in data:
-            raise GarbledResponse("The platform's reply to /v1/me has no role.",
-                                  "The server may be a different version than this app.")
+            raise GarbledResponse(
+                "The platform's reply to /v1/me has no role.",
+                "The server may be a different version than this app.",
+            )
         self.store.set_meta("me", data.get("name") or data.get("id") or "you")
         self.ctx.me = str(data.get("name") or "you")
         return data
@@ -250,16 +280,24 @@ class SyncEngine:
             phase = SyncPhase.OFFLINE  # quiet: nothing is wrong, we just cannot reach it
         else:
             phase = SyncPhase.ERROR
-        return self.status.update(phase=phase, message=exc.message, hint=exc.hint,
-                                  pending=waiting, needs_attention=attention)
+        return self.status.update(
+            phase=phase,
+            message=exc.message,
+            hint=exc.hint,
+            pending=waiting,
+            needs_attention=attention,
+        )
 
 
 def _validated_feed(page: Any) -> dict[str, Any]:
     """The feed page, or a GarbledResponse saying what is wrong with it."""
+
     def garbled(what: str) -> GarbledResponse:
-        return GarbledResponse(f"The platform's change feed is malformed: {what}.",
-                               "Nothing was changed locally; sync will try again later. If it "
-                               "persists, the server may be a different version than this app.")
+        return GarbledResponse(
+            f"The platform's change feed is malformed: {what}.",
+            "Nothing was changed locally; sync will try again later. If it "
+            "persists, the server may be a different version than this app.",
+        )
 
     if not isinstance(page, dict):
         raise garbled("the reply is not an object")
@@ -292,13 +330,17 @@ def read_package_files(root: str | Path) -> dict[str, bytes]:
 
     root = Path(root)
     if not root.is_dir():
-        raise UserError(f"{root} is not a folder.", "Give the path of an env pack folder.",
-                        where=str(root))
+        raise UserError(
+            f"{root} is not a folder.", "Give the path of an env pack folder.", where=str(root)
+        )
     files: dict[str, bytes] = {}
     for rel in file_manifest(root):
         try:
             files[rel] = (root / rel).read_bytes()
         except OSError as exc:
-            raise UserError(f"Cannot read {rel}: {exc.strerror}.",
-                            "Check the file's permissions and try again.", where=str(root / rel)) from exc
+            raise UserError(
+                f"Cannot read {rel}: {exc.strerror}.",
+                "Check the file's permissions and try again.",
+                where=str(root / rel),
+            ) from exc
     return files

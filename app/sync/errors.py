@@ -14,8 +14,15 @@ from app.errors import UserError
 class PlatformError(UserError):
     transient = False
 
-    def __init__(self, message: str, hint: str = "", *, where: str | None = None,
-                 status: int | None = None, problem: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        hint: str = "",
+        *,
+        where: str | None = None,
+        status: int | None = None,
+        problem: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message, hint, where=where)
         self.status = status
         self.problem = problem or {}

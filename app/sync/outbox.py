@@ -82,7 +82,9 @@ class ChangeHandler(Protocol):
     async def send(self, entry: OutboxEntry) -> None:
         """Send it; on success apply the reply and complete the entry in one transaction."""
 
-    async def on_stale(self, entry: OutboxEntry, error: StaleVersion) -> StaleOutcome | SyncConflict:
+    async def on_stale(
+        self, entry: OutboxEntry, error: StaleVersion
+    ) -> StaleOutcome | SyncConflict:
         """The server said 412: refetch, then say whether to retry, stop, or ask the user."""
 
     def revert(self, entry: OutboxEntry, conn) -> None:
@@ -140,8 +142,10 @@ class Outbox:
         handler = self.handlers.get(entry.kind)
         if handler is None:
             self.store.park_outbox_entry(
-                entry.seq, "failed",
-                f"This version of the app does not know how to send a '{entry.kind}' change.")
+                entry.seq,
+                "failed",
+                f"This version of the app does not know how to send a '{entry.kind}' change.",
+            )
             outcome.failed.append((entry.seq, entry.kind))
             return False
         stale_retries = 0
@@ -165,10 +169,15 @@ class Outbox:
                     return False
                 stale_retries += 1
                 if stale_retries > 3:  # the object keeps changing under us: ask the user
-                    message = "It kept changing on the platform while we tried to apply your change."
+                    message = (
+                        "It kept changing on the platform while we tried to apply your change."
+                    )
                     self.store.park_outbox_entry(entry.seq, "conflict", message)
-                    outcome.conflicts.append(SyncConflict(entry.seq, entry.kind, message,
-                                                          "Sync again and retry.", current.payload))
+                    outcome.conflicts.append(
+                        SyncConflict(
+                            entry.seq, entry.kind, message, "Sync again and retry.", current.payload
+                        )
+                    )
                     return False
             except ConflictDetected as exc:
                 self.store.park_outbox_entry(entry.seq, "conflict", exc.conflict.message)
@@ -220,5 +229,7 @@ class Outbox:
 def _waiting_error(entry: OutboxEntry) -> PlatformError:
     from app.sync.errors import PlatformOffline
 
-    return PlatformOffline(entry.last_error or "Waiting before trying again.",
-                           "Changes are kept and will be sent automatically.")
+    return PlatformOffline(
+        entry.last_error or "Waiting before trying again.",
+        "Changes are kept and will be sent automatically.",
+    )

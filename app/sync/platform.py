@@ -98,9 +98,11 @@ def configured_server() -> str | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
-        raise UserError(f"The platform settings file cannot be read ({exc}).",
-                        "Log in again with `gauntlet login --server URL`, or delete the file.",
-                        where=str(path)) from exc
+        raise UserError(
+            f"The platform settings file cannot be read ({exc}).",
+            "Log in again with `gauntlet login --server URL`, or delete the file.",
+            where=str(path),
+        ) from exc
     url = data.get("server") if isinstance(data, dict) else None
     return url if isinstance(url, str) and url else None
 
@@ -113,7 +115,9 @@ def save_server(url: str | None) -> None:
 # -- connecting -------------------------------------------------------------------------------------
 
 
-def connect(credentials: CredentialStore | None = None, *, role: str = "author") -> PlatformConnection:
+def connect(
+    credentials: CredentialStore | None = None, *, role: str = "author"
+) -> PlatformConnection:
     """Resolve the platform to use now (see the module docstring for the order)."""
     env_url = os.environ.get("GAUNTLET_SERVER")
     if env_url:
@@ -144,8 +148,9 @@ def start_local_platform(*, role: str = "author", folder: Path | None = None) ->
         ) from exc
     embedded = start_embedded(folder or data_dir() / "platform")
     token = embedded_token(embedded, role)
-    return PlatformConnection(embedded.url, token, EMBEDDED_KEY, embedded=embedded,
-                              label="local platform")
+    return PlatformConnection(
+        embedded.url, token, EMBEDDED_KEY, embedded=embedded, label="local platform"
+    )
 
 
 def embedded_token(embedded: Any, role: str) -> str:

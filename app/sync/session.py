@@ -36,12 +36,14 @@ class SyncSession:
         self.store = LocalStore(connection.store_path)
         self.client = PlatformClient(connection.url, connection.token, timeout=timeout)
         me = self.store.get_meta("me") or "you"
-        self.engine = SyncEngine(self.store, self.client, status=status, policy=policy, me=me,
-                                 **engine_options)
+        self.engine = SyncEngine(
+            self.store, self.client, status=status, policy=policy, me=me, **engine_options
+        )
 
     @classmethod
-    def open(cls, credentials: CredentialStore | None = None, *, role: str = "author",
-             **options: Any) -> SyncSession:
+    def open(
+        cls, credentials: CredentialStore | None = None, *, role: str = "author", **options: Any
+    ) -> SyncSession:
         """A session on the platform the user configured (or the embedded local one)."""
         return cls(connect(credentials, role=role), **options)
 

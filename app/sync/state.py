@@ -36,7 +36,9 @@ class SyncState:
         if self.pending:
             parts.append(f"{self.pending} change{'s' if self.pending != 1 else ''} waiting")
         if self.needs_attention:
-            parts.append(f"{self.needs_attention} need{'s' if self.needs_attention == 1 else ''} your attention")
+            parts.append(
+                f"{self.needs_attention} need{'s' if self.needs_attention == 1 else ''} your attention"
+            )
         return " · ".join(parts) + (f" — {self.message}" if self.message else "")
 
 

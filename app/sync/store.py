@@ -207,7 +207,9 @@ class LocalStore:
         if conn is None:
             try:
                 conn = sqlite3.connect(
-                    self.path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                    self.path,
+                    timeout=_BUSY_TIMEOUT_MS / 1000,
+                    isolation_level=None,
                     check_same_thread=False,
                 )
                 conn.execute("PRAGMA journal_mode=WAL")
@@ -327,9 +329,13 @@ class LocalStore:
 
     # -- bounties ------------------------------------------------------------------------------
 
-    def upsert_bounties(self, bounties: Iterable[dict[str, Any]], conn: sqlite3.Connection | None = None) -> int:
+    def upsert_bounties(
+        self, bounties: Iterable[dict[str, Any]], conn: sqlite3.Connection | None = None
+    ) -> int:
         """Insert or replace bounties given as server objects; returns how many."""
-        rows = [_bounty_columns(b) for b in bounties if isinstance(b, dict) and b.get("id") is not None]
+        rows = [
+            _bounty_columns(b) for b in bounties if isinstance(b, dict) and b.get("id") is not None
+        ]
         if not rows:
             return 0
         with self.transaction() if conn is None else contextlib.nullcontext(conn) as c:
@@ -377,11 +383,17 @@ class LocalStore:
 
     def count_bounties(self, filters: BountyFilter | None = None) -> int:
         where, params = _bounty_where(filters or BountyFilter())
-        return self._connection().execute(f"SELECT count(*) FROM bounties {where}", params).fetchone()[0]
+        return (
+            self._connection()
+            .execute(f"SELECT count(*) FROM bounties {where}", params)
+            .fetchone()[0]
+        )
 
     def bounty_domains(self) -> list[tuple[str, int]]:
         """Every domain with its number of bounties (for the domain filter)."""
-        rows = self._read("SELECT domain, count(*) AS n FROM bounties GROUP BY domain ORDER BY domain")
+        rows = self._read(
+            "SELECT domain, count(*) AS n FROM bounties GROUP BY domain ORDER BY domain"
+        )
         return [(r["domain"], r["n"]) for r in rows]
 
     def bounty_tags(self) -> list[tuple[str, int]]:
@@ -402,8 +414,16 @@ class LocalStore:
             return None
         r = rows[0]
         row = BountyRow(
-            r["id"], r["title"], r["domain"], r["status"], r["reward"], r["currency"],
-            r["deadline"], r["env_kind"], r["summary"], _split_tags(r["tags"]),
+            r["id"],
+            r["title"],
+            r["domain"],
+            r["status"],
+            r["reward"],
+            r["currency"],
+            r["deadline"],
+            r["env_kind"],
+            r["summary"],
+            _split_tags(r["tags"]),
         )
         detail = json.loads(r["detail"])
         detail["brief"] = r["brief"]
@@ -434,7 +454,9 @@ class LocalStore:
         return draft
 
     def drafts(self) -> list[Draft]:
-        return [Draft(**dict(r)) for r in self._read("SELECT * FROM drafts ORDER BY updated_at DESC")]
+        return [
+            Draft(**dict(r)) for r in self._read("SELECT * FROM drafts ORDER BY updated_at DESC")
+        ]
 
     def draft_for_path(self, path: str | Path) -> Draft | None:
         rows = self._read("SELECT * FROM drafts WHERE path = ?", (str(Path(path).resolve()),))
@@ -447,8 +469,13 @@ class LocalStore:
 
     # -- submissions, revisions, reports ---------------------------------------------------------
 
-    def upsert_submission(self, sub: dict[str, Any], conn: sqlite3.Connection | None = None,
-                          *, etag: str | None = None) -> None:
+    def upsert_submission(
+        self,
+        sub: dict[str, Any],
+        conn: sqlite3.Connection | None = None,
+        *,
+        etag: str | None = None,
+    ) -> None:
         """Store a submission as the API returns it (`version` gives its ETag)."""
         version = sub.get("version")
         etag = etag or (f'"{version}"' if version is not None else None)
@@ -463,26 +490,39 @@ class LocalStore:
                 "created_at = excluded.created_at, updated_at = excluded.updated_at, "
                 "data = excluded.data",
                 (
-                    str(sub["id"]), str(sub.get("bounty_id", "")), _person(sub.get("author")),
-                    str(sub.get("state", "")), etag, sub.get("current_revision"),
-                    sub.get("created_at"), sub.get("updated_at"), json.dumps(sub),
+                    str(sub["id"]),
+                    str(sub.get("bounty_id", "")),
+                    _person(sub.get("author")),
+                    str(sub.get("state", "")),
+                    etag,
+                    sub.get("current_revision"),
+                    sub.get("created_at"),
+                    sub.get("updated_at"),
+                    json.dumps(sub),
                 ),
             )
 
-    def set_local_state(self, submission_id: str, state: str | None, conn: sqlite3.Connection) -> None:
+    def set_local_state(
+        self, submission_id: str, state: str | None, conn: sqlite3.Connection
+    ) -> None:
         """The state a queued change will bring (None once the server confirmed or refused it)."""
         conn.execute("UPDATE submissions SET local_state = ? WHERE id = ?", (state, submission_id))
 
     def delete_submission(self, submission_id: str, conn: sqlite3.Connection | None = None) -> None:
         """Drop a submission and everything under it (it is no longer visible to us)."""
         with self.transaction() if conn is None else contextlib.nullcontext(conn) as c:
-            c.execute("DELETE FROM comments WHERE thread_id IN "
-                      "(SELECT id FROM threads WHERE submission_id = ?) AND pending = 0",
-                      (submission_id,))
+            c.execute(
+                "DELETE FROM comments WHERE thread_id IN "
+                "(SELECT id FROM threads WHERE submission_id = ?) AND pending = 0",
+                (submission_id,),
+            )
             c.execute("DELETE FROM threads WHERE submission_id = ?", (submission_id,))
             c.execute("DELETE FROM reviews WHERE submission_id = ?", (submission_id,))
-            c.execute("DELETE FROM reports WHERE revision_id IN "
-                      "(SELECT id FROM revisions WHERE submission_id = ?)", (submission_id,))
+            c.execute(
+                "DELETE FROM reports WHERE revision_id IN "
+                "(SELECT id FROM revisions WHERE submission_id = ?)",
+                (submission_id,),
+            )
             c.execute("DELETE FROM revisions WHERE submission_id = ?", (submission_id,))
             c.execute("DELETE FROM submissions WHERE id = ?", (submission_id,))
 
@@ -516,7 +556,9 @@ class LocalStore:
             "ORDER BY updated_at DESC LIMIT 1",
             (bounty_id,),
         )
-        return _submission(rows[0], rows[0]["id"] in self._pending_submission_ids()) if rows else None
+        return (
+            _submission(rows[0], rows[0]["id"] in self._pending_submission_ids()) if rows else None
+        )
 
     def upsert_revision(self, rev: dict[str, Any], conn: sqlite3.Connection | None = None) -> None:
         """Store a revision as the API returns it; its `check.report` becomes the report."""
@@ -529,8 +571,12 @@ class LocalStore:
                 "check_state = excluded.check_state, created_at = excluded.created_at, "
                 "data = excluded.data",
                 (
-                    rev_id, str(rev["submission_id"]), int(rev["number"]),
-                    str(check.get("status") or ""), rev.get("created_at"), json.dumps(rev),
+                    rev_id,
+                    str(rev["submission_id"]),
+                    int(rev["number"]),
+                    str(check.get("status") or ""),
+                    rev.get("created_at"),
+                    json.dumps(rev),
                 ),
             )
             report = check.get("report")
@@ -542,12 +588,20 @@ class LocalStore:
             "SELECT * FROM revisions WHERE submission_id = ? ORDER BY number", (submission_id,)
         )
         return [
-            Revision(r["id"], r["submission_id"], r["number"], r["check_state"], r["created_at"],
-                     json.loads(r["data"]))
+            Revision(
+                r["id"],
+                r["submission_id"],
+                r["number"],
+                r["check_state"],
+                r["created_at"],
+                json.loads(r["data"]),
+            )
             for r in rows
         ]
 
-    def put_report(self, revision_id: str, report: dict[str, Any], conn: sqlite3.Connection | None = None) -> None:
+    def put_report(
+        self, revision_id: str, report: dict[str, Any], conn: sqlite3.Connection | None = None
+    ) -> None:
         with self.transaction() if conn is None else contextlib.nullcontext(conn) as c:
             c.execute(
                 "INSERT INTO reports (revision_id, report) VALUES (?, ?) "
@@ -573,10 +627,13 @@ class LocalStore:
                 "reviewer = excluded.reviewer, verdict = excluded.verdict, "
                 "created_at = excluded.created_at, data = excluded.data",
                 (
-                    str(review["id"]), sub,
+                    str(review["id"]),
+                    sub,
                     revision_id(sub, revision) if revision is not None else None,
-                    _person(review.get("reviewer")), review.get("verdict"),
-                    review.get("created_at"), json.dumps(review),
+                    _person(review.get("reviewer")),
+                    review.get("verdict"),
+                    review.get("created_at"),
+                    json.dumps(review),
                 ),
             )
 
@@ -586,8 +643,15 @@ class LocalStore:
             sql, params = sql + " WHERE submission_id = ?", [submission_id]
         rows = self._read(sql + " ORDER BY created_at, id", params)
         return [
-            Review(r["id"], r["submission_id"], r["revision_id"], r["reviewer"], r["verdict"],
-                   r["created_at"], json.loads(r["data"]))
+            Review(
+                r["id"],
+                r["submission_id"],
+                r["revision_id"],
+                r["reviewer"],
+                r["verdict"],
+                r["created_at"],
+                json.loads(r["data"]),
+            )
             for r in rows
         ]
 
@@ -609,17 +673,25 @@ class LocalStore:
                 "resolved = excluded.resolved, author = excluded.author, "
                 "created_at = excluded.created_at, data = excluded.data",
                 (
-                    str(thread["id"]), sub,
+                    str(thread["id"]),
+                    sub,
                     revision_id(sub, revision) if revision is not None else None,
-                    str(where.get("path") or ""), where.get("start_line"), where.get("end_line"),
-                    str(position.get("status") or "current"), int(bool(thread.get("resolved"))),
-                    _person(thread.get("author")), thread.get("created_at"), json.dumps(thread),
+                    str(where.get("path") or ""),
+                    where.get("start_line"),
+                    where.get("end_line"),
+                    str(position.get("status") or "current"),
+                    int(bool(thread.get("resolved"))),
+                    _person(thread.get("author")),
+                    thread.get("created_at"),
+                    json.dumps(thread),
                 ),
             )
             for comment in thread.get("comments") or ():
                 self.upsert_comment({**comment, "thread_id": thread["id"]}, conn=c)
 
-    def upsert_comment(self, comment: dict[str, Any], conn: sqlite3.Connection | None = None) -> None:
+    def upsert_comment(
+        self, comment: dict[str, Any], conn: sqlite3.Connection | None = None
+    ) -> None:
         with self.transaction() if conn is None else contextlib.nullcontext(conn) as c:
             c.execute(
                 "INSERT INTO comments (id, thread_id, parent_id, author, body, created_at, pending, "
@@ -628,14 +700,25 @@ class LocalStore:
                 "author = excluded.author, body = excluded.body, "
                 "created_at = excluded.created_at, pending = 0, data = excluded.data",
                 (
-                    str(comment["id"]), str(comment.get("thread_id", "")),
-                    _str_or_none(comment.get("parent_id")), _person(comment.get("author")),
-                    str(comment.get("body") or ""), comment.get("created_at"), json.dumps(comment),
+                    str(comment["id"]),
+                    str(comment.get("thread_id", "")),
+                    _str_or_none(comment.get("parent_id")),
+                    _person(comment.get("author")),
+                    str(comment.get("body") or ""),
+                    comment.get("created_at"),
+                    json.dumps(comment),
                 ),
             )
 
-    def add_pending_comment(self, comment_id: str, thread_id: str, body: str, parent_id: str | None,
-                            author: str, conn: sqlite3.Connection) -> None:
+    def add_pending_comment(
+        self,
+        comment_id: str,
+        thread_id: str,
+        body: str,
+        parent_id: str | None,
+        author: str,
+        conn: sqlite3.Connection,
+    ) -> None:
         """A reply written locally, shown at once (marked pending) until the server has it."""
         conn.execute(
             "INSERT INTO comments (id, thread_id, parent_id, author, body, created_at, pending) "
@@ -649,8 +732,9 @@ class LocalStore:
     def set_thread_resolved(self, thread_id: str, resolved: bool, conn: sqlite3.Connection) -> None:
         conn.execute("UPDATE threads SET resolved = ? WHERE id = ?", (int(resolved), thread_id))
 
-    def threads_for(self, submission_id: str, file: str | None = None, *,
-                    include_resolved: bool = True) -> list[Thread]:
+    def threads_for(
+        self, submission_id: str, file: str | None = None, *, include_resolved: bool = True
+    ) -> list[Thread]:
         """Review threads on a submission (optionally one file), with their comments.
 
         Outdated threads are included: they stay visible until someone resolves them.
@@ -666,9 +750,18 @@ class LocalStore:
         comments = self._comments_by_thread([r["id"] for r in rows])
         return [
             Thread(
-                r["id"], r["submission_id"], r["revision_id"], r["file"], r["start_line"],
-                r["end_line"], r["anchor_state"], bool(r["resolved"]), r["author"],
-                r["created_at"], json.loads(r["data"]), tuple(comments.get(r["id"], ())),
+                r["id"],
+                r["submission_id"],
+                r["revision_id"],
+                r["file"],
+                r["start_line"],
+                r["end_line"],
+                r["anchor_state"],
+                bool(r["resolved"]),
+                r["author"],
+                r["created_at"],
+                json.loads(r["data"]),
+                tuple(comments.get(r["id"], ())),
             )
             for r in rows
         ]
@@ -679,7 +772,7 @@ class LocalStore:
     def _comments_by_thread(self, thread_ids: list[str]) -> dict[str, list[Comment]]:
         result: dict[str, list[Comment]] = {}
         for chunk_start in range(0, len(thread_ids), 500):
-            chunk = thread_ids[chunk_start:chunk_start + 500]
+            chunk = thread_ids[chunk_start : chunk_start + 500]
             marks = ",".join("?" * len(chunk))
             rows = self._read(
                 f"SELECT * FROM comments WHERE thread_id IN ({marks}) "
@@ -688,8 +781,15 @@ class LocalStore:
             )
             for r in rows:
                 result.setdefault(r["thread_id"], []).append(
-                    Comment(r["id"], r["thread_id"], r["parent_id"], r["author"], r["body"],
-                            r["created_at"], bool(r["pending"]))
+                    Comment(
+                        r["id"],
+                        r["thread_id"],
+                        r["parent_id"],
+                        r["author"],
+                        r["body"],
+                        r["created_at"],
+                        bool(r["pending"]),
+                    )
                 )
         return result
 
@@ -731,8 +831,9 @@ class LocalStore:
                 (error, next_attempt_at, seq),
             )
 
-    def park_outbox_entry(self, seq: int, state: str, error: str,
-                          conn: sqlite3.Connection | None = None) -> None:
+    def park_outbox_entry(
+        self, seq: int, state: str, error: str, conn: sqlite3.Connection | None = None
+    ) -> None:
         """Set a change aside (conflict / failed) until the user decides what to do with it."""
         with self.transaction() if conn is None else contextlib.nullcontext(conn) as c:
             c.execute(
@@ -768,9 +869,16 @@ class LocalStore:
             state = "waiting to upload" if entry.state == "pending" else entry.state
             result.append(
                 Submission(
-                    id=f"pending:{entry.idempotency_key}", bounty_id=str(entry.payload.get("bounty_id")),
-                    author="", state=state, server_state="", pending=True, etag=None,
-                    latest_revision=None, created_at=entry.created_at, updated_at=entry.created_at,
+                    id=f"pending:{entry.idempotency_key}",
+                    bounty_id=str(entry.payload.get("bounty_id")),
+                    author="",
+                    state=state,
+                    server_state="",
+                    pending=True,
+                    etag=None,
+                    latest_revision=None,
+                    created_at=entry.created_at,
+                    updated_at=entry.created_at,
                     data={"outbox_seq": entry.seq, "path": entry.payload.get("path")},
                 )
             )
@@ -792,9 +900,14 @@ class LocalStore:
             "review": self.upsert_review,
         }
         with self.transaction() as conn:
-            self.upsert_bounties((c.get("data") for c in changes
-                                  if c.get("entity") == "bounty" and c.get("op") == "upsert"),
-                                 conn=conn)
+            self.upsert_bounties(
+                (
+                    c.get("data")
+                    for c in changes
+                    if c.get("entity") == "bounty" and c.get("op") == "upsert"
+                ),
+                conn=conn,
+            )
             for change in changes:
                 entity, op, data = change.get("entity"), change.get("op"), change.get("data")
                 if op == "delete":
@@ -815,15 +928,22 @@ class LocalStore:
     def reset_mirror(self, conn: sqlite3.Connection | None = None) -> None:
         """Forget everything pulled from the server (keeps drafts and the outbox)."""
         with self.transaction() if conn is None else contextlib.nullcontext(conn) as c:
-            for table in ("bounty_details", "bounties", "submissions", "revisions", "reports",
-                          "reviews", "threads", "etags"):
+            for table in (
+                "bounty_details",
+                "bounties",
+                "submissions",
+                "revisions",
+                "reports",
+                "reviews",
+                "threads",
+                "etags",
+            ):
                 c.execute(f"DELETE FROM {table}")
             c.execute("DELETE FROM comments WHERE pending = 0")
             c.execute("DELETE FROM meta WHERE key = 'sync.cursor'")
 
 
 # -- helpers -----
-
 
 
 def _now() -> str:
@@ -874,16 +994,30 @@ def _bounty_columns(b: dict[str, Any]) -> tuple[Any, ...]:
     if isinstance(reward, dict):
         currency = reward.get("currency") or currency
         reward = reward.get("amount")
-    title, summary, domain = str(b.get("title") or ""), str(b.get("summary") or ""), str(b.get("domain") or "")
+    title, summary, domain = (
+        str(b.get("title") or ""),
+        str(b.get("summary") or ""),
+        str(b.get("domain") or ""),
+    )
     try:
         amount = float(reward or 0)
     except (TypeError, ValueError):
         amount = 0.0
     return (
-        str(b["id"]), title, domain, str(b.get("status") or "open"), amount, str(currency),
-        b.get("deadline"), str(b.get("env_kind") or ""), summary, "\n".join(tags),
-        " ".join([title, summary, domain, *tags]).lower(), str(b.get("brief") or ""),
-        _DETAIL_JSON.encode({k: v for k, v in b.items() if k != "brief"}), b.get("updated_at"),
+        str(b["id"]),
+        title,
+        domain,
+        str(b.get("status") or "open"),
+        amount,
+        str(currency),
+        b.get("deadline"),
+        str(b.get("env_kind") or ""),
+        summary,
+        "\n".join(tags),
+        " ".join([title, summary, domain, *tags]).lower(),
+        str(b.get("brief") or ""),
+        _DETAIL_JSON.encode({k: v for k, v in b.items() if k != "brief"}),
+        b.get("updated_at"),
     )
 
 
@@ -895,8 +1029,10 @@ def _checked_time(value: str) -> str:
         else:
             datetime.fromisoformat(value)
     except ValueError as exc:
-        raise UserError(f"'{value}' is not a date.",
-                        "Write dates as YYYY-MM-DD (e.g. 2027-01-31) or a full ISO time.") from exc
+        raise UserError(
+            f"'{value}' is not a date.",
+            "Write dates as YYYY-MM-DD (e.g. 2027-01-31) or a full ISO time.",
+        ) from exc
     return value
 
 
@@ -945,18 +1081,31 @@ def _bounty_where(f: BountyFilter) -> tuple[str, list[Any]]:
 
 def _submission(r: sqlite3.Row, pending: bool) -> Submission:
     return Submission(
-        id=r["id"], bounty_id=r["bounty_id"], author=r["author"],
-        state=r["local_state"] or r["state"], server_state=r["state"],
-        pending=pending or r["local_state"] is not None, etag=r["etag"],
-        latest_revision=r["latest_revision"], created_at=r["created_at"],
-        updated_at=r["updated_at"], data=json.loads(r["data"]),
+        id=r["id"],
+        bounty_id=r["bounty_id"],
+        author=r["author"],
+        state=r["local_state"] or r["state"],
+        server_state=r["state"],
+        pending=pending or r["local_state"] is not None,
+        etag=r["etag"],
+        latest_revision=r["latest_revision"],
+        created_at=r["created_at"],
+        updated_at=r["updated_at"],
+        data=json.loads(r["data"]),
     )
 
 
 def _outbox_entry(r: sqlite3.Row) -> OutboxEntry:
     return OutboxEntry(
-        r["seq"], r["kind"], json.loads(r["payload"]), r["idempotency_key"], r["state"],
-        r["attempts"], r["next_attempt_at"], r["last_error"], r["created_at"],
+        r["seq"],
+        r["kind"],
+        json.loads(r["payload"]),
+        r["idempotency_key"],
+        r["state"],
+        r["attempts"],
+        r["next_attempt_at"],
+        r["last_error"],
+        r["created_at"],
     )
 
 

@@ -52,10 +52,17 @@ def configure_logging(verbose: bool = False) -> Path:
     path = folder / LOG_FILE
     root = logging.getLogger()
     for handler in root.handlers:
-        if isinstance(handler, logging.handlers.RotatingFileHandler) and Path(handler.baseFilename) == path:
+        if (
+            isinstance(handler, logging.handlers.RotatingFileHandler)
+            and Path(handler.baseFilename) == path
+        ):
             return path
-    handler = logging.handlers.RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
-    handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
+    handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
+    )
+    handler.setFormatter(
+        _RedactingFormatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s")
+    )
     handler.addFilter(RedactSecrets())
     handler.setLevel(logging.DEBUG if verbose else logging.INFO)
     # The console keeps the level the CLI chose; only the file gets the app's details.

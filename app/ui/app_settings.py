@@ -105,7 +105,7 @@ class AppSettings:
 
     @property
     def keychain_fallback(self) -> str:
-        """"session" (keep secrets in memory until quit) or "refuse"."""
+        """ "session" (keep secrets in memory until quit) or "refuse"."""
         value = str(self._qs.value("security/keychain_fallback", "session"))
         return value if value in ("session", "refuse") else "session"
 

@@ -27,7 +27,9 @@ def create_application() -> QApplication:
     return app
 
 
-def build_main_window(*, connect_platform: bool = True, check_sandbox: bool = True, folder_picker=None):
+def build_main_window(
+    *, connect_platform: bool = True, check_sandbox: bool = True, folder_picker=None
+):
     """The window and what it needs (also used by tests and the benchmark)."""
     from app.sync.credentials import CredentialStore, FallbackPolicy
     from app.ui.app_settings import AppSettings
@@ -41,8 +43,14 @@ def build_main_window(*, connect_platform: bool = True, check_sandbox: bool = Tr
     reporter = ErrorReporter(app)
     credentials = CredentialStore(fallback=FallbackPolicy(settings.keychain_fallback))
     kwargs = {"folder_picker": folder_picker} if folder_picker else {}
-    return MainWindow(settings, credentials, reporter, connect_platform=connect_platform,
-                      check_sandbox=check_sandbox, **kwargs)
+    return MainWindow(
+        settings,
+        credentials,
+        reporter,
+        connect_platform=connect_platform,
+        check_sandbox=check_sandbox,
+        **kwargs,
+    )
 
 
 def run_studio(*, smoke_test: bool = False, package: Path | None = None) -> int:
@@ -106,12 +114,18 @@ class SmokeTest:
             for name in ("workspace", "submissions", "reviews", "settings", "bounties"):
                 window.show_screen(name)
                 QApplication.processEvents()
-            self._finish(0, f"smoke test: ok — main window with {bounties} demo bounties after {elapsed:.1f} s")
+            self._finish(
+                0,
+                f"smoke test: ok — main window with {bounties} demo bounties after {elapsed:.1f} s",
+            )
         elif self._problems:
             self._finish(1, "smoke test: failed — " + "; ".join(self._problems))
         elif elapsed > SMOKE_TIMEOUT_S:
-            self._finish(1, f"smoke test: failed — no demo bounties after {SMOKE_TIMEOUT_S} s "
-                            f"(platform state: {window.platform.state.summary})")
+            self._finish(
+                1,
+                f"smoke test: failed — no demo bounties after {SMOKE_TIMEOUT_S} s "
+                f"(platform state: {window.platform.state.summary})",
+            )
 
     def _finish(self, code: int, message: str) -> None:
         self._timer.stop()

@@ -56,7 +56,9 @@ class ErrorReporter(QObject):
         if isinstance(exc, UserError):
             log.info("user error: %s", exc)
         else:
-            log.error("uncaught %s", context or "exception", exc_info=(type(exc), exc, exc.__traceback__))
+            log.error(
+                "uncaught %s", context or "exception", exc_info=(type(exc), exc, exc.__traceback__)
+            )
         try:
             self.problem.emit(problem_from_exception(exc, context))
         except RuntimeError:  # the reporter is being destroyed at exit: the log has it

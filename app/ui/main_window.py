@@ -38,8 +38,13 @@ if TYPE_CHECKING:  # the other screens are imported when first shown (a faster s
 log = logging.getLogger(__name__)
 
 SCREENS = ("bounties", "workspace", "submissions", "reviews", "settings")
-SCREEN_TITLES = {"bounties": "Bounties", "workspace": "Workspace", "submissions": "Submissions",
-                 "reviews": "Reviews", "settings": "Settings"}
+SCREEN_TITLES = {
+    "bounties": "Bounties",
+    "workspace": "Workspace",
+    "submissions": "Submissions",
+    "reviews": "Reviews",
+    "settings": "Settings",
+}
 SCREEN_TIPS = {
     "bounties": "Find a bounty and start an environment for it (Ctrl+1)",
     "workspace": "Edit your environment and run the gauntlet on it (Ctrl+2)",
@@ -52,9 +57,17 @@ SCREEN_TIPS = {
 class MainWindow(QMainWindow):
     closed = Signal()
 
-    def __init__(self, settings: AppSettings, credentials: CredentialStore, reporter: ErrorReporter, *,
-                 folder_picker=ask_for_folder, connect_platform: bool = True, check_sandbox: bool = True,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        settings: AppSettings,
+        credentials: CredentialStore,
+        reporter: ErrorReporter,
+        *,
+        folder_picker=ask_for_folder,
+        connect_platform: bool = True,
+        check_sandbox: bool = True,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.settings = settings
         self.credentials = credentials
@@ -141,10 +154,17 @@ class MainWindow(QMainWindow):
         elif name == "workspace":
             from app.ui.workspace_page import WorkspacePage
 
-            page = WorkspacePage(settings=self.settings, credentials=self.credentials, tasks=self.tasks,
-                                 folder_picker=self._folder_picker, platform=self.platform)
+            page = WorkspacePage(
+                settings=self.settings,
+                credentials=self.credentials,
+                tasks=self.tasks,
+                folder_picker=self._folder_picker,
+                platform=self.platform,
+            )
             page.welcome.bounties_requested.connect(lambda: self.show_screen("bounties"))
-            page.package_opened.connect(lambda path: self.setWindowTitle(f"{Path(path).name} — Gauntlet Studio"))
+            page.package_opened.connect(
+                lambda path: self.setWindowTitle(f"{Path(path).name} — Gauntlet Studio")
+            )
             page.funnel.running_changed.connect(self._update_jobs)
             saved = self.settings.splitter_state("workspace")
             if saved is not None:
@@ -223,7 +243,11 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentWidget(page)
         if name in ("submissions", "reviews") and not fresh:
             page.refresh()
-        elif name == "settings" and self._check_sandbox and page.diagnosis.text() == "Not checked yet.":
+        elif (
+            name == "settings"
+            and self._check_sandbox
+            and page.diagnosis.text() == "Not checked yet."
+        ):
             page.run_doctor()
 
     def _add_shortcuts(self) -> None:
@@ -234,7 +258,9 @@ class MainWindow(QMainWindow):
             self.addAction(action)
         open_action = QAction(self)
         open_action.setShortcut(QKeySequence.StandardKey.Open)
-        open_action.triggered.connect(lambda: (self.show_screen("workspace"), self.workspace.browse()))
+        open_action.triggered.connect(
+            lambda: (self.show_screen("workspace"), self.workspace.browse())
+        )
         self.addAction(open_action)
 
     # -- packages ------------------------------------------------------------------------------
@@ -244,8 +270,10 @@ class MainWindow(QMainWindow):
         self.workspace.open_package(path)
 
     def _on_environment_created(self, path: Path) -> None:
-        self.notifications.show_message(f"Created your environment in {path}",
-                                        "It is a complete example: change the tasks, answers and grader to fit the bounty.")
+        self.notifications.show_message(
+            f"Created your environment in {path}",
+            "It is a complete example: change the tasks, answers and grader to fit the bounty.",
+        )
         self.open_package(path)
 
     # -- platform --------------------------------------------------------------------------------
@@ -286,8 +314,12 @@ class MainWindow(QMainWindow):
             if "settings" in self._built:
                 self.settings_view.show_diagnosis(diagnosis)
 
-        self.tasks.run_in_thread(diagnose, self.settings.sandbox_backend, on_done=show,
-                                 on_error=lambda exc: self.status.set_sandbox(False, "Sandbox: check failed", str(exc)))
+        self.tasks.run_in_thread(
+            diagnose,
+            self.settings.sandbox_backend,
+            on_done=show,
+            on_error=lambda exc: self.status.set_sandbox(False, "Sandbox: check failed", str(exc)),
+        )
 
     # -- problems --------------------------------------------------------------------------------
 
@@ -319,7 +351,11 @@ class MainWindow(QMainWindow):
             self.sidebar.item(i).setIcon(icon(name, size=20))
 
     def _splitters(self):
-        return {name: self._built[name].splitter for name in ("bounties", "workspace") if name in self._built}
+        return {
+            name: self._built[name].splitter
+            for name in ("bounties", "workspace")
+            if name in self._built
+        }
 
     def _restore_layout(self) -> None:
         geometry, state = self.settings.window_state()

@@ -26,8 +26,15 @@ INFO_TIMEOUT_MS = 6000
 class NotificationCard(QFrame):
     dismissed = Signal()
 
-    def __init__(self, title: str, hint: str = "", details: str = "", *, kind: str = "error",
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        title: str,
+        hint: str = "",
+        details: str = "",
+        *,
+        kind: str = "error",
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("notification")
         self.setProperty("kind", kind)
@@ -49,7 +56,9 @@ class NotificationCard(QFrame):
         layout.addLayout(text, 1)
         if details:
             self.copy_button = QPushButton("Copy details")
-            self.copy_button.setToolTip("Copy the technical details to the clipboard, for a bug report")
+            self.copy_button.setToolTip(
+                "Copy the technical details to the clipboard, for a bug report"
+            )
             self.copy_button.clicked.connect(self.copy_details)
             layout.addWidget(self.copy_button, 0, Qt.AlignmentFlag.AlignTop)
         self.dismiss_button = QPushButton("Dismiss")
@@ -85,7 +94,11 @@ class NotificationArea(QWidget):
 
     def show_problem(self, problem: Problem) -> NotificationCard:
         kind = "error" if problem.is_bug else "warning"
-        return self._add(NotificationCard(problem.title, problem.hint, problem.details if problem.is_bug else "", kind=kind))
+        return self._add(
+            NotificationCard(
+                problem.title, problem.hint, problem.details if problem.is_bug else "", kind=kind
+            )
+        )
 
     def show_message(self, title: str, hint: str = "", *, kind: str = "info") -> NotificationCard:
         card = self._add(NotificationCard(title, hint, kind=kind))

@@ -28,7 +28,9 @@ class PlatformService(QObject):
     sync_failed = Signal(object)  # the exception that stopped a sync (also sent to `problem`)
     problem = Signal(object)
 
-    def __init__(self, credentials, tasks, *, auto_sync: bool = True, parent: QObject | None = None) -> None:
+    def __init__(
+        self, credentials, tasks, *, auto_sync: bool = True, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self._credentials = credentials
         self._tasks = tasks
@@ -42,7 +44,9 @@ class PlatformService(QObject):
         self.label = ""
         self.sync_count = 0
         self.status = SyncStatus()
-        self._unsubscribe = self.status.subscribe(self.state_changed.emit)  # queued to the GUI thread
+        self._unsubscribe = self.status.subscribe(
+            self.state_changed.emit
+        )  # queued to the GUI thread
         self._timer = QTimer(self)
         self._timer.setInterval(SYNC_INTERVAL_MS)
         self._timer.timeout.connect(self.sync_now)
@@ -55,7 +59,9 @@ class PlatformService(QObject):
         """Show what we have at once, then connect in the background."""
         self._open_cached_store()
         self.status.update(phase=SyncPhase.SYNCING, message="Connecting to the platform…")
-        self._tasks.run_in_thread(self._connect, on_done=self._on_connected, on_error=self._on_connect_failed)
+        self._tasks.run_in_thread(
+            self._connect, on_done=self._on_connected, on_error=self._on_connect_failed
+        )
 
     def restart(self) -> None:
         """After the user changed the platform or signed in: reconnect."""
@@ -68,7 +74,9 @@ class PlatformService(QObject):
         if self._syncing is not None:
             self._sync_again = True  # the running sync may have missed a change queued just now
             return
-        self._syncing = self._tasks.run_coroutine(self.session.engine.sync(), on_done=self._on_synced, on_error=self._on_sync_failed)
+        self._syncing = self._tasks.run_coroutine(
+            self.session.engine.sync(), on_done=self._on_synced, on_error=self._on_sync_failed
+        )
 
     def shutdown(self) -> None:
         self._closed = True
@@ -128,8 +136,11 @@ class PlatformService(QObject):
 
     def _on_connect_failed(self, exc: BaseException) -> None:
         message = getattr(exc, "message", str(exc))
-        self.status.update(phase=SyncPhase.ERROR if hasattr(exc, "hint") else SyncPhase.OFFLINE,
-                           message=message, hint=getattr(exc, "hint", ""))
+        self.status.update(
+            phase=SyncPhase.ERROR if hasattr(exc, "hint") else SyncPhase.OFFLINE,
+            message=message,
+            hint=getattr(exc, "hint", ""),
+        )
         self.problem.emit(exc)
 
     def _on_synced(self, result) -> None:
@@ -146,7 +157,11 @@ class PlatformService(QObject):
         self._syncing = None
         self._sync_again = False
         self.sync_failed.emit(exc)
-        self.status.update(phase=SyncPhase.ERROR, message=getattr(exc, "message", str(exc)), hint=getattr(exc, "hint", ""))
+        self.status.update(
+            phase=SyncPhase.ERROR,
+            message=getattr(exc, "message", str(exc)),
+            hint=getattr(exc, "hint", ""),
+        )
         self.problem.emit(exc)
 
     def _close_session(self) -> None:

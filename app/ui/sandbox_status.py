@@ -40,25 +40,48 @@ def diagnose(backend: str = "auto") -> Diagnosis:
 
     checks = doctor()
     by_name = {c.name: c for c in checks}
-    docker_ok = all(c.ok for c in checks if c.name in ("docker running and reachable", "sandbox image present", "sandbox limits work"))
+    docker_ok = all(
+        c.ok
+        for c in checks
+        if c.name
+        in ("docker running and reachable", "sandbox image present", "sandbox limits work")
+    )
     docker_reachable = by_name.get("docker running and reachable")
     image = by_name.get("sandbox image present")
-    can_build = bool(docker_reachable and docker_reachable.ok and image is not None and not image.ok)
-    process_ok = all(c.ok for c in checks if c.name.startswith("process") and not c.optional) if any(
-        c.name.startswith("process") for c in checks) else True
+    can_build = bool(
+        docker_reachable and docker_reachable.ok and image is not None and not image.ok
+    )
+    process_ok = (
+        all(c.ok for c in checks if c.name.startswith("process") and not c.optional)
+        if any(c.name.startswith("process") for c in checks)
+        else True
+    )
     if backend == "process":
         ready = process_ok
-        summary = ("Local process sandbox ready (weaker isolation than Docker)." if ready
-                   else "The local process sandbox cannot run here.")
+        summary = (
+            "Local process sandbox ready (weaker isolation than Docker)."
+            if ready
+            else "The local process sandbox cannot run here."
+        )
     elif docker_ok:
         ready, summary = True, "Docker sandbox ready."
     elif backend == "auto" and process_ok:
         ready = True
-        summary = ("Docker is not ready, so graders run in a local process sandbox (weaker isolation). "
-                   + ("Build the sandbox image to use Docker." if can_build else "See below how to get Docker working."))
+        summary = (
+            "Docker is not ready, so graders run in a local process sandbox (weaker isolation). "
+            + (
+                "Build the sandbox image to use Docker."
+                if can_build
+                else "See below how to get Docker working."
+            )
+        )
     else:
         ready = False
-        summary = "The Docker sandbox is not ready: " + next((c.name for c in checks if not c.ok and not c.optional), "see below") + "."
+        summary = (
+            "The Docker sandbox is not ready: "
+            + next((c.name for c in checks if not c.ok and not c.optional), "see below")
+            + "."
+        )
     return Diagnosis(backend, ready, summary, checks, can_build)
 
 
@@ -84,7 +107,9 @@ def build_image(say: Callable[[str], None]) -> str:
         except Exception as first:
             if not shutil.which("mmdebstrap"):
                 raise
-            say(f"Building from the Python base image failed ({str(first)[:120]}); building from Debian packages instead…")
+            say(
+                f"Building from the Python base image failed ({str(first)[:120]}); building from Debian packages instead…"
+            )
             return build_default_image(client, from_debian=True, say=say)
     finally:
         client.close()

@@ -43,8 +43,11 @@ from app.ui.widgets import PageHeader
 
 log = logging.getLogger(__name__)
 
-BACKENDS = {"auto": "Automatic (Docker when available)", "docker": "Docker (strongest isolation)",
-            "process": "Local process (weaker; for machines without Docker)"}
+BACKENDS = {
+    "auto": "Automatic (Docker when available)",
+    "docker": "Docker (strongest isolation)",
+    "process": "Local process (weaker; for machines without Docker)",
+}
 LOCAL_PLATFORM = "the built-in local platform"
 
 
@@ -62,7 +65,13 @@ class SettingsView(QWidget):
     problem = Signal(object)
     _build_progress = Signal(str)  # lines from the image build, emitted from its worker thread
 
-    def __init__(self, settings: AppSettings, credentials: CredentialStore, tasks, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        settings: AppSettings,
+        credentials: CredentialStore,
+        tasks,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self._settings = settings
         self._credentials = credentials
@@ -80,14 +89,21 @@ class SettingsView(QWidget):
         layout = QVBoxLayout(body)
         layout.setContentsMargins(20, 16, 20, 16)
         layout.setSpacing(10)
-        layout.addWidget(PageHeader("Settings", "Where your work goes, which AI models may attack your grader, and how it runs safely."))
+        layout.addWidget(
+            PageHeader(
+                "Settings",
+                "Where your work goes, which AI models may attack your grader, and how it runs safely.",
+            )
+        )
 
         # -- platform ------------------------------------------------------------------------
         platform = QGroupBox("Platform")
         form = QFormLayout(platform)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         self.platform_url = QLineEdit(self._configured_server() or "")
-        self.platform_url.setPlaceholderText("Empty: use the built-in local platform with demo bounties")
+        self.platform_url.setPlaceholderText(
+            "Empty: use the built-in local platform with demo bounties"
+        )
         form.addRow("Platform address", self.platform_url)
         self.token = QLineEdit()
         self.token.setEchoMode(QLineEdit.EchoMode.Password)
@@ -127,9 +143,11 @@ class SettingsView(QWidget):
         # -- language models -----------------------------------------------------------------------
         models = QGroupBox("Language models (for the LLM red team and LLM judges)")
         mlayout = QVBoxLayout(models)
-        explain = QLabel("Add a model by its name as litellm knows it, e.g. <b>openai/gpt-4o-mini</b> or "
-                         "<b>anthropic/claude-3-5-haiku-latest</b>. For a local or company server, give its address too. "
-                         "Keys are stored in your keychain, one per provider.")
+        explain = QLabel(
+            "Add a model by its name as litellm knows it, e.g. <b>openai/gpt-4o-mini</b> or "
+            "<b>anthropic/claude-3-5-haiku-latest</b>. For a local or company server, give its address too. "
+            "Keys are stored in your keychain, one per provider."
+        )
         explain.setWordWrap(True)
         explain.setObjectName("dimText")
         mlayout.addWidget(explain)
@@ -187,7 +205,9 @@ class SettingsView(QWidget):
         self.check_sandbox = QPushButton("Check again")
         self.check_sandbox.clicked.connect(self.run_doctor)
         self.build_image = QPushButton("Build sandbox image")
-        self.build_image.setToolTip("Build the image the Docker sandbox runs graders in (a few minutes, once)")
+        self.build_image.setToolTip(
+            "Build the image the Docker sandbox runs graders in (a few minutes, once)"
+        )
         self.build_image.clicked.connect(self.start_image_build)
         buttons.addWidget(self.check_sandbox)
         buttons.addWidget(self.build_image)
@@ -207,7 +227,9 @@ class SettingsView(QWidget):
         aform = QFormLayout(appearance)
         self.theme = QComboBox()
         for key in THEMES:
-            self.theme.addItem({"system": "Follow the system", "light": "Light", "dark": "Dark"}[key], key)
+            self.theme.addItem(
+                {"system": "Follow the system", "light": "Light", "dark": "Dark"}[key], key
+            )
         self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
         self.theme.currentIndexChanged.connect(self._on_theme_changed)
         aform.addRow("Theme", self.theme)
@@ -224,14 +246,18 @@ class SettingsView(QWidget):
     # -- keychain ------------------------------------------------------------------------------
 
     def refresh_keychain_status(self) -> None:
-        self._tasks.run_in_thread(self._credentials.status, on_done=self._show_keychain_status, on_error=self.problem.emit)
+        self._tasks.run_in_thread(
+            self._credentials.status, on_done=self._show_keychain_status, on_error=self.problem.emit
+        )
 
     def _show_keychain_status(self, status) -> None:
         if status.usable:
             self.keychain_status.setText(status.message)
         else:
-            self.keychain_status.setText(f"{status.message}. Tokens and keys cannot be saved between sessions; "
-                                         "choose below what happens to them.")
+            self.keychain_status.setText(
+                f"{status.message}. Tokens and keys cannot be saved between sessions; "
+                "choose below what happens to them."
+            )
 
     def _on_fallback_changed(self) -> None:
         value = self.fallback.currentData()
@@ -255,8 +281,12 @@ class SettingsView(QWidget):
         try:
             save_server(url)
         except OSError as exc:
-            self.problem.emit(UserError(f"The platform setting could not be saved ({exc.strerror}).",
-                                        "Check that your user profile folder is writable."))
+            self.problem.emit(
+                UserError(
+                    f"The platform setting could not be saved ({exc.strerror}).",
+                    "Check that your user profile folder is writable.",
+                )
+            )
             return
         if url is None or not token:
             note = "The local platform needs no token." if url is None and token else "Saved."
@@ -274,17 +304,24 @@ class SettingsView(QWidget):
             self.save_platform.setEnabled(True)
             self.problem.emit(exc)
 
-        self._tasks.run_in_thread(self._credentials.set, platform_token_name(url), token, on_done=saved, on_error=failed)
+        self._tasks.run_in_thread(
+            self._credentials.set, platform_token_name(url), token, on_done=saved, on_error=failed
+        )
 
     def forget_token(self) -> None:
         url = self._configured_server()
         if not url:
             self._show_platform_status("The local platform needs no sign-in.")
             return
-        self._tasks.run_in_thread(self._credentials.delete, platform_token_name(url),
-                                  on_done=lambda _: (self._show_platform_status("Signed out: the token was removed."),
-                                                     self.platform_changed.emit()),
-                                  on_error=self.problem.emit)
+        self._tasks.run_in_thread(
+            self._credentials.delete,
+            platform_token_name(url),
+            on_done=lambda _: (
+                self._show_platform_status("Signed out: the token was removed."),
+                self.platform_changed.emit(),
+            ),
+            on_error=self.problem.emit,
+        )
 
     def _configured_server(self) -> str | None:
         from app.sync.platform import configured_server
@@ -304,13 +341,23 @@ class SettingsView(QWidget):
     def add_model(self) -> None:
         model = self.model_name.text().strip()
         if not model or " " in model:
-            self.problem.emit(UserError("Give the model’s name as litellm knows it.",
-                                        "For example openai/gpt-4o-mini or ollama/llama3.", where="Language models"))
+            self.problem.emit(
+                UserError(
+                    "Give the model’s name as litellm knows it.",
+                    "For example openai/gpt-4o-mini or ollama/llama3.",
+                    where="Language models",
+                )
+            )
             return
         base = self.model_base.text().strip()
         if base and not base.startswith(("http://", "https://")):
-            self.problem.emit(UserError(f"“{base}” is not a web address.", "Write it as http://localhost:11434 or leave it empty.",
-                                        where="Language models"))
+            self.problem.emit(
+                UserError(
+                    f"“{base}” is not a web address.",
+                    "Write it as http://localhost:11434 or leave it empty.",
+                    where="Language models",
+                )
+            )
             return
         models = [m for m in self._settings.llm_models() if m["model"] != model]
         models.append({"model": model, "api_base": base})
@@ -323,12 +370,18 @@ class SettingsView(QWidget):
         self._refresh_models()
         self.models_changed.emit()
         if key:
+
             def saved(location: SecretLocation) -> None:
                 self.model_status.setText(f"Key for {provider_of(model)}: {_where_text(location)}")
                 self._refresh_models()
 
-            self._tasks.run_in_thread(self._credentials.set, llm_key_name(provider_of(model)), key,
-                                      on_done=saved, on_error=self.problem.emit)
+            self._tasks.run_in_thread(
+                self._credentials.set,
+                llm_key_name(provider_of(model)),
+                key,
+                on_done=saved,
+                on_error=self.problem.emit,
+            )
         else:
             self.model_status.setText(f"Added {model}.")
 
@@ -341,7 +394,11 @@ class SettingsView(QWidget):
         self._settings.set_llm_models(models)
         self._settings.sync()
         if not any(provider_of(m["model"]) == provider_of(model) for m in models):
-            self._tasks.run_in_thread(self._credentials.delete, llm_key_name(provider_of(model)), on_error=self.problem.emit)
+            self._tasks.run_in_thread(
+                self._credentials.delete,
+                llm_key_name(provider_of(model)),
+                on_error=self.problem.emit,
+            )
         self.model_status.setText(f"Removed {model}.")
         self._refresh_models()
         self.models_changed.emit()
@@ -353,7 +410,9 @@ class SettingsView(QWidget):
             item = QTreeWidgetItem([entry["model"], entry.get("api_base") or "—", "checking…"])
             self.model_list.addTopLevelItem(item)
         if not models:
-            placeholder = QTreeWidgetItem(["No model yet: the stress test uses the built-in attacks only.", "", ""])
+            placeholder = QTreeWidgetItem(
+                ["No model yet: the stress test uses the built-in attacks only.", "", ""]
+            )
             placeholder.setFlags(Qt.ItemFlag.NoItemFlags)
             self.model_list.addTopLevelItem(placeholder)
             return
@@ -392,7 +451,9 @@ class SettingsView(QWidget):
             self.check_sandbox.setEnabled(True)
             self.diagnosis.setText(f"The check itself failed: {exc}")
 
-        self._tasks.run_in_thread(diagnose, self._settings.sandbox_backend, on_done=show, on_error=failed)
+        self._tasks.run_in_thread(
+            diagnose, self._settings.sandbox_backend, on_done=show, on_error=failed
+        )
 
     def show_diagnosis(self, diagnosis) -> None:
         self.diagnosis.setText(diagnosis.html())

@@ -6,7 +6,12 @@ from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from app.ui.icons import icon
 
-_PHASE_TEXT = {"online": "Online", "offline": "Offline", "syncing": "Syncing…", "error": "Needs attention"}
+_PHASE_TEXT = {
+    "online": "Online",
+    "offline": "Offline",
+    "syncing": "Syncing…",
+    "error": "Needs attention",
+}
 _PHASE_ICON = {"online": "online", "offline": "offline", "syncing": "sync", "error": "warning"}
 
 

@@ -46,7 +46,9 @@ def _when(stamp: str | None) -> str:
 class _StoreScreen(QWidget):
     problem = Signal(object)
 
-    def __init__(self, title: str, subtitle: str, empty: EmptyState, columns: list[str], parent=None) -> None:
+    def __init__(
+        self, title: str, subtitle: str, empty: EmptyState, columns: list[str], parent=None
+    ) -> None:
         super().__init__(parent)
         self._store = None
         layout = QVBoxLayout(self)
@@ -123,7 +125,9 @@ class SubmissionsView(_StoreScreen):
         self.tree.clear()
         for sub in self._store.submissions():
             state = state_words(sub.state) + (" (waiting to be sent)" if sub.pending else "")
-            item = QTreeWidgetItem([self._bounty_title(sub.bounty_id), state, _when(sub.updated_at or sub.created_at)])
+            item = QTreeWidgetItem(
+                [self._bounty_title(sub.bounty_id), state, _when(sub.updated_at or sub.created_at)]
+            )
             item.setData(0, IdRole, sub.id)
             item.setToolTip(1, state)
             self.tree.addTopLevelItem(item)
@@ -134,16 +138,22 @@ class SubmissionsView(_StoreScreen):
             return
         sub = self._store.get_submission(item.data(0, IdRole))
         if sub is None:
-            self.detail.setHtml("<p>This submission is still waiting to be sent to the platform.</p>")
+            self.detail.setHtml(
+                "<p>This submission is still waiting to be sent to the platform.</p>"
+            )
             return
-        parts = [f"<h3>{html.escape(self._bounty_title(sub.bounty_id))}</h3>",
-                 f"<p><b>{html.escape(state_words(sub.state))}</b></p>"]
+        parts = [
+            f"<h3>{html.escape(self._bounty_title(sub.bounty_id))}</h3>",
+            f"<p><b>{html.escape(state_words(sub.state))}</b></p>",
+        ]
         revisions = self._store.revisions(sub.id)
         if not revisions:
             parts.append("<p><i>No revision has reached the platform yet.</i></p>")
         for rev in revisions:
             parts.append(f"<h4>Revision {rev.number} · {html.escape(_when(rev.created_at))}</h4>")
-            parts.append(f"<p>Platform checks: {html.escape(rev.check_state.replace('_', ' ') or 'not started')}</p>")
+            parts.append(
+                f"<p>Platform checks: {html.escape(rev.check_state.replace('_', ' ') or 'not started')}</p>"
+            )
             report = self._store.report_for(rev.id)
             parts.append(report_summary_html(report))
         self.detail.setHtml("\n".join(parts))
@@ -170,10 +180,17 @@ class ReviewsView(_StoreScreen):
             threads = self._store.threads_for(sub.id)
             if not reviews and not threads:
                 continue
-            verdict = VERDICTS.get(reviews[-1].verdict or "", "In progress") if reviews else "In progress"
+            verdict = (
+                VERDICTS.get(reviews[-1].verdict or "", "In progress") if reviews else "In progress"
+            )
             open_threads = sum(1 for t in threads if not t.resolved)
-            item = QTreeWidgetItem([self._bounty_title(sub.bounty_id), verdict,
-                                    f"{len(threads)} ({open_threads} open)" if threads else "none"])
+            item = QTreeWidgetItem(
+                [
+                    self._bounty_title(sub.bounty_id),
+                    verdict,
+                    f"{len(threads)} ({open_threads} open)" if threads else "none",
+                ]
+            )
             item.setData(0, IdRole, sub.id)
             self.tree.addTopLevelItem(item)
 
@@ -185,32 +202,57 @@ class ReviewsView(_StoreScreen):
         parts = []
         for review in self._store.reviews_for(submission_id):
             verdict = VERDICTS.get(review.verdict or "", "No verdict yet")
-            parts.append(f"<p><b>{html.escape(verdict)}</b> by {html.escape(review.reviewer)} · {html.escape(_when(review.created_at))}</p>")
+            parts.append(
+                f"<p><b>{html.escape(verdict)}</b> by {html.escape(review.reviewer)} · {html.escape(_when(review.created_at))}</p>"
+            )
             summary = review.data.get("summary") or review.data.get("body")
             if summary:
                 parts.append(f"<blockquote>{html.escape(str(summary))}</blockquote>")
         for thread in self._store.threads_for(submission_id):
-            lines = f"line {thread.start_line}" if thread.start_line == thread.end_line or not thread.end_line else \
-                f"lines {thread.start_line}–{thread.end_line}"
-            state = {"current": "", "moved": " (the lines moved since)", "outdated": " (outdated: the code changed)"}.get(thread.anchor_state, "")
+            lines = (
+                f"line {thread.start_line}"
+                if thread.start_line == thread.end_line or not thread.end_line
+                else f"lines {thread.start_line}–{thread.end_line}"
+            )
+            state = {
+                "current": "",
+                "moved": " (the lines moved since)",
+                "outdated": " (outdated: the code changed)",
+            }.get(thread.anchor_state, "")
             resolved = " · resolved" if thread.resolved else ""
             parts.append(f"<h4>{html.escape(thread.file)}, {lines}{state}{resolved}</h4>")
             for comment in thread.comments:
                 pending = " <i>(not sent yet)</i>" if comment.pending else ""
-                parts.append(f"<p><b>{html.escape(comment.author)}</b>: {html.escape(comment.body)}{pending}</p>")
+                parts.append(
+                    f"<p><b>{html.escape(comment.author)}</b>: {html.escape(comment.body)}{pending}</p>"
+                )
         self.detail.setHtml("\n".join(parts) or "<p><i>No comments yet.</i></p>")
 
 
 def report_summary_html(report: dict[str, Any] | None) -> str:
     if not report:
         return "<p><i>No report from the platform yet.</i></p>"
-    verdict = {"pass": "passed", "fail": "failed", "error": "could not finish"}.get(str(report.get("verdict")), "unknown")
+    verdict = {"pass": "passed", "fail": "failed", "error": "could not finish"}.get(
+        str(report.get("verdict")), "unknown"
+    )
     findings = report.get("findings") or []
     errors = [f for f in findings if f.get("severity") == "error"]
-    parts = [f"<p>The platform's own gauntlet <b>{verdict}</b> ({len(errors)} error(s), {len(findings)} finding(s)).</p>"]
+    parts = [
+        f"<p>The platform's own gauntlet <b>{verdict}</b> ({len(errors)} error(s), {len(findings)} finding(s)).</p>"
+    ]
     if errors:
-        parts.append("<ul>" + "".join(
-            f"<li>{html.escape(str(f.get('message', '')))}"
-            + (f" <span style='color:gray'>— {html.escape(str(f.get('hint')))}</span>" if f.get("hint") else "")
-            + "</li>" for f in errors[:20]) + "</ul>")
+        parts.append(
+            "<ul>"
+            + "".join(
+                f"<li>{html.escape(str(f.get('message', '')))}"
+                + (
+                    f" <span style='color:gray'>— {html.escape(str(f.get('hint')))}</span>"
+                    if f.get("hint")
+                    else ""
+                )
+                + "</li>"
+                for f in errors[:20]
+            )
+            + "</ul>"
+        )
     return "\n".join(parts)

@@ -49,14 +49,23 @@ class SubmitJob(QObject):
             return
         session = self._platform.session
         if session is None:
-            self.failed.emit(UserError(
-                "The app is not connected to a platform yet, so it has nowhere to queue the submission.",
-                "Wait until the status bar shows the platform (or check Settings → Platform), then submit again."))
+            self.failed.emit(
+                UserError(
+                    "The app is not connected to a platform yet, so it has nowhere to queue the submission.",
+                    "Wait until the status bar shows the platform (or check Settings → Platform), then submit again.",
+                )
+            )
             return
         self._set_running(True)
         self.progress.emit("Checking the structure (stage 1) before submitting…")
-        self._tasks.run_in_thread(_check_and_queue, session, Path(root), message,
-                                  on_done=self._on_checked, on_error=self._fail)
+        self._tasks.run_in_thread(
+            _check_and_queue,
+            session,
+            Path(root),
+            message,
+            on_done=self._on_checked,
+            on_error=self._fail,
+        )
 
     # -- steps, on the GUI thread ----------------------------------------------------------------
 
@@ -69,7 +78,9 @@ class SubmitJob(QObject):
         self._entry_seq, self._bounty_id = entry.seq, bounty_id
         self.checked.emit(report)
         files = len(entry.payload.get("files") or ())
-        self.progress.emit(f"Saved a snapshot of {files} files for bounty {bounty_id}; sending it to the platform…")
+        self.progress.emit(
+            f"Saved a snapshot of {files} files for bounty {bounty_id}; sending it to the platform…"
+        )
         self._platform.sync_now()
 
     def _on_synced(self, result) -> None:
@@ -77,34 +88,53 @@ class SubmitJob(QObject):
         if seq is None:
             return
         refusal = next((m for s, m in result.failed if s == seq), None) or next(
-            (f"{c.message} ({c.hint})" if c.hint else c.message for c in result.conflicts if c.seq == seq), None)
+            (
+                f"{c.message} ({c.hint})" if c.hint else c.message
+                for c in result.conflicts
+                if c.seq == seq
+            ),
+            None,
+        )
         if refusal:
             self._done()
-            self.failed.emit(UserError(f"The platform did not accept the submission: {refusal}",
-                                       "See the Submissions screen; fix the cause and submit again."))
+            self.failed.emit(
+                UserError(
+                    f"The platform did not accept the submission: {refusal}",
+                    "See the Submissions screen; fix the cause and submit again.",
+                )
+            )
             return
         store = self._platform.session.store if self._platform.session is not None else None
         waiting = store is not None and any(e.seq == seq for e in store.pending_changes())
         if not waiting:
             submission = store.submission_for_bounty(self._bounty_id) if store is not None else None
             self._done()
-            where = (f" as revision {submission.latest_revision} of {submission.id}"
-                     if submission is not None and submission.latest_revision else "")
-            self.sent.emit(f"Submitted to bounty {self._bounty_id}{where}. The platform now re-checks it; "
-                           "its result appears in Submissions.")
+            where = (
+                f" as revision {submission.latest_revision} of {submission.id}"
+                if submission is not None and submission.latest_revision
+                else ""
+            )
+            self.sent.emit(
+                f"Submitted to bounty {self._bounty_id}{where}. The platform now re-checks it; "
+                "its result appears in Submissions."
+            )
             return
         if str(result.state.phase) == "online":
             return  # that sync began before the snapshot was queued; the next one sends it
         self._done()
-        self.queued.emit(f"Saved. The platform cannot be reached right now ({result.state.message}); your "
-                         "submission will be sent when you are back online. You can keep working or close the app.")
+        self.queued.emit(
+            f"Saved. The platform cannot be reached right now ({result.state.message}); your "
+            "submission will be sent when you are back online. You can keep working or close the app."
+        )
 
     def _on_sync_failed(self, exc: BaseException) -> None:
         if self._entry_seq is None:
             return
         self._done()
-        self.queued.emit(f"Saved, but the last sync stopped: {getattr(exc, 'message', exc)}. Your submission "
-                         "stays queued and is sent by the next sync.")
+        self.queued.emit(
+            f"Saved, but the last sync stopped: {getattr(exc, 'message', exc)}. Your submission "
+            "stays queued and is sent by the next sync."
+        )
 
     def _fail(self, exc: BaseException) -> None:
         self._done()
@@ -127,7 +157,9 @@ def _check_and_queue(session, root: Path, message: str):
     if report.errors():
         return report, None, ""
     bounty_id = _bounty_for(session.store, root)
-    entry = session.engine.queue_submit(root, bounty_id, message=message, client_report=report.to_dict())
+    entry = session.engine.queue_submit(
+        root, bounty_id, message=message, client_report=report.to_dict()
+    )
     return report, entry, bounty_id
 
 

@@ -26,10 +26,14 @@ class TaskRunner(QObject):
     _deliver = Signal(object, object)  # (callback, value), emitted from worker threads
     jobs_changed = Signal(int)
 
-    def __init__(self, report_error: ErrorCallback, *, max_workers: int = 4, parent: QObject | None = None) -> None:
+    def __init__(
+        self, report_error: ErrorCallback, *, max_workers: int = 4, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self._report_error = report_error
-        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="gauntlet-worker")
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=max_workers, thread_name_prefix="gauntlet-worker"
+        )
         self._tasks: set[asyncio.Task] = set()
         self._futures: set[concurrent.futures.Future] = set()
         self._closed = False
@@ -39,8 +43,13 @@ class TaskRunner(QObject):
     def running(self) -> int:
         return len(self._futures) + len(self._tasks)
 
-    def run_in_thread(self, fn: Callable[..., Any], *args: Any, on_done: Callback | None = None,
-                      on_error: ErrorCallback | None = None) -> concurrent.futures.Future | None:
+    def run_in_thread(
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        on_done: Callback | None = None,
+        on_error: ErrorCallback | None = None,
+    ) -> concurrent.futures.Future | None:
         """Run a blocking call (Docker SDK, keychain, filesystem) in a worker thread."""
         if self._closed:
             return None
@@ -62,8 +71,13 @@ class TaskRunner(QObject):
         future.add_done_callback(finished)
         return future
 
-    def run_coroutine(self, coro: Awaitable[Any], *, on_done: Callback | None = None,
-                      on_error: ErrorCallback | None = None) -> asyncio.Task | None:
+    def run_coroutine(
+        self,
+        coro: Awaitable[Any],
+        *,
+        on_done: Callback | None = None,
+        on_error: ErrorCallback | None = None,
+    ) -> asyncio.Task | None:
         """Run a coroutine (httpx, litellm, the sync engine) on the window's event loop."""
         if self._closed:
             coro.close()  # type: ignore[union-attr]

@@ -11,14 +11,30 @@ from app.resources import resource_path
 from app.ui import icons
 
 _LIGHT = {
-    "window": "#f6f7f9", "base": "#ffffff", "alt": "#f2f4f7", "text": "#1f2430",
-    "button": "#ffffff", "highlight": "#2f6fde", "highlighted_text": "#ffffff",
-    "mid": "#d5d9e0", "dim": "#6b7280", "link": "#2f6fde", "tooltip": "#ffffff",
+    "window": "#f6f7f9",
+    "base": "#ffffff",
+    "alt": "#f2f4f7",
+    "text": "#1f2430",
+    "button": "#ffffff",
+    "highlight": "#2f6fde",
+    "highlighted_text": "#ffffff",
+    "mid": "#d5d9e0",
+    "dim": "#6b7280",
+    "link": "#2f6fde",
+    "tooltip": "#ffffff",
 }
 _DARK = {
-    "window": "#1e2128", "base": "#262a33", "alt": "#2b303a", "text": "#e6e8ec",
-    "button": "#2d323c", "highlight": "#4c8dff", "highlighted_text": "#ffffff",
-    "mid": "#3b414d", "dim": "#9aa3b2", "link": "#79a8ff", "tooltip": "#2d323c",
+    "window": "#1e2128",
+    "base": "#262a33",
+    "alt": "#2b303a",
+    "text": "#e6e8ec",
+    "button": "#2d323c",
+    "highlight": "#4c8dff",
+    "highlighted_text": "#ffffff",
+    "mid": "#3b414d",
+    "dim": "#9aa3b2",
+    "link": "#79a8ff",
+    "tooltip": "#2d323c",
 }
 
 

@@ -30,7 +30,9 @@ class PageHeader(QWidget):
 class EmptyState(QFrame):
     """A friendly box in place of an empty list: what this is, and the next step."""
 
-    def __init__(self, title: str, body: str, action: str = "", parent: QWidget | None = None) -> None:
+    def __init__(
+        self, title: str, body: str, action: str = "", parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("emptyState")
         layout = QVBoxLayout(self)

@@ -38,9 +38,11 @@ def _pick_package(parent: QWidget, title: str) -> str | None:
 def _ask_submit_message(parent: QWidget) -> str | None:
     """The note for reviewers that goes with a submission; None when the user cancels."""
     text, ok = QInputDialog.getText(
-        parent, "Submit this environment",
+        parent,
+        "Submit this environment",
         "The structure is checked first, then the environment is sent to its bounty.\n"
-        "A note for the reviewers (optional):")
+        "A note for the reviewers (optional):",
+    )
     return text if ok else None
 
 
@@ -54,11 +56,13 @@ class WelcomePage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 16, 20, 12)
         layout.setSpacing(12)
-        layout.addWidget(PageHeader(
-            "Workspace",
-            "An environment is a folder with tasks, reference answers, known-wrong answers and a grader. "
-            "Open one to edit it and run the gauntlet on it.",
-        ))
+        layout.addWidget(
+            PageHeader(
+                "Workspace",
+                "An environment is a folder with tasks, reference answers, known-wrong answers and a grader. "
+                "Open one to edit it and run the gauntlet on it.",
+            )
+        )
         buttons = QHBoxLayout()
         self.from_bounty = QPushButton("Start from a bounty…")
         self.from_bounty.setObjectName("primary")
@@ -75,7 +79,8 @@ class WelcomePage(QWidget):
             "<li>Start from a bounty: the app writes a complete, working example environment for it.</li>"
             "<li>Replace the example tasks, reference answers and wrong answers with your own, in tables.</li>"
             "<li>Press <b>Run gauntlet</b> until it passes: it says in plain words what to fix and where.</li>"
-            "</ol>")
+            "</ol>"
+        )
         steps.setObjectName("emptyState")
         steps.setTextFormat(Qt.TextFormat.RichText)
         steps.setWordWrap(True)
@@ -85,8 +90,12 @@ class WelcomePage(QWidget):
         title.setObjectName("sectionTitle")
         layout.addWidget(title)
         self.recent = QListWidget()
-        self.recent.itemActivated.connect(lambda item: self.open_requested.emit(item.data(Qt.ItemDataRole.UserRole)))
-        self.recent.itemDoubleClicked.connect(lambda item: self.open_requested.emit(item.data(Qt.ItemDataRole.UserRole)))
+        self.recent.itemActivated.connect(
+            lambda item: self.open_requested.emit(item.data(Qt.ItemDataRole.UserRole))
+        )
+        self.recent.itemDoubleClicked.connect(
+            lambda item: self.open_requested.emit(item.data(Qt.ItemDataRole.UserRole))
+        )
         self.recent.setMaximumHeight(320)
         layout.addWidget(self.recent)
         self.no_recent = QLabel("Nothing yet. Environments you open or start appear here.")
@@ -98,7 +107,9 @@ class WelcomePage(QWidget):
         self.recent.clear()
         for path in paths:
             exists = Path(path, "env.toml").is_file()
-            item = QListWidgetItem(f"{Path(path).name}    —    {path}" + ("" if exists else "   (missing)"))
+            item = QListWidgetItem(
+                f"{Path(path).name}    —    {path}" + ("" if exists else "   (missing)")
+            )
             item.setData(Qt.ItemDataRole.UserRole, path)
             if not exists:
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
@@ -111,8 +122,16 @@ class WorkspacePage(QWidget):
     package_opened = Signal(Path)
     problem = Signal(object)
 
-    def __init__(self, *, settings, credentials, tasks, folder_picker: FolderPicker = _pick_package,
-                 platform=None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        settings,
+        credentials,
+        tasks,
+        folder_picker: FolderPicker = _pick_package,
+        platform=None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self._settings = settings
         self._tasks = tasks
@@ -154,26 +173,47 @@ class WorkspacePage(QWidget):
         self.funnel.submit_button.setVisible(True)
         self.funnel.submit_button.clicked.connect(self.submit)
         job.progress.connect(lambda text: self.funnel.show_message("running", "Submitting…", text))
-        job.refused.connect(lambda report: self.funnel.show_report(
-            report, f"Not submitted: {len(report.errors())} problem{'s' if len(report.errors()) != 1 else ''} "
-                    "to fix first"))
+        job.refused.connect(
+            lambda report: self.funnel.show_report(
+                report,
+                f"Not submitted: {len(report.errors())} problem{'s' if len(report.errors()) != 1 else ''} "
+                "to fix first",
+            )
+        )
         job.checked.connect(self.funnel.show_report)  # what was checked replaces an older result
         job.sent.connect(lambda text: self.funnel.show_message("pass", "Submitted", text))
-        job.queued.connect(lambda text: self.funnel.show_message("idle", "Waiting to be sent", text))
+        job.queued.connect(
+            lambda text: self.funnel.show_message("idle", "Waiting to be sent", text)
+        )
         job.failed.connect(self._on_submit_failed)
-        job.running_changed.connect(lambda running: self.funnel.submit_button.setEnabled(
-            not running and not self.funnel.job.running and self.current_package() is not None))
-        job.running_changed.connect(lambda running: self.funnel.run_button.setEnabled(
-            not running and not self.funnel.job.running and self.current_package() is not None))
+        job.running_changed.connect(
+            lambda running: self.funnel.submit_button.setEnabled(
+                not running and not self.funnel.job.running and self.current_package() is not None
+            )
+        )
+        job.running_changed.connect(
+            lambda running: self.funnel.run_button.setEnabled(
+                not running and not self.funnel.job.running and self.current_package() is not None
+            )
+        )
 
     def submit(self) -> None:
         path = self.current_package()
-        if self.submit_job is None or path is None or self.submit_job.running or self.funnel.job.running:
+        if (
+            self.submit_job is None
+            or path is None
+            or self.submit_job.running
+            or self.funnel.job.running
+        ):
             return
         save_all = getattr(self.workspace, "save_all", None)
         if callable(save_all) and save_all() is False:
-            self.problem.emit(UserError("Some open files could not be saved, so nothing was submitted.",
-                                        "Save them (Ctrl+S) or fix what the editor reports, then submit again."))
+            self.problem.emit(
+                UserError(
+                    "Some open files could not be saved, so nothing was submitted.",
+                    "Save them (Ctrl+S) or fix what the editor reports, then submit again.",
+                )
+            )
             return
         message = self.ask_submit_message(self)
         if message is None:
@@ -184,7 +224,9 @@ class WorkspacePage(QWidget):
         if isinstance(exc, UserError):
             self.funnel.show_message("error", "Not submitted", f"{exc.message} {exc.hint}".strip())
         else:
-            self.funnel.show_message("error", "Not submitted", "An internal problem stopped it; your files are safe.")
+            self.funnel.show_message(
+                "error", "Not submitted", "An internal problem stopped it; your files are safe."
+            )
             self.problem.emit(exc)
 
     def _make_workspace_view(self) -> QWidget:
@@ -206,10 +248,12 @@ class WorkspacePage(QWidget):
     def open_package(self, path: str | Path) -> None:
         path = Path(path)
         if not (path / "env.toml").is_file():
-            self.problem.emit(UserError(
-                f"{path} is not an environment: it has no env.toml.",
-                "Pick the folder that contains env.toml, or start a new environment from a bounty.",
-            ))
+            self.problem.emit(
+                UserError(
+                    f"{path} is not an environment: it has no env.toml.",
+                    "Pick the folder that contains env.toml, or start a new environment from a bounty.",
+                )
+            )
             return
         try:
             self.workspace.open_package(path)

@@ -23,45 +23,84 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 def _check_sha(sha256: str) -> None:
     if not _SHA256.match(sha256):
-        raise Problem(422, "a blob is named by its SHA-256 as 64 lowercase hex characters",
-                      errors=[{"loc": ["path", "sha256"], "msg": "not a sha256", "type": "value_error"}])
+        raise Problem(
+            422,
+            "a blob is named by its SHA-256 as 64 lowercase hex characters",
+            errors=[{"loc": ["path", "sha256"], "msg": "not a sha256", "type": "value_error"}],
+        )
 
 
 @router.post("/batch", summary="Which of these blobs does the server lack?")
-def missing_blobs(body: BlobBatch, user: User = Depends(current_user), platform: Platform = Depends(get_platform)):
+def missing_blobs(
+    body: BlobBatch, user: User = Depends(current_user), platform: Platform = Depends(get_platform)
+):
     # A pure question: answering it twice is harmless, so Idempotency-Key is accepted and ignored.
     wanted = list(dict.fromkeys(body.sha256))
     with platform.read() as session:
-        present = set(session.scalars(select(Blob.sha256).where(Blob.sha256.in_(wanted))).all()) if wanted else set()
+        present = (
+            set(session.scalars(select(Blob.sha256).where(Blob.sha256.in_(wanted))).all())
+            if wanted
+            else set()
+        )
     return {"missing": [sha for sha in wanted if sha not in present]}
 
 
-@router.put("/{sha256}", status_code=201, summary="Upload one blob (raw bytes)",
-            openapi_extra={"requestBody": {"required": True, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
-async def put_blob(sha256: str, request: Request, user: User = Depends(current_user),
-                   platform: Platform = Depends(get_platform)):
+@router.put(
+    "/{sha256}",
+    status_code=201,
+    summary="Upload one blob (raw bytes)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
+)
+async def put_blob(
+    sha256: str,
+    request: Request,
+    user: User = Depends(current_user),
+    platform: Platform = Depends(get_platform),
+):
     _check_sha(sha256)
     limit = platform.settings.max_blob_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise Problem(413, f"this file is {int(declared)} bytes; the platform accepts at most {limit} per file", limit=limit)
+        raise Problem(
+            413,
+            f"this file is {int(declared)} bytes; the platform accepts at most {limit} per file",
+            limit=limit,
+        )
     digest = hashlib.sha256()
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise Problem(413, f"this file is larger than the platform's limit of {limit} bytes per file", limit=limit)
+            raise Problem(
+                413,
+                f"this file is larger than the platform's limit of {limit} bytes per file",
+                limit=limit,
+            )
         digest.update(chunk)
         chunks.append(chunk)
     actual = digest.hexdigest()
     if actual != sha256:
-        raise Problem(422, f"the uploaded bytes hash to {actual}, not {sha256}; the file changed or was cut off in transit — read it again and re-upload",
-                      slug="hash-mismatch", actual_sha256=actual)
+        raise Problem(
+            422,
+            f"the uploaded bytes hash to {actual}, not {sha256}; the file changed or was cut off in transit — read it again and re-upload",
+            slug="hash-mismatch",
+            actual_sha256=actual,
+        )
     data = b"".join(chunks)
     created = await run_in_threadpool(_store, platform, user, sha256, data)
-    return Response(content=f'{{"sha256":"{sha256}","size":{size}}}', media_type="application/json",
-                    status_code=201 if created else 200)
+    return Response(
+        content=f'{{"sha256":"{sha256}","size":{size}}}',
+        media_type="application/json",
+        status_code=201 if created else 200,
+    )
 
 
 def _store(platform: Platform, user: User, sha256: str, data: bytes) -> bool:
@@ -75,17 +114,35 @@ def _store(platform: Platform, user: User, sha256: str, data: bytes) -> bool:
     return created
 
 
-@router.get("/{sha256}", summary="Download a blob you uploaded or that belongs to a revision you can see",
-            response_class=Response,
-            responses={200: {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
-def get_blob(sha256: str, request: Request, user: User = Depends(current_user), platform: Platform = Depends(get_platform)):
+@router.get(
+    "/{sha256}",
+    summary="Download a blob you uploaded or that belongs to a revision you can see",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            }
+        }
+    },
+)
+def get_blob(
+    sha256: str,
+    request: Request,
+    user: User = Depends(current_user),
+    platform: Platform = Depends(get_platform),
+):
     _check_sha(sha256)
     with platform.read() as session:
-        allowed = session.scalar(select(
-            exists().where(BlobUpload.sha256 == sha256, BlobUpload.user_id == user.id)
-            | exists().where(RevisionBlob.sha256 == sha256,
-                             RevisionBlob.submission_id.in_(visible_submission_ids(user)))
-        ))
+        allowed = session.scalar(
+            select(
+                exists().where(BlobUpload.sha256 == sha256, BlobUpload.user_id == user.id)
+                | exists().where(
+                    RevisionBlob.sha256 == sha256,
+                    RevisionBlob.submission_id.in_(visible_submission_ids(user)),
+                )
+            )
+        )
         blob = session.get(Blob, sha256) if allowed or user.role == "admin" else None
         if blob is None:
             raise not_found(f"blob {sha256}")
@@ -93,6 +150,8 @@ def get_blob(sha256: str, request: Request, user: User = Depends(current_user), 
     etag = f'"{sha256}"'
     if request.headers.get("if-none-match", "").strip() in (etag, "*"):
         return Response(status_code=304, headers={"ETag": etag})
-    return Response(content=data, media_type="application/octet-stream",
-                    headers={"ETag": etag, "Cache-Control": "private, max-age=31536000, immutable"})
-
+    return Response(
+        content=data,
+        media_type="application/octet-stream",
+        headers={"ETag": etag, "Cache-Control": "private, max-age=31536000, immutable"},
+    )

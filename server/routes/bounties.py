@@ -54,7 +54,10 @@ def _decode_cursor(cursor: str, sort: str):
             raise ValueError
         return value, bounty_id
     except Exception as exc:
-        raise Problem(422, "cursor is not one this server gave out for this sort; start again without a cursor") from exc
+        raise Problem(
+            422,
+            "cursor is not one this server gave out for this sort; start again without a cursor",
+        ) from exc
 
 
 def search_text(title: str, summary: str, brief: str, tags: list[str]) -> str:
@@ -110,7 +113,9 @@ def list_bounties(
         value, last_id = _decode_cursor(cursor, sort)
         beyond = column < value if descending else column > value
         query = query.where(or_(beyond, and_(column == value, Bounty.id > last_id)))
-    query = query.order_by(column.desc() if descending else column.asc(), Bounty.id.asc()).limit(limit + 1)
+    query = query.order_by(column.desc() if descending else column.asc(), Bounty.id.asc()).limit(
+        limit + 1
+    )
     with platform.read() as session:
         rows = session.scalars(query).all()
         items = [bounty_view(session, b) for b in rows[:limit]]
@@ -122,23 +127,42 @@ def list_bounties(
 
 
 @router.get("/{bounty_id}", summary="One bounty with its brief and rubric")
-def read_bounty(bounty_id: str, request: Request, user: User = Depends(current_user),
-                platform: Platform = Depends(get_platform)):
+def read_bounty(
+    bounty_id: str,
+    request: Request,
+    user: User = Depends(current_user),
+    platform: Platform = Depends(get_platform),
+):
     with platform.read() as session:
         bounty = get_bounty(session, user, bounty_id)
         return json_read(request, bounty_view(session, bounty), etag=version_etag(bounty.version))
 
 
-def insert_bounty(session: Session, lab_id: str, body: BountyCreate, *, bounty_id: str | None = None) -> Bounty:
+def insert_bounty(
+    session: Session, lab_id: str, body: BountyCreate, *, bounty_id: str | None = None
+) -> Bounty:
     now = utcnow()
     tags = list(dict.fromkeys(body.tags))
     bounty = Bounty(
-        id=bounty_id or new_id("b"), lab_id=lab_id, title=body.title, summary=body.summary, domain=body.domain,
-        tags=tags, tags_text=tags_text(tags), status=body.status, reward=body.reward, currency=body.currency,
-        deadline=body.deadline, env_kind=body.env_kind, constraints=body.constraints, brief=body.brief,
+        id=bounty_id or new_id("b"),
+        lab_id=lab_id,
+        title=body.title,
+        summary=body.summary,
+        domain=body.domain,
+        tags=tags,
+        tags_text=tags_text(tags),
+        status=body.status,
+        reward=body.reward,
+        currency=body.currency,
+        deadline=body.deadline,
+        env_kind=body.env_kind,
+        constraints=body.constraints,
+        brief=body.brief,
         rubric=[item.model_dump() for item in body.rubric],
         search_text=search_text(body.title, body.summary, body.brief, tags),
-        created_at=now, updated_at=now, version=1,
+        created_at=now,
+        updated_at=now,
+        version=1,
     )
     _check_rubric(bounty.rubric)
     session.add(bounty)
@@ -150,25 +174,41 @@ def insert_bounty(session: Session, lab_id: str, body: BountyCreate, *, bounty_i
 def _check_rubric(rubric: list[dict]) -> None:
     ids = [item["id"] for item in rubric]
     if len(ids) != len(set(ids)):
-        raise Problem(422, "rubric criteria need distinct ids", errors=[{"loc": ["body", "rubric"], "msg": "duplicate id", "type": "value_error"}])
+        raise Problem(
+            422,
+            "rubric criteria need distinct ids",
+            errors=[{"loc": ["body", "rubric"], "msg": "duplicate id", "type": "value_error"}],
+        )
 
 
 @router.post("", status_code=201, summary="Post a bounty (lab)")
-def create_bounty(body: BountyCreate, request: Request, user: User = Depends(current_user),
-                  platform: Platform = Depends(get_platform)):
+def create_bounty(
+    body: BountyCreate,
+    request: Request,
+    user: User = Depends(current_user),
+    platform: Platform = Depends(get_platform),
+):
     require_role(user, "lab")
 
     def action(session: Session) -> Reply:
         bounty = insert_bounty(session, user.id, body)
-        return Reply(201, bounty_view(session, bounty),
-                     {"ETag": version_etag(bounty.version), "Location": f"/v1/bounties/{bounty.id}"})
+        return Reply(
+            201,
+            bounty_view(session, bounty),
+            {"ETag": version_etag(bounty.version), "Location": f"/v1/bounties/{bounty.id}"},
+        )
 
     return run_idempotent(platform, request, user, as_json(body), action)
 
 
 @router.patch("/{bounty_id}", summary="Change a bounty (its lab; needs If-Match)")
-def patch_bounty(bounty_id: str, body: BountyPatch, request: Request, user: User = Depends(current_user),
-                 platform: Platform = Depends(get_platform)):
+def patch_bounty(
+    bounty_id: str,
+    body: BountyPatch,
+    request: Request,
+    user: User = Depends(current_user),
+    platform: Platform = Depends(get_platform),
+):
     with platform.write() as session:
         bounty = get_bounty(session, user, bounty_id)
         if bounty.lab_id != user.id and user.role != "admin":
@@ -176,13 +216,21 @@ def patch_bounty(bounty_id: str, body: BountyPatch, request: Request, user: User
         check_if_match(request, bounty.version, f"bounty {bounty_id}")
         changes = body.model_dump(exclude_unset=True)
         if changes.get("status") == "draft" and bounty.status != "draft":
-            raise Problem(409, "a published bounty cannot go back to draft; close it instead",
-                          slug="invalid-transition", state=bounty.status, allowed=["open", "closed"])
+            raise Problem(
+                409,
+                "a published bounty cannot go back to draft; close it instead",
+                slug="invalid-transition",
+                state=bounty.status,
+                allowed=["open", "closed"],
+            )
         for name, value in changes.items():
             if value is None:
                 continue
             if name == "rubric":
-                value = [item.model_dump() if hasattr(item, "model_dump") else item for item in body.rubric]
+                value = [
+                    item.model_dump() if hasattr(item, "model_dump") else item
+                    for item in body.rubric
+                ]
                 _check_rubric(value)
             if name == "tags":
                 value = list(dict.fromkeys(value))

@@ -19,19 +19,36 @@ router = APIRouter(tags=["sync"])
 
 
 @router.get("/v1/changes", summary="What changed since your cursor (only what you may see)")
-def changes(request: Request, cursor: str | None = Query(None, max_length=40), limit: int = Query(500, ge=1, le=2000),
-            user: User = Depends(current_user), platform: Platform = Depends(get_platform)):
+def changes(
+    request: Request,
+    cursor: str | None = Query(None, max_length=40),
+    limit: int = Query(500, ge=1, le=2000),
+    user: User = Depends(current_user),
+    platform: Platform = Depends(get_platform),
+):
     after = 0
     if cursor:
         if not cursor.isdigit() or len(cursor) > 18:
-            raise Problem(422, "cursor must be a next_cursor this server returned; start again without one",
-                          errors=[{"loc": ["query", "cursor"], "msg": "not a feed cursor", "type": "value_error"}])
+            raise Problem(
+                422,
+                "cursor must be a next_cursor this server returned; start again without one",
+                errors=[
+                    {"loc": ["query", "cursor"], "msg": "not a feed cursor", "type": "value_error"}
+                ],
+            )
         after = int(cursor)
     with platform.read() as session:
         changes, last_seq, has_more = read_feed(session, user, after, limit)
     next_cursor = str(last_seq if last_seq is not None else after)
-    body = b'{"changes":' + changes + b',"next_cursor":"' + next_cursor.encode() + b'","has_more":' + (
-        b"true" if has_more else b"false") + b"}"
+    body = (
+        b'{"changes":'
+        + changes
+        + b',"next_cursor":"'
+        + next_cursor.encode()
+        + b'","has_more":'
+        + (b"true" if has_more else b"false")
+        + b"}"
+    )
     return raw_json_read(request, body)
 
 
@@ -41,8 +58,12 @@ def me(user: User = Depends(current_user)):
 
 
 @router.get("/v1/users", summary="Users by role (lab, admin) — e.g. reviewers to assign")
-def list_users(request: Request, role: Role | None = None, user: User = Depends(current_user),
-               platform: Platform = Depends(get_platform)):
+def list_users(
+    request: Request,
+    role: Role | None = None,
+    user: User = Depends(current_user),
+    platform: Platform = Depends(get_platform),
+):
     require_role(user, "lab")
     query = select(User).order_by(User.name)
     if role:
@@ -53,18 +74,30 @@ def list_users(request: Request, role: Role | None = None, user: User = Depends(
 
 
 @router.post("/v1/users", status_code=201, summary="Create a user and their first token (admin)")
-def add_user(body: UserCreate, request: Request, user: User = Depends(current_user),
-             platform: Platform = Depends(get_platform)):
+def add_user(
+    body: UserCreate,
+    request: Request,
+    user: User = Depends(current_user),
+    platform: Platform = Depends(get_platform),
+):
     require_role(user, "admin")
     # Idempotency-Key is deliberately not recorded here: the answer holds the new token, which
     # must never be stored. A retry gets 409 for the existing name instead.
     with platform.write() as session:
         try:
-            created, token = create_user(session, body.name, body.role, expires_in_days=body.expires_in_days)
+            created, token = create_user(
+                session, body.name, body.role, expires_in_days=body.expires_in_days
+            )
         except ValueError as exc:
             raise Problem(409, str(exc)) from exc
-        reply = Reply(201, {"user": {"id": created.id, "name": created.name, "role": created.role}, "token": token},
-                      {"Cache-Control": "no-store"})
+        reply = Reply(
+            201,
+            {
+                "user": {"id": created.id, "name": created.name, "role": created.role},
+                "token": token,
+            },
+            {"Cache-Control": "no-store"},
+        )
     return reply.response()
 
 

@@ -24,25 +24,49 @@ router = APIRouter(tags=["reviews"])
 
 def _require_participant(session: Session, user: User, submission: Submission) -> None:
     if submission.author_id != user.id and not can_review(session, user, submission):
-        raise Problem(403, "only the author, an assigned reviewer, the bounty's lab or an admin may discuss this submission")
+        raise Problem(
+            403,
+            "only the author, an assigned reviewer, the bounty's lab or an admin may discuss this submission",
+        )
 
 
 def _text_of(session: Session, revision: Revision, path: str) -> str:
     sha = revision.files.get(path)
     if sha is None:
-        raise Problem(422, f"revision {revision.number} has no file {path!r}",
-                      errors=[{"loc": ["body", "path"], "msg": "no such file in this revision", "type": "value_error"}])
+        raise Problem(
+            422,
+            f"revision {revision.number} has no file {path!r}",
+            errors=[
+                {
+                    "loc": ["body", "path"],
+                    "msg": "no such file in this revision",
+                    "type": "value_error",
+                }
+            ],
+        )
     blob = session.get(Blob, sha)
     try:
         return blob.data.decode("utf-8") if blob else ""
     except UnicodeDecodeError as exc:
-        raise Problem(422, f"{path} is not a text file; comment on the whole submission instead (omit path)",
-                      errors=[{"loc": ["body", "path"], "msg": "not UTF-8 text", "type": "value_error"}]) from exc
+        raise Problem(
+            422,
+            f"{path} is not a text file; comment on the whole submission instead (omit path)",
+            errors=[{"loc": ["body", "path"], "msg": "not UTF-8 text", "type": "value_error"}],
+        ) from exc
 
 
-@router.post("/v1/submissions/{submission_id}/threads", status_code=201, summary="Start a thread on lines of a file")
-def create_thread(submission_id: str, body: ThreadCreate, request: Request, user: User = Depends(current_user),
-                  platform: Platform = Depends(get_platform)):
+@router.post(
+    "/v1/submissions/{submission_id}/threads",
+    status_code=201,
+    summary="Start a thread on lines of a file",
+)
+def create_thread(
+    submission_id: str,
+    body: ThreadCreate,
+    request: Request,
+    user: User = Depends(current_user),
+    platform: Platform = Depends(get_platform),
+):
     def action(session: Session) -> Reply:
         submission = get_submission(session, user, submission_id)
         _require_participant(session, user, submission)
@@ -50,9 +74,17 @@ def create_thread(submission_id: str, body: ThreadCreate, request: Request, user
         if revision is None:
             raise not_found(f"revision {body.revision} of submission {submission.id}")
         now = utcnow()
-        thread = Thread(id=new_id("t"), submission_id=submission.id, author_id=user.id, created_at=now, version=1,
-                        resolved=False, anchor_revision=revision.number,
-                        position_revision=submission.current_revision or revision.number, position_status="current")
+        thread = Thread(
+            id=new_id("t"),
+            submission_id=submission.id,
+            author_id=user.id,
+            created_at=now,
+            version=1,
+            resolved=False,
+            anchor_revision=revision.number,
+            position_revision=submission.current_revision or revision.number,
+            position_status="current",
+        )
         if body.path is not None:
             start = body.start_line or 1
             end = body.end_line or start
@@ -60,10 +92,17 @@ def create_thread(submission_id: str, body: ThreadCreate, request: Request, user
             try:
                 anchor = make_anchor(text, start, end)
             except ValueError as exc:
-                raise Problem(422, f"{body.path}: {exc}", errors=[
-                    {"loc": ["body", "end_line"], "msg": str(exc), "type": "value_error"}]) from exc
+                raise Problem(
+                    422,
+                    f"{body.path}: {exc}",
+                    errors=[{"loc": ["body", "end_line"], "msg": str(exc), "type": "value_error"}],
+                ) from exc
             thread.anchor_path, thread.anchor_start, thread.anchor_end = body.path, start, end
-            thread.quote, thread.context_before, thread.context_after = anchor.quote, anchor.context_before, anchor.context_after
+            thread.quote, thread.context_before, thread.context_after = (
+                anchor.quote,
+                anchor.context_before,
+                anchor.context_after,
+            )
             thread.quote_sha256, thread.context_sha256 = anchor.quote_sha256, anchor.context_sha256
             position = anchor and locate(anchor, text)
             if submission.current_revision and submission.current_revision != revision.number:
@@ -78,61 +117,119 @@ def create_thread(submission_id: str, body: ThreadCreate, request: Request, user
             thread.position_status = position.status
             thread.position_start, thread.position_end = position.start_line, position.end_line
         elif body.start_line is not None or body.end_line is not None:
-            raise Problem(422, "lines need a path; omit both for a thread about the whole submission",
-                          errors=[{"loc": ["body", "path"], "msg": "required with lines", "type": "value_error"}])
+            raise Problem(
+                422,
+                "lines need a path; omit both for a thread about the whole submission",
+                errors=[
+                    {"loc": ["body", "path"], "msg": "required with lines", "type": "value_error"}
+                ],
+            )
         session.add(thread)
         session.flush()
-        comment = Comment(id=new_id("c"), thread_id=thread.id, parent_id=None, author_id=user.id, body=body.body,
-                          created_at=now)
+        comment = Comment(
+            id=new_id("c"),
+            thread_id=thread.id,
+            parent_id=None,
+            author_id=user.id,
+            body=body.body,
+            created_at=now,
+        )
         session.add(comment)
         session.flush()
         changefeed.publish_thread(session, thread)
         changefeed.publish_comment(session, comment, submission.id)
-        return Reply(201, thread_view(session, thread, with_comments=True),
-                     {"ETag": version_etag(thread.version), "Location": f"/v1/threads/{thread.id}"})
+        return Reply(
+            201,
+            thread_view(session, thread, with_comments=True),
+            {"ETag": version_etag(thread.version), "Location": f"/v1/threads/{thread.id}"},
+        )
 
     return run_idempotent(platform, request, user, as_json(body), action)
 
 
-@router.get("/v1/submissions/{submission_id}/threads", summary="Threads of a submission, with comments")
-def list_threads(submission_id: str, request: Request, user: User = Depends(current_user),
-                 platform: Platform = Depends(get_platform)):
+@router.get(
+    "/v1/submissions/{submission_id}/threads", summary="Threads of a submission, with comments"
+)
+def list_threads(
+    submission_id: str,
+    request: Request,
+    user: User = Depends(current_user),
+    platform: Platform = Depends(get_platform),
+):
     with platform.read() as session:
         submission = get_submission(session, user, submission_id)
-        rows = session.scalars(select(Thread).where(Thread.submission_id == submission.id)
-                               .order_by(Thread.created_at, Thread.id))
-        return json_read(request, {"items": [thread_view(session, t, with_comments=True) for t in rows]})
+        rows = session.scalars(
+            select(Thread)
+            .where(Thread.submission_id == submission.id)
+            .order_by(Thread.created_at, Thread.id)
+        )
+        return json_read(
+            request, {"items": [thread_view(session, t, with_comments=True) for t in rows]}
+        )
 
 
 def _get_thread(session: Session, user: User, thread_id: str) -> tuple[Thread, Submission]:
-    thread = session.scalar(select(Thread).where(
-        Thread.id == thread_id, Thread.submission_id.in_(visible_submission_ids(user))))
+    thread = session.scalar(
+        select(Thread).where(
+            Thread.id == thread_id, Thread.submission_id.in_(visible_submission_ids(user))
+        )
+    )
     if thread is None:
         raise not_found(f"thread {thread_id}")
     return thread, session.get(Submission, thread.submission_id)
 
 
 @router.get("/v1/threads/{thread_id}", summary="One thread with its comments")
-def read_thread(thread_id: str, request: Request, user: User = Depends(current_user),
-                platform: Platform = Depends(get_platform)):
+def read_thread(
+    thread_id: str,
+    request: Request,
+    user: User = Depends(current_user),
+    platform: Platform = Depends(get_platform),
+):
     with platform.read() as session:
         thread, _ = _get_thread(session, user, thread_id)
-        return json_read(request, thread_view(session, thread, with_comments=True), etag=version_etag(thread.version))
+        return json_read(
+            request,
+            thread_view(session, thread, with_comments=True),
+            etag=version_etag(thread.version),
+        )
 
 
-@router.post("/v1/threads/{thread_id}/comments", status_code=201, summary="Reply in a thread (append-only)")
-def add_comment(thread_id: str, body: CommentCreate, request: Request, user: User = Depends(current_user),
-                platform: Platform = Depends(get_platform)):
+@router.post(
+    "/v1/threads/{thread_id}/comments", status_code=201, summary="Reply in a thread (append-only)"
+)
+def add_comment(
+    thread_id: str,
+    body: CommentCreate,
+    request: Request,
+    user: User = Depends(current_user),
+    platform: Platform = Depends(get_platform),
+):
     def action(session: Session) -> Reply:
         thread, submission = _get_thread(session, user, thread_id)
         _require_participant(session, user, submission)
         if body.parent_id is not None:
             parent = session.get(Comment, body.parent_id)
             if parent is None or parent.thread_id != thread.id:
-                raise Problem(422, f"comment {body.parent_id} is not in thread {thread.id}",
-                              errors=[{"loc": ["body", "parent_id"], "msg": "not in this thread", "type": "value_error"}])
-        comment = Comment(id=new_id("c"), thread_id=thread.id, parent_id=body.parent_id, author_id=user.id,
-                          body=body.body, created_at=utcnow())
+                raise Problem(
+                    422,
+                    f"comment {body.parent_id} is not in thread {thread.id}",
+                    errors=[
+                        {
+                            "loc": ["body", "parent_id"],
+                            "msg": "not in this thread",
+                            "type": "value_error",
+                        }
+                    ],
+                )
+        comment = Comment(
+            id=new_id("c"),
+            thread_id=thread.id,
+            parent_id=body.parent_id,
+            author_id=user.id,
+            body=body.body,
+            created_at=utcnow(),
+        )
         session.add(comment)
         session.flush()
         changefeed.publish_comment(session, comment, submission.id)
@@ -142,8 +239,13 @@ def add_comment(thread_id: str, body: CommentCreate, request: Request, user: Use
 
 
 @router.post("/v1/threads/{thread_id}/resolve", summary="Resolve or reopen a thread")
-def resolve_thread(thread_id: str, body: ResolveRequest, request: Request, user: User = Depends(current_user),
-                   platform: Platform = Depends(get_platform)):
+def resolve_thread(
+    thread_id: str,
+    body: ResolveRequest,
+    request: Request,
+    user: User = Depends(current_user),
+    platform: Platform = Depends(get_platform),
+):
     def action(session: Session) -> Reply:
         thread, submission = _get_thread(session, user, thread_id)
         _require_participant(session, user, submission)
@@ -153,7 +255,11 @@ def resolve_thread(thread_id: str, body: ResolveRequest, request: Request, user:
             thread.resolved_at = utcnow() if body.resolved else None
             thread.version += 1
             changefeed.publish_thread(session, thread)
-        return Reply(200, thread_view(session, thread, with_comments=True), {"ETag": version_etag(thread.version)})
+        return Reply(
+            200,
+            thread_view(session, thread, with_comments=True),
+            {"ETag": version_etag(thread.version)},
+        )
 
     return run_idempotent(platform, request, user, as_json(body), action)
 
@@ -163,32 +269,69 @@ def _check_scores(bounty: Bounty, scores: dict[str, float]) -> None:
     errors = []
     for key, value in scores.items():
         if key not in criteria:
-            errors.append({"loc": ["body", "scores", key], "msg": f"not a criterion of this bounty's rubric ({', '.join(criteria) or 'none'})", "type": "value_error"})
+            errors.append(
+                {
+                    "loc": ["body", "scores", key],
+                    "msg": f"not a criterion of this bounty's rubric ({', '.join(criteria) or 'none'})",
+                    "type": "value_error",
+                }
+            )
         elif not 0 <= value <= criteria[key].get("max_score", 5):
-            errors.append({"loc": ["body", "scores", key], "msg": f"must be between 0 and {criteria[key].get('max_score', 5)}", "type": "value_error"})
+            errors.append(
+                {
+                    "loc": ["body", "scores", key],
+                    "msg": f"must be between 0 and {criteria[key].get('max_score', 5)}",
+                    "type": "value_error",
+                }
+            )
     if errors:
         raise Problem(422, f"scores.{errors[0]['loc'][-1]}: {errors[0]['msg']}", errors=errors)
 
 
-@router.post("/v1/submissions/{submission_id}/reviews", status_code=201, summary="Score and decide a revision")
-def create_review(submission_id: str, body: ReviewCreate, request: Request, user: User = Depends(current_user),
-                  platform: Platform = Depends(get_platform)):
+@router.post(
+    "/v1/submissions/{submission_id}/reviews",
+    status_code=201,
+    summary="Score and decide a revision",
+)
+def create_review(
+    submission_id: str,
+    body: ReviewCreate,
+    request: Request,
+    user: User = Depends(current_user),
+    platform: Platform = Depends(get_platform),
+):
     def action(session: Session) -> Reply:
         submission = get_submission(session, user, submission_id, for_update=True)
         require_reviewer_of(session, user, submission)
         if session.get(Revision, (submission.id, body.revision)) is None:
             raise not_found(f"revision {body.revision} of submission {submission.id}")
         if body.revision != submission.current_revision:
-            raise Problem(409, f"revision {body.revision} was superseded by revision {submission.current_revision}; review the latest one",
-                          slug="revision-superseded", current_revision=submission.current_revision)
+            raise Problem(
+                409,
+                f"revision {body.revision} was superseded by revision {submission.current_revision}; review the latest one",
+                slug="revision-superseded",
+                current_revision=submission.current_revision,
+            )
         _check_scores(session.get(Bounty, submission.bounty_id), body.scores)
         outcome = workflow.VERDICT_OUTCOME.get(body.verdict)
         if outcome and submission.state != "in_review":
-            raise Problem(409, f"a verdict needs the submission in review; it is {submission.state} (a 'comment' review is always possible)",
-                          slug="invalid-transition", state=submission.state,
-                          allowed=["comment"])
-        review = Review(id=new_id("r"), submission_id=submission.id, revision=body.revision, reviewer_id=user.id,
-                        verdict=body.verdict, scores=dict(body.scores), summary=body.summary, created_at=utcnow())
+            raise Problem(
+                409,
+                f"a verdict needs the submission in review; it is {submission.state} (a 'comment' review is always possible)",
+                slug="invalid-transition",
+                state=submission.state,
+                allowed=["comment"],
+            )
+        review = Review(
+            id=new_id("r"),
+            submission_id=submission.id,
+            revision=body.revision,
+            reviewer_id=user.id,
+            verdict=body.verdict,
+            scores=dict(body.scores),
+            summary=body.summary,
+            created_at=utcnow(),
+        )
         session.add(review)
         session.flush()
         changefeed.publish_review(session, review)
@@ -203,10 +346,17 @@ def create_review(submission_id: str, body: ReviewCreate, request: Request, user
 
 
 @router.get("/v1/submissions/{submission_id}/reviews", summary="Reviews of a submission")
-def list_reviews(submission_id: str, request: Request, user: User = Depends(current_user),
-                 platform: Platform = Depends(get_platform)):
+def list_reviews(
+    submission_id: str,
+    request: Request,
+    user: User = Depends(current_user),
+    platform: Platform = Depends(get_platform),
+):
     with platform.read() as session:
         submission = get_submission(session, user, submission_id)
-        rows = session.scalars(select(Review).where(Review.submission_id == submission.id)
-                               .order_by(Review.created_at, Review.id))
+        rows = session.scalars(
+            select(Review)
+            .where(Review.submission_id == submission.id)
+            .order_by(Review.created_at, Review.id)
+        )
         return json_read(request, {"items": [review_view(session, r) for r in rows]})

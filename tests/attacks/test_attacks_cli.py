@@ -27,7 +27,19 @@ def test_unknown_category_names_the_valid_ones(capsys):
 def test_llm_options_without_a_model_are_refused(capsys):
     assert main(["attack", str(CORPUS / "robust-match-exact"), "--budget-usd", "1"]) == 2
     assert "--llm MODEL" in capsys.readouterr().err
-    assert main(["attack", str(CORPUS / "robust-match-exact"), "--llm", "openai/x", "--budget-usd", "-1"]) == 2
+    assert (
+        main(
+            [
+                "attack",
+                str(CORPUS / "robust-match-exact"),
+                "--llm",
+                "openai/x",
+                "--budget-usd",
+                "-1",
+            ]
+        )
+        == 2
+    )
 
 
 @pytest.mark.docker
@@ -38,12 +50,17 @@ def test_robust_package_exits_0_with_a_summary_per_category(docker_sandbox, caps
     attack = next(s for s in report["stages"] if s["name"] == "attack")
     assert attack["status"] == "pass"
     assert attack["details"]["categories"]["answer-format"]["candidates"] > 0
-    assert attack["details"]["llm"]["model"] is None and "only the built-in" in attack["details"]["llm"]["note"]
+    assert (
+        attack["details"]["llm"]["model"] is None
+        and "only the built-in" in attack["details"]["llm"]["note"]
+    )
 
 
 @pytest.mark.docker
 def test_confirmed_hit_exits_1_and_shows_the_response(docker_sandbox, capsys):
-    code = main(["attack", str(CORPUS / "qa-nan-not-greater"), "--only", "parser", "--backend", "docker"])
+    code = main(
+        ["attack", str(CORPUS / "qa-nan-not-greater"), "--only", "parser", "--backend", "docker"]
+    )
     out = capsys.readouterr().out
     assert code == 1
     assert "GX301 error: reward hack — NaN and infinity" in out and "grader.py:" in out

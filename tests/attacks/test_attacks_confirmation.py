@@ -16,8 +16,16 @@ from app.sandbox.base import GradingResult
 def _pack() -> EnvPack:
     manifest = Manifest(kind="qa")
     manifest.grader.type = "python"
-    tasks = [Task(f"t{i}", f"What is {i} + 40?", answer=40 + i, record={"id": f"t{i}", "answer": 40 + i}) for i in range(3)]
-    return EnvPack(root=Path("."), manifest=manifest, tasks=tasks, solutions=[Reference(t.id, str(t.answer)) for t in tasks])
+    tasks = [
+        Task(f"t{i}", f"What is {i} + 40?", answer=40 + i, record={"id": f"t{i}", "answer": 40 + i})
+        for i in range(3)
+    ]
+    return EnvPack(
+        root=Path("."),
+        manifest=manifest,
+        tasks=tasks,
+        solutions=[Reference(t.id, str(t.answer)) for t in tasks],
+    )
 
 
 class Grader:
@@ -53,8 +61,16 @@ def test_hit_reproducing_in_every_fresh_run_is_confirmed_after_two():
     assert all(h.runs == [True, True] for h in result.confirmed)  # the third run is not needed
     assert grader.batches == 3  # one discovery batch + two confirmation batches
     finding = campaign_findings(_pack(), result, AttackLibrary.builtin())[0]
-    assert finding.code == "GX301" and finding.attack.id == "nan-inf" and finding.evidence["response"].lower() == "nan"
-    assert finding.evidence["tasks"] == ["t0", "t1", "t2"]  # one finding per attack, every task listed
+    assert (
+        finding.code == "GX301"
+        and finding.attack.id == "nan-inf"
+        and finding.evidence["response"].lower() == "nan"
+    )
+    assert finding.evidence["tasks"] == [
+        "t0",
+        "t1",
+        "t2",
+    ]  # one finding per attack, every task listed
 
 
 def test_hit_that_reproduces_once_in_three_is_listed_as_unconfirmed():
@@ -92,7 +108,9 @@ def test_feedback_that_reveals_the_answer_is_a_warning():
     findings = campaign_findings(_pack(), result, AttackLibrary.builtin())
     leak = [f for f in findings if f.code == "GX304"]
     assert len(leak) == 1 and leak[0].severity == "warning" and leak[0].attack.id == "feedback-leak"
-    assert "expected 41" in leak[0].evidence["excerpt"]  # t0 is skipped: its prompt contains 40 already
+    assert (
+        "expected 41" in leak[0].evidence["excerpt"]
+    )  # t0 is skipped: its prompt contains 40 already
 
 
 class BrokenReferenceGrader(Grader):
@@ -105,7 +123,9 @@ class BrokenReferenceGrader(Grader):
 
 
 def test_tasks_whose_reference_fails_are_left_out_and_said_so():
-    result = AttackCampaign(_pack(), BrokenReferenceGrader({1, 2, 3, 4}), categories=["parser"]).run()
+    result = AttackCampaign(
+        _pack(), BrokenReferenceGrader({1, 2, 3, 4}), categories=["parser"]
+    ).run()
     assert "t1" in result.skipped_tasks
     assert {h.candidate.task_id for h in result.confirmed} == {"t0", "t2"}
     findings = campaign_findings(_pack(), result, AttackLibrary.builtin())

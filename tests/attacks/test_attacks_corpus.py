@@ -19,7 +19,15 @@ def test_corpus_is_big_enough_and_spread_over_every_category():
     robust = corpus_names(robust=True)
     assert len(vulnerable) >= 30 and len(robust) >= 10
     planted = {corpus_expectation(n)["planted"] for n in vulnerable}
-    assert planted == {"answer-format", "parser", "judge", "code-execution", "environment", "leakage", "resource"}
+    assert planted == {
+        "answer-format",
+        "parser",
+        "judge",
+        "code-execution",
+        "environment",
+        "leakage",
+        "resource",
+    }
     graders = {(CORPUS / n / "env.toml").read_text() for n in robust}
     for mode in ("exact", "numeric", "choice", "regex", "set", "json"):
         assert any(f'mode = "{mode}"' in g and 'type = "match"' in g for g in graders), mode
@@ -27,9 +35,14 @@ def test_corpus_is_big_enough_and_spread_over_every_category():
 
 
 def _attack(name: str):
-    report = run_funnel(CORPUS / name, stages=(Stage.ATTACK,), options=FunnelOptions(backend="docker"))
+    report = run_funnel(
+        CORPUS / name, stages=(Stage.ATTACK,), options=FunnelOptions(backend="docker")
+    )
     stage = report.stage(Stage.ATTACK)
-    assert stage is not None and stage.status not in (StageStatus.ERROR, StageStatus.SKIPPED), (stage, report.findings)
+    assert stage is not None and stage.status not in (StageStatus.ERROR, StageStatus.SKIPPED), (
+        stage,
+        report.findings,
+    )
     return report, stage
 
 
@@ -39,12 +52,17 @@ def test_vulnerable_package_gets_a_confirmed_hit_of_its_planted_class(name, dock
     report, stage = _attack(name)
     hits = [f for f in report.findings_for(Stage.ATTACK) if f.code in HIT_CODES]
     planted = [f for f in hits if f.attack.category == expect["planted"]]
-    assert planted, f"{name}: no confirmed {expect['planted']} hit; got {[(f.attack.id, f.attack.category) for f in hits]}"
+    assert planted, (
+        f"{name}: no confirmed {expect['planted']} hit; got {[(f.attack.id, f.attack.category) for f in hits]}"
+    )
     assert any(f.attack.id in expect["attacks"] for f in planted), [f.attack.id for f in planted]
     finding = planted[0]
     # the report carries what an expert needs: task, the response, rewards, the fix
     assert finding.task_id and finding.hint and finding.file
-    assert "response" in finding.evidence and finding.evidence["reward"] >= finding.evidence["baseline_reward"]
+    assert (
+        "response" in finding.evidence
+        and finding.evidence["reward"] >= finding.evidence["baseline_reward"]
+    )
     assert finding.evidence["reproduced"].split("/")[0] >= "2"
     assert stage.status == StageStatus.FAIL and report.verdict == "fail"
     assert stage.details["categories"][expect["planted"]]["confirmed"] >= 1
@@ -64,5 +82,7 @@ def test_planted_weaknesses_pass_stage_2(name, docker_sandbox):
     """The corpus is realistic: stage 2 (references pass, negatives and the empty answer fail)
     does not see these weaknesses; only stage 3 does."""
     report = run_funnel(CORPUS / name, options=FunnelOptions(backend="docker"))
-    assert report.stage(Stage.VERIFY).status in (StageStatus.PASS, StageStatus.WARN), report.findings
+    assert report.stage(Stage.VERIFY).status in (StageStatus.PASS, StageStatus.WARN), (
+        report.findings
+    )
     assert report.stage(Stage.ATTACK).status == StageStatus.FAIL

@@ -48,14 +48,49 @@ def test_every_category_has_attacks():
 @pytest.mark.parametrize(
     "attack_id",
     [
-        "empty", "whitespace", "all-options", "many-values", "several-finals", "format-only", "hedge",
-        "keyword-stuffing", "length-stuffing", "nan-inf", "huge-number", "type-confusion", "parser-bomb",
-        "unicode-lookalike", "zero-width", "eval-injection", "prompt-echo", "judge-master-key",
-        "judge-prompt-injection", "eq-always-true", "sys-exit", "os-exit", "raise-skip", "raise-not-implemented",
-        "monkeypatch-builtins", "monkeypatch-grader", "frame-peek", "gc-peek", "hardcode-visible",
-        "magic-strings", "trusted-attributes", "huge-output", "sleep-past-timeout", "memory-bomb",
-        "crash-signal", "write-grader-files", "mutation-off-by-one", "mutation-scaled", "mutation-sign-flip",
-        "mutation-truncated", "mutation-swapped-option", "mutation-negated", "mutation-neighbour-answer",
+        "empty",
+        "whitespace",
+        "all-options",
+        "many-values",
+        "several-finals",
+        "format-only",
+        "hedge",
+        "keyword-stuffing",
+        "length-stuffing",
+        "nan-inf",
+        "huge-number",
+        "type-confusion",
+        "parser-bomb",
+        "unicode-lookalike",
+        "zero-width",
+        "eval-injection",
+        "prompt-echo",
+        "judge-master-key",
+        "judge-prompt-injection",
+        "eq-always-true",
+        "sys-exit",
+        "os-exit",
+        "raise-skip",
+        "raise-not-implemented",
+        "monkeypatch-builtins",
+        "monkeypatch-grader",
+        "frame-peek",
+        "gc-peek",
+        "hardcode-visible",
+        "magic-strings",
+        "trusted-attributes",
+        "huge-output",
+        "sleep-past-timeout",
+        "memory-bomb",
+        "crash-signal",
+        "write-grader-files",
+        "mutation-off-by-one",
+        "mutation-scaled",
+        "mutation-sign-flip",
+        "mutation-truncated",
+        "mutation-swapped-option",
+        "mutation-negated",
+        "mutation-neighbour-answer",
     ],
 )
 def test_the_issue_list_is_covered(attack_id):
@@ -83,14 +118,27 @@ def test_no_generated_attack_response_could_be_a_right_answer(name):
         for attack in LIBRARY.applicable(pack):
             for _variant, response in attack.generate(ctx):
                 assert isinstance(response, str)
-                if pack.manifest.kind == "qa" and isinstance(task.answer, str) and attack.id != "prompt-echo":
+                if (
+                    pack.manifest.kind == "qa"
+                    and isinstance(task.answer, str)
+                    and attack.id != "prompt-echo"
+                ):
                     # a committed answer is never exactly the expected one
-                    assert response.strip() != task.answer.strip() or could_be_correct(pack, task, response, ctx.references)
+                    assert response.strip() != task.answer.strip() or could_be_correct(
+                        pack, task, response, ctx.references
+                    )
 
 
 def test_every_option_needs_more_than_one_option():
-    one = Task("t1", "Pick the only option.", answer="A", record={"id": "t1", "choices": ["yes"], "answer": "A"})
-    two = Task("t2", "Pick one.", answer="A", record={"id": "t2", "choices": ["yes", "no"], "answer": "A"})
+    one = Task(
+        "t1",
+        "Pick the only option.",
+        answer="A",
+        record={"id": "t1", "choices": ["yes"], "answer": "A"},
+    )
+    two = Task(
+        "t2", "Pick one.", answer="A", record={"id": "t2", "choices": ["yes", "no"], "answer": "A"}
+    )
     pack = _pack(tasks=[one, two], grader_type="match", mode="choice")
     attack = LIBRARY.get("all-options")
     assert list(attack.generate(context_for(pack, one, ""))) == []
@@ -117,7 +165,9 @@ def test_correctness_guard_on_text_numbers_and_options():
     assert could_be_correct(pack, text, "Answer: mitochondrion", ())
     assert not could_be_correct(pack, text, "mitochondrion or chloroplast", ())
     assert could_be_correct(pack, number, "50.0", ())
-    assert not could_be_correct(pack, number, "\u221250", ())  # a minus sign is not a positive number
+    assert not could_be_correct(
+        pack, number, "\u221250", ()
+    )  # a minus sign is not a positive number
     assert not could_be_correct(pack, number, "nan", ())
     assert could_be_correct(pack, choice, "A", ())
     assert could_be_correct(pack, choice, "(a)", ())
@@ -126,9 +176,18 @@ def test_correctness_guard_on_text_numbers_and_options():
 
 def test_code_attacks_are_wrong_unless_they_copy_a_reference():
     task = Task("t", "Write f.", record={"entry": "f", "tests": [{"args": [1], "expected": 2}]})
-    pack = _pack(kind="code", tasks=[task], solutions=[Reference("t", "def f(x):\n    return 2 * x\n")], grader_type="tests")
-    assert could_be_correct(pack, task, "def f(x):\n    return 2 * x\n", ["def f(x):\n    return 2 * x\n"])
-    assert not could_be_correct(pack, task, "def f(x):\n    return 0\n", ["def f(x):\n    return 2 * x\n"])
+    pack = _pack(
+        kind="code",
+        tasks=[task],
+        solutions=[Reference("t", "def f(x):\n    return 2 * x\n")],
+        grader_type="tests",
+    )
+    assert could_be_correct(
+        pack, task, "def f(x):\n    return 2 * x\n", ["def f(x):\n    return 2 * x\n"]
+    )
+    assert not could_be_correct(
+        pack, task, "def f(x):\n    return 0\n", ["def f(x):\n    return 2 * x\n"]
+    )
 
 
 def test_strict_equality_tells_booleans_from_numbers():

@@ -15,7 +15,9 @@ from app.funnel.pipeline import FunnelOptions, run_funnel
 from app.funnel.report import StageStatus
 
 pytestmark = [pytest.mark.docker]
-TARGET = CORPUS / "qa-nan-not-greater"  # NaN passes its grader; the library is limited to leakage below
+TARGET = (
+    CORPUS / "qa-nan-not-greater"
+)  # NaN passes its grader; the library is limited to leakage below
 EXPLOIT = "<idea>NaN makes the error comparison false</idea>\n<category>parser</category>\n<response>nan</response>"
 REFUSAL = "I'm sorry, but I can't help with creating exploits for grading systems."
 WRONG = "<idea>maybe a rounding slip passes</idea>\n<category>answer-format</category>\n<response>42.5</response>"
@@ -53,7 +55,11 @@ def test_scripted_model_finds_an_exploit_that_the_sandbox_confirms(docker_sandbo
     assert "NaN makes the error comparison false" in finding.message
     assert stage.status == StageStatus.FAIL and report.verdict == "fail"
     llm = stage.details["llm"]
-    assert llm["model"] == "openai/scripted" and llm["candidate_hits"] >= 1 and llm["inconclusive"] == 0
+    assert (
+        llm["model"] == "openai/scripted"
+        and llm["candidate_hits"] >= 1
+        and llm["inconclusive"] == 0
+    )
     # the estimate was shown before the first request was sent
     estimate = [count for message, count in events if message.startswith("LLM red team: up to")]
     assert estimate == [0]
@@ -114,13 +120,22 @@ def test_money_budget_is_estimated_and_never_exceeded(docker_sandbox):
     assert 0 < llm["cost_usd"] <= budget
     assert 1 <= llm["attempts"] < 50
     assert llm["estimate"]["usd"] is not None and llm["estimate"]["usd"] <= budget
-    estimate = [message for message, sent in events if message.startswith("LLM red team: up to") and sent == 0]
+    estimate = [
+        message
+        for message, sent in events
+        if message.startswith("LLM red team: up to") and sent == 0
+    ]
     assert estimate and "never more than $0.00" in estimate[0]
 
 
 def test_unavailable_model_is_a_warning_and_the_library_still_runs(docker_sandbox):
-    options = FunnelOptions(backend="docker", llm_model="openai/scripted", llm_api_key="k",
-                            llm_api_base="http://127.0.0.1:9/v1", attack_categories=["parser"])
+    options = FunnelOptions(
+        backend="docker",
+        llm_model="openai/scripted",
+        llm_api_key="k",
+        llm_api_base="http://127.0.0.1:9/v1",
+        attack_categories=["parser"],
+    )
     report = run_funnel(TARGET, stages=(Stage.ATTACK,), options=options)
     codes = [f.code for f in report.findings]
     assert "GX306" in codes
@@ -130,8 +145,23 @@ def test_unavailable_model_is_a_warning_and_the_library_still_runs(docker_sandbo
 def test_cli_attack_with_llm(docker_sandbox, monkeypatch, capsys):
     monkeypatch.setenv("GAUNTLET_LLM_API_KEY", "test-key")
     with ScriptedLLMServer([EXPLOIT]) as server:
-        code = main(["attack", str(TARGET), "--json", "--only", "leakage", "--llm", "openai/scripted",
-                     "--llm-api-base", server.url, "--budget-usd", "0.10", "--backend", "docker"])
+        code = main(
+            [
+                "attack",
+                str(TARGET),
+                "--json",
+                "--only",
+                "leakage",
+                "--llm",
+                "openai/scripted",
+                "--llm-api-base",
+                server.url,
+                "--budget-usd",
+                "0.10",
+                "--backend",
+                "docker",
+            ]
+        )
     out, err = capsys.readouterr()
     assert code == 1
     report = json.loads(out)

@@ -40,17 +40,24 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def package(tmp_path):
-    return create_from_template("qa-exact", tmp_path / "pkg", package_name="test/child", title="Child")
+    return create_from_template(
+        "qa-exact", tmp_path / "pkg", package_name="test/child", title="Child"
+    )
 
 
 @pytest.fixture
 def slow_package(tmp_path):
     """A python grader that sleeps, so a run lasts long enough to cancel in the middle."""
-    pkg = create_from_template("qa-python", tmp_path / "slow", package_name="test/slow", title="Slow")
+    pkg = create_from_template(
+        "qa-python", tmp_path / "slow", package_name="test/slow", title="Slow"
+    )
     grader = pkg / "grader.py"
-    grader.write_text("import time\n" + grader.read_text(encoding="utf-8").replace("def grade(", "def _grade(", 1)
-                      + "\n\ndef grade(task, response):\n    time.sleep(2)\n    return _grade(task, response)\n",
-                      encoding="utf-8")
+    grader.write_text(
+        "import time\n"
+        + grader.read_text(encoding="utf-8").replace("def grade(", "def _grade(", 1)
+        + "\n\ndef grade(task, response):\n    time.sleep(2)\n    return _grade(task, response)\n",
+        encoding="utf-8",
+    )
     return pkg
 
 
@@ -82,13 +89,31 @@ def _comparable(report) -> dict:
 
 
 def test_events_and_options_survive_the_round_trip():
-    finding = Finding("GX301", Severity.ERROR, Stage.ATTACK, "fooled", hint="fix it", file="grader.py", line=3,
-                      task_id="t1", attack=AttackRef("nan", "answer-format"), evidence={"response": "NaN", "reward": 1.0})
-    event = ProgressEvent(Stage.ATTACK, "finding", done=3, total=9, message="m", finding=finding, data={"k": [1, 2]})
+    finding = Finding(
+        "GX301",
+        Severity.ERROR,
+        Stage.ATTACK,
+        "fooled",
+        hint="fix it",
+        file="grader.py",
+        line=3,
+        task_id="t1",
+        attack=AttackRef("nan", "answer-format"),
+        evidence={"response": "NaN", "reward": 1.0},
+    )
+    event = ProgressEvent(
+        Stage.ATTACK, "finding", done=3, total=9, message="m", finding=finding, data={"k": [1, 2]}
+    )
     back = event_from_dict(json.loads(json.dumps(event_to_dict(event))))
     assert back == event
-    options = FunnelOptions(backend="process", jobs=2, llm_model="openai/x", llm_api_key=SECRET, budget_usd=0.5,
-                            attack_categories=["judge"])
+    options = FunnelOptions(
+        backend="process",
+        jobs=2,
+        llm_model="openai/x",
+        llm_api_key=SECRET,
+        budget_usd=0.5,
+        attack_categories=["judge"],
+    )
     assert options_from_dict(json.loads(json.dumps(options_to_dict(options)))) == options
     assert SECRET not in repr(options)
     with pytest.raises(ValueError, match="unknown funnel option"):
@@ -105,7 +130,10 @@ def test_a_run_in_the_child_streams_events_and_gives_the_same_report_as_in_proce
     assert child_pid is not None and child_pid != os.getpid()
     events = list(run.events())
     report = run.result()
-    assert [(e.stage, e.kind) for e in events] == [(Stage.STRUCTURE, "stage-start"), (Stage.STRUCTURE, "stage-end")]
+    assert [(e.stage, e.kind) for e in events] == [
+        (Stage.STRUCTURE, "stage-start"),
+        (Stage.STRUCTURE, "stage-end"),
+    ]
     assert report.verdict == Verdict.PASS
     assert _comparable(report) == _comparable(run_funnel(package, (Stage.STRUCTURE,)))
     assert _wait_gone(child_pid, 10), "the child did not exit after its report"
@@ -127,14 +155,20 @@ def test_findings_arrive_as_events_and_in_the_report(package):
 def test_sandbox_stage_progress_counts_come_through(package):
     run = ChildFunnelRun(package, (Stage.STRUCTURE, Stage.VERIFY), FunnelOptions(backend="process"))
     run.start()
-    counts = [(e.done, e.total) for e in run.events() if e.kind == "progress" and e.stage == Stage.VERIFY]
+    counts = [
+        (e.done, e.total) for e in run.events() if e.kind == "progress" and e.stage == Stage.VERIFY
+    ]
     report = run.result()
     assert report.stage(Stage.VERIFY).status in (StageStatus.PASS, StageStatus.WARN)
-    assert counts and counts[-1][0] == counts[-1][1], "the last count (all done) must not be coalesced away"
+    assert counts and counts[-1][0] == counts[-1][1], (
+        "the last count (all done) must not be coalesced away"
+    )
 
 
 def test_an_unusable_sandbox_is_explained_in_the_report_not_a_crash(package):
-    run = ChildFunnelRun(package, (Stage.STRUCTURE, Stage.VERIFY), FunnelOptions(backend="no-such-backend"))
+    run = ChildFunnelRun(
+        package, (Stage.STRUCTURE, Stage.VERIFY), FunnelOptions(backend="no-such-backend")
+    )
     run.start()
     list(run.events())
     report = run.result()
@@ -147,12 +181,27 @@ def test_errors_from_the_child_come_back_as_the_right_exceptions():
     from app.funnel.child import ChildFunnelError, _error_from_message
     from app.sandbox.base import SandboxUnavailable
 
-    user = _error_from_message({"type": "error", "kind": "user", "message": "Not a package", "hint": "Pick one",
-                                "where": "env.toml"})
-    assert isinstance(user, UserError) and (user.message, user.hint, user.where) == ("Not a package", "Pick one", "env.toml")
-    sandbox = _error_from_message({"type": "error", "kind": "sandbox-unavailable", "message": "No Docker", "hint": "Start it"})
+    user = _error_from_message(
+        {
+            "type": "error",
+            "kind": "user",
+            "message": "Not a package",
+            "hint": "Pick one",
+            "where": "env.toml",
+        }
+    )
+    assert isinstance(user, UserError) and (user.message, user.hint, user.where) == (
+        "Not a package",
+        "Pick one",
+        "env.toml",
+    )
+    sandbox = _error_from_message(
+        {"type": "error", "kind": "sandbox-unavailable", "message": "No Docker", "hint": "Start it"}
+    )
     assert isinstance(sandbox, SandboxUnavailable) and sandbox.hint == "Start it"
-    internal = _error_from_message({"type": "error", "kind": "internal", "message": "KeyError: 'x'", "detail": "Traceback"})
+    internal = _error_from_message(
+        {"type": "error", "kind": "internal", "message": "KeyError: 'x'", "detail": "Traceback"}
+    )
     assert isinstance(internal, ChildFunnelError) and internal.detail == "Traceback"
 
 
@@ -169,8 +218,13 @@ def test_a_spare_child_is_used_for_the_run_and_an_unused_one_exits_at_once(packa
 
 
 def test_a_bad_request_is_refused_with_a_message():
-    proc = subprocess.run([sys.executable, "-m", "app.funnel.child"], input=b'{"protocol": "something-else/9"}\n',
-                          capture_output=True, timeout=60, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "app.funnel.child"],
+        input=b'{"protocol": "something-else/9"}\n',
+        capture_output=True,
+        timeout=60,
+        cwd=ROOT,
+    )
     messages = [json.loads(line) for line in proc.stdout.splitlines()]
     assert messages[-1]["type"] == "error" and messages[-1]["kind"] == "request"
     assert PROTOCOL in messages[-1]["message"]
@@ -211,7 +265,9 @@ def test_the_api_key_is_never_in_the_childs_argv_or_environment(slow_package):
 
 
 def test_cancel_stops_the_child_cleanly_and_reports_cancelled(slow_package):
-    run = ChildFunnelRun(slow_package, (Stage.STRUCTURE, Stage.VERIFY), FunnelOptions(backend="process"), grace_s=30)
+    run = ChildFunnelRun(
+        slow_package, (Stage.STRUCTURE, Stage.VERIFY), FunnelOptions(backend="process"), grace_s=30
+    )
     run.start()
     for event in run.events():
         if event.kind == "progress" and event.stage == Stage.VERIFY:
@@ -227,7 +283,9 @@ def test_cancel_stops_the_child_cleanly_and_reports_cancelled(slow_package):
 
 
 def test_a_child_that_does_not_stop_in_time_is_killed_and_the_report_says_cancelled(slow_package):
-    run = ChildFunnelRun(slow_package, (Stage.STRUCTURE, Stage.VERIFY), FunnelOptions(backend="process"), grace_s=0.0)
+    run = ChildFunnelRun(
+        slow_package, (Stage.STRUCTURE, Stage.VERIFY), FunnelOptions(backend="process"), grace_s=0.0
+    )
     run.start()
     pid = run.pid
     os.kill(pid, signal.SIGSTOP)  # a child that cannot react to the cancel at all
@@ -253,8 +311,12 @@ for event in run.events():
 
 
 def _run_parent_then_kill_it(package: Path, backend: str) -> int:
-    parent = subprocess.Popen([sys.executable, "-c", PARENT, str(package), backend], stdout=subprocess.PIPE,
-                              text=True, cwd=ROOT)
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT, str(package), backend],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
     try:
         line = parent.stdout.readline()
         assert line.strip().isdigit(), "the parent never saw the run start"
@@ -282,6 +344,7 @@ def test_docker_cancel_and_parent_death_leave_no_container(slow_package):
 
     client = docker.from_env()
     try:
+
         def containers_of(pid: int):
             return client.containers.list(all=True, filters={"label": f"{LABEL_PID}={pid}"})
 
@@ -292,7 +355,12 @@ def test_docker_cancel_and_parent_death_leave_no_container(slow_package):
                 time.sleep(0.2)
 
         # 1. A clean cancel: the child's sandbox removes its own container.
-        run = ChildFunnelRun(slow_package, (Stage.STRUCTURE, Stage.VERIFY), FunnelOptions(backend="docker"), grace_s=30)
+        run = ChildFunnelRun(
+            slow_package,
+            (Stage.STRUCTURE, Stage.VERIFY),
+            FunnelOptions(backend="docker"),
+            grace_s=30,
+        )
         run.start()
         wait_for_container(run.pid)
         run.cancel()
@@ -302,7 +370,12 @@ def test_docker_cancel_and_parent_death_leave_no_container(slow_package):
         assert not containers_of(run.pid), "the container outlived a clean cancel"
 
         # 2. The hard kill (no grace at all): the parent sweeps the container the child left.
-        run = ChildFunnelRun(slow_package, (Stage.STRUCTURE, Stage.VERIFY), FunnelOptions(backend="docker"), grace_s=0.0)
+        run = ChildFunnelRun(
+            slow_package,
+            (Stage.STRUCTURE, Stage.VERIFY),
+            FunnelOptions(backend="docker"),
+            grace_s=0.0,
+        )
         run.start()
         wait_for_container(run.pid)
         os.kill(run.pid, signal.SIGSTOP)

@@ -10,7 +10,11 @@ from support.services import docker_available, need, sandbox_image_available
 @pytest.fixture(scope="session")
 def docker_backend():
     need("docker", docker_available(), "no Docker engine reachable (start dockerd)")
-    need("sandbox image", sandbox_image_available(), "the sandbox image is missing: gauntlet sandbox image --from-debian")
+    need(
+        "sandbox image",
+        sandbox_image_available(),
+        "the sandbox image is missing: gauntlet sandbox image --from-debian",
+    )
     from app.sandbox.select import get_backend
 
     return get_backend("docker")

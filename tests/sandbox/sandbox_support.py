@@ -43,11 +43,13 @@ def write_pack(
             """
         )
         + textwrap.dedent(grader).strip()
-        + "\n\n[solutions]\npath = \"solutions.jsonl\"\n\n[negatives]\npath = \"negatives.jsonl\"\n"
+        + '\n\n[solutions]\npath = "solutions.jsonl"\n\n[negatives]\npath = "negatives.jsonl"\n'
         + (f"\n[sandbox]\n{textwrap.dedent(sandbox).strip()}\n" if sandbox else ""),
         encoding="utf-8",
     )
-    (root / "README.md").write_text("# Sandbox test package\n\nWritten by tests/sandbox.\n", encoding="utf-8")
+    (root / "README.md").write_text(
+        "# Sandbox test package\n\nWritten by tests/sandbox.\n", encoding="utf-8"
+    )
     _jsonl(root / "tasks.jsonl", tasks)
     _jsonl(root / "solutions.jsonl", solutions)
     _jsonl(root / "negatives.jsonl", negatives or [])
@@ -75,4 +77,6 @@ def own_containers() -> list:
     import docker
 
     client = docker.from_env(timeout=30)
-    return client.containers.list(all=True, filters={"label": ["gauntlet.sandbox=1", f"gauntlet.owner.pid={os.getpid()}"]})
+    return client.containers.list(
+        all=True, filters={"label": ["gauntlet.sandbox=1", f"gauntlet.owner.pid={os.getpid()}"]}
+    )

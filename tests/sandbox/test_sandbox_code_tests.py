@@ -13,7 +13,11 @@ TASK = {
     "id": "add",
     "prompt": "Write add(a, b) returning the sum of two integers.",
     "entry": "add",
-    "tests": [{"args": [1, 2], "expected": 3}, {"args": [-5, 5], "expected": 0}, {"args": [10, 20], "expected": 30}],
+    "tests": [
+        {"args": [1, 2], "expected": 3},
+        {"args": [-5, 5], "expected": 0},
+        {"args": [10, 20], "expected": 30},
+    ],
 }
 GOOD = "def add(a, b):\n    return a + b\n"
 
@@ -85,7 +89,9 @@ def code_pack(tmp_path_factory):
 
 @pytest.mark.docker
 def test_cheating_submissions_score_the_floor_in_docker(docker_backend, code_pack):
-    items = [GradingItem("good", TASK, GOOD)] + [GradingItem(name, TASK, source) for name, source in CHEATS.items()]
+    items = [GradingItem("good", TASK, GOOD)] + [
+        GradingItem(name, TASK, source) for name, source in CHEATS.items()
+    ]
     results = {r.key: r for r in docker_backend.grade_batch(code_pack, items)}
     assert results["good"].reward == 1.0, results["good"]
     for name in CHEATS:
@@ -101,7 +107,15 @@ def test_cheating_submissions_score_the_floor_in_docker(docker_backend, code_pac
 
 
 def test_cheating_submissions_score_the_floor_with_the_process_backend(process_backend, code_pack):
-    names = ["eq-always-true", "sys-exit-at-import", "os-exit-in-call", "forged-sentinel", "patch-json", "caller-frames", "float-not-int"]
+    names = [
+        "eq-always-true",
+        "sys-exit-at-import",
+        "os-exit-in-call",
+        "forged-sentinel",
+        "patch-json",
+        "caller-frames",
+        "float-not-int",
+    ]
     items = [GradingItem("good", TASK, GOOD)] + [GradingItem(n, TASK, CHEATS[n]) for n in names]
     results = {r.key: r for r in process_backend.grade_batch(code_pack, items)}
     assert results["good"].reward == 1.0

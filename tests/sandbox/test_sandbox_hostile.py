@@ -75,7 +75,9 @@ def _digest(root: Path) -> str:
 
 @pytest.mark.docker
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_hostile_payload_is_contained(case, docker_backend, tmp_path, private_tempdir, host_listener, monkeypatch):
+def test_hostile_payload_is_contained(
+    case, docker_backend, tmp_path, private_tempdir, host_listener, monkeypatch
+):
     secret_file = tmp_path / "host-secret.txt"
     secret_file.write_text("top secret host data", encoding="utf-8")
     monkeypatch.setenv(SECRET_ENV, "host-secret-value")
@@ -109,9 +111,13 @@ def test_hostile_payload_is_contained(case, docker_backend, tmp_path, private_te
     if attack.error is None:
         assert attack.reward == 0.0, f"{case}: the attack worked ({attack})"
     else:
-        assert attack.error in allowed, f"{case}: unexpected outcome {attack.error}: {attack.detail}"
+        assert attack.error in allowed, (
+            f"{case}: unexpected outcome {attack.error}: {attack.detail}"
+        )
         assert attack.error in ERROR_KINDS and attack.detail, "an error must explain itself"
-    assert probe.error is None and probe.reward == 0.0, f"{case}: a trace survived into the next grading ({probe})"
+    assert probe.error is None and probe.reward == 0.0, (
+        f"{case}: a trace survived into the next grading ({probe})"
+    )
     assert elapsed < 60 + 2 * TIMEOUT_S, f"{case}: took {elapsed:.1f} s"
     assert own_containers() == [], "a sandbox container was left behind"
     assert list(private_tempdir.iterdir()) == [], "the package snapshot was left on the host"
@@ -120,10 +126,22 @@ def test_hostile_payload_is_contained(case, docker_backend, tmp_path, private_te
 
 
 @pytest.mark.docker
-def test_batch_survives_a_hostile_neighbour(docker_backend, tmp_path, private_tempdir, host_listener):
+def test_batch_survives_a_hostile_neighbour(
+    docker_backend, tmp_path, private_tempdir, host_listener
+):
     """Innocent gradings next to a fork bomb and a killer still get their right rewards."""
-    tasks = [{"id": c, "prompt": c, "case": c, "host_port": host_listener, "host_ip": "127.0.0.1",
-              "secret_path": "/nonexistent", "secret_env": "x"} for c in ("kill_parent", "fork_bomb", "net_out")]
+    tasks = [
+        {
+            "id": c,
+            "prompt": c,
+            "case": c,
+            "host_port": host_listener,
+            "host_ip": "127.0.0.1",
+            "secret_path": "/nonexistent",
+            "secret_env": "x",
+        }
+        for c in ("kill_parent", "fork_bomb", "net_out")
+    ]
     root = write_pack(
         tmp_path / "pack",
         grader=f'type = "python"\nreward_range = [0.0, 1.0]\ntimeout_s = {TIMEOUT_S}',
@@ -146,21 +164,37 @@ def test_batch_survives_a_hostile_neighbour(docker_backend, tmp_path, private_te
 
 
 @pytest.mark.docker
-def test_cancel_kills_the_container_at_once(docker_backend, tmp_path, private_tempdir, host_listener):
+def test_cancel_kills_the_container_at_once(
+    docker_backend, tmp_path, private_tempdir, host_listener
+):
     import threading
 
     from app.progress import Cancelled, CancelToken
 
-    task = {"id": "long_sleep", "prompt": "sleep", "case": "long_sleep", "host_port": 1, "host_ip": "127.0.0.1",
-            "secret_path": "/x", "secret_env": "x"}
-    root = write_pack(tmp_path / "pack", grader='type = "python"\ntimeout_s = 60', tasks=[task],
-                      solutions=[{"task_id": "long_sleep", "response": "attack"}], grader_py=HOSTILE_GRADER)
+    task = {
+        "id": "long_sleep",
+        "prompt": "sleep",
+        "case": "long_sleep",
+        "host_port": 1,
+        "host_ip": "127.0.0.1",
+        "secret_path": "/x",
+        "secret_env": "x",
+    }
+    root = write_pack(
+        tmp_path / "pack",
+        grader='type = "python"\ntimeout_s = 60',
+        tasks=[task],
+        solutions=[{"task_id": "long_sleep", "response": "attack"}],
+        grader_py=HOSTILE_GRADER,
+    )
     pack = load(root)
     cancel = CancelToken()
     threading.Timer(2.0, cancel.cancel).start()
     started = time.monotonic()
     with pytest.raises(Cancelled):
-        docker_backend.grade_batch(pack, [GradingItem(f"s{i}", task, "attack") for i in range(4)], cancel=cancel)
+        docker_backend.grade_batch(
+            pack, [GradingItem(f"s{i}", task, "attack") for i in range(4)], cancel=cancel
+        )
     assert time.monotonic() - started < 20
     assert own_containers() == []
     assert list(private_tempdir.iterdir()) == []
@@ -193,17 +227,26 @@ def test_cleanup_removes_a_dead_owners_container_only(docker_backend):
     from app.sandbox.images import default_image
 
     client = docker.from_env()
-    dead_labels = dict(containers.owner_labels(), **{containers.LABEL_PID: "999999", containers.LABEL_START: "1"})
+    dead_labels = dict(
+        containers.owner_labels(), **{containers.LABEL_PID: "999999", containers.LABEL_START: "1"}
+    )
     live_labels = containers.owner_labels()
-    dead = client.containers.create(default_image(), ["true"], labels=dead_labels, network_mode="none")
-    live = client.containers.create(default_image(), ["true"], labels=live_labels, network_mode="none")
+    dead = client.containers.create(
+        default_image(), ["true"], labels=dead_labels, network_mode="none"
+    )
+    live = client.containers.create(
+        default_image(), ["true"], labels=live_labels, network_mode="none"
+    )
     try:
         containers.remove_leftovers(client)
         # Another test run sharing this engine may be removing it at the same moment: give that
         # removal a few seconds to finish.
         deadline = time.monotonic() + 15
         while True:
-            remaining = {c.id for c in client.containers.list(all=True, filters={"label": "gauntlet.sandbox=1"})}
+            remaining = {
+                c.id
+                for c in client.containers.list(all=True, filters={"label": "gauntlet.sandbox=1"})
+            }
             if dead.id not in remaining or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
@@ -224,7 +267,9 @@ PROCESS_CASES = sorted(set(CASES) - {"fork_bomb", "memory_bomb", "disk_fill", "s
 
 
 @pytest.mark.parametrize("case", PROCESS_CASES)
-def test_hostile_payload_is_contained_by_bubblewrap(case, process_backend, tmp_path, private_tempdir, host_listener, monkeypatch):
+def test_hostile_payload_is_contained_by_bubblewrap(
+    case, process_backend, tmp_path, private_tempdir, host_listener, monkeypatch
+):
     import shutil
 
     from support.services import need
@@ -233,10 +278,22 @@ def test_hostile_payload_is_contained_by_bubblewrap(case, process_backend, tmp_p
     monkeypatch.setenv(SECRET_ENV, "host-secret-value")
     secret_file = tmp_path / "host-secret.txt"
     secret_file.write_text("top secret host data", encoding="utf-8")
-    task = {"id": case, "prompt": case, "case": case, "host_port": host_listener, "host_ip": _host_ip(),
-            "secret_path": str(secret_file), "secret_env": "host-secret-value"}
-    root = write_pack(tmp_path / "pack", grader=f'type = "python"\ntimeout_s = {TIMEOUT_S}', tasks=[task],
-                      solutions=[{"task_id": case, "response": "probe"}], grader_py=HOSTILE_GRADER)
+    task = {
+        "id": case,
+        "prompt": case,
+        "case": case,
+        "host_port": host_listener,
+        "host_ip": _host_ip(),
+        "secret_path": str(secret_file),
+        "secret_env": "host-secret-value",
+    }
+    root = write_pack(
+        tmp_path / "pack",
+        grader=f'type = "python"\ntimeout_s = {TIMEOUT_S}',
+        tasks=[task],
+        solutions=[{"task_id": case, "response": "probe"}],
+        grader_py=HOSTILE_GRADER,
+    )
     pack = load(root)
     before = _digest(root)
     attack, probe = process_backend.grade_batch(

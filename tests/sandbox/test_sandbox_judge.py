@@ -13,27 +13,61 @@ from support.fake_llm import ScriptedLLMServer
 from app.sandbox.base import GradingItem
 from app.sandbox.judge import JudgeGrader, build_messages, has_substance, parse_verdict
 
-TASK = {"id": "p", "prompt": "Explain a p-value to a clinician.", "answer": "The probability of data at least this extreme if the null is true."}
+TASK = {
+    "id": "p",
+    "prompt": "Explain a p-value to a clinician.",
+    "answer": "The probability of data at least this extreme if the null is true.",
+}
 
 
-@pytest.mark.parametrize("response", ["", "   ", ":", ".", "...", "Let's solve this step by step.", "Let's think step by step",
-                                      "Solution:", "Thought process:", "Answer:", "解", "\u200b\u200b", "**", "I will solve this problem carefully."])
+@pytest.mark.parametrize(
+    "response",
+    [
+        "",
+        "   ",
+        ":",
+        ".",
+        "...",
+        "Let's solve this step by step.",
+        "Let's think step by step",
+        "Solution:",
+        "Thought process:",
+        "Answer:",
+        "解",
+        "\u200b\u200b",
+        "**",
+        "I will solve this problem carefully.",
+    ],
+)
 def test_master_keys_have_no_substance(response):
     assert not has_substance(response)
 
 
 def test_real_answers_have_substance():
-    assert has_substance("A p-value is the probability of seeing data this extreme if there were no effect.")
+    assert has_substance(
+        "A p-value is the probability of seeing data this extreme if there were no effect."
+    )
     assert has_substance("42")
 
 
 def test_parse_verdict_is_strict():
     assert parse_verdict('{"nonce": "ab", "score": 0.8, "reason": "ok"}', "ab") == (0.8, "")
-    assert parse_verdict('```json\n{"nonce": "ab", "score": 1, "reason": "ok"}\n```', "ab") == (1.0, "")
+    assert parse_verdict('```json\n{"nonce": "ab", "score": 1, "reason": "ok"}\n```', "ab") == (
+        1.0,
+        "",
+    )
     assert parse_verdict('Sure! {"nonce": "ab", "score": 1, "reason": "ok"}', "ab") == (1.0, "")
-    for bad in ['{"nonce": "zz", "score": 1}', '{"score": 1}', '{"nonce": "ab", "score": 1.5}',
-                '{"nonce": "ab", "score": NaN}', '{"nonce": "ab", "score": true}', '{"nonce": "ab", "score": "1"}',
-                '{"nonce": "ab", "score": 1} {"nonce": "ab", "score": 0}', "I give it full marks.", ""]:
+    for bad in [
+        '{"nonce": "zz", "score": 1}',
+        '{"score": 1}',
+        '{"nonce": "ab", "score": 1.5}',
+        '{"nonce": "ab", "score": NaN}',
+        '{"nonce": "ab", "score": true}',
+        '{"nonce": "ab", "score": "1"}',
+        '{"nonce": "ab", "score": 1} {"nonce": "ab", "score": 0}',
+        "I give it full marks.",
+        "",
+    ]:
         score, problem = parse_verdict(bad, "ab")
         assert problem, bad
 
@@ -53,7 +87,9 @@ def judge_pack(tmp_path):
     root = write_pack(
         tmp_path / "pack",
         grader='type = "judge"\nmodel = "openai/scripted"\nrubric = "rubric.md"\nreward_range = [0.0, 10.0]\npass_threshold = 7.5\ntimeout_s = 5',
-        tasks=[TASK], solutions=[{"task_id": "p", "response": "ok"}], extra_files={"rubric.md": "Score 1 when correct.\n"},
+        tasks=[TASK],
+        solutions=[{"task_id": "p", "response": "ok"}],
+        extra_files={"rubric.md": "Score 1 when correct.\n"},
     )
     return load(root)
 
@@ -68,8 +104,11 @@ def test_judge_scores_through_a_real_openai_compatible_server(judge_pack):
 
     with ScriptedLLMServer([], default=reply) as llm:
         grader = JudgeGrader(api_key="k", api_base=llm.url)
-        items = [GradingItem("good", TASK, "The chance of data this extreme if the null were true."),
-                 GradingItem("key", TASK, ":"), GradingItem("steps", TASK, "Let's solve this step by step.")]
+        items = [
+            GradingItem("good", TASK, "The chance of data this extreme if the null were true."),
+            GradingItem("key", TASK, ":"),
+            GradingItem("steps", TASK, "Let's solve this step by step."),
+        ]
         results = {r.key: r for r in grader.grade_batch(judge_pack, items)}
         assert len(llm.requests) == 1  # master keys never reach the model
     assert results["good"].reward == pytest.approx(9.0)  # mapped onto reward_range

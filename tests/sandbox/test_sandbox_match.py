@@ -19,8 +19,17 @@ def reward(mode: str, task: dict, response: str, **spec) -> float:
 
 @pytest.mark.parametrize(
     ("response", "expected"),
-    [("Paris", 1.0), ("  paris ", 1.0), ("PARIS", 1.0), ("Pa\u200bris", 1.0), ("ＰＡＲＩＳ", 1.0),
-     ("Paris London", 0.0), ("", 0.0), ("Pаris", 0.0), ("Paris.", 0.0)],
+    [
+        ("Paris", 1.0),
+        ("  paris ", 1.0),
+        ("PARIS", 1.0),
+        ("Pa\u200bris", 1.0),
+        ("ＰＡＲＩＳ", 1.0),
+        ("Paris London", 0.0),
+        ("", 0.0),
+        ("Pаris", 0.0),
+        ("Paris.", 0.0),
+    ],
 )
 def test_exact_with_normalisations(response, expected):
     task = {"id": "t", "answer": "Paris"}
@@ -29,20 +38,49 @@ def test_exact_with_normalisations(response, expected):
 
 def test_exact_without_normalisation_is_strict():
     assert reward("exact", {"answer": "Paris"}, "paris", normalize=[]) == 0.0
-    assert reward("exact", {"answer": ["Paris", "City of Light"]}, "City of Light", normalize=[]) == 1.0
+    assert (
+        reward("exact", {"answer": ["Paris", "City of Light"]}, "City of Light", normalize=[])
+        == 1.0
+    )
 
 
 def test_exact_punctuation_normalisation():
-    assert reward("exact", {"answer": "e.coli"}, "E coli!", normalize=["case", "punctuation", "whitespace"]) == 0.0
+    assert (
+        reward(
+            "exact",
+            {"answer": "e.coli"},
+            "E coli!",
+            normalize=["case", "punctuation", "whitespace"],
+        )
+        == 0.0
+    )
     assert reward("exact", {"answer": "ecoli"}, "E.coli!", normalize=["case", "punctuation"]) == 1.0
 
 
 @pytest.mark.parametrize(
     ("response", "expected"),
-    [("42", 1.0), (" 42.0 ", 1.0), ("4.2e1", 1.0), ("+42", 1.0), ("42.0000001", 1.0),
-     ("3 or 42", 0.0), ("42 42", 0.0), ("42, 43", 0.0), ("nan", 0.0), ("NaN", 0.0), ("inf", 0.0),
-     ("-inf", 0.0), ("1e999", 0.0), ("0x2a", 0.0), ("42abc", 0.0), ("x = 42", 0.0), ("", 0.0),
-     ("4_2", 0.0), ("9" * 100_000, 0.0), ("٤٢", 0.0)],
+    [
+        ("42", 1.0),
+        (" 42.0 ", 1.0),
+        ("4.2e1", 1.0),
+        ("+42", 1.0),
+        ("42.0000001", 1.0),
+        ("3 or 42", 0.0),
+        ("42 42", 0.0),
+        ("42, 43", 0.0),
+        ("nan", 0.0),
+        ("NaN", 0.0),
+        ("inf", 0.0),
+        ("-inf", 0.0),
+        ("1e999", 0.0),
+        ("0x2a", 0.0),
+        ("42abc", 0.0),
+        ("x = 42", 0.0),
+        ("", 0.0),
+        ("4_2", 0.0),
+        ("9" * 100_000, 0.0),
+        ("٤٢", 0.0),
+    ],
 )
 def test_numeric_strict_single_number(response, expected):
     assert reward("numeric", {"answer": 42}, response, tolerance=1e-6) == expected
@@ -66,9 +104,24 @@ CHOICES = {"id": "q", "choices": ["Mitochondria", "Ribosome", "Nucleus", "Golgi"
 
 @pytest.mark.parametrize(
     ("response", "expected"),
-    [("B", 1.0), ("b", 1.0), ("(B)", 1.0), ("B.", 1.0), ("Ribosome", 1.0), ("B) Ribosome", 1.0),
-     ("Answer: B", 1.0), ("A B C D", 0.0), ("A, B, C, D", 0.0), ("B or C", 0.0), ("AB", 0.0),
-     ("B) Nucleus", 0.0), ("A", 0.0), ("", 0.0), ("Ribosome Nucleus", 0.0), ("E", 0.0)],
+    [
+        ("B", 1.0),
+        ("b", 1.0),
+        ("(B)", 1.0),
+        ("B.", 1.0),
+        ("Ribosome", 1.0),
+        ("B) Ribosome", 1.0),
+        ("Answer: B", 1.0),
+        ("A B C D", 0.0),
+        ("A, B, C, D", 0.0),
+        ("B or C", 0.0),
+        ("AB", 0.0),
+        ("B) Nucleus", 0.0),
+        ("A", 0.0),
+        ("", 0.0),
+        ("Ribosome Nucleus", 0.0),
+        ("E", 0.0),
+    ],
 )
 def test_choice_exactly_one_option(response, expected):
     assert reward("choice", CHOICES, response) == expected

@@ -15,18 +15,29 @@ from support.fake_llm import ScriptedLLMServer
 
 from app.resources import resource_path
 
-TEMPLATES = sorted(p.name for p in resource_path("templates").iterdir() if (p / "env.toml").is_file())
+TEMPLATES = sorted(
+    p.name for p in resource_path("templates").iterdir() if (p / "env.toml").is_file()
+)
 
 
 def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def _scripted_judge(root: Path):
     """Scores a response 1 when it is one of the package's references, else 0, echoing the
     request's nonce as a real judge following our instructions would."""
-    references = {json.loads(line)["response"].strip() for line in (root / "solutions.jsonl").read_text().splitlines() if line.strip()}
+    references = {
+        json.loads(line)["response"].strip()
+        for line in (root / "solutions.jsonl").read_text().splitlines()
+        if line.strip()
+    }
 
     def reply(request: dict) -> str:
         text = request["messages"][-1]["content"]
@@ -49,9 +60,13 @@ def test_template_passes_verify(template, backend, tmp_path, request):
     args = ["verify", str(root), "--backend", backend, "--json"]
     if template == "qa-judge":
         with ScriptedLLMServer([], default=_scripted_judge(root)) as llm:
-            result = _cli(*args, "--llm-api-base", llm.url, env={"GAUNTLET_LLM_API_KEY": "test-key"})
+            result = _cli(
+                *args, "--llm-api-base", llm.url, env={"GAUNTLET_LLM_API_KEY": "test-key"}
+            )
             assert llm.requests, "the judge was never asked"
-            assert all("test-key" not in json.dumps(r) for r in llm.requests)  # key goes in headers only
+            assert all(
+                "test-key" not in json.dumps(r) for r in llm.requests
+            )  # key goes in headers only
     else:
         result = _cli(*args)
     report = json.loads(result.stdout)

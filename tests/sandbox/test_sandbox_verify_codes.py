@@ -14,19 +14,32 @@ from app.findings import Stage
 from app.funnel.pipeline import FunnelOptions, run_funnel
 from app.funnel.report import StageStatus
 
-TASKS = [{"id": "t1", "prompt": "What is 6 times 7?", "answer": 42}, {"id": "t2", "prompt": "What is 2 plus 2?", "answer": 4}]
+TASKS = [
+    {"id": "t1", "prompt": "What is 6 times 7?", "answer": 42},
+    {"id": "t2", "prompt": "What is 2 plus 2?", "answer": 4},
+]
 REFS = [{"task_id": "t1", "response": "42"}, {"task_id": "t2", "response": "4"}]
 NEGS = [{"task_id": "t1", "response": "41", "note": "off by one"}]
 PY_GRADER = 'type = "python"\nentry = "grader.py:grade"\nreward_range = [0.0, 1.0]\npass_threshold = 1.0\ntimeout_s = {timeout}'
 
 
-def python_pack(tmp_path: Path, body: str, *, timeout: float = 3, tasks=TASKS, refs=REFS, negs=NEGS) -> Path:
-    return write_pack(tmp_path / "pack", grader=PY_GRADER.format(timeout=timeout), tasks=tasks,
-                      solutions=refs, negatives=negs, grader_py=body)
+def python_pack(
+    tmp_path: Path, body: str, *, timeout: float = 3, tasks=TASKS, refs=REFS, negs=NEGS
+) -> Path:
+    return write_pack(
+        tmp_path / "pack",
+        grader=PY_GRADER.format(timeout=timeout),
+        tasks=tasks,
+        solutions=refs,
+        negatives=negs,
+        grader_py=body,
+    )
 
 
 def verify(root: Path, backend: str = "process"):
-    report = run_funnel(root, stages=(Stage.STRUCTURE, Stage.VERIFY), options=FunnelOptions(backend=backend))
+    report = run_funnel(
+        root, stages=(Stage.STRUCTURE, Stage.VERIFY), options=FunnelOptions(backend=backend)
+    )
     stage = report.stage(Stage.VERIFY)
     assert stage is not None
     return report, stage, {f.code for f in report.findings_for(Stage.VERIFY)}
@@ -41,7 +54,9 @@ GOOD = "def grade(task, response):\n    return 1.0 if response.strip() == str(ta
 
 def test_a_good_package_passes_with_only_the_weak_backend_notice(tmp_path):
     report, stage, codes = verify(python_pack(tmp_path, GOOD))
-    assert codes - {"GX210"} == {"GX211"}, [f.message for f in report.findings]  # GX210: a very busy machine
+    assert codes - {"GX210"} == {"GX211"}, [
+        f.message for f in report.findings
+    ]  # GX210: a very busy machine
     assert stage.status == StageStatus.WARN
     assert stage.details["references_passed"] == {"ok": 2, "total": 2}
     assert stage.details["runs"] == 2 and stage.details["weak_backend"] is True
@@ -69,7 +84,9 @@ def test_gx202_negative_above_floor(tmp_path):
     body = "def grade(task, response):\n    return 1.0 if response.strip() else 0.0\n"
     report, _, _ = verify(python_pack(tmp_path, body))
     [finding] = codes_of(report, "GX202")
-    assert finding.file == "negatives.jsonl" and finding.line == 1 and "off by one" in finding.message
+    assert (
+        finding.file == "negatives.jsonl" and finding.line == 1 and "off by one" in finding.message
+    )
 
 
 def test_gx203_empty_response_above_floor(tmp_path):
@@ -82,15 +99,24 @@ def test_gx203_empty_response_above_floor(tmp_path):
 
 @pytest.mark.parametrize(
     ("returned", "words"),
-    [("float('nan')", "nan"), ("float('inf')", "inf"), ("2.0", "outside reward_range"), ("True", "bool"),
-     ("'1.0'", "str"), ("None", "None"), ("{'score': 1.0}", "reward")],
+    [
+        ("float('nan')", "nan"),
+        ("float('inf')", "inf"),
+        ("2.0", "outside reward_range"),
+        ("True", "bool"),
+        ("'1.0'", "str"),
+        ("None", "None"),
+        ("{'score': 1.0}", "reward"),
+    ],
 )
 def test_gx204_invalid_rewards(tmp_path, returned, words):
     body = f"def grade(task, response):\n    return {returned} if response.strip() == str(task['answer']) else 0.0\n"
     report, _, _ = verify(python_pack(tmp_path, body))
     findings = codes_of(report, "GX204")
     assert findings, [f.message for f in report.findings]
-    assert any(words.lower() in (f.message + str(f.evidence)).lower() for f in findings), findings[0].message
+    assert any(words.lower() in (f.message + str(f.evidence)).lower() for f in findings), findings[
+        0
+    ].message
 
 
 def test_gx205_exception_with_task_id_and_traceback(tmp_path):
@@ -154,20 +180,29 @@ def test_gx210_slow_task_flagged_with_its_time(tmp_path):
     body = "import time\ndef grade(task, response):\n    if task['id'] == 't2':\n        time.sleep(1.2)\n    return 1.0 if response.strip() == str(task['answer']) else 0.0\n"
     report, stage, _ = verify(python_pack(tmp_path, body, timeout=2))
     [finding] = [f for f in codes_of(report, "GX210") if f.task_id == "t2"]
-    assert finding.evidence["seconds"] >= 1.2 and f"{finding.evidence['seconds']:.2f}" in finding.message
+    assert (
+        finding.evidence["seconds"] >= 1.2
+        and f"{finding.evidence['seconds']:.2f}" in finding.message
+    )
     assert stage.details["slowest"][0]["task_id"] == "t2"
 
 
 def test_gx211_weak_backend_refused_for_someone_elses_package(tmp_path):
     root = python_pack(tmp_path, GOOD)
-    report = run_funnel(root, stages=(Stage.STRUCTURE, Stage.VERIFY),
-                        options=FunnelOptions(backend="process", own_package=False))
+    report = run_funnel(
+        root,
+        stages=(Stage.STRUCTURE, Stage.VERIFY),
+        options=FunnelOptions(backend="process", own_package=False),
+    )
     stage = report.stage(Stage.VERIFY)
     assert stage.status == StageStatus.ERROR
     [finding] = codes_of(report, "GX200")
     assert "someone else" in finding.message and "force" in finding.hint
-    forced = run_funnel(root, stages=(Stage.STRUCTURE, Stage.VERIFY),
-                        options=FunnelOptions(backend="process", own_package=False, force_weak_backend=True))
+    forced = run_funnel(
+        root,
+        stages=(Stage.STRUCTURE, Stage.VERIFY),
+        options=FunnelOptions(backend="process", own_package=False, force_weak_backend=True),
+    )
     assert {f.code for f in forced.findings_for(Stage.VERIFY)} - {"GX210"} == {"GX211"}
 
 
@@ -175,7 +210,10 @@ def test_gx200_no_backend_gives_the_doctors_advice(tmp_path, monkeypatch):
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
     report, stage, codes = verify(python_pack(tmp_path, GOOD), backend="docker")
     assert codes == {"GX200"} and stage.status == StageStatus.ERROR
-    assert "doctor" in codes_of(report, "GX200")[0].hint or "docker" in codes_of(report, "GX200")[0].hint.lower()
+    assert (
+        "doctor" in codes_of(report, "GX200")[0].hint
+        or "docker" in codes_of(report, "GX200")[0].hint.lower()
+    )
 
 
 def test_gx212_judge_without_model_key_is_a_finding_not_a_crash(tmp_path, monkeypatch):
@@ -183,7 +221,10 @@ def test_gx212_judge_without_model_key_is_a_finding_not_a_crash(tmp_path, monkey
     root = write_pack(
         tmp_path / "pack",
         grader='type = "judge"\nmodel = "openai/gpt-4o-mini"\nrubric = "rubric.md"\npass_threshold = 0.5\ntimeout_s = 5',
-        tasks=TASKS, solutions=REFS, negatives=NEGS, extra_files={"rubric.md": "Score 1 if correct.\n"},
+        tasks=TASKS,
+        solutions=REFS,
+        negatives=NEGS,
+        extra_files={"rubric.md": "Score 1 if correct.\n"},
     )
     report, stage, codes = verify(root)
     [finding] = codes_of(report, "GX212")
@@ -194,14 +235,18 @@ def test_gx212_judge_without_model_key_is_a_finding_not_a_crash(tmp_path, monkey
 def test_stage2_skipped_when_stage1_has_errors(tmp_path):
     root = python_pack(tmp_path, GOOD)
     (root / "tasks.jsonl").write_text('{"id": "t1", "prompt": \n', encoding="utf-8")
-    report = run_funnel(root, stages=(Stage.STRUCTURE, Stage.VERIFY), options=FunnelOptions(backend="process"))
+    report = run_funnel(
+        root, stages=(Stage.STRUCTURE, Stage.VERIFY), options=FunnelOptions(backend="process")
+    )
     assert report.stage(Stage.VERIFY).status == StageStatus.SKIPPED
 
 
 def test_verify_cli_exit_codes_and_json(tmp_path):
     good = python_pack(tmp_path / "a", GOOD)
     bad = python_pack(tmp_path / "b", "def grade(task, response):\n    return 1.0\n")
-    run = lambda *args: subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True, timeout=240)  # noqa: E731
+    run = lambda *args: subprocess.run(
+        [sys.executable, "-m", "app", *args], capture_output=True, text=True, timeout=240
+    )  # noqa: E731
     ok = run("verify", str(good), "--backend", "process", "--json")
     assert ok.returncode == 0, ok.stderr
     data = json.loads(ok.stdout)
@@ -228,8 +273,10 @@ def test_gx213_the_engine_keeps_killing_the_sandbox(tmp_path, docker_backend):
 
     tasks = [{"id": f"t{i}", "prompt": f"What is {i} plus 1?", "answer": i + 1} for i in range(40)]
     refs = [{"task_id": t["id"], "response": str(t["answer"])} for t in tasks]
-    body = ("import time\ndef grade(task, response):\n    time.sleep(0.2)\n"
-            "    return 1.0 if response.strip() == str(task['answer']) else 0.0\n")
+    body = (
+        "import time\ndef grade(task, response):\n    time.sleep(0.2)\n"
+        "    return 1.0 if response.strip() == str(task['answer']) else 0.0\n"
+    )
     root = python_pack(tmp_path, body, tasks=tasks, refs=refs, negs=[])
     client = docker.from_env()
     selector = {"label": [f"{LABEL}=1", f"{LABEL_PID}={os.getpid()}"]}  # this test's sandboxes

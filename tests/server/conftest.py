@@ -17,7 +17,11 @@ def database_url(request, tmp_path: Path) -> Iterator[str]:
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'platform.sqlite3'}"
         return
-    need("postgres", postgres_url() is not None, "set GAUNTLET_TEST_POSTGRES_URL (./run-tests starts a cluster)")
+    need(
+        "postgres",
+        postgres_url() is not None,
+        "set GAUNTLET_TEST_POSTGRES_URL (./run-tests starts a cluster)",
+    )
     url, drop = make_postgres_database()
     try:
         yield url

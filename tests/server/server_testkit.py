@@ -58,7 +58,9 @@ class Api:
     def get(self, path: str, **kw) -> httpx.Response:
         return self.client.get(path, **kw)
 
-    def post(self, path: str, json=None, *, key: str | None = None, if_match: str | None = None, **kw) -> httpx.Response:
+    def post(
+        self, path: str, json=None, *, key: str | None = None, if_match: str | None = None, **kw
+    ) -> httpx.Response:
         headers = dict(kw.pop("headers", {}) or {})
         if key:
             headers["Idempotency-Key"] = key
@@ -70,7 +72,9 @@ class Api:
         return self.client.put(path, **kw)
 
     def patch(self, path: str, json=None, *, if_match: str | None = None) -> httpx.Response:
-        return self.client.patch(path, json=json, headers={"If-Match": if_match} if if_match else {})
+        return self.client.patch(
+            path, json=json, headers={"If-Match": if_match} if if_match else {}
+        )
 
     def delete(self, path: str) -> httpx.Response:
         return self.client.delete(path)
@@ -79,18 +83,24 @@ class Api:
 
     def upload(self, files: dict[str, bytes]) -> dict[str, str]:
         manifest = {path: hashlib.sha256(data).hexdigest() for path, data in files.items()}
-        missing = self.post("/v1/blobs/batch", {"sha256": sorted(set(manifest.values()))}).json()["missing"]
+        missing = self.post("/v1/blobs/batch", {"sha256": sorted(set(manifest.values()))}).json()[
+            "missing"
+        ]
         by_sha = {manifest[p]: files[p] for p in files}
         for sha in missing:
             assert self.put(f"/v1/blobs/{sha}", content=by_sha[sha]).status_code == 201
         return manifest
 
-    def submit(self, bounty_id: str, files: dict[str, bytes], *, message: str = "", client_report=None) -> dict:
+    def submit(
+        self, bounty_id: str, files: dict[str, bytes], *, message: str = "", client_report=None
+    ) -> dict:
         created = self.post("/v1/submissions", {"bounty_id": bounty_id})
         assert created.status_code == 201, created.text
         return self.push(created.json()["id"], files, message=message, client_report=client_report)
 
-    def push(self, submission_id: str, files: dict[str, bytes], *, message: str = "", client_report=None) -> dict:
+    def push(
+        self, submission_id: str, files: dict[str, bytes], *, message: str = "", client_report=None
+    ) -> dict:
         manifest = self.upload(files)
         etag = self.get(f"/v1/submissions/{submission_id}").headers["etag"]
         body = {"files": manifest, "message": message}
@@ -138,9 +148,15 @@ class PlatformUnderTest:
 
     def bounty(self, **overrides) -> dict:
         body = {
-            "title": "Protein folding stability", "summary": "ΔΔG predictions", "domain": "biology",
-            "tags": ["proteins"], "reward": 1000, "currency": "USD", "deadline": "2099-01-01T00:00:00Z",
-            "env_kind": "qa", "constraints": {"min_tasks": 3},
+            "title": "Protein folding stability",
+            "summary": "ΔΔG predictions",
+            "domain": "biology",
+            "tags": ["proteins"],
+            "reward": 1000,
+            "currency": "USD",
+            "deadline": "2099-01-01T00:00:00Z",
+            "env_kind": "qa",
+            "constraints": {"min_tasks": 3},
             "brief": "# Brief\nPredict stability changes.",
             "rubric": [{"id": "correctness", "title": "Correctness", "max_score": 5, "weight": 1}],
         }
@@ -180,8 +196,15 @@ def start_platform(database_url: str, data_dir: Path, **settings) -> PlatformUnd
     platform = Platform.open(config)
     running = serve_in_thread(create_app(config, platform=platform))
     put = PlatformUnderTest(running.url, platform, running)
-    for name, role in [("admin", "admin"), ("lab", "lab"), ("lab2", "lab"), ("author", "author"),
-                       ("author2", "author"), ("reviewer", "reviewer"), ("reviewer2", "reviewer")]:
+    for name, role in [
+        ("admin", "admin"),
+        ("lab", "lab"),
+        ("lab2", "lab"),
+        ("author", "author"),
+        ("author2", "author"),
+        ("reviewer", "reviewer"),
+        ("reviewer2", "reviewer"),
+    ]:
         put.add_user(name, role)
     return put
 
@@ -191,4 +214,8 @@ def package_files(template: str = "qa-python") -> dict[str, bytes]:
     from app.resources import resource_path
 
     root = resource_path("templates", template)
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }

@@ -18,7 +18,11 @@ def _problem(response, status: int) -> dict:
 
 
 def test_missing_forged_expired_and_revoked_tokens_are_refused(live):
-    assert live.author.get("/v1/me").json() == {"id": live.author.id, "name": "author", "role": "author"}
+    assert live.author.get("/v1/me").json() == {
+        "id": live.author.id,
+        "name": "author",
+        "role": "author",
+    }
     missing = live.anonymous().get("/v1/me")
     assert _problem(missing, 401)["type"].endswith("unauthorized")
     assert missing.headers["www-authenticate"].startswith("Bearer")
@@ -27,7 +31,9 @@ def test_missing_forged_expired_and_revoked_tokens_are_refused(live):
     # A real token with one character changed is just as unknown.
     tampered = live.author.token[:-1] + ("a" if live.author.token[-1] != "a" else "b")
     _problem(live.as_token(tampered).get("/v1/me"), 401)
-    _problem(live.anonymous().client.get("/v1/me", headers={"Authorization": "Basic dXNlcjpwdw=="}), 401)
+    _problem(
+        live.anonymous().client.get("/v1/me", headers={"Authorization": "Basic dXNlcjpwdw=="}), 401
+    )
 
     expiring = live.add_user("short-lived", "author", expires_in_days=1)
     assert expiring.get("/v1/me").status_code == 200
@@ -67,17 +73,35 @@ def test_an_author_cannot_read_or_change_another_authors_submission(live):
     revision = live.author.submit(bounty["id"], {"env.toml": b"mine\n", "secret.txt": b"my work"})
     sid = revision["submission_id"]
     other = live.author2
-    for path in (f"/v1/submissions/{sid}", f"/v1/submissions/{sid}/revisions", f"/v1/submissions/{sid}/revisions/1",
-                 f"/v1/submissions/{sid}/revisions/1/report", f"/v1/submissions/{sid}/threads",
-                 f"/v1/submissions/{sid}/reviews"):
+    for path in (
+        f"/v1/submissions/{sid}",
+        f"/v1/submissions/{sid}/revisions",
+        f"/v1/submissions/{sid}/revisions/1",
+        f"/v1/submissions/{sid}/revisions/1/report",
+        f"/v1/submissions/{sid}/threads",
+        f"/v1/submissions/{sid}/reviews",
+    ):
         assert other.get(path).status_code == 404, path
     assert sid not in {s["id"] for s in other.get("/v1/submissions").json()["items"]}
     assert other.get(f"/v1/blobs/{revision['files']['secret.txt']}").status_code == 404
     etag = live.author.get(f"/v1/submissions/{sid}").headers["etag"]
     manifest = other.upload({"env.toml": b"hijack\n"})
-    assert other.post(f"/v1/submissions/{sid}/revisions", {"files": manifest}, if_match=etag).status_code == 404
-    assert other.post(f"/v1/submissions/{sid}/transition", {"to": "withdrawn"}, if_match=etag).status_code == 404
-    assert other.post(f"/v1/submissions/{sid}/threads", {"revision": 1, "body": "hi"}).status_code == 404
+    assert (
+        other.post(
+            f"/v1/submissions/{sid}/revisions", {"files": manifest}, if_match=etag
+        ).status_code
+        == 404
+    )
+    assert (
+        other.post(
+            f"/v1/submissions/{sid}/transition", {"to": "withdrawn"}, if_match=etag
+        ).status_code
+        == 404
+    )
+    assert (
+        other.post(f"/v1/submissions/{sid}/threads", {"revision": 1, "body": "hi"}).status_code
+        == 404
+    )
     assert live.author.submission(sid)["state"] == "checking"
     # The owner can read their own blobs through the revision.
     assert live.author.get(f"/v1/blobs/{revision['files']['secret.txt']}").content == b"my work"
@@ -90,24 +114,56 @@ def test_a_reviewer_only_sees_and_reviews_what_is_assigned(live):
     live.pass_check(sid, 1)
     reviewer = live.reviewer
     assert reviewer.get(f"/v1/submissions/{sid}").status_code == 404
-    assert reviewer.post(f"/v1/submissions/{sid}/reviews", {"revision": 1, "verdict": "approve"}).status_code == 404
+    assert (
+        reviewer.post(
+            f"/v1/submissions/{sid}/reviews", {"revision": 1, "verdict": "approve"}
+        ).status_code
+        == 404
+    )
     # Reviewers cannot assign themselves; another lab cannot assign for this bounty.
-    assert reviewer.post(f"/v1/submissions/{sid}/reviewers", {"reviewer_id": reviewer.id}).status_code == 404
-    assert live.lab2.post(f"/v1/submissions/{sid}/reviewers", {"reviewer_id": reviewer.id}).status_code == 404
-    assert live.author.post(f"/v1/submissions/{sid}/reviewers", {"reviewer_id": reviewer.id}).status_code == 403
+    assert (
+        reviewer.post(f"/v1/submissions/{sid}/reviewers", {"reviewer_id": reviewer.id}).status_code
+        == 404
+    )
+    assert (
+        live.lab2.post(f"/v1/submissions/{sid}/reviewers", {"reviewer_id": reviewer.id}).status_code
+        == 404
+    )
+    assert (
+        live.author.post(
+            f"/v1/submissions/{sid}/reviewers", {"reviewer_id": reviewer.id}
+        ).status_code
+        == 403
+    )
     assigned = live.lab.post(f"/v1/submissions/{sid}/reviewers", {"reviewer_id": reviewer.id})
-    assert assigned.status_code == 200 and [r["id"] for r in assigned.json()["reviewers"]] == [reviewer.id]
+    assert assigned.status_code == 200 and [r["id"] for r in assigned.json()["reviewers"]] == [
+        reviewer.id
+    ]
     # Assigning an author as reviewer is refused.
-    assert live.lab.post(f"/v1/submissions/{sid}/reviewers", {"reviewer_id": live.author2.id}).status_code == 422
+    assert (
+        live.lab.post(
+            f"/v1/submissions/{sid}/reviewers", {"reviewer_id": live.author2.id}
+        ).status_code
+        == 422
+    )
     assert reviewer.get(f"/v1/submissions/{sid}").status_code == 200
     assert reviewer.get(f"/v1/blobs/{revision['files']['env.toml']}").content == b"v1\n"
     assert live.reviewer2.get(f"/v1/submissions/{sid}").status_code == 404
     # A reviewer cannot push revisions or withdraw.
     etag = reviewer.get(f"/v1/submissions/{sid}").headers["etag"]
     manifest = reviewer.upload({"env.toml": b"x"})
-    _problem(reviewer.post(f"/v1/submissions/{sid}/revisions", {"files": manifest}, if_match=etag), 403)
-    _problem(reviewer.post(f"/v1/submissions/{sid}/transition", {"to": "withdrawn"}, if_match=etag), 403)
-    assert reviewer.post(f"/v1/submissions/{sid}/reviews", {"revision": 1, "verdict": "approve"}).status_code == 201
+    _problem(
+        reviewer.post(f"/v1/submissions/{sid}/revisions", {"files": manifest}, if_match=etag), 403
+    )
+    _problem(
+        reviewer.post(f"/v1/submissions/{sid}/transition", {"to": "withdrawn"}, if_match=etag), 403
+    )
+    assert (
+        reviewer.post(
+            f"/v1/submissions/{sid}/reviews", {"revision": 1, "verdict": "approve"}
+        ).status_code
+        == 201
+    )
     # Once unassigned, it is invisible again.
     live.lab.delete(f"/v1/submissions/{sid}/reviewers/{reviewer.id}")
     assert reviewer.get(f"/v1/submissions/{sid}").status_code == 404

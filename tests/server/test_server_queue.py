@@ -60,11 +60,17 @@ def _platform(database_url: str, tmp_path: Path) -> Platform:
 
 
 def _spawn(database_url: str, markers: Path, worker_id: str, mode: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", WORKER_SCRIPT, database_url, str(markers), worker_id, mode],
-                            cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-c", WORKER_SCRIPT, database_url, str(markers), worker_id, mode],
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
-def test_lease_expiry_hands_the_job_to_another_worker_and_the_old_owner_cannot_finish(database_url, tmp_path):
+def test_lease_expiry_hands_the_job_to_another_worker_and_the_old_owner_cannot_finish(
+    database_url, tmp_path
+):
     platform = _platform(database_url, tmp_path)
     with platform.write() as session:
         job_id = jobs.enqueue(session, "test", {"n": 1}).id
@@ -112,7 +118,9 @@ def test_worker_killed_mid_job_does_not_lose_it(database_url, tmp_path):
         with ctx.platform.write() as session:
             ctx.complete(session)
 
-    rescuer = Worker(platform, kinds={"test_hang": JobKind(run=complete)}, worker_id="rescuer", lease_s=30)
+    rescuer = Worker(
+        platform, kinds={"test_hang": JobKind(run=complete)}, worker_id="rescuer", lease_s=30
+    )
     assert not rescuer.run_once()  # the dead worker's lease is still running
     deadline = time.monotonic() + 30
     while not rescuer.run_once():
@@ -160,8 +168,11 @@ def test_failed_job_is_retried_with_backoff_then_given_up(database_url, tmp_path
     def broken(ctx):
         raise RuntimeError("the sandbox exploded")
 
-    kind = JobKind(run=broken, on_retry=lambda s, c, e: seen.append(f"retry: {e}"),
-                   on_give_up=lambda s, c, e: seen.append(f"gave up: {e}"))
+    kind = JobKind(
+        run=broken,
+        on_retry=lambda s, c, e: seen.append(f"retry: {e}"),
+        on_give_up=lambda s, c, e: seen.append(f"gave up: {e}"),
+    )
     with platform.write() as session:
         job_id = jobs.enqueue(session, "test_broken", {}, max_attempts=2).id
     worker = Worker(platform, kinds={"test_broken": kind}, lease_s=30)

@@ -27,7 +27,11 @@ def _need_sandbox() -> None:
         present = image_present(client, default_image())
     finally:
         client.close()
-    need("docker", present, "the sandbox image is missing: run `gauntlet sandbox image --from-debian`")
+    need(
+        "docker",
+        present,
+        "the sandbox image is missing: run `gauntlet sandbox image --from-debian`",
+    )
 
 
 def _local_report(files: dict[str, bytes], tmp_path: Path, stages) -> dict:
@@ -127,7 +131,9 @@ def test_real_sandbox_recheck_passes_honest_and_catches_a_tampered_grader(make_l
     # Another author submits the same package with a grader that gives full marks to any
     # answer, together with the honest package's passing report.
     tampered = dict(honest)
-    tampered["grader.py"] = honest["grader.py"] + b"\n\ndef grade(task, response):\n    return 1.0\n"
+    tampered["grader.py"] = (
+        honest["grader.py"] + b"\n\ndef grade(task, response):\n    return 1.0\n"
+    )
     bounty2 = live.bounty(title="Second bounty")
     revision = live.author2.submit(bounty2["id"], tampered, client_report=client_report)
     sid2 = revision["submission_id"]
@@ -136,6 +142,7 @@ def test_real_sandbox_recheck_passes_honest_and_catches_a_tampered_grader(make_l
     assert checked["check"]["status"] == "failed" and checked["check"]["digest_matches"] is False
     assert live.author2.submission(sid2)["state"] == "check_failed"
     report = live.author2.get(f"/v1/submissions/{sid2}/revisions/1/report").json()
-    verify_errors = [f for f in report["findings"] if f["stage"] == "verify" and f["severity"] == "error"]
+    verify_errors = [
+        f for f in report["findings"] if f["stage"] == "verify" and f["severity"] == "error"
+    ]
     assert verify_errors, report
-

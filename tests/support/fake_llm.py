@@ -32,7 +32,9 @@ class ScriptedLLMServer:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-llm", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="fake-llm", daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -76,7 +78,9 @@ class ScriptedLLMServer:
 
             def do_GET(self) -> None:
                 if self.path.rstrip("/").endswith("/models"):
-                    self._send(200, {"object": "list", "data": [{"id": "scripted", "object": "model"}]})
+                    self._send(
+                        200, {"object": "list", "data": [{"id": "scripted", "object": "model"}]}
+                    )
                 else:
                     self._send(404, {"error": {"message": "not found"}})
 
@@ -93,28 +97,40 @@ class ScriptedLLMServer:
                 entry = server._next_entry(request)
                 status = int(entry.get("status", 200))
                 if status != 200:
-                    self._send(status, {"error": {"message": entry.get("content") or "scripted error",
-                                                  "type": "scripted"}})
+                    self._send(
+                        status,
+                        {
+                            "error": {
+                                "message": entry.get("content") or "scripted error",
+                                "type": "scripted",
+                            }
+                        },
+                    )
                     return
                 content = str(entry.get("content", ""))
                 prompt_tokens = int(entry.get("prompt_tokens", _rough_tokens(request)))
                 completion_tokens = int(entry.get("completion_tokens", max(1, len(content) // 4)))
-                self._send(200, {
-                    "id": f"chatcmpl-{len(server.requests)}",
-                    "object": "chat.completion",
-                    "created": int(time.time()),
-                    "model": request.get("model", "scripted"),
-                    "choices": [{
-                        "index": 0,
-                        "message": {"role": "assistant", "content": content},
-                        "finish_reason": entry.get("finish_reason", "stop"),
-                    }],
-                    "usage": {
-                        "prompt_tokens": prompt_tokens,
-                        "completion_tokens": completion_tokens,
-                        "total_tokens": prompt_tokens + completion_tokens,
+                self._send(
+                    200,
+                    {
+                        "id": f"chatcmpl-{len(server.requests)}",
+                        "object": "chat.completion",
+                        "created": int(time.time()),
+                        "model": request.get("model", "scripted"),
+                        "choices": [
+                            {
+                                "index": 0,
+                                "message": {"role": "assistant", "content": content},
+                                "finish_reason": entry.get("finish_reason", "stop"),
+                            }
+                        ],
+                        "usage": {
+                            "prompt_tokens": prompt_tokens,
+                            "completion_tokens": completion_tokens,
+                            "total_tokens": prompt_tokens + completion_tokens,
+                        },
                     },
-                })
+                )
 
             def _send(self, status: int, body: dict[str, Any]) -> None:
                 data = json.dumps(body).encode()

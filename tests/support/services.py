@@ -26,7 +26,9 @@ def need(service: str, available: bool, reason: str) -> None:
         return
     message = f"{service} not available: {reason}"
     if services_required():
-        pytest.fail(f"{message} (GAUNTLET_REQUIRE_SERVICES=1: CI must provide it; see .ci/start-services)")
+        pytest.fail(
+            f"{message} (GAUNTLET_REQUIRE_SERVICES=1: CI must provide it; see .ci/start-services)"
+        )
     pytest.skip(message)
 
 
@@ -72,7 +74,9 @@ def xvfb_display() -> str | None:
     if not display:
         return None
     try:
-        subprocess.run(["xdpyinfo", "-display", display], capture_output=True, timeout=5, check=True)
+        subprocess.run(
+            ["xdpyinfo", "-display", display], capture_output=True, timeout=5, check=True
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return display

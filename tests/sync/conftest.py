@@ -45,8 +45,12 @@ def open_session(gauntlet_home):
     opened = []
 
     def factory(url: str, token: str | None, *, key: str = "test", timeout: float = 5.0, **kw):
-        session = SyncSession(PlatformConnection(url, token, key), policy=kw.pop("policy", fast_policy()),
-                              timeout=timeout, **kw)
+        session = SyncSession(
+            PlatformConnection(url, token, key),
+            policy=kw.pop("policy", fast_policy()),
+            timeout=timeout,
+            **kw,
+        )
         opened.append(session)
         return session
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -25,11 +26,14 @@ class Fault:
     path_contains: str | None = None
     times: int = 1  # how many matching requests it hits (-1 = forever)
     skip: int = 0  # let this many matching requests through untouched first
-    on_hit: Callable[[], object] | None = None  # run (in a thread) when it hits, e.g. stop the server
+    on_hit: Callable[[], object] | None = (
+        None  # run (in a thread) when it hits, e.g. stop the server
+    )
     status: int = 500
     seconds: float = 0.0
     released: threading.Event = field(default_factory=threading.Event)
     reached: threading.Event = field(default_factory=threading.Event)
+    handled: threading.Event = field(default_factory=threading.Event)  # on_hit has returned
 
     def matches(self, method: str, path: str) -> bool:
         if self.times == 0:
@@ -63,6 +67,7 @@ class FaultProxy:
         self._server: asyncio.base_events.Server | None = None
         self.port = 0
         self._tasks: set[asyncio.Task] = set()
+        self._in_flight = 0
 
     # -- control from the test --------------------------------------------------------------
 
@@ -83,8 +88,23 @@ class FaultProxy:
 
     def count(self, method: str, path_contains: str = "", outcome: str | None = None) -> int:
         with self._lock:
-            return sum(1 for s in self.seen if s.method == method and path_contains in s.path
-                       and (outcome is None or s.outcome == outcome))
+            return sum(
+                1
+                for s in self.seen
+                if s.method == method
+                and path_contains in s.path
+                and (outcome is None or s.outcome == outcome)
+            )
+
+    def wait_idle(self, timeout: float = 30.0) -> None:
+        """Wait until no request is being handled, so counts taken next are final."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self._in_flight == 0:
+                    return
+            time.sleep(0.02)
+        raise TimeoutError(f"the fault proxy still handles {self._in_flight} request(s)")
 
     def start(self) -> FaultProxy:
         self._thread.start()
@@ -120,7 +140,8 @@ class FaultProxy:
         asyncio.set_event_loop(self._loop)
         self._http = httpx.AsyncClient(timeout=60)
         self._server = self._loop.run_until_complete(
-            asyncio.start_server(self._serve, "127.0.0.1", 0))
+            asyncio.start_server(self._serve, "127.0.0.1", 0)
+        )
         self.port = self._server.sockets[0].getsockname()[1]
         self._ready.set()
         self._loop.run_forever()
@@ -157,12 +178,27 @@ class FaultProxy:
 
     async def _handle(self, method, target, headers, body, writer) -> bool:
         """Answer one request; False closes the connection."""
+        with self._lock:
+            self._in_flight += 1
+        try:
+            return await self._answer(method, target, headers, body, writer)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    async def _answer(self, method, target, headers, body, writer) -> bool:
+        # The upstream is fixed when the request arrives: a request held up by a fault must
+        # never reach a server that was started after it (the test could not count it).
+        upstream_url = self.upstream
         fault = self._fault_for(method, target)
         action = fault.action if fault else None
         if fault:
             fault.reached.set()
             if fault.on_hit is not None:
-                await asyncio.get_running_loop().run_in_executor(None, fault.on_hit)
+                try:
+                    await asyncio.get_running_loop().run_in_executor(None, fault.on_hit)
+                finally:
+                    fault.handled.set()
         if action == "drop":
             self._log(method, target, "dropped")
             return False
@@ -170,16 +206,28 @@ class FaultProxy:
             await asyncio.sleep(fault.seconds)
         if action == "status":
             self._log(method, target, str(fault.status))
-            problem = {"type": "urn:gauntlet:problem:injected", "title": "Injected fault",
-                       "status": fault.status, "detail": "injected by the fault proxy"}
-            await _write(writer, fault.status, {"Content-Type": "application/problem+json"},
-                         json.dumps(problem).encode())
+            problem = {
+                "type": "urn:gauntlet:problem:injected",
+                "title": "Injected fault",
+                "status": fault.status,
+                "detail": "injected by the fault proxy",
+            }
+            await _write(
+                writer,
+                fault.status,
+                {"Content-Type": "application/problem+json"},
+                json.dumps(problem).encode(),
+            )
             return True
-        forward_headers = {k: v for k, v in headers.items()
-                           if k.lower() not in ("host", "content-length", "connection")}
+        forward_headers = {
+            k: v
+            for k, v in headers.items()
+            if k.lower() not in ("host", "content-length", "connection")
+        }
         try:
-            upstream = await self._http.request(method, self.upstream + target,
-                                                headers=forward_headers, content=body)
+            upstream = await self._http.request(
+                method, upstream_url + target, headers=forward_headers, content=body
+            )
         except httpx.HTTPError:
             self._log(method, target, "upstream-down")
             return False  # like a server that is gone: the connection just closes
@@ -189,9 +237,12 @@ class FaultProxy:
         if action == "hold_after":
             await asyncio.get_running_loop().run_in_executor(None, fault.released.wait, 120)
         content = upstream.content
-        out_headers = {k: v for k, v in upstream.headers.items()
-                       if k.lower() not in ("content-length", "transfer-encoding", "connection",
-                                            "content-encoding")}
+        out_headers = {
+            k: v
+            for k, v in upstream.headers.items()
+            if k.lower()
+            not in ("content-length", "transfer-encoding", "connection", "content-encoding")
+        }
         if action == "garble":
             content = content[: max(1, len(content) // 2)] + b"\x00\xff<garbled"
         if action == "html":
@@ -220,7 +271,9 @@ async def _read_request(reader: asyncio.StreamReader):
     return method, target, headers, body
 
 
-async def _write(writer: asyncio.StreamWriter, status: int, headers: dict[str, str], body: bytes) -> None:
+async def _write(
+    writer: asyncio.StreamWriter, status: int, headers: dict[str, str], body: bytes
+) -> None:
     lines = [f"HTTP/1.1 {status} X"]
     lines += [f"{k}: {v}" for k, v in headers.items()]
     lines.append(f"Content-Length: {len(body)}")

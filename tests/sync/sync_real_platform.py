@@ -54,4 +54,3 @@ class RealPlatform:
     def restart(self) -> RealPlatform:
         self.stop()
         return self.start()
-

@@ -97,8 +97,14 @@ def test_offline_submit_is_queued_and_status_shows_it(gauntlet_home, tmp_path, c
 
 
 def _login(url: str, token: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "app", "login", "--server", url], input=token + "\n",
-                          capture_output=True, text=True, env=env, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "app", "login", "--server", url],
+        input=token + "\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
 
 
 def test_login_without_a_keychain_warns_and_never_writes_the_token(platform, gauntlet_home):
@@ -110,8 +116,13 @@ def test_login_without_a_keychain_warns_and_never_writes_the_token(platform, gau
         if path.is_file():
             assert platform.tokens["author"].encode() not in path.read_bytes()
     # Without a saved token the next command says how to log in.
-    later = subprocess.run([sys.executable, "-m", "app", "bounties"], capture_output=True,
-                           text=True, env=env, timeout=60)
+    later = subprocess.run(
+        [sys.executable, "-m", "app", "bounties"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert later.returncode == 2 and "not logged in" in later.stderr
 
 
@@ -127,10 +138,16 @@ def test_login_keeps_the_token_in_the_keychain_for_later_commands(platform, gaun
     env = dict(os.environ)
     done = _login(platform.url, platform.tokens["author"], env)
     assert done.returncode == 0 and "NOT saved" not in done.stderr, done.stderr
-    listed = subprocess.run([sys.executable, "-m", "app", "bounties", "--json"], capture_output=True,
-                            text=True, env=env, timeout=60)
+    listed = subprocess.run(
+        [sys.executable, "-m", "app", "bounties", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert listed.returncode == 0, listed.stderr
     assert len(json.loads(listed.stdout)) >= 12
-    out = subprocess.run([sys.executable, "-m", "app", "logout"], capture_output=True, text=True,
-                         env=env, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "app", "logout"], capture_output=True, text=True, env=env, timeout=60
+    )
     assert "Logged out" in out.stdout

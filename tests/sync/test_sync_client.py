@@ -41,17 +41,39 @@ def test_unknown_things_and_bad_tokens_are_explained(platform):
 
 def test_reusing_an_idempotency_key_for_another_request_is_refused(platform):
     token = platform.tokens["author"]
-    open_ids = [b["id"] for b in call(platform.url, token, "GET", "/v1/bounties",
-                                      params={"status": "open"}).data["items"]]
-    first = call(platform.url, token, "POST", "/v1/submissions", json_body={"bounty_id": open_ids[0]},
-                 idempotency_key="key-1")
-    again = call(platform.url, token, "POST", "/v1/submissions", json_body={"bounty_id": open_ids[0]},
-                 idempotency_key="key-1")
+    open_ids = [
+        b["id"]
+        for b in call(platform.url, token, "GET", "/v1/bounties", params={"status": "open"}).data[
+            "items"
+        ]
+    ]
+    first = call(
+        platform.url,
+        token,
+        "POST",
+        "/v1/submissions",
+        json_body={"bounty_id": open_ids[0]},
+        idempotency_key="key-1",
+    )
+    again = call(
+        platform.url,
+        token,
+        "POST",
+        "/v1/submissions",
+        json_body={"bounty_id": open_ids[0]},
+        idempotency_key="key-1",
+    )
     assert again.data["id"] == first.data["id"]  # a replay answers with the first result
     assert again.headers.get("Idempotency-Replayed") == "true"
     with pytest.raises(PlatformRejected) as info:
-        call(platform.url, token, "POST", "/v1/submissions", json_body={"bounty_id": open_ids[1]},
-             idempotency_key="key-1")
+        call(
+            platform.url,
+            token,
+            "POST",
+            "/v1/submissions",
+            json_body={"bounty_id": open_ids[1]},
+            idempotency_key="key-1",
+        )
     assert info.value.status == 422
 
 

@@ -74,11 +74,15 @@ def test_real_keychain_from_asyncio_does_not_block_the_loop(gauntlet_home):
 
 
 def _run_with_backend(backend: str, code: str, timeout: float = 60) -> dict:
-    env = dict(os.environ, PYTHON_KEYRING_BACKEND=backend,
-               PYTHONPATH=os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]))
+    env = dict(
+        os.environ,
+        PYTHON_KEYRING_BACKEND=backend,
+        PYTHONPATH=os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
+    )
     env.pop("DBUS_SESSION_BUS_ADDRESS", None)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=env, timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=timeout
+    )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -154,14 +158,16 @@ def test_refuse_policy_in_process_with_fail_backend(monkeypatch):
 
 def test_the_users_choice_of_fallback_is_remembered(tmp_path):
     home = tmp_path / "home"
-    code = (f"import os; os.environ['GAUNTLET_HOME'] = {str(home)!r}\n"
-            "import json\n"
-            "from app.sync.credentials import (CredentialStore, FallbackPolicy, KeychainUnavailable,\n"
-            "    save_fallback_policy)\n"
-            "save_fallback_policy(FallbackPolicy.REFUSE)\n"
-            "try:\n"
-            "    CredentialStore().set('k', 'v'); outcome = 'kept'\n"
-            "except KeychainUnavailable:\n"
-            "    outcome = 'refused'\n"
-            "print(json.dumps({'outcome': outcome}))\n")
+    code = (
+        f"import os; os.environ['GAUNTLET_HOME'] = {str(home)!r}\n"
+        "import json\n"
+        "from app.sync.credentials import (CredentialStore, FallbackPolicy, KeychainUnavailable,\n"
+        "    save_fallback_policy)\n"
+        "save_fallback_policy(FallbackPolicy.REFUSE)\n"
+        "try:\n"
+        "    CredentialStore().set('k', 'v'); outcome = 'kept'\n"
+        "except KeychainUnavailable:\n"
+        "    outcome = 'refused'\n"
+        "print(json.dumps({'outcome': outcome}))\n"
+    )
     assert _run_with_backend("keyring.backends.fail.Keyring", code) == {"outcome": "refused"}

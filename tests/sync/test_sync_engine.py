@@ -42,10 +42,25 @@ def test_first_sync_pulls_bounties_then_an_unchanged_resync_pulls_nothing(platfo
 def test_a_bounty_changed_on_the_server_arrives_with_the_next_sync(platform, open_session):
     session = open_session(platform.url, platform.tokens["author"])
     run(session.engine.sync())
-    created = api(platform, "lab", "POST", "/v1/bounties", json={
-        "title": "Radiology report triage", "summary": "Classify findings.", "domain": "medicine",
-        "tags": ["radiology"], "reward": 1800, "currency": "EUR", "deadline": "2031-03-01T00:00:00Z",
-        "env_kind": "qa", "constraints": {}, "brief": "# Triage", "rubric": []})
+    created = api(
+        platform,
+        "lab",
+        "POST",
+        "/v1/bounties",
+        json={
+            "title": "Radiology report triage",
+            "summary": "Classify findings.",
+            "domain": "medicine",
+            "tags": ["radiology"],
+            "reward": 1800,
+            "currency": "EUR",
+            "deadline": "2031-03-01T00:00:00Z",
+            "env_kind": "qa",
+            "constraints": {},
+            "brief": "# Triage",
+            "rubric": [],
+        },
+    )
     assert created.status_code == 201, created.text
     result = run(session.engine.sync())
     assert result.pulled >= 1
@@ -91,7 +106,9 @@ def test_offline_submission_is_queued_shown_and_sent_later(platform, open_sessio
     bounty_id = first_open_bounty(online)
     online.store.close()
 
-    offline = open_session("http://127.0.0.1:9", platform.tokens["author"], key="shared", timeout=1.0)
+    offline = open_session(
+        "http://127.0.0.1:9", platform.tokens["author"], key="shared", timeout=1.0
+    )
     package = tmp_path / "pkg"
     make_package(package, 5)
     offline.engine.queue_submit(package, bounty_id)
@@ -100,7 +117,9 @@ def test_offline_submission_is_queued_shown_and_sent_later(platform, open_sessio
     assert result.state.phase == SyncPhase.OFFLINE
     assert result.pending == 1 and "reach" in result.state.message
     (queued,) = offline.store.submissions()
-    assert queued.pending and queued.state == "waiting to upload" and queued.id.startswith("pending:")
+    assert (
+        queued.pending and queued.state == "waiting to upload" and queued.id.startswith("pending:")
+    )
     offline.store.close()
 
     back = open_session(platform.url, platform.tokens["author"], key="shared")
@@ -124,7 +143,9 @@ def _submitted(platform, open_session, tmp_path, files: int = 3):
     return session, submission, package
 
 
-def test_withdraw_with_a_stale_version_refetches_and_applies_without_asking(platform, open_session, tmp_path):
+def test_withdraw_with_a_stale_version_refetches_and_applies_without_asking(
+    platform, open_session, tmp_path
+):
     session, submission, package = _submitted(platform, open_session, tmp_path)
     # Elsewhere (another computer of the same author), a new revision moves the version on.
     other = open_session(platform.url, platform.tokens["author"], key="laptop")
@@ -142,7 +163,9 @@ def test_withdraw_with_a_stale_version_refetches_and_applies_without_asking(plat
     assert server["state"] == "withdrawn"
 
 
-def test_a_new_revision_for_a_submission_withdrawn_elsewhere_is_a_true_conflict(platform, open_session, tmp_path):
+def test_a_new_revision_for_a_submission_withdrawn_elsewhere_is_a_true_conflict(
+    platform, open_session, tmp_path
+):
     session, submission, package = _submitted(platform, open_session, tmp_path)
     other = open_session(platform.url, platform.tokens["author"], key="laptop")
     run(other.engine.sync())
@@ -163,8 +186,14 @@ def test_a_new_revision_for_a_submission_withdrawn_elsewhere_is_a_true_conflict(
 
 def test_reply_written_offline_shows_as_pending_then_is_sent_once(platform, open_session, tmp_path):
     session, submission, _ = _submitted(platform, open_session, tmp_path)
-    session.engine.queue_thread(submission.id, revision=1, path="env.toml", start_line=1,
-                                end_line=1, body="Is the format line right?")
+    session.engine.queue_thread(
+        submission.id,
+        revision=1,
+        path="env.toml",
+        start_line=1,
+        end_line=1,
+        body="Is the format line right?",
+    )
     assert run(session.engine.sync()).sent == 1
     (thread,) = session.store.threads_for(submission.id, "env.toml")
     assert thread.start_line == 1 and thread.anchor_state == "current"
@@ -179,26 +208,37 @@ def test_reply_written_offline_shows_as_pending_then_is_sent_once(platform, open
     result = run(session.engine.sync())
     assert result.sent == 1
     comments = session.store.comments_for(thread.id)
-    assert [c.body for c in comments if "gauntlet/1 is current" in c.body] == ["Yes, gauntlet/1 is current."]
+    assert [c.body for c in comments if "gauntlet/1 is current" in c.body] == [
+        "Yes, gauntlet/1 is current."
+    ]
     assert not any(c.pending for c in comments)
     server = api(platform, "author", "GET", f"/v1/submissions/{submission.id}/threads").json()
     bodies = [c["body"] for t in server["items"] for c in t["comments"]]
     assert bodies.count("Yes, gauntlet/1 is current.") == 1
 
 
-def test_a_verdict_on_a_superseded_revision_is_surfaced_as_a_conflict(platform, open_session, tmp_path):
+def test_a_verdict_on_a_superseded_revision_is_surfaced_as_a_conflict(
+    platform, open_session, tmp_path
+):
     author, submission, package = _submitted(platform, open_session, tmp_path)
     me = api(platform, "reviewer", "GET", "/v1/me").json()
-    assigned = api(platform, "admin", "POST", f"/v1/submissions/{submission.id}/reviewers",
-                   json={"reviewer_id": me["id"]})
+    assigned = api(
+        platform,
+        "admin",
+        "POST",
+        f"/v1/submissions/{submission.id}/reviewers",
+        json={"reviewer_id": me["id"]},
+    )
     assert assigned.status_code == 200, assigned.text
     reviewer = open_session(platform.url, platform.tokens["reviewer"], key="reviewer")
     run(reviewer.engine.sync())
     assert reviewer.store.get_submission(submission.id) is not None
-    reviewer_offline = open_session("http://127.0.0.1:9", platform.tokens["reviewer"], key="reviewer",
-                                    timeout=1.0)
-    reviewer_offline.engine.queue_review(submission.id, revision=1, verdict="comment",
-                                         summary="Looks reasonable so far.")
+    reviewer_offline = open_session(
+        "http://127.0.0.1:9", platform.tokens["reviewer"], key="reviewer", timeout=1.0
+    )
+    reviewer_offline.engine.queue_review(
+        submission.id, revision=1, verdict="comment", summary="Looks reasonable so far."
+    )
     run(reviewer_offline.engine.sync())
     reviewer_offline.store.close()
 

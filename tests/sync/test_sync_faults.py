@@ -26,15 +26,21 @@ def run(coro):
 
 
 def revisions_on_server(platform, submission_id: str) -> list[dict]:
-    reply = httpx.get(f"{platform.url}/v1/submissions/{submission_id}/revisions", timeout=30,
-                      headers={"Authorization": f"Bearer {platform.tokens['author']}"})
+    reply = httpx.get(
+        f"{platform.url}/v1/submissions/{submission_id}/revisions",
+        timeout=30,
+        headers={"Authorization": f"Bearer {platform.tokens['author']}"},
+    )
     reply.raise_for_status()
     return reply.json()["items"]
 
 
 def submissions_on_server(platform) -> list[dict]:
-    reply = httpx.get(f"{platform.url}/v1/submissions", timeout=30,
-                      headers={"Authorization": f"Bearer {platform.tokens['author']}"})
+    reply = httpx.get(
+        f"{platform.url}/v1/submissions",
+        timeout=30,
+        headers={"Authorization": f"Bearer {platform.tokens['author']}"},
+    )
     reply.raise_for_status()
     return reply.json()["items"]
 
@@ -47,26 +53,37 @@ def synced_session(open_session, url, platform, **kw):
 
 
 @pytest.mark.slow
-def test_server_stopped_mid_upload_resumes_with_only_the_missing_blobs(platform, open_session, tmp_path):
+def test_server_stopped_mid_upload_resumes_with_only_the_missing_blobs(
+    platform, open_session, tmp_path
+):
     with FaultProxy(platform.url) as proxy:
         session, bounty_id = synced_session(open_session, proxy.url, platform, timeout=3.0)
         package = tmp_path / "pkg"
         make_package(package, 40)
         # After 15 uploads the real server is shut down, in the middle of the upload.
-        proxy.add(Fault("none", method="PUT", path_contains="/v1/blobs/", skip=15, on_hit=platform.stop))
+        stop = proxy.add(
+            Fault("none", method="PUT", path_contains="/v1/blobs/", skip=15, on_hit=platform.stop)
+        )
         session.engine.queue_submit(package, bounty_id)
         result = run(session.engine.sync())
         assert result.state.phase == SyncPhase.OFFLINE, result.state.message
         assert result.pending == 1 and result.sent == 0
         assert proxy.count("PUT", "/v1/blobs/", "201") >= 15
+        # The client gave up on requests that the proxy still holds: let them finish against
+        # the stopped server, so none of them lands on the restarted one behind the test's back.
+        assert stop.handled.wait(60)
+        proxy.wait_idle()
 
         platform.start()  # the server comes back (new port, same database)
         proxy.upstream = platform.url
         (entry,) = session.store.pending_changes()
         hashes = sorted(set(entry.payload["files"].values()))
-        missing = httpx.post(f"{platform.url}/v1/blobs/batch", json={"sha256": hashes}, timeout=30,
-                             headers={"Authorization": f"Bearer {platform.tokens['author']}"}
-                             ).json()["missing"]
+        missing = httpx.post(
+            f"{platform.url}/v1/blobs/batch",
+            json={"sha256": hashes},
+            timeout=30,
+            headers={"Authorization": f"Bearer {platform.tokens['author']}"},
+        ).json()["missing"]
         assert 0 < len(missing) <= 25
         puts_before = proxy.count("PUT", "/v1/blobs/")
         result = run(session.engine.sync())
@@ -89,11 +106,15 @@ def test_500s_are_retried_with_the_same_key_then_succeed(platform, open_session,
         assert proxy.count("POST", "/revisions", "201") == 1
 
 
-def test_persistent_500s_leave_the_change_queued_and_a_later_sync_sends_it(platform, open_session, tmp_path):
+def test_persistent_500s_leave_the_change_queued_and_a_later_sync_sends_it(
+    platform, open_session, tmp_path
+):
     with FaultProxy(platform.url) as proxy:
         session, bounty_id = synced_session(open_session, proxy.url, platform)
         make_package(tmp_path / "pkg", 3)
-        fault = proxy.add(Fault("status", method="POST", path_contains="/revisions", times=-1, status=503))
+        fault = proxy.add(
+            Fault("status", method="POST", path_contains="/revisions", times=-1, status=503)
+        )
         session.engine.queue_submit(tmp_path / "pkg", bounty_id)
         result = run(session.engine.sync())
         assert result.pending == 1 and result.sent == 0
@@ -114,7 +135,9 @@ def test_persistent_500s_leave_the_change_queued_and_a_later_sync_sends_it(platf
         assert len(revisions_on_server(platform, submission.id)) == 1
 
 
-def test_a_timeout_is_retried_and_the_server_applies_the_change_once(platform, open_session, tmp_path):
+def test_a_timeout_is_retried_and_the_server_applies_the_change_once(
+    platform, open_session, tmp_path
+):
     with FaultProxy(platform.url) as proxy:
         session, bounty_id = synced_session(open_session, proxy.url, platform, timeout=1.0)
         make_package(tmp_path / "pkg", 3)
@@ -131,7 +154,9 @@ def test_a_timeout_is_retried_and_the_server_applies_the_change_once(platform, o
         assert len(submissions_on_server(platform)) == 1
 
 
-def test_a_reply_lost_after_the_server_applied_it_is_not_duplicated(platform, open_session, tmp_path):
+def test_a_reply_lost_after_the_server_applied_it_is_not_duplicated(
+    platform, open_session, tmp_path
+):
     with FaultProxy(platform.url) as proxy:
         session, bounty_id = synced_session(open_session, proxy.url, platform)
         make_package(tmp_path / "pkg", 3)
@@ -172,7 +197,9 @@ def test_a_refused_token_stops_the_queue_and_asks_to_log_in(platform, open_sessi
     assert entry.state == "pending"  # kept for after the user logs in again
 
 
-def test_the_cli_reports_garbled_replies_without_a_traceback(platform, gauntlet_home, capsys, monkeypatch):
+def test_the_cli_reports_garbled_replies_without_a_traceback(
+    platform, gauntlet_home, capsys, monkeypatch
+):
     from app.cli import main
 
     with FaultProxy(platform.url) as proxy:
@@ -186,7 +213,9 @@ def test_the_cli_reports_garbled_replies_without_a_traceback(platform, gauntlet_
 
 
 @pytest.mark.slow
-def test_client_killed_with_sigkill_mid_sync_loses_and_duplicates_nothing(platform, open_session, tmp_path):
+def test_client_killed_with_sigkill_mid_sync_loses_and_duplicates_nothing(
+    platform, open_session, tmp_path
+):
     with FaultProxy(platform.url) as proxy:
         key = store_key_for(proxy.url)
         session, bounty_id = synced_session(open_session, proxy.url, platform, key=key)
@@ -197,14 +226,24 @@ def test_client_killed_with_sigkill_mid_sync_loses_and_duplicates_nothing(platfo
 
         # The server applies the revision, but its reply is held until the client is dead.
         held = proxy.add(Fault("hold_after", method="POST", path_contains="/revisions"))
-        env = dict(os.environ, GAUNTLET_SERVER=proxy.url, GAUNTLET_TOKEN=platform.tokens["author"],
-                   GAUNTLET_HOME=os.environ["GAUNTLET_HOME"])
-        client = subprocess.Popen([sys.executable, "-m", "app", "sync"], env=env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        env = dict(
+            os.environ,
+            GAUNTLET_SERVER=proxy.url,
+            GAUNTLET_TOKEN=platform.tokens["author"],
+            GAUNTLET_HOME=os.environ["GAUNTLET_HOME"],
+        )
+        client = subprocess.Popen(
+            [sys.executable, "-m", "app", "sync"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         try:
             assert held.reached.wait(60), "the client never got to the revision upload"
             deadline = time.monotonic() + 30
-            while proxy.count("POST", "/revisions", "hold_after") == 0 and time.monotonic() < deadline:
+            while (
+                proxy.count("POST", "/revisions", "hold_after") == 0 and time.monotonic() < deadline
+            ):
                 time.sleep(0.05)
             os.kill(client.pid, signal.SIGKILL)
         finally:
@@ -212,8 +251,13 @@ def test_client_killed_with_sigkill_mid_sync_loses_and_duplicates_nothing(platfo
             held.released.set()
         assert client.returncode == -signal.SIGKILL
 
-        restarted = subprocess.run([sys.executable, "-m", "app", "sync", "--json"], env=env,
-                                   capture_output=True, text=True, timeout=120)
+        restarted = subprocess.run(
+            [sys.executable, "-m", "app", "sync", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert restarted.returncode == 0, restarted.stdout + restarted.stderr
         assert '"pending": 0' in restarted.stdout
 

@@ -20,7 +20,7 @@ def run(coro):
 def test_backoff_grows_exponentially_with_jitter_and_a_ceiling():
     policy = RetryPolicy(base_delay_s=1.0, factor=2.0, max_delay_s=60.0)
     for attempt in range(12):
-        ceiling = min(60.0, 2.0 ** attempt)
+        ceiling = min(60.0, 2.0**attempt)
         delays = {round(policy.delay(attempt), 6) for _ in range(50)}
         assert all(ceiling / 2 <= d <= ceiling for d in delays)
         assert len(delays) > 1  # jittered: clients that failed together do not retry together
@@ -36,8 +36,9 @@ def test_changes_made_offline_replay_in_order_after_a_restart(platform, open_ses
     online.engine.queue_submit(tmp_path / "pkg", bounty_id)
     assert run(online.engine.sync()).sent == 1
     (submission,) = online.store.submissions()
-    online.engine.queue_thread(submission.id, revision=1, path="env.toml", start_line=1, end_line=1,
-                               body="First question")
+    online.engine.queue_thread(
+        submission.id, revision=1, path="env.toml", start_line=1, end_line=1, body="First question"
+    )
     assert run(online.engine.sync()).sent == 1
     (thread,) = online.store.threads_for(submission.id)
     online.store.close()
@@ -48,7 +49,12 @@ def test_changes_made_offline_replay_in_order_after_a_restart(platform, open_ses
     offline.engine.queue_thread(submission.id, revision=1, body="A general remark")
     offline.engine.queue_withdraw(submission.id, "changed my mind")
     assert run(offline.engine.sync()).state.phase == SyncPhase.OFFLINE
-    assert [e.kind for e in offline.store.pending_changes()] == ["reply", "resolve", "thread", "withdraw"]
+    assert [e.kind for e in offline.store.pending_changes()] == [
+        "reply",
+        "resolve",
+        "thread",
+        "withdraw",
+    ]
     assert offline.store.threads_for(submission.id)[0].resolved  # shown at once
     offline.store.close()  # the app quits
 
@@ -58,16 +64,23 @@ def test_changes_made_offline_replay_in_order_after_a_restart(platform, open_ses
         assert result.sent == 4 and result.pending == 0, result.state.message
         # (a withdrawal may first meet a 412 when the server's check moved the submission
         # meanwhile: it is refetched and sent again, so count the accepted requests)
-        posts = [s.path.split("?")[0] for s in proxy.seen
-                 if s.method == "POST" and s.outcome.startswith("2")]
-        order = [next(k for k in ("/comments", "/resolve", "/threads", "/transition") if p.endswith(k))
-                 for p in posts]
+        posts = [
+            s.path.split("?")[0]
+            for s in proxy.seen
+            if s.method == "POST" and s.outcome.startswith("2")
+        ]
+        order = [
+            next(k for k in ("/comments", "/resolve", "/threads", "/transition") if p.endswith(k))
+            for p in posts
+        ]
         assert order == ["/comments", "/resolve", "/threads", "/transition"]
     assert restarted.store.get_submission(submission.id).state == "withdrawn"
     assert len(restarted.store.threads_for(submission.id)) == 2
 
 
-def test_a_refused_change_is_set_aside_and_later_changes_still_go_out(platform, open_session, tmp_path):
+def test_a_refused_change_is_set_aside_and_later_changes_still_go_out(
+    platform, open_session, tmp_path
+):
     session = open_session(platform.url, platform.tokens["author"])
     run(session.engine.sync())
     session.engine.queue_reply("t_does_not_exist", "hello?")

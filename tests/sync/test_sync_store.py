@@ -14,12 +14,20 @@ from app.sync.store import BountyFilter, LocalStore
 def bounty(i: int, **extra) -> dict:
     domains = ["biology", "law", "mathematics", "chemistry"]
     data = {
-        "id": f"b_{i:05d}", "title": f"Bounty {i}", "summary": f"summary {i}",
-        "domain": domains[i % 4], "tags": ["proteins"] if i % 2 else ["contracts", "ip"],
-        "status": "open" if i % 5 else "closed", "reward": 100 * (i % 50), "currency": "USD",
-        "deadline": f"2027-{1 + i % 12:02d}-15T23:59:59Z", "env_kind": "qa",
-        "brief": f"# Brief {i}", "rubric": [{"id": "correctness", "weight": 1, "max_score": 5}],
-        "constraints": {"min_tasks": 10}, "version": 1,
+        "id": f"b_{i:05d}",
+        "title": f"Bounty {i}",
+        "summary": f"summary {i}",
+        "domain": domains[i % 4],
+        "tags": ["proteins"] if i % 2 else ["contracts", "ip"],
+        "status": "open" if i % 5 else "closed",
+        "reward": 100 * (i % 50),
+        "currency": "USD",
+        "deadline": f"2027-{1 + i % 12:02d}-15T23:59:59Z",
+        "env_kind": "qa",
+        "brief": f"# Brief {i}",
+        "rubric": [{"id": "correctness", "weight": 1, "max_score": 5}],
+        "constraints": {"min_tasks": 10},
+        "version": 1,
     }
     data.update(extra)
     return data
@@ -90,21 +98,52 @@ def test_upsert_replaces_tags(store):
 
 
 def test_change_feed_page_applies_in_one_transaction(store):
-    sub = {"id": "s_1", "bounty_id": "b_00001", "author": {"id": "u_1", "name": "ada"},
-           "state": "in_review", "current_revision": 1, "version": 4}
-    rev = {"submission_id": "s_1", "number": 1, "files": {"env.toml": "ab"},
-           "check": {"status": "passed", "report": {"schema": "gauntlet-report/1", "verdict": "pass"}}}
-    thread = {"id": "t_1", "submission_id": "s_1", "author": {"name": "rev"}, "resolved": False,
-              "anchor": {"revision": 1, "path": "tasks.jsonl", "start_line": 3, "end_line": 4},
-              "position": {"revision": 1, "status": "moved", "path": "tasks.jsonl",
-                           "start_line": 5, "end_line": 6}}
+    sub = {
+        "id": "s_1",
+        "bounty_id": "b_00001",
+        "author": {"id": "u_1", "name": "ada"},
+        "state": "in_review",
+        "current_revision": 1,
+        "version": 4,
+    }
+    rev = {
+        "submission_id": "s_1",
+        "number": 1,
+        "files": {"env.toml": "ab"},
+        "check": {"status": "passed", "report": {"schema": "gauntlet-report/1", "verdict": "pass"}},
+    }
+    thread = {
+        "id": "t_1",
+        "submission_id": "s_1",
+        "author": {"name": "rev"},
+        "resolved": False,
+        "anchor": {"revision": 1, "path": "tasks.jsonl", "start_line": 3, "end_line": 4},
+        "position": {
+            "revision": 1,
+            "status": "moved",
+            "path": "tasks.jsonl",
+            "start_line": 5,
+            "end_line": 6,
+        },
+    }
     comment = {"id": "c_1", "thread_id": "t_1", "author": {"name": "rev"}, "body": "why?"}
-    review = {"id": "r_1", "submission_id": "s_1", "revision": 1, "reviewer": {"name": "rev"},
-              "verdict": "request_changes", "scores": {"correctness": 2}}
+    review = {
+        "id": "r_1",
+        "submission_id": "s_1",
+        "revision": 1,
+        "reviewer": {"name": "rev"},
+        "verdict": "request_changes",
+        "scores": {"correctness": 2},
+    }
     changes = [{"entity": "bounty", "op": "upsert", "id": "b_00001", "data": bounty(1)}] + [
         {"entity": e, "op": "upsert", "id": "x", "data": d}
-        for e, d in [("submission", sub), ("revision", rev), ("thread", thread),
-                     ("comment", comment), ("review", review)]
+        for e, d in [
+            ("submission", sub),
+            ("revision", rev),
+            ("thread", thread),
+            ("comment", comment),
+            ("review", review),
+        ]
     ]
     store.apply_changes(changes, "42")
     assert store.cursor == "42"

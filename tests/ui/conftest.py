@@ -88,12 +88,16 @@ def _no_leaked_threads(request: pytest.FixtureRequest):
 
         pool = QThreadPool.globalInstance()
         if not pool.waitForDone(int(_THREAD_GRACE_S * 1000)):
-            pytest.fail(f"QThreadPool still has {pool.activeThreadCount()} running job(s) after the test")
+            pytest.fail(
+                f"QThreadPool still has {pool.activeThreadCount()} running job(s) after the test"
+            )
     except ImportError:
         pass
     if leaked:
         names = ", ".join(sorted(t.name for t in leaked))
-        pytest.fail(f"threads leaked by the test (still running after {_THREAD_GRACE_S:.0f} s): {names}")
+        pytest.fail(
+            f"threads leaked by the test (still running after {_THREAD_GRACE_S:.0f} s): {names}"
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -265,8 +269,10 @@ def make_bounty(i: int, *, today=None, **overrides) -> dict:
         "env_kind": "code" if i % 7 == 3 else "qa",
         "tags": [domain, f"level-{i % 3}"],
         "brief": f"# Set {i}\n\nWrite **ten** tasks about {domain}.\n\n- one answer each\n- cite a source\n",
-        "rubric": [{"criterion": "Correctness", "weight": 3, "description": "Answers are right"},
-                   {"criterion": "Clarity", "weight": 1}],
+        "rubric": [
+            {"criterion": "Correctness", "weight": 3, "description": "Answers are right"},
+            {"criterion": "Clarity", "weight": 1},
+        ],
         "updated_at": "2026-11-01T00:00:00Z",
     }
     bounty.update(overrides)

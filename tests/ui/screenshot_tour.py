@@ -46,10 +46,16 @@ def main(out_dir: str) -> int:
     loop = qasync.QEventLoop(app, already_running=True)
     asyncio.set_event_loop(loop)
     packages = Path(tempfile.mkdtemp(prefix="gauntlet-tour-"))
-    window = build_main_window(check_sandbox=True, folder_picker=lambda _parent, _title: str(packages))
+    window = build_main_window(
+        check_sandbox=True, folder_picker=lambda _parent, _title: str(packages)
+    )
     window.resize(1440, 900)
     window.show()
-    seen: dict = {"exposed": wait_until(lambda: window.windowHandle() and window.windowHandle().isExposed(), 10)}
+    seen: dict = {
+        "exposed": wait_until(
+            lambda: window.windowHandle() and window.windowHandle().isExposed(), 10
+        )
+    }
 
     # Empty Workspace (welcome page) before anything is open.
     window.show_screen("workspace")
@@ -83,7 +89,9 @@ def main(out_dir: str) -> int:
     from app.findings import Stage
 
     panel.stage_buttons[Stage.STRUCTURE].click()
-    seen["funnel_done"] = wait_until(lambda: panel.last_report is not None and not panel.job.running, 60)
+    seen["funnel_done"] = wait_until(
+        lambda: panel.last_report is not None and not panel.job.running, 60
+    )
     seen["verdict"] = panel.verdict_text()
     if panel.findings.topLevelItemCount():
         first = panel.findings.topLevelItem(0).child(0).child(0)
@@ -96,7 +104,12 @@ def main(out_dir: str) -> int:
     page = window.workspace
     page.ask_submit_message = lambda _parent: "First version."
     outcome: list = []
-    for signal in (page.submit_job.refused, page.submit_job.sent, page.submit_job.queued, page.submit_job.failed):
+    for signal in (
+        page.submit_job.refused,
+        page.submit_job.sent,
+        page.submit_job.queued,
+        page.submit_job.failed,
+    ):
         signal.connect(lambda *args, _s=signal: outcome.append(args))
     panel.submit_button.click()
     wait_until(lambda: bool(outcome), 60)

@@ -60,7 +60,9 @@ def test_model_filters_by_words_domain_status_reward_and_deadline(rows):
         deadline = datetime.fromisoformat(model.bounty_at(i).deadline).date()
         assert today <= deadline <= today + timedelta(days=7)
     assert model.rowCount() == sum(
-        1 for b in rows if today <= datetime.fromisoformat(b.deadline).date() <= today + timedelta(days=7)
+        1
+        for b in rows
+        if today <= datetime.fromisoformat(b.deadline).date() <= today + timedelta(days=7)
     )
 
     model.set_query(BountyQuery(text="no such bounty anywhere"))
@@ -90,7 +92,9 @@ def test_typing_in_search_filters_the_table_and_shows_counts(qtbot, bounty_store
     assert browser.model.rowCount() == open_count
     qtbot.keyClicks(browser.search, "medicine")
     assert browser.model.rowCount() > 0
-    assert all(browser.model.bounty_at(i).domain == "medicine" for i in range(browser.model.rowCount()))
+    assert all(
+        browser.model.bounty_at(i).domain == "medicine" for i in range(browser.model.rowCount())
+    )
     assert "Showing" in browser.count_label.text()
     qtbot.keyClicks(browser.search, " zzz")
     assert browser.model.rowCount() == 0
@@ -152,7 +156,9 @@ def test_template_follows_the_bounty():
     assert template_for(B(detail={"template": "qa-judge"})) == "qa-judge"
 
 
-def test_start_environment_creates_the_package_from_the_template_and_opens_it(qtbot, bounty_store, task_runner, tmp_path):
+def test_start_environment_creates_the_package_from_the_template_and_opens_it(
+    qtbot, bounty_store, task_runner, tmp_path
+):
     target = tmp_path / "my environments"
     target.mkdir()
     asked = []
@@ -212,9 +218,14 @@ def test_incremental_filtering_matches_filtering_from_scratch(rows):
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    words = st.sampled_from(["bio", "biology", "set", "set 1", "law", "re", "level-1", "zz", "", " "])
-    queries = st.lists(st.tuples(words, st.sampled_from(["", "law", "biology"]), st.sampled_from(["", "open"])),
-                       min_size=1, max_size=8)
+    words = st.sampled_from(
+        ["bio", "biology", "set", "set 1", "law", "re", "level-1", "zz", "", " "]
+    )
+    queries = st.lists(
+        st.tuples(words, st.sampled_from(["", "law", "biology"]), st.sampled_from(["", "open"])),
+        min_size=1,
+        max_size=8,
+    )
 
     @settings(max_examples=60, deadline=None)
     @given(queries)
@@ -227,7 +238,8 @@ def test_incremental_filtering_matches_filtering_from_scratch(rows):
             fresh = BountyTableModel()
             fresh.set_bounties(rows)
             fresh.set_query(query)
-            assert [model.bounty_at(i).id for i in range(model.rowCount())] == \
-                [fresh.bounty_at(i).id for i in range(fresh.rowCount())]
+            assert [model.bounty_at(i).id for i in range(model.rowCount())] == [
+                fresh.bounty_at(i).id for i in range(fresh.rowCount())
+            ]
 
     check()

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-CASES = '''
+CASES = """
 import threading, time
 from PySide6.QtCore import QTimer, qWarning
 from PySide6.QtWidgets import QLabel
@@ -28,7 +28,7 @@ def test_leaks_a_thread():
 
 def test_warns(qtbot):
     qWarning("something is wrong")
-'''
+"""
 
 
 def test_guards_fail_leaky_tests(tmp_path):
@@ -37,9 +37,23 @@ def test_guards_fail_leaky_tests(tmp_path):
     shutil.copy(Path(__file__).with_name("conftest.py"), folder / "conftest.py")
     (folder / "test_cases.py").write_text(CASES, encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(folder),
-         "-o", "qt_api=pyside6", "--rootdir", str(tmp_path)],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            str(folder),
+            "-o",
+            "qt_api=pyside6",
+            "--rootdir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
     )
     out = result.stdout
     # Leaks are found in teardown (errors); the warning fails the call; test_clean passes.

@@ -19,7 +19,9 @@ from app.ui.funnel.panel import FunnelPanel
 
 @pytest.fixture
 def package(tmp_path):
-    return create_from_template("qa-exact", tmp_path / "pkg", package_name="test/pkg", title="Test package")
+    return create_from_template(
+        "qa-exact", tmp_path / "pkg", package_name="test/pkg", title="Test package"
+    )
 
 
 @pytest.fixture
@@ -56,7 +58,9 @@ def test_structure_stage_on_a_clean_package_passes(qtbot, task_runner, package):
     assert "Done in" in panel.log_view.toPlainText()
 
 
-def test_findings_are_grouped_and_double_click_jumps_to_the_line(qtbot, task_runner, broken_package):
+def test_findings_are_grouped_and_double_click_jumps_to_the_line(
+    qtbot, task_runner, broken_package
+):
     panel = make_panel(qtbot, task_runner)
     panel.set_package(broken_package)
     jumps = []
@@ -83,8 +87,12 @@ def test_findings_are_grouped_and_double_click_jumps_to_the_line(qtbot, task_run
 def test_findings_tree_orders_stages_and_severities():
     tree = FindingsTree()
     tree.add_finding(Finding("GX301", Severity.ERROR, Stage.ATTACK, "hit", task_id="t1"))
-    tree.add_finding(Finding("GX101", Severity.WARNING, Stage.STRUCTURE, "warn", file="env.toml", line=3))
-    tree.add_finding(Finding("GX102", Severity.ERROR, Stage.STRUCTURE, "err", file="tasks.jsonl", line=1))
+    tree.add_finding(
+        Finding("GX101", Severity.WARNING, Stage.STRUCTURE, "warn", file="env.toml", line=3)
+    )
+    tree.add_finding(
+        Finding("GX102", Severity.ERROR, Stage.STRUCTURE, "err", file="tasks.jsonl", line=1)
+    )
     assert tree.topLevelItem(0).text(0).startswith("Stage 1")
     assert tree.topLevelItem(1).text(0).startswith("Stage 3")
     assert tree.topLevelItem(0).child(0).text(0) == "Must fix (1)"
@@ -114,7 +122,9 @@ def test_llm_red_team_needs_a_configured_model_and_a_confirmation(qtbot, task_ru
 
 @pytest.mark.docker
 @pytest.mark.slow
-def test_gauntlet_on_docker_shows_progress_and_cancel_stops_the_sandbox(qtbot, task_runner, tmp_path):
+def test_gauntlet_on_docker_shows_progress_and_cancel_stops_the_sandbox(
+    qtbot, task_runner, tmp_path
+):
     need("docker", docker_available(), "no Docker engine reachable")
     need("sandbox image", sandbox_image_available(), "the default sandbox image is not built")
     import os
@@ -123,19 +133,26 @@ def test_gauntlet_on_docker_shows_progress_and_cancel_stops_the_sandbox(qtbot, t
 
     from app.sandbox.containers import LABEL_PID
 
-    package = create_from_template("qa-python", tmp_path / "slow", package_name="test/slow", title="Slow")
+    package = create_from_template(
+        "qa-python", tmp_path / "slow", package_name="test/slow", title="Slow"
+    )
     # A grader that sleeps makes the run long enough to cancel in the middle of it.
     grader = package / "grader.py"
-    grader.write_text("import time\n" + grader.read_text(encoding="utf-8").replace(
-        "def grade(", "def _grade(", 1) + "\n\ndef grade(task, response):\n    time.sleep(2)\n    return _grade(task, response)\n",
-        encoding="utf-8")
+    grader.write_text(
+        "import time\n"
+        + grader.read_text(encoding="utf-8").replace("def grade(", "def _grade(", 1)
+        + "\n\ndef grade(task, response):\n    time.sleep(2)\n    return _grade(task, response)\n",
+        encoding="utf-8",
+    )
     settings = AppSettings()
     settings.sandbox_backend = "docker"
     panel = FunnelPanel(settings=settings, tasks=task_runner)
     qtbot.addWidget(panel)
     panel.set_package(package)
     progress = []
-    panel.job.stage_progress.connect(lambda stage, done, total, eta: progress.append((stage, done, total)))
+    panel.job.stage_progress.connect(
+        lambda stage, done, total, eta: progress.append((stage, done, total))
+    )
     panel.run_button.click()
     client = docker.from_env()
     # The funnel runs in a child process: the window's own process stays responsive.
@@ -150,7 +167,9 @@ def test_gauntlet_on_docker_shows_progress_and_cancel_stops_the_sandbox(qtbot, t
         panel.cancel_button.click()
     assert time.monotonic() - started < 30
     assert panel.verdict_text() == "Cancelled"
-    assert not client.containers.list(all=True, filters=ours), "the sandbox container outlived the cancel"
+    assert not client.containers.list(all=True, filters=ours), (
+        "the sandbox container outlived the cancel"
+    )
     client.close()
     # The child stopped by itself (a clean cancel), well before it would have been killed.
     with pytest.raises(ProcessLookupError):
@@ -168,12 +187,16 @@ def test_full_gauntlet_on_docker_reports_each_stage(qtbot, task_runner, package)
     qtbot.addWidget(panel)
     panel.set_package(package)
     counts = []
-    panel.job.stage_progress.connect(lambda stage, done, total, eta: counts.append((stage, done, total)))
+    panel.job.stage_progress.connect(
+        lambda stage, done, total, eta: counts.append((stage, done, total))
+    )
     with qtbot.waitSignal(panel.report_ready, timeout=240000) as done:
         panel.run_button.click()
     report = done.args[0]
     assert [s.name for s in report.stages] == [Stage.STRUCTURE, Stage.VERIFY, Stage.ATTACK]
-    assert any(stage == Stage.VERIFY and total for stage, _d, total in counts), "no counts from the sandbox"
+    assert any(stage == Stage.VERIFY and total for stage, _d, total in counts), (
+        "no counts from the sandbox"
+    )
     for stage in (Stage.STRUCTURE, Stage.VERIFY, Stage.ATTACK):
         assert panel.stage_rows[stage].status.text() != "not run"
     assert panel.verdict_text()

@@ -19,8 +19,14 @@ from app.ui.main_window import SCREENS, MainWindow
 @pytest.fixture
 def window(qtbot, async_loop, tmp_path):
     reporter = ErrorReporter()
-    win = MainWindow(AppSettings(), CredentialStore(), reporter, connect_platform=False, check_sandbox=False,
-                     folder_picker=lambda *_: str(tmp_path / "envs"))
+    win = MainWindow(
+        AppSettings(),
+        CredentialStore(),
+        reporter,
+        connect_platform=False,
+        check_sandbox=False,
+        folder_picker=lambda *_: str(tmp_path / "envs"),
+    )
     qtbot.addWidget(win)
     win.show()
     yield win
@@ -72,13 +78,19 @@ def test_an_exception_in_a_coroutine_becomes_a_notification(qtbot, window, async
     async def forgotten():
         raise ValueError("nobody awaited me")
 
-    async_loop.call_exception_handler({"message": "Task exception was never retrieved",
-                                       "exception": ValueError("nobody awaited me")})
+    async_loop.call_exception_handler(
+        {
+            "message": "Task exception was never retrieved",
+            "exception": ValueError("nobody awaited me"),
+        }
+    )
     qtbot.waitUntil(lambda: len(window.notifications.cards()) == 2, timeout=5000)
 
 
 def test_user_errors_show_message_and_hint_without_a_traceback(qtbot, window):
-    window.report(UserError("That folder has no env.toml.", "Pick the folder that contains env.toml."))
+    window.report(
+        UserError("That folder has no env.toml.", "Pick the folder that contains env.toml.")
+    )
     qtbot.waitUntil(lambda: len(window.notifications.cards()) == 1, timeout=5000)
     card = window.notifications.cards()[0]
     assert card.title_label.text() == "That folder has no env.toml."
@@ -89,16 +101,31 @@ def test_user_errors_show_message_and_hint_without_a_traceback(qtbot, window):
 def test_at_most_three_notifications_stay_on_screen(qtbot, window):
     for i in range(5):
         window.report(UserError(f"problem {i}"))
-    qtbot.waitUntil(lambda: window.notifications.cards() and
-                    window.notifications.cards()[-1].title_label.text() == "problem 4", timeout=5000)
-    assert [c.title_label.text() for c in window.notifications.cards()] == ["problem 2", "problem 3", "problem 4"]
+    qtbot.waitUntil(
+        lambda: (
+            window.notifications.cards()
+            and window.notifications.cards()[-1].title_label.text() == "problem 4"
+        ),
+        timeout=5000,
+    )
+    assert [c.title_label.text() for c in window.notifications.cards()] == [
+        "problem 2",
+        "problem 3",
+        "problem 4",
+    ]
 
 
 def test_layout_recent_packages_and_screen_are_remembered(qtbot, async_loop, tmp_path):
     from app.envpack.templates import create_from_template
 
     package = create_from_template("qa-exact", tmp_path / "pkg", package_name="test/pkg", title="T")
-    first = MainWindow(AppSettings(), CredentialStore(), ErrorReporter(), connect_platform=False, check_sandbox=False)
+    first = MainWindow(
+        AppSettings(),
+        CredentialStore(),
+        ErrorReporter(),
+        connect_platform=False,
+        check_sandbox=False,
+    )
     qtbot.addWidget(first)
     first.resize(701, 503)  # fits the offscreen screen (restoreGeometry clamps to it)
     first.show()
@@ -109,7 +136,13 @@ def test_layout_recent_packages_and_screen_are_remembered(qtbot, async_loop, tmp
     size = (first.size().width(), first.size().height())
     first.close()
 
-    again = MainWindow(AppSettings(), CredentialStore(), ErrorReporter(), connect_platform=False, check_sandbox=False)
+    again = MainWindow(
+        AppSettings(),
+        CredentialStore(),
+        ErrorReporter(),
+        connect_platform=False,
+        check_sandbox=False,
+    )
     qtbot.addWidget(again)
     again.show()
     # The height is the one saved (the offscreen screen is too narrow to keep every width).

@@ -12,7 +12,9 @@ from app.ui.platform_service import PlatformService
 
 
 @pytest.mark.slow
-def test_embedded_platform_starts_in_the_background_and_syncs_demo_bounties(qtbot, task_runner, async_loop):
+def test_embedded_platform_starts_in_the_background_and_syncs_demo_bounties(
+    qtbot, task_runner, async_loop
+):
     service = PlatformService(CredentialStore(), task_runner, auto_sync=False)
     states = []
     service.state_changed.connect(lambda s: states.append(str(s.phase)))
@@ -42,8 +44,15 @@ def test_unreachable_platform_is_a_quiet_offline_state(qtbot, task_runner, async
     service.problem.connect(problems.append)
     service.start()
     try:
-        qtbot.waitUntil(lambda: service.sync_count == 1 and str(service.state.phase) == "offline"
-                        and service._syncing is None and service.session is not None, timeout=30000)
+        qtbot.waitUntil(
+            lambda: (
+                service.sync_count == 1
+                and str(service.state.phase) == "offline"
+                and service._syncing is None
+                and service.session is not None
+            ),
+            timeout=30000,
+        )
         assert not problems  # offline is a state, not an error dialog
         assert service.state.message
     finally:

@@ -15,12 +15,24 @@ from support.services import need, xvfb_display
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-SCREENS = ("bounties", "bounties-no-match", "workspace-welcome", "workspace", "submissions", "reviews",
-           "settings", "notification")
+SCREENS = (
+    "bounties",
+    "bounties-no-match",
+    "workspace-welcome",
+    "workspace",
+    "submissions",
+    "reviews",
+    "settings",
+    "notification",
+)
 
 
 def _env(tmp_path, **extra) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")
+    }
     env["GAUNTLET_HOME"] = str(tmp_path / "home")
     env.update(extra)
     return env
@@ -34,7 +46,9 @@ def test_every_main_screen_on_a_real_window(tmp_path):
     result = subprocess.run(
         [sys.executable, str(Path(__file__).with_name("screenshot_tour.py")), str(SCREENSHOTS)],
         env=_env(tmp_path, QT_QPA_PLATFORM="xcb", DISPLAY=display),
-        capture_output=True, text=True, timeout=240,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     seen = json.loads(result.stdout.strip().splitlines()[-1])
@@ -53,7 +67,11 @@ def test_every_main_screen_on_a_real_window(tmp_path):
         assert not image.isNull(), f"{name}.png missing"
         assert image.width() >= 1200 and image.height() >= 700
         # Not a blank frame: a real screen has many distinct colours.
-        colours = {image.pixel(x, y) for x in range(0, image.width(), 37) for y in range(0, image.height(), 29)}
+        colours = {
+            image.pixel(x, y)
+            for x in range(0, image.width(), 37)
+            for y in range(0, image.height(), 29)
+        }
         assert len(colours) > 8, f"{name}.png looks blank"
     assert "Qt abort" not in result.stderr
 
@@ -63,7 +81,11 @@ def test_without_a_screen_the_app_says_so(tmp_path):
         pytest.skip("only Linux decides about screens through DISPLAY/WAYLAND_DISPLAY")
     result = subprocess.run(
         [sys.executable, "-m", "app", "studio"],
-        env=_env(tmp_path), capture_output=True, text=True, timeout=60, cwd=ROOT,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
     )
     assert result.returncode == 2
     assert "No screen is available" in result.stderr
@@ -75,7 +97,11 @@ def test_without_a_screen_the_app_says_so(tmp_path):
 def test_smoke_test_builds_the_window_with_demo_data_and_exits_zero(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "app", "studio", "--smoke-test"],
-        env=_env(tmp_path), capture_output=True, text=True, timeout=180, cwd=ROOT,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=ROOT,
     )
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     assert "smoke test: ok" in result.stdout

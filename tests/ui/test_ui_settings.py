@@ -58,7 +58,9 @@ def test_llm_key_is_stored_in_the_secret_service_keychain(qtbot, task_runner, fi
         qtbot.waitUntil(lambda: view.model_list.topLevelItem(0).text(2) == "stored", timeout=10000)
         settings.sync()
         assert SECRET not in settings.path.read_text(encoding="utf-8")
-        logging.getLogger("test").info("request with api_key=%s", SECRET)  # even a careless log line
+        logging.getLogger("test").info(
+            "request with api_key=%s", SECRET
+        )  # even a careless log line
         for handler in logging.getLogger().handlers:
             handler.flush()
         assert SECRET not in file_log.read_text(encoding="utf-8")
@@ -100,7 +102,9 @@ def test_without_a_keychain_refusing_keeps_nothing_and_says_so(qtbot, task_runne
         credentials = CredentialStore(fallback=FallbackPolicy.SESSION)
         view, settings = make_view(qtbot, task_runner, credentials)
         view.fallback.setCurrentIndex(view.fallback.findData("refuse"))
-        assert settings.keychain_fallback == "refuse" and credentials.fallback == FallbackPolicy.REFUSE
+        assert (
+            settings.keychain_fallback == "refuse" and credentials.fallback == FallbackPolicy.REFUSE
+        )
         view.model_name.setText("openai/gpt-4o-mini")
         view.model_key.setText(SECRET)
         view.add_model_button.click()

@@ -14,25 +14,79 @@ from app.ui.store_views import ReviewsView, SubmissionsView
 def store(tmp_path):
     store = LocalStore(tmp_path / "store.sqlite")
     store.upsert_bounties([make_bounty(1), make_bounty(2)])
-    store.upsert_submission({"id": "s1", "bounty_id": "b_00001", "author": "you", "state": "changes_requested",
-                             "created_at": "2026-11-20T10:00:00Z", "updated_at": "2026-11-21T09:30:00Z"})
-    store.upsert_submission({"id": "s2", "bounty_id": "b_00002", "author": "you", "state": "check_failed",
-                             "created_at": "2026-11-19T10:00:00Z", "updated_at": "2026-11-19T10:05:00Z"})
-    report = {"schema": "gauntlet-report/1", "verdict": "fail", "package": {}, "stages": [],
-              "findings": [{"code": "GX201", "severity": "error", "stage": "verify",
-                            "message": "The reference for task t2 scores 0.0, below the pass threshold 1.0.",
-                            "hint": "Check the expected answer of t2."}]}
-    store.upsert_revision({"submission_id": "s2", "number": 1, "created_at": "2026-11-19T10:00:00Z",
-                           "check": {"status": "check_failed", "report": report}})
-    store.upsert_revision({"submission_id": "s1", "number": 1, "created_at": "2026-11-20T10:00:00Z",
-                           "check": {"status": "passed"}})
-    store.upsert_review({"id": "r1", "submission_id": "s1", "revision": 1, "reviewer": "rev",
-                         "verdict": "request_changes", "summary": "Two answers are ambiguous.",
-                         "created_at": "2026-11-21T09:30:00Z"})
-    store.upsert_thread({"id": "th1", "submission_id": "s1", "resolved": False, "author": "rev",
-                         "anchor": {"revision": 1, "path": "tasks.jsonl", "start_line": 4, "end_line": 4},
-                         "position": {"path": "tasks.jsonl", "start_line": 5, "end_line": 5, "status": "moved"},
-                         "comments": [{"id": "c1", "author": "rev", "body": "Is 0.5 or 1/2 accepted here?"}]})
+    store.upsert_submission(
+        {
+            "id": "s1",
+            "bounty_id": "b_00001",
+            "author": "you",
+            "state": "changes_requested",
+            "created_at": "2026-11-20T10:00:00Z",
+            "updated_at": "2026-11-21T09:30:00Z",
+        }
+    )
+    store.upsert_submission(
+        {
+            "id": "s2",
+            "bounty_id": "b_00002",
+            "author": "you",
+            "state": "check_failed",
+            "created_at": "2026-11-19T10:00:00Z",
+            "updated_at": "2026-11-19T10:05:00Z",
+        }
+    )
+    report = {
+        "schema": "gauntlet-report/1",
+        "verdict": "fail",
+        "package": {},
+        "stages": [],
+        "findings": [
+            {
+                "code": "GX201",
+                "severity": "error",
+                "stage": "verify",
+                "message": "The reference for task t2 scores 0.0, below the pass threshold 1.0.",
+                "hint": "Check the expected answer of t2.",
+            }
+        ],
+    }
+    store.upsert_revision(
+        {
+            "submission_id": "s2",
+            "number": 1,
+            "created_at": "2026-11-19T10:00:00Z",
+            "check": {"status": "check_failed", "report": report},
+        }
+    )
+    store.upsert_revision(
+        {
+            "submission_id": "s1",
+            "number": 1,
+            "created_at": "2026-11-20T10:00:00Z",
+            "check": {"status": "passed"},
+        }
+    )
+    store.upsert_review(
+        {
+            "id": "r1",
+            "submission_id": "s1",
+            "revision": 1,
+            "reviewer": "rev",
+            "verdict": "request_changes",
+            "summary": "Two answers are ambiguous.",
+            "created_at": "2026-11-21T09:30:00Z",
+        }
+    )
+    store.upsert_thread(
+        {
+            "id": "th1",
+            "submission_id": "s1",
+            "resolved": False,
+            "author": "rev",
+            "anchor": {"revision": 1, "path": "tasks.jsonl", "start_line": 4, "end_line": 4},
+            "position": {"path": "tasks.jsonl", "start_line": 5, "end_line": 5, "status": "moved"},
+            "comments": [{"id": "c1", "author": "rev", "body": "Is 0.5 or 1/2 accepted here?"}],
+        }
+    )
     yield store
     store.close()
 
@@ -42,10 +96,17 @@ def test_submissions_list_states_in_plain_words_with_the_platform_report(qtbot, 
     qtbot.addWidget(view)
     view.set_store(store)
     assert view.stack.currentWidget() is view.splitter
-    states = {view.tree.topLevelItem(i).text(0): view.tree.topLevelItem(i).text(1) for i in range(view.tree.topLevelItemCount())}
+    states = {
+        view.tree.topLevelItem(i).text(0): view.tree.topLevelItem(i).text(1)
+        for i in range(view.tree.topLevelItemCount())
+    }
     assert states[store.get_bounty("b_00001").title] == "Changes requested by the reviewer"
     assert states[store.get_bounty("b_00002").title] == "Checks failed — fix and resubmit"
-    failed = next(view.tree.topLevelItem(i) for i in range(2) if view.tree.topLevelItem(i).text(1).startswith("Checks failed"))
+    failed = next(
+        view.tree.topLevelItem(i)
+        for i in range(2)
+        if view.tree.topLevelItem(i).text(1).startswith("Checks failed")
+    )
     view.tree.setCurrentItem(failed)
     text = view.detail.toPlainText()
     assert "Revision 1" in text and "failed" in text

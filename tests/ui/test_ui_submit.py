@@ -17,7 +17,9 @@ from app.ui.workspace_page import WorkspacePage
 
 
 def make_page(qtbot, service, task_runner):
-    page = WorkspacePage(settings=AppSettings(), credentials=CredentialStore(), tasks=task_runner, platform=service)
+    page = WorkspacePage(
+        settings=AppSettings(), credentials=CredentialStore(), tasks=task_runner, platform=service
+    )
     qtbot.addWidget(page)
     page.show()
     page.ask_submit_message = lambda _parent: "First version, please review."
@@ -41,7 +43,9 @@ def submission_entries(store):
 
 
 @pytest.mark.slow
-def test_submit_checks_first_then_sends_to_the_embedded_platform(qtbot, task_runner, async_loop, tmp_path):
+def test_submit_checks_first_then_sends_to_the_embedded_platform(
+    qtbot, task_runner, async_loop, tmp_path
+):
     service = PlatformService(CredentialStore(), task_runner, auto_sync=False)
     service.start()
     page = None
@@ -49,8 +53,13 @@ def test_submit_checks_first_then_sends_to_the_embedded_platform(qtbot, task_run
         with qtbot.waitSignal(service.data_changed, timeout=120000):
             pass
         bounty = next(b for b in service.store.list_bounties() if b.status == "open")
-        package = create_from_template("qa-exact", tmp_path / "env", package_name="test/submit", title="Submit",
-                                       bounty_id=bounty.id)
+        package = create_from_template(
+            "qa-exact",
+            tmp_path / "env",
+            package_name="test/submit",
+            title="Submit",
+            bounty_id=bounty.id,
+        )
         page = make_page(qtbot, service, task_runner)
         page.open_package(package)
         assert page.funnel.submit_button.isVisible() and page.funnel.submit_button.isEnabled()
@@ -58,7 +67,9 @@ def test_submit_checks_first_then_sends_to_the_embedded_platform(qtbot, task_run
         # 1. A structural error: refused, with the finding on screen, and nothing queued.
         tasks_file = package / "tasks.jsonl"
         good = tasks_file.read_text(encoding="utf-8")
-        tasks_file.write_text(good.replace("\n", "\n{\"id\": \"broken\", \"prompt\": \n", 1), encoding="utf-8")
+        tasks_file.write_text(
+            good.replace("\n", '\n{"id": "broken", "prompt": \n', 1), encoding="utf-8"
+        )
         with qtbot.waitSignal(page.submit_job.refused, timeout=60000) as refused:
             page.funnel.submit_button.click()
         assert refused.args[0].errors()
@@ -84,7 +95,9 @@ def test_submit_checks_first_then_sends_to_the_embedded_platform(qtbot, task_run
         dispose(qtbot, service, page)
 
 
-def test_offline_submit_is_queued_and_said_so(qtbot, task_runner, async_loop, tmp_path, monkeypatch):
+def test_offline_submit_is_queued_and_said_so(
+    qtbot, task_runner, async_loop, tmp_path, monkeypatch
+):
     monkeypatch.setenv("GAUNTLET_SERVER", "http://127.0.0.1:9")  # nothing listens on port 9
     monkeypatch.setenv("GAUNTLET_TOKEN", "t")
     service = PlatformService(CredentialStore(), task_runner, auto_sync=False)
@@ -93,9 +106,16 @@ def test_offline_submit_is_queued_and_said_so(qtbot, task_runner, async_loop, tm
     service.start()
     page = None
     try:
-        qtbot.waitUntil(lambda: service.session is not None and service._syncing is None, timeout=30000)  # noqa: SLF001
-        package = create_from_template("qa-exact", tmp_path / "env", package_name="test/offline", title="Offline",
-                                       bounty_id="b_0001")
+        qtbot.waitUntil(
+            lambda: service.session is not None and service._syncing is None, timeout=30000
+        )  # noqa: SLF001
+        package = create_from_template(
+            "qa-exact",
+            tmp_path / "env",
+            package_name="test/offline",
+            title="Offline",
+            bounty_id="b_0001",
+        )
         page = make_page(qtbot, service, task_runner)
         page.open_package(package)
         with qtbot.waitSignal(page.submit_job.queued, timeout=60000) as queued:
@@ -109,15 +129,21 @@ def test_offline_submit_is_queued_and_said_so(qtbot, task_runner, async_loop, tm
         dispose(qtbot, service, page)
 
 
-def test_an_environment_without_a_bounty_is_not_submitted(qtbot, task_runner, async_loop, tmp_path, monkeypatch):
+def test_an_environment_without_a_bounty_is_not_submitted(
+    qtbot, task_runner, async_loop, tmp_path, monkeypatch
+):
     monkeypatch.setenv("GAUNTLET_SERVER", "http://127.0.0.1:9")
     monkeypatch.setenv("GAUNTLET_TOKEN", "t")
     service = PlatformService(CredentialStore(), task_runner, auto_sync=False)
     service.start()
     page = None
     try:
-        qtbot.waitUntil(lambda: service.session is not None and service._syncing is None, timeout=30000)  # noqa: SLF001
-        package = create_from_template("qa-exact", tmp_path / "env", package_name="test/nobounty", title="No bounty")
+        qtbot.waitUntil(
+            lambda: service.session is not None and service._syncing is None, timeout=30000
+        )  # noqa: SLF001
+        package = create_from_template(
+            "qa-exact", tmp_path / "env", package_name="test/nobounty", title="No bounty"
+        )
         page = make_page(qtbot, service, task_runner)
         page.open_package(package)
         with qtbot.waitSignal(page.submit_job.failed, timeout=60000) as failed:

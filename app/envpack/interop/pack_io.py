@@ -79,8 +79,9 @@ class ImportedPack:
     extra_files: dict[str, str] = field(default_factory=dict)
 
 
-def foreign_qa_manifest(*, name: str, title: str, description: str, source: str,
-                        grader: dict[str, Any]) -> dict[str, Any]:
+def foreign_qa_manifest(
+    *, name: str, title: str, description: str, source: str, grader: dict[str, Any]
+) -> dict[str, Any]:
     """The env.toml of a qa package imported from a foreign format (`source`: "harbor",
     "verifiers"): license left as NOASSERTION for the author to set before submitting."""
     return {

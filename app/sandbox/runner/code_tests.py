@@ -32,19 +32,23 @@ def grade_tests(task: dict, response: str, spec: dict, scratch: str, time_budget
     entry = task.get("entry")
     tests = task.get("tests")
     if type(entry) is not str or not entry.isidentifier():
-        raise TestsSpecError(f"task {task.get('id')!r} needs \"entry\": the function name to call")
+        raise TestsSpecError(f'task {task.get("id")!r} needs "entry": the function name to call')
     if not isinstance(tests, list) or not tests:
-        raise TestsSpecError(f"task {task.get('id')!r} needs \"tests\": a non-empty list of cases")
+        raise TestsSpecError(f'task {task.get("id")!r} needs "tests": a non-empty list of cases')
     calls = []
     for number, case in enumerate(tests, 1):
         if not isinstance(case, dict) or "expected" not in case:
-            raise TestsSpecError(f"test {number} of task {task.get('id')!r} needs \"expected\"")
+            raise TestsSpecError(f'test {number} of task {task.get("id")!r} needs "expected"')
         args, kwargs = case.get("args", []), case.get("kwargs", {})
         if not isinstance(args, list) or not isinstance(kwargs, dict):
-            raise TestsSpecError(f"test {number}: \"args\" must be a list and \"kwargs\" an object")
+            raise TestsSpecError(f'test {number}: "args" must be a list and "kwargs" an object')
         calls.append({"args": args, "kwargs": kwargs})
     if type(response) is not str or not response.strip():
-        return {"reward": float(low), "feedback": "no code was submitted", "metrics": {"passed": 0, "total": len(tests)}}
+        return {
+            "reward": float(low),
+            "feedback": "no code was submitted",
+            "metrics": {"passed": 0, "total": len(tests)},
+        }
 
     workdir = os.path.join(scratch, "submission")
     os.makedirs(workdir, exist_ok=True)
@@ -79,7 +83,11 @@ def grade_tests(task: dict, response: str, spec: dict, scratch: str, time_budget
         if _passes(case["expected"], output, tolerance):
             passed += 1
         elif len(notes) < 3:
-            reason = output.get("error") if isinstance(output, dict) and not output.get("ok") else "wrong value or type"
+            reason = (
+                output.get("error")
+                if isinstance(output, dict) and not output.get("ok")
+                else "wrong value or type"
+            )
             notes.append(f"test {number} failed ({str(reason)[:120]})")
     reward = float(low) + (float(high) - float(low)) * passed / total
     feedback = f"{passed}/{total} tests passed" + ("; " + "; ".join(notes) if notes else "")
@@ -87,7 +95,11 @@ def grade_tests(task: dict, response: str, spec: dict, scratch: str, time_budget
 
 
 def _passes(expected, output, tolerance: float) -> bool:
-    if not isinstance(output, dict) or output.get("ok") is not True or type(output.get("json")) is not str:
+    if (
+        not isinstance(output, dict)
+        or output.get("ok") is not True
+        or type(output.get("json")) is not str
+    ):
         return False
     try:
         value = json.loads(output["json"], parse_constant=_reject)
@@ -106,7 +118,7 @@ def _extract(stdout: bytes, sentinel: str):
     if len(lines) != 1:  # a second sentinel line means someone forged one: trust neither
         return None
     try:
-        payload = json.loads(lines[0][len(marker):].decode("utf-8"))
+        payload = json.loads(lines[0][len(marker) :].decode("utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     return payload if isinstance(payload, dict) else None
@@ -188,7 +200,11 @@ def run_capped(argv, stdin: bytes, *, cwd: str, timeout_s: float, cap: int) -> d
             if len(stdout) > cap:
                 outcome["too_large"] = True
                 break
-        if not outcome["timed_out"] and not outcome["too_large"] and not _exited(proc.pid, deadline):
+        if (
+            not outcome["timed_out"]
+            and not outcome["too_large"]
+            and not _exited(proc.pid, deadline)
+        ):
             outcome["timed_out"] = True
     finally:
         # Still unreaped here, so its pid and group id cannot have been reused by anyone else.

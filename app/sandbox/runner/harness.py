@@ -48,7 +48,7 @@ def _describe(exc: BaseException) -> str:
 def _send(channel: int, sentinel: str, payload: dict) -> None:
     data = ("\n" + sentinel + json.dumps(payload) + "\n").encode("utf-8")
     while data:
-        data = data[os.write(channel, data):]
+        data = data[os.write(channel, data) :]
     os._exit(0)  # no atexit hooks, no lingering threads of the submission
 
 

@@ -31,7 +31,10 @@ def grade_match(task: dict, response: str, spec: dict) -> dict:
     if type(response) is not str:
         return {"reward": float(low), "feedback": "the response is not text"}
     if len(response) > MAX_RESPONSE_CHARS:
-        return {"reward": float(low), "feedback": f"the response is longer than {MAX_RESPONSE_CHARS} characters"}
+        return {
+            "reward": float(low),
+            "feedback": f"the response is longer than {MAX_RESPONSE_CHARS} characters",
+        }
     check = _MODES.get(mode)
     if check is None:
         raise MatchSpecError(f"unknown match mode {mode!r}")
@@ -59,7 +62,7 @@ def normalize(text: str, steps) -> str:
 
 def _answers(task: dict) -> list:
     if "answer" not in task:
-        raise MatchSpecError(f"task {task.get('id')!r} has no \"answer\"")
+        raise MatchSpecError(f'task {task.get("id")!r} has no "answer"')
     answer = task["answer"]
     return answer if isinstance(answer, list) else [answer]
 
@@ -73,7 +76,9 @@ def _exact(task, response, spec):
     for answer in _answers(task):
         if isinstance(answer, (dict, list)) or answer is None:
             raise MatchSpecError("exact mode needs a text answer (or a list of accepted texts)")
-        if got == normalize(str(answer) if type(answer) is not bool else str(answer).lower(), steps):
+        if got == normalize(
+            str(answer) if type(answer) is not bool else str(answer).lower(), steps
+        ):
             return True, "correct"
     return False, "the response does not match the expected answer"
 
@@ -122,7 +127,7 @@ def _expected_number(answer) -> float:
 def _choice(task, response, spec):
     choices = task.get("choices")
     if not isinstance(choices, list) or not choices or not all(type(c) is str for c in choices):
-        raise MatchSpecError(f"task {task.get('id')!r} needs \"choices\": a list of option texts")
+        raise MatchSpecError(f'task {task.get("id")!r} needs "choices": a list of option texts')
     if len(choices) > 26:
         raise MatchSpecError("choice mode supports at most 26 options (A–Z)")
     expected = _expected_choice(task, choices)
@@ -144,10 +149,16 @@ def _expected_choice(task, choices) -> int:
         if len(label) == 1 and "A" <= label <= "Z" and ord(label) - 65 < len(choices):
             return ord(label) - 65
         wanted = normalize(answer, ("unicode", "case", "whitespace"))
-        matches = [i for i, c in enumerate(choices) if normalize(c, ("unicode", "case", "whitespace")) == wanted]
+        matches = [
+            i
+            for i, c in enumerate(choices)
+            if normalize(c, ("unicode", "case", "whitespace")) == wanted
+        ]
         if len(matches) == 1:
             return matches[0]
-    raise MatchSpecError(f"the answer {answer!r:.60} is not one of the choices (use its letter, index or text)")
+    raise MatchSpecError(
+        f"the answer {answer!r:.60} is not one of the choices (use its letter, index or text)"
+    )
 
 
 def pick_single_choice(response: str, choices: list[str]) -> int | None:
@@ -156,7 +167,7 @@ def pick_single_choice(response: str, choices: list[str]) -> int | None:
     text = text.strip().rstrip(".").strip()
     for prefix in ("answer:", "the answer is", "option"):
         if text.startswith(prefix):
-            text = text[len(prefix):].strip()
+            text = text[len(prefix) :].strip()
     texts = [normalize(c, ("unicode", "case", "whitespace")) for c in choices]
     letters = [chr(97 + i) for i in range(len(choices))]
     label = text
@@ -176,11 +187,15 @@ def pick_single_choice(response: str, choices: list[str]) -> int | None:
 def _regex(task, response, spec):
     pattern = task.get("pattern", task.get("answer"))
     if type(pattern) is not str:
-        raise MatchSpecError("regex mode needs a pattern (the task's \"pattern\" or \"answer\")")
+        raise MatchSpecError('regex mode needs a pattern (the task\'s "pattern" or "answer")')
     try:
-        compiled = re.compile(pattern, re.IGNORECASE if "case" in (spec.get("normalize") or ()) else 0)
+        compiled = re.compile(
+            pattern, re.IGNORECASE if "case" in (spec.get("normalize") or ()) else 0
+        )
     except re.error as exc:
-        raise MatchSpecError(f"the pattern {pattern!r:.60} is not a valid regular expression: {exc}") from None
+        raise MatchSpecError(
+            f"the pattern {pattern!r:.60} is not a valid regular expression: {exc}"
+        ) from None
     steps = [s for s in (spec.get("normalize") or ()) if s != "case"]
     got = normalize(response, steps)
     if compiled.fullmatch(got):
@@ -214,7 +229,7 @@ def _set(task, response, spec):
 
 def _json(task, response, spec):
     if "answer" not in task:
-        raise MatchSpecError(f"task {task.get('id')!r} has no \"answer\"")
+        raise MatchSpecError(f'task {task.get("id")!r} has no "answer"')
     try:
         parsed = json.loads(response, parse_constant=_reject)
     except (ValueError, RecursionError):
@@ -246,6 +261,20 @@ def _reject(name):
     raise ValueError(f"{name} is not valid JSON")
 
 
-_MODES = {"exact": _exact, "numeric": _numeric, "choice": _choice, "regex": _regex, "set": _set, "json": _json}
+_MODES = {
+    "exact": _exact,
+    "numeric": _numeric,
+    "choice": _choice,
+    "regex": _regex,
+    "set": _set,
+    "json": _json,
+}
 
-__all__ = ["grade_match", "normalize", "parse_single_number", "pick_single_choice", "json_equal", "MatchSpecError"]
+__all__ = [
+    "grade_match",
+    "normalize",
+    "parse_single_number",
+    "pick_single_choice",
+    "json_equal",
+    "MatchSpecError",
+]

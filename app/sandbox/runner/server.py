@@ -42,7 +42,21 @@ def main() -> None:
 
 
 class Active:
-    __slots__ = ("key", "pid", "started", "deadline", "out_fd", "res_fd", "out_len", "out_tail", "result", "error", "scratch", "exited", "status")
+    __slots__ = (
+        "key",
+        "pid",
+        "started",
+        "deadline",
+        "out_fd",
+        "res_fd",
+        "out_len",
+        "out_tail",
+        "result",
+        "error",
+        "scratch",
+        "exited",
+        "status",
+    )
 
     def __init__(self, key, pid, deadline, out_fd, res_fd, scratch):
         self.key, self.pid, self.deadline = key, pid, deadline
@@ -184,7 +198,7 @@ class Server:
         self.outbox.clear()
         while view:
             try:
-                view = view[os.write(1, view):]
+                view = view[os.write(1, view) :]
             except BlockingIOError:
                 time.sleep(0.001)
             except BrokenPipeError:
@@ -242,7 +256,10 @@ class Server:
         if which == "res":
             active.result.extend(chunk)
             if len(active.result) > RESULT_CAP and active.error is None:
-                active.error = ("output-too-large", f"the grader's result is larger than {RESULT_CAP >> 20} MiB")
+                active.error = (
+                    "output-too-large",
+                    f"the grader's result is larger than {RESULT_CAP >> 20} MiB",
+                )
                 _kill_group(active.pid)
             return
         active.out_len += len(chunk)
@@ -251,7 +268,10 @@ class Server:
             del active.out_tail[: len(active.out_tail) - 4096]
         cap = int(self.config["limits"].get("output_bytes", 1 << 20))
         if active.out_len > cap and active.error is None:
-            active.error = ("output-too-large", f"the grader printed more than {cap // 1024} KiB; it was stopped")
+            active.error = (
+                "output-too-large",
+                f"the grader printed more than {cap // 1024} KiB; it was stopped",
+            )
             _kill_group(active.pid)
 
     def _close_fd(self, fd: int) -> None:
@@ -287,7 +307,10 @@ class Server:
         for active in list(self.active.values()):
             if not active.exited and now >= active.deadline and active.error is None:
                 timeout = float(self.config["grader"].get("timeout_s", 10.0))
-                active.error = ("timeout", f"the grading took longer than timeout_s = {timeout:g} s and was killed")
+                active.error = (
+                    "timeout",
+                    f"the grading took longer than timeout_s = {timeout:g} s and was killed",
+                )
                 _kill_group(active.pid)
 
     def _finish(self, active: Active) -> None:
@@ -308,14 +331,20 @@ class Server:
                     del active.out_tail[:-4096]
             self._close_fd(fd)
         del self.active[active.pid]
-        message = {"op": "result", "key": active.key, "duration_s": round(time.monotonic() - active.started, 6)}
+        message = {
+            "op": "result",
+            "key": active.key,
+            "duration_s": round(time.monotonic() - active.started, 6),
+        }
         message.update(self._outcome(active))
         _bury(_sweep_strays(os.getpid(), set(self.active)))
         _remove_tree(active.scratch)
         if self.config.get("private_tmp") and os.getpid() == 1:
             # Only ever inside a private namespace (container or bubblewrap), where this server
             # is PID 1 and /tmp is a fresh tmpfs of its own: never on a shared machine's /tmp.
-            _sweep_tmp(self.config.get("scratch", "/tmp/gx"), {a.scratch for a in self.active.values()})
+            _sweep_tmp(
+                self.config.get("scratch", "/tmp/gx"), {a.scratch for a in self.active.values()}
+            )
         self._send(message)
 
     def _outcome(self, active: Active) -> dict:
@@ -333,16 +362,25 @@ class Server:
         status = active.status
         if os.WIFSIGNALED(status):
             sig = os.WTERMSIG(status)
-            name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+            name = (
+                signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+            )
             if self.config["grader"].get("type") == "tests":
-                who = "the grading process was killed by " + name + " — the submission under test killed it or used up the memory"
+                who = (
+                    "the grading process was killed by "
+                    + name
+                    + " — the submission under test killed it or used up the memory"
+                )
             else:
-                who = f"the grader was killed by {name}" + (" — most likely the memory limit" if sig == signal.SIGKILL else "")
+                who = f"the grader was killed by {name}" + (
+                    " — most likely the memory limit" if sig == signal.SIGKILL else ""
+                )
             return {"error": "crash", "detail": who + _tail_note(output_tail)}
         code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
         return {
             "error": "crash",
-            "detail": f"the grader exited (status {code}) without returning a reward" + _tail_note(output_tail),
+            "detail": f"the grader exited (status {code}) without returning a reward"
+            + _tail_note(output_tail),
         }
 
 
@@ -361,13 +399,22 @@ def _child(item, grade, config, out_w, res_w, scratch, grader_error) -> None:
     try:
         _prepare_child(config, out_w, scratch)
     except BaseException as exc:  # noqa: BLE001 - our fault, not the grader's: say so
-        _report(res_fd, {"error": "sandbox", "detail": f"could not prepare the grading: {type(exc).__name__}: {exc}"})
+        _report(
+            res_fd,
+            {
+                "error": "sandbox",
+                "detail": f"could not prepare the grading: {type(exc).__name__}: {exc}",
+            },
+        )
     started = time.monotonic()
     try:
         value = grade(item["task"], item["response"], config, scratch)
         message = {"raw": wire.to_jsonable(value)}
     except BaseException as exc:  # noqa: BLE001 - whatever the grader does, we report it
-        message = {"error": "exception", "detail": grader_error or _excerpt(exc, config.get("pack"))}
+        message = {
+            "error": "exception",
+            "detail": grader_error or _excerpt(exc, config.get("pack")),
+        }
     message["grader_s"] = round(time.monotonic() - started, 6)
     try:
         sys.stdout.flush()
@@ -406,11 +453,16 @@ def _report(res_fd: int, message: dict) -> None:
     try:
         data = json.dumps(message, allow_nan=True).encode("utf-8")
     except (ValueError, TypeError, RecursionError):
-        data = json.dumps({"error": "invalid-reward", "detail": "the grader returned a value that cannot be recorded"}).encode()
+        data = json.dumps(
+            {
+                "error": "invalid-reward",
+                "detail": "the grader returned a value that cannot be recorded",
+            }
+        ).encode()
     view = memoryview(data)
     try:
         while view:
-            view = view[os.write(res_fd, view):]
+            view = view[os.write(res_fd, view) :]
     finally:
         os._exit(0)
 
@@ -450,7 +502,11 @@ def _excerpt(exc: BaseException, pack: str | None) -> str:
     try:
         import traceback  # only when needed: the fork server stays small
 
-        frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(RUNNER_DIR)]
+        frames = [
+            f
+            for f in traceback.extract_tb(exc.__traceback__)
+            if not f.filename.startswith(RUNNER_DIR)
+        ]
         lines = []
         for frame in frames[-6:]:
             filename = frame.filename
@@ -460,7 +516,9 @@ def _excerpt(exc: BaseException, pack: str | None) -> str:
             if frame.line:
                 lines.append(f"    {frame.line}")
         message = f"{type(exc).__name__}: {str(exc)[:500]}"
-        return ("Traceback (most recent call last):\n" + "\n".join(lines) + "\n" if lines else "") + message
+        return (
+            "Traceback (most recent call last):\n" + "\n".join(lines) + "\n" if lines else ""
+        ) + message
     except BaseException:  # noqa: BLE001
         return "an exception that could not be described"
 

@@ -89,14 +89,20 @@ def to_jsonable(value, depth: int = 0):
 def _type_name(value) -> str:
     try:
         cls = type(value)
-        return f"{cls.__module__}.{cls.__qualname__}" if cls.__module__ != "builtins" else cls.__qualname__
+        return (
+            f"{cls.__module__}.{cls.__qualname__}"
+            if cls.__module__ != "builtins"
+            else cls.__qualname__
+        )
     except Exception:
         return "?"
 
 
 def _safe_repr(value) -> str:
     try:
-        text = object.__repr__(value) if type(value).__repr__ is not object.__repr__ else repr(value)
+        text = (
+            object.__repr__(value) if type(value).__repr__ is not object.__repr__ else repr(value)
+        )
         # A user __repr__ could lie or hang; the object.__repr__ form is enough as evidence, but
         # numpy-like scalars are friendlier with their own repr, which we try with a guard.
         if type(value).__module__.split(".")[0] in ("numpy", "decimal", "fractions"):

@@ -36,8 +36,13 @@ from app.ui.widgets import EmptyState, PageHeader
 log = logging.getLogger(__name__)
 
 FolderPicker = Callable[[QWidget, str], str | None]
-REWARD_STEPS = {"Any reward": 0.0, "$500 or more": 500.0, "$1,000 or more": 1000.0,
-                "$2,500 or more": 2500.0, "$5,000 or more": 5000.0}
+REWARD_STEPS = {
+    "Any reward": 0.0,
+    "$500 or more": 500.0,
+    "$1,000 or more": 1000.0,
+    "$2,500 or more": 2500.0,
+    "$5,000 or more": 5000.0,
+}
 
 
 def ask_for_folder(parent: QWidget, title: str) -> str | None:
@@ -49,7 +54,9 @@ class BountyBrowser(QWidget):
     environment_created = Signal(Path)  # the new package folder: open it in the Workspace
     problem = Signal(object)  # an exception to report
 
-    def __init__(self, tasks, *, folder_picker: FolderPicker = ask_for_folder, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, tasks, *, folder_picker: FolderPicker = ask_for_folder, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._tasks = tasks
         self._folder_picker = folder_picker
@@ -60,8 +67,11 @@ class BountyBrowser(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 16, 20, 12)
-        self.header = PageHeader("Bounties", "Labs pay for environments that teach and test AI models. "
-                                 "Pick one, read its brief, then start an environment for it.")
+        self.header = PageHeader(
+            "Bounties",
+            "Labs pay for environments that teach and test AI models. "
+            "Pick one, read its brief, then start an environment for it.",
+        )
         layout.addWidget(self.header)
 
         filters = QHBoxLayout()
@@ -78,7 +88,12 @@ class BountyBrowser(QWidget):
         self.reward_filter.addItems(list(REWARD_STEPS))
         self.deadline_filter = QComboBox()
         self.deadline_filter.addItems(list(DEADLINE_WINDOWS))
-        for combo in (self.domain_filter, self.status_filter, self.reward_filter, self.deadline_filter):
+        for combo in (
+            self.domain_filter,
+            self.status_filter,
+            self.reward_filter,
+            self.deadline_filter,
+        ):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
             combo.currentIndexChanged.connect(self._apply_filters)
             filters.addWidget(combo)
@@ -110,8 +125,11 @@ class BountyBrowser(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         self.table.doubleClicked.connect(lambda _index: self.start_environment())
 
-        self.no_match = EmptyState("No bounty matches these filters",
-                                   "Try fewer words, another domain, or a longer deadline.", "Clear filters")
+        self.no_match = EmptyState(
+            "No bounty matches these filters",
+            "Try fewer words, another domain, or a longer deadline.",
+            "Clear filters",
+        )
         self.no_match.action_button.clicked.connect(self.clear_filters)
         self.no_bounties = EmptyState(
             "No bounties yet",
@@ -129,7 +147,9 @@ class BountyBrowser(QWidget):
         self.detail_view = QTextBrowser()
         self.detail_view.setOpenExternalLinks(True)
         self.detail_view.document().setDocumentMargin(14)
-        self.detail_view.document().setDefaultStyleSheet(".title { font-size: 15pt; font-weight: 600; }")
+        self.detail_view.document().setDefaultStyleSheet(
+            ".title { font-size: 15pt; font-weight: 600; }"
+        )
         self.detail_view.setPlaceholderText("Select a bounty on the left to read its brief.")
         detail_layout.addWidget(self.detail_view, 1)
         actions = QHBoxLayout()
@@ -139,8 +159,10 @@ class BountyBrowser(QWidget):
         actions.addWidget(self.draft_note, 1)
         self.start_button = QPushButton("Start environment…")
         self.start_button.setObjectName("primary")
-        self.start_button.setToolTip("Create a new environment for this bounty from a ready-made "
-                                     "example, in a folder you choose, and open it")
+        self.start_button.setToolTip(
+            "Create a new environment for this bounty from a ready-made "
+            "example, in a folder you choose, and open it"
+        )
         self.start_button.setEnabled(False)
         self.start_button.clicked.connect(self.start_environment)
         actions.addWidget(self.start_button)
@@ -168,7 +190,9 @@ class BountyBrowser(QWidget):
         if self._store is None or self._loading:
             return
         self._loading = True
-        self._tasks.run_in_thread(self._store.list_bounties, on_done=self._on_loaded, on_error=self._on_load_failed)
+        self._tasks.run_in_thread(
+            self._store.list_bounties, on_done=self._on_loaded, on_error=self._on_load_failed
+        )
 
     def set_bounties(self, rows) -> None:
         selected = self._current.row.id if self._current is not None else None
@@ -210,7 +234,12 @@ class BountyBrowser(QWidget):
         )
 
     def clear_filters(self) -> None:
-        for combo in (self.domain_filter, self.status_filter, self.reward_filter, self.deadline_filter):
+        for combo in (
+            self.domain_filter,
+            self.status_filter,
+            self.reward_filter,
+            self.deadline_filter,
+        ):
             combo.blockSignals(True)
             combo.setCurrentIndex(0)
             combo.blockSignals(False)
@@ -220,7 +249,9 @@ class BountyBrowser(QWidget):
     def _apply_filters(self, *_args) -> None:
         self.model.set_query(self.query())
 
-    def _fill_combo(self, combo: QComboBox, everything: str, values: list[str], preferred: str = "") -> None:
+    def _fill_combo(
+        self, combo: QComboBox, everything: str, values: list[str], preferred: str = ""
+    ) -> None:
         current = combo.currentData()
         had_choice = combo.count() > 1
         combo.blockSignals(True)
@@ -242,7 +273,11 @@ class BountyBrowser(QWidget):
             self.count_label.setText(f"None of {total:,} bounties match.")
         else:
             self.list_stack.setCurrentWidget(self.table)
-            self.count_label.setText(f"Showing {shown:,} of {total:,} bounties" if shown != total else f"{total:,} bounties")
+            self.count_label.setText(
+                f"Showing {shown:,} of {total:,} bounties"
+                if shown != total
+                else f"{total:,} bounties"
+            )
         if self._current is not None and self.model.row_of(self._current.row.id) is None:
             self._show_bounty(None)
 
@@ -268,7 +303,9 @@ class BountyBrowser(QWidget):
         self.detail_view.setHtml(bounty_html(bounty))
         open_for_submissions = bounty.row.status in ("open", "")
         self.start_button.setEnabled(open_for_submissions)
-        self.draft_note.setText("" if open_for_submissions else "This bounty no longer takes submissions.")
+        self.draft_note.setText(
+            "" if open_for_submissions else "This bounty no longer takes submissions."
+        )
         drafts = [d for d in self._drafts() if d.bounty_id == bounty.row.id]
         if drafts and open_for_submissions:
             self.draft_note.setText(f"You already started one in {drafts[0].path}")
@@ -285,7 +322,9 @@ class BountyBrowser(QWidget):
         bounty = self._current
         if bounty is None or not self.start_button.isEnabled():
             return
-        folder = self._folder_picker(self, f"Where should the environment for “{bounty.row.title}” go?")
+        folder = self._folder_picker(
+            self, f"Where should the environment for “{bounty.row.title}” go?"
+        )
         if not folder:
             return
         try:
@@ -295,7 +334,12 @@ class BountyBrowser(QWidget):
             return
         self.start_button.setEnabled(False)
         self.start_button.setText("Creating…")
-        self._tasks.run_in_thread(start_environment.create, plan, on_done=self._on_created, on_error=self._on_create_failed)
+        self._tasks.run_in_thread(
+            start_environment.create,
+            plan,
+            on_done=self._on_created,
+            on_error=self._on_create_failed,
+        )
 
     def _on_created(self, path: Path) -> None:
         self.start_button.setText("Start environment…")

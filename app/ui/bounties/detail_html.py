@@ -22,7 +22,11 @@ def markdown_to_html(text: str) -> str:
     md.inlinePatterns.deregister("html")
     # A brief's own headings sit below the pane's sections ("The brief", "How submissions are
     # scored"), so they are demoted: h1 -> h4, h2 -> h5, deeper -> h6.
-    return re.sub(r"<(/?)h([1-6])\b", lambda m: f"<{m.group(1)}h{min(6, int(m.group(2)) + 3)}", md.convert(text))
+    return re.sub(
+        r"<(/?)h([1-6])\b",
+        lambda m: f"<{m.group(1)}h{min(6, int(m.group(2)) + 3)}",
+        md.convert(text),
+    )
 
 
 def rubric_to_html(rubric: Any) -> str:
@@ -33,9 +37,14 @@ def rubric_to_html(rubric: Any) -> str:
     if isinstance(rubric, dict):
         items = rubric.get("criteria") if isinstance(rubric.get("criteria"), list) else None
         if items is None:
-            return "<ul>" + "".join(
-                f"<li><b>{html.escape(str(k))}</b>: {html.escape(_plain(v))}</li>" for k, v in rubric.items()
-            ) + "</ul>"
+            return (
+                "<ul>"
+                + "".join(
+                    f"<li><b>{html.escape(str(k))}</b>: {html.escape(_plain(v))}</li>"
+                    for k, v in rubric.items()
+                )
+                + "</ul>"
+            )
         rubric = items
     if isinstance(rubric, list):
         rows = []
@@ -44,9 +53,15 @@ def rubric_to_html(rubric: Any) -> str:
                 name = item.get("criterion") or item.get("name") or item.get("title") or ""
                 text = item.get("description") or item.get("text") or ""
                 weight = item.get("weight") or item.get("points")
-                weight_text = f" <span style='color:gray'>({html.escape(str(weight))})</span>" if weight not in (None, "") else ""
-                rows.append(f"<li><b>{html.escape(str(name))}</b>{weight_text}"
-                            f"{': ' + html.escape(str(text)) if text else ''}</li>")
+                weight_text = (
+                    f" <span style='color:gray'>({html.escape(str(weight))})</span>"
+                    if weight not in (None, "")
+                    else ""
+                )
+                rows.append(
+                    f"<li><b>{html.escape(str(name))}</b>{weight_text}"
+                    f"{': ' + html.escape(str(text)) if text else ''}</li>"
+                )
             else:
                 rows.append(f"<li>{html.escape(str(item))}</li>")
         return "<ul>" + "".join(rows) + "</ul>"
@@ -62,7 +77,12 @@ def bounty_html(bounty: Any) -> str:
         ("Deadline", deadline),
         ("Domain", row.domain.capitalize() or "—"),
         ("Status", row.status.replace("_", " ").capitalize()),
-        ("Kind", {"qa": "Questions with answers", "code": "Code with tests"}.get(row.env_kind, row.env_kind or "—")),
+        (
+            "Kind",
+            {"qa": "Questions with answers", "code": "Code with tests"}.get(
+                row.env_kind, row.env_kind or "—"
+            ),
+        ),
     ]
     facts_html = "".join(
         f"<tr><td style='color:gray; padding-right:14px'>{html.escape(k)}</td><td><b>{html.escape(v)}</b></td></tr>"
@@ -71,11 +91,15 @@ def bounty_html(bounty: Any) -> str:
     tags = ", ".join(html.escape(t) for t in row.tags)
     parts = [
         f"<p class='title' style='margin-bottom:2px'>{html.escape(row.title)}</p>",
-        f"<p style='color:gray; margin-top:0'>{html.escape(row.summary)}</p>" if row.summary else "",
+        f"<p style='color:gray; margin-top:0'>{html.escape(row.summary)}</p>"
+        if row.summary
+        else "",
         f"<table cellspacing='2'>{facts_html}</table>",
         f"<p style='color:gray'>Tags: {tags}</p>" if tags else "",
         "<h3>The brief</h3>",
-        markdown_to_html(bounty.brief) if bounty.brief.strip() else "<p><i>No brief was given.</i></p>",
+        markdown_to_html(bounty.brief)
+        if bounty.brief.strip()
+        else "<p><i>No brief was given.</i></p>",
         "<h3>How submissions are scored</h3>",
         rubric_to_html(bounty.rubric),
     ]

@@ -83,6 +83,8 @@ class BountyMatcher:
             return False
         if self.min_reward and row.reward < self.min_reward:
             return False
-        if self.latest is not None and (deadline is None or not self.earliest <= deadline <= self.latest):
+        if self.latest is not None and (
+            deadline is None or not self.earliest <= deadline <= self.latest
+        ):
             return False
         return all(word in text for word in self.words)

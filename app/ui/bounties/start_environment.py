@@ -43,7 +43,9 @@ def template_for(bounty: Any) -> str:
     """The template that fits the bounty: its explicit choice, else its grader, else its kind."""
     detail = getattr(bounty, "detail", None) or {}
     constraints = getattr(bounty, "constraints", None) or {}
-    explicit = detail.get("template") or (constraints.get("template") if isinstance(constraints, dict) else None)
+    explicit = detail.get("template") or (
+        constraints.get("template") if isinstance(constraints, dict) else None
+    )
     if isinstance(explicit, str) and explicit:
         return explicit
     grader = None
@@ -75,7 +77,9 @@ def plan_for(bounty: Any, chosen_folder: Path, owner: str | None = None) -> Envi
     a new sub-folder named after the bounty is made inside it (never overwriting anything)."""
     chosen_folder = chosen_folder.expanduser()
     if chosen_folder.exists() and not chosen_folder.is_dir():
-        raise UserError(f"{chosen_folder} is a file, not a folder.", "Pick a folder for the new environment.")
+        raise UserError(
+            f"{chosen_folder} is a file, not a folder.", "Pick a folder for the new environment."
+        )
     name = slug(bounty.title)
     if chosen_folder.is_dir() and not any(chosen_folder.iterdir()):
         dest = chosen_folder
@@ -92,7 +96,8 @@ def plan_for(bounty: Any, chosen_folder: Path, owner: str | None = None) -> Envi
         title=bounty.title,
         description=(getattr(bounty, "summary", "") or bounty.title)[:300],
         bounty_id=bounty.id,
-        tags=[t for t in (getattr(bounty, "tags", ()) or ())][:8] or ([bounty.domain] if bounty.domain else []),
+        tags=[t for t in (getattr(bounty, "tags", ()) or ())][:8]
+        or ([bounty.domain] if bounty.domain else []),
     )
 
 

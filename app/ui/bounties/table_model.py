@@ -118,8 +118,14 @@ class BountyTableModel(QAbstractTableModel):
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(COLUMNS):
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ):  # noqa: N802
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(COLUMNS)
+        ):
             return COLUMNS[section]
         return None
 
@@ -174,16 +180,26 @@ class BountyTableModel(QAbstractTableModel):
         """Replace the shown rows (filtered or re-sorted), keeping selections on their bounties."""
         self.layoutAboutToBeChanged.emit()
         persistent = self.persistentIndexList()
-        ids = [self._rows[self._visible[i.row()]].id if i.isValid() and i.row() < len(self._visible) else None
-               for i in persistent]
+        ids = [
+            self._rows[self._visible[i.row()]].id
+            if i.isValid() and i.row() < len(self._visible)
+            else None
+            for i in persistent
+        ]
         self._visible = new_visible()
         if persistent:
             wanted = set(ids)
-            where = {self._rows[p].id: n for n, p in enumerate(self._visible) if self._rows[p].id in wanted}
+            where = {
+                self._rows[p].id: n
+                for n, p in enumerate(self._visible)
+                if self._rows[p].id in wanted
+            }
             self.changePersistentIndexList(
                 persistent,
-                [self.index(where[i], p.column()) if i in where else QModelIndex()
-                 for p, i in zip(persistent, ids, strict=True)],
+                [
+                    self.index(where[i], p.column()) if i in where else QModelIndex()
+                    for p, i in zip(persistent, ids, strict=True)
+                ],
             )
         self.layoutChanged.emit()
 
@@ -191,7 +207,12 @@ class BountyTableModel(QAbstractTableModel):
         query = self._query
         words = query.words()
         texts = self._texts
-        text_only = not (query.domain or query.status or query.min_reward or query.deadline_within_days is not None)
+        text_only = not (
+            query.domain
+            or query.status
+            or query.min_reward
+            or query.deadline_within_days is not None
+        )
         if text_only and not words:
             return list(candidates)  # nothing to filter on: every row
         if text_only:
@@ -229,8 +250,13 @@ class BountyTableModel(QAbstractTableModel):
 
 def _narrows(before: BountyQuery, after: BountyQuery) -> bool:
     """True when every row `after` matches also matched `before` (only the text grew)."""
-    if (before.domain, before.status, before.min_reward, before.deadline_within_days, before.today) != (
-            after.domain, after.status, after.min_reward, after.deadline_within_days, after.today):
+    if (
+        before.domain,
+        before.status,
+        before.min_reward,
+        before.deadline_within_days,
+        before.today,
+    ) != (after.domain, after.status, after.min_reward, after.deadline_within_days, after.today):
         return False
     old, new = before.words(), after.words()
     if not old:

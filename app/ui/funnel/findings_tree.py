@@ -13,7 +13,11 @@ STAGE_TITLES = {
     Stage.VERIFY: "Stage 2 · Verification in the sandbox",
     Stage.ATTACK: "Stage 3 · Stress test (reward-hack attacks)",
 }
-SEVERITY_TITLES = {Severity.ERROR: "Must fix", Severity.WARNING: "Worth a look", Severity.INFO: "For your information"}
+SEVERITY_TITLES = {
+    Severity.ERROR: "Must fix",
+    Severity.WARNING: "Worth a look",
+    Severity.INFO: "For your information",
+}
 SEVERITY_ICONS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "info"}
 FindingRole = Qt.ItemDataRole.UserRole + 10
 
@@ -95,7 +99,11 @@ class FindingsTree(QTreeWidget):
             item = QTreeWidgetItem([SEVERITY_TITLES[severity], ""])
             item.setIcon(0, icon(SEVERITY_ICONS[severity], size=16))
             order = list(SEVERITY_TITLES)
-            index = sum(1 for (s, sev) in self._severity_items if s == stage and order.index(sev) < order.index(severity))
+            index = sum(
+                1
+                for (s, sev) in self._severity_items
+                if s == stage and order.index(sev) < order.index(severity)
+            )
             parent.insertChild(index, item)
             item.setExpanded(severity != Severity.INFO)
             self._severity_items[key] = item
@@ -108,7 +116,9 @@ class FindingsTree(QTreeWidget):
             item = self._severity_items.get((stage, severity))
             if item is not None:
                 item.setText(0, f"{SEVERITY_TITLES[severity]} ({item.childCount()})")
-                counts.append(f"{item.childCount()} {severity}{'s' if item.childCount() != 1 else ''}")
+                counts.append(
+                    f"{item.childCount()} {severity}{'s' if item.childCount() != 1 else ''}"
+                )
         stage_item.setText(0, f"{STAGE_TITLES.get(stage, str(stage))} — {', '.join(counts)}")
 
     def _on_activated(self, item: QTreeWidgetItem, _column: int = 0) -> None:

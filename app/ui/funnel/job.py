@@ -95,14 +95,21 @@ class FunnelJob(QObject):
             log.warning("could not start a spare funnel worker: %s", exc)
             self._spare = None
 
-    def start(self, path: str | Path, stages: tuple[Stage, ...], options: FunnelOptions | None = None) -> None:
+    def start(
+        self, path: str | Path, stages: tuple[Stage, ...], options: FunnelOptions | None = None
+    ) -> None:
         if self.running:
-            raise UserError("The gauntlet is already running on this package.", "Wait for it to finish or cancel it.")
+            raise UserError(
+                "The gauntlet is already running on this package.",
+                "Wait for it to finish or cancel it.",
+            )
         self._clocks = {}
         self._queue.clear()
         self.started_at = time.monotonic()
         spare, self._spare = self._spare, None
-        run = self._run = ChildFunnelRun(Path(path), stages, options or FunnelOptions(), spare=spare)
+        run = self._run = ChildFunnelRun(
+            Path(path), stages, options or FunnelOptions(), spare=spare
+        )
 
         def work() -> None:
             try:
@@ -202,7 +209,10 @@ def _explain(exc: BaseException) -> BaseException:
     except ImportError:  # pragma: no cover - base.py is a shared contract
         SandboxUnavailable = ()  # noqa: N806
     if isinstance(exc, SandboxUnavailable):
-        return UserError(f"The sandbox cannot run: {exc.message}", exc.hint or "Open Settings → Sandbox for a diagnosis.")
+        return UserError(
+            f"The sandbox cannot run: {exc.message}",
+            exc.hint or "Open Settings → Sandbox for a diagnosis.",
+        )
     return exc
 
 

@@ -38,20 +38,30 @@ from app.ui.icons import icon
 log = logging.getLogger(__name__)
 
 Confirm = Callable[[QWidget, str, str], bool]
-STAGE_SHORT = {Stage.STRUCTURE: "1 · Structure", Stage.VERIFY: "2 · Sandbox", Stage.ATTACK: "3 · Stress test"}
+STAGE_SHORT = {
+    Stage.STRUCTURE: "1 · Structure",
+    Stage.VERIFY: "2 · Sandbox",
+    Stage.ATTACK: "3 · Stress test",
+}
 STAGE_BUTTON_TIPS = {
     Stage.STRUCTURE: "Only the structure checks: files, the manifest and every task line (instant)",
     Stage.VERIFY: "Only the sandbox check: in the sandbox, check that reference answers pass and wrong ones fail (structure checks run first)",
     Stage.ATTACK: "Only the stress test: try to fool the grader with reward-hack attacks (structure checks run first)",
 }
 STATUS_WORDS = {
-    "pass": "passed", "warn": "passed with warnings", "fail": "failed", "skipped": "skipped", "error": "could not finish",
+    "pass": "passed",
+    "warn": "passed with warnings",
+    "fail": "failed",
+    "skipped": "skipped",
+    "error": "could not finish",
 }
 MAX_LOG_LINES = 5000
 
 
 def ask_to_confirm(parent: QWidget, title: str, text: str) -> bool:
-    answer = QMessageBox.question(parent, title, text, QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel)
+    answer = QMessageBox.question(
+        parent, title, text, QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel
+    )
     return answer == QMessageBox.StandardButton.Ok
 
 
@@ -114,8 +124,15 @@ class FunnelPanel(QWidget):
     report_ready = Signal(object)
     problem = Signal(object)
 
-    def __init__(self, *, settings=None, credentials=None, tasks=None, confirm: Confirm = ask_to_confirm,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        settings=None,
+        credentials=None,
+        tasks=None,
+        confirm: Confirm = ask_to_confirm,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self._settings = settings
         self._credentials = credentials
@@ -154,14 +171,17 @@ class FunnelPanel(QWidget):
         self.run_button = QPushButton("Run gauntlet")
         self.run_button.setObjectName("primary")
         self.run_button.setIcon(icon("run", "#ffffff", 16))
-        self.run_button.setToolTip("Run all three stages: structure, sandbox verification and the stress test")
+        self.run_button.setToolTip(
+            "Run all three stages: structure, sandbox verification and the stress test"
+        )
         self.run_button.clicked.connect(lambda: self.run(ALL_STAGES))
         buttons.addWidget(self.run_button)
         # Shown when the window has a platform link (WorkspacePage.enable_submit).
         self.submit_button = QPushButton("Submit…")
         self.submit_button.setIcon(icon("submissions", size=16))
-        self.submit_button.setToolTip("Check the structure, then send this environment to its bounty "
-                                      "(queued while offline)")
+        self.submit_button.setToolTip(
+            "Check the structure, then send this environment to its bounty (queued while offline)"
+        )
         self.submit_button.setVisible(False)
         self.submit_button.setEnabled(False)
         buttons.addWidget(self.submit_button)
@@ -176,8 +196,10 @@ class FunnelPanel(QWidget):
 
         red_team = QHBoxLayout()
         self.llm_check = QCheckBox("Also attack with an LLM red team:")
-        self.llm_check.setToolTip("A language model tries to find answers that fool your grader. It costs money "
-                                  "with paid providers; you see the estimate and confirm first.")
+        self.llm_check.setToolTip(
+            "A language model tries to find answers that fool your grader. It costs money "
+            "with paid providers; you see the estimate and confirm first."
+        )
         self.llm_model = QComboBox()
         self.llm_model.setMinimumWidth(160)
         self.llm_cost = QLabel("")
@@ -209,7 +231,9 @@ class FunnelPanel(QWidget):
         self.findings.jump_requested.connect(self.jump_requested)
         self.findings.finding_selected.connect(self._show_finding)
         results.addWidget(self.findings)
-        self.finding_detail = QLabel("Select a finding to see how to fix it. Double-click it to open the file at that line.")
+        self.finding_detail = QLabel(
+            "Select a finding to see how to fix it. Double-click it to open the file at that line."
+        )
         self.finding_detail.setWordWrap(True)
         self.finding_detail.setTextFormat(Qt.TextFormat.RichText)
         self.finding_detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
@@ -250,12 +274,18 @@ class FunnelPanel(QWidget):
             button.setEnabled(enabled)
         if enabled:
             self._prepare_worker()
-            self._set_verdict("idle", "Ready to run the gauntlet",
-                              "Press “Run gauntlet” to check this environment from top to bottom. "
-                              "Nothing leaves your computer unless you add an LLM red team.")
+            self._set_verdict(
+                "idle",
+                "Ready to run the gauntlet",
+                "Press “Run gauntlet” to check this environment from top to bottom. "
+                "Nothing leaves your computer unless you add an LLM red team.",
+            )
         else:
-            self._set_verdict("idle", "No environment open",
-                              "Open or start an environment in the Workspace, then run the gauntlet on it.")
+            self._set_verdict(
+                "idle",
+                "No environment open",
+                "Open or start an environment in the Workspace, then run the gauntlet on it.",
+            )
 
     def refresh_models(self) -> None:
         models = self._settings.llm_models() if self._settings is not None else []
@@ -280,23 +310,37 @@ class FunnelPanel(QWidget):
         if self._package is None or self.job.running:
             return
         if self.before_run is not None and self.before_run() is False:
-            self.problem.emit(UserError("Some open files could not be saved, so the gauntlet did not start.",
-                                        "Save them (Ctrl+S) or fix what the editor reports, then run it again."))
+            self.problem.emit(
+                UserError(
+                    "Some open files could not be saved, so the gauntlet did not start.",
+                    "Save them (Ctrl+S) or fix what the editor reports, then run it again.",
+                )
+            )
             return
-        options = FunnelOptions(backend=self._settings.sandbox_backend if self._settings is not None else "auto")
-        wants_llm = Stage.ATTACK in stages and self.llm_check.isChecked() and self.llm_model.currentData()
+        options = FunnelOptions(
+            backend=self._settings.sandbox_backend if self._settings is not None else "auto"
+        )
+        wants_llm = (
+            Stage.ATTACK in stages and self.llm_check.isChecked() and self.llm_model.currentData()
+        )
         if wants_llm:
             entry = self.llm_model.currentData()
             estimate = self._estimate
-            text = (f"The red team sends your tasks and your grader’s code to {entry['model']} and tries to "
-                    f"find answers that fool the grader.\n\nEstimated use: "
-                    f"{estimate.text() if estimate else 'still being estimated; the budget cap applies.'}\n\nContinue?")
+            text = (
+                f"The red team sends your tasks and your grader’s code to {entry['model']} and tries to "
+                f"find answers that fool the grader.\n\nEstimated use: "
+                f"{estimate.text() if estimate else 'still being estimated; the budget cap applies.'}\n\nContinue?"
+            )
             if not self._confirm(self, "Run the LLM red team?", text):
                 return
             options.llm_model = entry["model"]
             options.llm_api_base = entry.get("api_base") or None
-            options.budget_usd = estimate.budget_usd if estimate else red_team_cost.DEFAULT_BUDGET_USD
-            options.max_llm_attempts = estimate.attempts if estimate else red_team_cost.DEFAULT_ATTEMPTS
+            options.budget_usd = (
+                estimate.budget_usd if estimate else red_team_cost.DEFAULT_BUDGET_USD
+            )
+            options.max_llm_attempts = (
+                estimate.attempts if estimate else red_team_cost.DEFAULT_ATTEMPTS
+            )
             if self._credentials is not None and self._tasks is not None:
                 from app.sync.credentials import llm_key_name
 
@@ -307,7 +351,9 @@ class FunnelPanel(QWidget):
                     self._start(stages, options)
 
                 self._set_busy(True)
-                self._tasks.run_in_thread(self._credentials.get, name, on_done=with_key, on_error=self._on_failed)
+                self._tasks.run_in_thread(
+                    self._credentials.get, name, on_done=with_key, on_error=self._on_failed
+                )
                 return
         self._start(stages, options)
 
@@ -330,7 +376,9 @@ class FunnelPanel(QWidget):
         if self.job.running:
             self.cancel_button.setEnabled(False)
             self.cancel_button.setText("Cancelling…")
-            self._set_verdict("running", "Cancelling…", "Stopping the sandbox. This takes a moment.")
+            self._set_verdict(
+                "running", "Cancelling…", "Stopping the sandbox. This takes a moment."
+            )
             self.job.cancel()
 
     def shutdown(self) -> None:
@@ -354,7 +402,11 @@ class FunnelPanel(QWidget):
         for stage, row in self.stage_rows.items():
             row.reset(stage in self._queued)
         names = ", ".join(STAGE_SHORT[s].split(" · ")[1].lower() for s in self._queued)
-        self._set_verdict("running", "Running the gauntlet…", f"Stages: {names}. You can keep editing; cancel any time.")
+        self._set_verdict(
+            "running",
+            "Running the gauntlet…",
+            f"Stages: {names}. You can keep editing; cancel any time.",
+        )
         self.log_view.appendPlainText(f"Running on {self._package}")
         try:
             self.job.start(self._package, self._queued, options)
@@ -407,8 +459,11 @@ class FunnelPanel(QWidget):
         if isinstance(exc, UserError):
             self._set_verdict("error", exc.message, exc.hint)
         else:
-            self._set_verdict("error", "The gauntlet stopped because of an internal problem",
-                              "Your files are safe. See the notification for details.")
+            self._set_verdict(
+                "error",
+                "The gauntlet stopped because of an internal problem",
+                "Your files are safe. See the notification for details.",
+            )
             self.problem.emit(exc)
         for row in self.stage_rows.values():
             if row.status.text() in ("running…", "waiting") or row.bar.maximum() == 0:
@@ -418,35 +473,57 @@ class FunnelPanel(QWidget):
         errors = [f for f in report.findings if f.severity == Severity.ERROR]
         warnings = [f for f in report.findings if f.severity == Severity.WARNING]
         if report_is_cancelled(report):
-            self._set_verdict("error", "Cancelled", "The run was stopped before it finished; nothing was left running.")
+            self._set_verdict(
+                "error",
+                "Cancelled",
+                "The run was stopped before it finished; nothing was left running.",
+            )
             return
         if report.verdict == Verdict.ERROR:
             stage = next((s for s in report.stages if s.status == StageStatus.ERROR), None)
-            reason = report.error or ((stage.details or {}).get("reason") if stage else "") or "a stage could not run"
-            self._set_verdict("error", "The gauntlet could not finish", f"{reason}. Fix that and run it again.")
+            reason = (
+                report.error
+                or ((stage.details or {}).get("reason") if stage else "")
+                or "a stage could not run"
+            )
+            self._set_verdict(
+                "error", "The gauntlet could not finish", f"{reason}. Fix that and run it again."
+            )
             return
         if report.verdict == Verdict.FAIL:
             first = _first_failed_stage(report)
             where = f" in {STAGE_TITLES[first].split(' · ')[1].lower()}" if first else ""
-            self._set_verdict("fail", f"Not ready yet: {_count(len(errors), 'problem')} to fix{where}",
-                              "Each one below says what is wrong and how to fix it. Double-click one to jump to the line.")
+            self._set_verdict(
+                "fail",
+                f"Not ready yet: {_count(len(errors), 'problem')} to fix{where}",
+                "Each one below says what is wrong and how to fix it. Double-click one to jump to the line.",
+            )
             return
         skipped = [s for s in report.stages if s.status == StageStatus.SKIPPED]
         ran = [s.name for s in report.stages if s.status != StageStatus.SKIPPED]
         if set(ran) >= set(ALL_STAGES) and not skipped:
-            body = "Every stage passed. It is ready to submit." if not warnings else \
-                f"Every stage passed, with {_count(len(warnings), 'warning')} worth a look before you submit."
+            body = (
+                "Every stage passed. It is ready to submit."
+                if not warnings
+                else f"Every stage passed, with {_count(len(warnings), 'warning')} worth a look before you submit."
+            )
             self._set_verdict("pass", "Passed the gauntlet", body)
         else:
             names = ", ".join(STAGE_SHORT[s].split(" · ")[1].lower() for s in ran)
-            self._set_verdict("pass", f"Passed: {names}",
-                              "Run the whole gauntlet before submitting." + (f" {_count(len(warnings), 'warning')} worth a look." if warnings else ""))
+            self._set_verdict(
+                "pass",
+                f"Passed: {names}",
+                "Run the whole gauntlet before submitting."
+                + (f" {_count(len(warnings), 'warning')} worth a look." if warnings else ""),
+            )
 
     def _set_verdict(self, kind: str, title: str, body: str) -> None:
         self.verdict.setProperty("verdict", kind)
         self.verdict.style().unpolish(self.verdict)
         self.verdict.style().polish(self.verdict)
-        name = {"pass": "pass", "fail": "error", "error": "warning", "running": "sync"}.get(kind, "info")
+        name = {"pass": "pass", "fail": "error", "error": "warning", "running": "sync"}.get(
+            kind, "info"
+        )
         self.verdict_icon.setPixmap(icon(name, size=28).pixmap(28, 28))
         self.verdict_title.setText(title)
         self.verdict_body.setText(body)
@@ -462,12 +539,18 @@ class FunnelPanel(QWidget):
         if finding.hint:
             parts.append(f"<b>How to fix:</b> {html.escape(finding.hint)}")
         where = finding.location() if finding.file else ""
-        meta = " · ".join(p for p in (where, f"task {finding.task_id}" if finding.task_id else "", finding.code) if p)
+        meta = " · ".join(
+            p
+            for p in (where, f"task {finding.task_id}" if finding.task_id else "", finding.code)
+            if p
+        )
         parts.append(f"<span style='color:gray'>{html.escape(meta)}</span>")
         if finding.evidence:
             response = finding.evidence.get("response")
             if isinstance(response, str) and response:
-                parts.append(f"<span style='color:gray'>Response that fooled it:</span> <code>{html.escape(response[:300])}</code>")
+                parts.append(
+                    f"<span style='color:gray'>Response that fooled it:</span> <code>{html.escape(response[:300])}</code>"
+                )
         self.finding_detail.setText("<br>".join(parts))
 
     # -- LLM estimate ---------------------------------------------------------------------------
@@ -488,8 +571,14 @@ class FunnelPanel(QWidget):
                 self.llm_cost.setText(f"Estimate: {estimate.text()}")
 
         if self._tasks is not None:
-            self._tasks.run_in_thread(red_team_cost.estimate, model, on_done=show, on_error=lambda exc: self.llm_cost.setText(
-                "The cost could not be estimated; the budget cap still applies."))
+            self._tasks.run_in_thread(
+                red_team_cost.estimate,
+                model,
+                on_done=show,
+                on_error=lambda exc: self.llm_cost.setText(
+                    "The cost could not be estimated; the budget cap still applies."
+                ),
+            )
         else:
             show(red_team_cost.estimate(model))
 

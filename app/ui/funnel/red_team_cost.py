@@ -31,12 +31,16 @@ class CostEstimate:
         return f"{tokens}: at most ${spend:.2f} (budget cap ${self.budget_usd:.2f})."
 
 
-def estimate(model: str, attempts: int = DEFAULT_ATTEMPTS, budget_usd: float = DEFAULT_BUDGET_USD) -> CostEstimate:
+def estimate(
+    model: str, attempts: int = DEFAULT_ATTEMPTS, budget_usd: float = DEFAULT_BUDGET_USD
+) -> CostEstimate:
     """Blocking on first use (litellm's price table loads lazily): call from a worker thread."""
     from app.llm import estimate_cost
 
     prompt, completion = PROMPT_TOKENS * attempts, COMPLETION_TOKENS * attempts
-    return CostEstimate(model, attempts, prompt + completion, estimate_cost(model, prompt, completion), budget_usd)
+    return CostEstimate(
+        model, attempts, prompt + completion, estimate_cost(model, prompt, completion), budget_usd
+    )
 
 
 def provider_of(model: str) -> str:

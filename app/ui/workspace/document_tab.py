@@ -61,8 +61,12 @@ class Banner(QFrame):
         self.primary.clicked.connect(lambda: self._run(self.primary))
         self.secondary.clicked.connect(lambda: self._run(self.secondary))
 
-    def show_message(self, html: str, primary: tuple[str, object] | None = None,
-                     secondary: tuple[str, object] | None = None) -> None:
+    def show_message(
+        self,
+        html: str,
+        primary: tuple[str, object] | None = None,
+        secondary: tuple[str, object] | None = None,
+    ) -> None:
         self.label.setText(html)
         for button, spec in ((self.primary, primary), (self.secondary, secondary)):
             button.setVisible(spec is not None)
@@ -82,8 +86,13 @@ class DocumentTab(QWidget):
     changed = Signal()  # the text changed (typing, table or form edit, undo, reload)
     annotation_clicked = Signal(object)
 
-    def __init__(self, document: FileDocument, friendly: str | None, table_role: str = "tasks",
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        document: FileDocument,
+        friendly: str | None,
+        table_role: str = "tasks",
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.document = document
         self.friendly_kind = friendly

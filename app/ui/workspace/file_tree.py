@@ -26,8 +26,11 @@ ROLES = {
 }
 ORDER = list(ROLES)
 # env.toml's [tasks]/[solutions]/[negatives] `path` may point elsewhere; the label follows it.
-DATA_ROLES = {"tasks": ("tasks.jsonl", "Tasks"), "solutions": ("solutions.jsonl", "Reference answers"),
-              "negatives": ("negatives.jsonl", "Known-wrong answers")}
+DATA_ROLES = {
+    "tasks": ("tasks.jsonl", "Tasks"),
+    "solutions": ("solutions.jsonl", "Reference answers"),
+    "negatives": ("negatives.jsonl", "Known-wrong answers"),
+}
 HIDDEN_DIRS = {".git", "__pycache__", ".venv", ".mypy_cache", ".pytest_cache", "node_modules"}
 MAX_FILES = 2000  # a package is small; a huge folder is shown partially rather than freezing
 
@@ -44,7 +47,9 @@ class PackageTree(QTreeView):
         self.setModel(self._model)
         self.setHeaderHidden(True)
         self.setRootIsDecorated(False)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # names elide instead
+        self.setHorizontalScrollBarPolicy(
+            Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+        )  # names elide instead
         self.setIndentation(14)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setUniformRowHeights(True)
@@ -58,7 +63,9 @@ class PackageTree(QTreeView):
 
     def set_roles(self, roles: dict[str, str]) -> None:
         """Where env.toml puts the data files: role ("tasks") -> package-relative path."""
-        moved = {default: roles.get(role, default) for role, (default, _label) in DATA_ROLES.items()}
+        moved = {
+            default: roles.get(role, default) for role, (default, _label) in DATA_ROLES.items()
+        }
         labels = {moved.get(rel, rel): label for rel, label in ROLES.items()}  # keeps the order
         if labels != self._labels:
             self._labels = labels
@@ -134,14 +141,18 @@ class PackageTree(QTreeView):
     def _file_items(self, rel: str, name: str) -> list[QStandardItem]:
         role = self._labels.get(rel)
         problem = self._problems.get(rel)
-        marker = {Severity.ERROR: "  ●", Severity.WARNING: "  ▲"}.get(problem, "") if problem else ""
+        marker = (
+            {Severity.ERROR: "  ●", Severity.WARNING: "  ▲"}.get(problem, "") if problem else ""
+        )
         item = QStandardItem((role or name) + marker)
         detail = QStandardItem(name if role else "")
         detail.setForeground(self.palette().placeholderText())
         tip = rel if not role else f"{role}: {rel}"
         if problem is not None:
             tip += f"\n{'Has errors' if problem == Severity.ERROR else 'Has warnings'}: see the underlined lines."
-            item.setForeground(QColor("#c62828") if problem == Severity.ERROR else QColor("#b26a00"))
+            item.setForeground(
+                QColor("#c62828") if problem == Severity.ERROR else QColor("#b26a00")
+            )
         for cell in (item, detail):
             cell.setData(rel, PATH_ROLE)
             cell.setToolTip(tip)
@@ -152,8 +163,13 @@ class PackageTree(QTreeView):
         return index.data(PATH_ROLE) if index.isValid() else None
 
     def select_relpath(self, rel: str) -> None:
-        matches = self._model.match(self._model.index(0, 0), PATH_ROLE, rel, 1,
-                                    Qt.MatchFlag.MatchExactly | Qt.MatchFlag.MatchRecursive)
+        matches = self._model.match(
+            self._model.index(0, 0),
+            PATH_ROLE,
+            rel,
+            1,
+            Qt.MatchFlag.MatchExactly | Qt.MatchFlag.MatchRecursive,
+        )
         if matches:
             self.setCurrentIndex(matches[0])
 
@@ -170,11 +186,17 @@ class PackageTree(QTreeView):
         rel = index.data(PATH_ROLE) if index.isValid() else None
         folder = ""
         if index.isValid():
-            folder = rel.rsplit("/", 1)[0] if rel and "/" in rel else (index.data(Qt.ItemDataRole.ToolTipRole) if not rel else "")
+            folder = (
+                rel.rsplit("/", 1)[0]
+                if rel and "/" in rel
+                else (index.data(Qt.ItemDataRole.ToolTipRole) if not rel else "")
+            )
         menu = QMenu(self)
         menu.addAction("New file…", lambda: self.new_file_requested.emit(folder or ""))
         if rel:
-            menu.addAction(f"Rename {rel.rsplit('/', 1)[-1]}…", lambda: self.rename_requested.emit(rel))
+            menu.addAction(
+                f"Rename {rel.rsplit('/', 1)[-1]}…", lambda: self.rename_requested.emit(rel)
+            )
         menu.exec(self.viewport().mapToGlobal(position))
 
     def _activated(self, index: QModelIndex) -> None:

@@ -32,7 +32,9 @@ class LiveLinter(QObject):
     findings_ready = Signal(list)  # list[Finding] for the whole package
     running_changed = Signal(bool)
 
-    def __init__(self, snapshot: Callable[[], dict[str, str]], parent: QObject | None = None) -> None:
+    def __init__(
+        self, snapshot: Callable[[], dict[str, str]], parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self._snapshot = snapshot
         self._root: Path | None = None
@@ -67,7 +69,10 @@ class LiveLinter(QObject):
         generation, root, overrides = self._generation, self._root, self._snapshot()
         bridge = self._bridge
         self._thread = threading.Thread(
-            target=_lint, args=(bridge, generation, root, overrides), name="gauntlet-live-lint", daemon=True
+            target=_lint,
+            args=(bridge, generation, root, overrides),
+            name="gauntlet-live-lint",
+            daemon=True,
         )
         self.running_changed.emit(True)
         self._thread.start()

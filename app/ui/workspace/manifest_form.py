@@ -53,7 +53,7 @@ KIND_HELP = {
     "code": "The model answers with program code, which is run against the task's test cases.",
 }
 GRADER_HELP = {
-    "match": "Compare the response with each task's \"answer\" — no code to write.",
+    "match": 'Compare the response with each task\'s "answer" — no code to write.',
     "python": "Your own grade(task, response) function in a Python file decides the score.",
     "judge": "An AI model scores the response following your rubric (needs an API key).",
     "tests": "Run the submitted code against each task's test cases (for kind = code).",
@@ -61,7 +61,7 @@ GRADER_HELP = {
 MODE_HELP = {
     "exact": "The response must equal the answer (after the normalisations below).",
     "numeric": "The response must be a number close to the answer (see tolerance).",
-    "choice": "The response must name the right option among the task's \"choices\".",
+    "choice": 'The response must name the right option among the task\'s "choices".',
     "regex": "The task's answer is a regular expression the whole response must match.",
     "set": "A list of items in any order must match the answer's items.",
     "json": "The response must be JSON equal to the answer (key order does not matter).",
@@ -74,11 +74,20 @@ NORMALIZE_HELP = {
 }
 CHOICE_LABELS = {
     "kind": {"qa": "qa — a text answer", "code": "code — a program"},
-    "grader.type": {"match": "match — compare with the answer", "python": "python — my own grading function",
-                    "judge": "judge — an AI model with my rubric", "tests": "tests — run the code against test cases"},
-    "grader.mode": {"exact": "exact — same text", "numeric": "numeric — a number within a tolerance",
-                    "choice": "choice — one of the options", "regex": "regex — matches a pattern",
-                    "set": "set — the same items in any order", "json": "json — the same JSON value"},
+    "grader.type": {
+        "match": "match — compare with the answer",
+        "python": "python — my own grading function",
+        "judge": "judge — an AI model with my rubric",
+        "tests": "tests — run the code against test cases",
+    },
+    "grader.mode": {
+        "exact": "exact — same text",
+        "numeric": "numeric — a number within a tolerance",
+        "choice": "choice — one of the options",
+        "regex": "regex — matches a pattern",
+        "set": "set — the same items in any order",
+        "json": "json — the same JSON value",
+    },
 }
 LABEL_WIDTH = 190
 NUMBER_WIDTH = 180  # numbers are short; a full-width box reads like a text field
@@ -110,52 +119,225 @@ def _mode(doc: ManifestDocument) -> str:
 
 
 SECTIONS: list[tuple[str, str, list[FieldSpec]]] = [
-    ("What the model must do", "", [
-        FieldSpec("kind", "Kind of answer", "choice", choices=KINDS, choice_help=KIND_HELP, default="qa"),
-    ]),
-    ("How answers are graded", "The grader turns a response into a reward. It must give full marks to the reference answers and nothing to wrong ones.", [
-        FieldSpec("grader.type", "Grader", "choice", choices=GRADER_TYPES, choice_help=GRADER_HELP, default=_DEFAULT_GRADER.type),
-        FieldSpec("grader.mode", "Comparison", "choice", choices=MATCH_MODES, choice_help=MODE_HELP,
-                  default=_DEFAULT_GRADER.mode, shown=lambda d: _grader(d) == "match"),
-        FieldSpec("grader.tolerance", "Tolerance (relative)", "float",
-                  "How far a number may be from the answer, as a fraction of it: 0.001 accepts 50.04 for 50, not 50.1.",
-                  default=_DEFAULT_GRADER.tolerance, maximum=1.0, decimals=9,
-                  shown=lambda d: _grader(d) == "match" and _mode(d) == "numeric"),
-        FieldSpec("grader.normalize", "Before comparing", "flags", choices=tuple(NORMALIZATIONS), choice_help=NORMALIZE_HELP,
-                  default=list(_DEFAULT_GRADER.normalize), shown=lambda d: _grader(d) == "match" and _mode(d) in ("exact", "choice", "set")),
-        FieldSpec("grader.entry", "Grader function", "text", "file.py:function, e.g. grader.py:grade. It receives the task and the response and returns a reward.",
-                  default=_DEFAULT_GRADER.entry, shown=lambda d: _grader(d) == "python"),
-        FieldSpec("grader.model", "Judge model", "text", "Any model name LiteLLM understands, e.g. openai/gpt-4o-mini. Set its key in Settings.",
-                  default=_DEFAULT_GRADER.model, shown=lambda d: _grader(d) == "judge"),
-        FieldSpec("grader.rubric", "Rubric file", "text", "The Markdown file that tells the judge how to score.",
-                  default=_DEFAULT_GRADER.rubric, shown=lambda d: _grader(d) == "judge"),
-        FieldSpec("grader.reward_range", "Reward range", "range", "Lowest and highest reward. Wrong answers must get the lowest.",
-                  default=list(_DEFAULT_GRADER.reward_range), minimum=-1e6, maximum=1e6),
-        FieldSpec("grader.pass_threshold", "Pass threshold", "float", "A response scoring at least this counts as solved. Every reference answer must reach it.",
-                  default=_DEFAULT_GRADER.pass_threshold, minimum=-1e6, maximum=1e6, decimals=3),
-        FieldSpec("grader.timeout_s", "Time limit per answer (s)", "float", "Grading one response longer than this counts as a failure.",
-                  default=_DEFAULT_GRADER.timeout_s, minimum=0.1, maximum=3600, decimals=1),
-    ]),
-    ("About this environment", "Shown to reviewers and on the platform.", [
-        FieldSpec("package.title", "Title", "text", "A short human title, e.g. \u201cEnzyme kinetics calculations\u201d."),
-        FieldSpec("package.name", "Package name", "text", "owner/name in lower case, e.g. \u201cacme/enzyme-kinetics\u201d. It identifies the package on the platform."),
-        FieldSpec("package.version", "Version", "text", "Three numbers, e.g. 0.1.0. Raise it when you resubmit."),
-        FieldSpec("package.description", "Description", "multiline", "What the environment teaches and what a good answer looks like."),
-        FieldSpec("package.authors", "Authors", "list", "Comma-separated, e.g. Ada Lovelace <ada@example.org>."),
-        FieldSpec("package.license", "License", "license", "Under which terms labs may use your tasks."),
-        FieldSpec("package.tags", "Tags", "list", "Comma-separated keywords, e.g. biology, kinetics."),
-        FieldSpec("package.bounty", "Bounty", "text", "The bounty this environment answers (filled in when you start from a bounty)."),
-    ]),
-    ("Files", "Where the tasks and example answers live, relative to this folder.", [
-        FieldSpec("tasks.path", "Tasks", "text", "One task per line (JSON Lines).", default="tasks.jsonl"),
-        FieldSpec("solutions.path", "Reference answers", "text", "Correct answers that must get full marks.", default="solutions.jsonl"),
-        FieldSpec("negatives.path", "Known-wrong answers", "text", "Wrong answers that must get the lowest reward.", default="negatives.jsonl"),
-    ]),
-    ("Sandbox", "Graders run in an isolated container with no network access.", [
-        FieldSpec("sandbox.cpus", "CPUs", "float", "Processor cores the grader may use.", default=_DEFAULT_SANDBOX.cpus, minimum=0.1, maximum=64, decimals=1),
-        FieldSpec("sandbox.memory_mb", "Memory (MB)", "int", "Memory limit; a grader that needs more is stopped.", default=_DEFAULT_SANDBOX.memory_mb, minimum=64, maximum=65536),
-        FieldSpec("sandbox.image", "Container image", "text", "Leave empty for the app's standard Python image.", default=""),
-    ]),
+    (
+        "What the model must do",
+        "",
+        [
+            FieldSpec(
+                "kind",
+                "Kind of answer",
+                "choice",
+                choices=KINDS,
+                choice_help=KIND_HELP,
+                default="qa",
+            ),
+        ],
+    ),
+    (
+        "How answers are graded",
+        "The grader turns a response into a reward. It must give full marks to the reference answers and nothing to wrong ones.",
+        [
+            FieldSpec(
+                "grader.type",
+                "Grader",
+                "choice",
+                choices=GRADER_TYPES,
+                choice_help=GRADER_HELP,
+                default=_DEFAULT_GRADER.type,
+            ),
+            FieldSpec(
+                "grader.mode",
+                "Comparison",
+                "choice",
+                choices=MATCH_MODES,
+                choice_help=MODE_HELP,
+                default=_DEFAULT_GRADER.mode,
+                shown=lambda d: _grader(d) == "match",
+            ),
+            FieldSpec(
+                "grader.tolerance",
+                "Tolerance (relative)",
+                "float",
+                "How far a number may be from the answer, as a fraction of it: 0.001 accepts 50.04 for 50, not 50.1.",
+                default=_DEFAULT_GRADER.tolerance,
+                maximum=1.0,
+                decimals=9,
+                shown=lambda d: _grader(d) == "match" and _mode(d) == "numeric",
+            ),
+            FieldSpec(
+                "grader.normalize",
+                "Before comparing",
+                "flags",
+                choices=tuple(NORMALIZATIONS),
+                choice_help=NORMALIZE_HELP,
+                default=list(_DEFAULT_GRADER.normalize),
+                shown=lambda d: _grader(d) == "match" and _mode(d) in ("exact", "choice", "set"),
+            ),
+            FieldSpec(
+                "grader.entry",
+                "Grader function",
+                "text",
+                "file.py:function, e.g. grader.py:grade. It receives the task and the response and returns a reward.",
+                default=_DEFAULT_GRADER.entry,
+                shown=lambda d: _grader(d) == "python",
+            ),
+            FieldSpec(
+                "grader.model",
+                "Judge model",
+                "text",
+                "Any model name LiteLLM understands, e.g. openai/gpt-4o-mini. Set its key in Settings.",
+                default=_DEFAULT_GRADER.model,
+                shown=lambda d: _grader(d) == "judge",
+            ),
+            FieldSpec(
+                "grader.rubric",
+                "Rubric file",
+                "text",
+                "The Markdown file that tells the judge how to score.",
+                default=_DEFAULT_GRADER.rubric,
+                shown=lambda d: _grader(d) == "judge",
+            ),
+            FieldSpec(
+                "grader.reward_range",
+                "Reward range",
+                "range",
+                "Lowest and highest reward. Wrong answers must get the lowest.",
+                default=list(_DEFAULT_GRADER.reward_range),
+                minimum=-1e6,
+                maximum=1e6,
+            ),
+            FieldSpec(
+                "grader.pass_threshold",
+                "Pass threshold",
+                "float",
+                "A response scoring at least this counts as solved. Every reference answer must reach it.",
+                default=_DEFAULT_GRADER.pass_threshold,
+                minimum=-1e6,
+                maximum=1e6,
+                decimals=3,
+            ),
+            FieldSpec(
+                "grader.timeout_s",
+                "Time limit per answer (s)",
+                "float",
+                "Grading one response longer than this counts as a failure.",
+                default=_DEFAULT_GRADER.timeout_s,
+                minimum=0.1,
+                maximum=3600,
+                decimals=1,
+            ),
+        ],
+    ),
+    (
+        "About this environment",
+        "Shown to reviewers and on the platform.",
+        [
+            FieldSpec(
+                "package.title",
+                "Title",
+                "text",
+                "A short human title, e.g. \u201cEnzyme kinetics calculations\u201d.",
+            ),
+            FieldSpec(
+                "package.name",
+                "Package name",
+                "text",
+                "owner/name in lower case, e.g. \u201cacme/enzyme-kinetics\u201d. It identifies the package on the platform.",
+            ),
+            FieldSpec(
+                "package.version",
+                "Version",
+                "text",
+                "Three numbers, e.g. 0.1.0. Raise it when you resubmit.",
+            ),
+            FieldSpec(
+                "package.description",
+                "Description",
+                "multiline",
+                "What the environment teaches and what a good answer looks like.",
+            ),
+            FieldSpec(
+                "package.authors",
+                "Authors",
+                "list",
+                "Comma-separated, e.g. Ada Lovelace <ada@example.org>.",
+            ),
+            FieldSpec(
+                "package.license",
+                "License",
+                "license",
+                "Under which terms labs may use your tasks.",
+            ),
+            FieldSpec(
+                "package.tags", "Tags", "list", "Comma-separated keywords, e.g. biology, kinetics."
+            ),
+            FieldSpec(
+                "package.bounty",
+                "Bounty",
+                "text",
+                "The bounty this environment answers (filled in when you start from a bounty).",
+            ),
+        ],
+    ),
+    (
+        "Files",
+        "Where the tasks and example answers live, relative to this folder.",
+        [
+            FieldSpec(
+                "tasks.path",
+                "Tasks",
+                "text",
+                "One task per line (JSON Lines).",
+                default="tasks.jsonl",
+            ),
+            FieldSpec(
+                "solutions.path",
+                "Reference answers",
+                "text",
+                "Correct answers that must get full marks.",
+                default="solutions.jsonl",
+            ),
+            FieldSpec(
+                "negatives.path",
+                "Known-wrong answers",
+                "text",
+                "Wrong answers that must get the lowest reward.",
+                default="negatives.jsonl",
+            ),
+        ],
+    ),
+    (
+        "Sandbox",
+        "Graders run in an isolated container with no network access.",
+        [
+            FieldSpec(
+                "sandbox.cpus",
+                "CPUs",
+                "float",
+                "Processor cores the grader may use.",
+                default=_DEFAULT_SANDBOX.cpus,
+                minimum=0.1,
+                maximum=64,
+                decimals=1,
+            ),
+            FieldSpec(
+                "sandbox.memory_mb",
+                "Memory (MB)",
+                "int",
+                "Memory limit; a grader that needs more is stopped.",
+                default=_DEFAULT_SANDBOX.memory_mb,
+                minimum=64,
+                maximum=65536,
+            ),
+            FieldSpec(
+                "sandbox.image",
+                "Container image",
+                "text",
+                "Leave empty for the app's standard Python image.",
+                default="",
+            ),
+        ],
+    ),
 ]
 ALL_FIELDS = {spec.key: spec for _, _, specs in SECTIONS for spec in specs}
 
@@ -180,7 +362,11 @@ class _SetValue(QUndoCommand):
 
     def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802
         kind = ALL_FIELDS[self.key].kind if self.key in ALL_FIELDS else ""
-        if not isinstance(other, _SetValue) or other.key != self.key or kind not in ("text", "multiline", "list", "license", "float"):
+        if (
+            not isinstance(other, _SetValue)
+            or other.key != self.key
+            or kind not in ("text", "multiline", "list", "license", "float")
+        ):
             return False
         self.after = other.after
         return True
@@ -233,7 +419,9 @@ class ManifestForm(QScrollArea):
         body.setObjectName("manifestFormBody")
         body.setMaximumWidth(MAX_FORM_WIDTH)
         # Help lines are quieter than the values they explain.
-        body.setStyleSheet("QLabel#fieldHelp, QLabel#formSectionHelp { color: palette(placeholder-text); }")
+        body.setStyleSheet(
+            "QLabel#fieldHelp, QLabel#formSectionHelp { color: palette(placeholder-text); }"
+        )
         centre.addWidget(body, 1)
         centre.addStretch(0)
         column = QVBoxLayout(body)
@@ -270,8 +458,10 @@ class ManifestForm(QScrollArea):
         self.setWidget(outer)
         # Ctrl+Z / Ctrl+Shift+Z on combo boxes and spin boxes; a focused text field keeps
         # its own keystroke-level undo (Qt gives it the shortcut first).
-        for sequence, slot in ((QKeySequence.StandardKey.Undo, self.undo_stack.undo),
-                               (QKeySequence.StandardKey.Redo, self.undo_stack.redo)):
+        for sequence, slot in (
+            (QKeySequence.StandardKey.Undo, self.undo_stack.undo),
+            (QKeySequence.StandardKey.Redo, self.undo_stack.redo),
+        ):
             action = QAction(self)
             action.setShortcut(QKeySequence(sequence))
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -337,7 +527,9 @@ class ManifestForm(QScrollArea):
             key = _key_for_line(spans, finding.line) if finding.line else None
             target = key if key in self._errors else None
             if target is None and key:
-                target = next((k for k in self._errors if k.startswith(key + ".") or key.startswith(k)), None)
+                target = next(
+                    (k for k in self._errors if k.startswith(key + ".") or key.startswith(k)), None
+                )
             if target is not None and self.is_field_shown(target):
                 by_key.setdefault(target, []).append(finding)
             else:
@@ -347,7 +539,10 @@ class ManifestForm(QScrollArea):
             label.setText("<br>".join(_finding_html(f) for f in items))
             label.show()
         if loose:
-            self.problems_label.setText("<b>Problems in the settings file</b><br>" + "<br>".join(_finding_html(f) for f in loose))
+            self.problems_label.setText(
+                "<b>Problems in the settings file</b><br>"
+                + "<br>".join(_finding_html(f) for f in loose)
+            )
         self.problems_label.setVisible(bool(loose))
 
     # -- building -----------------------------------------------------------------------
@@ -382,7 +577,9 @@ class ManifestForm(QScrollArea):
             edit = QLineEdit()
             if spec.default not in (None, "") and spec.kind == "text":
                 edit.setPlaceholderText(str(spec.default))
-            edit.textEdited.connect(lambda text, k=key, s=spec: self._edited(k, _from_text(s, text)))
+            edit.textEdited.connect(
+                lambda text, k=key, s=spec: self._edited(k, _from_text(s, text))
+            )
             return edit
         if spec.kind == "multiline":
             edit = QPlainTextEdit()
@@ -395,7 +592,9 @@ class ManifestForm(QScrollArea):
             combo.setEditable(True)
             combo.addItems(COMMON_LICENSES)
             combo.lineEdit().textEdited.connect(lambda text, k=key: self._edited(k, text.strip()))
-            combo.activated.connect(lambda _i, k=key, c=combo: self._edited(k, c.currentText().strip()))
+            combo.activated.connect(
+                lambda _i, k=key, c=combo: self._edited(k, c.currentText().strip())
+            )
             return combo
         if spec.kind == "choice":
             combo = QComboBox()
@@ -433,7 +632,11 @@ class ManifestForm(QScrollArea):
                 box.setRange(spec.minimum, spec.maximum)
                 box.setDecimals(3)
                 box.setKeyboardTracking(False)
-                box.valueChanged.connect(lambda _v, k=key, a=low, b=high: self._edited(k, [_tidy_float(a.value()), _tidy_float(b.value())]))
+                box.valueChanged.connect(
+                    lambda _v, k=key, a=low, b=high: self._edited(
+                        k, [_tidy_float(a.value()), _tidy_float(b.value())]
+                    )
+                )
             row.addWidget(QLabel("from"))
             row.addWidget(low)
             row.addWidget(QLabel("to"))
@@ -451,7 +654,11 @@ class ManifestForm(QScrollArea):
                 box.setToolTip(spec.choice_help.get(choice, ""))
                 boxes[choice] = box
                 row.addWidget(box)
-                box.toggled.connect(lambda _c, k=key, b=boxes: self._edited(k, [n for n, x in b.items() if x.isChecked()]))
+                box.toggled.connect(
+                    lambda _c, k=key, b=boxes: self._edited(
+                        k, [n for n, x in b.items() if x.isChecked()]
+                    )
+                )
             row.addStretch(1)
             holder.boxes = boxes  # type: ignore[attr-defined]
             return holder
@@ -516,8 +723,16 @@ class ManifestForm(QScrollArea):
 
 def _show_value(widget: QWidget, spec: FieldSpec, value: Any) -> None:
     if spec.kind in ("text", "list"):
-        text = ", ".join(str(v) for v in value) if isinstance(value, list) else ("" if value is None else str(value))
-        if spec.kind == "list" and isinstance(widget, QLineEdit) and _from_text(spec, widget.text()) == (value or []):
+        text = (
+            ", ".join(str(v) for v in value)
+            if isinstance(value, list)
+            else ("" if value is None else str(value))
+        )
+        if (
+            spec.kind == "list"
+            and isinstance(widget, QLineEdit)
+            and _from_text(spec, widget.text()) == (value or [])
+        ):
             return  # keep what the user is typing ("a, " is still ["a"])
         if widget.text() != text:
             widget.setText(text)
@@ -543,7 +758,11 @@ def _show_value(widget: QWidget, spec: FieldSpec, value: Any) -> None:
         if not same:
             widget.setText(_format_number(value))
     elif spec.kind in ("float", "int"):
-        if isinstance(value, int | float) and not isinstance(value, bool) and widget.value() != value:
+        if (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and widget.value() != value
+        ):
             widget.setValue(value)
     elif spec.kind == "range":
         if isinstance(value, list) and len(value) == 2:

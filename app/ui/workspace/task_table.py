@@ -101,7 +101,14 @@ class _Snapshot:
 class _TableEdit(QUndoCommand):
     """One table change; the model is already in the `after` state when pushed."""
 
-    def __init__(self, model: JsonlTableModel, label: str, before: _Snapshot, after: _Snapshot, select: int | None) -> None:
+    def __init__(
+        self,
+        model: JsonlTableModel,
+        label: str,
+        before: _Snapshot,
+        after: _Snapshot,
+        select: int | None,
+    ) -> None:
         super().__init__(label)
         self.model, self.before, self.after, self.select = model, before, after, select
         self._first = True
@@ -129,7 +136,9 @@ class JsonlTableModel(QAbstractTableModel):
         self._doc = JsonlDocument()
         self._tokens: list[int] = []
         self._counter = itertools.count(1)
-        self._invalid: dict[tuple[int, str], tuple[str, str]] = {}  # (row token, column) -> (typed text, error)
+        self._invalid: dict[
+            tuple[int, str], tuple[str, str]
+        ] = {}  # (row token, column) -> (typed text, error)
         self._columns: list[str] = []
         self._findings: dict[tuple[int, str | None], list[Finding]] = {}
         self._lines: list[int] | None = None  # file line per row, rebuilt after each change
@@ -184,7 +193,11 @@ class JsonlTableModel(QAbstractTableModel):
 
     def invalid_rows(self) -> list[tuple[int, int, str]]:
         """(row, file line, error) for lines that are not valid JSON."""
-        return [(i, self.line_of(i), row.error or "") for i, row in enumerate(self._doc.rows) if not row.valid]
+        return [
+            (i, self.line_of(i), row.error or "")
+            for i, row in enumerate(self._doc.rows)
+            if not row.valid
+        ]
 
     def line_of(self, row: int) -> int:
         """The 1-based file line of `row` (blank lines count), cached per version of the rows."""
@@ -213,7 +226,9 @@ class JsonlTableModel(QAbstractTableModel):
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else len(self._columns)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:  # noqa: N802
         if orientation == Qt.Orientation.Horizontal:
             if not 0 <= section < len(self._columns):
                 return None
@@ -235,8 +250,10 @@ class JsonlTableModel(QAbstractTableModel):
             return f"<qt>{tip}</qt>" if notes else tip
         if role == Qt.ItemDataRole.DecorationRole and notes:
             return _annotation_dot(str(notes[0].state))
-        if role == Qt.ItemDataRole.ForegroundRole and (not self._doc.rows[section].valid or any(
-                f.severity == Severity.ERROR for f in self.row_findings(section))):
+        if role == Qt.ItemDataRole.ForegroundRole and (
+            not self._doc.rows[section].valid
+            or any(f.severity == Severity.ERROR for f in self.row_findings(section))
+        ):
             return QBrush(QColor("#d32f2f"))  # the line number turns red on rows with errors
         return None
 
@@ -246,16 +263,22 @@ class JsonlTableModel(QAbstractTableModel):
         flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
         row = self._doc.rows[index.row()]
         column = self._columns[index.column()]
-        if (row.valid and isinstance(row.value, dict) and column != RAW_COLUMN) or self._is_raw_cell(index.row(), column):
+        if (
+            row.valid and isinstance(row.value, dict) and column != RAW_COLUMN
+        ) or self._is_raw_cell(index.row(), column):
             flags |= Qt.ItemFlag.ItemIsEditable
         return flags
 
     def _is_raw_cell(self, row: int, column: str) -> bool:
         """Invalid lines (and non-object rows) are edited as their raw text in the first column."""
         record = self._doc.rows[row]
-        return (not record.valid or not isinstance(record.value, dict)) and column == self._columns[0]
+        return (not record.valid or not isinstance(record.value, dict)) and column == self._columns[
+            0
+        ]
 
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if not index.isValid():
             return None
         row_index, column = index.row(), self._columns[index.column()]
@@ -295,19 +318,30 @@ class JsonlTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             parts = []
             if invalid is not None:
-                parts.append(f"<b>Not valid JSON</b>: {html.escape(invalid[1])}<br><i>How to fix:</i> correct the value, or put text in "
-                             "quotes; until then the file keeps the previous value.")
+                parts.append(
+                    f"<b>Not valid JSON</b>: {html.escape(invalid[1])}<br><i>How to fix:</i> correct the value, or put text in "
+                    "quotes; until then the file keeps the previous value."
+                )
             elif raw and not row.valid:
-                parts.append(f"<b>This line is not valid JSON</b>: {html.escape(row.error or '')}<br><i>How to fix:</i> edit the line here "
-                             "or in the Text view.")
+                parts.append(
+                    f"<b>This line is not valid JSON</b>: {html.escape(row.error or '')}<br><i>How to fix:</i> edit the line here "
+                    "or in the Text view."
+                )
             for finding in self._cell_findings(row_index, column):
                 parts.append(_finding_html(finding))
             kind = self.data(index, TYPE_ROLE)
             if kind is not None and not parts:
                 value = row.value[column]
-                shown = html.escape(_one_line(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))[:300])
-                hint = ('Type <code>"42"</code> with quotes to store a number as text.' if kind == "text"
-                        else "Type it in quotes to store it as text instead.")
+                shown = html.escape(
+                    _one_line(
+                        value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+                    )[:300]
+                )
+                hint = (
+                    'Type <code>"42"</code> with quotes to store a number as text.'
+                    if kind == "text"
+                    else "Type it in quotes to store it as text instead."
+                )
                 return f"<qt><b>{html.escape(kind.capitalize())}</b>: {shown}<br><i>{hint}</i></qt>"
             if not parts:
                 text = self.data(index, Qt.ItemDataRole.EditRole)
@@ -325,7 +359,12 @@ class JsonlTableModel(QAbstractTableModel):
             return font
         return None
 
-    def setData(self, index: QModelIndex | QPersistentModelIndex, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
+    def setData(
+        self,
+        index: QModelIndex | QPersistentModelIndex,
+        value: Any,
+        role: int = Qt.ItemDataRole.EditRole,
+    ) -> bool:  # noqa: N802
         if role != Qt.ItemDataRole.EditRole or not index.isValid():
             return False
         return self.set_cell(index.row(), self._columns[index.column()], str(value))
@@ -363,7 +402,12 @@ class JsonlTableModel(QAbstractTableModel):
                 return False
             self._doc.remove_field(row, column)
         else:
-            if current is not _MISSING and type(current) is type(value) and current == value and not had_invalid:
+            if (
+                current is not _MISSING
+                and type(current) is type(value)
+                and current == value
+                and not had_invalid
+            ):
                 return False
             self._doc.set_field(row, column, value)
         self._after_edit(f"Edit {column}", before, row)
@@ -394,8 +438,13 @@ class JsonlTableModel(QAbstractTableModel):
             token = self._tokens.pop(row)
             self._invalid = {k: v for k, v in self._invalid.items() if k[0] != token}
         select = min(min(rows), len(self._doc.rows) - 1)
-        self._after_edit("Delete row" if len(rows) == 1 else f"Delete {len(rows)} rows", before,
-                         select if select >= 0 else None, columns_may_change=True, reset=True)
+        self._after_edit(
+            "Delete row" if len(rows) == 1 else f"Delete {len(rows)} rows",
+            before,
+            select if select >= 0 else None,
+            columns_may_change=True,
+            reset=True,
+        )
 
     def move_row(self, source: int, destination: int) -> int:
         destination = max(0, min(destination, len(self._doc.rows) - 1))
@@ -442,21 +491,30 @@ class JsonlTableModel(QAbstractTableModel):
             cells.setdefault((self._tokens[row], column), []).append(finding)
         self._findings = cells
         if self.rowCount() and self.columnCount():
-            self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, self.columnCount() - 1),
-                                  [Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ToolTipRole])
+            self.dataChanged.emit(
+                self.index(0, 0),
+                self.index(self.rowCount() - 1, self.columnCount() - 1),
+                [Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ToolTipRole],
+            )
 
     def _cell_findings(self, row: int, column: str) -> list[Finding]:
         token = self._tokens[row]
         found = list(self._findings.get((token, column), []))
         if column == self._columns[0]:
-            found += self._findings.get((token, None), [])  # whole-row findings show on the first cell
+            found += self._findings.get(
+                (token, None), []
+            )  # whole-row findings show on the first cell
         return found
 
     def _cell_severity(self, row: int, column: str) -> Severity | None:
         findings = self._cell_findings(row, column)
         if not findings:
             return None
-        return Severity.ERROR if any(f.severity == Severity.ERROR for f in findings) else Severity.WARNING
+        return (
+            Severity.ERROR
+            if any(f.severity == Severity.ERROR for f in findings)
+            else Severity.WARNING
+        )
 
     def row_findings(self, row: int) -> list[Finding]:
         token = self._tokens[row]
@@ -471,7 +529,9 @@ class JsonlTableModel(QAbstractTableModel):
         JSON when it parses (`42`, `[1, 2]`, `true`, `"42"`), plain words stay words, and a
         broken list, object or quoted string is reported instead of guessed at.
         """
-        if not self.is_value_column(column) and not (current is not _MISSING and not isinstance(current, str)):
+        if not self.is_value_column(column) and not (
+            current is not _MISSING and not isinstance(current, str)
+        ):
             return (text, None) if text != "" or current is not _MISSING else (_MISSING, None)
         if text.strip() == "":
             return _MISSING, None
@@ -480,7 +540,11 @@ class JsonlTableModel(QAbstractTableModel):
         except (json.JSONDecodeError, ValueError) as exc:
             if text.strip()[0] not in '[{"':
                 return text, None  # plain words: keep them as text
-            message = f"{exc.msg} (at character {exc.pos + 1})" if isinstance(exc, json.JSONDecodeError) else str(exc)
+            message = (
+                f"{exc.msg} (at character {exc.pos + 1})"
+                if isinstance(exc, json.JSONDecodeError)
+                else str(exc)
+            )
             return None, message
 
     def is_value_column(self, column: str) -> bool:
@@ -492,15 +556,22 @@ class JsonlTableModel(QAbstractTableModel):
 
     def _column_is_json(self, column: str) -> bool:
         """True when the other rows hold numbers, lists or objects in this column."""
-        kinds = [not isinstance(row.value[column], str) for row in self._doc.rows
-                 if row.valid and isinstance(row.value, dict) and column in row.value]
+        kinds = [
+            not isinstance(row.value[column], str)
+            for row in self._doc.rows
+            if row.valid and isinstance(row.value, dict) and column in row.value
+        ]
         if kinds:
             return sum(kinds) > len(kinds) / 2
         return column in VALUE_COLUMNS
 
     def _new_record(self, near: int | None) -> dict[str, Any]:
         if self.role == "tasks":
-            taken = {row.value.get("id") for row in self._doc.rows if row.valid and isinstance(row.value, dict)}
+            taken = {
+                row.value.get("id")
+                for row in self._doc.rows
+                if row.valid and isinstance(row.value, dict)
+            }
             number = len(self._doc.rows) + 1
             while f"task-{number}" in taken:
                 number += 1
@@ -531,7 +602,7 @@ class JsonlTableModel(QAbstractTableModel):
         if not any_object and self._doc.rows:
             return [RAW_COLUMN]
         if not seen:
-            preferred = PREFERRED_COLUMNS[self.role][:3 if self.role != "solutions" else 2]
+            preferred = PREFERRED_COLUMNS[self.role][: 3 if self.role != "solutions" else 2]
         return preferred + [c for c in seen if c not in preferred]
 
     def _snapshot(self) -> _Snapshot:
@@ -547,8 +618,15 @@ class JsonlTableModel(QAbstractTableModel):
         self.endResetModel()
         self.changed.emit()
 
-    def _after_edit(self, label: str, before: _Snapshot, select: int | None, *, columns_may_change: bool = False,
-                    reset: bool = False) -> None:
+    def _after_edit(
+        self,
+        label: str,
+        before: _Snapshot,
+        select: int | None,
+        *,
+        columns_may_change: bool = False,
+        reset: bool = False,
+    ) -> None:
         self._lines = None
         columns = self._compute_columns()
         if reset or columns != self._columns:
@@ -625,8 +703,14 @@ def _finding_html(finding: Finding) -> str:
     return text
 
 
-_BADGE_COLOURS = {"number": "#1565c0", "text": "#616161", "list": "#6a1b9a", "object": "#6a1b9a",
-                  "yes/no": "#2e7d32", "empty": "#9e9e9e"}
+_BADGE_COLOURS = {
+    "number": "#1565c0",
+    "text": "#616161",
+    "list": "#6a1b9a",
+    "object": "#6a1b9a",
+    "yes/no": "#2e7d32",
+    "empty": "#9e9e9e",
+}
 
 
 class _CellDelegate(QStyledItemDelegate):
@@ -675,8 +759,12 @@ class _CellDelegate(QStyledItemDelegate):
         text_part = QStyleOptionViewItem(option)
         text_part.rect = option.rect.adjusted(0, 0, -(width + 6), 0)
         super().paint(painter, text_part, index)
-        badge = QRect(option.rect.right() - width - 3, option.rect.center().y() - metrics.height() // 2 - 1,
-                      width, metrics.height() + 2)
+        badge = QRect(
+            option.rect.right() - width - 3,
+            option.rect.center().y() - metrics.height() // 2 - 1,
+            width,
+            metrics.height() + 2,
+        )
         colour = QColor(_BADGE_COLOURS.get(kind, "#757575"))
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -692,7 +780,9 @@ class _CellDelegate(QStyledItemDelegate):
     def updateEditorGeometry(self, editor, option, index):  # noqa: N802
         rect = option.rect
         if isinstance(editor, QPlainTextEdit):
-            rect = rect.adjusted(0, 0, 0, max(0, editor.fontMetrics().lineSpacing() * 5 - rect.height()))
+            rect = rect.adjusted(
+                0, 0, 0, max(0, editor.fontMetrics().lineSpacing() * 5 - rect.height())
+            )
         editor.setGeometry(rect)
 
 
@@ -711,21 +801,38 @@ class TaskTable(QWidget):
         self.view.setItemDelegate(_CellDelegate(self.view))
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed
-                                  | QAbstractItemView.EditTrigger.AnyKeyPressed)
+        self.view.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+            | QAbstractItemView.EditTrigger.AnyKeyPressed
+        )
         self.view.setAlternatingRowColors(True)
         self.view.setWordWrap(False)
         self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.view.verticalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.view.verticalHeader().setDefaultAlignment(
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        )
         self.view.horizontalHeader().setHighlightSections(False)
         self.view.horizontalHeader().setStretchLastSection(False)
 
         noun = {"tasks": "task", "solutions": "answer", "negatives": "answer"}[self.model.role]
-        self.add_button = _tool(f"+ Add {noun}", f"Add a new {noun} below the selected row (Ctrl+Shift+N)", self.add_row)
-        self.duplicate_button = _tool("Duplicate", "Copy the selected row below itself (Ctrl+D)", self.duplicate_selected)
-        self.delete_button = _tool("Delete", "Delete the selected rows (Delete key); Undo brings them back", self.delete_selected)
-        self.up_button = _tool("↑", "Move the selected row up (Alt+Up)", lambda: self.move_selected(-1))
-        self.down_button = _tool("↓", "Move the selected row down (Alt+Down)", lambda: self.move_selected(1))
+        self.add_button = _tool(
+            f"+ Add {noun}", f"Add a new {noun} below the selected row (Ctrl+Shift+N)", self.add_row
+        )
+        self.duplicate_button = _tool(
+            "Duplicate", "Copy the selected row below itself (Ctrl+D)", self.duplicate_selected
+        )
+        self.delete_button = _tool(
+            "Delete",
+            "Delete the selected rows (Delete key); Undo brings them back",
+            self.delete_selected,
+        )
+        self.up_button = _tool(
+            "↑", "Move the selected row up (Alt+Up)", lambda: self.move_selected(-1)
+        )
+        self.down_button = _tool(
+            "↓", "Move the selected row down (Alt+Down)", lambda: self.move_selected(1)
+        )
         self.undo_button = _tool("Undo", "Undo (Ctrl+Z)", self.model.undo_stack.undo)
         self.redo_button = _tool("Redo", "Redo (Ctrl+Shift+Z)", self.model.undo_stack.redo)
         self.model.undo_stack.canUndoChanged.connect(self.undo_button.setEnabled)
@@ -739,7 +846,13 @@ class TaskTable(QWidget):
         bar = QHBoxLayout()
         bar.setContentsMargins(6, 4, 6, 4)
         bar.setSpacing(4)
-        for widget in (self.add_button, self.duplicate_button, self.delete_button, self.up_button, self.down_button):
+        for widget in (
+            self.add_button,
+            self.duplicate_button,
+            self.delete_button,
+            self.up_button,
+            self.down_button,
+        ):
             bar.addWidget(widget)
         bar.addSpacing(12)
         bar.addWidget(self.undo_button)
@@ -815,7 +928,10 @@ class TaskTable(QWidget):
             return
         index = self.model.index(row, 0)
         self.view.selectionModel().setCurrentIndex(
-            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+            index,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
         self.view.scrollTo(index)
 
     def jump_to_line(self, line: int) -> bool:
@@ -832,7 +948,11 @@ class TaskTable(QWidget):
         self.select_row(row)
         # start typing in the first empty cell (the prompt of a new task, the response...)
         for column, name in enumerate(self.model.columns):
-            if self.model.data(self.model.index(row, column), Qt.ItemDataRole.EditRole) in ("", None) and name != "id":
+            if (
+                self.model.data(self.model.index(row, column), Qt.ItemDataRole.EditRole)
+                in ("", None)
+                and name != "id"
+            ):
                 self.view.setCurrentIndex(self.model.index(row, column))
                 break
         return row
@@ -868,10 +988,14 @@ class TaskTable(QWidget):
         parts = [f"{self.model.rowCount()} rows"]
         if bad_rows:
             lines = ", ".join(str(line) for _i, line, _e in bad_rows[:5])
-            parts.append(f"<span style='color:#c62828'>{len(bad_rows)} line(s) are not valid JSON (line {lines}) — "
-                         "edit them here or in the Text view</span>")
+            parts.append(
+                f"<span style='color:#c62828'>{len(bad_rows)} line(s) are not valid JSON (line {lines}) — "
+                "edit them here or in the Text view</span>"
+            )
         if bad_cells:
-            parts.append(f"<span style='color:#c62828'>{len(bad_cells)} cell(s) are not valid JSON and are not saved yet</span>")
+            parts.append(
+                f"<span style='color:#c62828'>{len(bad_cells)} cell(s) are not valid JSON and are not saved yet</span>"
+            )
         self.status.setText(" · ".join(parts))
 
     def _show_details(self) -> None:
@@ -885,8 +1009,10 @@ class TaskTable(QWidget):
             text = self.model.data(index, Qt.ItemDataRole.EditRole) or ""
             if not text:
                 continue
-            parts.append(f"<p style='margin:0 0 6px 0'><b>{html.escape(name)}</b><br>"
-                         f"{html.escape(text).replace(chr(10), '<br>')}</p>")
+            parts.append(
+                f"<p style='margin:0 0 6px 0'><b>{html.escape(name)}</b><br>"
+                f"{html.escape(text).replace(chr(10), '<br>')}</p>"
+            )
         for finding in self.model.row_findings(row):
             parts.append(f"<p style='margin:0 0 6px 0'>{_finding_html(finding)}</p>")
         self.details.setHtml("".join(parts))
@@ -901,11 +1027,22 @@ class TaskTable(QWidget):
     def _fit_columns(self) -> None:
         header = self.view.horizontalHeader()
         metrics = self.view.fontMetrics()
-        stretch = next((c for c, n in enumerate(self.model.columns) if n in ("prompt", "response", RAW_COLUMN)), None)
+        stretch = next(
+            (
+                c
+                for c, n in enumerate(self.model.columns)
+                if n in ("prompt", "response", RAW_COLUMN)
+            ),
+            None,
+        )
         for column, name in enumerate(self.model.columns):
             # The long text column takes the spare width; the others can be resized by hand.
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch if column == stretch
-                                        else QHeaderView.ResizeMode.Interactive)
+            header.setSectionResizeMode(
+                column,
+                QHeaderView.ResizeMode.Stretch
+                if column == stretch
+                else QHeaderView.ResizeMode.Interactive,
+            )
             if name in ("id", "task_id", "entry"):
                 width = metrics.horizontalAdvance("mm-rate-10-copy") + 16
             elif column == stretch:

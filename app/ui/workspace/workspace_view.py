@@ -179,11 +179,17 @@ class WorkspaceView(QWidget):
     def open_package(self, path: str | Path) -> None:
         root = Path(path).expanduser().resolve()
         if not root.is_dir():
-            raise UserError(f"{root} is not a folder.", "Choose the folder that contains env.toml.", where=str(root))
+            raise UserError(
+                f"{root} is not a folder.",
+                "Choose the folder that contains env.toml.",
+                where=str(root),
+            )
         if not (root / MANIFEST).is_file():
-            raise UserError(f"{root} has no env.toml, so it is not an environment package.",
-                            "Choose the package folder itself, or create one with “Start environment” on a bounty.",
-                            where=str(root))
+            raise UserError(
+                f"{root} has no env.toml, so it is not an environment package.",
+                "Choose the package folder itself, or create one with “Start environment” on a bounty.",
+                where=str(root),
+            )
         if self._root is not None:
             self.close_package()
         if self._closed:  # reused after shutdown(): live checks run again
@@ -197,7 +203,11 @@ class WorkspaceView(QWidget):
         self._linter.set_root(root)
         self.pages.setCurrentWidget(self.splitter)
         self._show_package_title()
-        first = self.open_file(self._roles.get("tasks", "tasks.jsonl")) if (root / self._roles.get("tasks", "tasks.jsonl")).is_file() else None
+        first = (
+            self.open_file(self._roles.get("tasks", "tasks.jsonl"))
+            if (root / self._roles.get("tasks", "tasks.jsonl")).is_file()
+            else None
+        )
         self.open_file(MANIFEST, focus=first is None)
         if first is not None:
             self.tabs.setCurrentWidget(first)
@@ -259,13 +269,20 @@ class WorkspaceView(QWidget):
         root = self._require_root()
         relpath, target = _package_path(root, relpath)
         if target.exists():
-            raise UserError(f"{relpath} already exists.", "Choose another name, or open the existing file.", where=relpath)
+            raise UserError(
+                f"{relpath} already exists.",
+                "Choose another name, or open the existing file.",
+                where=relpath,
+            )
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             write_text_atomic(target, "")
         except OSError as exc:
-            raise UserError(f"Could not create {relpath}: {exc.strerror or exc}.",
-                            "Check that the package folder is writable.", where=relpath) from exc
+            raise UserError(
+                f"Could not create {relpath}: {exc.strerror or exc}.",
+                "Check that the package folder is writable.",
+                where=relpath,
+            ) from exc
         self.tree.refresh()
         self._linter.request()
         return self.open_file(relpath)
@@ -276,16 +293,28 @@ class WorkspaceView(QWidget):
         old, source = _package_path(root, old)
         new, target = _package_path(root, new)
         if old == MANIFEST:
-            raise UserError("env.toml cannot be renamed: it is how the app recognises the package.",
-                            "Rename other files; env.toml keeps its name.", where=old)
+            raise UserError(
+                "env.toml cannot be renamed: it is how the app recognises the package.",
+                "Rename other files; env.toml keeps its name.",
+                where=old,
+            )
         if not source.is_file():
-            raise UserError(f"{old} does not exist any more.", "Refresh the file list and try again.", where=old)
+            raise UserError(
+                f"{old} does not exist any more.", "Refresh the file list and try again.", where=old
+            )
         if target.exists():
-            raise UserError(f"{new} already exists.", "Choose another name, or rename that file first.", where=new)
+            raise UserError(
+                f"{new} already exists.",
+                "Choose another name, or rename that file first.",
+                where=new,
+            )
         tab = self._tabs.get(old)
         if tab is not None and tab.conflict:
-            raise UserError(f"{old} was changed by another program while you were editing it.",
-                            "Choose “Reload from disk” or “Keep my version” first, then rename it.", where=old)
+            raise UserError(
+                f"{old} was changed by another program while you were editing it.",
+                "Choose “Reload from disk” or “Keep my version” first, then rename it.",
+                where=old,
+            )
         if tab is not None and tab.is_dirty():
             tab.document.save(tab.text())  # rename what the user sees, not an older version
         was_current = tab is not None and tab is self.current_tab()
@@ -293,15 +322,20 @@ class WorkspaceView(QWidget):
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(source, target)
         except OSError as exc:
-            raise UserError(f"Could not rename {old} to {new}: {exc.strerror or exc}.",
-                            "Check that the package folder is writable and the name is allowed.", where=old) from exc
+            raise UserError(
+                f"Could not rename {old} to {new}: {exc.strerror or exc}.",
+                "Check that the package folder is writable and the name is allowed.",
+                where=old,
+            ) from exc
         if tab is not None:
             self._remove_tab(old)
         self.tree.refresh()
         if old in self._roles.values():
             role = next(r for r, p in self._roles.items() if p == old)
-            self.status_message.emit(f"Renamed {old} to {new}. env.toml still names {old} as the {role} file: "
-                                     f"change [{role}] path in Settings.")
+            self.status_message.emit(
+                f"Renamed {old} to {new}. env.toml still names {old} as the {role} file: "
+                f"change [{role}] path in Settings."
+            )
         else:
             self.status_message.emit(f"Renamed {old} to {new}")
         self._linter.request()
@@ -313,13 +347,16 @@ class WorkspaceView(QWidget):
         return self._root
 
     def _ask_new_file(self, folder: str) -> None:
-        name, ok = QInputDialog.getText(self, "New file", "File name (folders with /):",
-                                        text=f"{folder}/" if folder else "")
+        name, ok = QInputDialog.getText(
+            self, "New file", "File name (folders with /):", text=f"{folder}/" if folder else ""
+        )
         if ok and name.strip():
             self._run_file_action(lambda: self.create_file(name))
 
     def _ask_rename(self, relpath: str) -> None:
-        name, ok = QInputDialog.getText(self, "Rename file", f"New name for {relpath}:", text=relpath)
+        name, ok = QInputDialog.getText(
+            self, "Rename file", f"New name for {relpath}:", text=relpath
+        )
         if ok and name.strip() and name.strip() != relpath:
             self._run_file_action(lambda: self.rename_file(relpath, name))
 
@@ -355,14 +392,18 @@ class WorkspaceView(QWidget):
                 saved.append(tab.relpath)
             except UserError as exc:
                 ok = False
-                tab.banner.show_message(f"<b>Not saved.</b> {exc.message} {exc.hint}", ("Try again", self.save_all))
+                tab.banner.show_message(
+                    f"<b>Not saved.</b> {exc.message} {exc.hint}", ("Try again", self.save_all)
+                )
             self._watch(str(tab.document.path))
         if MANIFEST in saved:
             self._refresh_roles()
         self._refresh_titles()
         if saved:
             self.status_message.emit("Saved " + ", ".join(saved))
-        self.save_state.setText("Unsaved changes" if self.has_unsaved_changes() else "All changes saved")
+        self.save_state.setText(
+            "Unsaved changes" if self.has_unsaved_changes() else "All changes saved"
+        )
         return ok
 
     def has_unsaved_changes(self) -> bool:
@@ -378,12 +419,22 @@ class WorkspaceView(QWidget):
         ordered = [f for f in self._findings if f.file and f.severity != Severity.INFO]
         if not ordered:
             return None
-        ordered.sort(key=lambda f: (f.severity != Severity.ERROR, f.file or "", f.line or 0, f.column or 0))
+        ordered.sort(
+            key=lambda f: (f.severity != Severity.ERROR, f.file or "", f.line or 0, f.column or 0)
+        )
         tab = self.current_tab()
-        here = (tab.relpath, tab.editor.cursor_line_column()[0]) if tab is not None and tab.mode == "text" else None
+        here = (
+            (tab.relpath, tab.editor.cursor_line_column()[0])
+            if tab is not None and tab.mode == "text"
+            else None
+        )
         target = ordered[0]
         if here is not None:
-            later = [f for f in ordered if (f.file, f.line or 0) > here and f.severity == ordered[0].severity]
+            later = [
+                f
+                for f in ordered
+                if (f.file, f.line or 0) > here and f.severity == ordered[0].severity
+            ]
             target = later[0] if later else ordered[0]
         self.jump_to(target.file, target.line, target.column)
         return target
@@ -457,17 +508,26 @@ class WorkspaceView(QWidget):
         errors = sum(1 for f in findings if f.severity == Severity.ERROR)
         warnings = sum(1 for f in findings if f.severity == Severity.WARNING)
         if not errors and not warnings:
-            self.problems.setText("<span style='color:#2e7d32'>✓ No problems found by the quick checks</span>")
+            self.problems.setText(
+                "<span style='color:#2e7d32'>✓ No problems found by the quick checks</span>"
+            )
         else:
             parts = []
             if errors:
-                parts.append(f"<span style='color:#c62828'>{errors} error{'s' if errors != 1 else ''}</span>")
+                parts.append(
+                    f"<span style='color:#c62828'>{errors} error{'s' if errors != 1 else ''}</span>"
+                )
             if warnings:
-                parts.append(f"<span style='color:#b26a00'>{warnings} warning{'s' if warnings != 1 else ''}</span>")
+                parts.append(
+                    f"<span style='color:#b26a00'>{warnings} warning{'s' if warnings != 1 else ''}</span>"
+                )
             files = sorted({f.file for f in findings if f.file and f.severity != Severity.INFO})
-            self.problems.setText(" · ".join(parts) + f" in {', '.join(files[:4])}"
-                                  + ("…" if len(files) > 4 else "")
-                                  + " — <a href='next'>show me</a>; hover the underlined text for how to fix it")
+            self.problems.setText(
+                " · ".join(parts)
+                + f" in {', '.join(files[:4])}"
+                + ("…" if len(files) > 4 else "")
+                + " — <a href='next'>show me</a>; hover the underlined text for how to fix it"
+            )
         self.findings_changed.emit(list(findings))
 
     def _refresh_roles(self) -> None:
@@ -484,7 +544,9 @@ class WorkspaceView(QWidget):
         current = self.current_tab()
         for relpath, tab in list(self._tabs.items()):
             role = next((r for r, p in roles.items() if p == relpath), "tasks")
-            if tab.friendly_kind == friendly_view_for(relpath, roles) and (tab.table is None or tab.table_role == role):
+            if tab.friendly_kind == friendly_view_for(relpath, roles) and (
+                tab.table is None or tab.table_role == role
+            ):
                 continue
             if tab.is_dirty() or tab.conflict:
                 continue  # never throw away edits; it picks up the new kind when reopened
@@ -492,14 +554,22 @@ class WorkspaceView(QWidget):
             self._remove_tab(relpath)
             reopened = self.open_file(relpath, focus=tab is current)
             if reopened is not None:
-                self.tabs.tabBar().moveTab(self.tabs.indexOf(reopened), min(index, self.tabs.count() - 1))
+                self.tabs.tabBar().moveTab(
+                    self.tabs.indexOf(reopened), min(index, self.tabs.count() - 1)
+                )
         self._refresh_titles()
-        self.status_message.emit("env.toml changed: " + ", ".join(f"{role} in {path}" for role, path in roles.items()))
+        self.status_message.emit(
+            "env.toml changed: " + ", ".join(f"{role} in {path}" for role, path in roles.items())
+        )
 
     def _tab_title(self, tab: DocumentTab) -> str:
         name = tab.relpath.rsplit("/", 1)[-1]
         role = self.tree.label_for(tab.relpath)
-        title = f"{role} ({name})" if role and tab.relpath in ("env.toml", *self._roles.values()) else name
+        title = (
+            f"{role} ({name})"
+            if role and tab.relpath in ("env.toml", *self._roles.values())
+            else name
+        )
         if role == "Settings":
             title = f"Settings ({name})"
         return title + ("  ●" if tab.is_dirty() else "")
@@ -518,7 +588,9 @@ class WorkspaceView(QWidget):
             try:
                 tab.document.save(tab.text())
             except UserError as exc:
-                tab.banner.show_message(f"<b>Not saved, so the tab stays open.</b> {exc.message} {exc.hint}")
+                tab.banner.show_message(
+                    f"<b>Not saved, so the tab stays open.</b> {exc.message} {exc.hint}"
+                )
                 return
         self._remove_tab(tab.relpath)
 
@@ -533,7 +605,11 @@ class WorkspaceView(QWidget):
 
     def _watch(self, path: str) -> None:
         # An atomic save replaces the file (a new inode), which drops it from the watch list.
-        if Path(path).exists() and path not in self._watcher.files() and path not in self._watcher.directories():
+        if (
+            Path(path).exists()
+            and path not in self._watcher.files()
+            and path not in self._watcher.directories()
+        ):
             self._watcher.addPath(path)
 
     def _file_changed(self, path: str) -> None:
@@ -575,7 +651,9 @@ class WorkspaceView(QWidget):
             tab.replace_text(disk, "Reload from disk")
             tab.banner.show_message(
                 f"{name} was changed by another program and has been reloaded. "
-                "<i>Undo</i> brings back the previous version.", ("OK", None))
+                "<i>Undo</i> brings back the previous version.",
+                ("OK", None),
+            )
             self.status_message.emit(f"Reloaded {name} (changed outside the app)")
             return
         tab.conflict = True
@@ -633,14 +711,22 @@ def _package_path(root: Path, relpath: str) -> tuple[str, Path]:
     cleaned = relpath.strip().replace("\\", "/").strip("/")
     parts = [p for p in cleaned.split("/") if p not in ("", ".")]
     if not parts:
-        raise UserError("The file name is empty.", "Type a name such as notes.md or data/extra.jsonl.")
+        raise UserError(
+            "The file name is empty.", "Type a name such as notes.md or data/extra.jsonl."
+        )
     if ".." in parts or Path(relpath.strip()).is_absolute():
-        raise UserError(f"{relpath.strip()} is outside the package.",
-                        "Use a name inside the package folder, e.g. data/extra.jsonl.", where=relpath.strip())
+        raise UserError(
+            f"{relpath.strip()} is outside the package.",
+            "Use a name inside the package folder, e.g. data/extra.jsonl.",
+            where=relpath.strip(),
+        )
     bad = next((p for p in parts if any(ch in p for ch in '<>:"|?*\0') or p != p.strip()), None)
     if bad is not None:
-        raise UserError(f"{bad!r} is not a usable file name.",
-                        'Avoid the characters < > : " | ? * and spaces at either end.', where=relpath.strip())
+        raise UserError(
+            f"{bad!r} is not a usable file name.",
+            'Avoid the characters < > : " | ? * and spaces at either end.',
+            where=relpath.strip(),
+        )
     clean = "/".join(parts)
     return clean, root / clean
 

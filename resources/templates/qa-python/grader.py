@@ -53,10 +53,14 @@ def grade(task, response):
     species = list(task["reactants"]) + list(task["products"])
     text = response.strip()
     if len(text) > MAX_RESPONSE_CHARS or not _COEFFICIENTS.match(text):
-        return _result(0.0, "Reply with whole-number coefficients only, e.g. 2, 1, 2.", parsed=False)
+        return _result(
+            0.0, "Reply with whole-number coefficients only, e.g. 2, 1, 2.", parsed=False
+        )
     coefficients = [int(c) for c in re.findall(r"\d+", text)]
     if len(coefficients) != len(species):
-        return _result(0.0, f"Expected {len(species)} coefficients, got {len(coefficients)}.", parsed=True)
+        return _result(
+            0.0, f"Expected {len(species)} coefficients, got {len(coefficients)}.", parsed=True
+        )
     if any(c < 1 or c > MAX_COEFFICIENT for c in coefficients):
         return _result(0.0, "Coefficients must be whole numbers from 1 upward.", parsed=True)
 
@@ -71,5 +75,13 @@ def grade(task, response):
     if unbalanced:
         return _result(0.0, f"Not balanced: {', '.join(unbalanced)}.", parsed=True, balanced=False)
     if not lowest:
-        return _result(0.0, "Balanced, but not in the smallest whole numbers.", parsed=True, balanced=True, lowest=False)
-    return _result(1.0, "Balanced with the smallest whole numbers.", parsed=True, balanced=True, lowest=True)
+        return _result(
+            0.0,
+            "Balanced, but not in the smallest whole numbers.",
+            parsed=True,
+            balanced=True,
+            lowest=False,
+        )
+    return _result(
+        1.0, "Balanced with the smallest whole numbers.", parsed=True, balanced=True, lowest=True
+    )

@@ -25,10 +25,27 @@ def editor(qtbot):
     widget.close_editor()
 
 
-def finding(line, column=None, end_column=None, severity=Severity.ERROR, message="bad", hint="fix it", code="GX101"):
-    return Finding(code=code, severity=severity, stage=Stage.STRUCTURE, message=message, hint=hint,
-                   file="tasks.jsonl", line=line, column=column, end_line=line if end_column else None,
-                   end_column=end_column)
+def finding(
+    line,
+    column=None,
+    end_column=None,
+    severity=Severity.ERROR,
+    message="bad",
+    hint="fix it",
+    code="GX101",
+):
+    return Finding(
+        code=code,
+        severity=severity,
+        stage=Stage.STRUCTURE,
+        message=message,
+        hint=hint,
+        file="tasks.jsonl",
+        line=line,
+        column=column,
+        end_line=line if end_column else None,
+        end_column=end_column,
+    )
 
 
 def underlined(editor: CodeEditor) -> list[tuple[str, str]]:
@@ -44,10 +61,20 @@ def test_squiggle_on_exact_range_and_severity_colour(editor):
     # line 2: `"answr"` starts at column 47 (1-based, in characters; the emoji is one character)
     line2 = TASKS.splitlines()[1]
     col = line2.index('"answr"') + 1
-    editor.set_diagnostics([
-        finding(2, col, col + len('"answr"'), message='unknown key "answr"', hint='did you mean "answer"?'),
-        finding(3, None, severity=Severity.WARNING, code="GX110", message="task t3 has no prompt"),
-    ])
+    editor.set_diagnostics(
+        [
+            finding(
+                2,
+                col,
+                col + len('"answr"'),
+                message='unknown key "answr"',
+                hint='did you mean "answer"?',
+            ),
+            finding(
+                3, None, severity=Severity.WARNING, code="GX110", message="task t3 has no prompt"
+            ),
+        ]
+    )
     marks = dict(underlined(editor))
     assert '"answr"' in marks  # the exact range, not shifted by the emoji's two UTF-16 units
     assert marks['"answr"'] == editor.theme.severity[Severity.ERROR].name()
@@ -83,7 +110,10 @@ def test_tooltip_shows_message_and_hint(editor, qtbot):
     assert "is reserved" in text and "How to fix" in text and "rename the key" in text
     # the gutter tells the same story for the line
     gutter_point = QPoint(5, point.y())
-    QApplication.sendEvent(editor.gutter, QHelpEvent(QEvent.Type.ToolTip, gutter_point, editor.gutter.mapToGlobal(gutter_point)))
+    QApplication.sendEvent(
+        editor.gutter,
+        QHelpEvent(QEvent.Type.ToolTip, gutter_point, editor.gutter.mapToGlobal(gutter_point)),
+    )
     assert "rename the key" in QToolTip.text()
     QToolTip.hideText()
 
@@ -122,8 +152,13 @@ def test_find_regex_with_groups_and_invalid_pattern(editor):
     assert "valid regular expression" in bar.find_edit.toolTip()
     qtkey = bar.find_edit
     from pytestqt.qtbot import QtBot  # noqa: F401  (keyboard close path below)
+
     bar.keyPressEvent(_key(Qt.Key.Key_Escape))
-    assert not bar.isVisible() and not [s for s in editor.extraSelections() if s.format.background().color() == editor.theme.find_match]
+    assert not bar.isVisible() and not [
+        s
+        for s in editor.extraSelections()
+        if s.format.background().color() == editor.theme.find_match
+    ]
     del qtkey
 
 
@@ -209,16 +244,30 @@ def test_indent_unit_follows_the_file(qtbot):
 
 def test_annotations_markers_tooltip_and_click_signal(editor, qtbot):
     notes = [
-        ReviewAnnotation("tasks.jsonl", 2, 3, "Dr. Rivera", "Is 2 really right here?", AnnotationState.CURRENT, "th_1"),
-        ReviewAnnotation("tasks.jsonl", 1, 1, "Sam", "Old remark", AnnotationState.OUTDATED, "th_2"),
+        ReviewAnnotation(
+            "tasks.jsonl",
+            2,
+            3,
+            "Dr. Rivera",
+            "Is 2 really right here?",
+            AnnotationState.CURRENT,
+            "th_1",
+        ),
+        ReviewAnnotation(
+            "tasks.jsonl", 1, 1, "Sam", "Old remark", AnnotationState.OUTDATED, "th_2"
+        ),
     ]
     editor.set_annotations(notes)
     by_line = editor.annotations_by_line()
-    assert [a.thread_id for a in by_line[1]] == ["th_1"] and [a.thread_id for a in by_line[2]] == ["th_1"]
+    assert [a.thread_id for a in by_line[1]] == ["th_1"] and [a.thread_id for a in by_line[2]] == [
+        "th_1"
+    ]
     assert by_line[0][0].state == AnnotationState.OUTDATED
     y = editor.cursorRect(QTextCursor(editor.document().findBlockByNumber(1))).center().y()
     point = QPoint(4, y)
-    QApplication.sendEvent(editor.gutter, QHelpEvent(QEvent.Type.ToolTip, point, editor.gutter.mapToGlobal(point)))
+    QApplication.sendEvent(
+        editor.gutter, QHelpEvent(QEvent.Type.ToolTip, point, editor.gutter.mapToGlobal(point))
+    )
     assert "Dr. Rivera" in QToolTip.text() and "Is 2 really right here?" in QToolTip.text()
     QToolTip.hideText()
     with qtbot.waitSignal(editor.annotation_clicked) as blocker:
@@ -250,7 +299,12 @@ def test_screenshot_annotations_and_diagnostics(qtbot):
     import os
     from pathlib import Path
 
-    out = Path(os.environ.get("GAUNTLET_SCREENSHOTS", Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"))
+    out = Path(
+        os.environ.get(
+            "GAUNTLET_SCREENSHOTS",
+            Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots",
+        )
+    )
     out.mkdir(parents=True, exist_ok=True)
     ed = CodeEditor(file_name="grader.py")
     qtbot.addWidget(ed)
@@ -263,12 +317,38 @@ def test_screenshot_annotations_and_diagnostics(qtbot):
         "    return 1.0 if math.isclose(value, expected, rel_tol=1e-3) else 0.0\n"
     )
     ed.highlighter.finish()
-    ed.set_annotations([
-        ReviewAnnotation("grader.py", 8, 10, "Dr. Rivera", "What about '50 µM'? Units make this return 0.", AnnotationState.CURRENT, "th-1"),
-        ReviewAnnotation("grader.py", 3, 3, "Sam", "Unused import?", AnnotationState.OUTDATED, "th-2"),
-    ])
-    ed.set_diagnostics([Finding("GX171", Severity.WARNING, Stage.STRUCTURE, "float() also accepts 'nan' and 'inf'",
-                                "Reject non-finite values with math.isfinite.", file="grader.py", line=8, column=17, end_line=8, end_column=22)])
+    ed.set_annotations(
+        [
+            ReviewAnnotation(
+                "grader.py",
+                8,
+                10,
+                "Dr. Rivera",
+                "What about '50 µM'? Units make this return 0.",
+                AnnotationState.CURRENT,
+                "th-1",
+            ),
+            ReviewAnnotation(
+                "grader.py", 3, 3, "Sam", "Unused import?", AnnotationState.OUTDATED, "th-2"
+            ),
+        ]
+    )
+    ed.set_diagnostics(
+        [
+            Finding(
+                "GX171",
+                Severity.WARNING,
+                Stage.STRUCTURE,
+                "float() also accepts 'nan' and 'inf'",
+                "Reject non-finite values with math.isfinite.",
+                file="grader.py",
+                line=8,
+                column=17,
+                end_line=8,
+                end_column=22,
+            )
+        ]
+    )
     ed.show()
     qtbot.waitExposed(ed)
     ed.go_to_line(12, 5)

@@ -53,7 +53,10 @@ def editor(qtbot):
 
 
 def test_python_tokens_get_their_formats(editor):
-    ed = editor("grader.py", 'def grade(task, response):\n    # compare\n    return 1.0 if response == "x" else 0.0\n')
+    ed = editor(
+        "grader.py",
+        'def grade(task, response):\n    # compare\n    return 1.0 if response == "x" else 0.0\n',
+    )
     assert color_at(ed, 1, 1) == expected(ed, Keyword)  # def
     assert color_at(ed, 1, 5) == expected(ed, Name.Function)  # grade
     assert color_at(ed, 2, 5) == expected(ed, Comment.Single)
@@ -75,7 +78,9 @@ def test_multiline_string_state_carries_to_following_lines_and_updates_on_edit(e
 
 
 def test_toml_json_jsonl_markdown(editor):
-    toml = editor("env.toml", '[grader]\ntype = "match"  # how answers are compared\ntolerance = 1e-6\n')
+    toml = editor(
+        "env.toml", '[grader]\ntype = "match"  # how answers are compared\ntolerance = 1e-6\n'
+    )
     assert color_at(toml, 1, 2) == expected(toml, Keyword)
     assert color_at(toml, 2, 8) == expected(toml, String.Double)
     assert color_at(toml, 2, 17) == expected(toml, Comment.Single)
@@ -105,7 +110,9 @@ def test_line_lexer_matches_whole_file_lexing_for_code():
         for run in runs:
             tokens[run.start : run.start + run.length] = [run.token] * run.length
         mine.extend(tokens + ["\n"])
-    assert [t for t, m in zip(whole, mine, strict=True) if m != "\n"] == [m for m in mine if m != "\n"]
+    assert [t for t, m in zip(whole, mine, strict=True) if m != "\n"] == [
+        m for m in mine if m != "\n"
+    ]
 
 
 def test_astral_characters_do_not_shift_formats(editor):
@@ -125,7 +132,9 @@ def test_an_edit_that_changes_everything_below_does_not_block(qtbot):
     assert color_at(ed, 2500, 14) == expected(ed, Number.Integer)  # "value_2499 = 2499"
     cursor = QTextCursor(ed.document())
     cursor.insertText('"""\n')  # everything below is now inside a string
-    assert not ed.highlighter.is_lexed(2900)  # not re-lexed synchronously: the GUI thread stays free
+    assert not ed.highlighter.is_lexed(
+        2900
+    )  # not re-lexed synchronously: the GUI thread stays free
     qtbot.waitUntil(ed.highlighter.is_complete, timeout=60_000)
     assert color_at(ed, 2901, 1) == expected(ed, String.Double)
     ed.close_editor()
@@ -137,7 +146,11 @@ def test_twenty_thousand_line_file_opens_then_completes_in_background(qtbot):
     # code is); the lexing cache makes the repeats cheap, the headers are all different.
     lines = []
     for n in range(20_000):
-        lines.append(f"def check_{n}(response):  # case {n}" if n % 20 == 0 else "    total = total + weight * score(response)")
+        lines.append(
+            f"def check_{n}(response):  # case {n}"
+            if n % 20 == 0
+            else "    total = total + weight * score(response)"
+        )
     text = "\n".join(lines)
     ed = CodeEditor(file_name="big.py")
     qtbot.addWidget(ed)
@@ -159,7 +172,10 @@ def test_twenty_thousand_line_file_opens_then_completes_in_background(qtbot):
 
 
 def test_multiline_docstring_is_a_docstring_on_every_line(editor):
-    ed = editor("grader.py", 'def grade(task, response):\n    """Compare the answer.\n\n    Numbers within 1e-3.\n    """\n    note = """not a\n    docstring"""\n')
+    ed = editor(
+        "grader.py",
+        'def grade(task, response):\n    """Compare the answer.\n\n    Numbers within 1e-3.\n    """\n    note = """not a\n    docstring"""\n',
+    )
     doc, plain = ed.theme.format_for(String.Doc), ed.theme.format_for(String.Double)
     assert doc != plain  # (italic in the default style)
     assert formats_at(ed, 2, 5) == doc  # the opening line too, not an ordinary string
@@ -173,13 +189,16 @@ def test_json_lines_tokens_match_pygments():
     """The fast JSON line tokenizer types every character as pygments' JSON lexer does."""
     lexer = lexer_for_path("tasks.jsonl")
     line_lexer = LineLexer(lexer)
-    for line in ['{"id": "t1", "answer": [1.5, -2e3, true, null], "p": "a \\"q\\" b"}',
-                 '  {"nested": {"k": [{"x": 0}]}, "u": "Caf\\u00e9 🧬"}',
-                 '{"a": [ ], "b":{}}', ""]:
+    for line in [
+        '{"id": "t1", "answer": [1.5, -2e3, true, null], "p": "a \\"q\\" b"}',
+        '  {"nested": {"k": [{"x": 0}]}, "u": "Caf\\u00e9 🧬"}',
+        '{"a": [ ], "b":{}}',
+        "",
+    ]:
         runs, _ = line_lexer.lex(line)
         mine = [None] * len(line)
         for run in runs:
-            mine[run.start: run.start + run.length] = [run.token] * run.length
+            mine[run.start : run.start + run.length] = [run.token] * run.length
         theirs = [token for _, token, value in lexer.get_tokens_unprocessed(line) for _ in value]
         assert mine == theirs[: len(line)], line
     # A misspelt constant is marked as an error (pygments would colour `tru` as a keyword).
@@ -193,9 +212,16 @@ def test_opening_a_big_file_colours_what_is_on_screen_and_a_jump_colours_the_end
     ed.resize(800, 500)
     ed.show()
     qtbot.waitExposed(ed)
-    ed.set_text("\n".join(f"def check_{n}(response):  # case {n}" if n % 2 == 0 else "    return 1" for n in range(20_000)))
+    ed.set_text(
+        "\n".join(
+            f"def check_{n}(response):  # case {n}" if n % 2 == 0 else "    return 1"
+            for n in range(20_000)
+        )
+    )
     assert color_at(ed, 1, 1) == expected(ed, Keyword)
-    assert color_at(ed, 21, 1) == expected(ed, Keyword)  # the whole first screen, not just a few lines
+    assert color_at(ed, 21, 1) == expected(
+        ed, Keyword
+    )  # the whole first screen, not just a few lines
     ed.moveCursor(QTextCursor.MoveOperation.End)
     ed.highlighter.highlight_visible()  # what a scroll schedules for the next event-loop turn
     assert color_at(ed, 19_999, 1) == expected(ed, Keyword)  # coloured ahead of the background pass
@@ -233,7 +259,9 @@ def test_background_colouring_off_screen_does_not_repaint_the_view(qtbot):
     ed.viewport().removeEventFilter(counter)
     assert len(slices) >= 3  # the file really was coloured in several background slices
     assert PaintCounter.paints <= 2  # ...without repainting the (unchanged) view for each of them
-    assert color_at(ed, 5999, 14) == expected(ed, Name.Builtin) or color_at(ed, 5999, 1) == expected(ed, Name)
+    assert color_at(ed, 5999, 14) == expected(ed, Name.Builtin) or color_at(
+        ed, 5999, 1
+    ) == expected(ed, Name)
     ed.close_editor()
 
 

@@ -12,7 +12,9 @@ from app.envpack.templates import create_from_template
 @pytest.fixture
 def pack(tmp_path: Path) -> Path:
     """A fresh qa-numeric package (comments in env.toml, five tasks, references, negatives)."""
-    return create_from_template("qa-numeric", tmp_path / "enzyme-kinetics", package_name="lab/enzyme-kinetics")
+    return create_from_template(
+        "qa-numeric", tmp_path / "enzyme-kinetics", package_name="lab/enzyme-kinetics"
+    )
 
 
 @pytest.fixture

@@ -54,7 +54,9 @@ def test_edits_write_back_keeping_comments_and_layout(form, qtbot):
     assert text.startswith("# My environment — keep this comment\n")
     assert 'mode = "numeric"        # numbers only' in text
     # nothing else moved: only the three edited lines differ
-    changed = [(a, b) for a, b in zip(MANIFEST.splitlines(), text.splitlines(), strict=True) if a != b]
+    changed = [
+        (a, b) for a, b in zip(MANIFEST.splitlines(), text.splitlines(), strict=True) if a != b
+    ]
     assert len(changed) == 3
 
 
@@ -110,9 +112,25 @@ def test_invalid_toml_is_refused_with_a_clear_error(form):
 
 def test_findings_show_under_their_field(form):
     line = MANIFEST.splitlines().index('mode = "numeric"        # numbers only') + 1
-    finding = Finding("GX105", Severity.ERROR, Stage.STRUCTURE, 'grader.mode cannot be "numbr"', "Choose numeric.",
-                      file="env.toml", line=line, column=8)
-    loose = Finding("GX102", Severity.ERROR, Stage.STRUCTURE, "Unsupported schema", "", file="env.toml", line=None)
+    finding = Finding(
+        "GX105",
+        Severity.ERROR,
+        Stage.STRUCTURE,
+        'grader.mode cannot be "numbr"',
+        "Choose numeric.",
+        file="env.toml",
+        line=line,
+        column=8,
+    )
+    loose = Finding(
+        "GX102",
+        Severity.ERROR,
+        Stage.STRUCTURE,
+        "Unsupported schema",
+        "",
+        file="env.toml",
+        line=None,
+    )
     form.set_findings([finding, loose])
     assert "cannot be" in form.field_error("grader.mode")
     assert not form.field_error("grader.type")

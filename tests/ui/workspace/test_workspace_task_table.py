@@ -112,7 +112,11 @@ def test_add_duplicate_delete_reorder_round_trip(table):
     assert json.loads(lines(model.text())[1])["id"] == "t1-copy"
     table.select_row(dup)
     table.move_selected(1)  # the copy moves below the new task
-    ids = [json.loads(line)["id"] for line in lines(model.text()) if line.strip() and "ln(e)" not in line]
+    ids = [
+        json.loads(line)["id"]
+        for line in lines(model.text())
+        if line.strip() and "ln(e)" not in line
+    ]
     assert ids == ["t1", ids[1], "t1-copy", "t2", "t4"] and ids[1].startswith("task-")
     table.select_row(2)
     table.delete_selected()
@@ -200,16 +204,27 @@ def test_answer_cells_take_json_values_and_name_their_type(table):
     assert json.loads(lines(model.text())[1])["answer"] == [1, 2]
     assert model.data(answer, TYPE_ROLE) == "list"
     assert model.setData(answer, "42")
-    assert json.loads(lines(model.text())[1])["answer"] == 42 and model.data(answer, TYPE_ROLE) == "number"
+    assert (
+        json.loads(lines(model.text())[1])["answer"] == 42
+        and model.data(answer, TYPE_ROLE) == "number"
+    )
     assert model.setData(answer, '"42"')  # quotes keep it text
-    assert json.loads(lines(model.text())[1])["answer"] == "42" and model.data(answer, TYPE_ROLE) == "text"
+    assert (
+        json.loads(lines(model.text())[1])["answer"] == "42"
+        and model.data(answer, TYPE_ROLE) == "text"
+    )
     # Editing shows the quotes, so committing the editor unchanged keeps the text a text.
     assert model.data(answer, Qt.ItemDataRole.EditRole) == '"42"'
     assert model.data(answer, Qt.ItemDataRole.DisplayRole) == "42"
-    assert not model.setData(answer, model.data(answer, Qt.ItemDataRole.EditRole))  # nothing changed
+    assert not model.setData(
+        answer, model.data(answer, Qt.ItemDataRole.EditRole)
+    )  # nothing changed
     assert "quotes" in model.data(answer, Qt.ItemDataRole.ToolTipRole)
     assert model.setData(answer, "true")
-    assert json.loads(lines(model.text())[1])["answer"] is True and model.data(answer, TYPE_ROLE) == "yes/no"
+    assert (
+        json.loads(lines(model.text())[1])["answer"] is True
+        and model.data(answer, TYPE_ROLE) == "yes/no"
+    )
     assert model.setData(answer, "NaN")  # not JSON: kept as the word
     assert json.loads(lines(model.text())[1])["answer"] == "NaN"
     # Text columns never change type, and show no badge.

@@ -25,7 +25,13 @@ def test_open_package_shows_tasks_table_and_settings_form(workspace, pack):
     assert workspace.open_tabs() == ["tasks.jsonl", "env.toml"]
     assert workspace.tab("tasks.jsonl").mode == TABLE
     assert workspace.tab("env.toml").mode == FORM
-    assert set(workspace.tree.relpaths()) >= {"env.toml", "tasks.jsonl", "solutions.jsonl", "negatives.jsonl", "README.md"}
+    assert set(workspace.tree.relpaths()) >= {
+        "env.toml",
+        "tasks.jsonl",
+        "solutions.jsonl",
+        "negatives.jsonl",
+        "README.md",
+    }
     assert workspace.findings() == []  # the template is clean
     assert "No problems" in workspace.problems.text()
 
@@ -80,7 +86,11 @@ def test_failed_save_keeps_the_file_and_the_edit(workspace, pack, qtbot, monkeyp
     assert workspace.save_all() is False
     assert path.read_bytes() == before  # never half-written
     assert [p.name for p in pack.iterdir() if p.name.endswith(".tmp")] == []
-    assert tab.is_dirty() and "Not saved" in tab.banner.label.text() and "No space left" in tab.banner.label.text()
+    assert (
+        tab.is_dirty()
+        and "Not saved" in tab.banner.label.text()
+        and "No space left" in tab.banner.label.text()
+    )
     monkeypatch.undo()
     assert workspace.save_all() is True
     assert "Changed prompt" in path.read_text(encoding="utf-8")
@@ -122,7 +132,9 @@ def test_external_change_with_unsaved_edits_is_offered_not_forced(workspace, pac
     assert "unsaved edits" in tab.banner.label.text()
     assert tab.text().startswith("My unsaved intro.")  # nothing lost
     assert workspace.save_all() is True
-    assert path.read_text(encoding="utf-8") == "Rewritten elsewhere.\n"  # autosave waits for the user
+    assert (
+        path.read_text(encoding="utf-8") == "Rewritten elsewhere.\n"
+    )  # autosave waits for the user
     tab.banner.primary.click()  # "Reload from disk"
     assert tab.text() == "Rewritten elsewhere.\n" and not tab.conflict
     tab.undo()  # and the user's version is still one undo away
@@ -166,7 +178,9 @@ def test_form_refuses_broken_toml_and_stays_on_text(workspace, qtbot):
     tab.set_mode(TEXT)
     tab.editor.replace_text_undoably('schema = "gauntlet/1"\n[grader\n')
     assert tab.set_mode(FORM) is False
-    assert tab.mode == TEXT and not tab.banner.isHidden() and "cannot show" in tab.banner.label.text()
+    assert (
+        tab.mode == TEXT and not tab.banner.isHidden() and "cannot show" in tab.banner.label.text()
+    )
 
 
 def test_live_lint_underlines_a_typed_mistake(workspace, qtbot):
@@ -174,8 +188,11 @@ def test_live_lint_underlines_a_typed_mistake(workspace, qtbot):
     tab.set_mode(TEXT)
     editor = tab.editor
     editor.go_to_line(1, 1)
-    with qtbot.waitSignal(workspace.findings_changed, timeout=20_000,
-                          check_params_cb=lambda findings: any(f.file == "solutions.jsonl" for f in findings)):
+    with qtbot.waitSignal(
+        workspace.findings_changed,
+        timeout=20_000,
+        check_params_cb=lambda findings: any(f.file == "solutions.jsonl" for f in findings),
+    ):
         editor.textCursor().insertText('{"task_id": "mm-rate-1", "respons": "50"}\n')
     findings = [f for f in workspace.findings() if f.file == "solutions.jsonl"]
     assert any("respons" in f.message for f in findings)
@@ -185,7 +202,7 @@ def test_live_lint_underlines_a_typed_mistake(workspace, qtbot):
     assert block_numbers == {0}  # on the line that was typed
     assert 0 in editor.line_severities()
     typo = next(r for r in ranges if '"respons"' in r[0].message)
-    assert editor.document().toPlainText()[typo[1]:typo[2]].startswith('"respons"')
+    assert editor.document().toPlainText()[typo[1] : typo[2]].startswith('"respons"')
     # the file on disk was never needed: the checks ran on the unsaved text
     qtbot.waitUntil(lambda: not workspace.is_linting(), timeout=20_000)
 
@@ -227,7 +244,9 @@ def test_jump_to_opens_the_file_at_the_line(workspace, qtbot):
 
 
 def test_annotations_reach_the_right_editor(workspace, qtbot):
-    note = ReviewAnnotation("README.md", 1, 2, "Reviewer", "Clarify the units.", AnnotationState.MOVED, "th-9")
+    note = ReviewAnnotation(
+        "README.md", 1, 2, "Reviewer", "Clarify the units.", AnnotationState.MOVED, "th-9"
+    )
     workspace.set_annotations([note])
     tab = workspace.open_file("README.md")
     assert tab.editor.annotations() == [note]
@@ -237,10 +256,14 @@ def test_annotations_reach_the_right_editor(workspace, qtbot):
 
 
 def test_annotations_mark_table_rows(workspace, qtbot):
-    note = ReviewAnnotation("tasks.jsonl", 2, 2, "Reviewer", "Is 90 right?", AnnotationState.CURRENT, "th-1")
+    note = ReviewAnnotation(
+        "tasks.jsonl", 2, 2, "Reviewer", "Is 90 right?", AnnotationState.CURRENT, "th-1"
+    )
     workspace.set_annotations([note])
     model = workspace.tab("tasks.jsonl").table.model
-    assert "Is 90 right?" in model.headerData(1, Qt.Orientation.Vertical, Qt.ItemDataRole.ToolTipRole)
+    assert "Is 90 right?" in model.headerData(
+        1, Qt.Orientation.Vertical, Qt.ItemDataRole.ToolTipRole
+    )
     assert model.headerData(1, Qt.Orientation.Vertical, Qt.ItemDataRole.DecorationRole) is not None
     assert model.headerData(0, Qt.Orientation.Vertical, Qt.ItemDataRole.DecorationRole) is None
 
@@ -248,8 +271,11 @@ def test_annotations_mark_table_rows(workspace, qtbot):
 def test_show_me_jumps_to_the_problem(workspace, qtbot):
     tab = workspace.tab("tasks.jsonl")
     model = tab.table.model
-    with qtbot.waitSignal(workspace.findings_changed, timeout=20_000,
-                          check_params_cb=lambda fs: any(f.file == "tasks.jsonl" for f in fs)):
+    with qtbot.waitSignal(
+        workspace.findings_changed,
+        timeout=20_000,
+        check_params_cb=lambda fs: any(f.file == "tasks.jsonl" for f in fs),
+    ):
         model.setData(model.index(3, model.columns.index("prompt")), "")  # an empty prompt
     assert "show me" in workspace.problems.text()
     target = workspace.show_next_problem()
@@ -271,7 +297,12 @@ def test_tab_close_saves_and_shutdown_stops_everything(workspace, pack, qtbot):
 
 def test_screenshots(workspace, pack, qtbot):
     """Screens for people to look at (test-artifacts/screenshots)."""
-    out = Path(os.environ.get("GAUNTLET_SCREENSHOTS", Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"))
+    out = Path(
+        os.environ.get(
+            "GAUNTLET_SCREENSHOTS",
+            Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots",
+        )
+    )
     out.mkdir(parents=True, exist_ok=True)
     workspace.tabs.setCurrentWidget(workspace.tab("tasks.jsonl"))
     model = workspace.tab("tasks.jsonl").table.model
@@ -285,8 +316,11 @@ def test_screenshots(workspace, pack, qtbot):
     tab = workspace.open_file("solutions.jsonl")
     tab.set_mode(TEXT)
     tab.editor.go_to_line(2, 1)
-    with qtbot.waitSignal(workspace.findings_changed, timeout=20_000,
-                          check_params_cb=lambda fs: any(f.file == "solutions.jsonl" for f in fs)):
+    with qtbot.waitSignal(
+        workspace.findings_changed,
+        timeout=20_000,
+        check_params_cb=lambda fs: any(f.file == "solutions.jsonl" for f in fs),
+    ):
         tab.editor.textCursor().insertText('{"task_id": "mm-rate-1", "respons": "50"}\n')
     tab.editor.go_to_line(2, 30)
     qtbot.wait(50)
@@ -305,7 +339,9 @@ def test_a_closed_workspace_can_open_another_package(workspace, pack, qtbot, tmp
 
     workspace.shutdown()
     other = create_from_template("qa-numeric", tmp_path / "second", package_name="lab/second")
-    (other / "tasks.jsonl").write_text('{"id": "t1", "prompt": "2+2?", "answer": "4", "bogus": 1}\n', encoding="utf-8")
+    (other / "tasks.jsonl").write_text(
+        '{"id": "t1", "prompt": "2+2?", "answer": "4", "bogus": 1}\n', encoding="utf-8"
+    )
     workspace.open_package(other)
     assert workspace.current_package() == other.resolve()
     assert workspace.tab("tasks.jsonl").table.model.rowCount() == 1
@@ -320,9 +356,13 @@ def test_a_closed_workspace_can_open_another_package(workspace, pack, qtbot, tmp
 
 def test_moving_the_tasks_file_in_env_toml_is_picked_up(workspace, pack, qtbot):
     (pack / "data").mkdir()
-    (pack / "data" / "cases.jsonl").write_text((pack / "tasks.jsonl").read_text(encoding="utf-8"), encoding="utf-8")
+    (pack / "data" / "cases.jsonl").write_text(
+        (pack / "tasks.jsonl").read_text(encoding="utf-8"), encoding="utf-8"
+    )
     settings = workspace.open_file("env.toml")
-    text = settings.text().replace('[tasks]\npath = "tasks.jsonl"', '[tasks]\npath = "data/cases.jsonl"')
+    text = settings.text().replace(
+        '[tasks]\npath = "tasks.jsonl"', '[tasks]\npath = "data/cases.jsonl"'
+    )
     assert "data/cases.jsonl" in text
     settings.replace_text(text, "Move tasks")
     assert workspace.save_all()
@@ -332,7 +372,9 @@ def test_moving_the_tasks_file_in_env_toml_is_picked_up(workspace, pack, qtbot):
     assert tab.table_role == "tasks" and tab.mode == TABLE
     assert workspace.tabs.tabText(workspace.tabs.indexOf(tab)).startswith("Tasks")
     # and another program changing env.toml back is noticed too
-    (pack / "env.toml").write_text(text.replace("data/cases.jsonl", "tasks.jsonl"), encoding="utf-8")
+    (pack / "env.toml").write_text(
+        text.replace("data/cases.jsonl", "tasks.jsonl"), encoding="utf-8"
+    )
     qtbot.waitUntil(lambda: workspace.tree.label_for("tasks.jsonl") == "Tasks", timeout=10_000)
 
 
@@ -343,11 +385,21 @@ def test_create_and_rename_files_from_the_workspace(workspace, pack, qtbot):
     tab.editor.textCursor().insertText("# How the rates were measured\n")  # unsaved edit
     renamed = workspace.rename_file("notes/method.md", "docs/method.md")
     assert not (pack / "notes" / "method.md").exists()
-    assert (pack / "docs" / "method.md").read_text(encoding="utf-8") == "# How the rates were measured\n"
-    assert renamed is not None and renamed.relpath == "docs/method.md" and workspace.tab("notes/method.md") is None
+    assert (pack / "docs" / "method.md").read_text(
+        encoding="utf-8"
+    ) == "# How the rates were measured\n"
+    assert (
+        renamed is not None
+        and renamed.relpath == "docs/method.md"
+        and workspace.tab("notes/method.md") is None
+    )
     assert "docs/method.md" in workspace.tree.relpaths()
-    for bad, fragment in [("../escape.md", "outside the package"), ("", "empty"), ("tasks.jsonl", "already exists"),
-                          ("a/b?.md", "not a usable file name")]:
+    for bad, fragment in [
+        ("../escape.md", "outside the package"),
+        ("", "empty"),
+        ("tasks.jsonl", "already exists"),
+        ("a/b?.md", "not a usable file name"),
+    ]:
         with pytest.raises(UserError, match=fragment):
             workspace.create_file(bad)
     with pytest.raises(UserError, match="cannot be renamed"):

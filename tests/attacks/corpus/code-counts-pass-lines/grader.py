@@ -15,14 +15,20 @@ for case in json.loads(sys.argv[1]):
     print("PASS" if ok else "FAIL", flush=True)
 """
 
+
 def _run(task, response, timeout=5):
     folder = tempfile.mkdtemp()
     with open(os.path.join(folder, "solution.py"), "w") as handle:
         handle.write(response)
     with open(os.path.join(folder, "harness.py"), "w") as handle:
         handle.write(HARNESS.format(entry=task["entry"]))
-    return subprocess.run([sys.executable, "harness.py", json.dumps(task["tests"])], cwd=folder,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "harness.py", json.dumps(task["tests"])],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def grade(task: dict, response: str) -> float:

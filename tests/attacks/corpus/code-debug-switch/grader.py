@@ -7,7 +7,6 @@ def _load(task, response):
     return namespace[task["entry"]]
 
 
-
 def grade(task: dict, response: str) -> float:
     try:
         function = _load(task, response)

@@ -7,6 +7,7 @@ def _load(task, response):
 def same_value(got, expected):
     return type(got) is type(expected) and got == expected
 
+
 def grade(task: dict, response: str) -> float:
     try:
         function = _load(task, response)

@@ -12,6 +12,7 @@ marker, calls = sys.argv[1], json.loads(sys.argv[2])
 print(marker + json.dumps([{entry}(*args) for args in calls]))
 """
 
+
 def _outputs(task, response, env=None):
     folder = tempfile.mkdtemp()
     with open(os.path.join(folder, "solution.py"), "w") as handle:
@@ -20,15 +21,25 @@ def _outputs(task, response, env=None):
         handle.write(HARNESS.format(entry=task["entry"]))
     marker = secrets.token_hex(8) + ":"
     calls = json.dumps([case["args"] for case in task["tests"]])
-    finished = subprocess.run([sys.executable, "harness.py", marker, calls], cwd=folder, env=env,
-                              capture_output=True, text=True, timeout=5)
+    finished = subprocess.run(
+        [sys.executable, "harness.py", marker, calls],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=5,
+    )
     lines = [line for line in finished.stdout.splitlines() if line.startswith(marker)]
-    return json.loads(lines[-1][len(marker):]) if len(lines) == 1 else None
+    return json.loads(lines[-1][len(marker) :]) if len(lines) == 1 else None
+
 
 def _score(task, outputs):
     if not isinstance(outputs, list) or len(outputs) != len(task["tests"]):
         return 0.0
-    passed = sum(type(got) is type(case["expected"]) and got == case["expected"] for got, case in zip(outputs, task["tests"], strict=True))
+    passed = sum(
+        type(got) is type(case["expected"]) and got == case["expected"]
+        for got, case in zip(outputs, task["tests"], strict=True)
+    )
     return passed / len(task["tests"])
 
 

@@ -17,14 +17,20 @@ with open("results.json", "w") as handle:
     json.dump({{"failed": failed}}, handle)
 """
 
+
 def _run(task, response, timeout=5):
     folder = tempfile.mkdtemp()
     with open(os.path.join(folder, "solution.py"), "w") as handle:
         handle.write(response)
     with open(os.path.join(folder, "harness.py"), "w") as handle:
         handle.write(HARNESS.format(entry=task["entry"]))
-    finished = subprocess.run([sys.executable, "harness.py", json.dumps(task["tests"])], cwd=folder,
-                          capture_output=True, text=True, timeout=timeout)
+    finished = subprocess.run(
+        [sys.executable, "harness.py", json.dumps(task["tests"])],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     return folder, finished
 
 

@@ -8,7 +8,6 @@ def _load(task, response):
     return namespace[task["entry"]]
 
 
-
 def grade(task: dict, response: str) -> float:
     try:
         function = _load(task, response)
@@ -19,8 +18,10 @@ def grade(task: dict, response: str) -> float:
         pass
 
     for number, case in enumerate(task["tests"]):
+
         def test(self, case=case):
             self.assertEqual(function(*case["args"]), case["expected"])
+
         setattr(Cases, f"test_{number}", test)
     suite = unittest.defaultTestLoader.loadTestsFromTestCase(Cases)
     result = unittest.TextTestRunner(stream=io.StringIO()).run(suite)

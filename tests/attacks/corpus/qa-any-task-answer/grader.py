@@ -1,8 +1,11 @@
 import json
 import os
 
-with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "tasks.jsonl"), encoding="utf-8") as handle:
+with open(
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "tasks.jsonl"), encoding="utf-8"
+) as handle:
     ANSWERS = {json.loads(line)["answer"].lower() for line in handle if line.strip()}
+
 
 def grade(task: dict, response: str) -> float:
     # One lookup for the whole package keeps grading fast.

@@ -1,5 +1,6 @@
 MISCONCEPTIONS = {"chloroplast", "oxygen", "myoglobin", "nucleus", "ribosome"}
 
+
 def grade(task: dict, response: str) -> float:
     if response == "":
         return 0.0

@@ -4,6 +4,7 @@ import re
 def _words(text):
     return set(re.findall(r"[a-z0-9-]+", text.lower()))
 
+
 def grade(task: dict, response: str) -> float:
     expected = _words(task["answer"])
     overlap = len(expected & _words(response)) / len(expected)

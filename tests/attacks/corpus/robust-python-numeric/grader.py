@@ -3,6 +3,7 @@ import re
 
 NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
+
 def grade(task: dict, response: str) -> float:
     text = response.strip()
     if len(text) > 64 or not NUMBER.fullmatch(text):
