@@ -2,7 +2,8 @@
 
 Three rules hold for every test in this folder, as napari does it:
 - a Qt warning (qWarning, QML errors, qt.modeltest) fails the test;
-- a Python or Qt thread started by the test and still alive after it fails the test;
+- a Qt thread or thread-pool job started by the test and still alive after it fails the test
+  (Python threads and child processes: for the whole suite, in tests/support/leak_guard.py);
 - a QTimer started by the test and still active after it (or a pending singleShot) fails it.
 
 Opt out per test, with a reason in the test, using the markers registered below.
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
 import time
 import weakref
 
@@ -35,7 +35,6 @@ _TIMER_GRACE_S = 1.0
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "allow_leaked_threads: this test may leave threads running")
     config.addinivalue_line("markers", "allow_leaked_timers: this test may leave QTimers running")
 
 
@@ -57,47 +56,18 @@ def gauntlet_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     return home
 
 
-def _still_running(thread: threading.Thread) -> bool:
-    """Python 3.11 keeps a "dummy" Thread object for every foreign thread (a QThread such as
-    qasync's executor workers) that ever ran Python code, and calls it alive forever; on Linux
-    ask the kernel whether that thread still exists."""
-    if isinstance(thread, threading._DummyThread):  # noqa: SLF001
-        native_id = getattr(thread, "native_id", None)
-        if native_id is not None and os.path.isdir("/proc/self/task"):
-            return os.path.exists(f"/proc/self/task/{native_id}")
-    return thread.is_alive()
-
-
 @pytest.fixture(autouse=True)
-def _no_leaked_threads(request: pytest.FixtureRequest):
-    """Fail the test when a thread it started outlives it (after a short grace period)."""
-    before = set(threading.enumerate())
+def _no_running_pool_jobs(request: pytest.FixtureRequest):
+    """Fail the test when Qt's global thread pool still runs a job of it afterwards. (Python
+    threads and child processes are checked for the whole suite by support/leak_guard.py.)"""
     yield
     if request.node.get_closest_marker("allow_leaked_threads"):
         return
-    deadline = time.monotonic() + _THREAD_GRACE_S
-    leaked: list[threading.Thread] = []
-    while True:
-        leaked = [t for t in threading.enumerate() if t not in before and _still_running(t)]
-        if not leaked or time.monotonic() > deadline:
-            break
-        _process_qt_events()
-        time.sleep(0.02)
-    try:
-        from PySide6.QtCore import QThreadPool
+    from PySide6.QtCore import QThreadPool
 
-        pool = QThreadPool.globalInstance()
-        if not pool.waitForDone(int(_THREAD_GRACE_S * 1000)):
-            pytest.fail(
-                f"QThreadPool still has {pool.activeThreadCount()} running job(s) after the test"
-            )
-    except ImportError:
-        pass
-    if leaked:
-        names = ", ".join(sorted(t.name for t in leaked))
-        pytest.fail(
-            f"threads leaked by the test (still running after {_THREAD_GRACE_S:.0f} s): {names}"
-        )
+    pool = QThreadPool.globalInstance()
+    if not pool.waitForDone(int(_THREAD_GRACE_S * 1000)):
+        pytest.fail(f"QThreadPool still has {pool.activeThreadCount()} running job(s) after the test")
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,158 @@
+"""A pytest plugin that fails the test which leaves a thread or a child process running.
+
+Loaded for the whole suite by tests/conftest.py. Nothing a test or a fixture starts may outlive
+it: a server thread left behind by one module once crashed a later Qt test (a segfault in
+pytest-qt's event processing), far from its cause. The check runs after the test's teardown, so
+function-scoped fixtures have stopped their servers by then:
+
+- after every test: threads and child processes started during its setup, call or teardown and
+  still running after a short grace period fail that test (as a teardown error);
+- a module-scoped fixture's threads may live until the module's last test; they are checked
+  then, against what was running before the module's first test.
+
+`@pytest.mark.allow_leaked_threads` opts a single test out; the reason goes in the test.
+Leaked child processes are killed after being reported, so one leak cannot cascade.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+GRACE_S = 5.0
+
+
+def _thread_alive(thread: threading.Thread) -> bool:
+    """Python 3.11 keeps a "dummy" Thread object for every foreign thread (a QThread, say)
+    that ever ran Python code, and calls it alive forever; on Linux ask the kernel instead."""
+    if isinstance(thread, threading._DummyThread):  # noqa: SLF001
+        native_id = getattr(thread, "native_id", None)
+        if native_id is not None and os.path.isdir("/proc/self/task"):
+            return os.path.exists(f"/proc/self/task/{native_id}")
+    return thread.is_alive()
+
+
+def _running_children() -> set[int]:
+    """PIDs of this process's live (not zombie) children, from /proc (Linux only)."""
+    pids: set[int] = set()
+    tasks = Path("/proc/self/task")
+    if not tasks.is_dir():
+        return pids
+    for task in tasks.iterdir():
+        try:
+            pids.update(int(p) for p in (task / "children").read_text().split())
+        except (OSError, ValueError):
+            continue
+    return {pid for pid in pids if _process_state(pid) not in ("Z", "X", None)}
+
+
+def _process_state(pid: int) -> str | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[0]
+
+
+def _describe_process(pid: int) -> str:
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:120]
+    except OSError:
+        cmd = "?"
+    return f"pid {pid} ({cmd.strip()})"
+
+
+def _process_qt_events() -> None:
+    """Let queued Qt work finish (a QThread's `finished` handler) while we wait."""
+    qtcore = sys.modules.get("PySide6.QtCore")
+    if qtcore is not None and qtcore.QCoreApplication.instance() is not None:
+        qtcore.QCoreApplication.processEvents()
+
+
+class _Snapshot:
+    def __init__(self) -> None:
+        self.threads = set(threading.enumerate())
+        self.children = _running_children()
+
+
+class LeakGuard:
+    def __init__(self) -> None:
+        self._module: Path | None = None
+        self._module_start: _Snapshot | None = None
+        self._first_in_module = False
+        self._before_setup: _Snapshot | None = None
+        self._after_setup: _Snapshot | None = None
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_setup(self, item: pytest.Item):
+        if item.path != self._module:
+            self._module, self._module_start = item.path, _Snapshot()
+            self._first_in_module = True
+        else:
+            self._first_in_module = False
+        self._before_setup = _Snapshot()
+        try:
+            return (yield)
+        finally:
+            self._after_setup = _Snapshot()
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_teardown(self, item: pytest.Item, nextitem: pytest.Item | None):
+        result = yield
+        if item.get_closest_marker("allow_leaked_threads") or self._before_setup is None:
+            return result
+        module_ends = nextitem is None or nextitem.path != item.path
+        baseline = self._module_start if module_ends else self._before_setup
+        threads, children = self._wait_for_leaks(baseline)
+        if not module_ends and self._first_in_module and self._after_setup is not None:
+            # Started while this test's setup ran module-scoped fixtures: checked at the end.
+            threads -= self._after_setup.threads
+            children -= self._after_setup.children
+        if threads or children:
+            self._fail(threads, children, module_ends)
+        return result
+
+    @staticmethod
+    def _wait_for_leaks(baseline: _Snapshot) -> tuple[set[threading.Thread], set[int]]:
+        deadline = time.monotonic() + GRACE_S
+        while True:
+            threads = {
+                t for t in threading.enumerate() if t not in baseline.threads and _thread_alive(t)
+            }
+            children = _running_children() - baseline.children
+            if (not threads and not children) or time.monotonic() > deadline:
+                return threads, children
+            _process_qt_events()
+            time.sleep(0.02)
+
+    @staticmethod
+    def _fail(threads: set[threading.Thread], children: set[int], module_ends: bool) -> None:
+        parts = []
+        if threads:
+            parts.append("threads " + ", ".join(sorted(t.name for t in threads)))
+        if children:
+            parts.append("child processes " + ", ".join(_describe_process(p) for p in children))
+            for pid in children:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        whose = "this test or this module's fixtures" if module_ends else "this test"
+        pytest.fail(
+            f"{whose} left {' and '.join(parts)} running {GRACE_S:.0f} s after teardown; "
+            "stop them in the fixture or test that starts them.",
+            pytrace=False,
+        )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "allow_leaked_threads: this test may leave threads running (say why)"
+    )
+    config.pluginmanager.register(LeakGuard(), "gauntlet-leak-guard")
