@@ -244,9 +244,12 @@ def test_stage2_skipped_when_stage1_has_errors(tmp_path):
 def test_verify_cli_exit_codes_and_json(tmp_path):
     good = python_pack(tmp_path / "a", GOOD)
     bad = python_pack(tmp_path / "b", "def grade(task, response):\n    return 1.0\n")
-    run = lambda *args: subprocess.run(
-        [sys.executable, "-m", "app", *args], capture_output=True, text=True, timeout=240
-    )  # noqa: E731
+
+    def run(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "app", *args], capture_output=True, text=True, timeout=240
+        )
+
     ok = run("verify", str(good), "--backend", "process", "--json")
     assert ok.returncode == 0, ok.stderr
     data = json.loads(ok.stdout)

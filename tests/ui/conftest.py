@@ -67,7 +67,9 @@ def _no_running_pool_jobs(request: pytest.FixtureRequest):
 
     pool = QThreadPool.globalInstance()
     if not pool.waitForDone(int(_THREAD_GRACE_S * 1000)):
-        pytest.fail(f"QThreadPool still has {pool.activeThreadCount()} running job(s) after the test")
+        pytest.fail(
+            f"QThreadPool still has {pool.activeThreadCount()} running job(s) after the test"
+        )
 
 
 @pytest.fixture(autouse=True)
