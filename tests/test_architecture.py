@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 QT_MODULES = ("PySide6", "qasync", "shiboken6")
 QT_ALLOWED = ("app/ui/", "app/editor/")
@@ -57,11 +59,34 @@ def test_core_imports_without_qt_installed_modules_loaded() -> None:
     assert result.stdout.strip() == ""
 
 
-def test_every_cli_command_has_help() -> None:
+def _commands(parser, prefix=()):
+    """Every (sub-)command as (words, parser), nested ones included (`sandbox image`)."""
+    for action in parser._actions:
+        if action.__class__.__name__ == "_SubParsersAction":
+            for name, sub in action.choices.items():
+                yield (*prefix, name), sub
+                yield from _commands(sub, (*prefix, name))
+
+
+def test_every_cli_command_has_its_own_help(capsys: pytest.CaptureFixture[str]) -> None:
+    """`gauntlet NAME --help` exits 0 and prints NAME's own usage and description, not the
+    top-level help (a sub-command registered without `description=` fails here)."""
     from app.cli import build_parser
 
-    parser = build_parser()
-    sub_actions = [a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction"]
-    assert sub_actions, "no sub-commands registered"
-    for name, sub in sub_actions[0].choices.items():
-        assert sub.format_help().strip(), f"`gauntlet {name}` has no help"
+    commands = list(_commands(build_parser()))
+    assert len(commands) > 20, [" ".join(words) for words, _ in commands]
+    descriptions: dict[str, str] = {}
+    for words, sub in commands:
+        name = " ".join(words)
+        with pytest.raises(SystemExit) as exit_info:
+            build_parser().parse_args([*words, "--help"])
+        assert exit_info.value.code == 0, f"`gauntlet {name} --help` exited {exit_info.value.code}"
+        shown = capsys.readouterr().out
+        assert shown.startswith(f"usage: gauntlet {name}"), f"`gauntlet {name} --help`:\n{shown}"
+        description = (sub.description or "").strip()
+        assert description, f"`gauntlet {name}` has no description of its own"
+        assert " ".join(description.split()[:6]) in " ".join(shown.split()), name
+        descriptions[name] = description
+    values = list(descriptions.values())
+    repeated = {d for d in values if values.count(d) > 1}
+    assert not repeated, f"commands share one description: {repeated}"

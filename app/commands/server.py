@@ -66,9 +66,19 @@ def register(subparsers) -> None:
     )
     worker.set_defaults(handler=_worker)
 
-    admin = subparsers.add_parser("admin", help="platform administration: users and tokens")
+    admin = subparsers.add_parser(
+        "admin",
+        help="platform administration: users and tokens",
+        description="Manage the platform's users and their access tokens, directly in its "
+        "database (run it on the server).",
+    )
     admin_sub = admin.add_subparsers(dest="admin_command", metavar="ACTION")
-    create = admin_sub.add_parser("create-user", help="create a user and print their token once")
+    create = admin_sub.add_parser(
+        "create-user",
+        help="create a user and print their token once",
+        description="Create a user with a role and print their first access token. The token "
+        "is shown only this once; the database keeps only its hash.",
+    )
     create.add_argument("name")
     create.add_argument("--role", required=True, choices=["author", "reviewer", "lab", "admin"])
     create.add_argument(
@@ -76,12 +86,20 @@ def register(subparsers) -> None:
     )
     _db_argument(create)
     create.set_defaults(handler=_create_user)
-    token = admin_sub.add_parser("create-token", help="print a new token for an existing user")
+    token = admin_sub.add_parser(
+        "create-token",
+        help="print a new token for an existing user",
+        description="Issue an extra access token for an existing user and print it once.",
+    )
     token.add_argument("name")
     token.add_argument("--expires-days", type=float, default=None)
     _db_argument(token)
     token.set_defaults(handler=_create_token)
-    revoke = admin_sub.add_parser("revoke-tokens", help="revoke every token of a user")
+    revoke = admin_sub.add_parser(
+        "revoke-tokens",
+        help="revoke every token of a user",
+        description="Revoke every access token of a user: their clients must log in again.",
+    )
     revoke.add_argument("name")
     _db_argument(revoke)
     revoke.set_defaults(handler=_revoke_tokens)

@@ -45,7 +45,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run_login)
 
     p = subparsers.add_parser(
-        "logout", help="forget the platform token; use the local platform again"
+        "logout",
+        help="forget the platform token; use the local platform again",
+        description="Remove the saved platform address and its token from your keychain. "
+        "Afterwards the app and the CLI use the built-in local platform again.",
     )
     p.set_defaults(handler=run_logout)
 
@@ -90,15 +93,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-m", "--message", default="", help="what changed in this revision")
     p.set_defaults(handler=run_submit)
 
-    p = subparsers.add_parser("sync", help="send queued changes and fetch what changed")
+    p = subparsers.add_parser(
+        "sync",
+        help="send queued changes and fetch what changed",
+        description="Send what you queued while offline (submissions, replies), in order, then "
+        "fetch what changed on the platform: bounties, submission states, reviews.",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=run_sync)
 
-    p = subparsers.add_parser("status", help="your submissions, their states, and queued changes")
+    p = subparsers.add_parser(
+        "status",
+        help="your submissions, their states, and queued changes",
+        description="Show your submissions with their current state and the platform's check "
+        "result, and the changes still waiting to be sent.",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=run_status)
 
-    p = subparsers.add_parser("reviews", help="reviews and line comments on your submissions")
+    p = subparsers.add_parser(
+        "reviews",
+        help="reviews and line comments on your submissions",
+        description="Show reviewers' verdicts and their comments on exact lines of your "
+        "submissions (synced first unless --offline).",
+    )
     p.add_argument("--json", action="store_true")
     p.add_argument("--submission", metavar="ID", help="only this submission")
     p.add_argument("--offline", action="store_true", help="do not sync first")

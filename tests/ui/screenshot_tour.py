@@ -33,6 +33,43 @@ def wait_until(condition, timeout_s: float) -> bool:
     return condition()
 
 
+def visible_texts(window) -> list[str]:
+    """The words a person sees: every visible label, button, line edit, text pane and the
+    first rows of every list, table and tree."""
+    from PySide6.QtWidgets import (
+        QAbstractButton,
+        QAbstractItemView,
+        QLabel,
+        QLineEdit,
+        QTextEdit,
+    )
+
+    texts: list[str] = []
+    for widget in window.findChildren(QLabel) + window.findChildren(QAbstractButton):
+        if widget.isVisible() and widget.text().strip():
+            texts.append(widget.text().strip())
+    for edit in window.findChildren(QLineEdit):
+        if edit.isVisible():
+            texts.extend(t for t in (edit.text(), edit.placeholderText()) if t)
+    for pane in window.findChildren(QTextEdit):
+        if pane.isVisible() and pane.toPlainText().strip():
+            texts.append(pane.toPlainText().strip()[:400])
+    for view in window.findChildren(QAbstractItemView):
+        model = view.model()
+        if view.isVisible() and model is not None:
+            root = view.rootIndex()
+            try:
+                columns = model.columnCount(root)
+            except TypeError:  # list models keep columnCount private: one column
+                columns = 1
+            for row in range(min(model.rowCount(root), 20)):
+                for col in range(columns):
+                    value = model.index(row, col, root).data()
+                    if value not in (None, ""):
+                        texts.append(str(value))
+    return texts
+
+
 def main(out_dir: str) -> int:
     import asyncio
 
@@ -54,13 +91,22 @@ def main(out_dir: str) -> int:
     seen: dict = {
         "exposed": wait_until(
             lambda: window.windowHandle() and window.windowHandle().isExposed(), 10
-        )
+        ),
+        "screens": {},
     }
+
+    def shoot(name: str) -> None:
+        """Save the screenshot, and what it shows, for the test to check."""
+        window.grab().save(str(out / f"{name}.png"))
+        seen["screens"][name] = {
+            "screen": window.current_screen(),
+            "texts": visible_texts(window),
+        }
 
     # Empty Workspace (welcome page) before anything is open.
     window.show_screen("workspace")
     wait(300)
-    window.grab().save(str(out / "workspace-welcome.png"))
+    shoot("workspace-welcome")
 
     window.show_screen("bounties")
     seen["bounties"] = wait_until(lambda: window.bounties.model.total_count() > 0, 90)
@@ -68,10 +114,10 @@ def main(out_dir: str) -> int:
     window.bounties.table.selectRow(0)
     wait(300)
     seen["detail"] = window.bounties.detail_view.toPlainText()[:200]
-    window.grab().save(str(out / "bounties.png"))
+    shoot("bounties")
     window.bounties.search.setText("zzzz no match")
     wait(200)
-    window.grab().save(str(out / "bounties-no-match.png"))
+    shoot("bounties-no-match")
     window.bounties.clear_filters()
     window.bounties.table.selectRow(0)
     wait(200)
@@ -98,7 +144,7 @@ def main(out_dir: str) -> int:
         panel.findings.setCurrentItem(first)
         panel.findings.itemDoubleClicked.emit(first, 0)
     wait(500)
-    window.grab().save(str(out / "workspace.png"))
+    shoot("workspace")
 
     # Submit: refused while the mistake is there, then sent once it is fixed.
     page = window.workspace
@@ -115,7 +161,7 @@ def main(out_dir: str) -> int:
     wait_until(lambda: bool(outcome), 60)
     seen["submit_refused"] = panel.verdict_text()
     wait(300)
-    window.grab().save(str(out / "workspace-submit-refused.png"))
+    shoot("workspace-submit-refused")
     lines[1] = lines[1].replace('"promt"', '"prompt"', 1)
     tasks.write_text("\n".join(lines) + "\n", encoding="utf-8")
     outcome.clear()
@@ -123,7 +169,7 @@ def main(out_dir: str) -> int:
     wait_until(lambda: bool(outcome), 90)
     seen["submitted"] = panel.verdict_text()
     wait(300)
-    window.grab().save(str(out / "workspace-submitted.png"))
+    shoot("workspace-submitted")
 
     for name in ("submissions", "reviews", "settings"):
         window.show_screen(name)
@@ -131,12 +177,12 @@ def main(out_dir: str) -> int:
         if name == "settings":
             wait_until(lambda: "Checking" not in window.settings_view.diagnosis.text(), 60)
             wait(200)
-        window.grab().save(str(out / f"{name}.png"))
+        shoot(name)
 
     window.reporter.report(RuntimeError("a demonstration problem"), "in the screenshot tour")
     window.show_screen("bounties")
     wait(300)
-    window.grab().save(str(out / "notification.png"))
+    shoot("notification")
     seen["notifications"] = len(window.notifications.cards())
     window.close()
     wait(100)

@@ -4,6 +4,7 @@ cancels for real (the Docker sandbox's container is gone afterwards)."""
 
 from __future__ import annotations
 
+import html
 import json
 import time
 
@@ -79,7 +80,9 @@ def test_findings_are_grouped_and_double_click_jumps_to_the_line(
     # Later stages were skipped, and say why.
     assert "skipped" in panel.stage_rows[Stage.VERIFY].status.text()
     panel.findings.setCurrentItem(finding_item)
-    assert "How to fix" in panel.finding_detail.text() or not finding.hint
+    assert finding.hint, "every structural finding carries a fix hint"
+    assert "How to fix" in panel.finding_detail.text()
+    assert html.escape(finding.hint, quote=True) in panel.finding_detail.text()
     panel.findings.itemDoubleClicked.emit(finding_item, 0)
     assert jumps == [("tasks.jsonl", 2, finding.column or 1)]
 

@@ -15,16 +15,19 @@ from support.services import need, xvfb_display
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-SCREENS = (
-    "bounties",
-    "bounties-no-match",
-    "workspace-welcome",
-    "workspace",
-    "submissions",
-    "reviews",
-    "settings",
-    "notification",
-)
+# What each screenshot must show: the screen the sidebar says is open, and words on it.
+EXPECTED_ON_SCREEN = {
+    "workspace-welcome": ("workspace", ["Start from a bounty…", "Open an environment folder…"]),
+    "bounties": ("bounties", ["15 bounties", "Start environment…", "{title}"]),
+    "bounties-no-match": ("bounties", ["No bounty matches these filters", "Clear filters"]),
+    "workspace": ("workspace", ["Not ready yet", "How to fix", "GX132", "tasks.jsonl"]),
+    "workspace-submit-refused": ("workspace", ["Not submitted: 1 problem to fix first"]),
+    "workspace-submitted": ("workspace", ["Submitted to bounty", "as revision 1"]),
+    "submissions": ("submissions", ["{title}", "Revision 1", "Being checked by the platform"]),
+    "reviews": ("reviews", ["No reviews yet"]),
+    "settings": ("settings", ["Platform address", "Run graders in", "Check again"]),
+    "notification": ("bounties", ["a demonstration problem", "Your files are safe"]),
+}
 
 
 def _env(tmp_path, **extra) -> dict[str, str]:
@@ -60,9 +63,18 @@ def test_every_main_screen_on_a_real_window(tmp_path):
     assert seen["submit_refused"].startswith("Not submitted:"), seen["submit_refused"]
     assert seen["submitted"] == "Submitted", seen["submitted"]
     assert seen["notifications"] >= 1
+    title = seen["detail"].splitlines()[0].strip()
+    assert title, seen["detail"]
+    for name, (screen, words) in EXPECTED_ON_SCREEN.items():
+        shown = seen["screens"][name]
+        assert shown["screen"] == screen, f"{name}.png shows the {shown['screen']} screen"
+        text = "\n".join(shown["texts"])
+        for word in words:
+            word = word.format(title=title)
+            assert word in text, f"{name}.png does not show {word!r}; it shows:\n{text[:1500]}"
     from PySide6.QtGui import QImage
 
-    for name in SCREENS:
+    for name in EXPECTED_ON_SCREEN:
         image = QImage(str(SCREENSHOTS / f"{name}.png"))
         assert not image.isNull(), f"{name}.png missing"
         assert image.width() >= 1200 and image.height() >= 700
