@@ -1,8 +1,12 @@
 # Builds dist\GauntletStudio-windows.zip (run in PowerShell with Python 3.11+ on PATH).
 $ErrorActionPreference = "Stop"
 Set-Location (Split-Path -Parent $PSScriptRoot)
-if (-not (Test-Path .venv)) { python -m venv .venv }
-.\.venv\Scripts\python -m pip install -q -e ".[dev,server]"
+# Exactly the versions in uv.lock (the same pinned uv as .ci/uv-path), never re-resolved.
+python -m pip install -q --target .cache\uv-0.13.9 uv==0.13.9
+$env:UV_PROJECT_ENVIRONMENT = ".venv"
+$env:UV_PYTHON_DOWNLOADS = "never"
+& .cache\uv-0.13.9\bin\uv.exe sync --frozen --quiet --extra dev --extra server
+if ($LASTEXITCODE -ne 0) { throw "installing the locked packages failed" }
 .\.venv\Scripts\pyinstaller --noconfirm --clean --distpath dist --workpath build\pyinstaller installer\gauntlet-studio.spec
 $env:QT_QPA_PLATFORM = "offscreen"
 $env:GAUNTLET_HOME = Join-Path $env:TEMP ("gauntlet-smoke-" + [guid]::NewGuid())
