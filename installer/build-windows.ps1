@@ -5,7 +5,8 @@ Set-Location (Split-Path -Parent $PSScriptRoot)
 python -m pip install -q --target .cache\uv-0.13.9 uv==0.13.9
 $env:UV_PROJECT_ENVIRONMENT = ".venv"
 $env:UV_PYTHON_DOWNLOADS = "never"
-& .cache\uv-0.13.9\bin\uv.exe sync --frozen --quiet --extra dev --extra server
+$uv = (Get-ChildItem -Recurse -Filter uv.exe .cache\uv-0.13.9 | Select-Object -First 1).FullName
+& $uv sync --frozen --quiet --extra dev --extra server
 if ($LASTEXITCODE -ne 0) { throw "installing the locked packages failed" }
 .\.venv\Scripts\pyinstaller --noconfirm --clean --distpath dist --workpath build\pyinstaller installer\gauntlet-studio.spec
 $env:QT_QPA_PLATFORM = "offscreen"
