@@ -280,3 +280,8 @@ class WorkspacePage(QWidget):
         close = getattr(self.workspace, "shutdown", None)
         if callable(close):
             close()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - a closed page leaves no process behind
+        # Children get no closeEvent of their own: stop the funnel's warm child process here.
+        self.shutdown()
+        super().closeEvent(event)

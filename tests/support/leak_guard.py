@@ -7,8 +7,9 @@ function-scoped fixtures have stopped their servers by then:
 
 - after every test: threads and child processes started during its setup, call or teardown and
   still running after a short grace period fail that test (as a teardown error);
-- a module-scoped fixture's threads may live until the module's last test; they are checked
-  then, against what was running before the module's first test.
+- a module- or class-scoped fixture's threads may live until the module's last test; they are
+  checked then, against what was running before the module's first test;
+- a session-scoped fixture's threads live as long as the session.
 
 `@pytest.mark.allow_leaked_threads` opts a single test out; the reason goes in the test.
 Leaked child processes are killed after being reported, so one leak cannot cascade.
@@ -26,6 +27,9 @@ from pathlib import Path
 import pytest
 
 GRACE_S = 5.0
+# Pools a library creates once per process, on first use, and keeps for the process's life:
+# not a test's leak. (litellm runs its logging callbacks in such a pool.)
+PROCESS_WIDE_POOLS = ("litellm-logging",)
 
 
 def _thread_alive(thread: threading.Thread) -> bool:
@@ -75,6 +79,19 @@ def _process_qt_events() -> None:
         qtcore.QCoreApplication.processEvents()
 
 
+def _broader_fixtures_not_set_up(item: pytest.Item) -> set:
+    """The item's fixtures of a scope broader than function that have no value yet."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return set()
+    return {
+        fixture
+        for fixtures in info.name2fixturedefs.values()
+        for fixture in fixtures
+        if fixture.scope != "function" and fixture.cached_result is None
+    }
+
+
 class _Snapshot:
     def __init__(self) -> None:
         self.threads = set(threading.enumerate())
@@ -85,22 +102,27 @@ class LeakGuard:
     def __init__(self) -> None:
         self._module: Path | None = None
         self._module_start: _Snapshot | None = None
-        self._first_in_module = False
         self._before_setup: _Snapshot | None = None
+        self._opened_scopes: set[str] = set()  # broader fixtures this test's setup started
         self._after_setup: _Snapshot | None = None
+        self._reported: set[object] = set()  # reported once, never blamed on a later test
+        self._session_owned: set[object] = set()  # started by session-scoped fixtures
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_setup(self, item: pytest.Item):
         if item.path != self._module:
             self._module, self._module_start = item.path, _Snapshot()
-            self._first_in_module = True
-        else:
-            self._first_in_module = False
         self._before_setup = _Snapshot()
+        pending = _broader_fixtures_not_set_up(item)
         try:
             return (yield)
         finally:
             self._after_setup = _Snapshot()
+            started = pending - _broader_fixtures_not_set_up(item)
+            self._opened_scopes = {fixture.scope for fixture in started}
+            if self._opened_scopes & {"session", "package"}:
+                self._session_owned |= self._after_setup.threads - self._before_setup.threads
+                self._session_owned |= self._after_setup.children - self._before_setup.children
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_teardown(self, item: pytest.Item, nextitem: pytest.Item | None):
@@ -110,11 +132,14 @@ class LeakGuard:
         module_ends = nextitem is None or nextitem.path != item.path
         baseline = self._module_start if module_ends else self._before_setup
         threads, children = self._wait_for_leaks(baseline)
-        if not module_ends and self._first_in_module and self._after_setup is not None:
+        threads -= self._reported | self._session_owned
+        children -= self._reported | self._session_owned
+        if not module_ends and self._opened_scopes and self._after_setup is not None:
             # Started while this test's setup ran module-scoped fixtures: checked at the end.
             threads -= self._after_setup.threads
             children -= self._after_setup.children
         if threads or children:
+            self._reported |= threads | children
             self._fail(threads, children, module_ends)
         return result
 
@@ -123,7 +148,11 @@ class LeakGuard:
         deadline = time.monotonic() + GRACE_S
         while True:
             threads = {
-                t for t in threading.enumerate() if t not in baseline.threads and _thread_alive(t)
+                t
+                for t in threading.enumerate()
+                if t not in baseline.threads
+                and _thread_alive(t)
+                and not t.name.startswith(PROCESS_WIDE_POOLS)
             }
             children = _running_children() - baseline.children
             if (not threads and not children) or time.monotonic() > deadline:

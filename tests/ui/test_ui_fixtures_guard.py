@@ -1,8 +1,10 @@
-"""The guards in tests/ui/conftest.py really fail a test that leaks a thread, a QTimer or a
-pending singleShot, or emits a Qt warning (run in a separate pytest process)."""
+"""The guards in tests/ui/conftest.py and tests/support/leak_guard.py really fail a test that
+leaks a thread, a QTimer or a pending singleShot, or emits a Qt warning (run in a separate
+pytest process)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -44,6 +46,8 @@ def test_guards_fail_leaky_tests(tmp_path):
             "-q",
             "-p",
             "no:cacheprovider",
+            "-p",
+            "support.leak_guard",
             str(folder),
             "-o",
             "qt_api=pyside6",
@@ -54,11 +58,12 @@ def test_guards_fail_leaky_tests(tmp_path):
         text=True,
         timeout=120,
         cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
     )
     out = result.stdout
     # Leaks are found in teardown (errors); the warning fails the call; test_clean passes.
     assert "1 failed, 4 passed, 3 errors" in out, out[-3000:]
     assert "timers leaked by the test: 1 QTimer(s) still active" in out
     assert "pending QTimer.singleShot" in out
-    assert "threads leaked by the test" in out and "leaky" in out
+    assert "this test left threads leaky" in out and "leaky" in out
     assert "Qt messages with level WARNING or above emitted" in out
