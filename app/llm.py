@@ -67,7 +67,10 @@ def complete(
     if not model or ("/" not in model and not _known_model(model)):
         raise LLMUnavailable(
             f"'{model or '(none)'}' is not a model name litellm knows",
-            "use a provider-prefixed name such as 'openai/gpt-4o-mini' or 'anthropic/claude-3-5-haiku-latest'",
+            (
+                "use a provider-prefixed name such as 'openai/gpt-4o-mini' "
+                "or 'anthropic/claude-3-5-haiku-latest'"
+            ),
         )
     litellm = _litellm()
     kwargs: dict[str, Any] = {
@@ -142,7 +145,8 @@ def _explain(exc: Exception, model: str) -> LLMUnavailable:
     if "Authentication" in name or "api_key" in text.lower() or "api key" in text.lower():
         return LLMUnavailable(
             f"no valid API key for '{model}'",
-            "add the provider's key in Settings → Language models (it is kept in your OS keychain), "
+            "add the provider's key in Settings → Language "
+            "models (it is kept in your OS keychain), "
             "or set the provider's usual environment variable",
         )
     if any(word in name for word in ("Connection", "Timeout", "ServiceUnavailable")) or (

@@ -168,7 +168,8 @@ def annotation_html(annotation: ReviewAnnotation) -> str:
     )
     state = f" <i>({html.escape(annotation.state_label)})</i>" if annotation.state_label else ""
     return (
-        f"<p style='margin:0 0 6px 0; white-space:pre-wrap'><b>Review · {html.escape(annotation.author)}</b>"
+        "<p style='margin:0 0 6px 0; "
+        f"white-space:pre-wrap'><b>Review · {html.escape(annotation.author)}</b>"
         f" <span style='color:gray'>{lines}</span>{state}<br>{html.escape(annotation.body)}"
         "<br><span style='color:gray'>Click the marker to open the thread.</span></p>"
     )

@@ -77,7 +77,10 @@ def _as_number(value: Any) -> tuple[float, str]:
             return float(value["$value"]), ""
         return (
             0.0,
-            f"the grader returned a {value['$type']} object ({value.get('$repr', '')[:80]}); return a plain float",
+            (
+                f"the grader returned a {value['$type']} object "
+                f"({value.get('$repr', '')[:80]}); return a plain float"
+            ),
         )
     if value is None:
         return 0.0, "the grader returned None; return a float"

@@ -486,7 +486,8 @@ class LocalStore:
                 "ON CONFLICT (id) DO UPDATE SET bounty_id = excluded.bounty_id, "
                 "author = excluded.author, state = excluded.state, "
                 "etag = COALESCE(excluded.etag, submissions.etag), "
-                "latest_revision = COALESCE(excluded.latest_revision, submissions.latest_revision), "
+                "latest_revision = COALESCE(excluded.latest_revision, "
+                "submissions.latest_revision), "
                 "created_at = excluded.created_at, updated_at = excluded.updated_at, "
                 "data = excluded.data",
                 (
@@ -694,7 +695,8 @@ class LocalStore:
     ) -> None:
         with self.transaction() if conn is None else contextlib.nullcontext(conn) as c:
             c.execute(
-                "INSERT INTO comments (id, thread_id, parent_id, author, body, created_at, pending, "
+                "INSERT INTO comments (id, thread_id, "
+                "parent_id, author, body, created_at, pending, "
                 "data) VALUES (?, ?, ?, ?, ?, ?, 0, ?) ON CONFLICT (id) DO UPDATE SET "
                 "thread_id = excluded.thread_id, parent_id = excluded.parent_id, "
                 "author = excluded.author, body = excluded.body, "
@@ -837,7 +839,10 @@ class LocalStore:
         """Set a change aside (conflict / failed) until the user decides what to do with it."""
         with self.transaction() if conn is None else contextlib.nullcontext(conn) as c:
             c.execute(
-                "UPDATE outbox SET state = ?, last_error = ?, attempts = attempts + 1 WHERE seq = ?",
+                (
+                    "UPDATE outbox SET state = ?, last_error = ?, "
+                    "attempts = attempts + 1 WHERE seq = ?"
+                ),
                 (state, error, seq),
             )
 

@@ -34,7 +34,10 @@ class FileDocument:
         except FileNotFoundError:
             raise UserError(
                 f"{self.relpath} does not exist in this package.",
-                "Create it, or correct the file name in env.toml; it may also have been moved or deleted.",
+                (
+                    "Create it, or correct the file name in env.toml; "
+                    "it may also have been moved or deleted."
+                ),
                 where=self.relpath,
             ) from None
         except OSError as exc:
@@ -91,7 +94,10 @@ class FileDocument:
         except OSError as exc:
             raise UserError(
                 f"Could not save {self.relpath}: {exc.strerror or exc}.",
-                "Check that the folder still exists and is writable; your text is still in the editor.",
+                (
+                    "Check that the folder still exists and is writable; "
+                    "your text is still in the editor."
+                ),
                 where=self.relpath,
             ) from None
         self.disk_text = text

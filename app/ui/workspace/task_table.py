@@ -72,7 +72,10 @@ PREFERRED_COLUMNS = {
 COLUMN_HELP = {
     "id": "A short unique name for the task, e.g. mm-rate-1.",
     "prompt": "What the model is asked.",
-    "answer": "The expected answer the grader compares with. Numbers, lists and objects are written as JSON.",
+    "answer": (
+        "The expected answer the grader compares with. "
+        "Numbers, lists and objects are written as JSON."
+    ),
     "choices": 'The options, as a JSON list: ["A", "B", "C"].',
     "task_id": "The id of the task this response answers.",
     "response": "The response text, exactly as a model would write it.",
@@ -319,12 +322,14 @@ class JsonlTableModel(QAbstractTableModel):
             parts = []
             if invalid is not None:
                 parts.append(
-                    f"<b>Not valid JSON</b>: {html.escape(invalid[1])}<br><i>How to fix:</i> correct the value, or put text in "
+                    f"<b>Not valid JSON</b>: {html.escape(invalid[1])}<br><i>How "
+                    "to fix:</i> correct the value, or put text in "
                     "quotes; until then the file keeps the previous value."
                 )
             elif raw and not row.valid:
                 parts.append(
-                    f"<b>This line is not valid JSON</b>: {html.escape(row.error or '')}<br><i>How to fix:</i> edit the line here "
+                    "<b>This line is not valid JSON</b>: "
+                    f"{html.escape(row.error or '')}<br><i>How to fix:</i> edit the line here "
                     "or in the Text view."
                 )
             for finding in self._cell_findings(row_index, column):
@@ -989,12 +994,16 @@ class TaskTable(QWidget):
         if bad_rows:
             lines = ", ".join(str(line) for _i, line, _e in bad_rows[:5])
             parts.append(
-                f"<span style='color:#c62828'>{len(bad_rows)} line(s) are not valid JSON (line {lines}) — "
+                f"<span style='color:#c62828'>{len(bad_rows)} line(s) "
+                f"are not valid JSON (line {lines}) — "
                 "edit them here or in the Text view</span>"
             )
         if bad_cells:
             parts.append(
-                f"<span style='color:#c62828'>{len(bad_cells)} cell(s) are not valid JSON and are not saved yet</span>"
+                (
+                    f"<span style='color:#c62828'>{len(bad_cells)} cell(s) "
+                    "are not valid JSON and are not saved yet</span>"
+                )
             )
         self.status.setText(" · ".join(parts))
 
