@@ -125,7 +125,9 @@ def estimate_cost(model: str, prompt_tokens: int, completion_tokens: int) -> flo
 
 
 def count_tokens(model: str, messages: list[dict[str, str]]) -> int:
-    """Token count for a prompt (litellm's tokenizer for the model; a character estimate if none)."""
+    """Token count for a prompt
+    (litellm's tokenizer for the model; a character estimate if none).
+    """
     try:
         return int(_litellm().token_counter(model=model, messages=messages))
     except Exception:

@@ -76,10 +76,8 @@ def corpus(only: list[str]) -> None:
         qa = [r[4] for r in rows if not r[0].startswith(("code-", "robust-tests"))]
         code = [r[4] for r in rows if r[0].startswith(("code-", "robust-tests"))]
         print(
-            (
-                f"time per environment: mean {statistics.mean(times):.1f} s, "
-                f"median {statistics.median(times):.1f} s, max {max(times):.1f} s"
-            )
+            f"time per environment: mean {statistics.mean(times):.1f} s, "
+            f"median {statistics.median(times):.1f} s, max {max(times):.1f} s"
         )
         if qa:
             print(f"  qa packages:   mean {statistics.mean(qa):.1f} s")
@@ -111,7 +109,8 @@ def write_package(root: Path, tasks: int) -> None:
         rate = round(vmax * s / (km + s), 4)
         prompt = (
             f"An enzyme has Vmax = {vmax} µM/min and Km = {km} µM. "
-            f"What is the initial rate in µM/min at [S] = {s} µM? Give the number only, to 4 decimals."
+            f"What is the initial rate in µM/min at [S] = {s} µM? "
+            "Give the number only, to 4 decimals."
         )
         lines.append(
             json.dumps({"id": f"rate-{i}", "prompt": prompt, "answer": rate}, ensure_ascii=False)
@@ -141,12 +140,8 @@ def hundred_tasks(tasks: int) -> None:
         stages = {str(s.name): s for s in report.stages}
         attack = stages.get("attack")
         if attack is None or attack.status in ("skipped", "error"):
-            print(
-                (
-                    "the funnel did not reach stage 3: "
-                    f"{[(str(s.name), str(s.status), s.details.get('reason')) for s in report.stages]}"
-                )
-            )
+            reached = [(str(s.name), str(s.status), s.details.get("reason")) for s in report.stages]
+            print(f"the funnel did not reach stage 3: {reached}")
             return
         gradings = attack.details["gradings"]
         print(

@@ -187,10 +187,8 @@ def bench_file(app: QApplication, kind: str, name: str, text: str, rounds: int) 
         f"{getattr(PygmentsHighlighter, 'slice_budget_s', 0) * 1000:.0f} ms)"
     )
     print(
-        (
-            f"{kind}, jump to the end right after opening, to a coloured repaint: "
-            f"{statistics.median(jumps) * 1000:.0f} ms"
-        )
+        f"{kind}, jump to the end right after opening, to a coloured repaint: "
+        f"{statistics.median(jumps) * 1000:.0f} ms"
     )
 
 

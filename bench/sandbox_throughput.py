@@ -3,7 +3,8 @@ the warm batch path (one container, a fork per grading) against one container pe
 measured in the same run and printed as a ratio; plus the time of stages 1+2 on a generated
 100-task package.
 
-    .venv/bin/python bench/sandbox_throughput.py [--gradings 1000] [--baseline 10] [--backend docker]
+    .venv/bin/python bench/sandbox_throughput.py \\
+        [--gradings 1000] [--baseline 10] [--backend docker]
 
 Budget: ≥ 200 gradings/s and ≥ 50× the one-container-per-grading baseline.
 """
@@ -133,16 +134,12 @@ def main() -> int:
 
     print(f"backend: {backend.info.name} ({backend.info.description}); sandbox cpus = {cpus:g}")
     print(
-        (
-            f"warm batch:             {len(items)} gradings in "
-            f"{warm_s:.2f} s = {warm_rate:.0f} gradings/s (budget ≥ 200)"
-        )
+        f"warm batch:             {len(items)} gradings in "
+        f"{warm_s:.2f} s = {warm_rate:.0f} gradings/s (budget ≥ 200)"
     )
     print(
-        (
-            f"one sandbox per grading: {args.baseline} gradings "
-            f"in {cold_s:.2f} s = {cold_rate:.2f} gradings/s"
-        )
+        f"one sandbox per grading: {args.baseline} gradings "
+        f"in {cold_s:.2f} s = {cold_rate:.2f} gradings/s"
     )
     print(f"ratio warm / one-per-grading: {warm_rate / cold_rate:.0f}× (budget ≥ 50×)")
     print(

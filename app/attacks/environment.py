@@ -69,7 +69,10 @@ def write_grader_files(ctx: AttackContext):
 
         def _plant():
             for path in _TARGETS:
-                body = _JSON if path.endswith((".json", ".jsonl", ".result")) else _XML if path.endswith(".xml") else _TEXT
+                if path.endswith((".json", ".jsonl", ".result")):
+                    body = _JSON
+                else:
+                    body = _XML if path.endswith(".xml") else _TEXT
                 try:
                     folder = os.path.dirname(path)
                     if folder:

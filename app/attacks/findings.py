@@ -3,10 +3,10 @@ unconfirmed candidates, answer leaks through feedback, and the LLM red team's ow
 
 | code  | severity | meaning |
 | GX301 | error    | confirmed hit: a wrong-by-construction response reaches the pass threshold |
-| GX302 | error    | confirmed hit: it scores above a plain wrong answer (partial credit for cheating) |
-| GX303 | info     | candidate hit that did not reproduce in 2 of 3 fresh sandboxes (or could not be verified) |
+| GX302 | error    | confirmed hit: scores above a plain wrong answer (partial credit for a hack) |
+| GX303 | info     | candidate hit not reproduced in 2 of 3 fresh sandboxes (or not verifiable) |
 | GX304 | warning  | the grader's feedback or metrics reveal the expected answer |
-| GX305 | warning/info | LLM red team replies were refusals or malformed: inconclusive, not robustness |
+| GX305 | warning/info | LLM red team got refusals or malformed replies: inconclusive |
 | GX306 | warning  | the LLM red team could not run (no key, unknown model, provider unreachable) |
 | GX307 | info     | the LLM red team stopped at its budget |
 | GX308 | warning  | some attack gradings failed in the sandbox itself; results are incomplete |
@@ -242,7 +242,8 @@ def _llm_findings(llm: dict) -> list[Finding]:
                 stage=Stage.ATTACK,
                 message=(
                     "the LLM red team could not run: "
-                    f"{llm.get('unavailable', 'the model is unavailable')}; only the built-in library ran"
+                    f"{llm.get('unavailable', 'the model is unavailable')}; "
+                    "only the built-in library ran"
                 ),
                 hint=llm.get("unavailable_hint") or "check the model name and its API key",
             )

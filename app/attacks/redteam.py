@@ -396,11 +396,12 @@ class RedTeam:
     def _brief(self, task: Task, mode: str) -> str:
         pack = self.pack
         grader = pack.grader
+        if pack.manifest.kind == "code":
+            response_is = "the response is Python source code"
+        else:
+            response_is = "the response is a text answer"
         lines = [
-            (
-                f"Environment kind: {pack.manifest.kind} "
-                f"({'the response is Python source code' if pack.manifest.kind == 'code' else 'the response is a text answer'})."
-            ),
+            f"Environment kind: {pack.manifest.kind} ({response_is}).",
             (
                 f"Rewards range from {grader.floor} to {grader.ceiling}; "
                 f"the pass threshold is {grader.pass_threshold}."

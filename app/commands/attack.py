@@ -213,10 +213,8 @@ def print_report(report) -> None:
             )
         colour = {"pass": "green", "warn": "yellow", "skipped": "dim"}.get(str(stage.status), "red")
         console.plain(
-            (
-                f"{stage.name}: "
-                f"{console.paint(str(stage.status), colour)} ({stage.duration_s:.1f} s){extra}"
-            )
+            f"{stage.name}: "
+            f"{console.paint(str(stage.status), colour)} ({stage.duration_s:.1f} s){extra}"
         )
         if stage.name == Stage.ATTACK and "categories" in details:
             for category, stats in details["categories"].items():

@@ -187,10 +187,8 @@ def _print_report(report) -> None:
                 extra += f"\n  hint: {details['hint']}"
         colour = {"pass": "green", "warn": "yellow"}.get(str(stage.status), "red")
         console.plain(
-            (
-                f"{stage.name}: "
-                f"{console.paint(str(stage.status), colour)} ({stage.duration_s:.1f} s){extra}"
-            )
+            f"{stage.name}: "
+            f"{console.paint(str(stage.status), colour)} ({stage.duration_s:.1f} s){extra}"
         )
     errors = sum(f.severity == Severity.ERROR for f in report.findings)
     warnings = sum(f.severity == Severity.WARNING for f in report.findings)

@@ -293,7 +293,8 @@ class CodeEditor(QPlainTextEdit):
         if key == Qt.Key.Key_Escape and (
             self.find_bar.isVisible() or self.go_to_line_bar.isVisible()
         ):
-            self.find_bar.close_bar() if self.find_bar.isVisible() else self.go_to_line_bar.close_bar()
+            bar = self.find_bar if self.find_bar.isVisible() else self.go_to_line_bar
+            bar.close_bar()
             return None
         return super().keyPressEvent(event)
 

@@ -176,7 +176,9 @@ def annotation_html(annotation: ReviewAnnotation) -> str:
 
 
 def paint_severity_icon(painter: QPainter, rect: QRectF, severity: Severity, color: QColor) -> None:
-    """A filled shape with a white glyph: error ●×, warning ▲!, info ●i (readable without colour)."""
+    """A filled shape with a white glyph: error ●×, warning ▲!, info ●i
+    (readable without colour).
+    """
     painter.save()
     painter.setPen(Qt.PenStyle.NoPen)
     painter.setBrush(color)

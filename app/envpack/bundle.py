@@ -314,10 +314,8 @@ def _extract_members(tar: tarfile.TarFile, staging: Path) -> tuple[dict[str, str
             raise _BundleRefused(f'"{rel}" does not have the size the bundle declares')
         if member.size > MAX_FILE_BYTES:
             raise _BundleRefused(
-                (
-                    f'"{rel}" is {member.size // 2**20} MB; '
-                    f"a package file may hold {MAX_FILE_BYTES // 2**20} MB"
-                )
+                f'"{rel}" is {member.size // 2**20} MB; '
+                f"a package file may hold {MAX_FILE_BYTES // 2**20} MB"
             )
         total += member.size
         if total > MAX_PACKAGE_BYTES:
@@ -335,10 +333,8 @@ def _extract_members(tar: tarfile.TarFile, staging: Path) -> tuple[dict[str, str
     damaged = [path for path in sorted(expected) if expected[path] != written[path]]
     if damaged:
         raise _BundleRefused(
-            (
-                f'"{damaged[0]}" does not match its recorded '
-                "sha256 (the bundle is damaged or was altered)"
-            )
+            f'"{damaged[0]}" does not match its recorded '
+            "sha256 (the bundle is damaged or was altered)"
         )
     digest = digest_of(written)
     if manifest.get("digest") != digest:

@@ -258,7 +258,9 @@ class ChildFunnelRun:
         )
 
     def cancel(self) -> None:
-        """Ask the child to cancel (its sandbox removes its containers), kill it after the grace period."""
+        """Ask the child to cancel (its sandbox removes its containers),
+        kill it after the grace period.
+        """
         with self._lock:
             if self._cancel_requested or self._proc is None:
                 return
@@ -343,7 +345,9 @@ class ChildFunnelRun:
             pass
 
     def _partial_report_after_cancel(self) -> Report:
-        """The child was killed before it could report: what it had said so far, marked cancelled."""
+        """The child was killed before it could report:
+        what it had said so far, marked cancelled.
+        """
         report = Report(package=PackageRef(path=str(self.path)))
         ended = {e.stage: e.message for e in self._events if e.kind == "stage-end"}
         findings = [
@@ -512,7 +516,9 @@ def _read_request(line: bytes) -> tuple[Path, tuple[Stage, ...], FunnelOptions]:
 
 
 def _watch_parent(requests: IO[bytes], cancel: CancelToken, grace_s: float) -> None:
-    """Cancel on {"op": "cancel"}; on EOF (the parent died or let go) cancel and make sure we exit."""
+    """Cancel on {"op": "cancel"}; on EOF (the parent died or let go)
+    cancel and make sure we exit.
+    """
     for raw in requests:
         try:
             op = json.loads(raw).get("op")

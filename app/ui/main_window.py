@@ -341,7 +341,7 @@ class MainWindow(QMainWindow):
         else:
             self.status.set_jobs(self.tasks.running)
 
-    # -- layout and closing -------------------------------------------------------------------------
+    # -- layout and closing ----------------------------------------------------------------------
 
     def _apply_theme(self, choice: str) -> None:
         from app.ui.theme import apply_theme

@@ -154,10 +154,8 @@ class SubmissionsView(_StoreScreen):
         for rev in revisions:
             parts.append(f"<h4>Revision {rev.number} · {html.escape(_when(rev.created_at))}</h4>")
             parts.append(
-                (
-                    "<p>Platform checks: "
-                    f"{html.escape(rev.check_state.replace('_', ' ') or 'not started')}</p>"
-                )
+                "<p>Platform checks: "
+                f"{html.escape(rev.check_state.replace('_', ' ') or 'not started')}</p>"
             )
             report = self._store.report_for(rev.id)
             parts.append(report_summary_html(report))
@@ -209,10 +207,8 @@ class ReviewsView(_StoreScreen):
         for review in self._store.reviews_for(submission_id):
             verdict = VERDICTS.get(review.verdict or "", "No verdict yet")
             parts.append(
-                (
-                    f"<p><b>{html.escape(verdict)}</b> by {html.escape(review.reviewer)} "
-                    f"· {html.escape(_when(review.created_at))}</p>"
-                )
+                f"<p><b>{html.escape(verdict)}</b> by {html.escape(review.reviewer)} "
+                f"· {html.escape(_when(review.created_at))}</p>"
             )
             summary = review.data.get("summary") or review.data.get("body")
             if summary:
@@ -233,10 +229,8 @@ class ReviewsView(_StoreScreen):
             for comment in thread.comments:
                 pending = " <i>(not sent yet)</i>" if comment.pending else ""
                 parts.append(
-                    (
-                        f"<p><b>{html.escape(comment.author)}</b>: "
-                        f"{html.escape(comment.body)}{pending}</p>"
-                    )
+                    f"<p><b>{html.escape(comment.author)}</b>: "
+                    f"{html.escape(comment.body)}{pending}</p>"
                 )
         self.detail.setHtml("\n".join(parts) or "<p><i>No comments yet.</i></p>")
 

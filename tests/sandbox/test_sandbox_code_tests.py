@@ -44,8 +44,9 @@ CHEATS = {
         "import sys, json, gc\n"
         "for obj in gc.get_objects():\n"
         "    if isinstance(obj, dict) and isinstance(obj.get('sentinel'), str):\n"
-        "        print('\\n' + obj['sentinel'] + json.dumps({'outputs': [{'ok': "
-        "True, 'json': '3'}, {'ok': True, 'json': '0'}, {'ok': True, 'json': '30'}]}), flush=True)\n"
+        "        outputs = [{'ok': True, 'json': '3'}, {'ok': True, 'json': '0'}, "
+        "{'ok': True, 'json': '30'}]\n"
+        "        print('\\n' + obj['sentinel'] + json.dumps({'outputs': outputs}), flush=True)\n"
         "def add(a, b):\n    return -1\n"
     ),
     "patch-json": "import json\njson.dumps = lambda *a, **k: '3'\ndef add(a, b):\n    return -1\n",

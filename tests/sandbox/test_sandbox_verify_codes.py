@@ -137,7 +137,8 @@ def test_gx204_invalid_rewards(tmp_path, returned, words):
 def test_gx205_exception_with_task_id_and_traceback(tmp_path):
     body = (
         "def grade(task, response):\n    if task['id'] == 't2':\n"
-        "        raise KeyError('units')\n    return 1.0 if response.strip() == str(task['answer']) else 0.0\n"
+        "        raise KeyError('units')\n"
+        "    return 1.0 if response.strip() == str(task['answer']) else 0.0\n"
     )
     report, _, _ = verify(python_pack(tmp_path, body))
     findings = codes_of(report, "GX205")
@@ -158,7 +159,8 @@ def test_gx205_grader_that_cannot_be_imported(tmp_path):
 def test_gx206_timeout(tmp_path):
     body = (
         "import time\ndef grade(task, response):\n    if task['id'] == 't1':\n"
-        "        time.sleep(30)\n    return 1.0 if response.strip() == str(task['answer']) else 0.0\n"
+        "        time.sleep(30)\n"
+        "    return 1.0 if response.strip() == str(task['answer']) else 0.0\n"
     )
     report, _, _ = verify(python_pack(tmp_path, body, timeout=1))
     findings = codes_of(report, "GX206")
@@ -200,7 +202,8 @@ def test_gx209_flaky_grader(tmp_path):
 def test_gx210_slow_task_flagged_with_its_time(tmp_path):
     body = (
         "import time\ndef grade(task, response):\n    if task['id'] == 't2':\n"
-        "        time.sleep(1.2)\n    return 1.0 if response.strip() == str(task['answer']) else 0.0\n"
+        "        time.sleep(1.2)\n"
+        "    return 1.0 if response.strip() == str(task['answer']) else 0.0\n"
     )
     report, stage, _ = verify(python_pack(tmp_path, body, timeout=2))
     [finding] = [f for f in codes_of(report, "GX210") if f.task_id == "t2"]
@@ -271,9 +274,12 @@ def test_stage2_skipped_when_stage1_has_errors(tmp_path):
 def test_verify_cli_exit_codes_and_json(tmp_path):
     good = python_pack(tmp_path / "a", GOOD)
     bad = python_pack(tmp_path / "b", "def grade(task, response):\n    return 1.0\n")
-    run = lambda *args: subprocess.run(
-        [sys.executable, "-m", "app", *args], capture_output=True, text=True, timeout=240
-    )  # noqa: E731
+
+    def run(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "app", *args], capture_output=True, text=True, timeout=240
+        )
+
     ok = run("verify", str(good), "--backend", "process", "--json")
     assert ok.returncode == 0, ok.stderr
     data = json.loads(ok.stdout)

@@ -332,11 +332,14 @@ class FunnelPanel(QWidget):
         if wants_llm:
             entry = self.llm_model.currentData()
             estimate = self._estimate
+            if estimate:
+                estimated = estimate.text()
+            else:
+                estimated = "still being estimated; the budget cap applies."
             text = (
-                "The red team sends your tasks and your "
-                f"grader’s code to {entry['model']} and tries to "
-                f"find answers that fool the grader.\n\nEstimated use: "
-                f"{estimate.text() if estimate else 'still being estimated; the budget cap applies.'}\n\nContinue?"
+                f"The red team sends your tasks and your grader’s code to {entry['model']} "
+                "and tries to find answers that fool the grader.\n\nEstimated use: "
+                f"{estimated}\n\nContinue?"
             )
             if not self._confirm(self, "Run the LLM red team?", text):
                 return
@@ -375,7 +378,9 @@ class FunnelPanel(QWidget):
             self.verdict_title.setText(title)
 
     def show_message(self, kind: str, title: str, body: str) -> None:
-        """A verdict-box message from a neighbouring action ("pass", "fail", "error", "running", "idle")."""
+        """A verdict-box message from a neighbouring action
+        ("pass", "fail", "error", "running", "idle").
+        """
         self._set_verdict(kind, title, body)
         self.log_view.appendPlainText(f"{title} {body}".strip())
 
@@ -437,7 +442,9 @@ class FunnelPanel(QWidget):
         self.running_changed.emit(running)
 
     def _prepare_worker(self) -> None:
-        """Start a spare funnel process (imports paid ahead) once the panel is on screen with a package."""
+        """Start a spare funnel process (imports paid ahead)
+        once the panel is on screen with a package.
+        """
         if not self.job.running and self._package is not None and self.isVisible():
             self.job.prepare()
 
@@ -562,10 +569,8 @@ class FunnelPanel(QWidget):
             response = finding.evidence.get("response")
             if isinstance(response, str) and response:
                 parts.append(
-                    (
-                        "<span style='color:gray'>Response that fooled "
-                        f"it:</span> <code>{html.escape(response[:300])}</code>"
-                    )
+                    "<span style='color:gray'>Response that fooled "
+                    f"it:</span> <code>{html.escape(response[:300])}</code>"
                 )
         self.finding_detail.setText("<br>".join(parts))
 

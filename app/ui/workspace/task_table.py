@@ -1000,10 +1000,8 @@ class TaskTable(QWidget):
             )
         if bad_cells:
             parts.append(
-                (
-                    f"<span style='color:#c62828'>{len(bad_cells)} cell(s) "
-                    "are not valid JSON and are not saved yet</span>"
-                )
+                f"<span style='color:#c62828'>{len(bad_cells)} cell(s) "
+                "are not valid JSON and are not saved yet</span>"
             )
         self.status.setText(" · ".join(parts))
 

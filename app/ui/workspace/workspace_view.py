@@ -522,10 +522,8 @@ class WorkspaceView(QWidget):
                 )
             if warnings:
                 parts.append(
-                    (
-                        f"<span style='color:#b26a00'>{warnings} "
-                        f"warning{'s' if warnings != 1 else ''}</span>"
-                    )
+                    f"<span style='color:#b26a00'>{warnings} "
+                    f"warning{'s' if warnings != 1 else ''}</span>"
                 )
             files = sorted({f.file for f in findings if f.file and f.severity != Severity.INFO})
             self.problems.setText(
