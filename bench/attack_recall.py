@@ -5,7 +5,7 @@ Prints:
   hit of their planted weakness class; false alarms on the robust corpus: packages with any
   confirmed hit; time per environment;
 - for a generated 100-task package with the built-in library: the stage-3 time and the whole
-  funnel time (budget ≤ 60 s, DESIGN.md §8), and the batching gain — stage 3's gradings, if
+  funnel time (budget ≤ 60 s, docs/engineering.md), and the batching gain — stage 3's gradings, if
   each were graded in its own fresh sandbox (measured in the same run), versus the batched run.
 
     .venv/bin/python bench/attack_recall.py [--skip-corpus] [--only NAME...] [--tasks 100]

@@ -1,6 +1,6 @@
-"""Sandbox throughput (DESIGN.md §8): gradings per second for a trivial python grader through
-the warm batch path (one container, a fork per grading) against one container per grading,
-measured in the same run and printed as a ratio; plus the time of stages 1+2 on a generated
+"""Sandbox throughput (docs/engineering.md, "Budgets"): gradings per second for a trivial python
+grader through the warm batch path (one container, a fork per grading) against one container per
+grading, measured in the same run and printed as a ratio; plus the time of stages 1+2 on a generated
 100-task package.
 
     .venv/bin/python bench/sandbox_throughput.py \\

@@ -1,4 +1,5 @@
-"""Desktop app benchmarks (DESIGN.md §8), each next to a baseline measured in the same run.
+"""Desktop app benchmarks, each next to a baseline measured in the same run
+(budgets: docs/engineering.md, "Budgets").
 
 1. Launch to a usable main window, vs a bare PySide6 window (fresh processes; ratio; aim ≤ 2×).
 2. Bounty filter: keystroke to repaint on 10,000 bounties (budget ≤ 50 ms), vs the usual

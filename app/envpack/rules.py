@@ -2,7 +2,8 @@
 
 Every structural finding the loader or a check emits goes through a rule from this table, so a
 code always has the same severity, title and default fix hint, and docs/checks.md can be
-verified against it (tests/envpack/test_envpack_docs.py).
+verified against it (tests/envpack/test_envpack_templates.py,
+`test_docs_explain_every_check_code`).
 """
 
 from __future__ import annotations

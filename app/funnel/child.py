@@ -2,8 +2,8 @@
 
 Stages 2 and 3 do a lot of pure-Python work (building attack batches, parsing sandbox output,
 comparing rewards). In the app's own process that work holds the GIL and the window stutters
-(DESIGN.md §8: the GUI thread may stall at most 50 ms). So the app runs the funnel in a child
-Python process (`python -m app.funnel.child`) and only reads its progress from a pipe.
+(docs/engineering.md, "Budgets": the GUI thread may stall at most 50 ms). So the app runs the funnel
+in a child Python process (`python -m app.funnel.child`) and only reads its progress from a pipe.
 
 Protocol `gauntlet-funnel-child/1`: one JSON object per line, UTF-8.
 

@@ -1,9 +1,10 @@
 """Turns what a grader returned (as the runner recorded it) into a reward or a clear error.
 
-DESIGN.md §4: a grader returns a float in `reward_range` or {"reward": float, "metrics": {...},
-"feedback": "..."}. Anything else (NaN, inf, out of range, a bool, a string, an object with a
-lying `__float__`) is an `invalid-reward` error and scores as the floor. This is decided here, on
-the trusted host side, for every backend and for the judge alike.
+The contract (docs/engineering.md, "Graders and rewards"): a grader returns a float in
+`reward_range` or {"reward": float, "metrics": {...}, "feedback": "..."}. Anything else (NaN,
+inf, out of range, a bool, a string, an object with a lying `__float__`) is an `invalid-reward`
+error and scores as the floor. This is decided here, on the trusted host side, for every backend
+and for the judge alike.
 """
 
 from __future__ import annotations
