@@ -38,10 +38,6 @@ class LLMReply:
     cost_usd: float | None  # None when the provider's prices are unknown (local models...)
     finish_reason: str = ""
 
-    @property
-    def total_tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
-
 
 def _litellm() -> Any:
     # Use the price table shipped with litellm instead of fetching one from the internet.

@@ -117,12 +117,6 @@ class CodeEditor(QPlainTextEdit):
     def text(self) -> str:
         return self.toPlainText()
 
-    def set_file_name(self, file_name: str) -> None:
-        """Switch the language (highlighting, indentation and comment rules) to `file_name`'s."""
-        self._file_name = file_name
-        self.highlighter.detach()
-        self.highlighter = PygmentsHighlighter(self, file_name, self._theme)
-
     def close_editor(self) -> None:
         """Stop background work; call before the editor goes away (closeEvent does too)."""
         self.highlighter.stop()

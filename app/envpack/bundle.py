@@ -37,7 +37,6 @@ from app.errors import UserError
 
 BUNDLE_FORMAT = "gauntlet-bundle/1"
 MANIFEST_NAME = "gauntlet-bundle.json"
-BUNDLE_SUFFIX = ".gauntlet"
 _CHUNK = 1024 * 1024
 # tar headers and padding: at most a few KiB per file on top of the contents
 _STREAM_ALLOWANCE = MAX_PACKAGE_BYTES + (MAX_FILES + 2) * 4096 + 1024 * 1024

@@ -104,15 +104,3 @@ def _process(own_package: bool, force: bool, judge) -> SandboxBackend:
     backend = ProcessBackend()
     backend.judge = judge
     return backend
-
-
-def grader_for(
-    pack, backend: SandboxBackend, *, api_key: str | None = None, api_base: str | None = None
-):
-    """What grades `pack`: a host-side `JudgeGrader` with these credentials for judge graders,
-    else the sandbox backend itself."""
-    if pack.manifest.grader.type == "judge":
-        from app.sandbox.judge import JudgeGrader
-
-        return JudgeGrader(api_key=api_key, api_base=api_base)
-    return backend

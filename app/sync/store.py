@@ -19,7 +19,6 @@ import contextlib
 import json
 import sqlite3
 import threading
-import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -527,10 +526,6 @@ class LocalStore:
             c.execute("DELETE FROM revisions WHERE submission_id = ?", (submission_id,))
             c.execute("DELETE FROM submissions WHERE id = ?", (submission_id,))
 
-    def set_submission_etag(self, submission_id: str, etag: str | None) -> None:
-        with self.transaction() as conn:
-            conn.execute("UPDATE submissions SET etag = ? WHERE id = ?", (etag, submission_id))
-
     def submissions(self, *, bounty_id: str | None = None) -> list[Submission]:
         """Every submission the user can see, newest first, plus ones still waiting to be sent."""
         sql = "SELECT * FROM submissions"
@@ -930,23 +925,6 @@ class LocalStore:
 
     # -- wiping ----------------------------------------------------------------------------------
 
-    def reset_mirror(self, conn: sqlite3.Connection | None = None) -> None:
-        """Forget everything pulled from the server (keeps drafts and the outbox)."""
-        with self.transaction() if conn is None else contextlib.nullcontext(conn) as c:
-            for table in (
-                "bounty_details",
-                "bounties",
-                "submissions",
-                "revisions",
-                "reports",
-                "reviews",
-                "threads",
-                "etags",
-            ):
-                c.execute(f"DELETE FROM {table}")
-            c.execute("DELETE FROM comments WHERE pending = 0")
-            c.execute("DELETE FROM meta WHERE key = 'sync.cursor'")
-
 
 # -- helpers -----
 
@@ -1112,8 +1090,3 @@ def _outbox_entry(r: sqlite3.Row) -> OutboxEntry:
         r["last_error"],
         r["created_at"],
     )
-
-
-def monotonic_now() -> float:
-    """Wall-clock seconds, for outbox retry times that must survive restarts."""
-    return time.time()

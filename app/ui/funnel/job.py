@@ -77,10 +77,6 @@ class FunnelJob(QObject):
         return self._thread is not None
 
     @property
-    def cancelling(self) -> bool:
-        return self._run is not None and self._run.cancel_requested
-
-    @property
     def child_pid(self) -> int | None:
         """The process running the funnel now (None when idle)."""
         return self._run.pid if self._run is not None else None

@@ -79,10 +79,6 @@ class FileDocument:
         except (OSError, UnicodeDecodeError):
             return None
 
-    def changed_on_disk(self) -> bool:
-        """True when the disk no longer holds what we last read or wrote."""
-        return self.read_disk() != self.disk_text
-
     def is_dirty(self, text: str) -> bool:
         return text != self.disk_text
 

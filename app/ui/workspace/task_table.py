@@ -163,11 +163,11 @@ class JsonlTableModel(QAbstractTableModel):
             return
         before = self._snapshot()
         self.beginResetModel()
-        self._set_doc(JsonlDocument.parse(text), keep_format=True)
+        self._set_doc(JsonlDocument.parse(text))
         self.endResetModel()
         self._push(label, before, None)
 
-    def _set_doc(self, doc: JsonlDocument, keep_format: bool = False) -> None:
+    def _set_doc(self, doc: JsonlDocument) -> None:
         self._doc = doc
         self._lines = None
         self._tokens = [next(self._counter) for _ in doc.rows]
@@ -389,7 +389,7 @@ class JsonlTableModel(QAbstractTableModel):
             except UserError:
                 return False
             self._invalid.pop((token, column), None)
-            self._after_edit(f"Edit line {row + 1}", before, row, columns_may_change=True)
+            self._after_edit(f"Edit line {row + 1}", before, row)
             return True
         if not (record.valid and isinstance(record.value, dict)):
             return False
@@ -424,7 +424,7 @@ class JsonlTableModel(QAbstractTableModel):
         position = len(self._doc.rows) if after is None else after + 1
         position = self._doc.insert(position, self._new_record(after))
         self._tokens.insert(position, next(self._counter))
-        self._after_edit("Add row", before, position, columns_may_change=True, reset=True)
+        self._after_edit("Add row", before, position, reset=True)
         return position
 
     def duplicate_row(self, row: int) -> int:
@@ -447,7 +447,6 @@ class JsonlTableModel(QAbstractTableModel):
             "Delete row" if len(rows) == 1 else f"Delete {len(rows)} rows",
             before,
             select if select >= 0 else None,
-            columns_may_change=True,
             reset=True,
         )
 
@@ -629,7 +628,6 @@ class JsonlTableModel(QAbstractTableModel):
         before: _Snapshot,
         select: int | None,
         *,
-        columns_may_change: bool = False,
         reset: bool = False,
     ) -> None:
         self._lines = None
