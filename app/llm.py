@@ -38,10 +38,6 @@ class LLMReply:
     cost_usd: float | None  # None when the provider's prices are unknown (local models...)
     finish_reason: str = ""
 
-    @property
-    def total_tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
-
 
 def _litellm() -> Any:
     # Use the price table shipped with litellm instead of fetching one from the internet.
@@ -67,7 +63,10 @@ def complete(
     if not model or ("/" not in model and not _known_model(model)):
         raise LLMUnavailable(
             f"'{model or '(none)'}' is not a model name litellm knows",
-            "use a provider-prefixed name such as 'openai/gpt-4o-mini' or 'anthropic/claude-3-5-haiku-latest'",
+            (
+                "use a provider-prefixed name such as 'openai/gpt-4o-mini' "
+                "or 'anthropic/claude-3-5-haiku-latest'"
+            ),
         )
     litellm = _litellm()
     kwargs: dict[str, Any] = {
@@ -122,7 +121,9 @@ def estimate_cost(model: str, prompt_tokens: int, completion_tokens: int) -> flo
 
 
 def count_tokens(model: str, messages: list[dict[str, str]]) -> int:
-    """Token count for a prompt (litellm's tokenizer for the model; a character estimate if none)."""
+    """Token count for a prompt
+    (litellm's tokenizer for the model; a character estimate if none).
+    """
     try:
         return int(_litellm().token_counter(model=model, messages=messages))
     except Exception:
@@ -142,7 +143,8 @@ def _explain(exc: Exception, model: str) -> LLMUnavailable:
     if "Authentication" in name or "api_key" in text.lower() or "api key" in text.lower():
         return LLMUnavailable(
             f"no valid API key for '{model}'",
-            "add the provider's key in Settings → Language models (it is kept in your OS keychain), "
+            "add the provider's key in Settings → Language "
+            "models (it is kept in your OS keychain), "
             "or set the provider's usual environment variable",
         )
     if any(word in name for word in ("Connection", "Timeout", "ServiceUnavailable")) or (

@@ -23,11 +23,6 @@ def data_dir() -> Path:
     return home / "data" if home else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
-def cache_dir() -> Path:
-    home = _home_override()
-    return home / "cache" if home else Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
-
-
 def log_dir() -> Path:
     home = _home_override()
     return home / "logs" if home else Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))

@@ -5,7 +5,7 @@ Prints:
   hit of their planted weakness class; false alarms on the robust corpus: packages with any
   confirmed hit; time per environment;
 - for a generated 100-task package with the built-in library: the stage-3 time and the whole
-  funnel time (budget ≤ 60 s, DESIGN.md §8), and the batching gain — stage 3's gradings, if
+  funnel time (budget ≤ 60 s, docs/engineering.md), and the batching gain — stage 3's gradings, if
   each were graded in its own fresh sandbox (measured in the same run), versus the batched run.
 
     .venv/bin/python bench/attack_recall.py [--skip-corpus] [--only NAME...] [--tasks 100]
@@ -48,7 +48,11 @@ def corpus(only: list[str]) -> None:
         rows.append((folder.name, expect, ok, categories, elapsed))
         label = "robust" if expect["robust"] else f"planted {expect['planted']}"
         print(
-            f"  {'ok ' if ok else 'MISS' if not expect['robust'] else 'FALSE ALARM'} {folder.name:30s} {elapsed:6.1f} s  {label}; hits in: {', '.join(categories) or '-'}",
+            (
+                f"  {'ok ' if ok else 'MISS' if not expect['robust'] else 'FALSE ALARM'} "
+                f"{folder.name:30s} {elapsed:6.1f} s  {label}; "
+                f"hits in: {', '.join(categories) or '-'}"
+            ),
             flush=True,
         )
     vulnerable = [r for r in rows if not r[1]["robust"]]
@@ -72,7 +76,8 @@ def corpus(only: list[str]) -> None:
         qa = [r[4] for r in rows if not r[0].startswith(("code-", "robust-tests"))]
         code = [r[4] for r in rows if r[0].startswith(("code-", "robust-tests"))]
         print(
-            f"time per environment: mean {statistics.mean(times):.1f} s, median {statistics.median(times):.1f} s, max {max(times):.1f} s"
+            f"time per environment: mean {statistics.mean(times):.1f} s, "
+            f"median {statistics.median(times):.1f} s, max {max(times):.1f} s"
         )
         if qa:
             print(f"  qa packages:   mean {statistics.mean(qa):.1f} s")
@@ -84,9 +89,12 @@ def write_package(root: Path, tasks: int) -> None:
     """A realistic numeric qa package: `tasks` Michaelis-Menten rate questions, built-in grader."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "env.toml").write_text(
-        'schema = "gauntlet/1"\nkind = "qa"\n\n[package]\nname = "bench/enzyme-rates"\nversion = "0.1.0"\n'
-        'title = "Enzyme rates (benchmark)"\ndescription = "Generated for bench/attack_recall.py."\n'
-        'authors = ["Bench <bench@gauntlet.example>"]\nlicense = "CC-BY-4.0"\n\n[tasks]\npath = "tasks.jsonl"\n\n'
+        'schema = "gauntlet/1"\nkind = "qa"\n\n[package]\n'
+        'name = "bench/enzyme-rates"\nversion = "0.1.0"\n'
+        'title = "Enzyme rates (benchmark)"\n'
+        'description = "Generated for bench/attack_recall.py."\n'
+        'authors = ["Bench <bench@gauntlet.example>"]\n'
+        'license = "CC-BY-4.0"\n\n[tasks]\npath = "tasks.jsonl"\n\n'
         '[grader]\ntype = "match"\nmode = "numeric"\ntolerance = 1e-6\nreward_range = [0.0, 1.0]\n'
         'pass_threshold = 1.0\ntimeout_s = 10\n\n[solutions]\npath = "solutions.jsonl"\n\n'
         '[negatives]\npath = "negatives.jsonl"\n\n[sandbox]\nnetwork = "none"\n',
@@ -99,7 +107,11 @@ def write_package(root: Path, tasks: int) -> None:
     for i in range(tasks):
         vmax, km, s = 60 + 4 * i, 2 + i % 7, 2 + (i * 3) % 11
         rate = round(vmax * s / (km + s), 4)
-        prompt = f"An enzyme has Vmax = {vmax} µM/min and Km = {km} µM. What is the initial rate in µM/min at [S] = {s} µM? Give the number only, to 4 decimals."
+        prompt = (
+            f"An enzyme has Vmax = {vmax} µM/min and Km = {km} µM. "
+            f"What is the initial rate in µM/min at [S] = {s} µM? "
+            "Give the number only, to 4 decimals."
+        )
         lines.append(
             json.dumps({"id": f"rate-{i}", "prompt": prompt, "answer": rate}, ensure_ascii=False)
         )
@@ -128,21 +140,23 @@ def hundred_tasks(tasks: int) -> None:
         stages = {str(s.name): s for s in report.stages}
         attack = stages.get("attack")
         if attack is None or attack.status in ("skipped", "error"):
-            print(
-                f"the funnel did not reach stage 3: {[(str(s.name), str(s.status), s.details.get('reason')) for s in report.stages]}"
-            )
+            reached = [(str(s.name), str(s.status), s.details.get("reason")) for s in report.stages]
+            print(f"the funnel did not reach stage 3: {reached}")
             return
         gradings = attack.details["gradings"]
         print(
-            f"{tasks}-task package (match numeric), whole funnel: {total:.1f} s (budget {BUDGET_S:.0f} s: "
+            f"{tasks}-task package (match numeric), whole funnel: "
+            f"{total:.1f} s (budget {BUDGET_S:.0f} s: "
             f"{'within' if total <= BUDGET_S else 'OVER'}; {total / BUDGET_S:.2f}× the budget)"
         )
         for name in ("structure", "verify", "attack"):
             if name in stages:
                 print(f"  stage {name:9s} {stages[name].duration_s:6.1f} s  {stages[name].status}")
         print(
-            f"  stage 3: {gradings} gradings in {attack.details['sandbox_batches']} sandbox batch(es), "
-            f"{attack.details['tasks_attacked']} of {tasks} tasks attacked, confirmed hits: {attack.details['confirmed_hits']}"
+            f"  stage 3: {gradings} gradings in "
+            f"{attack.details['sandbox_batches']} sandbox batch(es), "
+            f"{attack.details['tasks_attacked']} of {tasks} tasks attacked, "
+            f"confirmed hits: {attack.details['confirmed_hits']}"
         )
 
         # Baseline, same run: one fresh sandbox per grading (what batching saves).
@@ -157,8 +171,10 @@ def hundred_tasks(tasks: int) -> None:
         per_grading = statistics.median(singles)
         projected = per_grading * gradings
         print(
-            f"  baseline, one sandbox per grading: {per_grading:.2f} s each → {projected:.0f} s for stage 3's "
-            f"{gradings} gradings; batched stage 3 is {projected / max(attack.duration_s, 1e-9):.0f}× faster"
+            "  baseline, one sandbox per grading: "
+            f"{per_grading:.2f} s each → {projected:.0f} s for stage 3's "
+            f"{gradings} gradings; "
+            f"batched stage 3 is {projected / max(attack.duration_s, 1e-9):.0f}× faster"
         )
 
 

@@ -1,9 +1,10 @@
-"""Sandbox throughput (DESIGN.md §8): gradings per second for a trivial python grader through
-the warm batch path (one container, a fork per grading) against one container per grading,
-measured in the same run and printed as a ratio; plus the time of stages 1+2 on a generated
+"""Sandbox throughput (docs/engineering.md, "Budgets"): gradings per second for a trivial python
+grader through the warm batch path (one container, a fork per grading) against one container per
+grading, measured in the same run and printed as a ratio; plus the time of stages 1+2 on a generated
 100-task package.
 
-    .venv/bin/python bench/sandbox_throughput.py [--gradings 1000] [--baseline 10] [--backend docker]
+    .venv/bin/python bench/sandbox_throughput.py \\
+        [--gradings 1000] [--baseline 10] [--backend docker]
 
 Budget: ≥ 200 gradings/s and ≥ 50× the one-container-per-grading baseline.
 """
@@ -26,7 +27,10 @@ from app.funnel.pipeline import FunnelOptions, run_funnel  # noqa: E402
 from app.sandbox.base import GradingItem  # noqa: E402
 from app.sandbox.select import get_backend  # noqa: E402
 
-GRADER = "def grade(task, response):\n    return 1.0 if response.strip() == str(task['answer']) else 0.0\n"
+GRADER = (
+    "def grade(task, response):\n"
+    "    return 1.0 if response.strip() == str(task['answer']) else 0.0\n"
+)
 
 
 def make_package(root: Path, tasks: int, cpus: float) -> Path:
@@ -130,14 +134,17 @@ def main() -> int:
 
     print(f"backend: {backend.info.name} ({backend.info.description}); sandbox cpus = {cpus:g}")
     print(
-        f"warm batch:             {len(items)} gradings in {warm_s:.2f} s = {warm_rate:.0f} gradings/s (budget ≥ 200)"
+        f"warm batch:             {len(items)} gradings in "
+        f"{warm_s:.2f} s = {warm_rate:.0f} gradings/s (budget ≥ 200)"
     )
     print(
-        f"one sandbox per grading: {args.baseline} gradings in {cold_s:.2f} s = {cold_rate:.2f} gradings/s"
+        f"one sandbox per grading: {args.baseline} gradings "
+        f"in {cold_s:.2f} s = {cold_rate:.2f} gradings/s"
     )
     print(f"ratio warm / one-per-grading: {warm_rate / cold_rate:.0f}× (budget ≥ 50×)")
     print(
-        f"stages 1+2 on a 100-task package ({verify.details.get('gradings')} gradings × {verify.details.get('runs')} runs): "
+        f"stages 1+2 on a 100-task package ({verify.details.get('gradings')} "
+        f"gradings × {verify.details.get('runs')} runs): "
         f"{funnel_s:.2f} s, verdict {report.verdict}"
     )
     return 0

@@ -1,4 +1,5 @@
-"""Desktop app benchmarks (DESIGN.md §8), each next to a baseline measured in the same run.
+"""Desktop app benchmarks, each next to a baseline measured in the same run
+(budgets: docs/engineering.md, "Budgets").
 
 1. Launch to a usable main window, vs a bare PySide6 window (fresh processes; ratio; aim ≤ 2×).
 2. Bounty filter: keystroke to repaint on 10,000 bounties (budget ≤ 50 ms), vs the usual
@@ -35,7 +36,10 @@ import sys, time
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
 app = QApplication(sys.argv[:1])
-window = QMainWindow(); window.setCentralWidget(QLabel("hello")); window.resize(1280, 800); window.show()
+window = QMainWindow()
+window.setCentralWidget(QLabel("hello"))
+window.resize(1280, 800)
+window.show()
 def ready():
     window.repaint(); print("ready", flush=True); app.quit()
 QTimer.singleShot(0, ready)
@@ -96,7 +100,8 @@ def bench_launch(runs: int) -> None:
         ours.append(launch_time(APP_WINDOW, env))
     b, o = statistics.median(bare), statistics.median(ours)
     print(
-        f"launch to usable main window: {o * 1000:.0f} ms (median of {runs}); bare PySide6 window {b * 1000:.0f} ms; "
+        f"launch to usable main window: {o * 1000:.0f} ms (median of {runs}); "
+        f"bare PySide6 window {b * 1000:.0f} ms; "
         f"ratio {o / b:.2f}x (aim <= 2x; budget 1500 ms: {'OK' if o <= 1.5 else 'OVER'})"
     )
 
@@ -161,8 +166,10 @@ def bench_filter(qapp) -> None:
     baseline = type_into(proxy.setFilterFixedString, view.viewport().repaint)
     o, b = statistics.median(ours), statistics.median(baseline)
     print(
-        f"bounty filter, 10,000 bounties, keystroke to repaint: median {o * 1000:.1f} ms, worst {max(ours) * 1000:.1f} ms "
-        f"(budget 50 ms: {'OK' if max(ours) <= 0.05 else 'OVER'}); QSortFilterProxyModel baseline median {b * 1000:.1f} ms, "
+        "bounty filter, 10,000 bounties, keystroke to repaint: "
+        f"median {o * 1000:.1f} ms, worst {max(ours) * 1000:.1f} ms "
+        f"(budget 50 ms: {'OK' if max(ours) <= 0.05 else 'OVER'}); "
+        f"QSortFilterProxyModel baseline median {b * 1000:.1f} ms, "
         f"worst {max(baseline) * 1000:.1f} ms; ratio {o / b:.2f}x"
     )
     view.close()
@@ -213,8 +220,10 @@ def bench_editor(qapp) -> None:
     ours = statistics.median(open_time(lambda: CodeEditor(file_name="grader.py")) for _ in range(3))
     plain = statistics.median(open_time(QPlainTextEdit) for _ in range(3))
     print(
-        f"editor, 20,000-line file highlighted, to first paint: {ours * 1000:.0f} ms (budget 300 ms: "
-        f"{'OK' if ours <= 0.3 else 'OVER'}); plain QPlainTextEdit {plain * 1000:.0f} ms; ratio {ours / plain:.2f}x"
+        "editor, 20,000-line file highlighted, to first paint: "
+        f"{ours * 1000:.0f} ms (budget 300 ms: "
+        f"{'OK' if ours <= 0.3 else 'OVER'}); "
+        f"plain QPlainTextEdit {plain * 1000:.0f} ms; ratio {ours / plain:.2f}x"
     )
 
 
@@ -296,7 +305,8 @@ def bench_stall(qapp, backend: str) -> None:
         outcome = done[0] if done else None
         what = getattr(outcome, "verdict", None) or f"stopped: {outcome}"
         print(
-            f"GUI-thread stall during a full funnel run, {attempt} ({backend} backend, child process, {run_s:.1f} s, "
+            "GUI-thread stall during a full funnel run, "
+            f"{attempt} ({backend} backend, child process, {run_s:.1f} s, "
             f"result {what}): {probe.summary()} (budget 50 ms: {'OK' if during <= 50 else 'OVER'})"
         )
 
@@ -324,7 +334,8 @@ def bench_stall(qapp, backend: str) -> None:
     worker.join()
     probe.stop()
     print(
-        f"  baseline, the same funnel in a worker thread of the GUI process ({thread_s:.1f} s): {probe.summary()}"
+        "  baseline, the same funnel in a worker thread of "
+        f"the GUI process ({thread_s:.1f} s): {probe.summary()}"
     )
     panel.shutdown()
     panel.close()

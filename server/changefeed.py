@@ -202,7 +202,8 @@ def read_feed(
     has_more = len(rows) > limit
     rows = rows[:limit]
     parts = [
-        f'{{"seq":{row.seq:d},"entity":{json.dumps(row.entity)},"id":{json.dumps(row.entity_id, ensure_ascii=False)},'
+        f'{{"seq":{row.seq:d},"entity":{json.dumps(row.entity)},'
+        f'"id":{json.dumps(row.entity_id, ensure_ascii=False)},'
         f'"op":{json.dumps(row.op)},"data":{row.data if row.data is not None else "null"}}}'
         for row in rows
     ]

@@ -7,9 +7,7 @@ writers queue on the busy timeout instead. PostgreSQL runs at READ COMMITTED wit
 
 from __future__ import annotations
 
-import contextlib
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, text
@@ -20,10 +18,6 @@ from app.errors import UserError
 
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _migrate_lock = threading.Lock()
-
-
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
 
 
 def make_engine(url: str) -> Engine:
@@ -74,20 +68,6 @@ def _configure_sqlite(engine: Engine) -> None:
 def session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
     bind = engine.execution_options(gauntlet_read_only=True) if read_only else engine
     return sessionmaker(bind, expire_on_commit=False)
-
-
-@contextlib.contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any exception."""
-    session = factory()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def alembic_config(engine: Engine):

@@ -97,14 +97,6 @@ class EmbeddedPlatform:
     def author_token(self) -> str:
         return self.tokens["author"]
 
-    @property
-    def reviewer_token(self) -> str:
-        return self.tokens["reviewer"]
-
-    @property
-    def lab_token(self) -> str:
-        return self.tokens["lab"]
-
     def stop(self) -> None:
         if self._running is not None:
             self._running.stop()

@@ -34,7 +34,10 @@ def _key_from(request: Request) -> str | None:
     if not (1 <= len(key) <= 200) or not all(33 <= ord(ch) <= 126 for ch in key):
         raise Problem(
             400,
-            "Idempotency-Key must be 1 to 200 printable ASCII characters without spaces (a UUID is ideal)",
+            (
+                "Idempotency-Key must be 1 to 200 printable "
+                "ASCII characters without spaces (a UUID is ideal)"
+            ),
         )
     return key
 
@@ -49,7 +52,10 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
     if record.request_sha256 != fingerprint:
         raise Problem(
             422,
-            "this Idempotency-Key was already used for a different request; use a new key for a new intent",
+            (
+                "this Idempotency-Key was already used for a different request; "
+                "use a new key for a new intent"
+            ),
             slug="idempotency-key-reused",
         )
     return Reply(record.status_code, record.response_body, dict(record.response_headers)).response(

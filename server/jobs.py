@@ -31,7 +31,9 @@ class ClaimedJob:
 
 
 def enqueue(session: Session, kind: str, payload: dict[str, Any], *, max_attempts: int = 3) -> Job:
-    """Add a job in the caller's transaction: it exists exactly when the change that needs it does."""
+    """Add a job in the caller's transaction:
+    it exists exactly when the change that needs it does.
+    """
     now = utcnow()
     job = Job(
         kind=kind,

@@ -92,7 +92,10 @@ class Worker:
             self._fail(
                 ctx,
                 kind,
-                f"the check was interrupted {job.attempts - 1} times (a worker stopped while running it)",
+                (
+                    f"the check was interrupted {job.attempts - 1} "
+                    "times (a worker stopped while running it)"
+                ),
             )
             return True
         stop_heartbeat = threading.Event()

@@ -13,16 +13,6 @@ from server import changefeed
 from server.clock import utcnow
 from server.models import Assignment, Submission, User
 
-STATES = (
-    "submitted",
-    "checking",
-    "check_failed",
-    "in_review",
-    "changes_requested",
-    "accepted",
-    "rejected",
-    "withdrawn",
-)
 FINAL_STATES = ("accepted", "rejected", "withdrawn")
 # A new revision may be pushed from these; it always moves the submission to `checking`.
 PUSHABLE_STATES = ("submitted", "checking", "check_failed", "in_review", "changes_requested")

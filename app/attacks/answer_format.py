@@ -25,7 +25,9 @@ CATEGORY = "answer-format"
     "empty",
     CATEGORY,
     title="Empty answer",
-    explanation="Submits nothing at all. A grader that treats 'no mistakes found' as success passes it.",
+    explanation=(
+        "Submits nothing at all. A grader that treats 'no mistakes found' as success passes it."
+    ),
     fix_hint="Return the floor when the response is empty, before any other check.",
     kinds=("qa", "code"),
     graders=("match", "python", "judge", "tests"),
@@ -39,8 +41,13 @@ def empty(ctx: AttackContext):
     "whitespace",
     CATEGORY,
     title="Whitespace-only answer",
-    explanation="Spaces, newlines, tabs and a non-breaking space: empty to a person, not to `if response:`.",
-    fix_hint="Strip the response (including non-breaking spaces) and give the floor when nothing is left.",
+    explanation=(
+        "Spaces, newlines, tabs and a non-breaking space: empty to a person, not to `if response:`."
+    ),
+    fix_hint=(
+        "Strip the response (including non-breaking spaces) "
+        "and give the floor when nothing is left."
+    ),
     kinds=("qa", "code"),
     graders=("match", "python", "judge", "tests"),
     max_tasks=CONSTANT_TASKS,

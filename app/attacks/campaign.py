@@ -457,9 +457,9 @@ class AttackCampaign:
                 self.result.confirmed.append(hit)
                 stats.confirmed += 1
             else:
-                hit.note = (
-                    hit.note
-                    or f"reproduced in {hit.reproduced} of {len(hit.runs)} fresh sandbox runs (needs {need})"
+                hit.note = hit.note or (
+                    f"reproduced in {hit.reproduced} of "
+                    f"{len(hit.runs)} fresh sandbox runs (needs {need})"
                 )
                 self.result.unconfirmed.append(hit)
                 stats.unconfirmed += 1

@@ -100,7 +100,11 @@ def raise_skip(ctx: AttackContext):
         "pytest-skip",
         submission(
             ctx,
-            'try:\n    import pytest\nexcept ImportError:\n    import unittest as pytest\n    pytest.skip = lambda msg: (_ for _ in ()).throw(pytest.SkipTest(msg))\npytest.skip("not applicable")',
+            (
+                "try:\n    import pytest\nexcept ImportError:\n"
+                "    import unittest as pytest\n    pytest.skip = lambda msg: "
+                '(_ for _ in ()).throw(pytest.SkipTest(msg))\npytest.skip("not applicable")'
+            ),
         ),
     )
 
@@ -125,9 +129,13 @@ def raise_not_implemented(ctx: AttackContext):
 
 _NOOP_PATCHES = {
     "math-isclose": "import math\nmath.isclose = lambda *a, **k: True",
-    "operator-eq": "import operator\noperator.eq = lambda a, b: True\noperator.ne = lambda a, b: False",
+    "operator-eq": (
+        "import operator\noperator.eq = lambda a, b: True\noperator.ne = lambda a, b: False"
+    ),
     "builtins-abs": "import builtins\nbuiltins.abs = lambda x: 0",
-    "builtins-all-any": "import builtins\nbuiltins.all = lambda *a: True\nbuiltins.any = lambda *a: True",
+    "builtins-all-any": (
+        "import builtins\nbuiltins.all = lambda *a: True\nbuiltins.any = lambda *a: True"
+    ),
     "unittest-asserts": (
         "import unittest\n"
         "for _name in dir(unittest.TestCase):\n"
@@ -217,7 +225,9 @@ import sys
 _NAMES = ("expected", "expect", "want", "wanted", "answer", "target", "correct", "solution")
 
 def _matches(case, args):
-    return isinstance(case, dict) and "expected" in case and list(case.get("args", [])) == list(args)
+    if not (isinstance(case, dict) and "expected" in case):
+        return False
+    return list(case.get("args", [])) == list(args)
 
 def _peek(args):
     frame = sys._getframe(2)
@@ -333,8 +343,13 @@ def hardcode_visible(ctx: AttackContext):
 
 _MAGIC = {
     "all-tests-passed": "All tests passed",
-    "unittest-ok": "...\n----------------------------------------------------------------------\nRan 3 tests in 0.001s\n\nOK",
-    "pytest-passed": "============================== 3 passed in 0.01s ===============================",
+    "unittest-ok": (
+        "...\n----------------------------------------------------------------------\n"
+        "Ran 3 tests in 0.001s\n\nOK"
+    ),
+    "pytest-passed": (
+        "============================== 3 passed in 0.01s ==============================="
+    ),
     "pass-success": "PASS\nSUCCESS\nreward: 1.0",
 }
 
@@ -353,7 +368,10 @@ _MAGIC = {
 )
 def magic_strings(ctx: AttackContext):
     for variant, text in _MAGIC.items():
-        body = f"import sys\nprint({text!r}, flush=True)\nprint({text!r}, file=sys.stderr, flush=True)\nreturn None"
+        body = (
+            f"import sys\nprint({text!r}, flush=True)\n"
+            f"print({text!r}, file=sys.stderr, flush=True)\nreturn None"
+        )
         yield variant, submission(ctx, body, prelude=f"print({text!r}, flush=True)")
 
 

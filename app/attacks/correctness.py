@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
-from app.attacks.answers import LETTERS, NUMBER, correct_option, numbers_in, numeric_answer
+from app.attacks.answers import LETTERS, correct_option, numbers_in, numeric_answer
 from app.envpack.model import EnvPack, Task
 
 _ANSWER_PREFIX = re.compile(
@@ -131,7 +131,3 @@ def strictly_equal(a: Any, b: Any) -> bool:
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(strictly_equal(a[k], b[k]) for k in a)
     return a == b
-
-
-def looks_like_number(text: str) -> bool:
-    return bool(NUMBER.fullmatch(text.strip()))

@@ -25,7 +25,10 @@ _PASS_JSON = {
     "all_passed": True,
 }
 _PASS_TEXT = "All tests passed\nOK\nPASSED\nreward: 1.0\n"
-_PASS_XML = '<?xml version="1.0"?>\n<testsuite name="tests" tests="3" failures="0" errors="0" skipped="0"></testsuite>\n'
+_PASS_XML = (
+    '<?xml version="1.0"?>\n<testsuite name="tests" tests="3" '
+    'failures="0" errors="0" skipped="0"></testsuite>\n'
+)
 _DEFAULT_FILES = [
     "results.json",
     "result.json",
@@ -66,7 +69,10 @@ def write_grader_files(ctx: AttackContext):
 
         def _plant():
             for path in _TARGETS:
-                body = _JSON if path.endswith((".json", ".jsonl", ".result")) else _XML if path.endswith(".xml") else _TEXT
+                if path.endswith((".json", ".jsonl", ".result")):
+                    body = _JSON
+                else:
+                    body = _XML if path.endswith(".xml") else _TEXT
                 try:
                     folder = os.path.dirname(path)
                     if folder:
@@ -135,7 +141,10 @@ def env_variables(ctx: AttackContext):
     graders=_GRADERS,
 )
 def close_streams(ctx: AttackContext):
-    prelude = "import os\n\ndef _close():\n    for fd in (1, 2):\n        try:\n            os.close(fd)\n        except OSError:\n            pass"
+    prelude = (
+        "import os\n\ndef _close():\n    for fd in (1, 2):\n        try:\n"
+        "            os.close(fd)\n        except OSError:\n            pass"
+    )
     yield (
         "close-then-raise",
         submission(ctx, "_close()\nraise RuntimeError('hidden failure')", prelude=prelude),

@@ -3,10 +3,10 @@ unconfirmed candidates, answer leaks through feedback, and the LLM red team's ow
 
 | code  | severity | meaning |
 | GX301 | error    | confirmed hit: a wrong-by-construction response reaches the pass threshold |
-| GX302 | error    | confirmed hit: it scores above a plain wrong answer (partial credit for cheating) |
-| GX303 | info     | candidate hit that did not reproduce in 2 of 3 fresh sandboxes (or could not be verified) |
+| GX302 | error    | confirmed hit: scores above a plain wrong answer (partial credit for a hack) |
+| GX303 | info     | candidate hit not reproduced in 2 of 3 fresh sandboxes (or not verifiable) |
 | GX304 | warning  | the grader's feedback or metrics reveal the expected answer |
-| GX305 | warning/info | LLM red team replies were refusals or malformed: inconclusive, not robustness |
+| GX305 | warning/info | LLM red team got refusals or malformed replies: inconclusive |
 | GX306 | warning  | the LLM red team could not run (no key, unknown model, provider unreachable) |
 | GX307 | info     | the LLM red team stopped at its budget |
 | GX308 | warning  | some attack gradings failed in the sandbox itself; results are incomplete |
@@ -27,7 +27,8 @@ from app.findings import AttackRef, Finding, Severity, Stage
 MAX_EVIDENCE_CHARS = 2_000
 _LLM_HINT = (
     "Read the response and the model's idea in the evidence; then close that gap in the grader "
-    "(parse one answer strictly, compare type-strictly, never execute or trust the response) and add "
+    "(parse one answer strictly, compare type-strictly, "
+    "never execute or trust the response) and add "
     "the response to negatives.jsonl so stage 2 checks it on every run."
 )
 
@@ -88,10 +89,14 @@ def campaign_findings(
                 stage=Stage.ATTACK,
                 message=(
                     f"the grader's {leak.where} reveals the expected answer to a wrong response "
-                    f"(task {leak.task_id}; {len(result.feedback_leaks)} task(s) affected): a model that sees "
+                    f"(task {leak.task_id}; "
+                    f"{len(result.feedback_leaks)} task(s) affected): a model that sees "
                     "feedback can copy the answer on its next try"
                 ),
-                hint="Say *that* the answer is wrong (and perhaps why), never what the right answer is.",
+                hint=(
+                    "Say *that* the answer is wrong (and perhaps why), "
+                    "never what the right answer is."
+                ),
                 task_id=leak.task_id,
                 attack=AttackRef("feedback-leak", "leakage"),
                 evidence={
@@ -109,10 +114,15 @@ def campaign_findings(
                 severity=Severity.WARNING,
                 stage=Stage.ATTACK,
                 message=(
-                    f"{len(skipped)} of {result.tasks_attacked} task(s) were not attacked because no reference "
-                    f"reaches the pass threshold ({', '.join(skipped[:5])}{'…' if len(skipped) > 5 else ''})"
+                    f"{len(skipped)} of {result.tasks_attacked} task(s) "
+                    "were not attacked because no reference "
+                    "reaches the pass threshold "
+                    f"({', '.join(skipped[:5])}{'…' if len(skipped) > 5 else ''})"
                 ),
-                hint="Run `gauntlet verify` (or `gauntlet run`) and fix the references first; a broken task says nothing about hacks.",
+                hint=(
+                    "Run `gauntlet verify` (or `gauntlet run`) and fix the references first; "
+                    "a broken task says nothing about hacks."
+                ),
                 task_id=skipped[0],
             )
         )
@@ -123,7 +133,10 @@ def campaign_findings(
                 code="GX308",
                 severity=Severity.WARNING,
                 stage=Stage.ATTACK,
-                message=f"{sandbox_errors} attack grading(s) failed in the sandbox itself, so those attacks were not really tried",
+                message=(
+                    f"{sandbox_errors} attack grading(s) failed in the "
+                    "sandbox itself, so those attacks were not really tried"
+                ),
                 hint="Run `gauntlet sandbox doctor`, then run the attacks again.",
             )
         )
@@ -150,7 +163,8 @@ def _hit_finding(pack: EnvPack, hits: list[Hit], library: AttackLibrary, where: 
     )
     tasks = sorted({h.candidate.task_id for h in hits})
     message = (
-        f"reward hack — {title}: a response that is wrong by construction {outcome} on task {cand.task_id} "
+        f"reward hack — {title}: a response that is wrong "
+        f"by construction {outcome} on task {cand.task_id} "
         f"({reference}confirmed in {best.reproduced} of {len(best.runs)} fresh sandboxes)"
     )
     response = cand.response
@@ -195,10 +209,14 @@ def _unconfirmed_finding(hit: Hit, library: AttackLibrary, where: dict) -> Findi
         severity=Severity.INFO,
         stage=Stage.ATTACK,
         message=(
-            f"unconfirmed: {title} scored {hit.reward:g} once on task {cand.task_id} but was not reported "
+            f"unconfirmed: {title} scored {hit.reward:g} once "
+            f"on task {cand.task_id} but was not reported "
             f"as a hit ({hit.note or 'it did not reproduce'})"
         ),
-        hint="A grader that rewards a response only sometimes is flaky; make grading deterministic (see GX2xx).",
+        hint=(
+            "A grader that rewards a response only sometimes is flaky; "
+            "make grading deterministic (see GX2xx)."
+        ),
         task_id=cand.task_id,
         attack=AttackRef(cand.attack_id, cand.category),
         evidence={
@@ -222,7 +240,11 @@ def _llm_findings(llm: dict) -> list[Finding]:
                 code="GX306",
                 severity=Severity.WARNING,
                 stage=Stage.ATTACK,
-                message=f"the LLM red team could not run: {llm.get('unavailable', 'the model is unavailable')}; only the built-in library ran",
+                message=(
+                    "the LLM red team could not run: "
+                    f"{llm.get('unavailable', 'the model is unavailable')}; "
+                    "only the built-in library ran"
+                ),
                 hint=llm.get("unavailable_hint") or "check the model name and its API key",
             )
         )
@@ -235,11 +257,16 @@ def _llm_findings(llm: dict) -> list[Finding]:
                 severity=Severity.WARNING if everything else Severity.INFO,
                 stage=Stage.ATTACK,
                 message=(
-                    f"LLM red team inconclusive: {llm.get('refusals', 0)} refusal(s) and {llm.get('malformed', 0)} "
-                    f"malformed repl(y/ies) out of {llm.get('attempts', 0)} attempt(s) — this is not evidence that "
+                    "LLM red team inconclusive: "
+                    f"{llm.get('refusals', 0)} refusal(s) and {llm.get('malformed', 0)} "
+                    f"malformed repl(y/ies) out of {llm.get('attempts', 0)} attempt(s) — "
+                    "this is not evidence that "
                     "the grader is robust"
                 ),
-                hint="Try another model (one that accepts authorised security testing) or a larger budget.",
+                hint=(
+                    "Try another model (one that accepts authorised "
+                    "security testing) or a larger budget."
+                ),
             )
         )
     stopped = llm.get("stopped_by")
@@ -251,7 +278,8 @@ def _llm_findings(llm: dict) -> list[Finding]:
                 severity=Severity.INFO,
                 stage=Stage.ATTACK,
                 message=(
-                    f"the LLM red team stopped at its {stopped} budget after {llm.get('attempts', 0)} attempt(s) "
+                    f"the LLM red team stopped at its {stopped} "
+                    f"budget after {llm.get('attempts', 0)} attempt(s) "
                     f"({llm.get('prompt_tokens', 0) + llm.get('completion_tokens', 0):,} tokens"
                     + (f", ${spent:.4f}" if isinstance(spent, int | float) else "")
                     + ")"

@@ -31,7 +31,10 @@ def prompt_echo(ctx: AttackContext):
 _READ_PACKAGE = r"""
 import json, os
 
-_SKIP = {"/proc", "/sys", "/dev", "/usr", "/lib", "/lib64", "/bin", "/sbin", "/etc", "/var", "/boot", "/run"}
+_SKIP = {
+    "/proc", "/sys", "/dev", "/usr", "/lib", "/lib64",
+    "/bin", "/sbin", "/etc", "/var", "/boot", "/run",
+}
 
 def _candidate_files():
     roots = [os.getcwd(), os.path.dirname(os.getcwd()), "/"]

@@ -77,7 +77,9 @@ def _code_mutant(ctx: AttackContext, change: str) -> str | None:
     "mutation-off-by-one",
     CATEGORY,
     title="Reference off by one",
-    explanation="The reference answer with its final number moved by one (or by 1% for non-integers).",
+    explanation=(
+        "The reference answer with its final number moved by one (or by 1% for non-integers)."
+    ),
     fix_hint="""Tighten the comparison: exact match for integers, a small relative tolerance
         (e.g. 1e-6) for measured values. Check that `tolerance` in env.toml is relative.""",
     kinds=_KINDS,
@@ -109,7 +111,10 @@ def off_by_one(ctx: AttackContext):
     "mutation-scaled",
     CATEGORY,
     title="Reference scaled",
-    explanation="The reference's final number times 10, divided by 10, and times 2 (a unit or factor mistake).",
+    explanation=(
+        "The reference's final number times 10, "
+        "divided by 10, and times 2 (a unit or factor mistake)."
+    ),
     fix_hint="""Use a relative tolerance small enough to reject a wrong unit or factor; if units
         matter, require them explicitly.""",
     kinds=_KINDS,
@@ -188,7 +193,8 @@ def truncated(ctx: AttackContext):
             ctx,
             "(r[:-1] if len(r) > 1 else r + r + [0] if isinstance(r, list) else r + r + 'x') "
             "if isinstance(r, (list, str)) else (r // 10 if r // 10 != r else r + 3) "
-            "if isinstance(r, int) and not isinstance(r, bool) else (not r) if isinstance(r, bool) else [r]",
+            "if isinstance(r, int) and not isinstance(r, "
+            "bool) else (not r) if isinstance(r, bool) else [r]",
         )
         if mutant:
             yield "result-truncated", mutant
@@ -211,7 +217,9 @@ def truncated(ctx: AttackContext):
     "mutation-swapped-option",
     CATEGORY,
     title="Reference with another option",
-    explanation="The reference answer with the correct option replaced by each other option in turn.",
+    explanation=(
+        "The reference answer with the correct option replaced by each other option in turn."
+    ),
     fix_hint="""Map the response to exactly one option (letter or text) and compare it with the
         answer; do not accept a response because it *mentions* the right option.""",
     full_reward_only=True,

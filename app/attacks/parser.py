@@ -212,11 +212,18 @@ def eval_injection(ctx: AttackContext):
     yield "answer", "answer"
     yield (
         "frame-walk",
-        "next(v for f in [__import__('sys')._getframe(0)] for v in [f.f_locals.get('expected', f.f_locals.get('answer', f.f_locals.get('task', {}).get('answer') if isinstance(f.f_locals.get('task'), dict) else None))])",
+        (
+            "next(v for f in [__import__('sys')._getframe(0)] for v in "
+            "[f.f_locals.get('expected', f.f_locals.get('answer', f.f_locals.get('task', "
+            "{}).get('answer') if isinstance(f.f_locals.get('task'), dict) else None))])"
+        ),
     )
     yield (
         "globals-scan",
-        "[v['answer'] for v in list(globals().values()) + list(locals().values()) if isinstance(v, dict) and 'answer' in v][0]",
+        (
+            "[v['answer'] for v in list(globals().values()) "
+            "+ list(locals().values()) if isinstance(v, dict) and 'answer' in v][0]"
+        ),
     )
 
 

@@ -26,7 +26,10 @@ _GRADERS = ("python", "tests")
     max_tasks=1,
 )
 def huge_output(ctx: AttackContext):
-    body = "import sys\nchunk = 'x' * 65536\nfor _ in range(640):\n    sys.stdout.write(chunk)\n    sys.stderr.write(chunk)\nreturn None"
+    body = (
+        "import sys\nchunk = 'x' * 65536\nfor _ in range(640):\n"
+        "    sys.stdout.write(chunk)\n    sys.stderr.write(chunk)\nreturn None"
+    )
     yield "40mb", submission(ctx, body)
 
 
@@ -111,7 +114,10 @@ def recursion_bomb(ctx: AttackContext):
         "stack-overflow",
         submission(
             ctx,
-            "import sys\nsys.setrecursionlimit(10 ** 7)\ndef down(n):\n    return down(n + 1) + 1\nreturn down(0)",
+            (
+                "import sys\nsys.setrecursionlimit(10 ** 7)\n"
+                "def down(n):\n    return down(n + 1) + 1\nreturn down(0)"
+            ),
         ),
     )
 

@@ -29,9 +29,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     attack = subparsers.add_parser(
         "attack",
         help="stress-test the grader with reward-hack attacks (funnel stage 3)",
-        description="Try the built-in reward-hack attacks (and, with --llm, an LLM red team) against the "
-        "package's grader in a sandbox; every hit is confirmed in fresh sandboxes before it is reported. "
-        "Exit 0: no confirmed hit; 1: confirmed hits or errors; 2: not a package, or no usable sandbox.",
+        description="Try the built-in reward-hack attacks (and, "
+        "with --llm, an LLM red team) against the "
+        "package's grader in a sandbox; "
+        "every hit is confirmed in fresh sandboxes before it is reported. "
+        "Exit 0: no confirmed hit; 1: confirmed hits or errors; "
+        "2: not a package, or no usable sandbox.",
     )
     _common(attack)
     attack.add_argument(
@@ -47,8 +50,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run = subparsers.add_parser(
         "run",
         help="run the whole verification funnel (structure, sandbox verification, attacks)",
-        description="Stages 1–3: structural checks, sandboxed verification, adversarial stress-testing. "
-        "Stage 3 is skipped when stage 2 fails: a broken environment is reported as broken, not as hacked. "
+        description="Stages 1–3: structural checks, "
+        "sandboxed verification, adversarial stress-testing. "
+        "Stage 3 is skipped when stage 2 fails: "
+        "a broken environment is reported as broken, not as hacked. "
         "Exit 0: pass; 1: errors or confirmed hits; 2: not a package, or no usable sandbox.",
     )
     _common(run)
@@ -182,7 +187,10 @@ def print_report(report) -> None:
             )
             console.plain(
                 console.paint(
-                    f"    response that worked ({evidence.get('response_chars', len(shown))} chars): {shown!r}",
+                    (
+                        "    response that worked "
+                        f"({evidence.get('response_chars', len(shown))} chars): {shown!r}"
+                    ),
                     "dim",
                 )
             )
@@ -193,8 +201,10 @@ def print_report(report) -> None:
         extra = ""
         if stage.name == Stage.ATTACK and "categories" in details:
             extra = (
-                f" — {details.get('gradings', 0)} gradings in {details.get('sandbox_batches', 0)} sandbox batch(es) "
-                f"({details.get('backend', '?')}); confirmed hits: {details.get('confirmed_hits', 0)}, "
+                f" — {details.get('gradings', 0)} gradings in "
+                f"{details.get('sandbox_batches', 0)} sandbox batch(es) "
+                f"({details.get('backend', '?')}); confirmed hits: "
+                f"{details.get('confirmed_hits', 0)}, "
                 f"unconfirmed: {details.get('unconfirmed_hits', 0)}"
             )
         elif details.get("reason"):
@@ -203,7 +213,8 @@ def print_report(report) -> None:
             )
         colour = {"pass": "green", "warn": "yellow", "skipped": "dim"}.get(str(stage.status), "red")
         console.plain(
-            f"{stage.name}: {console.paint(str(stage.status), colour)} ({stage.duration_s:.1f} s){extra}"
+            f"{stage.name}: "
+            f"{console.paint(str(stage.status), colour)} ({stage.duration_s:.1f} s){extra}"
         )
         if stage.name == Stage.ATTACK and "categories" in details:
             for category, stats in details["categories"].items():
@@ -214,7 +225,8 @@ def print_report(report) -> None:
                         else console.paint("ok ", "green")
                     )
                     console.plain(
-                        f"  [{mark}] {category:15s} {stats['attacks']:2d} attack(s), {stats['candidates']:4d} response(s) tried, "
+                        f"  [{mark}] {category:15s} {stats['attacks']:2d} attack(s), "
+                        f"{stats['candidates']:4d} response(s) tried, "
                         f"{stats['confirmed']} confirmed"
                     )
             llm = details.get("llm") or {}
@@ -225,8 +237,10 @@ def print_report(report) -> None:
                     else "cost unknown"
                 )
                 console.plain(
-                    f"  LLM red team ({llm['model']}): {llm.get('attempts', 0)} attempt(s), {spent}, "
-                    f"{llm.get('inconclusive', 0)} inconclusive, stopped: {llm.get('stopped_by', '?')}"
+                    f"  LLM red team ({llm['model']}): "
+                    f"{llm.get('attempts', 0)} attempt(s), {spent}, "
+                    f"{llm.get('inconclusive', 0)} inconclusive, stopped: "
+                    f"{llm.get('stopped_by', '?')}"
                 )
             elif llm.get("note"):
                 console.plain(console.paint(f"  {llm['note']}", "dim"))

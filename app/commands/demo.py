@@ -79,11 +79,13 @@ def run(args: argparse.Namespace) -> int:
         status = main(argv)
         if status not in accepted:
             out.plain(
-                f"The demo stopped at step {number} (exit status {status}); the message above says why."
+                f"The demo stopped at step {number} (exit status {status}); "
+                "the message above says why."
             )
             return status
     out.plain()
     out.plain(
-        f"Your demo environment is in {target}. On a computer with a screen, `./studio` opens it in the app."
+        f"Your demo environment is in {target}. "
+        "On a computer with a screen, `./studio` opens it in the app."
     )
     return 0

@@ -25,7 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "new",
         help="create an environment package from a template",
-        description="Create a new environment package folder from a template (see `gauntlet templates`).",
+        description=(
+            "Create a new environment package folder from a template (see `gauntlet templates`)."
+        ),
     )
     p.add_argument(
         "dir", type=Path, metavar="DIR", help="the folder to create (must not exist, or be empty)"
@@ -61,7 +63,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "check",
         help="run the structural checks (funnel stage 1)",
-        description="Check an environment package's structure: manifest, files, tasks, references, grader. "
+        description="Check an environment package's structure: "
+        "manifest, files, tasks, references, grader. "
         "Exit 0: no errors; 1: errors found; 2: not a package.",
     )
     p.add_argument("dir", type=Path, metavar="DIR", help="the package folder (holding env.toml)")
@@ -74,7 +77,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "bundle",
         help="pack a package into one deterministic .gauntlet file",
-        description="Pack a package into a deterministic, content-addressed archive (same files, same bytes).",
+        description=(
+            "Pack a package into a deterministic, "
+            "content-addressed archive (same files, same bytes)."
+        ),
     )
     p.add_argument("dir", type=Path, metavar="DIR", help="the package folder")
     p.add_argument(
@@ -85,7 +91,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "unbundle",
         help="safely unpack a .gauntlet bundle",
-        description="Unpack a bundle into a new folder, verifying every file's hash; unsafe archives are refused.",
+        description=(
+            "Unpack a bundle into a new folder, verifying every file's hash; "
+            "unsafe archives are refused."
+        ),
     )
     p.add_argument("file", type=Path, metavar="FILE", help="the bundle")
     p.add_argument(

@@ -173,7 +173,10 @@ def _print_report(report) -> None:
         details = stage.details or {}
         if stage.name == Stage.VERIFY and "backend" in details:
             refs = details.get("references_passed", {})
-            extra = f" — {details['gradings']} gradings × {details['runs']} run(s) in the {details['backend']} sandbox"
+            extra = (
+                f" — {details['gradings']} gradings × {details['runs']} run(s) "
+                f"in the {details['backend']} sandbox"
+            )
             if refs:
                 extra += f"; references passing: {refs.get('ok', 0)}/{refs.get('total', 0)}"
             if details.get("weak_backend"):
@@ -184,7 +187,8 @@ def _print_report(report) -> None:
                 extra += f"\n  hint: {details['hint']}"
         colour = {"pass": "green", "warn": "yellow"}.get(str(stage.status), "red")
         console.plain(
-            f"{stage.name}: {console.paint(str(stage.status), colour)} ({stage.duration_s:.1f} s){extra}"
+            f"{stage.name}: "
+            f"{console.paint(str(stage.status), colour)} ({stage.duration_s:.1f} s){extra}"
         )
     errors = sum(f.severity == Severity.ERROR for f in report.findings)
     warnings = sum(f.severity == Severity.WARNING for f in report.findings)

@@ -20,7 +20,9 @@ def register(subparsers) -> None:
     serve = subparsers.add_parser(
         "serve",
         help="run a Gauntlet platform (API server)",
-        description="Run the platform API. SQLite in the user data folder unless --db names a database.",
+        description=(
+            "Run the platform API. SQLite in the user data folder unless --db names a database."
+        ),
     )
     serve.add_argument(
         "--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)"
@@ -46,7 +48,10 @@ def register(subparsers) -> None:
     worker = subparsers.add_parser(
         "worker",
         help="process the platform's background jobs (re-checks)",
-        description="Take jobs from the platform database and run them. Start as many as you like, on any hosts.",
+        description=(
+            "Take jobs from the platform database and run them. "
+            "Start as many as you like, on any hosts."
+        ),
     )
     _db_argument(worker)
     worker.add_argument(
@@ -152,7 +157,10 @@ def _serve(args) -> int:
     )
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(
-            "note: this server speaks plain HTTP; put it behind a TLS reverse proxy before exposing it",
+            (
+                "note: this server speaks plain HTTP; "
+                "put it behind a TLS reverse proxy before exposing it"
+            ),
             file=sys.stderr,
         )
     uvicorn.run(api, host=args.host, port=args.port, log_level="info", access_log=False)
@@ -192,7 +200,10 @@ def _create_user(args) -> int:
             str(exc), "pick another name, or use `gauntlet admin create-token NAME` for a new token"
         ) from exc
     print(
-        f"created {user.role} {user.name!r} ({user.id}). Their token, shown only now — keep it secret:",
+        (
+            f"created {user.role} {user.name!r} ({user.id}). "
+            "Their token, shown only now — keep it secret:"
+        ),
         file=sys.stderr,
     )
     print(token)

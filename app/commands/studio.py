@@ -17,7 +17,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "studio",
         help="open the desktop app",
-        description="Open Gauntlet Studio: browse bounties, author an environment, run the gauntlet.",
+        description=(
+            "Open Gauntlet Studio: browse bounties, author an environment, run the gauntlet."
+        ),
     )
     parser.add_argument(
         "--smoke-test",

@@ -117,12 +117,6 @@ class CodeEditor(QPlainTextEdit):
     def text(self) -> str:
         return self.toPlainText()
 
-    def set_file_name(self, file_name: str) -> None:
-        """Switch the language (highlighting, indentation and comment rules) to `file_name`'s."""
-        self._file_name = file_name
-        self.highlighter.detach()
-        self.highlighter = PygmentsHighlighter(self, file_name, self._theme)
-
     def close_editor(self) -> None:
         """Stop background work; call before the editor goes away (closeEvent does too)."""
         self.highlighter.stop()
@@ -293,7 +287,8 @@ class CodeEditor(QPlainTextEdit):
         if key == Qt.Key.Key_Escape and (
             self.find_bar.isVisible() or self.go_to_line_bar.isVisible()
         ):
-            self.find_bar.close_bar() if self.find_bar.isVisible() else self.go_to_line_bar.close_bar()
+            bar = self.find_bar if self.find_bar.isVisible() else self.go_to_line_bar
+            bar.close_bar()
             return None
         return super().keyPressEvent(event)
 

@@ -35,8 +35,9 @@ def finding_line(finding: Finding, document: QTextDocument) -> int:
 def finding_range(finding: Finding, document: QTextDocument) -> tuple[int, int]:
     """Document positions [start, end) to underline for `finding`.
 
-    No column, or column 1 with no end: the line's text without its indentation. A column but no end: the word (or
-    single character) at that column. An end past the line: clipped to the document.
+    No column, or column 1 with no end: the line's text without its indentation. A column but no
+    end: the word (or single character) at that column. An end past the line: clipped to the
+    document.
     """
     block = document.findBlockByNumber(finding_line(finding, document))
     text = block.text()

@@ -168,14 +168,17 @@ def annotation_html(annotation: ReviewAnnotation) -> str:
     )
     state = f" <i>({html.escape(annotation.state_label)})</i>" if annotation.state_label else ""
     return (
-        f"<p style='margin:0 0 6px 0; white-space:pre-wrap'><b>Review · {html.escape(annotation.author)}</b>"
+        "<p style='margin:0 0 6px 0; "
+        f"white-space:pre-wrap'><b>Review · {html.escape(annotation.author)}</b>"
         f" <span style='color:gray'>{lines}</span>{state}<br>{html.escape(annotation.body)}"
         "<br><span style='color:gray'>Click the marker to open the thread.</span></p>"
     )
 
 
 def paint_severity_icon(painter: QPainter, rect: QRectF, severity: Severity, color: QColor) -> None:
-    """A filled shape with a white glyph: error ●×, warning ▲!, info ●i (readable without colour)."""
+    """A filled shape with a white glyph: error ●×, warning ▲!, info ●i
+    (readable without colour).
+    """
     painter.save()
     painter.setPen(Qt.PenStyle.NoPen)
     painter.setBrush(color)

@@ -77,7 +77,6 @@ class PygmentsHighlighter:
         self._visible_timer.timeout.connect(lambda: self.highlight_visible(self.slice_budget_s))
         self._document.contentsChange.connect(self._contents_changed)
         view.verticalScrollBar().valueChanged.connect(self.schedule_visible)
-        self._attached = True
         self._in_edit = False
         if not self._document.isEmpty():
             self._start_background()
@@ -124,20 +123,9 @@ class PygmentsHighlighter:
         self._background.stop()
         self._visible_timer.stop()
 
-    def detach(self) -> None:
-        """Stop and disconnect from the document for good (the editor switches language)."""
-        self.stop()
-        if self._attached:
-            self._document.contentsChange.disconnect(self._contents_changed)
-            self._view.verticalScrollBar().valueChanged.disconnect(self.schedule_visible)
-            self._attached = False
-        self._background.deleteLater()
-        self._visible_timer.deleteLater()
-        self._signals.deleteLater()
-
     def schedule_visible(self, *_args) -> None:
         """Colour what is on screen at the next event-loop turn (after a scroll or resize)."""
-        if self._attached and not self.is_complete() and not self._visible_timer.isActive():
+        if not self.is_complete() and not self._visible_timer.isActive():
             self._visible_timer.start()
 
     def highlight_visible(self, budget_s: float | None = None) -> None:
@@ -306,7 +294,7 @@ class PygmentsHighlighter:
         return first, max(first, bottom)
 
     def _start_background(self) -> None:
-        if self._attached and not self._background.isActive():
+        if not self._background.isActive():
             self._background.start()
 
     def _background_slice(self) -> None:

@@ -55,13 +55,6 @@ def indent_after(line_before_cursor: str, language: str, unit: str) -> str:
     return indent
 
 
-def visual_width(whitespace: str, tab_width: int) -> int:
-    width = 0
-    for ch in whitespace:
-        width = (width // tab_width + 1) * tab_width if ch == "\t" else width + 1
-    return width
-
-
 def dedented(line: str, unit: str, tab_width: int = 4) -> str:
     """`line` with one indentation level removed (a tab or up to one unit of spaces)."""
     if line.startswith("\t"):

@@ -37,7 +37,6 @@ from app.errors import UserError
 
 BUNDLE_FORMAT = "gauntlet-bundle/1"
 MANIFEST_NAME = "gauntlet-bundle.json"
-BUNDLE_SUFFIX = ".gauntlet"
 _CHUNK = 1024 * 1024
 # tar headers and padding: at most a few KiB per file on top of the contents
 _STREAM_ALLOWANCE = MAX_PACKAGE_BYTES + (MAX_FILES + 2) * 4096 + 1024 * 1024
@@ -314,7 +313,8 @@ def _extract_members(tar: tarfile.TarFile, staging: Path) -> tuple[dict[str, str
             raise _BundleRefused(f'"{rel}" does not have the size the bundle declares')
         if member.size > MAX_FILE_BYTES:
             raise _BundleRefused(
-                f'"{rel}" is {member.size // 2**20} MB; a package file may hold {MAX_FILE_BYTES // 2**20} MB'
+                f'"{rel}" is {member.size // 2**20} MB; '
+                f"a package file may hold {MAX_FILE_BYTES // 2**20} MB"
             )
         total += member.size
         if total > MAX_PACKAGE_BYTES:
@@ -332,7 +332,8 @@ def _extract_members(tar: tarfile.TarFile, staging: Path) -> tuple[dict[str, str
     damaged = [path for path in sorted(expected) if expected[path] != written[path]]
     if damaged:
         raise _BundleRefused(
-            f'"{damaged[0]}" does not match its recorded sha256 (the bundle is damaged or was altered)'
+            f'"{damaged[0]}" does not match its recorded '
+            "sha256 (the bundle is damaged or was altered)"
         )
     digest = digest_of(written)
     if manifest.get("digest") != digest:

@@ -185,7 +185,10 @@ class JsonlDocument:
         row = self.rows[index]
         if not row.valid or not isinstance(row.value, dict):
             raise UserError(
-                f"Row {index + 1} (line {self.line_of(index)}) is not a valid JSON object, so its fields cannot be edited.",
+                (
+                    f"Row {index + 1} (line {self.line_of(index)}) "
+                    "is not a valid JSON object, so its fields cannot be edited."
+                ),
                 "Fix the line's JSON in the text editor first.",
             )
         record = copy.deepcopy(row.value)

@@ -238,7 +238,10 @@ class _Loader:
                 for key in entry.repeated:
                     self.emit(
                         rule("GX139").finding(
-                            f'Line {entry.line} writes "{key}" more than once; only the last value is used.',
+                            (
+                                f'Line {entry.line} writes "{key}" more than once; '
+                                "only the last value is used."
+                            ),
                             **self._field_span(rel, entry, key),
                         )
                     )
@@ -318,7 +321,10 @@ class _Loader:
                 if key not in REFERENCE_FIELDS:
                     self.emit(
                         rule("GX136").finding(
-                            f'{what} on line {entry.line} has an unknown field "{key}".{did_you_mean(key, REFERENCE_FIELDS)}',
+                            (
+                                f"{what} on line {entry.line} has an unknown field "
+                                f'"{key}".{did_you_mean(key, REFERENCE_FIELDS)}'
+                            ),
                             **self._field_span(rel, entry, key),
                         )
                     )

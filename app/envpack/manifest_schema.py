@@ -174,7 +174,10 @@ def read_manifest(
                     allowed = ", ".join(f'"{c}"' for c in field.choices)
                     emit(
                         rule("GX105").finding(
-                            f'"{path}" cannot be "{bad[0]}"; allowed: {allowed}.{did_you_mean(bad[0], field.choices)}',
+                            (
+                                f'"{path}" cannot be "{bad[0]}"; allowed: '
+                                f"{allowed}.{did_you_mean(bad[0], field.choices)}"
+                            ),
                             **where(path),
                         )
                     )

@@ -2,7 +2,8 @@
 
 Every structural finding the loader or a check emits goes through a rule from this table, so a
 code always has the same severity, title and default fix hint, and docs/checks.md can be
-verified against it (tests/envpack/test_envpack_docs.py).
+verified against it (tests/envpack/test_envpack_templates.py,
+`test_docs_explain_every_check_code`).
 """
 
 from __future__ import annotations
@@ -151,7 +152,10 @@ _RULES = [
         "GX145",
         W,
         "no negatives",
-        "Add known-wrong responses (negatives.jsonl) so the funnel can check the grader rejects them.",
+        (
+            "Add known-wrong responses (negatives.jsonl) "
+            "so the funnel can check the grader rejects them."
+        ),
     ),
     Rule("GX146", W, "duplicate record", "Remove the repeated record."),
     # -- grader configuration ----------------------------------------------------------------
@@ -189,7 +193,10 @@ _RULES = [
         "GX155",
         E,
         "invalid choices",
-        'Give the task a list of distinct option texts in `choices` and an answer that is one of them or its letter ("A", "B", ...).',
+        (
+            "Give the task a list of distinct option texts in `choices` and "
+            'an answer that is one of them or its letter ("A", "B", ...).'
+        ),
     ),
     Rule(
         "GX156",
@@ -208,7 +215,10 @@ _RULES = [
         "GX159",
         E,
         "grader does not fit the kind",
-        'Use grader.type = "tests" or "python" for kind = "code", and "match", "python" or "judge" for kind = "qa".',
+        (
+            'Use grader.type = "tests" or "python" for kind = "code", '
+            'and "match", "python" or "judge" for kind = "qa".'
+        ),
     ),
     Rule(
         "GX160",

@@ -18,9 +18,8 @@ from app.envpack.limits import MAX_FILE_BYTES
 @dataclass(frozen=True, slots=True)
 class ReadResult:
     text: str | None
-    problem: str | None = (
-        None  # "missing" | "directory" | "symlink" | "outside" | "too-large" | "not-utf8" | "unreadable"
-    )
+    # "missing" | "directory" | "symlink" | "outside" | "too-large" | "not-utf8" | "unreadable"
+    problem: str | None = None
     detail: str = ""  # e.g. where the bad byte is
     line: int | None = None  # for not-utf8: the line of the first bad byte
     column: int | None = None

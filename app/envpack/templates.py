@@ -103,7 +103,10 @@ def create_from_template(
     if not NAME.match(package_name):
         raise UserError(
             f'"{package_name}" is not a valid package name.',
-            'Use "owner/name" in lower case letters, digits and dashes, e.g. "acme/enzyme-kinetics".',
+            (
+                'Use "owner/name" in lower case letters, '
+                'digits and dashes, e.g. "acme/enzyme-kinetics".'
+            ),
         )
     with staged_folder(dest) as staging:
         for entry in package_entries(template.path):

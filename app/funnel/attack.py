@@ -20,7 +20,10 @@ from app.funnel.report import StageResult, StageStatus, stage_status_for
 from app.progress import CancelToken, ProgressCallback, ignore_progress
 from app.sandbox.base import BackendInfo, GradingItem, GradingResult, SandboxUnavailable
 
-NO_MODEL_NOTE = "no model configured: only the built-in attack library ran (use --llm MODEL to add the LLM red team)"
+NO_MODEL_NOTE = (
+    "no model configured: only the built-in attack "
+    "library ran (use --llm MODEL to add the LLM red team)"
+)
 
 
 def run_attack_stage(

@@ -2,8 +2,8 @@
 
 Stages 2 and 3 do a lot of pure-Python work (building attack batches, parsing sandbox output,
 comparing rewards). In the app's own process that work holds the GIL and the window stutters
-(DESIGN.md §8: the GUI thread may stall at most 50 ms). So the app runs the funnel in a child
-Python process (`python -m app.funnel.child`) and only reads its progress from a pipe.
+(docs/engineering.md, "Budgets": the GUI thread may stall at most 50 ms). So the app runs the funnel
+in a child Python process (`python -m app.funnel.child`) and only reads its progress from a pipe.
 
 Protocol `gauntlet-funnel-child/1`: one JSON object per line, UTF-8.
 
@@ -258,7 +258,9 @@ class ChildFunnelRun:
         )
 
     def cancel(self) -> None:
-        """Ask the child to cancel (its sandbox removes its containers), kill it after the grace period."""
+        """Ask the child to cancel (its sandbox removes its containers),
+        kill it after the grace period.
+        """
         with self._lock:
             if self._cancel_requested or self._proc is None:
                 return
@@ -343,7 +345,9 @@ class ChildFunnelRun:
             pass
 
     def _partial_report_after_cancel(self) -> Report:
-        """The child was killed before it could report: what it had said so far, marked cancelled."""
+        """The child was killed before it could report:
+        what it had said so far, marked cancelled.
+        """
         report = Report(package=PackageRef(path=str(self.path)))
         ended = {e.stage: e.message for e in self._events if e.kind == "stage-end"}
         findings = [
@@ -512,7 +516,9 @@ def _read_request(line: bytes) -> tuple[Path, tuple[Stage, ...], FunnelOptions]:
 
 
 def _watch_parent(requests: IO[bytes], cancel: CancelToken, grace_s: float) -> None:
-    """Cancel on {"op": "cancel"}; on EOF (the parent died or let go) cancel and make sure we exit."""
+    """Cancel on {"op": "cancel"}; on EOF (the parent died or let go)
+    cancel and make sure we exit.
+    """
     for raw in requests:
         try:
             op = json.loads(raw).get("op")

@@ -36,12 +36,27 @@ ERROR_CODES = {
     "sandbox": ("GX213", "the sandbox failed"),
 }
 ERROR_HINTS = {
-    "GX204": 'return a plain float inside reward_range (or {"reward": float, ...}); never NaN, inf, a bool or None',
-    "GX205": "fix the error shown in the traceback; a grader must handle any response, even a hostile one, without raising",
-    "GX206": "make the grader faster or raise grader.timeout_s in env.toml; a response must never make grading hang",
-    "GX207": "the grading process died: check memory use (sandbox.memory_mb), recursion depth, and calls such as os._exit",
+    "GX204": (
+        'return a plain float inside reward_range (or {"reward": '
+        "float, ...}); never NaN, inf, a bool or None"
+    ),
+    "GX205": (
+        "fix the error shown in the traceback; "
+        "a grader must handle any response, even a hostile one, without raising"
+    ),
+    "GX206": (
+        "make the grader faster or raise grader.timeout_s in env.toml; "
+        "a response must never make grading hang"
+    ),
+    "GX207": (
+        "the grading process died: check memory use (sandbox.memory_mb), "
+        "recursion depth, and calls such as os._exit"
+    ),
     "GX208": "print less: the sandbox stops a grading after 1 MiB of output",
-    "GX212": "set the model in env.toml [grader] model and add its API key in Settings (or the provider's environment variable)",
+    "GX212": (
+        "set the model in env.toml [grader] model and add its API "
+        "key in Settings (or the provider's environment variable)"
+    ),
     "GX213": "run `gauntlet sandbox doctor`; if it reports no problem, run again",
 }
 
@@ -207,7 +222,10 @@ def _check_results(
         span = pack.where("grader.model")
         sink.error(
             "GX212",
-            f"the LLM judge could not be asked ({len(unavailable)} of {len(results)} gradings): {unavailable[0].detail}",
+            (
+                f"the LLM judge could not be asked ({len(unavailable)} "
+                f"of {len(results)} gradings): {unavailable[0].detail}"
+            ),
             ERROR_HINTS["GX212"],
             evidence={"gradings": len(unavailable), "model": grader.model},
             **span.where(),
@@ -239,9 +257,15 @@ def _check_results(
             if reward < threshold:
                 sink.error(
                     "GX201",
-                    f"the reference for task {role.task_id!r} scores {reward:g}, below pass_threshold {threshold:g}"
+                    (
+                        f"the reference for task {role.task_id!r} scores "
+                        f"{reward:g}, below pass_threshold {threshold:g}"
+                    )
                     + (f" (grader said: {result.feedback[:160]})" if result.feedback else ""),
-                    "fix the reference solution, or the grader if the reference is right; a task nobody can pass teaches nothing",
+                    (
+                        "fix the reference solution, or the grader if the reference is right; "
+                        "a task nobody can pass teaches nothing"
+                    ),
                     evidence=evidence | {"pass_threshold": threshold},
                     **where,
                 )
@@ -256,10 +280,16 @@ def _check_results(
             note = f" ({role.note})" if role.note else ""
             sink.error(
                 code,
-                f"{what} for task {role.task_id!r}{note} scores {reward:g}, above the floor {floor:g}",
+                (
+                    f"{what} for task {role.task_id!r}{note} "
+                    f"scores {reward:g}, above the floor {floor:g}"
+                ),
                 "make the grader stricter: a wrong answer must get the lowest reward"
                 if code == "GX202"
-                else "the grader rewards saying nothing: check for an empty or blank response first and return the floor",
+                else (
+                    "the grader rewards saying nothing: "
+                    "check for an empty or blank response first and return the floor"
+                ),
                 evidence=evidence | {"floor": floor},
                 **where,
             )
@@ -313,8 +343,14 @@ def _check_flakiness(
         role = roles[a.key]
         sink.error(
             "GX209",
-            f"the grader is flaky: the {role.kind} for task {role.task_id!r} scored {_show(a)} in one run and {_show(b)} in the next",
-            "make the grader deterministic: seed random generators, do not depend on time, set order, the network or files it writes",
+            (
+                f"the grader is flaky: the {role.kind} for task {role.task_id!r} "
+                f"scored {_show(a)} in one run and {_show(b)} in the next"
+            ),
+            (
+                "make the grader deterministic: seed random generators, "
+                "do not depend on time, set order, the network or files it writes"
+            ),
             file=role.file,
             line=role.line,
             task_id=role.task_id,
@@ -343,8 +379,14 @@ def _check_slow(pack, sink, roles, first, second) -> list[dict[str, Any]]:
         task = tasks.get(task_id)
         sink.warning(
             "GX210",
-            f"task {task_id!r} is slow to grade: {seconds:.2f} s (limit for a warning: {limit:.2f} s, timeout_s = {timeout:g})",
-            "slow grading makes training expensive and risks timeouts under load; precompute what you can",
+            (
+                f"task {task_id!r} is slow to grade: {seconds:.2f} s (limit for a warning: "
+                f"{limit:.2f} s, timeout_s = {timeout:g})"
+            ),
+            (
+                "slow grading makes training expensive and risks "
+                "timeouts under load; precompute what you can"
+            ),
             file=pack.manifest.tasks_path,
             line=task.line if task else None,
             task_id=task_id,
@@ -369,7 +411,10 @@ def _cap(findings: list[Finding]) -> list[Finding]:
                     code=code,
                     severity=sample.severity,
                     stage=Stage.VERIFY,
-                    message=f"… and {count - MAX_FINDINGS_PER_CODE} more {code} findings like the ones above",
+                    message=(
+                        f"… and {count - MAX_FINDINGS_PER_CODE} "
+                        f"more {code} findings like the ones above"
+                    ),
                     hint=sample.hint,
                 )
             )

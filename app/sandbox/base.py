@@ -1,4 +1,4 @@
-"""The sandbox contract every backend implements (DESIGN.md §5).
+"""The sandbox contract every backend implements (docs/engineering.md, "Sandbox contract").
 
 A backend grades a *batch* of (task, response) items for one env pack and streams results.
 One warm sandbox per batch; each item is graded in a fresh child process with its own time

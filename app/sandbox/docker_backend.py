@@ -1,4 +1,6 @@
-"""The Docker backend: one warm, hardened container per batch (DESIGN.md §5).
+"""The Docker backend: one warm, hardened container per batch.
+
+The contract it implements: docs/engineering.md, "Sandbox contract".
 
 Hardening is not optional: no network, read-only root filesystem, a small noexec tmpfs for
 /tmp, an unprivileged user, every capability dropped, no-new-privileges, a pids limit, the

@@ -39,15 +39,27 @@ def _os() -> str:
 
 def install_advice() -> str:
     return {
-        "linux": "install Docker Engine (Debian/Ubuntu: `sudo apt-get install docker.io`), then start it with `sudo systemctl start docker`",
-        "macos": "install Docker Desktop from docker.com (or `brew install --cask docker`), then open it once from Applications",
-        "windows": "install Docker Desktop from docker.com (it uses WSL 2), then start it from the Start menu",
+        "linux": (
+            "install Docker Engine (Debian/Ubuntu: `sudo apt-get install "
+            "docker.io`), then start it with `sudo systemctl start docker`"
+        ),
+        "macos": (
+            "install Docker Desktop from docker.com (or `brew install "
+            "--cask docker`), then open it once from Applications"
+        ),
+        "windows": (
+            "install Docker Desktop from docker.com (it "
+            "uses WSL 2), then start it from the Start menu"
+        ),
     }.get(_os(), "install Docker from docker.com")
 
 
 def running_advice() -> str:
     return {
-        "linux": "start the engine with `sudo systemctl start docker` (and `sudo systemctl enable docker` to start it at boot)",
+        "linux": (
+            "start the engine with `sudo systemctl start docker` "
+            "(and `sudo systemctl enable docker` to start it at boot)"
+        ),
         "macos": "open Docker Desktop and wait until its whale icon stops animating",
         "windows": "start Docker Desktop and wait until it says 'Engine running'",
     }.get(_os(), "start the Docker engine")
@@ -55,9 +67,14 @@ def running_advice() -> str:
 
 def permission_advice() -> str:
     return {
-        "linux": "let your user talk to Docker: `sudo usermod -aG docker $USER`, then log out and back in",
+        "linux": (
+            "let your user talk to Docker: "
+            "`sudo usermod -aG docker $USER`, then log out and back in"
+        ),
         "macos": "restart Docker Desktop; if that does not help, reinstall it",
-        "windows": "run Docker Desktop once as your user and make sure you are in the 'docker-users' group",
+        "windows": (
+            "run Docker Desktop once as your user and make sure you are in the 'docker-users' group"
+        ),
     }.get(_os(), "give your user access to the Docker engine")
 
 
@@ -97,7 +114,10 @@ def doctor(image: str | None = None) -> list[Check]:
             Check(
                 "docker running and reachable",
                 True,
-                f"engine {version.get('Version', '?')} ({version.get('Os', '?')}/{version.get('Arch', '?')})",
+                (
+                    f"engine {version.get('Version', '?')} "
+                    f"({version.get('Os', '?')}/{version.get('Arch', '?')})"
+                ),
             )
         )
     except Exception as exc:  # noqa: BLE001
@@ -121,7 +141,10 @@ def doctor(image: str | None = None) -> list[Check]:
             image,
             ""
             if present
-            else "build it: `gauntlet sandbox image` (no internet: `gauntlet sandbox image --from-debian` on Debian/Ubuntu)",
+            else (
+                "build it: `gauntlet sandbox image` (no internet: "
+                "`gauntlet sandbox image --from-debian` on Debian/Ubuntu)"
+            ),
         )
     )
     if present:
@@ -141,7 +164,8 @@ def _limits_check(client, image: str) -> Check:
         "bad = 0\n"
         "if os.getuid() == 0: bad |= 1\n"
         "try:\n    open('/probe', 'w'); bad |= 2\nexcept OSError:\n    pass\n"
-        "try:\n    socket.create_connection(('1.1.1.1', 53), timeout=2); bad |= 4\nexcept OSError:\n    pass\n"
+        "try:\n    socket.create_connection(('1.1.1.1', 53), "
+        "timeout=2); bad |= 4\nexcept OSError:\n    pass\n"
         "caps = [l for l in open('/proc/self/status') if l.startswith('CapEff')][0].split()[1]\n"
         "if int(caps, 16): bad |= 8\n"
         "sys.exit(bad)\n"
@@ -186,7 +210,10 @@ def _limits_check(client, image: str) -> Check:
         "sandbox limits work",
         False,
         ", ".join(problems) or f"the probe failed (exit status {code})",
-        "update Docker (20.10 or newer) and make sure no daemon setting overrides container security options",
+        (
+            "update Docker (20.10 or newer) and make sure no "
+            "daemon setting overrides container security options"
+        ),
     )
 
 

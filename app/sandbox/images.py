@@ -95,12 +95,18 @@ def build_from_python_base(client: Any, tag: str, *, say: Say = print) -> None:
         except docker.errors.BuildError as exc:
             raise UserError(
                 f"building the sandbox image failed: {exc.msg}",
-                "without internet access, build it from Debian packages: `gauntlet sandbox image --from-debian`",
+                (
+                    "without internet access, build it from Debian packages: "
+                    "`gauntlet sandbox image --from-debian`"
+                ),
             ) from exc
         except docker.errors.APIError as exc:
             raise UserError(
                 f"Docker refused to build the sandbox image: {exc.explanation or exc}",
-                "check that Docker can reach docker.io, or use `gauntlet sandbox image --from-debian`",
+                (
+                    "check that Docker can reach docker.io, "
+                    "or use `gauntlet sandbox image --from-debian`"
+                ),
             ) from exc
     say(f"built {tag}")
 
@@ -171,7 +177,10 @@ def build_from_debian(client: Any, tag: str, *, say: Say = print) -> None:
     if not mmdebstrap:
         raise UserError(
             "mmdebstrap is not installed, so the image cannot be built from Debian packages",
-            "install it with `sudo apt-get install mmdebstrap`, or build normally with `gauntlet sandbox image`",
+            (
+                "install it with `sudo apt-get install mmdebstrap`, "
+                "or build normally with `gauntlet sandbox image`"
+            ),
         )
     sources = [line for line in apt_sources() if "debian" in line]
     if not sources:
@@ -184,7 +193,8 @@ def build_from_debian(client: Any, tag: str, *, say: Say = print) -> None:
     with tempfile.TemporaryDirectory(prefix="gauntlet-image-") as work:
         tarball = Path(work) / "rootfs.tar"
         hook = (
-            f'echo "sandbox:x:{SANDBOX_UID}:{SANDBOX_UID}:gauntlet sandbox:/tmp:/usr/sbin/nologin" >> "$1/etc/passwd"; '
+            f'echo "sandbox:x:{SANDBOX_UID}:{SANDBOX_UID}:gauntlet '
+            'sandbox:/tmp:/usr/sbin/nologin" >> "$1/etc/passwd"; '
             f'echo "sandbox:x:{SANDBOX_UID}:" >> "$1/etc/group"; '
             # nothing in the sandbox may gain privileges, even if no-new-privileges were off
             'find "$1" -xdev -perm /6000 -type f -exec chmod a-s {} +; '
@@ -235,7 +245,10 @@ def image_for_pack(client: Any, pack: EnvPack, default: str) -> str:
         if image == default:
             raise SandboxUnavailable(
                 f"the sandbox image {image} is not on this machine",
-                "build it once with `gauntlet sandbox image` (offline: `gauntlet sandbox image --from-debian`)",
+                (
+                    "build it once with `gauntlet sandbox image` (offline: "
+                    "`gauntlet sandbox image --from-debian`)"
+                ),
             )
         raise SandboxUnavailable(
             f"the image {image!r} named in env.toml [sandbox] image is not on this machine",
@@ -249,7 +262,10 @@ def _build_pack_image(client: Any, pack: EnvPack, default: str) -> str:
 
     if not image_present(client, default):
         raise SandboxUnavailable(
-            f"the package's environment/Dockerfile builds on {default}, which is not on this machine",
+            (
+                "the package's environment/Dockerfile builds "
+                f"on {default}, which is not on this machine"
+            ),
             "build it first with `gauntlet sandbox image`",
         )
     folder = pack.root / "environment"
@@ -274,6 +290,9 @@ def _build_pack_image(client: Any, pack: EnvPack, default: str) -> str:
         message = getattr(exc, "msg", None) or str(exc)
         raise SandboxUnavailable(
             f"building environment/Dockerfile failed: {message}",
-            f"start it with `ARG GAUNTLET_BASE` and `FROM ${{GAUNTLET_BASE}}` (or FROM {default}) and check each RUN step",
+            (
+                "start it with `ARG GAUNTLET_BASE` and `FROM "
+                f"${{GAUNTLET_BASE}}` (or FROM {default}) and check each RUN step"
+            ),
         ) from exc
     return tag

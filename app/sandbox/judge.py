@@ -164,7 +164,10 @@ class JudgeGrader:
                 return _error(
                     item.key,
                     "judge-unavailable",
-                    'no judge model is set: add `model = "openai/gpt-4o-mini"` (or any litellm model) to [grader] in env.toml',
+                    (
+                        'no judge model is set: add `model = "openai/gpt-4o-mini"` '
+                        "(or any litellm model) to [grader] in env.toml"
+                    ),
                 )
             if unavailable:
                 return _error(item.key, "judge-unavailable", unavailable[0])

@@ -123,7 +123,10 @@ class ProcessBackend:
 
     def command(self, pack_root: Path | None, scratch: str) -> tuple[list[str], RunnerConfig]:
         if self.bwrap:
-            launch = "import sys; sys.path.insert(0, '/opt/gauntlet'); from runner.server import main; main()"
+            launch = (
+                "import sys; sys.path.insert(0, '/opt/gauntlet'); "
+                "from runner.server import main; main()"
+            )
             argv = [
                 self.bwrap,
                 "--unshare-all",

@@ -1,9 +1,10 @@
 """Turns what a grader returned (as the runner recorded it) into a reward or a clear error.
 
-DESIGN.md §4: a grader returns a float in `reward_range` or {"reward": float, "metrics": {...},
-"feedback": "..."}. Anything else (NaN, inf, out of range, a bool, a string, an object with a
-lying `__float__`) is an `invalid-reward` error and scores as the floor. This is decided here, on
-the trusted host side, for every backend and for the judge alike.
+The contract (docs/engineering.md, "Graders and rewards"): a grader returns a float in
+`reward_range` or {"reward": float, "metrics": {...}, "feedback": "..."}. Anything else (NaN,
+inf, out of range, a bool, a string, an object with a lying `__float__`) is an `invalid-reward`
+error and scores as the floor. This is decided here, on the trusted host side, for every backend
+and for the judge alike.
 """
 
 from __future__ import annotations
@@ -77,7 +78,10 @@ def _as_number(value: Any) -> tuple[float, str]:
             return float(value["$value"]), ""
         return (
             0.0,
-            f"the grader returned a {value['$type']} object ({value.get('$repr', '')[:80]}); return a plain float",
+            (
+                f"the grader returned a {value['$type']} object "
+                f"({value.get('$repr', '')[:80]}); return a plain float"
+            ),
         )
     if value is None:
         return 0.0, "the grader returned None; return a float"

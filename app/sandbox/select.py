@@ -59,7 +59,10 @@ def get_backend(
             return _process(own_package, force, judge)
         except SandboxUnavailable as process_problem:
             raise SandboxUnavailable(
-                f"{docker_problem.message}; and the process backend is not usable either: {process_problem.message}",
+                (
+                    f"{docker_problem.message}; and the process backend "
+                    f"is not usable either: {process_problem.message}"
+                ),
                 docker_problem.hint,
             ) from process_problem
 
@@ -79,7 +82,10 @@ def _docker(image: str | None, judge) -> SandboxBackend:
     if not image_present(client, tag):
         raise SandboxUnavailable(
             f"the sandbox image {tag} is not on this machine",
-            "build it once with `gauntlet sandbox image` (without internet: `gauntlet sandbox image --from-debian`)",
+            (
+                "build it once with `gauntlet sandbox image` (without internet: "
+                "`gauntlet sandbox image --from-debian`)"
+            ),
         )
     backend = DockerBackend(client, tag)
     backend.judge = judge
@@ -97,16 +103,4 @@ def _process(own_package: bool, force: bool, judge) -> SandboxBackend:
         )
     backend = ProcessBackend()
     backend.judge = judge
-    return backend
-
-
-def grader_for(
-    pack, backend: SandboxBackend, *, api_key: str | None = None, api_base: str | None = None
-):
-    """What grades `pack`: a host-side `JudgeGrader` with these credentials for judge graders,
-    else the sandbox backend itself."""
-    if pack.manifest.grader.type == "judge":
-        from app.sandbox.judge import JudgeGrader
-
-        return JudgeGrader(api_key=api_key, api_base=api_base)
     return backend

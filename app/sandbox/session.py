@@ -155,7 +155,10 @@ def run_batch(
                         key=key,
                         reward=None,
                         error="crash",
-                        detail="the grading killed or hung the sandbox's runner; the sandbox was stopped",
+                        detail=(
+                            "the grading killed or hung the sandbox's runner; "
+                            "the sandbox was stopped"
+                        ),
                     )
                 )
     return [results[key] for key in keys]

@@ -208,9 +208,6 @@ class CredentialStore:
     async def adelete(self, name: str) -> None:
         await _in_daemon_thread_async(lambda: self.delete(name))
 
-    async def astatus(self) -> KeychainStatus:
-        return await _in_daemon_thread_async(self.status)
-
     # -- internals ----------------------------------------------------------------------------
 
     def _keep_in_session(self, name: str, secret: str) -> SecretLocation:

@@ -112,7 +112,7 @@ def save_server(url: str | None) -> None:
     write_text_atomic(_config_path(), json.dumps({"server": url}, indent=2) + "\n")
 
 
-# -- connecting -------------------------------------------------------------------------------------
+# -- connecting ------------------------------------------------------------------------------
 
 
 def connect(

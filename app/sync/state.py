@@ -37,7 +37,8 @@ class SyncState:
             parts.append(f"{self.pending} change{'s' if self.pending != 1 else ''} waiting")
         if self.needs_attention:
             parts.append(
-                f"{self.needs_attention} need{'s' if self.needs_attention == 1 else ''} your attention"
+                f"{self.needs_attention} "
+                f"need{'s' if self.needs_attention == 1 else ''} your attention"
             )
         return " · ".join(parts) + (f" — {self.message}" if self.message else "")
 

@@ -19,7 +19,6 @@ import contextlib
 import json
 import sqlite3
 import threading
-import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -486,7 +485,8 @@ class LocalStore:
                 "ON CONFLICT (id) DO UPDATE SET bounty_id = excluded.bounty_id, "
                 "author = excluded.author, state = excluded.state, "
                 "etag = COALESCE(excluded.etag, submissions.etag), "
-                "latest_revision = COALESCE(excluded.latest_revision, submissions.latest_revision), "
+                "latest_revision = COALESCE(excluded.latest_revision, "
+                "submissions.latest_revision), "
                 "created_at = excluded.created_at, updated_at = excluded.updated_at, "
                 "data = excluded.data",
                 (
@@ -525,10 +525,6 @@ class LocalStore:
             )
             c.execute("DELETE FROM revisions WHERE submission_id = ?", (submission_id,))
             c.execute("DELETE FROM submissions WHERE id = ?", (submission_id,))
-
-    def set_submission_etag(self, submission_id: str, etag: str | None) -> None:
-        with self.transaction() as conn:
-            conn.execute("UPDATE submissions SET etag = ? WHERE id = ?", (etag, submission_id))
 
     def submissions(self, *, bounty_id: str | None = None) -> list[Submission]:
         """Every submission the user can see, newest first, plus ones still waiting to be sent."""
@@ -694,7 +690,8 @@ class LocalStore:
     ) -> None:
         with self.transaction() if conn is None else contextlib.nullcontext(conn) as c:
             c.execute(
-                "INSERT INTO comments (id, thread_id, parent_id, author, body, created_at, pending, "
+                "INSERT INTO comments (id, thread_id, "
+                "parent_id, author, body, created_at, pending, "
                 "data) VALUES (?, ?, ?, ?, ?, ?, 0, ?) ON CONFLICT (id) DO UPDATE SET "
                 "thread_id = excluded.thread_id, parent_id = excluded.parent_id, "
                 "author = excluded.author, body = excluded.body, "
@@ -837,7 +834,10 @@ class LocalStore:
         """Set a change aside (conflict / failed) until the user decides what to do with it."""
         with self.transaction() if conn is None else contextlib.nullcontext(conn) as c:
             c.execute(
-                "UPDATE outbox SET state = ?, last_error = ?, attempts = attempts + 1 WHERE seq = ?",
+                (
+                    "UPDATE outbox SET state = ?, last_error = ?, "
+                    "attempts = attempts + 1 WHERE seq = ?"
+                ),
                 (state, error, seq),
             )
 
@@ -924,23 +924,6 @@ class LocalStore:
         return len(changes)
 
     # -- wiping ----------------------------------------------------------------------------------
-
-    def reset_mirror(self, conn: sqlite3.Connection | None = None) -> None:
-        """Forget everything pulled from the server (keeps drafts and the outbox)."""
-        with self.transaction() if conn is None else contextlib.nullcontext(conn) as c:
-            for table in (
-                "bounty_details",
-                "bounties",
-                "submissions",
-                "revisions",
-                "reports",
-                "reviews",
-                "threads",
-                "etags",
-            ):
-                c.execute(f"DELETE FROM {table}")
-            c.execute("DELETE FROM comments WHERE pending = 0")
-            c.execute("DELETE FROM meta WHERE key = 'sync.cursor'")
 
 
 # -- helpers -----
@@ -1107,8 +1090,3 @@ def _outbox_entry(r: sqlite3.Row) -> OutboxEntry:
         r["last_error"],
         r["created_at"],
     )
-
-
-def monotonic_now() -> float:
-    """Wall-clock seconds, for outbox retry times that must survive restarts."""
-    return time.time()

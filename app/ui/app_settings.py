@@ -59,10 +59,6 @@ class AppSettings:
         recent = [p for p in self.recent_packages() if p != text]
         self._qs.setValue("recent/packages", [text, *recent][:MAX_RECENT])
 
-    def remove_recent_package(self, path: str | Path) -> None:
-        text = str(path)
-        self._qs.setValue("recent/packages", [p for p in self.recent_packages() if p != text])
-
     # -- preferences -------------------------------------------------------------------------
 
     @property

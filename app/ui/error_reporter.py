@@ -36,7 +36,10 @@ def problem_from_exception(exc: BaseException, context: str = "") -> Problem:
     details = redact("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
     if context:
         details = f"{context}\n\n{details}"
-    title = f"Something went wrong inside Gauntlet Studio ({type(exc).__name__}: {redact(str(exc))[:160]})"
+    title = (
+        f"Something went wrong inside Gauntlet Studio ({type(exc).__name__}: "
+        f"{redact(str(exc))[:160]})"
+    )
     hint = "Your files are safe. You can keep working; copy the details if you report this bug."
     return Problem(title, hint, details, is_bug=True)
 

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from app.sync.credentials import CredentialStore
 from app.ui.app_settings import AppSettings
 from app.ui.bounties.browser import BountyBrowser, ask_for_folder
-from app.ui.error_reporter import ErrorReporter, Problem, problem_from_exception
+from app.ui.error_reporter import ErrorReporter, Problem
 from app.ui.icons import icon
 from app.ui.notifications import NotificationArea
 from app.ui.platform_service import PlatformService
@@ -332,16 +332,13 @@ class MainWindow(QMainWindow):
             return
         self.notifications.show_problem(problem)
 
-    def show_exception(self, exc: BaseException) -> None:
-        self.show_problem(problem_from_exception(exc))
-
     def _update_jobs(self, *_args) -> None:
         if "workspace" in self._built and self.workspace.funnel.job.running:
             self.status.set_jobs(1, "Running the gauntlet…")
         else:
             self.status.set_jobs(self.tasks.running)
 
-    # -- layout and closing -------------------------------------------------------------------------
+    # -- layout and closing ----------------------------------------------------------------------
 
     def _apply_theme(self, choice: str) -> None:
         from app.ui.theme import apply_theme

@@ -86,7 +86,6 @@ class NotificationArea(QWidget):
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(8, 4, 8, 4)
         self._layout.setSpacing(4)
-        self._timers: list[QTimer] = []
         self.hide()
 
     def cards(self) -> list[NotificationCard]:

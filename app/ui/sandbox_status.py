@@ -108,7 +108,8 @@ def build_image(say: Callable[[str], None]) -> str:
             if not shutil.which("mmdebstrap"):
                 raise
             say(
-                f"Building from the Python base image failed ({str(first)[:120]}); building from Debian packages instead…"
+                f"Building from the Python base image failed ({str(first)[:120]}); "
+                "building from Debian packages instead…"
             )
             return build_default_image(client, from_debian=True, say=say)
     finally:

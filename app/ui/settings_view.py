@@ -54,7 +54,10 @@ LOCAL_PLATFORM = "the built-in local platform"
 def _where_text(location: SecretLocation) -> str:
     if location == SecretLocation.KEYCHAIN:
         return "Saved in your system keychain."
-    return "Kept for this session only (no keychain available): you will need to enter it again after quitting."
+    return (
+        "Kept for this session only (no keychain available): "
+        "you will need to enter it again after quitting."
+    )
 
 
 class SettingsView(QWidget):
@@ -92,7 +95,10 @@ class SettingsView(QWidget):
         layout.addWidget(
             PageHeader(
                 "Settings",
-                "Where your work goes, which AI models may attack your grader, and how it runs safely.",
+                (
+                    "Where your work goes, which AI models may "
+                    "attack your grader, and how it runs safely."
+                ),
             )
         )
 
@@ -145,7 +151,8 @@ class SettingsView(QWidget):
         mlayout = QVBoxLayout(models)
         explain = QLabel(
             "Add a model by its name as litellm knows it, e.g. <b>openai/gpt-4o-mini</b> or "
-            "<b>anthropic/claude-3-5-haiku-latest</b>. For a local or company server, give its address too. "
+            "<b>anthropic/claude-3-5-haiku-latest</b>. "
+            "For a local or company server, give its address too. "
             "Keys are stored in your keychain, one per provider."
         )
         explain.setWordWrap(True)

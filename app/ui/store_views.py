@@ -113,8 +113,10 @@ class SubmissionsView(_StoreScreen):
             "Environments you sent to a bounty, and what the platform made of them.",
             EmptyState(
                 "Nothing submitted yet",
-                "Start an environment from a bounty, make it pass the gauntlet in the Workspace, then "
-                "submit it with <b>gauntlet submit</b>. Its progress through the platform's checks and "
+                "Start an environment from a bounty, "
+                "make it pass the gauntlet in the Workspace, then "
+                "submit it with <b>gauntlet submit</b>. "
+                "Its progress through the platform's checks and "
                 "review shows up here.",
             ),
             ["Bounty", "State", "Updated"],
@@ -152,7 +154,8 @@ class SubmissionsView(_StoreScreen):
         for rev in revisions:
             parts.append(f"<h4>Revision {rev.number} · {html.escape(_when(rev.created_at))}</h4>")
             parts.append(
-                f"<p>Platform checks: {html.escape(rev.check_state.replace('_', ' ') or 'not started')}</p>"
+                "<p>Platform checks: "
+                f"{html.escape(rev.check_state.replace('_', ' ') or 'not started')}</p>"
             )
             report = self._store.report_for(rev.id)
             parts.append(report_summary_html(report))
@@ -166,7 +169,8 @@ class ReviewsView(_StoreScreen):
             "What reviewers said about your submissions: verdicts and comments on exact lines.",
             EmptyState(
                 "No reviews yet",
-                "When a reviewer reads one of your submissions, their verdict and their comments on "
+                "When a reviewer reads one of your submissions, "
+                "their verdict and their comments on "
                 "your files appear here (and next to the lines in the editor).",
             ),
             ["Submission", "Verdict", "Comments"],
@@ -203,7 +207,8 @@ class ReviewsView(_StoreScreen):
         for review in self._store.reviews_for(submission_id):
             verdict = VERDICTS.get(review.verdict or "", "No verdict yet")
             parts.append(
-                f"<p><b>{html.escape(verdict)}</b> by {html.escape(review.reviewer)} · {html.escape(_when(review.created_at))}</p>"
+                f"<p><b>{html.escape(verdict)}</b> by {html.escape(review.reviewer)} "
+                f"· {html.escape(_when(review.created_at))}</p>"
             )
             summary = review.data.get("summary") or review.data.get("body")
             if summary:
@@ -224,7 +229,8 @@ class ReviewsView(_StoreScreen):
             for comment in thread.comments:
                 pending = " <i>(not sent yet)</i>" if comment.pending else ""
                 parts.append(
-                    f"<p><b>{html.escape(comment.author)}</b>: {html.escape(comment.body)}{pending}</p>"
+                    f"<p><b>{html.escape(comment.author)}</b>: "
+                    f"{html.escape(comment.body)}{pending}</p>"
                 )
         self.detail.setHtml("\n".join(parts) or "<p><i>No comments yet.</i></p>")
 
@@ -238,7 +244,10 @@ def report_summary_html(report: dict[str, Any] | None) -> str:
     findings = report.get("findings") or []
     errors = [f for f in findings if f.get("severity") == "error"]
     parts = [
-        f"<p>The platform's own gauntlet <b>{verdict}</b> ({len(errors)} error(s), {len(findings)} finding(s)).</p>"
+        (
+            f"<p>The platform's own gauntlet <b>{verdict}</b> "
+            f"({len(errors)} error(s), {len(findings)} finding(s)).</p>"
+        )
     ]
     if errors:
         parts.append(

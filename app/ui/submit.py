@@ -51,8 +51,14 @@ class SubmitJob(QObject):
         if session is None:
             self.failed.emit(
                 UserError(
-                    "The app is not connected to a platform yet, so it has nowhere to queue the submission.",
-                    "Wait until the status bar shows the platform (or check Settings → Platform), then submit again.",
+                    (
+                        "The app is not connected to a platform yet, "
+                        "so it has nowhere to queue the submission."
+                    ),
+                    (
+                        "Wait until the status bar shows the platform (or "
+                        "check Settings → Platform), then submit again."
+                    ),
                 )
             )
             return
@@ -124,7 +130,8 @@ class SubmitJob(QObject):
         self._done()
         self.queued.emit(
             f"Saved. The platform cannot be reached right now ({result.state.message}); your "
-            "submission will be sent when you are back online. You can keep working or close the app."
+            "submission will be sent when you are back online. "
+            "You can keep working or close the app."
         )
 
     def _on_sync_failed(self, exc: BaseException) -> None:
@@ -175,7 +182,8 @@ def _bounty_for(store, root: Path) -> str:
     if not bounty_id:
         raise UserError(
             "This environment does not say which bounty it answers, so it cannot be submitted.",
-            'Add the bounty id to env.toml under [package] (bounty = "b_…"), or start the environment '
+            "Add the bounty id to env.toml under [package] "
+            '(bounty = "b_…"), or start the environment '
             "from the bounty in the Bounties screen.",
             where="env.toml",
         )

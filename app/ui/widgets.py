@@ -22,10 +22,6 @@ class PageHeader(QWidget):
         self.subtitle.setVisible(bool(subtitle))
         layout.addWidget(self.subtitle)
 
-    def set_subtitle(self, text: str) -> None:
-        self.subtitle.setText(text)
-        self.subtitle.setVisible(bool(text))
-
 
 class EmptyState(QFrame):
     """A friendly box in place of an empty list: what this is, and the next step."""

@@ -59,7 +59,8 @@ class WelcomePage(QWidget):
         layout.addWidget(
             PageHeader(
                 "Workspace",
-                "An environment is a folder with tasks, reference answers, known-wrong answers and a grader. "
+                "An environment is a folder with tasks, "
+                "reference answers, known-wrong answers and a grader. "
                 "Open one to edit it and run the gauntlet on it.",
             )
         )
@@ -76,9 +77,12 @@ class WelcomePage(QWidget):
         layout.addLayout(buttons)
         steps = QLabel(
             "<b>How it works</b><ol style='margin-left:-20px'>"
-            "<li>Start from a bounty: the app writes a complete, working example environment for it.</li>"
-            "<li>Replace the example tasks, reference answers and wrong answers with your own, in tables.</li>"
-            "<li>Press <b>Run gauntlet</b> until it passes: it says in plain words what to fix and where.</li>"
+            "<li>Start from a bounty: the app writes a complete, "
+            "working example environment for it.</li>"
+            "<li>Replace the example tasks, reference answers "
+            "and wrong answers with your own, in tables.</li>"
+            "<li>Press <b>Run gauntlet</b> until it passes: "
+            "it says in plain words what to fix and where.</li>"
             "</ol>"
         )
         steps.setObjectName("emptyState")
@@ -176,7 +180,8 @@ class WorkspacePage(QWidget):
         job.refused.connect(
             lambda report: self.funnel.show_report(
                 report,
-                f"Not submitted: {len(report.errors())} problem{'s' if len(report.errors()) != 1 else ''} "
+                f"Not submitted: {len(report.errors())} "
+                f"problem{'s' if len(report.errors()) != 1 else ''} "
                 "to fix first",
             )
         )
@@ -251,7 +256,10 @@ class WorkspacePage(QWidget):
             self.problem.emit(
                 UserError(
                     f"{path} is not an environment: it has no env.toml.",
-                    "Pick the folder that contains env.toml, or start a new environment from a bounty.",
+                    (
+                        "Pick the folder that contains env.toml, "
+                        "or start a new environment from a bounty."
+                    ),
                 )
             )
             return

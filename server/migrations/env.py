@@ -29,6 +29,7 @@ def run_migrations_online() -> None:
 
 if context.is_offline_mode():
     raise SystemExit(
-        "offline (SQL script) migrations are not supported; run `gauntlet serve` or `gauntlet worker`"
+        "offline (SQL script) migrations are not supported; "
+        "run `gauntlet serve` or `gauntlet worker`"
     )
 run_migrations_online()

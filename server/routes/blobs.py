@@ -90,7 +90,10 @@ async def put_blob(
     if actual != sha256:
         raise Problem(
             422,
-            f"the uploaded bytes hash to {actual}, not {sha256}; the file changed or was cut off in transit — read it again and re-upload",
+            (
+                f"the uploaded bytes hash to {actual}, not {sha256}; "
+                "the file changed or was cut off in transit — read it again and re-upload"
+            ),
             slug="hash-mismatch",
             actual_sha256=actual,
         )

@@ -26,7 +26,10 @@ def _require_participant(session: Session, user: User, submission: Submission) -
     if submission.author_id != user.id and not can_review(session, user, submission):
         raise Problem(
             403,
-            "only the author, an assigned reviewer, the bounty's lab or an admin may discuss this submission",
+            (
+                "only the author, an assigned reviewer, "
+                "the bounty's lab or an admin may discuss this submission"
+            ),
         )
 
 
@@ -272,7 +275,9 @@ def _check_scores(bounty: Bounty, scores: dict[str, float]) -> None:
             errors.append(
                 {
                     "loc": ["body", "scores", key],
-                    "msg": f"not a criterion of this bounty's rubric ({', '.join(criteria) or 'none'})",
+                    "msg": (
+                        f"not a criterion of this bounty's rubric ({', '.join(criteria) or 'none'})"
+                    ),
                     "type": "value_error",
                 }
             )
@@ -308,7 +313,10 @@ def create_review(
         if body.revision != submission.current_revision:
             raise Problem(
                 409,
-                f"revision {body.revision} was superseded by revision {submission.current_revision}; review the latest one",
+                (
+                    f"revision {body.revision} was superseded by revision "
+                    f"{submission.current_revision}; review the latest one"
+                ),
                 slug="revision-superseded",
                 current_revision=submission.current_revision,
             )
@@ -317,7 +325,10 @@ def create_review(
         if outcome and submission.state != "in_review":
             raise Problem(
                 409,
-                f"a verdict needs the submission in review; it is {submission.state} (a 'comment' review is always possible)",
+                (
+                    "a verdict needs the submission in review; "
+                    f"it is {submission.state} (a 'comment' review is always possible)"
+                ),
                 slug="invalid-transition",
                 state=submission.state,
                 allowed=["comment"],

@@ -77,7 +77,10 @@ def create_submission(
         if bounty.status != "open" or bounty.deadline <= utcnow():
             raise Problem(
                 409,
-                f"bounty {bounty.id} is not open for submissions (status {bounty.status}, deadline passed: {bounty.deadline <= utcnow()})",
+                (
+                    f"bounty {bounty.id} is not open for submissions (status {bounty.status}, "
+                    f"deadline passed: {bounty.deadline <= utcnow()})"
+                ),
                 slug="bounty-closed",
             )
         now = utcnow()
@@ -217,7 +220,10 @@ def create_revision(
         if len(body.files) > settings.max_files:
             raise Problem(
                 413,
-                f"{len(body.files)} files; the platform accepts at most {settings.max_files} per revision",
+                (
+                    f"{len(body.files)} files; "
+                    f"the platform accepts at most {settings.max_files} per revision"
+                ),
                 limit=settings.max_files,
             )
         shas = sorted(set(body.files.values()))
@@ -228,7 +234,10 @@ def create_revision(
         if missing:
             raise Problem(
                 422,
-                f"{len(missing)} file(s) are not uploaded yet; PUT them to /v1/blobs/{{sha256}} and retry",
+                (
+                    f"{len(missing)} file(s) are not uploaded yet; "
+                    f"PUT them to /v1/blobs/{{sha256}} and retry"
+                ),
                 slug="missing-blobs",
                 missing=missing,
             )
@@ -236,7 +245,10 @@ def create_revision(
         if total > settings.max_revision_bytes:
             raise Problem(
                 413,
-                f"the package is {total} bytes; the platform accepts at most {settings.max_revision_bytes}",
+                (
+                    f"the package is {total} bytes; "
+                    f"the platform accepts at most {settings.max_revision_bytes}"
+                ),
                 limit=settings.max_revision_bytes,
             )
         number = (submission.current_revision or 0) + 1
@@ -333,7 +345,10 @@ def read_report(
         submission = get_submission(session, user, submission_id)
         revision = _get_revision(session, submission, number)
         if revision.report is None:
-            detail = f"the server has not finished checking revision {number} (check is {revision.check_status})"
+            detail = (
+                "the server has not finished checking revision "
+                f"{number} (check is {revision.check_status})"
+            )
             if revision.check_error:
                 detail += f": {revision.check_error}"
             raise Problem(409, detail, slug="report-not-ready", check_status=revision.check_status)
@@ -361,7 +376,10 @@ def transition(
         if body.to in workflow.REVIEW_OUTCOMES and not as_reviewer:
             raise Problem(
                 403,
-                "only a reviewer assigned to this submission, its bounty's lab or an admin may decide it",
+                (
+                    "only a reviewer assigned to this submission, "
+                    "its bounty's lab or an admin may decide it"
+                ),
             )
         if body.to == "withdrawn" and not as_author:
             raise Problem(403, "only the author may withdraw a submission")

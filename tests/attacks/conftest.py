@@ -30,5 +30,8 @@ def docker_sandbox() -> None:
     need(
         "docker sandbox",
         docker_available() and sandbox_image_available(),
-        "needs a running Docker engine and the sandbox image (`gauntlet sandbox image --from-debian`)",
+        (
+            "needs a running Docker engine and the sandbox "
+            "image (`gauntlet sandbox image --from-debian`)"
+        ),
     )

@@ -53,7 +53,8 @@ def test_vulnerable_package_gets_a_confirmed_hit_of_its_planted_class(name, dock
     hits = [f for f in report.findings_for(Stage.ATTACK) if f.code in HIT_CODES]
     planted = [f for f in hits if f.attack.category == expect["planted"]]
     assert planted, (
-        f"{name}: no confirmed {expect['planted']} hit; got {[(f.attack.id, f.attack.category) for f in hits]}"
+        f"{name}: no confirmed {expect['planted']} hit; "
+        f"got {[(f.attack.id, f.attack.category) for f in hits]}"
     )
     assert any(f.attack.id in expect["attacks"] for f in planted), [f.attack.id for f in planted]
     finding = planted[0]

@@ -79,7 +79,10 @@ def set_grader(files: dict, lines: str) -> None:
 def python_variant(files: dict) -> None:
     set_grader(
         files,
-        'type = "python"\nentry = "grader.py:grade"\nreward_range = [0.0, 1.0]\npass_threshold = 1.0\ntimeout_s = 5',
+        (
+            'type = "python"\nentry = "grader.py:grade"\n'
+            "reward_range = [0.0, 1.0]\npass_threshold = 1.0\ntimeout_s = 5"
+        ),
     )
     files["grader.py"] = (
         '"""Exact match on the city, ignoring case."""\n'
@@ -93,7 +96,10 @@ def python_variant(files: dict) -> None:
 def judge_variant(files: dict) -> None:
     set_grader(
         files,
-        'type = "judge"\nmodel = "openai/gpt-4o-mini"\nrubric = "rubric.md"\nreward_range = [0.0, 1.0]\npass_threshold = 0.8\ntimeout_s = 60',
+        (
+            'type = "judge"\nmodel = "openai/gpt-4o-mini"\nrubric = "rubric.md"\n'
+            "reward_range = [0.0, 1.0]\npass_threshold = 0.8\ntimeout_s = 60"
+        ),
     )
     files["rubric.md"] = "# Rubric\n\nScore 1 if the response names the capital city, else 0.\n"
 
@@ -131,7 +137,10 @@ def mode_variant(mode: str, tasks: list[dict], extra: str = "") -> Callable[[dic
     def apply(files: dict) -> None:
         set_grader(
             files,
-            f'type = "match"\nmode = "{mode}"\n{extra}\nreward_range = [0.0, 1.0]\npass_threshold = 1.0\ntimeout_s = 10',
+            (
+                f'type = "match"\nmode = "{mode}"\n{extra}\n'
+                "reward_range = [0.0, 1.0]\npass_threshold = 1.0\ntimeout_s = 10"
+            ),
         )
         files["tasks.jsonl"] = jsonl(*tasks)
         refs = {

@@ -611,7 +611,8 @@ def test_grader_hazards_do_not_fire_on_seeded_randomness(tmp_path: Path) -> None
     python_variant(files)
     files["grader.py"] = (
         "import random\n\nRNG = random.Random(1234)\n\n\n"
-        "def grade(task, response):\n    jitter = RNG.random() * 0\n    return 1.0 + jitter if response else 0.0\n"
+        "def grade(task, response):\n    jitter = RNG.random() * 0\n"
+        "    return 1.0 + jitter if response else 0.0\n"
     )
     _, findings = run_structure_stage(write_files(tmp_path / "p", files))
     assert [f.code for f in findings] == []

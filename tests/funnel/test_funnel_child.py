@@ -301,7 +301,8 @@ import sys, time
 from app.funnel.child import ChildFunnelRun
 from app.funnel.pipeline import FunnelOptions
 from app.findings import Stage
-run = ChildFunnelRun(sys.argv[1], (Stage.STRUCTURE, Stage.VERIFY), FunnelOptions(backend=sys.argv[2]))
+stages = (Stage.STRUCTURE, Stage.VERIFY)
+run = ChildFunnelRun(sys.argv[1], stages, FunnelOptions(backend=sys.argv[2]))
 run.start()
 for event in run.events():
     if event.kind == "progress" and event.stage == Stage.VERIFY:

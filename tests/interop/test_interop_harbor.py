@@ -237,7 +237,10 @@ def test_plain_answer_tasks_import_as_a_qa_package(tmp_path):
         "What is the capital of Chad?\n",
         "#!/bin/bash\npython3 /solution/lookup.py\n",
         {
-            "test_outputs.py": 'EXPECTED = "N\'Djamena"\n\ndef test_answer():\n    assert open("/app/answer.txt").read().strip() == EXPECTED\n'
+            "test_outputs.py": (
+                'EXPECTED = "N\'Djamena"\n\ndef test_answer():\n'
+                '    assert open("/app/answer.txt").read().strip() == EXPECTED\n'
+            )
         },
     )
     back = tmp_path / "pack"

@@ -135,7 +135,8 @@ def load_environment(**kwargs):
         response = parser.parse_answer(completion) or ""
         return 1.0 if response.strip() == answer else 0.0
 
-    return vf.SingleTurnEnv(dataset=dataset, rubric=vf.Rubric(funcs=[correct_answer], weights=[1.0]))
+    rubric = vf.Rubric(funcs=[correct_answer], weights=[1.0])
+    return vf.SingleTurnEnv(dataset=dataset, rubric=rubric)
 """
 
 COMMON_NUMERIC = """

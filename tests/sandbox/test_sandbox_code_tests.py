@@ -26,11 +26,13 @@ CHEATS = {
     "float-not-int": "def add(a, b):\n    return float(a + b)\n",
     "string": "def add(a, b):\n    return str(a + b)\n",
     "eq-always-true": (
-        "class Yes:\n    def __eq__(self, other):\n        return True\n    __hash__ = object.__hash__\n"
+        "class Yes:\n    def __eq__(self, other):\n"
+        "        return True\n    __hash__ = object.__hash__\n"
         "def add(a, b):\n    return Yes()\n"
     ),
     "int-subclass-eq": (
-        "class Int(int):\n    def __eq__(self, other):\n        return True\n    __hash__ = int.__hash__\n"
+        "class Int(int):\n    def __eq__(self, other):\n"
+        "        return True\n    __hash__ = int.__hash__\n"
         "def add(a, b):\n    return Int(12345)\n"
     ),
     "sys-exit-at-import": "import sys\nsys.exit(0)\n",
@@ -42,7 +44,9 @@ CHEATS = {
         "import sys, json, gc\n"
         "for obj in gc.get_objects():\n"
         "    if isinstance(obj, dict) and isinstance(obj.get('sentinel'), str):\n"
-        "        print('\\n' + obj['sentinel'] + json.dumps({'outputs': [{'ok': True, 'json': '3'}, {'ok': True, 'json': '0'}, {'ok': True, 'json': '30'}]}), flush=True)\n"
+        "        outputs = [{'ok': True, 'json': '3'}, {'ok': True, 'json': '0'}, "
+        "{'ok': True, 'json': '30'}]\n"
+        "        print('\\n' + obj['sentinel'] + json.dumps({'outputs': outputs}), flush=True)\n"
         "def add(a, b):\n    return -1\n"
     ),
     "patch-json": "import json\njson.dumps = lambda *a, **k: '3'\ndef add(a, b):\n    return -1\n",
@@ -67,7 +71,10 @@ CHEATS = {
     ),
     "infinite-loop": "def add(a, b):\n    while True:\n        pass\n",
     "output-flood": "def add(a, b):\n    while True:\n        print('x' * 65536)\n",
-    "kill-parent": "import os, signal\ndef add(a, b):\n    os.kill(os.getppid(), signal.SIGKILL)\n    return a + b\n",
+    "kill-parent": (
+        "import os, signal\ndef add(a, b):\n"
+        "    os.kill(os.getppid(), signal.SIGKILL)\n    return a + b\n"
+    ),
     "syntax-error": "def add(a, b) return a + b\n",
     "nan": "def add(a, b):\n    return float('nan')\n",
     "empty": "",

@@ -92,7 +92,10 @@ def test_hostile_payload_is_contained(
     }
     root = write_pack(
         tmp_path / "pack",
-        grader=f'type = "python"\nentry = "grader.py:grade"\nreward_range = [0.0, 1.0]\npass_threshold = 1.0\ntimeout_s = {TIMEOUT_S}',
+        grader=(
+            'type = "python"\nentry = "grader.py:grade"\nreward_range = [0.0, 1.0]\n'
+            f"pass_threshold = 1.0\ntimeout_s = {TIMEOUT_S}"
+        ),
         sandbox="memory_mb = 256\ncpus = 1.0",
         tasks=[task],
         solutions=[{"task_id": case, "response": "probe"}],

@@ -86,7 +86,10 @@ def test_response_is_framed_as_untrusted_data_and_cannot_close_the_frame():
 def judge_pack(tmp_path):
     root = write_pack(
         tmp_path / "pack",
-        grader='type = "judge"\nmodel = "openai/scripted"\nrubric = "rubric.md"\nreward_range = [0.0, 10.0]\npass_threshold = 7.5\ntimeout_s = 5',
+        grader=(
+            'type = "judge"\nmodel = "openai/scripted"\nrubric = "rubric.md"\n'
+            "reward_range = [0.0, 10.0]\npass_threshold = 7.5\ntimeout_s = 5"
+        ),
         tasks=[TASK],
         solutions=[{"task_id": "p", "response": "ok"}],
         extra_files={"rubric.md": "Score 1 when correct.\n"},

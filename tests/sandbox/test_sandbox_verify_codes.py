@@ -20,7 +20,10 @@ TASKS = [
 ]
 REFS = [{"task_id": "t1", "response": "42"}, {"task_id": "t2", "response": "4"}]
 NEGS = [{"task_id": "t1", "response": "41", "note": "off by one"}]
-PY_GRADER = 'type = "python"\nentry = "grader.py:grade"\nreward_range = [0.0, 1.0]\npass_threshold = 1.0\ntimeout_s = {timeout}'
+PY_GRADER = (
+    'type = "python"\nentry = "grader.py:grade"\n'
+    "reward_range = [0.0, 1.0]\npass_threshold = 1.0\ntimeout_s = {timeout}"
+)
 
 
 def python_pack(
@@ -49,7 +52,10 @@ def codes_of(report, code):
     return [f for f in report.findings_for(Stage.VERIFY) if f.code == code]
 
 
-GOOD = "def grade(task, response):\n    return 1.0 if response.strip() == str(task['answer']) else 0.0\n"
+GOOD = (
+    "def grade(task, response):\n"
+    "    return 1.0 if response.strip() == str(task['answer']) else 0.0\n"
+)
 
 
 def test_a_good_package_passes_with_only_the_weak_backend_notice(tmp_path):
@@ -72,7 +78,10 @@ def test_a_good_package_passes_cleanly_in_docker(tmp_path, docker_backend):
 
 
 def test_gx201_reference_below_threshold(tmp_path):
-    body = "def grade(task, response):\n    return 0.5 if task['id'] == 't2' else float(response.strip() == str(task['answer']))\n"
+    body = (
+        "def grade(task, response):\n    return 0.5 if task['id'] == "
+        "'t2' else float(response.strip() == str(task['answer']))\n"
+    )
     report, stage, codes = verify(python_pack(tmp_path, body))
     [finding] = codes_of(report, "GX201")
     assert finding.task_id == "t2" and finding.file == "solutions.jsonl" and finding.line == 2
@@ -90,7 +99,10 @@ def test_gx202_negative_above_floor(tmp_path):
 
 
 def test_gx203_empty_response_above_floor(tmp_path):
-    body = "def grade(task, response):\n    return 1.0 if response.strip() in ('', str(task['answer'])) else 0.0\n"
+    body = (
+        "def grade(task, response):\n"
+        "    return 1.0 if response.strip() in ('', str(task['answer'])) else 0.0\n"
+    )
     report, _, _ = verify(python_pack(tmp_path, body))
     findings = codes_of(report, "GX203")
     assert {f.task_id for f in findings} == {"t1", "t2"}
@@ -110,7 +122,10 @@ def test_gx203_empty_response_above_floor(tmp_path):
     ],
 )
 def test_gx204_invalid_rewards(tmp_path, returned, words):
-    body = f"def grade(task, response):\n    return {returned} if response.strip() == str(task['answer']) else 0.0\n"
+    body = (
+        "def grade(task, response):\n"
+        f"    return {returned} if response.strip() == str(task['answer']) else 0.0\n"
+    )
     report, _, _ = verify(python_pack(tmp_path, body))
     findings = codes_of(report, "GX204")
     assert findings, [f.message for f in report.findings]
@@ -120,7 +135,11 @@ def test_gx204_invalid_rewards(tmp_path, returned, words):
 
 
 def test_gx205_exception_with_task_id_and_traceback(tmp_path):
-    body = "def grade(task, response):\n    if task['id'] == 't2':\n        raise KeyError('units')\n    return 1.0 if response.strip() == str(task['answer']) else 0.0\n"
+    body = (
+        "def grade(task, response):\n    if task['id'] == 't2':\n"
+        "        raise KeyError('units')\n"
+        "    return 1.0 if response.strip() == str(task['answer']) else 0.0\n"
+    )
     report, _, _ = verify(python_pack(tmp_path, body))
     findings = codes_of(report, "GX205")
     assert findings and all(f.task_id == "t2" for f in findings)
@@ -138,7 +157,11 @@ def test_gx205_grader_that_cannot_be_imported(tmp_path):
 
 
 def test_gx206_timeout(tmp_path):
-    body = "import time\ndef grade(task, response):\n    if task['id'] == 't1':\n        time.sleep(30)\n    return 1.0 if response.strip() == str(task['answer']) else 0.0\n"
+    body = (
+        "import time\ndef grade(task, response):\n    if task['id'] == 't1':\n"
+        "        time.sleep(30)\n"
+        "    return 1.0 if response.strip() == str(task['answer']) else 0.0\n"
+    )
     report, _, _ = verify(python_pack(tmp_path, body, timeout=1))
     findings = codes_of(report, "GX206")
     assert findings and {f.task_id for f in findings} == {"t1"}
@@ -177,7 +200,11 @@ def test_gx209_flaky_grader(tmp_path):
 
 
 def test_gx210_slow_task_flagged_with_its_time(tmp_path):
-    body = "import time\ndef grade(task, response):\n    if task['id'] == 't2':\n        time.sleep(1.2)\n    return 1.0 if response.strip() == str(task['answer']) else 0.0\n"
+    body = (
+        "import time\ndef grade(task, response):\n    if task['id'] == 't2':\n"
+        "        time.sleep(1.2)\n"
+        "    return 1.0 if response.strip() == str(task['answer']) else 0.0\n"
+    )
     report, stage, _ = verify(python_pack(tmp_path, body, timeout=2))
     [finding] = [f for f in codes_of(report, "GX210") if f.task_id == "t2"]
     assert (
@@ -220,7 +247,10 @@ def test_gx212_judge_without_model_key_is_a_finding_not_a_crash(tmp_path, monkey
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     root = write_pack(
         tmp_path / "pack",
-        grader='type = "judge"\nmodel = "openai/gpt-4o-mini"\nrubric = "rubric.md"\npass_threshold = 0.5\ntimeout_s = 5',
+        grader=(
+            'type = "judge"\nmodel = "openai/gpt-4o-mini"\n'
+            'rubric = "rubric.md"\npass_threshold = 0.5\ntimeout_s = 5'
+        ),
         tasks=TASKS,
         solutions=REFS,
         negatives=NEGS,

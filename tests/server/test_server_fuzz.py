@@ -82,12 +82,14 @@ def test_fuzzing_every_operation_never_gives_a_server_error(live):
             if response.status_code >= 500:
                 failures.append(
                     f"{operation.method.upper()} {operation.path}: {response.status_code} "
-                    f"{response.text[:200]} for {case.path_parameters} {case.query} {str(case.body)[:200]}"
+                    f"{response.text[:200]} for {case.path_parameters} "
+                    f"{case.query} {str(case.body)[:200]}"
                 )
             elif response.status_code >= 400:
                 content_type = response.headers.get("content-type") or [""]  # schemathesis: lists
                 assert content_type[0].startswith("application/problem+json"), (
-                    f"{operation.method.upper()} {operation.path} answered {response.status_code} without problem+json"
+                    f"{operation.method.upper()} {operation.path} "
+                    f"answered {response.status_code} without problem+json"
                 )
 
         run()

@@ -49,7 +49,8 @@ WORKER_SCRIPT = textwrap.dedent("""
 
     platform = Platform.open(Settings(database_url=url), run_migrations=False)
     kind = {"hang": hang, "record": record}[mode]
-    worker = Worker(platform, kinds={"test_" + mode: JobKind(run=kind)}, worker_id=worker_id, lease_s=2, poll_s=0.05)
+    kinds = {"test_" + mode: JobKind(run=kind)}
+    worker = Worker(platform, kinds=kinds, worker_id=worker_id, lease_s=2, poll_s=0.05)
     while worker.run_once():
         pass
 """)

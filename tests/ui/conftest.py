@@ -240,7 +240,10 @@ def make_bounty(i: int, *, today=None, **overrides) -> dict:
         "deadline": (today + timedelta(days=(i % 120) - 10)).isoformat(),
         "env_kind": "code" if i % 7 == 3 else "qa",
         "tags": [domain, f"level-{i % 3}"],
-        "brief": f"# Set {i}\n\nWrite **ten** tasks about {domain}.\n\n- one answer each\n- cite a source\n",
+        "brief": (
+            f"# Set {i}\n\nWrite **ten** tasks about {domain}.\n"
+            "\n- one answer each\n- cite a source\n"
+        ),
         "rubric": [
             {"criterion": "Correctness", "weight": 3, "description": "Answers are right"},
             {"criterion": "Clarity", "weight": 1},

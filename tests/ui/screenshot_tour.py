@@ -188,7 +188,8 @@ def main(out_dir: str) -> int:
     wait(100)
     loop._QEventLoop__is_running = False  # noqa: SLF001 - see tests/ui/conftest.py
     asyncio.events._set_running_loop(None)
-    loop.close()  # ends its executor's QThreads (the sync ran work there), as `with loop:` does in the app
+    # ends its executor's QThreads (the sync ran work there), as `with loop:` does in the app
+    loop.close()
     print(json.dumps(seen), flush=True)
     QApplication.instance().quit()
     return 0

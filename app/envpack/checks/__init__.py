@@ -104,7 +104,10 @@ CHECKS: tuple[Check, ...] = (
     ),
     Check(
         "python-grader",
-        "grader.py parses and defines the entry function; no network, processes, randomness or clock",
+        (
+            "grader.py parses and defines the entry function; "
+            "no network, processes, randomness or clock"
+        ),
         (
             "GX120",
             "GX124",

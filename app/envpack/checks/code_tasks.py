@@ -25,7 +25,10 @@ def check_code_tasks(ctx: CheckContext) -> None:
             problem = "has no" if entry is None else f"has an invalid ({entry!r})"
             ctx.report(
                 "GX180",
-                f'Code task "{task.id}" {problem} "entry": the name of the function the response defines.',
+                (
+                    f'Code task "{task.id}" {problem} "entry": '
+                    "the name of the function the response defines."
+                ),
                 ctx.at_record(rel, task.line, "entry" if "entry" in task.record else "id"),
                 task_id=task.id,
             )

@@ -26,9 +26,15 @@ def check_package_files(ctx: CheckContext) -> None:
             target = _link_target(source.path(entry.path))
             ctx.report(
                 "GX123",
-                f'"{entry.path}" is a symbolic link (to "{target}"); packages hold real files only.',
+                (
+                    f'"{entry.path}" is a symbolic link (to "{target}"); '
+                    "packages hold real files only."
+                ),
                 span,
-                hint="Replace the link with a copy of the file; links break when the package is bundled or moved.",
+                hint=(
+                    "Replace the link with a copy of the file; "
+                    "links break when the package is bundled or moved."
+                ),
             )
             continue
         if entry.kind == "other":
@@ -50,7 +56,10 @@ def check_package_files(ctx: CheckContext) -> None:
         if entry.size > MAX_FILE_BYTES:
             ctx.report(
                 "GX122",
-                f'"{entry.path}" is {_mb(entry.size)}; the limit for one file is {_mb(MAX_FILE_BYTES)}.',
+                (
+                    f'"{entry.path}" is {_mb(entry.size)}; '
+                    f"the limit for one file is {_mb(MAX_FILE_BYTES)}."
+                ),
                 span,
             )
             continue

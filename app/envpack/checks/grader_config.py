@@ -45,13 +45,17 @@ def check_grader_config(ctx: CheckContext) -> None:
     if isinstance(written.get("reward_range"), list) and not low < high:
         ctx.report(
             "GX152",
-            f"reward_range = [{low:g}, {high:g}]: the first number (the floor) must be below the second.",
+            (
+                f"reward_range = [{low:g}, {high:g}]: "
+                "the first number (the floor) must be below the second."
+            ),
             ctx.at_key("grader.reward_range"),
         )
     if low < high and not low < grader.pass_threshold <= high:
         ctx.report(
             "GX151",
-            f"pass_threshold = {grader.pass_threshold:g} is outside reward_range ({low:g}, {high:g}]; "
+            f"pass_threshold = {grader.pass_threshold:g} "
+            f"is outside reward_range ({low:g}, {high:g}]; "
             "a reference must score above the floor to pass.",
             ctx.at_key(
                 "grader.pass_threshold" if "pass_threshold" in written else "grader.reward_range"
@@ -61,7 +65,10 @@ def check_grader_config(ctx: CheckContext) -> None:
     if "tolerance" in written and not 0 <= grader.tolerance < 1:
         ctx.report(
             "GX154",
-            f"tolerance = {grader.tolerance:g} is not a sensible relative tolerance (0 ≤ tolerance < 1).",
+            (
+                f"tolerance = {grader.tolerance:g} is not a "
+                "sensible relative tolerance (0 ≤ tolerance < 1)."
+            ),
             ctx.at_key("grader.tolerance"),
         )
     if "timeout_s" in written and not 0.1 <= grader.timeout_s <= 600:
@@ -181,7 +188,10 @@ def _check_answer(ctx: CheckContext, task: Task, mode: str) -> None:
         ):
             ctx.report(
                 "GX154",
-                f'Task "{task.id}" has abs_tolerance {record["abs_tolerance"]!r}; use a number ≥ 0.',
+                (
+                    f'Task "{task.id}" has abs_tolerance {record["abs_tolerance"]!r}; '
+                    "use a number ≥ 0."
+                ),
                 ctx.at_record(rel, task.line, "abs_tolerance"),
                 task_id=task.id,
             )
@@ -202,7 +212,10 @@ def _check_answer(ctx: CheckContext, task: Task, mode: str) -> None:
         except (re.error, RecursionError, OverflowError) as exc:
             ctx.report(
                 "GX153",
-                f'Task "{task.id}": the pattern {answer!r} is not a valid regular expression: {exc}.',
+                (
+                    f'Task "{task.id}": the pattern {answer!r} '
+                    f"is not a valid regular expression: {exc}."
+                ),
                 ctx.at_record(rel, task.line, key),
                 task_id=task.id,
             )
@@ -262,7 +275,10 @@ def _check_choices(ctx: CheckContext, task: Task, rel: str) -> None:
     if not (by_index or by_label or by_text):
         ctx.report(
             "GX155",
-            f'Task "{task.id}": the answer {answer!r} is not one of its choices ({", ".join(labels)}).',
+            (
+                f'Task "{task.id}": the answer {answer!r} is '
+                f"not one of its choices ({', '.join(labels)})."
+            ),
             ctx.at_record(rel, task.line, "answer"),
             task_id=task.id,
         )
@@ -274,7 +290,10 @@ def _wrong_type(
     shown = repr(answer) if len(repr(answer)) <= 40 else repr(answer)[:37] + "..."
     ctx.report(
         "GX156",
-        f'Task "{task.id}": the answer must be {expected} for grader mode "{ctx.pack.grader.mode}", not {shown}.',
+        (
+            f'Task "{task.id}": the answer must be {expected} for '
+            f'grader mode "{ctx.pack.grader.mode}", not {shown}.'
+        ),
         span,
         hint=hint,
         task_id=task.id,

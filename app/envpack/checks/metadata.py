@@ -65,7 +65,10 @@ def check_metadata(ctx: CheckContext) -> None:
         hint = f'Try "{suggestion}".' if suggestion else None
         ctx.report(
             "GX110",
-            f'The package name "{name}" is not of the form "owner/name" (lower case letters, digits, dashes).',
+            (
+                f'The package name "{name}" is not of the form '
+                '"owner/name" (lower case letters, digits, dashes).'
+            ),
             ctx.at_key("package.name"),
             hint=hint,
         )
@@ -116,7 +119,10 @@ def check_metadata(ctx: CheckContext) -> None:
                 "GX113",
                 f'The package has no README.md, but it has "{near}".',
                 Span(near),
-                hint=f'Rename "{near}" to "README.md" (reviewers and the platform look for that name).',
+                hint=(
+                    f'Rename "{near}" to "README.md" (reviewers '
+                    "and the platform look for that name)."
+                ),
             )
         else:
             ctx.report("GX113", "The package has no README.md.", Span("README.md"))

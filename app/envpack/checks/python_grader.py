@@ -175,7 +175,10 @@ def _check_entry(ctx: CheckContext, tree: ast.Module, rel: str, function: str) -
             "GX171",
             f'{rel} has no top-level function "{function}".{others}',
             Span(rel, 1),
-            hint=f"Add `def {function}(task, response):` at the top level (not inside a class or another function).",
+            hint=(
+                f"Add `def {function}(task, response):` at the top "
+                "level (not inside a class or another function)."
+            ),
         )
         return
     span = Span(rel, definition.lineno, definition.col_offset + 1)
@@ -316,7 +319,10 @@ class GraderHazards(ast.NodeVisitor):
                     self._report(
                         "GX177",
                         node,
-                        f"{self.rel} calls {name}() on line {node.lineno}; its result differs every run.",
+                        (
+                            f"{self.rel} calls {name}() on line {node.lineno}; "
+                            "its result differs every run."
+                        ),
                     )
                 else:
                     self.random_calls.append(node)

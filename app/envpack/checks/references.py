@@ -20,7 +20,10 @@ def check_references(ctx: CheckContext) -> None:
         if ref.task_id not in task_ids:
             ctx.report(
                 "GX140",
-                f'The reference on line {ref.line} is for task "{ref.task_id}", which does not exist.{_close(ref.task_id, task_ids)}',
+                (
+                    f'The reference on line {ref.line} is for task "{ref.task_id}", '
+                    f"which does not exist.{_close(ref.task_id, task_ids)}"
+                ),
                 ctx.at_record(solutions_file or "", ref.line, "task_id"),
                 task_id=ref.task_id,
             )
@@ -71,7 +74,10 @@ def check_references(ctx: CheckContext) -> None:
         if span is not None:
             ctx.report(
                 "GX142",
-                f'The negative on line {neg.line} is for task "{neg.task_id}", which does not exist.{_close(neg.task_id, task_ids)}',
+                (
+                    f'The negative on line {neg.line} is for task "{neg.task_id}", '
+                    f"which does not exist.{_close(neg.task_id, task_ids)}"
+                ),
                 span,
                 task_id=neg.task_id,
             )

@@ -1,5 +1,5 @@
-"""Import and export with the formats experts already use (DESIGN.md §4, last bullet):
-Harbor / Terminal-Bench task folders and Prime Intellect `verifiers` environments.
+"""Import and export with the formats experts already use: Harbor / Terminal-Bench task folders
+and Prime Intellect `verifiers` environments (docs/engineering.md, "Import and export").
 
 Exports ship Gauntlet Studio's own graders (`GraderRuntime`) so a converted environment grades
 exactly as the funnel does; imports only accept what maps without guessing, and otherwise stop

@@ -197,7 +197,8 @@ def _instruction(task: Task, code: bool, mode: str, answer_file: str) -> str:
     if code:
         entry = task.entry or "the requested function"
         parts.append(
-            f"Write your answer as Python source that defines `{entry}` to the file `{answer_file}`. "
+            "Write your answer as Python source that "
+            f"defines `{entry}` to the file `{answer_file}`. "
             "Only that file is graded."
         )
     else:

@@ -86,7 +86,10 @@ def find_task_folders(src: Path) -> list[Path]:
     if not folders:
         raise UserError(
             f"No Harbor tasks in {src}: neither it nor any folder in it has a task.toml.",
-            "A Harbor task is a folder with task.toml, instruction.md, solution/solve.sh and tests/test.sh.",
+            (
+                "A Harbor task is a folder with task.toml, "
+                "instruction.md, solution/solve.sh and tests/test.sh."
+            ),
         )
     return folders
 
@@ -100,7 +103,10 @@ def _from_gauntlet_export(src: Path, folders: list[Path]) -> ImportedPack:
         meta = _read_json(folder / "tests" / "gauntlet" / "pack.json", folder)
         if meta.get("format") != EXPORT_FORMAT:
             raise UserError(
-                f'Task "{folder.name}" was exported in format {meta.get("format")!r}, which this version cannot read.',
+                (
+                    f'Task "{folder.name}" was exported in format '
+                    f"{meta.get('format')!r}, which this version cannot read."
+                ),
                 "Export it again with this version of Gauntlet Studio.",
                 where=str(folder),
             )
@@ -109,7 +115,10 @@ def _from_gauntlet_export(src: Path, folders: list[Path]) -> ImportedPack:
     names = {meta["manifest"].get("package", {}).get("name") for meta, _, _ in entries}
     if len(names) != 1:
         raise UserError(
-            f"The tasks in {src} come from {len(names)} different packages ({', '.join(sorted(map(str, names)))}).",
+            (
+                f"The tasks in {src} come from {len(names)} different "
+                f"packages ({', '.join(sorted(map(str, names)))})."
+            ),
             "Import each package's tasks from its own folder.",
         )
     entries.sort(key=lambda e: e[0].get("task_index", 0))
@@ -181,15 +190,20 @@ def _from_plain_tasks(src: Path, folders: list[Path]) -> ImportedPack:
     manifest = foreign_qa_manifest(
         name=f"{owner}/{name}",
         title=f"{src.name} (imported from Harbor)",
-        description=f"{len(tasks)} question-answer task(s) imported from the Harbor task set {src.name}.",
+        description=(
+            f"{len(tasks)} question-answer task(s) imported from the Harbor task set {src.name}."
+        ),
         source="harbor",
         grader=grader,
     )
     readme = (
         f"# {src.name}\n\nImported from the Harbor task set `{src}` by Gauntlet Studio.\n\n"
-        f"Each task's instruction became its prompt and the answer its reference solution wrote became\n"
-        f"the expected answer, graded by {grader['mode']} match. Before submitting: set the license in\n"
-        "env.toml, remove any line of the prompts that tells the agent to write to a file, and add\n"
+        "Each task's instruction became its prompt and "
+        "the answer its reference solution wrote became\n"
+        f"the expected answer, graded by {grader['mode']} match. "
+        "Before submitting: set the license in\n"
+        "env.toml, remove any line of the prompts that "
+        "tells the agent to write to a file, and add\n"
         "negatives (known-wrong answers) to negatives.jsonl.\n"
     )
     solutions = [{"task_id": t.id, "response": t.reference} for t in plain]
@@ -224,9 +238,11 @@ def _plain_task(folder: Path) -> _PlainTask:
     stated = _literal_from_tests(folder / "tests")
     if written is None and stated is None:
         raise refuse(
-            "its expected answer is not a plain value (solve.sh does more than write a literal, and no "
+            "its expected answer is not a plain value "
+            "(solve.sh does more than write a literal, and no "
             "test file states EXPECTED = ...)",
-            "Only question-answer tasks convert; tasks graded by running tests inside the container "
+            "Only question-answer tasks convert; "
+            "tasks graded by running tests inside the container "
             "stay Harbor tasks.",
         )
     answer = stated if stated is not None else written

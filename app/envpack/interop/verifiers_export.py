@@ -132,8 +132,10 @@ def _readme(info, module: str, grader_type: str) -> str:
         f"pip install .            # or: vf-install {module.replace('_', '-')} -p <parent folder>\n"
         f"vf-eval {module.replace('_', '-')}\n"
         "```\n\n"
-        f"`{module}.load_environment()` returns a `vf.SingleTurnEnv`; `{module}/rewards.py` grades\n"
-        "each completion with Gauntlet Studio's own grader, so rewards match the verification funnel.\n"
+        f"`{module}.load_environment()` returns a `vf.SingleTurnEnv`; "
+        f"`{module}/rewards.py` grades\n"
+        "each completion with Gauntlet Studio's own grader, "
+        "so rewards match the verification funnel.\n"
         f"{judge}"
     )
 

@@ -119,13 +119,19 @@ def _from_common_shape(src: Path, folder: Path) -> ImportedPack:
             or type(answer) not in (str, int, float)
         ):
             raise refuse(
-                f"row {number} of the dataset needs a text `question` and a text or number `answer`",
+                (
+                    f"row {number} of the dataset needs a text "
+                    "`question` and a text or number `answer`"
+                ),
                 "Only question/answer datasets convert.",
             )
         if mode == "numeric":
             if not is_number_text(answer):
                 raise refuse(
-                    f"row {number}: the reward is numeric but the answer {answer!r:.40} is not a number",
+                    (
+                        f"row {number}: the reward is numeric but "
+                        f"the answer {answer!r:.40} is not a number"
+                    ),
                     "Fix the answer column.",
                 )
             answer = as_number(answer)
@@ -147,12 +153,16 @@ def _from_common_shape(src: Path, folder: Path) -> ImportedPack:
     manifest = foreign_qa_manifest(
         name=f"imported/{name}",
         title=f"{module.stem} (imported from verifiers)",
-        description=f"{len(tasks)} question-answer task(s) imported from the verifiers environment {module.name}.",
+        description=(
+            f"{len(tasks)} question-answer task(s) "
+            f"imported from the verifiers environment {module.name}."
+        ),
         source="verifiers",
         grader=grader,
     )
     readme = (
-        f"# {module.stem}\n\nImported from the verifiers environment `{module}` by Gauntlet Studio.\n\n"
+        f"# {module.stem}\n\nImported from the verifiers "
+        f"environment `{module}` by Gauntlet Studio.\n\n"
         f"Questions became prompts and answers the expected answers, graded by {mode} match "
         "(the original reward compared the completion with the answer the same way). Before "
         "submitting: set the license in env.toml, check any system prompt the original used is "
@@ -234,7 +244,10 @@ def _reward_mode(tree: ast.Module, refuse) -> str:
     ]
     if len(rewards) != 1:
         raise refuse(
-            f"it has {len(rewards) or 'no'} reward function(s) taking completion and answer; exactly one simple one converts",
+            (
+                f"it has {len(rewards) or 'no'} reward function(s) "
+                "taking completion and answer; exactly one simple one converts"
+            ),
             "Environments with several rewards, judges or tools stay verifiers environments.",
         )
     function = rewards[0]
@@ -256,7 +269,10 @@ def _reward_mode(tree: ast.Module, refuse) -> str:
             if any(_mentions_answer(side) for side in sides):
                 return "exact"
     raise refuse(
-        f"its reward function {function.name}() is not a plain exact (==) or numeric comparison with the answer",
+        (
+            f"its reward function {function.name}() "
+            "is not a plain exact (==) or numeric comparison with the answer"
+        ),
         "Convert it by hand: write a python grader (grader.py) that does what the reward does.",
     )
 

@@ -1,4 +1,4 @@
-"""The built-in `match` grader, every mode of DESIGN.md §4.
+"""The built-in `match` grader, every mode (docs/engineering.md, "Graders and rewards").
 
 Each mode is deliberately strict: a response must state exactly one answer in the expected
 form. Hedges ("3 or 5"), every option at once ("A B C D"), NaN, look-alike characters and

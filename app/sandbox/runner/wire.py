@@ -5,7 +5,6 @@ whatever a grader returned into JSON (a grader may return anything, including ho
 from __future__ import annotations
 
 import json
-import math
 
 # The small built-in SHA-256 instead of hashlib/hmac: those load OpenSSL (~4 MB resident), and
 # every byte resident in the fork server makes each per-grading fork and exit slower.
@@ -110,16 +109,3 @@ def _safe_repr(value) -> str:
         return text[:200]
     except Exception:
         return "<unprintable>"
-
-
-def strict_json_loads(text: str):
-    """json.loads that rejects NaN/Infinity (not JSON) and big-int bombs."""
-
-    def reject_constant(name: str):
-        raise ValueError(f"{name} is not valid JSON")
-
-    return json.loads(text, parse_constant=reject_constant)
-
-
-def is_finite_number(value) -> bool:
-    return (type(value) is int or type(value) is float) and math.isfinite(value)

@@ -211,9 +211,6 @@ class BountyBrowser(QWidget):
         self.table.scrollTo(self.model.index(row, 0))
         return True
 
-    def current_bounty(self):
-        return self._current
-
     def _on_loaded(self, rows) -> None:
         self._loading = False
         self.set_bounties(rows)

@@ -85,7 +85,10 @@ def bounty_html(bounty: Any) -> str:
         ),
     ]
     facts_html = "".join(
-        f"<tr><td style='color:gray; padding-right:14px'>{html.escape(k)}</td><td><b>{html.escape(v)}</b></td></tr>"
+        (
+            "<tr><td style='color:gray; "
+            f"padding-right:14px'>{html.escape(k)}</td><td><b>{html.escape(v)}</b></td></tr>"
+        )
         for k, v in facts
     )
     tags = ", ".join(html.escape(t) for t in row.tags)

@@ -68,15 +68,6 @@ class FindingsTree(QTreeWidget):
         self._update_counts(finding.stage)
         return item
 
-    def item_for(self, finding: Finding) -> QTreeWidgetItem | None:
-        for stage_item in self._stage_items.values():
-            for i in range(stage_item.childCount()):
-                severity_item = stage_item.child(i)
-                for j in range(severity_item.childCount()):
-                    if severity_item.child(j).data(0, FindingRole) is finding:
-                        return severity_item.child(j)
-        return None
-
     def _stage_item(self, stage: Stage) -> QTreeWidgetItem:
         item = self._stage_items.get(stage)
         if item is None:

@@ -1,11 +1,11 @@
 """One funnel run, adapted to Qt signals.
 
-The funnel runs in a child process (`app.funnel.child`): stages 2 and 3 are CPU-heavy Python
-and would hold this process's GIL, stalling the window. A worker thread here only reads the
-child's events from a pipe into a queue that a GUI-thread timer drains in small batches, so a
-stage that emits thousands of events cannot flood the event loop either (DESIGN.md §8).
-Cancel asks the child to cancel its `CancelToken` (its sandbox removes its containers) and
-kills it if it has not stopped after a grace period.
+The funnel runs in a child process (`app.funnel.child`): stages 2 and 3 are CPU-heavy Python and
+would hold this process's GIL, stalling the window. A worker thread here only reads the child's
+events from a pipe into a queue that a GUI-thread timer drains in small batches, so a stage that
+emits thousands of events cannot flood the event loop either (docs/engineering.md, "Budgets").
+Cancel asks the child to cancel its `CancelToken` (its sandbox removes its containers) and kills it
+if it has not stopped after a grace period.
 
 A spare child is started ahead of time (`prepare()`): it imports the stages while the user is
 still editing, so pressing "Run" starts the run at once.
@@ -75,10 +75,6 @@ class FunnelJob(QObject):
     @property
     def running(self) -> bool:
         return self._thread is not None
-
-    @property
-    def cancelling(self) -> bool:
-        return self._run is not None and self._run.cancel_requested
 
     @property
     def child_pid(self) -> int | None:

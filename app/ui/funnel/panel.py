@@ -45,8 +45,14 @@ STAGE_SHORT = {
 }
 STAGE_BUTTON_TIPS = {
     Stage.STRUCTURE: "Only the structure checks: files, the manifest and every task line (instant)",
-    Stage.VERIFY: "Only the sandbox check: in the sandbox, check that reference answers pass and wrong ones fail (structure checks run first)",
-    Stage.ATTACK: "Only the stress test: try to fool the grader with reward-hack attacks (structure checks run first)",
+    Stage.VERIFY: (
+        "Only the sandbox check: in the sandbox, check that reference "
+        "answers pass and wrong ones fail (structure checks run first)"
+    ),
+    Stage.ATTACK: (
+        "Only the stress test: try to fool the grader with "
+        "reward-hack attacks (structure checks run first)"
+    ),
 }
 STATUS_WORDS = {
     "pass": "passed",
@@ -326,10 +332,14 @@ class FunnelPanel(QWidget):
         if wants_llm:
             entry = self.llm_model.currentData()
             estimate = self._estimate
+            if estimate:
+                estimated = estimate.text()
+            else:
+                estimated = "still being estimated; the budget cap applies."
             text = (
-                f"The red team sends your tasks and your grader’s code to {entry['model']} and tries to "
-                f"find answers that fool the grader.\n\nEstimated use: "
-                f"{estimate.text() if estimate else 'still being estimated; the budget cap applies.'}\n\nContinue?"
+                f"The red team sends your tasks and your grader’s code to {entry['model']} "
+                "and tries to find answers that fool the grader.\n\nEstimated use: "
+                f"{estimated}\n\nContinue?"
             )
             if not self._confirm(self, "Run the LLM red team?", text):
                 return
@@ -368,7 +378,9 @@ class FunnelPanel(QWidget):
             self.verdict_title.setText(title)
 
     def show_message(self, kind: str, title: str, body: str) -> None:
-        """A verdict-box message from a neighbouring action ("pass", "fail", "error", "running", "idle")."""
+        """A verdict-box message from a neighbouring action
+        ("pass", "fail", "error", "running", "idle").
+        """
         self._set_verdict(kind, title, body)
         self.log_view.appendPlainText(f"{title} {body}".strip())
 
@@ -430,7 +442,9 @@ class FunnelPanel(QWidget):
         self.running_changed.emit(running)
 
     def _prepare_worker(self) -> None:
-        """Start a spare funnel process (imports paid ahead) once the panel is on screen with a package."""
+        """Start a spare funnel process (imports paid ahead)
+        once the panel is on screen with a package.
+        """
         if not self.job.running and self._package is not None and self.isVisible():
             self.job.prepare()
 
@@ -496,7 +510,10 @@ class FunnelPanel(QWidget):
             self._set_verdict(
                 "fail",
                 f"Not ready yet: {_count(len(errors), 'problem')} to fix{where}",
-                "Each one below says what is wrong and how to fix it. Double-click one to jump to the line.",
+                (
+                    "Each one below says what is wrong and how to fix it. "
+                    "Double-click one to jump to the line."
+                ),
             )
             return
         skipped = [s for s in report.stages if s.status == StageStatus.SKIPPED]
@@ -505,7 +522,10 @@ class FunnelPanel(QWidget):
             body = (
                 "Every stage passed. It is ready to submit."
                 if not warnings
-                else f"Every stage passed, with {_count(len(warnings), 'warning')} worth a look before you submit."
+                else (
+                    f"Every stage passed, with {_count(len(warnings), 'warning')} "
+                    "worth a look before you submit."
+                )
             )
             self._set_verdict("pass", "Passed the gauntlet", body)
         else:
@@ -549,7 +569,8 @@ class FunnelPanel(QWidget):
             response = finding.evidence.get("response")
             if isinstance(response, str) and response:
                 parts.append(
-                    f"<span style='color:gray'>Response that fooled it:</span> <code>{html.escape(response[:300])}</code>"
+                    "<span style='color:gray'>Response that fooled "
+                    f"it:</span> <code>{html.escape(response[:300])}</code>"
                 )
         self.finding_detail.setText("<br>".join(parts))
 

@@ -26,7 +26,10 @@ class CostEstimate:
     def text(self) -> str:
         tokens = f"about {self.tokens:,} tokens in {self.attempts} attempts"
         if self.cost_usd is None:
-            return f"{tokens}; price unknown for {self.model} (free if it runs on your machine). Budget cap ${self.budget_usd:.2f}."
+            return (
+                f"{tokens}; price unknown for {self.model} (free if it runs on your machine). "
+                f"Budget cap ${self.budget_usd:.2f}."
+            )
         spend = min(self.cost_usd, self.budget_usd)
         return f"{tokens}: at most ${spend:.2f} (budget cap ${self.budget_usd:.2f})."
 

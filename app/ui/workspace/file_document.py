@@ -34,7 +34,10 @@ class FileDocument:
         except FileNotFoundError:
             raise UserError(
                 f"{self.relpath} does not exist in this package.",
-                "Create it, or correct the file name in env.toml; it may also have been moved or deleted.",
+                (
+                    "Create it, or correct the file name in env.toml; "
+                    "it may also have been moved or deleted."
+                ),
                 where=self.relpath,
             ) from None
         except OSError as exc:
@@ -76,10 +79,6 @@ class FileDocument:
         except (OSError, UnicodeDecodeError):
             return None
 
-    def changed_on_disk(self) -> bool:
-        """True when the disk no longer holds what we last read or wrote."""
-        return self.read_disk() != self.disk_text
-
     def is_dirty(self, text: str) -> bool:
         return text != self.disk_text
 
@@ -91,7 +90,10 @@ class FileDocument:
         except OSError as exc:
             raise UserError(
                 f"Could not save {self.relpath}: {exc.strerror or exc}.",
-                "Check that the folder still exists and is writable; your text is still in the editor.",
+                (
+                    "Check that the folder still exists and is writable; "
+                    "your text is still in the editor."
+                ),
                 where=self.relpath,
             ) from None
         self.disk_text = text

@@ -149,7 +149,10 @@ class PackageTree(QTreeView):
         detail.setForeground(self.palette().placeholderText())
         tip = rel if not role else f"{role}: {rel}"
         if problem is not None:
-            tip += f"\n{'Has errors' if problem == Severity.ERROR else 'Has warnings'}: see the underlined lines."
+            tip += (
+                f"\n{'Has errors' if problem == Severity.ERROR else 'Has warnings'}: "
+                "see the underlined lines."
+            )
             item.setForeground(
                 QColor("#c62828") if problem == Severity.ERROR else QColor("#b26a00")
             )

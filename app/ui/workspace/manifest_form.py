@@ -135,7 +135,10 @@ SECTIONS: list[tuple[str, str, list[FieldSpec]]] = [
     ),
     (
         "How answers are graded",
-        "The grader turns a response into a reward. It must give full marks to the reference answers and nothing to wrong ones.",
+        (
+            "The grader turns a response into a reward. "
+            "It must give full marks to the reference answers and nothing to wrong ones."
+        ),
         [
             FieldSpec(
                 "grader.type",
@@ -158,7 +161,10 @@ SECTIONS: list[tuple[str, str, list[FieldSpec]]] = [
                 "grader.tolerance",
                 "Tolerance (relative)",
                 "float",
-                "How far a number may be from the answer, as a fraction of it: 0.001 accepts 50.04 for 50, not 50.1.",
+                (
+                    "How far a number may be from the answer, as a fraction of it: "
+                    "0.001 accepts 50.04 for 50, not 50.1."
+                ),
                 default=_DEFAULT_GRADER.tolerance,
                 maximum=1.0,
                 decimals=9,
@@ -177,7 +183,10 @@ SECTIONS: list[tuple[str, str, list[FieldSpec]]] = [
                 "grader.entry",
                 "Grader function",
                 "text",
-                "file.py:function, e.g. grader.py:grade. It receives the task and the response and returns a reward.",
+                (
+                    "file.py:function, e.g. grader.py:grade. "
+                    "It receives the task and the response and returns a reward."
+                ),
                 default=_DEFAULT_GRADER.entry,
                 shown=lambda d: _grader(d) == "python",
             ),
@@ -185,7 +194,10 @@ SECTIONS: list[tuple[str, str, list[FieldSpec]]] = [
                 "grader.model",
                 "Judge model",
                 "text",
-                "Any model name LiteLLM understands, e.g. openai/gpt-4o-mini. Set its key in Settings.",
+                (
+                    "Any model name LiteLLM understands, e.g. "
+                    "openai/gpt-4o-mini. Set its key in Settings."
+                ),
                 default=_DEFAULT_GRADER.model,
                 shown=lambda d: _grader(d) == "judge",
             ),
@@ -210,7 +222,10 @@ SECTIONS: list[tuple[str, str, list[FieldSpec]]] = [
                 "grader.pass_threshold",
                 "Pass threshold",
                 "float",
-                "A response scoring at least this counts as solved. Every reference answer must reach it.",
+                (
+                    "A response scoring at least this counts as solved. "
+                    "Every reference answer must reach it."
+                ),
                 default=_DEFAULT_GRADER.pass_threshold,
                 minimum=-1e6,
                 maximum=1e6,
@@ -242,7 +257,10 @@ SECTIONS: list[tuple[str, str, list[FieldSpec]]] = [
                 "package.name",
                 "Package name",
                 "text",
-                "owner/name in lower case, e.g. \u201cacme/enzyme-kinetics\u201d. It identifies the package on the platform.",
+                (
+                    "owner/name in lower case, e.g. \u201cacme/enzyme-kinetics\u201d. "
+                    "It identifies the package on the platform."
+                ),
             ),
             FieldSpec(
                 "package.version",

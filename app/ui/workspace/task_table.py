@@ -72,7 +72,10 @@ PREFERRED_COLUMNS = {
 COLUMN_HELP = {
     "id": "A short unique name for the task, e.g. mm-rate-1.",
     "prompt": "What the model is asked.",
-    "answer": "The expected answer the grader compares with. Numbers, lists and objects are written as JSON.",
+    "answer": (
+        "The expected answer the grader compares with. "
+        "Numbers, lists and objects are written as JSON."
+    ),
     "choices": 'The options, as a JSON list: ["A", "B", "C"].',
     "task_id": "The id of the task this response answers.",
     "response": "The response text, exactly as a model would write it.",
@@ -160,11 +163,11 @@ class JsonlTableModel(QAbstractTableModel):
             return
         before = self._snapshot()
         self.beginResetModel()
-        self._set_doc(JsonlDocument.parse(text), keep_format=True)
+        self._set_doc(JsonlDocument.parse(text))
         self.endResetModel()
         self._push(label, before, None)
 
-    def _set_doc(self, doc: JsonlDocument, keep_format: bool = False) -> None:
+    def _set_doc(self, doc: JsonlDocument) -> None:
         self._doc = doc
         self._lines = None
         self._tokens = [next(self._counter) for _ in doc.rows]
@@ -319,12 +322,14 @@ class JsonlTableModel(QAbstractTableModel):
             parts = []
             if invalid is not None:
                 parts.append(
-                    f"<b>Not valid JSON</b>: {html.escape(invalid[1])}<br><i>How to fix:</i> correct the value, or put text in "
+                    f"<b>Not valid JSON</b>: {html.escape(invalid[1])}<br><i>How "
+                    "to fix:</i> correct the value, or put text in "
                     "quotes; until then the file keeps the previous value."
                 )
             elif raw and not row.valid:
                 parts.append(
-                    f"<b>This line is not valid JSON</b>: {html.escape(row.error or '')}<br><i>How to fix:</i> edit the line here "
+                    "<b>This line is not valid JSON</b>: "
+                    f"{html.escape(row.error or '')}<br><i>How to fix:</i> edit the line here "
                     "or in the Text view."
                 )
             for finding in self._cell_findings(row_index, column):
@@ -384,7 +389,7 @@ class JsonlTableModel(QAbstractTableModel):
             except UserError:
                 return False
             self._invalid.pop((token, column), None)
-            self._after_edit(f"Edit line {row + 1}", before, row, columns_may_change=True)
+            self._after_edit(f"Edit line {row + 1}", before, row)
             return True
         if not (record.valid and isinstance(record.value, dict)):
             return False
@@ -419,7 +424,7 @@ class JsonlTableModel(QAbstractTableModel):
         position = len(self._doc.rows) if after is None else after + 1
         position = self._doc.insert(position, self._new_record(after))
         self._tokens.insert(position, next(self._counter))
-        self._after_edit("Add row", before, position, columns_may_change=True, reset=True)
+        self._after_edit("Add row", before, position, reset=True)
         return position
 
     def duplicate_row(self, row: int) -> int:
@@ -442,7 +447,6 @@ class JsonlTableModel(QAbstractTableModel):
             "Delete row" if len(rows) == 1 else f"Delete {len(rows)} rows",
             before,
             select if select >= 0 else None,
-            columns_may_change=True,
             reset=True,
         )
 
@@ -624,7 +628,6 @@ class JsonlTableModel(QAbstractTableModel):
         before: _Snapshot,
         select: int | None,
         *,
-        columns_may_change: bool = False,
         reset: bool = False,
     ) -> None:
         self._lines = None
@@ -989,12 +992,14 @@ class TaskTable(QWidget):
         if bad_rows:
             lines = ", ".join(str(line) for _i, line, _e in bad_rows[:5])
             parts.append(
-                f"<span style='color:#c62828'>{len(bad_rows)} line(s) are not valid JSON (line {lines}) — "
+                f"<span style='color:#c62828'>{len(bad_rows)} line(s) "
+                f"are not valid JSON (line {lines}) — "
                 "edit them here or in the Text view</span>"
             )
         if bad_cells:
             parts.append(
-                f"<span style='color:#c62828'>{len(bad_cells)} cell(s) are not valid JSON and are not saved yet</span>"
+                f"<span style='color:#c62828'>{len(bad_cells)} cell(s) "
+                "are not valid JSON and are not saved yet</span>"
             )
         self.status.setText(" · ".join(parts))
 

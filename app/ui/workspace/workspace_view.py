@@ -187,7 +187,10 @@ class WorkspaceView(QWidget):
         if not (root / MANIFEST).is_file():
             raise UserError(
                 f"{root} has no env.toml, so it is not an environment package.",
-                "Choose the package folder itself, or create one with “Start environment” on a bounty.",
+                (
+                    "Choose the package folder itself, "
+                    "or create one with “Start environment” on a bounty."
+                ),
                 where=str(root),
             )
         if self._root is not None:
@@ -519,7 +522,8 @@ class WorkspaceView(QWidget):
                 )
             if warnings:
                 parts.append(
-                    f"<span style='color:#b26a00'>{warnings} warning{'s' if warnings != 1 else ''}</span>"
+                    f"<span style='color:#b26a00'>{warnings} "
+                    f"warning{'s' if warnings != 1 else ''}</span>"
                 )
             files = sorted({f.file for f in findings if f.file and f.severity != Severity.INFO})
             self.problems.setText(
@@ -659,7 +663,8 @@ class WorkspaceView(QWidget):
         tab.conflict = True
         tab.banner.show_message(
             f"<b>{name} was changed by another program</b> while you have unsaved edits here. "
-            "Reload to see the other version (Undo brings yours back), or keep yours and overwrite it.",
+            "Reload to see the other version (Undo brings "
+            "yours back), or keep yours and overwrite it.",
             ("Reload from disk", lambda t=tab, d=disk: self._reload(t, d)),
             ("Keep my version", lambda t=tab, d=disk: self._keep_mine(t, d)),
         )

@@ -10,7 +10,10 @@ from PySide6.QtWidgets import QApplication, QToolTip
 from app.editor import AnnotationState, CodeEditor, ReviewAnnotation
 from app.findings import Finding, Severity, Stage
 
-TASKS = '{"id": "t1", "prompt": "2+2?", "answer": 4}\n{"id": "t2", "prompt": "🧬 base pairs?", "answr": 2}\n{"id": "t3"}\n'
+TASKS = (
+    '{"id": "t1", "prompt": "2+2?", "answer": 4}\n{"id": '
+    '"t2", "prompt": "🧬 base pairs?", "answr": 2}\n{"id": "t3"}\n'
+)
 
 
 @pytest.fixture
@@ -312,7 +315,8 @@ def test_screenshot_annotations_and_diagnostics(qtbot):
     ed.set_text(
         '"""Grade a numeric answer with a relative tolerance."""\n\nimport math\n\n\n'
         "def grade(task: dict, response: str) -> float:\n"
-        "    try:\n        value = float(response.strip())\n    except ValueError:\n        return 0.0\n"
+        "    try:\n        value = float(response.strip())\n"
+        "    except ValueError:\n        return 0.0\n"
         '    expected = float(task["answer"])\n'
         "    return 1.0 if math.isclose(value, expected, rel_tol=1e-3) else 0.0\n"
     )

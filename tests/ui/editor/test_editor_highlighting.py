@@ -174,7 +174,10 @@ def test_twenty_thousand_line_file_opens_then_completes_in_background(qtbot):
 def test_multiline_docstring_is_a_docstring_on_every_line(editor):
     ed = editor(
         "grader.py",
-        'def grade(task, response):\n    """Compare the answer.\n\n    Numbers within 1e-3.\n    """\n    note = """not a\n    docstring"""\n',
+        (
+            'def grade(task, response):\n    """Compare the answer.\n\n'
+            '    Numbers within 1e-3.\n    """\n    note = """not a\n    docstring"""\n'
+        ),
     )
     doc, plain = ed.theme.format_for(String.Doc), ed.theme.format_for(String.Double)
     assert doc != plain  # (italic in the default style)
