@@ -107,6 +107,31 @@ def test_an_author_cannot_read_or_change_another_authors_submission(live):
     assert live.author.get(f"/v1/blobs/{revision['files']['secret.txt']}").content == b"my work"
 
 
+def test_a_blob_cannot_be_probed_named_or_read_by_knowing_its_hash(live):
+    """Proof of possession: another author who learns a hash neither learns that the blob
+    exists, nor can name it in a revision (and so download it), until they upload the bytes."""
+    bounty = live.bounty()
+    secret = b"API_TOKEN=very-private-value\n"
+    sha = live.author.submit(bounty["id"], {"env.toml": b"a\n", "secret.env": secret})["files"][
+        "secret.env"
+    ]
+    other = live.author2
+    assert other.post("/v1/blobs/batch", {"sha256": [sha]}).json()["missing"] == [sha]
+    created = other.post("/v1/submissions", {"bounty_id": bounty["id"]}).json()
+    etag = other.get(f"/v1/submissions/{created['id']}").headers["etag"]
+    named = other.post(
+        f"/v1/submissions/{created['id']}/revisions",
+        {"files": {**other.upload({"env.toml": b"b\n"}), "stolen.env": sha}},
+        if_match=etag,
+    )
+    assert named.status_code == 422 and named.json()["missing"] == [sha], named.text
+    assert other.get(f"/v1/blobs/{sha}").status_code == 404
+    # Holding the bytes is the proof: then the blob is theirs to name and read.
+    assert other.put(f"/v1/blobs/{sha}", content=secret).status_code == 201
+    assert other.post("/v1/blobs/batch", {"sha256": [sha]}).json()["missing"] == []
+    assert other.get(f"/v1/blobs/{sha}").content == secret
+
+
 def test_a_reviewer_only_sees_and_reviews_what_is_assigned(live):
     bounty = live.bounty()
     revision = live.author.submit(bounty["id"], {"env.toml": b"v1\n"})
