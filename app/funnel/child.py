@@ -121,6 +121,9 @@ def _with_judge_key(path: Path, options: FunnelOptions) -> FunnelOptions:
 
     if options.llm_api_key:
         return options
+    if options.llm_model:  # the red team's model
+        key = provider_key_from_environment(options.llm_model)
+        return dataclasses.replace(options, llm_api_key=key) if key else options
     try:
         grader = tomllib.loads((path / "env.toml").read_text(encoding="utf-8")).get("grader")
     except (OSError, ValueError):

@@ -204,3 +204,50 @@ def test_authors_cannot_submit_as_labs_and_users_admin_only(live):
     assert live.author.get("/v1/users").status_code == 403
     reviewers = live.lab.get("/v1/users", params={"role": "reviewer"}).json()["items"]
     assert {u["name"] for u in reviewers} == {"reviewer", "reviewer2"}
+
+
+def test_oversized_json_bodies_are_refused_before_they_are_stored(make_live):
+    """A client_report (stored and shown to reviewers) cannot be made arbitrarily large."""
+    live = make_live(max_json_bytes=64 * 1024)
+    bounty = live.bounty()
+    created = live.author.post("/v1/submissions", {"bounty_id": bounty["id"]}).json()
+    etag = live.author.get(f"/v1/submissions/{created['id']}").headers["etag"]
+    manifest = live.author.upload({"env.toml": b"a\n"})
+    huge = {"notes": "x" * (200 * 1024)}
+    refused = live.author.post(
+        f"/v1/submissions/{created['id']}/revisions",
+        {"files": manifest, "client_report": huge},
+        if_match=etag,
+    )
+    assert refused.status_code == 413 and refused.json()["limit"] == 64 * 1024, refused.text
+    chunked = live.author.post(
+        "/v1/blobs/batch",
+        content=iter([b'{"sha256": [', b'"' + b"0" * 64 + b'",' * 1, b" " * (100 * 1024), b"]}"]),
+        headers={"content-type": "application/json"},
+    )
+    assert chunked.status_code == 413, chunked.text
+    assert live.author.get(f"/v1/submissions/{created['id']}").json()["current_revision"] is None
+    # Blob uploads keep their own, larger per-file limit.
+    assert (
+        live.author.put(
+            "/v1/blobs/" + __import__("hashlib").sha256(b"y" * 100_000).hexdigest(),
+            content=b"y" * 100_000,
+        ).status_code
+        == 201
+    )
+
+
+def test_the_servers_sqlite_file_is_private(tmp_path, database_url):
+    import stat
+
+    from server.db import make_engine
+
+    if not database_url.startswith("sqlite"):
+        return  # a file mode only matters for the SQLite file
+    engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'platform.sqlite3'}")
+    with engine.connect() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (x)")
+    engine.dispose()
+    for path in (tmp_path / "data").iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o700
