@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from server.models import Assignment, Bounty, Submission, User
+from server.models import Assignment, Blob, BlobUpload, Bounty, RevisionBlob, Submission, User
 from server.problems import Problem, not_found
 
 
@@ -84,3 +84,21 @@ def require_reviewer_of(session: Session, user: User, submission: Submission) ->
 def require_manager_of(session: Session, user: User, submission: Submission) -> None:
     if not (user.role == "admin" or owns_bounty_of(session, user, submission)):
         raise Problem(403, "only the lab that posted the bounty or an admin may do this")
+
+
+def possessed_blobs(session: Session, user: User, shas: list[str]) -> set[str]:
+    """Which of `shas` this user has proved they hold: uploaded the bytes themselves, or can
+    read a revision that names them. Knowing a hash is not enough (proof of possession): a
+    guessed or leaked hash must not tell whether the blob exists, nor let anyone name it."""
+    if not shas:
+        return set()
+    if user.role == "admin":
+        return set(session.scalars(select(Blob.sha256).where(Blob.sha256.in_(shas))).all())
+    uploaded = select(BlobUpload.sha256).where(
+        BlobUpload.user_id == user.id, BlobUpload.sha256.in_(shas)
+    )
+    visible = select(RevisionBlob.sha256).where(
+        RevisionBlob.sha256.in_(shas),
+        RevisionBlob.submission_id.in_(visible_submission_ids(user)),
+    )
+    return set(session.scalars(uploaded.union(visible)).all())

@@ -9,6 +9,7 @@ import logging
 from fastapi import FastAPI
 
 import app as gauntlet_app
+from server.bodylimit import BodyLimit
 from server.platform import Platform
 from server.problems import install_problem_handlers
 from server.routes import blobs, bounties, feed, reviews, submissions
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         lifespan=lifespan,
     )
     api.state.platform = platform
+    api.add_middleware(BodyLimit, max_bytes=settings.max_json_bytes)
     install_problem_handlers(api)
     for module in (feed, bounties, blobs, submissions, reviews):
         api.include_router(module.router)

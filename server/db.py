@@ -7,6 +7,7 @@ writers queue on the busy timeout instead. PostgreSQL runs at READ COMMITTED wit
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -31,7 +32,7 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(database))
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         _configure_sqlite(engine)
         return engine
@@ -43,6 +44,15 @@ def make_engine(url: str) -> Engine:
         f"unsupported database {parsed.get_backend_name()!r}",
         "the platform runs on SQLite (a file) or PostgreSQL",
     )
+
+
+def _private_file(path: Path) -> None:
+    """The SQLite file holds every blob and token hash: readable by its owner only (SQLite gives
+    its -wal and -shm files the same mode)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)
 
 
 def _configure_sqlite(engine: Engine) -> None:

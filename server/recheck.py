@@ -83,7 +83,15 @@ def _run(ctx: JobContext) -> None:
         package.mkdir()
         with ctx.platform.read() as session:
             materialise(session, files, package)
-        options = FunnelOptions(own_package=False, backend=ctx.platform.settings.sandbox_backend)
+        settings = ctx.platform.settings
+        # Judge graders get the operator's key only when configured (else GX212, no model call):
+        # the server's own environment is never read for one.
+        options = FunnelOptions(
+            own_package=False,
+            backend=settings.sandbox_backend,
+            llm_api_key=settings.judge_api_key,
+            llm_api_base=settings.judge_api_base,
+        )
         try:
             report = run_funnel(
                 package, stages=(Stage.STRUCTURE, Stage.VERIFY), options=options, cancel=ctx.cancel

@@ -24,6 +24,10 @@ class Settings:
     max_blob_bytes: int = 32 * 1024 * 1024
     max_files: int = 2000
     max_revision_bytes: int = 256 * 1024 * 1024
+    max_json_bytes: int = 1024 * 1024  # every request body but a blob upload
+    # Judge graders call a model with the operator's key: off unless both are configured.
+    judge_api_key: str | None = field(default=None, repr=False)
+    judge_api_base: str | None = None
     idempotency_days: int = 30
     # The in-process worker: the embedded platform and a small single-host server run one.
     run_worker: bool = False

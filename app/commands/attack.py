@@ -107,7 +107,10 @@ def _check_numbers(args: argparse.Namespace) -> None:
 
 def resolve_llm_key(model: str | None) -> str | None:
     """The key for `model`: GAUNTLET_LLM_API_KEY, else the app's keychain entry for the provider.
-    None lets litellm read the provider's usual variable (OPENAI_API_KEY, ...). Never printed."""
+    else the provider's usual variable (OPENAI_API_KEY, ...), read here because the funnel
+    clears API keys from its process environment before grading. Never printed."""
+    from app.sandbox.hostguard import provider_key_from_environment
+
     if not model:
         return None
     if os.environ.get(API_KEY_ENV):
@@ -115,12 +118,11 @@ def resolve_llm_key(model: str | None) -> str | None:
     provider = model.split("/", 1)[0] if "/" in model else model
     try:
         from app.sync.credentials import CredentialStore, llm_key_name
-    except ImportError:
-        return None
-    try:
-        return CredentialStore(timeout_s=5).get(llm_key_name(provider))
-    except Exception:  # noqa: BLE001 - no keychain is fine: litellm still reads the environment
-        return None
+
+        stored = CredentialStore(timeout_s=5).get(llm_key_name(provider))
+    except Exception:  # noqa: BLE001 - no keychain is fine: the environment may have it
+        stored = None
+    return stored or provider_key_from_environment(model)
 
 
 def run_attack(args: argparse.Namespace) -> int:
@@ -137,8 +139,9 @@ def run_attack(args: argparse.Namespace) -> int:
         backend=args.backend,
         jobs=args.jobs,
         image=args.image,
-        own_package=not args.review,
+        own_package=False if args.review else None,  # None: by provenance
         force_weak_backend=args.force_weak_backend,
+        allow_package_dockerfile=args.allow_package_dockerfile,
         llm_model=args.llm,
         llm_api_key=resolve_llm_key(args.llm),
         llm_api_base=args.llm_api_base,

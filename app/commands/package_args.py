@@ -41,7 +41,8 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
         "--backend",
         choices=("auto", "docker", "process"),
         default="auto",
-        help="where to run gradings (default: Docker if usable, else the weaker process backend)",
+        help="where to run gradings (default: Docker; or bubblewrap for your own package when "
+        "Docker is not usable; a plain process only when you choose `process`)",
     )
     parser.add_argument(
         "--jobs", type=int, metavar="N", help="gradings in parallel inside the sandbox"
@@ -52,12 +53,19 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--review",
         action="store_true",
-        help="the package is someone else's: refuse the weak process backend",
+        help="the package is someone else's (the default for any package not created here "
+        "with `gauntlet new`): refuse the weak process backend",
     )
     parser.add_argument(
         "--force-weak-backend",
         action="store_true",
-        help="with --review, allow the process backend anyway (you accept the risk)",
+        help="allow the process backend for someone else's package (you accept the risk)",
+    )
+    parser.add_argument(
+        "--allow-package-dockerfile",
+        action="store_true",
+        help="build someone else's environment/Dockerfile (offline, limited, FROM the sandbox "
+        "image only)",
     )
 
 

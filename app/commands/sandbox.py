@@ -135,8 +135,9 @@ def run_verify(args: argparse.Namespace) -> int:
         backend=args.backend,
         jobs=args.jobs,
         image=args.image,
-        own_package=not args.review,
+        own_package=False if args.review else None,  # None: by provenance
         force_weak_backend=args.force_weak_backend,
+        allow_package_dockerfile=args.allow_package_dockerfile,
         llm_api_key=_judge_key(root),
         llm_api_base=args.llm_api_base,
     )

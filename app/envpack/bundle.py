@@ -31,6 +31,7 @@ from typing import BinaryIO
 
 from app.atomic import write_bytes_atomic
 from app.envpack.limits import MAX_FILE_BYTES, MAX_FILES, MAX_PACKAGE_BYTES
+from app.envpack.provenance import mark_foreign
 from app.envpack.source import normalize_relpath
 from app.envpack.walk import package_entries
 from app.errors import UserError
@@ -247,6 +248,7 @@ def unbundle(bundle: str | os.PathLike[str], dest: str | os.PathLike[str]) -> Bu
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+    mark_foreign(dest)  # a bundle is someone else's package until proven otherwise
     return BundleInfo(dest, digest, files, size)
 
 

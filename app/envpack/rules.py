@@ -107,6 +107,28 @@ _RULES = [
         "Use a relative path inside the package folder (no `..`, no absolute paths).",
     ),
     Rule("GX125", W, "file empty", "Add records to the file or remove it from the manifest."),
+    # -- environment/Dockerfile (built offline, on top of the sandbox image only) ------------
+    Rule(
+        "GX126",
+        E,
+        "Dockerfile not built on the sandbox image",
+        "Start with `ARG GAUNTLET_BASE` and `FROM ${GAUNTLET_BASE}`; other base images are "
+        "never pulled or built.",
+    ),
+    Rule(
+        "GX127",
+        E,
+        "Dockerfile takes files from another image",
+        "Put the files in environment/ and COPY them; `--from=` may only name an earlier "
+        "stage of this Dockerfile.",
+    ),
+    Rule(
+        "GX128",
+        W,
+        "Dockerfile step needs the network",
+        "The image is built with no network: put wheels or files in environment/ and install "
+        "them offline (`pip install --no-index --find-links wheels/ ...`).",
+    ),
     # -- JSONL records -----------------------------------------------------------------------
     Rule(
         "GX130",

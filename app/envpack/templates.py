@@ -17,6 +17,7 @@ from pathlib import Path
 
 from app.envpack.checks.metadata import NAME
 from app.envpack.manifest_edit import ManifestDocument
+from app.envpack.provenance import record_created
 from app.envpack.staging import refuse_non_empty, staged_folder
 from app.envpack.walk import package_entries
 from app.errors import UserError
@@ -126,4 +127,5 @@ def create_from_template(
         if tags is not None:
             manifest.set("package.tags", list(tags))
         manifest.save()
+    record_created(dest)  # made here: this machine's own package (app.envpack.provenance)
     return dest

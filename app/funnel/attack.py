@@ -106,8 +106,9 @@ def open_grading(
     grader = select.get_backend(
         options.backend,
         image=options.image,
-        own_package=options.own_package,
+        own_package=bool(options.own_package),
         force=options.force_weak_backend,
+        allow_package_dockerfile=options.allow_package_dockerfile,
         llm_api_key=options.llm_api_key,
         llm_api_base=options.llm_api_base,
     )

@@ -112,6 +112,29 @@ def options_from_dict(data: dict[str, Any]) -> FunnelOptions:
     return FunnelOptions(**data)
 
 
+def _with_judge_key(path: Path, options: FunnelOptions) -> FunnelOptions:
+    """The child's environment holds no keys: a judge package's key (the provider's usual
+    variable in ours) travels in the request instead."""
+    import tomllib
+
+    from app.sandbox.hostguard import provider_key_from_environment
+
+    if options.llm_api_key:
+        return options
+    if options.llm_model:  # the red team's model
+        key = provider_key_from_environment(options.llm_model)
+        return dataclasses.replace(options, llm_api_key=key) if key else options
+    try:
+        grader = tomllib.loads((path / "env.toml").read_text(encoding="utf-8")).get("grader")
+    except (OSError, ValueError):
+        return options
+    if not isinstance(grader, dict) or grader.get("type") != "judge":
+        return options
+    model = grader.get("model")
+    key = provider_key_from_environment(model if isinstance(model, str) else None)
+    return dataclasses.replace(options, llm_api_key=key) if key else options
+
+
 def _encode(message: dict[str, Any]) -> bytes:
     # default=str: stage details and evidence are meant to be JSON already; a stray Path or
     # enum must not lose the whole report.
@@ -129,7 +152,11 @@ def child_command() -> list[str]:
 
 
 def _child_environment() -> dict[str, str]:
-    env = dict(os.environ)
+    from app.sandbox.hostguard import secret_free_environment
+
+    # The child runs graders (the weak backend: as this user): it gets no credentials at all;
+    # the one key a judge or the red team needs travels in the run request.
+    env = secret_free_environment()
     # The child must import this very `app` package, also from a checkout that is not installed.
     root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
@@ -206,7 +233,7 @@ class ChildFunnelRun:
             "protocol": PROTOCOL,
             "path": str(self.path),
             "stages": [str(s) for s in self.stages],
-            "options": options_to_dict(self.options),
+            "options": options_to_dict(_with_judge_key(self.path, self.options)),
         }
         self._stderr_thread = threading.Thread(
             target=self._read_stderr, name="gauntlet-funnel-stderr", daemon=True

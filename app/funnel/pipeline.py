@@ -9,6 +9,7 @@ broken, not as hacked. Each stage lives in its own module and has the same shape
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,8 +28,12 @@ class FunnelOptions:
     backend: str = "auto"  # "auto" | "docker" | "process"
     jobs: int | None = None  # parallel gradings inside the sandbox; None = backend default
     image: str | None = None  # sandbox image override
-    own_package: bool = True  # False when reviewing someone else's package
+    # None: decided by where the package came from (app.envpack.provenance); True only for a
+    # package created on this machine, never by default.
+    own_package: bool | None = None
     force_weak_backend: bool = False  # allow the process backend for a foreign package
+    # Build a foreign package's environment/Dockerfile (hardened, offline): the operator's call.
+    allow_package_dockerfile: bool = False
     llm_model: str | None = None  # LLM red team model (litellm string); None = built-ins only
     # Resolved by the caller (CLI/UI) from the keychain or environment; never written to disk.
     llm_api_key: str | None = field(default=None, repr=False)
@@ -48,11 +53,16 @@ def run_funnel(
 ) -> Report:
     """Run `stages` (always preceded by structure) on the package at `path`."""
     from app.envpack.bundle import package_digest
+    from app.envpack.provenance import is_own
     from app.funnel.structure import run_structure_stage
+    from app.sandbox.hostguard import harden_host_process
 
     options = options or FunnelOptions()
     cancel = cancel or CancelToken()
     root = Path(path)
+    harden_host_process()  # graders run next to this process: no keys to read, no ptrace
+    if options.own_package is None:
+        options = dataclasses.replace(options, own_package=is_own(root))
     report = Report(package=PackageRef(path=str(root)))
 
     started = time.perf_counter()

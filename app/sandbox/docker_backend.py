@@ -49,9 +49,11 @@ PIDS_LIMIT = 128
 
 
 class DockerBackend:
-    def __init__(self, client: Any, image: str) -> None:
+    def __init__(self, client: Any, image: str, *, build_package_dockerfile: bool = False) -> None:
         self.client = client
         self.image = image
+        # only for the user's own packages, or when the operator allows it (get_backend)
+        self.build_package_dockerfile = build_package_dockerfile
         self.judge = JudgeGrader()  # get_backend() passes the user's LLM key and base URL
         self.info = BackendInfo(
             name="docker",
@@ -75,17 +77,20 @@ class DockerBackend:
             return self.judge.grade_batch(
                 pack, items, on_result=on_result, cancel=cancel, jobs=jobs
             )
-        from app.sandbox.images import image_for_pack
+        from app.sandbox.images import image_env_names, image_for_pack
 
-        image = image_for_pack(self.client, pack, self.image)
+        image = image_for_pack(
+            self.client, pack, self.image, build_dockerfile=self.build_package_dockerfile
+        )
         limits = limits_for(pack, jobs)
         mount_pack = pack.manifest.grader.type == "python"
+        image_env = image_env_names(self.client, image)
 
         with contextlib.ExitStack() as stack:
             snapshot = stack.enter_context(package_snapshot(pack.root)) if mount_pack else None
 
             def start():
-                channel = DockerChannel.start(self.client, image, snapshot, limits)
+                channel = DockerChannel.start(self.client, image, snapshot, limits, image_env)
                 return channel, RunnerConfig(
                     pack_dir=PACK_MOUNT if mount_pack else None, scratch="/tmp/gx", private_tmp=True
                 )
@@ -93,8 +98,12 @@ class DockerBackend:
             return run_batch(pack, items, start, limits=limits, on_result=on_result, cancel=cancel)
 
 
-def container_options(image: str, pack_root: Path | None, limits: SandboxLimits) -> dict[str, Any]:
-    """Everything that makes the container safe to run untrusted code in."""
+def container_options(
+    image: str, pack_root: Path | None, limits: SandboxLimits, image_env: Iterable[str] = ()
+) -> dict[str, Any]:
+    """Everything that makes the container safe to run untrusted code in. `image_env`: the
+    variables the image's ENV sets; each is overridden (emptied), so an image cannot hand the
+    grader settings such as LD_PRELOAD."""
     from docker.types import LogConfig, Ulimit
 
     volumes = {str(RUNNER_DIR): {"bind": RUNNER_MOUNT, "mode": "ro"}}
@@ -107,7 +116,11 @@ def container_options(image: str, pack_root: Path | None, limits: SandboxLimits)
         "entrypoint": [],
         "user": SANDBOX_USER,
         "working_dir": "/tmp",
-        "environment": {"LANG": "C.UTF-8", "PATH": "/usr/local/bin:/usr/bin:/bin"},
+        "environment": {
+            **dict.fromkeys(image_env, ""),
+            "LANG": "C.UTF-8",
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+        },
         "stdin_open": True,
         "tty": False,
         "detach": True,
@@ -150,12 +163,19 @@ class DockerChannel:
 
     @classmethod
     def start(
-        cls, client: Any, image: str, pack_root: Path | None, limits: SandboxLimits
+        cls,
+        client: Any,
+        image: str,
+        pack_root: Path | None,
+        limits: SandboxLimits,
+        image_env: Iterable[str] = (),
     ) -> DockerChannel:
         import docker.errors
 
         try:
-            container = client.containers.create(**container_options(image, pack_root, limits))
+            container = client.containers.create(
+                **container_options(image, pack_root, limits, image_env)
+            )
         except docker.errors.ImageNotFound as exc:
             raise SandboxUnavailable(
                 f"the sandbox image {image} is not on this machine",

@@ -233,32 +233,77 @@ def build_from_debian(client: Any, tag: str, *, say: Say = print) -> None:
     say(f"built {tag}")
 
 
-def image_for_pack(client: Any, pack: EnvPack, default: str) -> str:
+def image_for_pack(
+    client: Any, pack: EnvPack, default: str, *, build_dockerfile: bool = False
+) -> str:
     """The image a package's gradings run in: its own `environment/Dockerfile` on top of the
-    default image, a named image from env.toml, or the default."""
+    default image (built only when `build_dockerfile`: the user's own package, or the operator
+    allowed it), a labelled sandbox image named in env.toml, or the default."""
     named = (pack.manifest.sandbox.image or "").strip()
     dockerfile = pack.root / "environment" / "Dockerfile"
     if dockerfile.is_file():
-        return _build_pack_image(client, pack, default)
-    image = named or default
-    if not image_present(client, image):
-        if image == default:
+        if not build_dockerfile:
             raise SandboxUnavailable(
-                f"the sandbox image {image} is not on this machine",
-                (
-                    "build it once with `gauntlet sandbox image` (offline: "
-                    "`gauntlet sandbox image --from-debian`)"
-                ),
+                "this package brings its own environment/Dockerfile, and it is someone else's "
+                "package: its Dockerfile is not built",
+                "read environment/Dockerfile first; to build it (offline, limited, on the sandbox "
+                "image only) pass --allow-package-dockerfile",
             )
+        return _build_pack_image(client, pack, default)
+    if not named or named == default:
+        if not image_present(client, default):
+            raise SandboxUnavailable(
+                f"the sandbox image {default} is not on this machine",
+                "build it once with `gauntlet sandbox image` "
+                "(offline: `gauntlet sandbox image --from-debian`)",
+            )
+        return default
+    if not is_sandbox_image(client, named):
+        # One message for "missing" and "not a sandbox image": a package must not be able to
+        # learn which images exist on this machine.
         raise SandboxUnavailable(
-            f"the image {image!r} named in env.toml [sandbox] image is not on this machine",
-            "leave `image` empty to use the default sandbox image, or build/load that image first",
+            f"the image {named!r} named in env.toml [sandbox] image is not a Gauntlet sandbox "
+            "image on this machine",
+            "leave `image` empty to use the default sandbox image, or put an "
+            "environment/Dockerfile in the package; named images must carry the label "
+            f'{SANDBOX_LABEL}="1"',
         )
-    return image
+    return named
+
+
+SANDBOX_LABEL = "gauntlet.sandbox.image"
+
+
+def is_sandbox_image(client: Any, tag: str) -> bool:
+    """Is `tag` present and labelled as a Gauntlet sandbox image?"""
+    import docker.errors
+
+    try:
+        image = client.images.get(tag)
+    except (docker.errors.ImageNotFound, docker.errors.APIError):
+        return False
+    labels = (image.attrs.get("Config") or {}).get("Labels") or {}
+    return labels.get(SANDBOX_LABEL) == "1"
+
+
+def image_env_names(client: Any, tag: str) -> list[str]:
+    """The names of the variables an image's ENV sets (the sandbox overrides every one)."""
+    try:
+        env = (client.images.get(tag).attrs.get("Config") or {}).get("Env") or []
+    except Exception:  # noqa: BLE001 - no image: the container start reports it
+        return []
+    return [item.split("=", 1)[0] for item in env if isinstance(item, str)]
+
+
+# A package's own Dockerfile is built with no network and these limits.
+BUILD_TIMEOUT_S = 600
+BUILD_MEMORY_BYTES = 1 << 30
+BUILD_CPU_SHARES = 512
+BUILD_CONTEXT_MAX_BYTES = 32 << 20
 
 
 def _build_pack_image(client: Any, pack: EnvPack, default: str) -> str:
-    import docker.errors
+    from app.envpack import dockerfile
 
     if not image_present(client, default):
         raise SandboxUnavailable(
@@ -269,30 +314,79 @@ def _build_pack_image(client: Any, pack: EnvPack, default: str) -> str:
             "build it first with `gauntlet sandbox image`",
         )
     folder = pack.root / "environment"
+    text = (folder / "Dockerfile").read_text(encoding="utf-8", errors="replace")
+    refused = [p for p in dockerfile.problems(text) if p.code in ("GX126", "GX127")]
+    if refused:
+        first = refused[0]
+        raise SandboxUnavailable(
+            f"environment/Dockerfile line {first.line}: {first.message}; it is not built",
+            "start it with `ARG GAUNTLET_BASE` and `FROM ${GAUNTLET_BASE}`, and COPY files from "
+            "environment/ instead of other images (see `gauntlet check`, GX126/GX127)",
+        )
     digest = hashlib.sha256(default.encode())
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+    total = 0
+    for path in sorted(folder.rglob("*")):
+        if path.is_symlink() or not path.is_file():
+            continue
+        total += path.stat().st_size
+        if total > BUILD_CONTEXT_MAX_BYTES:
+            raise SandboxUnavailable(
+                f"environment/ holds more than {BUILD_CONTEXT_MAX_BYTES >> 20} MB; it is not built",
+                "keep only what the image needs in environment/",
+            )
         digest.update(path.relative_to(folder).as_posix().encode())
         digest.update(path.read_bytes())
     tag = f"gauntlet-pack:{digest.hexdigest()[:16]}"
     if image_present(client, tag):
         return tag
+    _hardened_build(client, folder, tag, default)
+    return tag
+
+
+def _hardened_build(client: Any, folder: Path, tag: str, base: str) -> None:
+    """`docker build` with no network, CPU and memory limits, a time limit, never pulling."""
+    import time
+
+    import docker.errors
+
+    deadline = time.monotonic() + BUILD_TIMEOUT_S
+    hint = "check each RUN step; the build has no network and a time limit"
     try:
-        client.images.build(
+        stream = client.api.build(
             path=str(folder),
             tag=tag,
-            buildargs={"GAUNTLET_BASE": default},
+            buildargs={"GAUNTLET_BASE": base},
             rm=True,
             forcerm=True,
             pull=False,
-            labels={"gauntlet.sandbox.image": "1"},
+            network_mode="none",
+            container_limits={
+                "memory": BUILD_MEMORY_BYTES,
+                "memswap": BUILD_MEMORY_BYTES,
+                "cpushares": BUILD_CPU_SHARES,
+            },
+            labels={SANDBOX_LABEL: "1"},
+            decode=True,
+            timeout=BUILD_TIMEOUT_S,
         )
-    except (docker.errors.BuildError, docker.errors.APIError) as exc:
-        message = getattr(exc, "msg", None) or str(exc)
+        error = None
+        for entry in stream:
+            if isinstance(entry, dict) and entry.get("error"):
+                error = str(entry["error"]).strip()
+            if time.monotonic() > deadline:
+                close = getattr(stream, "close", None)
+                if close:
+                    close()  # the engine stops a build whose client went away
+                raise SandboxUnavailable(
+                    f"building environment/Dockerfile took longer than {BUILD_TIMEOUT_S} s", hint
+                )
+    except SandboxUnavailable:
+        raise
+    except (docker.errors.APIError, docker.errors.DockerException, OSError) as exc:
+        raise SandboxUnavailable(f"building environment/Dockerfile failed: {exc}", hint) from exc
+    except Exception as exc:  # noqa: BLE001 - a read timeout from requests/urllib3
         raise SandboxUnavailable(
-            f"building environment/Dockerfile failed: {message}",
-            (
-                "start it with `ARG GAUNTLET_BASE` and `FROM "
-                f"${{GAUNTLET_BASE}}` (or FROM {default}) and check each RUN step"
-            ),
+            f"building environment/Dockerfile failed or timed out: {exc}", hint
         ) from exc
-    return tag
+    if error:
+        raise SandboxUnavailable(f"building environment/Dockerfile failed: {error}", hint)

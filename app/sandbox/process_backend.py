@@ -40,6 +40,7 @@ from app.sandbox.snapshot import package_snapshot
 log = logging.getLogger(__name__)
 
 RUNNER_DIR = Path(__file__).resolve().parent / "runner"
+NOBODY = 65534
 WEAK_NOTICE = (
     "graded with the process backend: no container, no memory or process-count limit"
     "{extra}; a hostile grader could affect this computer. Use Docker for other people's packages."
@@ -65,6 +66,17 @@ def find_python() -> str | None:
     return None
 
 
+def _world_executable(path: str) -> bool:
+    """Can a user who owns nothing run `path` (every folder on the way searchable by others)?"""
+    real = Path(os.path.realpath(path))
+    try:
+        if not real.is_file() or not real.stat().st_mode & 0o001:
+            return False
+        return all(folder.stat().st_mode & 0o001 for folder in real.parents)
+    except OSError:
+        return False
+
+
 class ProcessBackend:
     def __init__(self, python: str | None = None, use_bwrap: bool | None = None) -> None:
         if not hasattr(os, "fork"):
@@ -85,6 +97,20 @@ class ProcessBackend:
             raise SandboxUnavailable(
                 "bubblewrap (bwrap) is not installed", "`sudo apt-get install bubblewrap`"
             )
+        # Without namespaces a runner started by root would be root: it runs as nobody instead,
+        # so this (non-dumpable) process's memory and environment stay out of its reach.
+        self.run_as_uid = NOBODY if not self.bwrap and os.geteuid() == 0 else None
+        if self.run_as_uid is not None and not _world_executable(self.python):
+            self.python = next(
+                (p for p in ("/usr/bin/python3", "/usr/local/bin/python3") if _world_executable(p)),
+                None,
+            )
+            if not self.python:
+                raise SandboxUnavailable(
+                    "running as root, the process backend needs a Python 3 that an unprivileged "
+                    "user can run (this one is in a private folder)",
+                    "install python3 from the system's packages, or use Docker",
+                )
         extra = "" if self.bwrap else ", no network isolation, the whole file system readable"
         self.notice = WEAK_NOTICE.format(extra=extra)
         self.info = BackendInfo(
@@ -114,7 +140,11 @@ class ProcessBackend:
         mount_pack = pack.manifest.grader.type == "python"
 
         with contextlib.ExitStack() as stack:
-            snapshot = stack.enter_context(package_snapshot(pack.root)) if mount_pack else None
+            snapshot = (
+                stack.enter_context(package_snapshot(pack.root, reader_uid=self.run_as_uid))
+                if mount_pack
+                else None
+            )
 
             def start():
                 return ProcessChannel.start(self, snapshot, limits)
@@ -209,6 +239,10 @@ class ProcessChannel:
     @classmethod
     def start(cls, backend: ProcessBackend, pack_root: Path | None, limits: SandboxLimits):
         scratch = tempfile.mkdtemp(prefix="gauntlet-sandbox-")
+        user: dict = {}
+        if backend.run_as_uid is not None:
+            os.chown(scratch, backend.run_as_uid, backend.run_as_uid)
+            user = {"user": backend.run_as_uid, "group": backend.run_as_uid, "extra_groups": []}
         argv, config = backend.command(pack_root, scratch)
         env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -226,6 +260,7 @@ class ProcessChannel:
                 env=env,
                 start_new_session=True,
                 close_fds=True,
+                **user,
             )
         except OSError as exc:
             shutil.rmtree(scratch, ignore_errors=True)

@@ -74,14 +74,14 @@ def _as_number(value: Any) -> tuple[float, str]:
     if type(value) in (int, float):
         return float(value), ""
     if isinstance(value, dict) and "$type" in value:
-        if value["$type"] in _TRUSTED_SCALARS and type(value.get("$value")) in (int, float):
+        kind, shown = value["$type"], value.get("$repr", "")
+        if not isinstance(kind, str) or not isinstance(shown, str):
+            return 0.0, "the grader returned a malformed object marker; return a plain float"
+        if kind in _TRUSTED_SCALARS and type(value.get("$value")) in (int, float):
             return float(value["$value"]), ""
         return (
             0.0,
-            (
-                f"the grader returned a {value['$type']} object "
-                f"({value.get('$repr', '')[:80]}); return a plain float"
-            ),
+            f"the grader returned a {kind[:80]} object ({shown[:80]}); return a plain float",
         )
     if value is None:
         return 0.0, "the grader returned None; return a float"

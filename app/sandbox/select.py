@@ -1,8 +1,10 @@
 """Choosing a sandbox backend: `get_backend("auto" | "docker" | "process", ...)`.
 
-"auto" prefers Docker and falls back to the (weaker) process backend only for the user's own
-package. When nothing usable is found, `SandboxUnavailable` says what is wrong and how to fix
-it (the doctor's advice). Judge graders are graded on the host by `JudgeGrader`, which every
+"auto" prefers Docker. It falls back to the (weaker) process backend only for the user's own
+package and only inside bubblewrap: a plain subprocess of the user is never chosen for anyone;
+it takes an explicit `process`, and for someone else's package also `force`. When nothing
+usable is found, `SandboxUnavailable` says what is wrong and how to fix it (the doctor's
+advice). Judge graders are graded on the host by `JudgeGrader`, which every
 backend hands judge packages to, so callers can always just call `backend.grade_batch(...)`.
 """
 
@@ -23,13 +25,16 @@ def get_backend(
     name: str = "auto",
     *,
     image: str | None = None,
-    own_package: bool = True,
+    own_package: bool = False,
     force: bool = False,
+    allow_package_dockerfile: bool = False,
     llm_api_key: str | None = None,
     llm_api_base: str | None = None,
 ) -> SandboxBackend:
-    """A ready backend. `own_package=False` (reviewing someone else's package) refuses the
-    weak process backend unless `force`. `llm_api_key`/`llm_api_base` are used for judge graders."""
+    """A ready backend. Packages are someone else's unless `own_package` (see
+    app.envpack.provenance): the weak process backend is refused for them unless `force`, and
+    their environment/Dockerfile is not built unless `allow_package_dockerfile`.
+    `llm_api_key`/`llm_api_base` are used for judge graders."""
     from app.sandbox.judge import JudgeGrader
 
     judge = JudgeGrader(api_key=llm_api_key, api_base=llm_api_base)
@@ -37,12 +42,13 @@ def get_backend(
         raise SandboxUnavailable(
             f"unknown sandbox backend {name!r}", "use one of: auto, docker, process"
         )
+    build_dockerfile = own_package or allow_package_dockerfile
     if name == "docker":
-        return _docker(image, judge)
+        return _docker(image, judge, build_dockerfile)
     if name == "process":
         return _process(own_package, force, judge)
     try:
-        return _docker(image, judge)
+        return _docker(image, judge, build_dockerfile)
     except SandboxUnavailable as docker_problem:
         if not own_package and not force:
             raise SandboxUnavailable(
@@ -53,21 +59,21 @@ def get_backend(
         if "image" in docker_problem.message:
             raise  # Docker works; only the image is missing: building it is the right fix
         log.info(
-            "Docker is not usable (%s); using the weaker process backend", docker_problem.message
+            "Docker is not usable (%s); trying the process backend in bubblewrap",
+            docker_problem.message,
         )
         try:
-            return _process(own_package, force, judge)
+            return _process(own_package, force, judge, use_bwrap=True)
         except SandboxUnavailable as process_problem:
             raise SandboxUnavailable(
-                (
-                    f"{docker_problem.message}; and the process backend "
-                    f"is not usable either: {process_problem.message}"
-                ),
-                docker_problem.hint,
+                f"{docker_problem.message}; and the process backend cannot isolate here either: "
+                f"{process_problem.message}",
+                docker_problem.hint + ". To grade your own package as a plain process of your "
+                "user anyway (no isolation), choose it explicitly: --backend process",
             ) from process_problem
 
 
-def _docker(image: str | None, judge) -> SandboxBackend:
+def _docker(image: str | None, judge, build_dockerfile: bool) -> SandboxBackend:
     from app.sandbox import containers
     from app.sandbox.docker_backend import DockerBackend, docker_client
     from app.sandbox.images import default_image, image_present
@@ -87,12 +93,12 @@ def _docker(image: str | None, judge) -> SandboxBackend:
                 "`gauntlet sandbox image --from-debian`)"
             ),
         )
-    backend = DockerBackend(client, tag)
+    backend = DockerBackend(client, tag, build_package_dockerfile=build_dockerfile)
     backend.judge = judge
     return backend
 
 
-def _process(own_package: bool, force: bool, judge) -> SandboxBackend:
+def _process(own_package: bool, force: bool, judge, use_bwrap: bool | None = None):
     from app.sandbox.process_backend import ProcessBackend
 
     if not own_package and not force:
@@ -101,6 +107,6 @@ def _process(own_package: bool, force: bool, judge) -> SandboxBackend:
             "use Docker (`gauntlet sandbox doctor` helps set it up), or pass --force-weak-backend "
             "if you accept the risk",
         )
-    backend = ProcessBackend()
+    backend = ProcessBackend(use_bwrap=use_bwrap)
     backend.judge = judge
     return backend

@@ -266,7 +266,7 @@ class _Attempt:
                 continue
             last_heard = time.monotonic()
             op, key = message.get("op"), message.get("key")
-            if key not in pending:
+            if not isinstance(key, str) or key not in pending:
                 continue  # unknown or duplicate key: never trusted
             if op == "start":
                 in_flight.add(key)
@@ -299,25 +299,45 @@ class _Attempt:
         return STARTUP_TIMEOUT_S + rounds * (self.limits.timeout_s + 2.0) + 30.0
 
 
+MAX_RESULT_DEPTH = 32  # the runner keeps 8 levels; anything deeper did not come from it
+
+
 def _result_from(key: str, message: dict[str, Any], reward_range) -> GradingResult:
-    duration = float(message.get("duration_s") or 0.0)
+    """A result from a runner message. Every field is checked: the runner's messages carry what
+    a grader produced, and a malformed one is the grader's `invalid-reward`, never our crash."""
+    try:
+        return _checked_result(key, message, reward_range)
+    except (TypeError, ValueError, KeyError, AttributeError, RecursionError, OverflowError) as exc:
+        return _malformed(key, f"the runner's message could not be read ({type(exc).__name__})")
+
+
+def _checked_result(key: str, message: dict[str, Any], reward_range) -> GradingResult:
+    duration = message.get("duration_s", 0.0)
+    if type(duration) not in (int, float) or not math.isfinite(duration) or duration < 0:
+        return _malformed(key, f"duration_s is not a time in seconds: {str(duration)[:60]!r}")
+    duration = float(duration)
     error = message.get("error")
     if error:
         from app.sandbox.base import ERROR_KINDS
 
+        if not isinstance(error, str):
+            return _malformed(key, "the error kind is not a string", duration)
+        detail = message.get("detail")
         return GradingResult(
             key=key,
             reward=None,
             error=error if error in ERROR_KINDS else "exception",
-            detail=str(message.get("detail") or "")[:4000],
+            detail=(detail if isinstance(detail, str) else "")[:4000],
             duration_s=duration,
         )
     raw = message.get("raw")
+    if _depth(raw) > MAX_RESULT_DEPTH:
+        return _malformed(key, "the grader's result is nested too deeply", duration)
     verdict = interpret(raw, reward_range)
     return GradingResult(
         key=key,
         reward=verdict.reward,
-        metrics=verdict.metrics,
+        metrics=_json_safe(verdict.metrics),
         feedback=verdict.feedback,
         error=verdict.error,
         detail=verdict.detail,
@@ -326,8 +346,28 @@ def _result_from(key: str, message: dict[str, Any], reward_range) -> GradingResu
     )
 
 
+def _malformed(key: str, detail: str, duration: float = 0.0) -> GradingResult:
+    return GradingResult(
+        key=key, reward=None, error="invalid-reward", detail=detail, duration_s=duration
+    )
+
+
+def _depth(value: Any) -> int:
+    """How deeply `value` nests, without recursion (so no RecursionError whatever it is)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, level)
+            if deepest > MAX_RESULT_DEPTH:
+                return deepest
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
 def _json_safe(value: Any) -> Any:
-    """NaN/inf become strings so reports stay valid JSON."""
+    """NaN/inf become strings so reports stay valid JSON (callers bound the depth first)."""
     if isinstance(value, float) and not math.isfinite(value):
         return repr(value)
     if isinstance(value, dict):
@@ -402,5 +442,5 @@ def _verify(line: bytes, token: bytes) -> dict[str, Any] | None:
             return None
         message = json.loads(body)
         return message if isinstance(message, dict) else None
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         return None

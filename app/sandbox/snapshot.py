@@ -16,22 +16,32 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from app.envpack.walk import is_ignored_name
 from app.sandbox.base import SandboxUnavailable
 
-# Never copied: version control, caches, and the app's own scratch folders.
-_SKIP = shutil.ignore_patterns(
-    ".git", ".hg", ".svn", "__pycache__", "*.pyc", ".gauntlet", ".DS_Store"
-)
 MAX_SNAPSHOT_BYTES = 512 << 20
 
 
+def _skip(folder: str, names: list[str]) -> set[str]:
+    """Never copied: what the package walk ignores (version control, caches, .venv,
+    node_modules, editor folders), so the sandbox sees exactly the package."""
+    return {
+        name
+        for name in names
+        if is_ignored_name(name, is_dir=os.path.isdir(os.path.join(folder, name)))
+    }
+
+
 @contextlib.contextmanager
-def package_snapshot(root: Path) -> Iterator[Path]:
+def package_snapshot(root: Path, *, reader_uid: int | None = None) -> Iterator[Path]:
+    """A world-readable copy of `root` inside a private (0700) folder: the sandbox reaches it
+    through a bind mount, other users of this machine cannot. `reader_uid` (when running as
+    root): the unprivileged user that will read it directly, who then owns the private folder."""
     work = Path(tempfile.mkdtemp(prefix="gauntlet-pack-"))
     target = work / "pack"
     try:
         try:
-            shutil.copytree(root, target, symlinks=True, ignore=_SKIP)
+            shutil.copytree(root, target, symlinks=True, ignore=_skip)
         except (OSError, shutil.Error) as exc:
             raise SandboxUnavailable(
                 f"could not prepare the package for the sandbox: {exc}",
@@ -54,7 +64,9 @@ def package_snapshot(root: Path) -> Iterator[Path]:
                 f"the package is larger than {MAX_SNAPSHOT_BYTES >> 20} MiB",
                 "keep large data out of the package folder",
             )
-        os.chmod(work, 0o755)
+        os.chmod(work, 0o700)
+        if reader_uid is not None and os.geteuid() == 0:
+            os.chown(work, reader_uid, reader_uid)
         yield target
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -16,6 +16,9 @@ BACKUPS = 5
 # API keys and bearer tokens that might slip into a message (an exception text, a URL).
 _SECRET_PATTERNS = (
     re.compile(r"\b(sk|rk|pk|gsk|xai|key)-[A-Za-z0-9_\-]{12,}"),
+    # platform tokens (gst_, gnt_), Hugging Face (hf_), Google API keys (AIza...)
+    re.compile(r"\b(gst_|gnt_|hf_)[A-Za-z0-9_\-]{12,}"),
+    re.compile(r"\b(AIza)[0-9A-Za-z_\-]{30,}"),
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._\-]{8,}"),
     re.compile(r"(?i)((?:api[_-]?key|token|password|secret)[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]{4,}"),
 )

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import exists, select
 
-from server.access import visible_submission_ids
+from server.access import possessed_blobs, visible_submission_ids
 from server.clock import utcnow
 from server.deps import current_user, get_platform
 from server.models import Blob, BlobUpload, RevisionBlob, User
@@ -35,13 +35,11 @@ def missing_blobs(
     body: BlobBatch, user: User = Depends(current_user), platform: Platform = Depends(get_platform)
 ):
     # A pure question: answering it twice is harmless, so Idempotency-Key is accepted and ignored.
+    # "Missing" means missing *for you*: a blob someone else uploaded is listed as missing until
+    # you upload its bytes too, so the answer never reveals what other users hold.
     wanted = list(dict.fromkeys(body.sha256))
     with platform.read() as session:
-        present = (
-            set(session.scalars(select(Blob.sha256).where(Blob.sha256.in_(wanted))).all())
-            if wanted
-            else set()
-        )
+        present = possessed_blobs(session, user, wanted)
     return {"missing": [sha for sha in wanted if sha not in present]}
 
 
@@ -107,14 +105,16 @@ async def put_blob(
 
 
 def _store(platform: Platform, user: User, sha256: str, data: bytes) -> bool:
+    """Keep the bytes once; record that this user proved they hold them. True when the blob is
+    new to this user (201), whether or not someone else had uploaded the same bytes."""
     with platform.write() as session:
-        created = session.get(Blob, sha256) is None
-        if created:
+        if session.get(Blob, sha256) is None:
             session.add(Blob(sha256=sha256, size=len(data), data=data, created_at=utcnow()))
             session.flush()
-        if session.get(BlobUpload, (sha256, user.id)) is None:
-            session.add(BlobUpload(sha256=sha256, user_id=user.id))
-    return created
+        if session.get(BlobUpload, (sha256, user.id)) is not None:
+            return False
+        session.add(BlobUpload(sha256=sha256, user_id=user.id))
+    return True
 
 
 @router.get(

@@ -14,6 +14,7 @@ from server.access import (
     get_submission,
     is_assigned,
     owns_bounty_of,
+    possessed_blobs,
     require_manager_of,
     visible_submission_ids,
 )
@@ -227,8 +228,11 @@ def create_revision(
                 limit=settings.max_files,
             )
         shas = sorted(set(body.files.values()))
+        held = possessed_blobs(session, user, shas)  # naming a hash is no proof of holding it
         sizes = dict(
-            session.execute(select(Blob.sha256, Blob.size).where(Blob.sha256.in_(shas))).all()
+            session.execute(
+                select(Blob.sha256, Blob.size).where(Blob.sha256.in_(sorted(held)))
+            ).all()
         )
         missing = [sha for sha in shas if sha not in sizes]
         if missing:

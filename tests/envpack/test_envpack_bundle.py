@@ -27,10 +27,12 @@ from app.errors import UserError
 
 
 def _tree(root: Path) -> dict[str, bytes]:
+    """Every file of the package; `.gauntlet/` is this machine's own record (the provenance
+    token) and by design never travels in a bundle."""
     return {
         p.relative_to(root).as_posix(): p.read_bytes()
         for p in sorted(root.rglob("*"))
-        if p.is_file()
+        if p.is_file() and p.relative_to(root).parts[0] != ".gauntlet"
     }
 
 
@@ -42,6 +44,8 @@ def test_round_trip_is_byte_identical(tmp_path: Path, template: str) -> None:
     info = bundle_package(source, tmp_path / "pack.gauntlet")
     out = unbundle(tmp_path / "pack.gauntlet", tmp_path / "out")
     assert _tree(tmp_path / "out") == _tree(source)
+    assert (source / ".gauntlet" / "origin").is_file()
+    assert not (tmp_path / "out" / ".gauntlet").exists()  # the origin token never travels
     assert info.digest == out.digest == package_digest(source) == package_digest(tmp_path / "out")
     assert out.files == file_manifest(source)
 

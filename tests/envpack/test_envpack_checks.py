@@ -54,6 +54,16 @@ def both(*steps: Callable[[Files], None]) -> Callable[[Files], None]:
     return apply
 
 
+OFFLINE_DOCKERFILE = (
+    "ARG GAUNTLET_BASE\n"
+    "FROM ${GAUNTLET_BASE}\n"
+    "USER root\n"
+    "COPY wheels/ /tmp/wheels/\n"
+    "RUN python3 -m pip install --no-index --find-links /tmp/wheels sympy\n"
+    "USER 10001:10001\n"
+)
+
+
 def no_change(files: Files) -> None:
     pass
 
@@ -177,6 +187,27 @@ CASES = [
         "../tasks.jsonl",
     ),
     Case("GX125", put("solutions.jsonl", ""), "solutions.jsonl", None, line=1),
+    Case(
+        "GX126",
+        sub("environment/Dockerfile", "FROM ${GAUNTLET_BASE}", "FROM python:3.12-slim"),
+        "environment/Dockerfile",
+        "FROM python",
+        variant=put("environment/Dockerfile", OFFLINE_DOCKERFILE),
+    ),
+    Case(
+        "GX127",
+        sub("environment/Dockerfile", "COPY wheels/", "COPY --from=busybox:latest /bin/"),
+        "environment/Dockerfile",
+        "busybox",
+        variant=put("environment/Dockerfile", OFFLINE_DOCKERFILE),
+    ),
+    Case(
+        "GX128",
+        sub("environment/Dockerfile", "--no-index --find-links /tmp/wheels ", ""),
+        "environment/Dockerfile",
+        "pip install",
+        variant=put("environment/Dockerfile", OFFLINE_DOCKERFILE),
+    ),
     Case(
         "GX130",
         sub("tasks.jsonl", '"answer": "Tokyo"}', '"answer": "Tokyo"'),

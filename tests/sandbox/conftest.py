@@ -24,7 +24,8 @@ def docker_backend():
 def process_backend():
     from app.sandbox.select import get_backend
 
-    return get_backend("process")
+    # chosen explicitly, for packages the tests write themselves (the tests' own packages)
+    return get_backend("process", own_package=True)
 
 
 @pytest.fixture

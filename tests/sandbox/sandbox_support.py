@@ -19,8 +19,10 @@ def write_pack(
     kind: str = "qa",
     sandbox: str = "",
     extra_files: dict[str, str] | None = None,
+    own: bool = True,
 ) -> Path:
-    """A complete package folder; `grader` is the body of the [grader] table."""
+    """A complete package folder; `grader` is the body of the [grader] table. `own`: recorded
+    as created on this machine (else it is someone else's, see app.envpack.provenance)."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "env.toml").write_text(
         textwrap.dedent(
@@ -56,7 +58,12 @@ def write_pack(
     if grader_py is not None:
         (root / "grader.py").write_text(textwrap.dedent(grader_py), encoding="utf-8")
     for name, text in (extra_files or {}).items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text, encoding="utf-8")
+    if own:
+        from app.envpack.provenance import record_created
+
+        record_created(root)  # as if `gauntlet new` made it: the tests' own package
     return root
 
 

@@ -309,3 +309,355 @@ def test_hostile_payload_is_contained_by_bubblewrap(
     assert probe.error is None and probe.reward == 0.0, f"{case}: a trace survived ({probe})"
     assert list(private_tempdir.iterdir()) == []
     assert _digest(root) == before
+
+
+# -- untrusted by default (issue 10) -------------------------------------------------------------
+
+PY = 'type = "python"\nentry = "grader.py:grade"\npass_threshold = 1.0\ntimeout_s = 5'
+ONE_TASK = [{"id": "t1", "prompt": "Say 4.", "answer": "4"}]
+ONE_REF = [{"task_id": "t1", "response": "4"}]
+RIGHT = (
+    "def grade(task, response):\n    return 1.0 if response.strip() == task['answer'] else 0.0\n"
+)
+
+# A grader that walks /proc for any process's environment holding the host's key.
+PROC_WALKER = """
+import os
+
+def grade(task, response):
+    seen = found = 0
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{name}/environ", "rb") as handle:
+                data = handle.read()
+            seen += 1
+        except OSError:
+            continue
+        if task["secret"].encode() in data:
+            found += 1
+    if found:
+        raise RuntimeError(f"LEAKED the host key from {found} process(es)")
+    return 1.0 if response.strip() == task["answer"] else 0.0
+"""
+
+
+def test_grader_cannot_read_host_environment_on_process_backend(tmp_path):
+    """The plain process backend (no bubblewrap: PATH has no bwrap) runs a grader that walks
+    /proc. The host process (the CLI running the funnel) was started with an LLM key in its
+    environment; the grader must not find it anywhere."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    secret = "sk-test-" + "hostkey-7f1c2a"
+    root = write_pack(
+        tmp_path / "pack",
+        grader=PY,
+        tasks=[{**ONE_TASK[0], "secret": secret}],
+        solutions=ONE_REF,
+        grader_py=PROC_WALKER,
+    )
+    empty_path = tmp_path / "bin"
+    empty_path.mkdir()
+    env = {
+        **os.environ,
+        "OPENAI_API_KEY": secret,
+        "PATH": str(empty_path),  # no bwrap: the plain-subprocess backend
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+    }
+    env.pop(SECRET_ENV, None)
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "verify", str(root), "--backend", "process", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=env,
+    )
+    assert "LEAKED" not in done.stdout + done.stderr, done.stdout[-2000:]
+    report = json.loads(done.stdout)
+    verify = next(s for s in report["stages"] if s["name"] == "verify")
+    assert verify["details"]["references_passed"] == {"ok": 1, "total": 1}, verify
+    assert "plain subprocess" in verify["details"].get("backend_description", "") or any(
+        f["code"] == "GX211" for f in report["findings"]
+    )
+
+
+def test_host_process_is_non_dumpable_and_holds_no_api_keys_after_harden():
+    """What the funnel does before grading: no model keys left in os.environ (so no child
+    inherits them) and PR_SET_DUMPABLE 0 (so /proc/<pid>/environ is closed to graders)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import os, ctypes\n"
+        "from app.sandbox.hostguard import harden_host_process\n"
+        "harden_host_process()\n"
+        "libc = ctypes.CDLL(None)\n"
+        "print(libc.prctl(3, 0, 0, 0, 0), 'OPENAI_API_KEY' in os.environ,"
+        " 'GAUNTLET_LLM_API_KEY' in os.environ)\n"
+    )
+    env = {**os.environ, "OPENAI_API_KEY": "sk-x", "GAUNTLET_LLM_API_KEY": "k"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert out.stdout.split() == ["0", "False", "False"], out.stderr
+
+
+def test_funnel_child_environment_carries_no_credentials(monkeypatch):
+    from app.funnel.child import _child_environment
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-x")
+    monkeypatch.setenv("HF_TOKEN", "hf_x")
+    monkeypatch.setenv("GAUNTLET_TOKEN", "gst_x")
+    env = _child_environment()
+    assert not {"OPENAI_API_KEY", "HF_TOKEN", "GAUNTLET_TOKEN"} & set(env)
+    assert env["PYTHONPATH"]
+
+
+def test_auto_backend_never_falls_back_to_a_plain_subprocess(monkeypatch, tmp_path):
+    from app.sandbox.base import SandboxUnavailable
+    from app.sandbox.select import get_backend
+
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no bubblewrap either
+    with pytest.raises(SandboxUnavailable) as refused:
+        get_backend("auto", own_package=True)
+    assert "--backend process" in refused.value.hint
+    explicit = get_backend("process", own_package=True)  # an explicit choice is honoured
+    assert explicit.info.weak and "plain subprocess" in explicit.info.description
+
+
+def test_unbundled_imported_and_copied_packages_are_someone_elses(tmp_path):
+    """Only `gauntlet new`/templates make a package this machine's own; a bundle, a copy, or a
+    folder replaced at the same path are foreign, whatever their files say."""
+    import shutil
+
+    from app.envpack.bundle import bundle_package, unbundle
+    from app.envpack.provenance import is_own
+    from app.envpack.templates import create_from_template, list_templates
+
+    made = create_from_template(list_templates()[0].name, tmp_path / "mine")
+    assert is_own(made)
+    bundle_package(made, tmp_path / "mine.gauntlet")
+    assert not is_own(unbundle(tmp_path / "mine.gauntlet", tmp_path / "theirs").path)
+    shutil.copytree(made, tmp_path / "copy")
+    assert not is_own(tmp_path / "copy")
+    shutil.rmtree(made)
+    shutil.copytree(tmp_path / "theirs", made)  # same path, someone else's folder now
+    assert not is_own(made)
+
+
+def test_someone_elses_package_gets_the_strict_path_by_default(tmp_path):
+    """No flag given: a package not created here is refused the weak backend (GX200)."""
+    from app.findings import Stage
+    from app.funnel.pipeline import FunnelOptions, run_funnel
+
+    root = write_pack(
+        tmp_path / "pack", grader=PY, tasks=ONE_TASK, solutions=ONE_REF, grader_py=RIGHT, own=False
+    )
+    report = run_funnel(root, (Stage.STRUCTURE, Stage.VERIFY), FunnelOptions(backend="process"))
+    [refusal] = [f for f in report.findings if f.code == "GX200"]
+    assert "someone else" in refusal.message
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "return {'reward': {'$type': 'x', '$repr': 5}}",
+        "return {'reward': {'$type': ['x'], '$repr': None}}",
+        "os.write(3, json.dumps({'raw': 1.0, 'duration_s': 'soon'}).encode()); os._exit(0)",
+        "os.write(3, json.dumps({'raw': 1.0, 'duration_s': float('nan')}).encode()); os._exit(0)",
+        "os.write(3, json.dumps({'error': ['crash'], 'detail': 5}).encode()); os._exit(0)",
+        "os.write(3, b'[' * 200000 + b']' * 200000); os._exit(0)",
+        "os.write(3, b'{\"raw\": ' + b'[' * 5000 + b']' * 5000 + b'}'); os._exit(0)",
+    ],
+    ids=[
+        "marker-int-repr",
+        "marker-list-type",
+        "duration-str",
+        "duration-nan",
+        "error-list",
+        "deep-array",
+        "deep-raw",
+    ],
+)
+def test_malformed_reward_structures_become_invalid_reward(payload, process_backend, tmp_path):
+    grader = (
+        "import json, os\n\ndef grade(task, response):\n"
+        f"    if response == 'attack':\n        {payload}\n    return 0.0\n"
+    )
+    root = write_pack(
+        tmp_path / "pack", grader=PY, tasks=ONE_TASK, solutions=ONE_REF, grader_py=grader
+    )
+    pack = load(root)
+    attack, probe = process_backend.grade_batch(
+        pack,
+        [GradingItem("attack", ONE_TASK[0], "attack"), GradingItem("probe", ONE_TASK[0], "p")],
+        jobs=1,
+    )
+    assert attack.error == "invalid-reward" and attack.reward is None, attack
+    assert probe.ok and probe.reward == 0.0, probe
+
+
+def _unlabelled_image(client, tag: str) -> None:
+    """A tiny local image without the sandbox label (an empty file system)."""
+    import io
+    import tarfile
+
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w") as tar:
+        info = tarfile.TarInfo("etc/hostname")
+        info.size = 8
+        tar.addfile(info, io.BytesIO(b"sandbox\n"))
+    repository, _, version = tag.partition(":")
+    client.api.import_image_from_data(data.getvalue(), repository=repository, tag=version)
+
+
+@pytest.mark.docker
+def test_package_naming_a_local_non_sandbox_image_is_refused_like_a_missing_one(
+    docker_backend, tmp_path
+):
+    from app.sandbox.base import SandboxUnavailable
+    from app.sandbox.images import image_for_pack
+
+    client = docker_backend.client
+    present = "gauntlet-test-unlabelled:1"
+    _unlabelled_image(client, present)
+    try:
+        messages = []
+        for name in (present, "gauntlet-test-no-such-image:1"):
+            root = write_pack(
+                tmp_path / name.replace(":", "-"),
+                grader=PY,
+                tasks=ONE_TASK,
+                solutions=ONE_REF,
+                grader_py=RIGHT,
+                sandbox=f'image = "{name}"',
+            )
+            with pytest.raises(SandboxUnavailable) as refused:
+                image_for_pack(client, load(root), docker_backend.image)
+            messages.append(refused.value.message.replace(name, "NAME"))
+        assert messages[0] == messages[1] and "not a Gauntlet sandbox image" in messages[0]
+    finally:
+        client.images.remove(present, force=True)
+
+
+@pytest.mark.docker
+def test_a_sandbox_images_env_does_not_reach_the_grader(docker_backend, tmp_path):
+    """A labelled image's ENV is overridden, also while the grader module is imported."""
+    client = docker_backend.client
+    tag = "gauntlet-test-env-image:1"
+    context = tmp_path / "ctx"
+    context.mkdir()
+    (context / "Dockerfile").write_text(
+        f"FROM {docker_backend.image}\nENV GAUNTLET_PROBE=leaked PYTHONWARNINGS=error\n"
+    )
+    client.images.build(path=str(context), tag=tag, network_mode="none", rm=True)
+    try:
+        grader = (
+            "import os\nLEAK = os.environ.get('GAUNTLET_PROBE', '')\n\n"
+            "def grade(task, response):\n"
+            "    return 0.0 if LEAK or os.environ.get('GAUNTLET_PROBE') else 1.0\n"
+        )
+        root = write_pack(
+            tmp_path / "pack",
+            grader=PY,
+            tasks=ONE_TASK,
+            solutions=ONE_REF,
+            grader_py=grader,
+            sandbox=f'image = "{tag}"',
+        )
+        [result] = docker_backend.grade_batch(load(root), [GradingItem("r", ONE_TASK[0], "4")])
+        assert result.ok and result.reward == 1.0, result
+    finally:
+        client.images.remove(tag, force=True)
+
+
+NETWORK_PROBE_DOCKERFILE = """\
+ARG GAUNTLET_BASE
+FROM ${GAUNTLET_BASE}
+RUN ["python3", "-c", "import os, socket, sys; nics = sorted(os.listdir('/sys/class/net')); \
+print('interfaces', nics); s = socket.socket(); s.settimeout(3); \
+reached = s.connect_ex(('172.17.0.1', 2375)) == 0 or s.connect_ex(('1.1.1.1', 53)) == 0; \
+sys.exit(1 if reached or nics != ['lo'] else 0)"]
+"""
+
+
+@pytest.mark.docker
+def test_dockerfile_that_tries_the_network_during_build_finds_none(docker_backend, tmp_path):
+    """The RUN step fails the build if it sees any network interface besides loopback or
+    reaches an address; built with network_mode=none it sees neither, and grading goes on."""
+    from app.sandbox.docker_backend import DockerBackend
+
+    root = write_pack(
+        tmp_path / "pack",
+        grader=PY,
+        tasks=ONE_TASK,
+        solutions=ONE_REF,
+        grader_py=RIGHT,
+        extra_files={"environment/Dockerfile": NETWORK_PROBE_DOCKERFILE},
+    )
+    backend = DockerBackend(
+        docker_backend.client, docker_backend.image, build_package_dockerfile=True
+    )
+    [result] = backend.grade_batch(load(root), [GradingItem("r", ONE_TASK[0], "4")])
+    assert result.ok and result.reward == 1.0, result
+
+
+@pytest.mark.docker
+def test_someone_elses_dockerfile_is_not_built_without_the_operators_consent(
+    docker_backend, tmp_path
+):
+    from app.findings import Stage
+    from app.funnel.pipeline import FunnelOptions, run_funnel
+
+    marker = "gauntlet-consent-" + tmp_path.name
+    root = write_pack(
+        tmp_path / "pack",
+        grader=PY,
+        tasks=ONE_TASK,
+        solutions=ONE_REF,
+        grader_py=RIGHT,
+        extra_files={
+            "environment/Dockerfile": (
+                f"ARG GAUNTLET_BASE\nFROM ${{GAUNTLET_BASE}}\nLABEL x={marker}\n"
+            )
+        },
+        own=False,
+    )
+    stages = (Stage.STRUCTURE, Stage.VERIFY)
+    report = run_funnel(root, stages, FunnelOptions(backend="docker"))
+    [refusal] = [f for f in report.findings if f.code == "GX200"]
+    assert (
+        "Dockerfile is not built" in refusal.message
+        and "--allow-package-dockerfile" in refusal.hint
+    )
+    allowed = run_funnel(
+        root, stages, FunnelOptions(backend="docker", allow_package_dockerfile=True)
+    )
+    assert not [f for f in allowed.findings if f.code == "GX200"], allowed.findings
+
+
+@pytest.mark.docker
+def test_dockerfile_from_another_image_is_never_built_or_pulled(docker_backend, tmp_path):
+    from app.sandbox.base import SandboxUnavailable
+    from app.sandbox.images import image_for_pack
+
+    root = write_pack(
+        tmp_path / "pack",
+        grader=PY,
+        tasks=ONE_TASK,
+        solutions=ONE_REF,
+        grader_py=RIGHT,
+        extra_files={"environment/Dockerfile": "FROM gauntlet-test-never-pulled:404\n"},
+    )
+    with pytest.raises(SandboxUnavailable) as refused:
+        image_for_pack(
+            docker_backend.client, load(root), docker_backend.image, build_dockerfile=True
+        )
+    assert "not from the sandbox image" in refused.value.message

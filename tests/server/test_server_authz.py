@@ -107,6 +107,31 @@ def test_an_author_cannot_read_or_change_another_authors_submission(live):
     assert live.author.get(f"/v1/blobs/{revision['files']['secret.txt']}").content == b"my work"
 
 
+def test_a_blob_cannot_be_probed_named_or_read_by_knowing_its_hash(live):
+    """Proof of possession: another author who learns a hash neither learns that the blob
+    exists, nor can name it in a revision (and so download it), until they upload the bytes."""
+    bounty = live.bounty()
+    secret = b"API_TOKEN=very-private-value\n"
+    sha = live.author.submit(bounty["id"], {"env.toml": b"a\n", "secret.env": secret})["files"][
+        "secret.env"
+    ]
+    other = live.author2
+    assert other.post("/v1/blobs/batch", {"sha256": [sha]}).json()["missing"] == [sha]
+    created = other.post("/v1/submissions", {"bounty_id": bounty["id"]}).json()
+    etag = other.get(f"/v1/submissions/{created['id']}").headers["etag"]
+    named = other.post(
+        f"/v1/submissions/{created['id']}/revisions",
+        {"files": {**other.upload({"env.toml": b"b\n"}), "stolen.env": sha}},
+        if_match=etag,
+    )
+    assert named.status_code == 422 and named.json()["missing"] == [sha], named.text
+    assert other.get(f"/v1/blobs/{sha}").status_code == 404
+    # Holding the bytes is the proof: then the blob is theirs to name and read.
+    assert other.put(f"/v1/blobs/{sha}", content=secret).status_code == 201
+    assert other.post("/v1/blobs/batch", {"sha256": [sha]}).json()["missing"] == []
+    assert other.get(f"/v1/blobs/{sha}").content == secret
+
+
 def test_a_reviewer_only_sees_and_reviews_what_is_assigned(live):
     bounty = live.bounty()
     revision = live.author.submit(bounty["id"], {"env.toml": b"v1\n"})
@@ -179,3 +204,50 @@ def test_authors_cannot_submit_as_labs_and_users_admin_only(live):
     assert live.author.get("/v1/users").status_code == 403
     reviewers = live.lab.get("/v1/users", params={"role": "reviewer"}).json()["items"]
     assert {u["name"] for u in reviewers} == {"reviewer", "reviewer2"}
+
+
+def test_oversized_json_bodies_are_refused_before_they_are_stored(make_live):
+    """A client_report (stored and shown to reviewers) cannot be made arbitrarily large."""
+    live = make_live(max_json_bytes=64 * 1024)
+    bounty = live.bounty()
+    created = live.author.post("/v1/submissions", {"bounty_id": bounty["id"]}).json()
+    etag = live.author.get(f"/v1/submissions/{created['id']}").headers["etag"]
+    manifest = live.author.upload({"env.toml": b"a\n"})
+    huge = {"notes": "x" * (200 * 1024)}
+    refused = live.author.post(
+        f"/v1/submissions/{created['id']}/revisions",
+        {"files": manifest, "client_report": huge},
+        if_match=etag,
+    )
+    assert refused.status_code == 413 and refused.json()["limit"] == 64 * 1024, refused.text
+    chunked = live.author.post(
+        "/v1/blobs/batch",
+        content=iter([b'{"sha256": [', b'"' + b"0" * 64 + b'",' * 1, b" " * (100 * 1024), b"]}"]),
+        headers={"content-type": "application/json"},
+    )
+    assert chunked.status_code == 413, chunked.text
+    assert live.author.get(f"/v1/submissions/{created['id']}").json()["current_revision"] is None
+    # Blob uploads keep their own, larger per-file limit.
+    assert (
+        live.author.put(
+            "/v1/blobs/" + __import__("hashlib").sha256(b"y" * 100_000).hexdigest(),
+            content=b"y" * 100_000,
+        ).status_code
+        == 201
+    )
+
+
+def test_the_servers_sqlite_file_is_private(tmp_path, database_url):
+    import stat
+
+    from server.db import make_engine
+
+    if not database_url.startswith("sqlite"):
+        return  # a file mode only matters for the SQLite file
+    engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'platform.sqlite3'}")
+    with engine.connect() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (x)")
+    engine.dispose()
+    for path in (tmp_path / "data").iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o700

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from app.envpack.checks import (
     code_tasks,
+    dockerfile,
     files,
     grader_config,
     leakage,
@@ -61,6 +62,13 @@ CHECKS: tuple[Check, ...] = (
         "every file is UTF-8 text, small, inside the folder, not a link",
         ("GX121", "GX122", "GX123", "GX124"),
         files.check_package_files,
+        needs_pack=False,
+    ),
+    Check(
+        "dockerfile",
+        "environment/Dockerfile builds on the sandbox image, offline",
+        ("GX126", "GX127", "GX128"),
+        dockerfile.check_dockerfile,
         needs_pack=False,
     ),
     Check(

@@ -30,6 +30,7 @@ from typing import Any
 from app.envpack.interop.answers import as_number, is_number_text
 from app.envpack.interop.harbor_export import EXPORT_FORMAT
 from app.envpack.interop.pack_io import ImportedPack, foreign_qa_manifest, write_pack
+from app.envpack.provenance import mark_foreign
 from app.envpack.staging import refuse_non_empty, staged_folder
 from app.envpack.templates import slug
 from app.errors import UserError
@@ -65,6 +66,7 @@ def import_harbor(src: str | os.PathLike[str], dest: str | os.PathLike[str]) -> 
     imported = _from_gauntlet_export(src, ours) if ours else _from_plain_tasks(src, folders)
     with staged_folder(dest) as staging:
         write_pack(staging, imported)
+    mark_foreign(dest)  # someone else's tasks: the strict sandbox path
     return imported
 
 

@@ -23,6 +23,7 @@ from typing import Any
 from app.envpack.interop.answers import as_number, is_number_text
 from app.envpack.interop.pack_io import ImportedPack, foreign_qa_manifest, write_pack
 from app.envpack.interop.verifiers_export import EXPORT_FORMAT
+from app.envpack.provenance import mark_foreign
 from app.envpack.staging import refuse_non_empty, staged_folder
 from app.envpack.templates import slug
 from app.errors import UserError
@@ -42,6 +43,7 @@ def import_verifiers(src: str | os.PathLike[str], dest: str | os.PathLike[str]) 
     imported = _from_gauntlet_export(exported) if exported else _from_common_shape(src, folder)
     with staged_folder(dest) as staging:
         write_pack(staging, imported)
+    mark_foreign(dest)  # someone else's environment: the strict sandbox path
     return imported
 
 

@@ -82,6 +82,10 @@ class WorkspaceView(QWidget):
         self.package_title = QLabel()
         self.package_title.setObjectName("packageTitle")
         self.package_title.setWordWrap(True)
+        self.package_title.setTextFormat(Qt.TextFormat.PlainText)
+        bold = self.package_title.font()
+        bold.setBold(True)
+        self.package_title.setFont(bold)
         self.package_path = QLabel()
         self.package_path.setObjectName("packagePath")
         self.package_path.setWordWrap(True)
@@ -694,7 +698,8 @@ class WorkspaceView(QWidget):
             title = package.get("title") or package.get("name") or title
         except (OSError, ValueError):
             pass
-        self.package_title.setText(f"<b>{title}</b>")
+        # Plain text: a package's title is the author's text, never markup (links, images).
+        self.package_title.setText(str(title))
         self.package_path.setText(str(self._root))
 
     def _current_tab_changed(self, _index: int) -> None:

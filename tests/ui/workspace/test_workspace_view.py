@@ -410,3 +410,17 @@ def test_create_and_rename_files_from_the_workspace(workspace, pack, qtbot):
     workspace.status_message.connect(messages.append)
     workspace.rename_file("negatives.jsonl", "wrong.jsonl")  # env.toml still points at the old name
     assert "[negatives] path" in messages[-1]
+
+
+def test_package_title_is_shown_as_plain_text_never_markup(qtbot, tmp_path):
+    from app.envpack.templates import create_from_template
+    from app.ui.workspace import WorkspaceView
+
+    title = '<img src="file:///etc/passwd"><a href="https://evil.example">Click</a>'
+    pack = create_from_template("qa-numeric", tmp_path / "p", title=title)
+    view = WorkspaceView()
+    qtbot.addWidget(view)
+    view.open_package(pack)
+    assert view.package_title.textFormat() == Qt.TextFormat.PlainText
+    assert view.package_title.text() == title
+    view.shutdown()
