@@ -61,7 +61,11 @@ def run_studio(*, smoke_test: bool = False, package: Path | None = None) -> int:
     started = time.perf_counter()
     log_file = configure_logging()
     log.info("starting Gauntlet Studio (log: %s)", log_file)
+    from app.ui.main_thread_gc import MainThreadGarbageCollector
+
     app = create_application()
+    collector = MainThreadGarbageCollector(app)
+    collector.start()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     window = build_main_window(check_sandbox=not smoke_test)
@@ -83,6 +87,7 @@ def run_studio(*, smoke_test: bool = False, package: Path | None = None) -> int:
         with loop:
             code = loop.run_forever()
     finally:
+        collector.stop()
         window.reporter.uninstall()
         remove_file_logging()
     if smoke is not None:

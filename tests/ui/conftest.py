@@ -14,6 +14,7 @@ the developer's real profile.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import time
 import weakref
@@ -46,6 +47,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.qt_log_level_fail("WARNING"))
         if item.get_closest_marker("qt_log_ignore") is None:
             item.add_marker(pytest.mark.qt_log_ignore(*_BENIGN_QT_MESSAGES))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _garbage_collected_on_the_gui_thread():
+    """As in the app (app/ui/main_thread_gc.py): no automatic collection, which could destroy
+    a QObject on a worker thread and crash Qt; each test's garbage is collected after it, here."""
+    gc.disable()
+    yield
+    gc.enable()
+
+
+@pytest.fixture(autouse=True)
+def _collect_after_the_test():
+    yield
+    gc.collect()  # after qtbot closed the test's widgets: their cycles go on this thread
 
 
 @pytest.fixture(autouse=True)
