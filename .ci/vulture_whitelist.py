@@ -9,9 +9,9 @@ _ = object()  # vulture only needs the names below to appear; this file is never
 
 # Qt virtual overrides, called by Qt itself
 _.mouseReleaseEvent  # app/editor/gutter.py
-_.headerData  # QAbstractItemModel: bounties/table_model.py, workspace/task_table.py
+_.headerData  # QAbstractItemModel: bounties/table_model.py, workspace/task_table_model.py
 _.mergeWith  # QUndoCommand: workspace/manifest_form.py
-_.updateEditorGeometry  # QStyledItemDelegate: workspace/task_table.py
+_.updateEditorGeometry  # QStyledItemDelegate: workspace/task_table_delegate.py
 
 # Standard library protocols and settings
 _.readable  # io.RawIOBase: app/envpack/bundle.py's bounded reader
