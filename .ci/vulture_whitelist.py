@@ -9,9 +9,9 @@ _ = object()  # vulture only needs the names below to appear; this file is never
 
 # Qt virtual overrides, called by Qt itself
 _.mouseReleaseEvent  # app/editor/gutter.py
-_.headerData  # QAbstractItemModel: bounties/table_model.py, workspace/task_table.py
+_.headerData  # QAbstractItemModel: bounties/table_model.py, workspace/task_table_model.py
 _.mergeWith  # QUndoCommand: workspace/manifest_form.py
-_.updateEditorGeometry  # QStyledItemDelegate: workspace/task_table.py
+_.updateEditorGeometry  # QStyledItemDelegate: workspace/task_table_delegate.py
 
 # Standard library protocols and settings
 _.readable  # io.RawIOBase: app/envpack/bundle.py's bounded reader
@@ -22,7 +22,7 @@ _.gid
 _.uname
 _.gname
 _.tempdir  # tempfile.tempdir, set in the sandbox runner for each grading
-_.row_factory  # sqlite3.Connection (app/sync/store.py)
+_.row_factory  # sqlite3.Connection (app/sync/store/database.py)
 _.isolation_level  # sqlite3 driver setting (server/db.py)
 
 # Third-party hooks
@@ -72,11 +72,7 @@ _.adelete
 _.run_periodically  # background sync loop (tests/sync/test_sync_engine.py)
 _.refresh_bounty  # conditional re-read of one bounty (tests/sync/test_sync_engine.py)
 _.schema_version  # LocalStore (tests/sync/test_sync_store.py)
-_.count_bounties  # LocalStore read API (docs/sync.md), tests and bench/sync.py
-_.bounty_domains  # LocalStore read API (docs/sync.md)
-_.bounty_tags
-_.remove_draft
-_.comments_for
+_.comments_for  # ReviewRepository read API (docs/sync.md), tests
 _.child_pid  # FunnelJob (UI funnel tests)
 _.relpaths  # workspace file tree (workspace tests)
 _.field_widget  # manifest form (workspace tests)

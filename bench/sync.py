@@ -222,7 +222,7 @@ def main() -> int:
             session = SyncSession(PlatformConnection(url, token, f"bench-{run}"))
             seconds, result = timed(lambda s=session: asyncio.run(s.engine.sync()))
             assert result.state.phase == "online", result.state.message
-            assert session.store.count_bounties() == count, (session.store.count_bounties(), count)
+            assert session.store.bounties.count() == count, (session.store.bounties.count(), count)
             first.append(seconds)
             resync.append(timed(lambda s=session: asyncio.run(s.engine.sync()))[0])
             if run < args.repeat - 1:
@@ -246,16 +246,16 @@ def main() -> int:
         )
 
         store = session.store
-        full, _ = timed(lambda: store.list_bounties())
+        full, _ = timed(lambda: store.bounties.list())
         filtered, rows = timed(
-            lambda: store.list_bounties(BountyFilter(text="enzyme", domains=["biology"]))
+            lambda: store.bounties.list(BountyFilter(text="enzyme", domains=["biology"]))
         )
         print(
             f"{'store: list all / filtered':<34} {full * 1000:9.1f} ms / {filtered * 1000:.1f} ms "
             f"({len(rows)} rows)  (UI reads; its own budget is 50 ms keystroke→repaint)"
         )
 
-        bounty_id = store.list_bounties(BountyFilter(statuses=["open"], limit=1))[0].id
+        bounty_id = store.bounties.list(BountyFilter(statuses=["open"], limit=1))[0].id
         upload, base_upload = [], []
         for run in range(args.repeat):
             baseline_pkg, package = home / f"raw-{run}", home / f"pkg-{run}"

@@ -120,8 +120,8 @@ def bench_filter(qapp) -> None:
 
     folder = Path(tempfile.mkdtemp(prefix="gauntlet-bench-store-"))
     store = LocalStore(folder / "store.sqlite")
-    store.upsert_bounties([make_bounty(i) for i in range(10_000)])
-    rows = store.list_bounties()
+    store.bounties.upsert([make_bounty(i) for i in range(10_000)])
+    rows = store.bounties.list()
     tasks = TaskRunner(lambda exc: print("error:", exc))
     browser = BountyBrowser(tasks)
     browser.resize(1280, 800)

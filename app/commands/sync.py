@@ -242,8 +242,8 @@ def run_bounties(args: argparse.Namespace) -> int:
             if not args.offline:
                 await _quiet_sync(session, push=False)
             if args.id:
-                return session.store.get_bounty(args.id)
-            return session.store.list_bounties(filters)
+                return session.store.bounties.get(args.id)
+            return session.store.bounties.list(filters)
 
     result = _run(work)
     if args.id:
@@ -352,7 +352,7 @@ def run_submit(args: argparse.Namespace) -> int:
 
         async with SyncSession.open() as session:
             await _quiet_sync(session, push=False)  # know the bounty and any earlier submission
-            if session.store.get_bounty(args.bounty) is None and session.store.cursor is not None:
+            if session.store.bounties.get(args.bounty) is None and session.store.cursor is not None:
                 raise UserError(
                     f"There is no bounty '{args.bounty}' in your copy of "
                     f"{session.connection.label}.",
@@ -362,7 +362,7 @@ def run_submit(args: argparse.Namespace) -> int:
                 root, args.bounty, message=args.message, client_report=report.to_dict()
             )
             result = await session.engine.sync()
-            return entry, result, session.store.submission_for_bounty(args.bounty)
+            return entry, result, session.store.submissions.for_bounty(args.bounty)
 
     entry, result, submission = _run(work)
     out = _out()
@@ -442,14 +442,14 @@ def _open_local_store():
 
 def run_status(args: argparse.Namespace) -> int:
     with _open_local_store() as store:
-        submissions = store.submissions()
-        pending = store.pending_changes()
+        submissions = store.submissions.list()
+        pending = store.outbox.pending()
         bounty_titles = {
-            s.bounty_id: (b.title if (b := store.get_bounty(s.bounty_id)) else "")
+            s.bounty_id: (b.title if (b := store.bounties.get(s.bounty_id)) else "")
             for s in submissions
         }
         checks = {
-            s.id: (revs[-1].check_state if (revs := store.revisions(s.id)) else "")
+            s.id: (revs[-1].check_state if (revs := store.submissions.revisions(s.id)) else "")
             for s in submissions
             if not s.id.startswith("pending:")
         }
@@ -557,10 +557,10 @@ def run_reviews(args: argparse.Namespace) -> int:
 
 def _collect_reviews(store, only: str | None) -> list[dict]:
     result = []
-    for sub in store.submissions():
+    for sub in store.submissions.list():
         if sub.id.startswith("pending:") or (only and sub.id != only):
             continue
-        bounty = store.get_bounty(sub.bounty_id)
+        bounty = store.bounties.get(sub.bounty_id)
         result.append(
             {
                 "id": sub.id,
@@ -577,7 +577,7 @@ def _collect_reviews(store, only: str | None) -> list[dict]:
                         "summary": r.data.get("summary") or "",
                         "created_at": r.created_at,
                     }
-                    for r in store.reviews_for(sub.id)
+                    for r in store.reviews.list(sub.id)
                 ],
                 "threads": [
                     {
@@ -598,7 +598,7 @@ def _collect_reviews(store, only: str | None) -> list[dict]:
                             for c in t.comments
                         ],
                     }
-                    for t in store.threads_for(sub.id)
+                    for t in store.reviews.threads_for(sub.id)
                 ],
             }
         )

@@ -66,7 +66,7 @@ async def refetch_submission(ctx: ChangeContext, submission_id: str) -> dict[str
     response = await ctx.client.get(f"/v1/submissions/{submission_id}")
     data = response.data
     expect_field(data, "state", str, f"submission {submission_id}")
-    ctx.store.upsert_submission(data, etag=response.etag)
+    ctx.store.submissions.upsert(data, etag=response.etag)
     return data
 
 
@@ -89,8 +89,8 @@ def queue_submit(
     manifest = {rel: blobs.put(data) for rel, data in files.items()}
     digest = digest_of(manifest)  # of exactly the snapshot that will be uploaded
     with store.transaction() as conn:
-        existing = store.submission_for_bounty(bounty_id)
-        draft = store.add_draft(path, bounty_id)
+        existing = store.submissions.for_bounty(bounty_id)
+        draft = store.drafts.add(path, bounty_id)
         conn.execute("UPDATE drafts SET last_digest = ? WHERE id = ?", (digest or None, draft.id))
         payload = {
             "bounty_id": bounty_id,
@@ -101,7 +101,7 @@ def queue_submit(
             "client_report": client_report,
             "digest": digest,
         }
-        return store.queue_change("submit", payload, conn=conn)
+        return store.outbox.queue("submit", payload, conn=conn)
 
 
 class SubmitHandler:
@@ -113,7 +113,7 @@ class SubmitHandler:
         files: dict[str, str] = payload["files"]
         await self._upload_missing(sorted(set(files.values())), files)
         submission_id = await self._submission_id(entry)
-        submission = ctx.store.get_submission(submission_id)
+        submission = ctx.store.submissions.get(submission_id)
         etag = submission.etag if submission else None
         if not etag:
             etag = (await self._refetch(submission_id)).etag
@@ -144,9 +144,9 @@ class SubmitHandler:
         expect_field(revision, "number", int, "the new revision")
         fresh = await ctx.client.get(f"/v1/submissions/{submission_id}")
         with ctx.store.transaction() as conn:
-            ctx.store.upsert_submission(fresh.data, conn=conn, etag=fresh.etag)
-            ctx.store.upsert_revision(revision, conn=conn)
-            ctx.store.complete_outbox_entry(entry.seq, conn)
+            ctx.store.submissions.upsert(fresh.data, conn=conn, etag=fresh.etag)
+            ctx.store.submissions.upsert_revision(revision, conn=conn)
+            ctx.store.outbox.complete(entry.seq, conn)
         self._release_blobs()
 
     async def on_stale(
@@ -228,7 +228,7 @@ class SubmitHandler:
             )
             data = response.data
             expect_field(data, "id", str, "the new submission")
-            self.ctx.store.upsert_submission(data, etag=response.etag)
+            self.ctx.store.submissions.upsert(data, etag=response.etag)
             return data["id"]
         except PlatformRejected as exc:
             if problem_type(exc) == "submission-exists" and exc.problem.get("submission_id"):
@@ -238,13 +238,13 @@ class SubmitHandler:
             raise
 
     def _known_submission(self, entry: OutboxEntry) -> str | None:
-        existing = self.ctx.store.submission_for_bounty(entry.payload["bounty_id"])
+        existing = self.ctx.store.submissions.for_bounty(entry.payload["bounty_id"])
         return existing.id if existing else None
 
     async def _refetch(self, submission_id: str):
         response = await self.ctx.client.get(f"/v1/submissions/{submission_id}")
         expect_field(response.data, "state", str, f"submission {submission_id}")
-        self.ctx.store.upsert_submission(response.data, etag=response.etag)
+        self.ctx.store.submissions.upsert(response.data, etag=response.etag)
         return response
 
     def _conflict(self, entry: OutboxEntry, server: dict[str, Any]) -> SyncConflict:
@@ -262,7 +262,7 @@ class SubmitHandler:
     def _release_blobs(self) -> None:
         needed = {
             sha
-            for e in self.ctx.store.pending_changes()
+            for e in self.ctx.store.outbox.pending()
             if e.kind == "submit"
             for sha in (e.payload.get("files") or {}).values()
         }
@@ -274,13 +274,13 @@ class SubmitHandler:
 
 def queue_withdraw(store: LocalStore, submission_id: str, reason: str = "") -> OutboxEntry:
     with store.transaction() as conn:
-        if store.get_submission(submission_id) is None:
+        if store.submissions.get(submission_id) is None:
             raise NotFound(
                 f"There is no submission {submission_id} in your local copy.",
                 "Run `gauntlet sync`, then `gauntlet status` to see your submissions.",
             )
-        store.set_local_state(submission_id, "withdrawn", conn)
-        return store.queue_change(
+        store.submissions.set_local_state(submission_id, "withdrawn", conn)
+        return store.outbox.queue(
             "withdraw", {"submission_id": submission_id, "reason": reason}, conn=conn
         )
 
@@ -291,7 +291,7 @@ class WithdrawHandler:
 
     async def send(self, entry: OutboxEntry) -> None:
         sub_id = entry.payload["submission_id"]
-        submission = self.ctx.store.get_submission(sub_id)
+        submission = self.ctx.store.submissions.get(sub_id)
         etag = submission.etag if submission else None
         if not etag:
             etag = f'"{(await refetch_submission(self.ctx, sub_id)).get("version")}"'
@@ -310,9 +310,9 @@ class WithdrawHandler:
                 return self._done(entry)
             raise ConflictDetected(self._conflict(entry, current)) from exc
         with self.ctx.store.transaction() as conn:
-            self.ctx.store.upsert_submission(response.data, conn=conn, etag=response.etag)
-            self.ctx.store.set_local_state(sub_id, None, conn)
-            self.ctx.store.complete_outbox_entry(entry.seq, conn)
+            self.ctx.store.submissions.upsert(response.data, conn=conn, etag=response.etag)
+            self.ctx.store.submissions.set_local_state(sub_id, None, conn)
+            self.ctx.store.outbox.complete(entry.seq, conn)
 
     async def on_stale(
         self, entry: OutboxEntry, error: StaleVersion
@@ -327,12 +327,12 @@ class WithdrawHandler:
         return StaleOutcome.RETRY  # it moved (e.g. into review), withdrawing is still allowed
 
     def revert(self, entry: OutboxEntry, conn: sqlite3.Connection) -> None:
-        self.ctx.store.set_local_state(entry.payload["submission_id"], None, conn)
+        self.ctx.store.submissions.set_local_state(entry.payload["submission_id"], None, conn)
 
     def _done(self, entry: OutboxEntry) -> None:
         with self.ctx.store.transaction() as conn:
-            self.ctx.store.set_local_state(entry.payload["submission_id"], None, conn)
-            self.ctx.store.complete_outbox_entry(entry.seq, conn)
+            self.ctx.store.submissions.set_local_state(entry.payload["submission_id"], None, conn)
+            self.ctx.store.outbox.complete(entry.seq, conn)
 
     def _conflict(self, entry: OutboxEntry, server: dict[str, Any]) -> SyncConflict:
         state = server.get("state", "?")
@@ -355,10 +355,10 @@ def queue_reply(
     if not body.strip():
         raise UserError("The reply is empty.", "Write something before sending.")
     with store.transaction() as conn:
-        entry = store.queue_change(
+        entry = store.outbox.queue(
             "reply", {"thread_id": thread_id, "body": body, "parent_id": parent_id}, conn=conn
         )
-        store.add_pending_comment(
+        store.reviews.add_pending_comment(
             f"pending:{entry.idempotency_key}", thread_id, body, parent_id, me, conn
         )
         return entry
@@ -378,9 +378,11 @@ class ReplyHandler:
         )
         expect_field(response.data, "id", str, "the new comment")
         with self.ctx.store.transaction() as conn:
-            self.ctx.store.delete_comment(f"pending:{entry.idempotency_key}", conn)
-            self.ctx.store.upsert_comment({**response.data, "thread_id": p["thread_id"]}, conn=conn)
-            self.ctx.store.complete_outbox_entry(entry.seq, conn)
+            self.ctx.store.reviews.delete_comment(f"pending:{entry.idempotency_key}", conn)
+            self.ctx.store.reviews.upsert_comment(
+                {**response.data, "thread_id": p["thread_id"]}, conn=conn
+            )
+            self.ctx.store.outbox.complete(entry.seq, conn)
 
     async def on_stale(
         self, entry: OutboxEntry, error: StaleVersion
@@ -388,13 +390,13 @@ class ReplyHandler:
         return StaleOutcome.RETRY  # comments are append-only: nothing can be stale
 
     def revert(self, entry: OutboxEntry, conn: sqlite3.Connection) -> None:
-        self.ctx.store.delete_comment(f"pending:{entry.idempotency_key}", conn)
+        self.ctx.store.reviews.delete_comment(f"pending:{entry.idempotency_key}", conn)
 
 
 def queue_resolve(store: LocalStore, thread_id: str, resolved: bool = True) -> OutboxEntry:
     with store.transaction() as conn:
-        store.set_thread_resolved(thread_id, resolved, conn)
-        return store.queue_change(
+        store.reviews.set_thread_resolved(thread_id, resolved, conn)
+        return store.outbox.queue(
             "resolve", {"thread_id": thread_id, "resolved": resolved}, conn=conn
         )
 
@@ -412,8 +414,8 @@ class ResolveHandler:
         )
         with self.ctx.store.transaction() as conn:
             if isinstance(response.data, dict) and response.data.get("id"):
-                self.ctx.store.upsert_thread(response.data, conn=conn)
-            self.ctx.store.complete_outbox_entry(entry.seq, conn)
+                self.ctx.store.reviews.upsert_thread(response.data, conn=conn)
+            self.ctx.store.outbox.complete(entry.seq, conn)
 
     async def on_stale(
         self, entry: OutboxEntry, error: StaleVersion
@@ -421,7 +423,7 @@ class ResolveHandler:
         return StaleOutcome.RETRY  # resolving is the same intent whatever changed
 
     def revert(self, entry: OutboxEntry, conn: sqlite3.Connection) -> None:
-        self.ctx.store.set_thread_resolved(
+        self.ctx.store.reviews.set_thread_resolved(
             entry.payload["thread_id"], not entry.payload["resolved"], conn
         )
 
@@ -437,7 +439,7 @@ def queue_thread(
     end_line: int | None = None,
 ) -> OutboxEntry:
     with store.transaction() as conn:
-        return store.queue_change(
+        return store.outbox.queue(
             "thread",
             {
                 "submission_id": submission_id,
@@ -463,8 +465,8 @@ class ThreadHandler:
         )
         expect_field(response.data, "id", str, "the new thread")
         with self.ctx.store.transaction() as conn:
-            self.ctx.store.upsert_thread(response.data, conn=conn)
-            self.ctx.store.complete_outbox_entry(entry.seq, conn)
+            self.ctx.store.reviews.upsert_thread(response.data, conn=conn)
+            self.ctx.store.outbox.complete(entry.seq, conn)
 
     async def on_stale(
         self, entry: OutboxEntry, error: StaleVersion
@@ -485,7 +487,7 @@ def queue_review(
     summary: str = "",
 ) -> OutboxEntry:
     with store.transaction() as conn:
-        return store.queue_change(
+        return store.outbox.queue(
             "review",
             {
                 "submission_id": submission_id,
@@ -530,8 +532,8 @@ class ReviewHandler:
                 ) from exc
             raise
         with self.ctx.store.transaction() as conn:
-            self.ctx.store.upsert_review(response.data, conn=conn)
-            self.ctx.store.complete_outbox_entry(entry.seq, conn)
+            self.ctx.store.reviews.upsert(response.data, conn=conn)
+            self.ctx.store.outbox.complete(entry.seq, conn)
 
     async def on_stale(
         self, entry: OutboxEntry, error: StaleVersion

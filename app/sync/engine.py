@@ -117,7 +117,7 @@ class SyncEngine:
                 await asyncio.wait_for(stop.wait(), timeout=self._next_wait(every_s))
 
     def _next_wait(self, every_s: float) -> float:
-        due = [e.next_attempt_at for e in self.store.pending_changes(include_parked=False)]
+        due = [e.next_attempt_at for e in self.store.outbox.pending(include_parked=False)]
         if not due:
             return every_s
         return max(1.0, min(every_s, min(due) - time.time()))
@@ -240,7 +240,7 @@ class SyncEngine:
                 f"The platform's reply for bounty {bounty_id} has no id.",
                 "The server may be a different version than this app.",
             )
-        self.store.upsert_bounties([response.data])
+        self.store.bounties.upsert([response.data])
         if response.etag:
             self.store.cache_response(path, response.etag, {"id": bounty_id})
         return True
@@ -259,7 +259,7 @@ class SyncEngine:
     # -- status bookkeeping ---------------------------------------------------------------------
 
     def _counts(self) -> tuple[int, int]:
-        entries = self.store.pending_changes()
+        entries = self.store.outbox.pending()
         waiting = sum(1 for e in entries if e.state == "pending")
         return waiting, len(entries) - waiting
 

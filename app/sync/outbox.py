@@ -1,7 +1,7 @@
 """The outbox: local changes replayed to the platform in order, exactly once.
 
 Each local change was written with its outbox row in one transaction (see
-`LocalStore.queue_change`), so after a crash or restart the queue is exactly what the user did.
+`store.outbox.queue`), so after a crash or restart the queue is exactly what the user did.
 Replay is strictly in order; each request carries the row's idempotency key, so a change the
 server already applied (the client died before it could note the reply) is answered with the
 first result instead of being applied twice.
@@ -126,7 +126,7 @@ class Outbox:
         """Send queued changes in order. `force` ignores the backoff (the user pressed Sync)."""
         async with self._lock:
             outcome = FlushOutcome()
-            for entry in self.store.pending_changes(include_parked=False):
+            for entry in self.store.outbox.pending(include_parked=False):
                 if not force and entry.next_attempt_at > self._clock():
                     outcome.stopped_by = _waiting_error(entry)
                     outcome.waiting = True
@@ -134,14 +134,14 @@ class Outbox:
                 stop = await self._send_one(entry, outcome)
                 if stop:
                     break
-            outcome.remaining = len(self.store.pending_changes(include_parked=False))
+            outcome.remaining = len(self.store.outbox.pending(include_parked=False))
             return outcome
 
     async def _send_one(self, entry: OutboxEntry, outcome: FlushOutcome) -> bool:
         """Send one entry with immediate retries; True when the queue must stop here."""
         handler = self.handlers.get(entry.kind)
         if handler is None:
-            self.store.park_outbox_entry(
+            self.store.outbox.park(
                 entry.seq,
                 "failed",
                 f"This version of the app does not know how to send a '{entry.kind}' change.",
@@ -151,7 +151,7 @@ class Outbox:
         stale_retries = 0
         attempt = 0
         while True:
-            current = self.store.outbox_entry(entry.seq)
+            current = self.store.outbox.get(entry.seq)
             if current is None:  # completed meanwhile (e.g. by a concurrent flush)
                 return False
             try:
@@ -161,7 +161,7 @@ class Outbox:
             except StaleVersion as exc:
                 resolution = await handler.on_stale(current, exc)
                 if isinstance(resolution, SyncConflict):
-                    self.store.park_outbox_entry(entry.seq, "conflict", resolution.message)
+                    self.store.outbox.park(entry.seq, "conflict", resolution.message)
                     outcome.conflicts.append(resolution)
                     return False
                 if resolution == StaleOutcome.DONE:
@@ -172,7 +172,7 @@ class Outbox:
                     message = (
                         "It kept changing on the platform while we tried to apply your change."
                     )
-                    self.store.park_outbox_entry(entry.seq, "conflict", message)
+                    self.store.outbox.park(entry.seq, "conflict", message)
                     outcome.conflicts.append(
                         SyncConflict(
                             entry.seq, entry.kind, message, "Sync again and retry.", current.payload
@@ -180,23 +180,23 @@ class Outbox:
                     )
                     return False
             except ConflictDetected as exc:
-                self.store.park_outbox_entry(entry.seq, "conflict", exc.conflict.message)
+                self.store.outbox.park(entry.seq, "conflict", exc.conflict.message)
                 outcome.conflicts.append(exc.conflict)
                 return False
             except NotAuthorized as exc:
-                self.store.note_outbox_attempt(entry.seq, exc.message, self._clock())
+                self.store.outbox.note_attempt(entry.seq, exc.message, self._clock())
                 outcome.stopped_by = exc
                 return True
             except PlatformError as exc:
                 if not exc.transient:
-                    self.store.park_outbox_entry(entry.seq, "failed", str(exc))
+                    self.store.outbox.park(entry.seq, "failed", str(exc))
                     outcome.failed.append((entry.seq, str(exc)))
                     return False
                 attempt += 1
                 retry_after = getattr(exc, "retry_after", None)
                 if attempt >= self.policy.immediate_attempts:
                     delay = self.policy.delay(current.attempts + attempt, retry_after)
-                    self.store.note_outbox_attempt(entry.seq, exc.message, self._clock() + delay)
+                    self.store.outbox.note_attempt(entry.seq, exc.message, self._clock() + delay)
                     outcome.stopped_by = exc
                     return True
                 log.info("retrying %s #%s after: %s", entry.kind, entry.seq, exc.message)
@@ -205,25 +205,25 @@ class Outbox:
     # -- what the user does with set-aside changes ------------------------------------------------
 
     def conflicts(self) -> list[OutboxEntry]:
-        return [e for e in self.store.pending_changes() if e.state == "conflict"]
+        return [e for e in self.store.outbox.pending() if e.state == "conflict"]
 
     def failed(self) -> list[OutboxEntry]:
-        return [e for e in self.store.pending_changes() if e.state == "failed"]
+        return [e for e in self.store.outbox.pending() if e.state == "failed"]
 
     def retry(self, seq: int) -> None:
         """Put a set-aside change back in the queue (the user fixed the cause)."""
-        self.store.retry_outbox_entry(seq)
+        self.store.outbox.retry(seq)
 
     def discard(self, seq: int) -> None:
         """Drop a queued change and undo its local effect, in one transaction."""
-        entry = self.store.outbox_entry(seq)
+        entry = self.store.outbox.get(seq)
         if entry is None:
             return
         handler = self.handlers.get(entry.kind)
         with self.store.transaction() as conn:
             if handler is not None:
                 handler.revert(entry, conn)
-            self.store.complete_outbox_entry(seq, conn)
+            self.store.outbox.complete(seq, conn)
 
 
 def _waiting_error(entry: OutboxEntry) -> PlatformError:

@@ -2,7 +2,7 @@
 
     async with SyncSession.open() as session:       # platform from settings (or embedded)
         await session.engine.sync()
-        session.store.list_bounties(...)
+        session.store.bounties.list(...)
 
 The UI keeps one session for the life of the window; the CLI opens one per command.
 """

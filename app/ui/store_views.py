@@ -96,7 +96,7 @@ class _StoreScreen(QWidget):
             self.tree.setCurrentItem(self.tree.topLevelItem(0))
 
     def _bounty_title(self, bounty_id: str) -> str:
-        bounty = self._store.get_bounty(bounty_id) if bounty_id else None
+        bounty = self._store.bounties.get(bounty_id) if bounty_id else None
         return bounty.row.title if bounty is not None else bounty_id or "Unknown bounty"
 
     def _fill(self) -> None:  # pragma: no cover - subclasses
@@ -125,7 +125,7 @@ class SubmissionsView(_StoreScreen):
 
     def _fill(self) -> None:
         self.tree.clear()
-        for sub in self._store.submissions():
+        for sub in self._store.submissions.list():
             state = state_words(sub.state) + (" (waiting to be sent)" if sub.pending else "")
             item = QTreeWidgetItem(
                 [self._bounty_title(sub.bounty_id), state, _when(sub.updated_at or sub.created_at)]
@@ -138,7 +138,7 @@ class SubmissionsView(_StoreScreen):
         if item is None or self._store is None:
             self.detail.clear()
             return
-        sub = self._store.get_submission(item.data(0, IdRole))
+        sub = self._store.submissions.get(item.data(0, IdRole))
         if sub is None:
             self.detail.setHtml(
                 "<p>This submission is still waiting to be sent to the platform.</p>"
@@ -148,7 +148,7 @@ class SubmissionsView(_StoreScreen):
             f"<h3>{html.escape(self._bounty_title(sub.bounty_id))}</h3>",
             f"<p><b>{html.escape(state_words(sub.state))}</b></p>",
         ]
-        revisions = self._store.revisions(sub.id)
+        revisions = self._store.submissions.revisions(sub.id)
         if not revisions:
             parts.append("<p><i>No revision has reached the platform yet.</i></p>")
         for rev in revisions:
@@ -157,7 +157,7 @@ class SubmissionsView(_StoreScreen):
                 "<p>Platform checks: "
                 f"{html.escape(rev.check_state.replace('_', ' ') or 'not started')}</p>"
             )
-            report = self._store.report_for(rev.id)
+            report = self._store.submissions.report_for(rev.id)
             parts.append(report_summary_html(report))
         self.detail.setHtml("\n".join(parts))
 
@@ -179,9 +179,9 @@ class ReviewsView(_StoreScreen):
 
     def _fill(self) -> None:
         self.tree.clear()
-        for sub in self._store.submissions():
-            reviews = self._store.reviews_for(sub.id)
-            threads = self._store.threads_for(sub.id)
+        for sub in self._store.submissions.list():
+            reviews = self._store.reviews.list(sub.id)
+            threads = self._store.reviews.threads_for(sub.id)
             if not reviews and not threads:
                 continue
             verdict = (
@@ -204,7 +204,7 @@ class ReviewsView(_StoreScreen):
             return
         submission_id = item.data(0, IdRole)
         parts = []
-        for review in self._store.reviews_for(submission_id):
+        for review in self._store.reviews.list(submission_id):
             verdict = VERDICTS.get(review.verdict or "", "No verdict yet")
             parts.append(
                 f"<p><b>{html.escape(verdict)}</b> by {html.escape(review.reviewer)} "
@@ -213,7 +213,7 @@ class ReviewsView(_StoreScreen):
             summary = review.data.get("summary") or review.data.get("body")
             if summary:
                 parts.append(f"<blockquote>{html.escape(str(summary))}</blockquote>")
-        for thread in self._store.threads_for(submission_id):
+        for thread in self._store.reviews.threads_for(submission_id):
             lines = (
                 f"line {thread.start_line}"
                 if thread.start_line == thread.end_line or not thread.end_line

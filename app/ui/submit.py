@@ -111,9 +111,11 @@ class SubmitJob(QObject):
             )
             return
         store = self._platform.session.store if self._platform.session is not None else None
-        waiting = store is not None and any(e.seq == seq for e in store.pending_changes())
+        waiting = store is not None and any(e.seq == seq for e in store.outbox.pending())
         if not waiting:
-            submission = store.submission_for_bounty(self._bounty_id) if store is not None else None
+            submission = (
+                store.submissions.for_bounty(self._bounty_id) if store is not None else None
+            )
             self._done()
             where = (
                 f" as revision {submission.latest_revision} of {submission.id}"
@@ -177,7 +179,7 @@ def _bounty_for(store, root: Path) -> str:
     pack = load_envpack(root).pack
     bounty_id = (pack.manifest.package.bounty or "").strip() if pack is not None else ""
     if not bounty_id:
-        draft = store.draft_for_path(root)
+        draft = store.drafts.for_path(root)
         bounty_id = (draft.bounty_id or "") if draft is not None else ""
     if not bounty_id:
         raise UserError(
@@ -187,7 +189,7 @@ def _bounty_for(store, root: Path) -> str:
             "from the bounty in the Bounties screen.",
             where="env.toml",
         )
-    if store.get_bounty(bounty_id) is None and store.cursor is not None:
+    if store.bounties.get(bounty_id) is None and store.cursor is not None:
         raise UserError(
             f"There is no bounty '{bounty_id}' on this platform.",
             "Check the bounty id in env.toml against the Bounties screen, then submit again.",

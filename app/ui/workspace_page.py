@@ -174,8 +174,8 @@ class WorkspacePage(QWidget):
         from app.ui.submit import SubmitJob
 
         job = self.submit_job = SubmitJob(platform, self._tasks, self)
-        self.funnel.submit_button.setVisible(True)
-        self.funnel.submit_button.clicked.connect(self.submit)
+        self.funnel.set_submit_visible(True)
+        self.funnel.submit_requested.connect(self.submit)
         job.progress.connect(lambda text: self.funnel.show_message("running", "Submitting…", text))
         job.refused.connect(
             lambda report: self.funnel.show_report(
@@ -191,16 +191,13 @@ class WorkspacePage(QWidget):
             lambda text: self.funnel.show_message("idle", "Waiting to be sent", text)
         )
         job.failed.connect(self._on_submit_failed)
-        job.running_changed.connect(
-            lambda running: self.funnel.submit_button.setEnabled(
-                not running and not self.funnel.job.running and self.current_package() is not None
-            )
-        )
-        job.running_changed.connect(
-            lambda running: self.funnel.run_button.setEnabled(
-                not running and not self.funnel.job.running and self.current_package() is not None
-            )
-        )
+        job.running_changed.connect(self._on_submit_running)
+
+    def _on_submit_running(self, running: bool) -> None:
+        # While a submission checks and uploads the package, neither it nor a run starts again.
+        ready = not running and not self.funnel.is_running and self.current_package() is not None
+        self.funnel.set_submit_enabled(ready)
+        self.funnel.set_run_enabled(ready)
 
     def submit(self) -> None:
         path = self.current_package()
@@ -208,7 +205,7 @@ class WorkspacePage(QWidget):
             self.submit_job is None
             or path is None
             or self.submit_job.running
-            or self.funnel.job.running
+            or self.funnel.is_running
         ):
             return
         save_all = getattr(self.workspace, "save_all", None)
@@ -272,7 +269,7 @@ class WorkspacePage(QWidget):
 
     def _on_package_opened(self, path) -> None:
         path = Path(path)
-        if self.stack.currentWidget() is self.splitter and self.funnel._package == path:  # noqa: SLF001
+        if self.stack.currentWidget() is self.splitter and self.funnel.package == path:
             return
         self._settings.add_recent_package(path)
         self.welcome.set_recent(self._settings.recent_packages())

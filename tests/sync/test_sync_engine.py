@@ -23,16 +23,16 @@ def api(platform, role: str, method: str, path: str, **kwargs) -> httpx.Response
 
 
 def first_open_bounty(session) -> str:
-    return session.store.list_bounties(BountyFilter(statuses=["open"]))[0].id
+    return session.store.bounties.list(BountyFilter(statuses=["open"]))[0].id
 
 
 def test_first_sync_pulls_bounties_then_an_unchanged_resync_pulls_nothing(platform, open_session):
     session = open_session(platform.url, platform.tokens["author"])
     result = run(session.engine.sync())
     assert result.state.phase == SyncPhase.ONLINE, result.state.message
-    assert session.store.count_bounties() >= 12
-    assert len({d for d, _ in session.store.bounty_domains()}) >= 5
-    bounty = session.store.get_bounty(first_open_bounty(session))
+    assert session.store.bounties.count() >= 12
+    assert len({d for d, _ in session.store.bounties.domains()}) >= 5
+    bounty = session.store.bounties.get(first_open_bounty(session))
     assert bounty.brief and bounty.rubric and bounty.deadline
     again = run(session.engine.sync())
     assert again.pulled == 0 and again.state.phase == SyncPhase.ONLINE
@@ -64,7 +64,7 @@ def test_a_bounty_changed_on_the_server_arrives_with_the_next_sync(platform, ope
     assert created.status_code == 201, created.text
     result = run(session.engine.sync())
     assert result.pulled >= 1
-    (row,) = session.store.list_bounties(BountyFilter(text="radiology triage"))
+    (row,) = session.store.bounties.list(BountyFilter(text="radiology triage"))
     assert (row.reward, row.currency, row.domain) == (1800, "EUR", "medicine")
     # A single bounty re-read is conditional: unchanged means 304 and no write.
     assert run(session.engine.refresh_bounty(row.id)) is True
@@ -82,19 +82,19 @@ def test_submit_then_resubmit_uploads_only_changed_files(platform, open_session,
         result = run(session.engine.sync())
         assert result.sent == 1 and result.pending == 0, result.state.message
         assert proxy.count("PUT", "/v1/blobs/") == 12
-        (submission,) = session.store.submissions()
+        (submission,) = session.store.submissions.list()
         assert submission.bounty_id == bounty_id and submission.latest_revision == 1
         assert not submission.pending
-        (revision,) = session.store.revisions(submission.id)
+        (revision,) = session.store.submissions.revisions(submission.id)
         assert len(revision.data["files"]) == 12 and revision.data["message"] == "first"
-        assert session.store.draft_for_path(package).last_digest
+        assert session.store.drafts.for_path(package).last_digest
 
         (package / "data" / "part-003.txt").write_text("changed\n")
         session.engine.queue_submit(package, bounty_id, message="second")
         result = run(session.engine.sync())
         assert result.sent == 1, result.state.message
         assert proxy.count("PUT", "/v1/blobs/") == 13  # one new blob, not twelve
-        assert [r.number for r in session.store.revisions(submission.id)] == [1, 2]
+        assert [r.number for r in session.store.submissions.revisions(submission.id)] == [1, 2]
         assert proxy.count("POST", "/v1/submissions") - proxy.count("POST", "/revisions") == 1
         # Snapshots of uploaded files are not kept once sent.
         assert not any(p.is_file() for p in session.engine.blobs.root.rglob("*"))
@@ -116,7 +116,7 @@ def test_offline_submission_is_queued_shown_and_sent_later(platform, open_sessio
     result = run(offline.engine.sync())
     assert result.state.phase == SyncPhase.OFFLINE
     assert result.pending == 1 and "reach" in result.state.message
-    (queued,) = offline.store.submissions()
+    (queued,) = offline.store.submissions.list()
     assert (
         queued.pending and queued.state == "waiting to upload" and queued.id.startswith("pending:")
     )
@@ -125,8 +125,8 @@ def test_offline_submission_is_queued_shown_and_sent_later(platform, open_sessio
     back = open_session(platform.url, platform.tokens["author"], key="shared")
     result = run(back.engine.sync())
     assert result.sent == 1 and result.state.phase == SyncPhase.ONLINE
-    (submission,) = back.store.submissions()
-    files = back.store.revisions(submission.id)[0].data["files"]
+    (submission,) = back.store.submissions.list()
+    files = back.store.submissions.revisions(submission.id)[0].data["files"]
     blob = api(platform, "author", "GET", f"/v1/blobs/{files['env.toml']}")
     assert blob.content.startswith(b'format = "gauntlet/1"')
 
@@ -139,7 +139,7 @@ def _submitted(platform, open_session, tmp_path, files: int = 3):
     session.engine.queue_submit(package, first_open_bounty(session))
     result = run(session.engine.sync())
     assert result.sent == 1, result.state.message
-    (submission,) = session.store.submissions()
+    (submission,) = session.store.submissions.list()
     return session, submission, package
 
 
@@ -155,10 +155,10 @@ def test_withdraw_with_a_stale_version_refetches_and_applies_without_asking(
     assert run(other.engine.sync()).sent == 1
 
     session.engine.queue_withdraw(submission.id, "found a mistake")
-    assert session.store.get_submission(submission.id).state == "withdrawn"  # shown at once
+    assert session.store.submissions.get(submission.id).state == "withdrawn"  # shown at once
     result = run(session.engine.sync())
     assert result.conflicts == [] and result.sent == 1, result.state.message
-    assert session.store.get_submission(submission.id).server_state == "withdrawn"
+    assert session.store.submissions.get(submission.id).server_state == "withdrawn"
     server = api(platform, "author", "GET", f"/v1/submissions/{submission.id}").json()
     assert server["state"] == "withdrawn"
 
@@ -178,10 +178,10 @@ def test_a_new_revision_for_a_submission_withdrawn_elsewhere_is_a_true_conflict(
     (conflict,) = result.conflicts
     assert "withdrawn" in conflict.message and conflict.hint
     assert result.state.phase == SyncPhase.ERROR and result.state.needs_attention == 1
-    (entry,) = session.store.pending_changes()
+    (entry,) = session.store.outbox.pending()
     assert entry.state == "conflict"
     session.engine.discard(entry.seq)
-    assert session.store.pending_changes() == []
+    assert session.store.outbox.pending() == []
 
 
 def test_reply_written_offline_shows_as_pending_then_is_sent_once(platform, open_session, tmp_path):
@@ -195,19 +195,19 @@ def test_reply_written_offline_shows_as_pending_then_is_sent_once(platform, open
         body="Is the format line right?",
     )
     assert run(session.engine.sync()).sent == 1
-    (thread,) = session.store.threads_for(submission.id, "env.toml")
+    (thread,) = session.store.reviews.threads_for(submission.id, "env.toml")
     assert thread.start_line == 1 and thread.anchor_state == "current"
 
     offline = open_session("http://127.0.0.1:9", platform.tokens["author"], timeout=1.0)
     offline.engine.queue_reply(thread.id, "Yes, gauntlet/1 is current.")
-    (shown,) = [c for c in offline.store.comments_for(thread.id) if c.pending]
+    (shown,) = [c for c in offline.store.reviews.comments_for(thread.id) if c.pending]
     assert shown.body == "Yes, gauntlet/1 is current."
     assert run(offline.engine.sync()).state.phase == SyncPhase.OFFLINE
     offline.store.close()
 
     result = run(session.engine.sync())
     assert result.sent == 1
-    comments = session.store.comments_for(thread.id)
+    comments = session.store.reviews.comments_for(thread.id)
     assert [c.body for c in comments if "gauntlet/1 is current" in c.body] == [
         "Yes, gauntlet/1 is current."
     ]
@@ -232,7 +232,7 @@ def test_a_verdict_on_a_superseded_revision_is_surfaced_as_a_conflict(
     assert assigned.status_code == 200, assigned.text
     reviewer = open_session(platform.url, platform.tokens["reviewer"], key="reviewer")
     run(reviewer.engine.sync())
-    assert reviewer.store.get_submission(submission.id) is not None
+    assert reviewer.store.submissions.get(submission.id) is not None
     reviewer_offline = open_session(
         "http://127.0.0.1:9", platform.tokens["reviewer"], key="reviewer", timeout=1.0
     )
@@ -260,14 +260,14 @@ def test_background_sync_pulls_and_stops_when_asked(platform, open_session):
         stop = asyncio.Event()
         task = asyncio.create_task(session.engine.run_periodically(stop, every_s=0.2))
         for _ in range(200):
-            if session.store.count_bounties():
+            if session.store.bounties.count():
                 break
             await asyncio.sleep(0.05)
         stop.set()
         await asyncio.wait_for(task, 10)
 
     run(scenario())
-    assert session.store.count_bounties() >= 12
+    assert session.store.bounties.count() >= 12
     assert SyncPhase.SYNCING in states and states[-1] == SyncPhase.ONLINE
 
 

@@ -49,7 +49,7 @@ def synced_session(open_session, url, platform, **kw):
     session = open_session(url, platform.tokens["author"], **kw)
     result = run(session.engine.sync())
     assert result.state.phase == SyncPhase.ONLINE, result.state.message
-    return session, session.store.list_bounties(BountyFilter(statuses=["open"]))[0].id
+    return session, session.store.bounties.list(BountyFilter(statuses=["open"]))[0].id
 
 
 @pytest.mark.slow
@@ -76,7 +76,7 @@ def test_server_stopped_mid_upload_resumes_with_only_the_missing_blobs(
 
         platform.start()  # the server comes back (new port, same database)
         proxy.upstream = platform.url
-        (entry,) = session.store.pending_changes()
+        (entry,) = session.store.outbox.pending()
         hashes = sorted(set(entry.payload["files"].values()))
         missing = httpx.post(
             f"{platform.url}/v1/blobs/batch",
@@ -89,7 +89,7 @@ def test_server_stopped_mid_upload_resumes_with_only_the_missing_blobs(
         result = run(session.engine.sync())
         assert result.sent == 1 and result.pending == 0, result.state.message
         assert proxy.count("PUT", "/v1/blobs/") - puts_before == len(missing)  # only those
-        (submission,) = session.store.submissions()
+        (submission,) = session.store.submissions.list()
         (revision,) = revisions_on_server(platform, submission.id)
         assert len(revision["files"]) == 40
 
@@ -120,7 +120,7 @@ def test_persistent_500s_leave_the_change_queued_and_a_later_sync_sends_it(
         assert result.pending == 1 and result.sent == 0
         assert result.state.phase == SyncPhase.ERROR  # reachable but failing: said plainly
         assert "having trouble" in result.state.message
-        (entry,) = session.store.pending_changes()
+        (entry,) = session.store.outbox.pending()
         assert entry.attempts == 1 and entry.next_attempt_at > time.time()
         assert proxy.count("POST", "/revisions", "503") == 3  # immediate retries, then queued
 
@@ -131,7 +131,7 @@ def test_persistent_500s_leave_the_change_queued_and_a_later_sync_sends_it(
         fault.times = 0
         result = run(session.engine.sync())
         assert result.sent == 1 and result.pending == 0
-        (submission,) = session.store.submissions()
+        (submission,) = session.store.submissions.list()
         assert len(revisions_on_server(platform, submission.id)) == 1
 
 
@@ -149,7 +149,7 @@ def test_a_timeout_is_retried_and_the_server_applies_the_change_once(
             time.sleep(2.5)
             result = run(session.engine.sync())
         assert result.pending == 0, result.state.message
-        (submission,) = session.store.submissions()
+        (submission,) = session.store.submissions.list()
         assert len(revisions_on_server(platform, submission.id)) == 1
         assert len(submissions_on_server(platform)) == 1
 
@@ -166,9 +166,9 @@ def test_a_reply_lost_after_the_server_applied_it_is_not_duplicated(
         result = run(session.engine.sync())
         assert result.pending == 0, result.state.message
         assert len(submissions_on_server(platform)) == 1
-        (submission,) = session.store.submissions()
+        (submission,) = session.store.submissions.list()
         assert len(revisions_on_server(platform, submission.id)) == 1
-        assert session.store.get_submission(submission.id).latest_revision == 1
+        assert session.store.submissions.get(submission.id).latest_revision == 1
 
 
 @pytest.mark.parametrize("action", ["garble", "html"])
@@ -180,10 +180,10 @@ def test_garbled_replies_give_a_clear_error_and_change_nothing(platform, open_se
         assert result.state.phase == SyncPhase.ERROR
         assert "not valid data" in result.state.message
         assert "proxy" in result.state.hint or "captive" in result.state.hint
-        assert session.store.cursor is None and session.store.count_bounties() == 0
+        assert session.store.cursor is None and session.store.bounties.count() == 0
         proxy.clear()
         assert run(session.engine.sync()).state.phase == SyncPhase.ONLINE
-        assert session.store.count_bounties() >= 12
+        assert session.store.bounties.count() >= 12
 
 
 def test_a_refused_token_stops_the_queue_and_asks_to_log_in(platform, open_session, tmp_path):
@@ -193,7 +193,7 @@ def test_a_refused_token_stops_the_queue_and_asks_to_log_in(platform, open_sessi
     result = run(session.engine.sync())
     assert result.state.phase == SyncPhase.ERROR
     assert "token" in result.state.message and "login" in result.state.hint
-    (entry,) = session.store.pending_changes()
+    (entry,) = session.store.outbox.pending()
     assert entry.state == "pending"  # kept for after the user logs in again
 
 
@@ -262,9 +262,9 @@ def test_client_killed_with_sigkill_mid_sync_loses_and_duplicates_nothing(
         assert '"pending": 0' in restarted.stdout
 
         after = open_session(proxy.url, platform.tokens["author"], key=key)
-        (submission,) = after.store.submissions()
-        assert after.store.pending_changes() == []
+        (submission,) = after.store.submissions.list()
+        assert after.store.outbox.pending() == []
         assert len(submissions_on_server(platform)) == 1
         (revision,) = revisions_on_server(platform, submission.id)  # exactly one, not two
         assert revision["message"] == "before the crash" and len(revision["files"]) == 20
-        assert [r.number for r in after.store.revisions(submission.id)] == [1]
+        assert [r.number for r in after.store.submissions.revisions(submission.id)] == [1]

@@ -31,16 +31,16 @@ def test_backoff_grows_exponentially_with_jitter_and_a_ceiling():
 def test_changes_made_offline_replay_in_order_after_a_restart(platform, open_session, tmp_path):
     online = open_session(platform.url, platform.tokens["author"], key="me")
     run(online.engine.sync())
-    bounty_id = online.store.list_bounties(BountyFilter(statuses=["open"]))[0].id
+    bounty_id = online.store.bounties.list(BountyFilter(statuses=["open"]))[0].id
     make_package(tmp_path / "pkg", 3)
     online.engine.queue_submit(tmp_path / "pkg", bounty_id)
     assert run(online.engine.sync()).sent == 1
-    (submission,) = online.store.submissions()
+    (submission,) = online.store.submissions.list()
     online.engine.queue_thread(
         submission.id, revision=1, path="env.toml", start_line=1, end_line=1, body="First question"
     )
     assert run(online.engine.sync()).sent == 1
-    (thread,) = online.store.threads_for(submission.id)
+    (thread,) = online.store.reviews.threads_for(submission.id)
     online.store.close()
 
     offline = open_session("http://127.0.0.1:9", platform.tokens["author"], key="me", timeout=1.0)
@@ -49,13 +49,13 @@ def test_changes_made_offline_replay_in_order_after_a_restart(platform, open_ses
     offline.engine.queue_thread(submission.id, revision=1, body="A general remark")
     offline.engine.queue_withdraw(submission.id, "changed my mind")
     assert run(offline.engine.sync()).state.phase == SyncPhase.OFFLINE
-    assert [e.kind for e in offline.store.pending_changes()] == [
+    assert [e.kind for e in offline.store.outbox.pending()] == [
         "reply",
         "resolve",
         "thread",
         "withdraw",
     ]
-    assert offline.store.threads_for(submission.id)[0].resolved  # shown at once
+    assert offline.store.reviews.threads_for(submission.id)[0].resolved  # shown at once
     offline.store.close()  # the app quits
 
     with FaultProxy(platform.url) as proxy:
@@ -74,8 +74,8 @@ def test_changes_made_offline_replay_in_order_after_a_restart(platform, open_ses
             for p in posts
         ]
         assert order == ["/comments", "/resolve", "/threads", "/transition"]
-    assert restarted.store.get_submission(submission.id).state == "withdrawn"
-    assert len(restarted.store.threads_for(submission.id)) == 2
+    assert restarted.store.submissions.get(submission.id).state == "withdrawn"
+    assert len(restarted.store.reviews.threads_for(submission.id)) == 2
 
 
 def test_a_refused_change_is_set_aside_and_later_changes_still_go_out(
@@ -84,17 +84,17 @@ def test_a_refused_change_is_set_aside_and_later_changes_still_go_out(
     session = open_session(platform.url, platform.tokens["author"])
     run(session.engine.sync())
     session.engine.queue_reply("t_does_not_exist", "hello?")
-    bounty_id = session.store.list_bounties(BountyFilter(statuses=["open"]))[0].id
+    bounty_id = session.store.bounties.list(BountyFilter(statuses=["open"]))[0].id
     make_package(tmp_path / "pkg", 2)
     session.engine.queue_submit(tmp_path / "pkg", bounty_id)
     result = run(session.engine.sync())
     assert result.sent == 1 and len(result.failed) == 1
     assert "Not found" in result.failed[0][1]
-    (parked,) = session.store.pending_changes()
+    (parked,) = session.store.outbox.pending()
     assert parked.state == "failed" and parked.kind == "reply"
     assert result.state.needs_attention == 1
     # Discarding it also removes the reply that was shown as pending.
-    assert any(c.pending for c in session.store.comments_for("t_does_not_exist"))
+    assert any(c.pending for c in session.store.reviews.comments_for("t_does_not_exist"))
     session.engine.discard(parked.seq)
-    assert session.store.comments_for("t_does_not_exist") == []
+    assert session.store.reviews.comments_for("t_does_not_exist") == []
     assert session.status.state.needs_attention == 0

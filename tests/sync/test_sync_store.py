@@ -37,10 +37,10 @@ def test_schema_is_versioned_and_reopening_keeps_data(tmp_path):
     path = tmp_path / "s.sqlite"
     with LocalStore(path) as first:
         assert first.schema_version >= 1
-        first.upsert_bounties([bounty(1)])
+        first.bounties.upsert([bounty(1)])
     with LocalStore(path) as again:
-        assert again.get_bounty("b_00001").title == "Bounty 1"
-        assert again._connection().execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert again.bounties.get("b_00001").title == "Bounty 1"
+        assert again._db.connection().execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_a_store_from_a_newer_app_is_refused_clearly(tmp_path):
@@ -62,39 +62,39 @@ def test_a_file_that_is_not_a_database_gives_a_clear_error(tmp_path):
 
 
 def test_filters_combine_like_the_bounty_browser_needs(store):
-    store.upsert_bounties(bounty(i) for i in range(1, 401))
-    assert store.count_bounties() == 400
-    law = store.list_bounties(BountyFilter(domains=["law"]))
+    store.bounties.upsert(bounty(i) for i in range(1, 401))
+    assert store.bounties.count() == 400
+    law = store.bounties.list(BountyFilter(domains=["law"]))
     assert law and all(b.domain == "law" for b in law)
-    rich = store.list_bounties(BountyFilter(min_reward=4000, sort="-reward"))
+    rich = store.bounties.list(BountyFilter(min_reward=4000, sort="-reward"))
     assert rich[0].reward >= rich[-1].reward >= 4000
-    tagged = store.list_bounties(BountyFilter(tag="ip", statuses=["open"]))
+    tagged = store.bounties.list(BountyFilter(tag="ip", statuses=["open"]))
     assert tagged and all("ip" in b.tags and b.status == "open" for b in tagged)
-    text = store.list_bounties(BountyFilter(text="BOUNTY 12"))  # case-insensitive, all words
+    text = store.bounties.list(BountyFilter(text="BOUNTY 12"))  # case-insensitive, all words
     assert {b.id for b in text} >= {"b_00012", "b_00120"}
-    due = store.list_bounties(BountyFilter(deadline_before="2027-01-15"))
+    due = store.bounties.list(BountyFilter(deadline_before="2027-01-15"))
     assert due and all(b.deadline.startswith("2027-01") for b in due)
-    page = store.list_bounties(BountyFilter(sort="title", limit=10, offset=5))
+    page = store.bounties.list(BountyFilter(sort="title", limit=10, offset=5))
     assert len(page) == 10
-    assert dict(store.bounty_domains())["law"] == 100
-    assert store.list_bounties(BountyFilter(text="100%_")) == []  # LIKE wildcards are escaped
+    assert dict(store.bounties.domains())["law"] == 100
+    assert store.bounties.list(BountyFilter(text="100%_")) == []  # LIKE wildcards are escaped
 
 
 def test_detail_carries_brief_rubric_and_constraints(store):
-    store.upsert_bounties([bounty(7)])
-    full = store.get_bounty("b_00007")
+    store.bounties.upsert([bounty(7)])
+    full = store.bounties.get("b_00007")
     assert full.brief == "# Brief 7"
     assert full.rubric[0]["id"] == "correctness"
     assert full.constraints == {"min_tasks": 10}
     assert full.reward == 700 and full.tags == ("proteins",)
-    assert store.get_bounty("nope") is None
+    assert store.bounties.get("nope") is None
 
 
 def test_upsert_replaces_tags(store):
-    store.upsert_bounties([bounty(2)])
-    store.upsert_bounties([bounty(2, tags=["new"])])
-    assert store.list_bounties(BountyFilter(tag="contracts")) == []
-    assert [b.id for b in store.list_bounties(BountyFilter(tag="new"))] == ["b_00002"]
+    store.bounties.upsert([bounty(2)])
+    store.bounties.upsert([bounty(2, tags=["new"])])
+    assert store.bounties.list(BountyFilter(tag="contracts")) == []
+    assert [b.id for b in store.bounties.list(BountyFilter(tag="new"))] == ["b_00002"]
 
 
 def test_change_feed_page_applies_in_one_transaction(store):
@@ -147,27 +147,27 @@ def test_change_feed_page_applies_in_one_transaction(store):
     ]
     store.apply_changes(changes, "42")
     assert store.cursor == "42"
-    (s,) = store.submissions()
+    (s,) = store.submissions.list()
     assert (s.state, s.etag, s.latest_revision, s.author) == ("in_review", '"4"', 1, "ada")
-    assert store.report_for("s_1/1")["verdict"] == "pass"
-    (t,) = store.threads_for("s_1", "tasks.jsonl")
+    assert store.submissions.report_for("s_1/1")["verdict"] == "pass"
+    (t,) = store.reviews.threads_for("s_1", "tasks.jsonl")
     assert (t.start_line, t.anchor_state, t.revision_id) == (5, "moved", "s_1/1")
     assert [c.body for c in t.comments] == ["why?"]
-    assert store.reviews_for("s_1")[0].verdict == "request_changes"
+    assert store.reviews.list("s_1")[0].verdict == "request_changes"
 
     store.apply_changes([{"entity": "submission", "op": "delete", "id": "s_1"}], "43")
-    assert store.submissions() == [] and store.threads_for("s_1") == []
-    assert store.report_for("s_1/1") is None and store.comments_for("t_1") == []
+    assert store.submissions.list() == [] and store.reviews.threads_for("s_1") == []
+    assert store.submissions.report_for("s_1/1") is None and store.reviews.comments_for("t_1") == []
 
 
 def test_local_change_and_outbox_row_are_one_transaction(store):
-    store.upsert_submission({"id": "s_1", "bounty_id": "b", "state": "in_review", "version": 2})
+    store.submissions.upsert({"id": "s_1", "bounty_id": "b", "state": "in_review", "version": 2})
     with pytest.raises(RuntimeError), store.transaction() as conn:
-        store.set_local_state("s_1", "withdrawn", conn)
-        store.queue_change("withdraw", {"submission_id": "s_1"}, conn=conn)
+        store.submissions.set_local_state("s_1", "withdrawn", conn)
+        store.outbox.queue("withdraw", {"submission_id": "s_1"}, conn=conn)
         raise RuntimeError("crash between the two writes")
-    assert store.pending_changes() == []
-    assert store.get_submission("s_1").state == "in_review"
+    assert store.outbox.pending() == []
+    assert store.submissions.get("s_1").state == "in_review"
 
 
 def test_reads_and_writes_from_many_threads(store):
@@ -176,14 +176,14 @@ def test_reads_and_writes_from_many_threads(store):
     def writer(start: int) -> None:
         try:
             for i in range(start, start + 200, 20):
-                store.upsert_bounties(bounty(j) for j in range(i, i + 20))
+                store.bounties.upsert(bounty(j) for j in range(i, i + 20))
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
 
     def reader() -> None:
         try:
             for _ in range(50):
-                store.list_bounties(BountyFilter(domains=["law"]))
+                store.bounties.list(BountyFilter(domains=["law"]))
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
 
@@ -194,15 +194,15 @@ def test_reads_and_writes_from_many_threads(store):
     for t in threads:
         t.join()
     assert errors == []
-    assert store.count_bounties() == 800
+    assert store.bounties.count() == 800
 
 
 def test_drafts_are_remembered_by_folder(store, tmp_path):
     folder = tmp_path / "my-env"
     folder.mkdir()
-    draft = store.add_draft(folder, "b_1", "Enzymes")
-    again = store.add_draft(folder / ".." / "my-env", None)
+    draft = store.drafts.add(folder, "b_1", "Enzymes")
+    again = store.drafts.add(folder / ".." / "my-env", None)
     assert again.id == draft.id and again.bounty_id == "b_1" and again.title == "Enzymes"
-    assert [d.path for d in store.drafts()] == [str(folder.resolve())]
-    store.remove_draft(draft.id)
-    assert store.drafts() == []
+    assert [d.path for d in store.drafts.list()] == [str(folder.resolve())]
+    store.drafts.remove(draft.id)
+    assert store.drafts.list() == []

@@ -276,7 +276,7 @@ def bounty_store(tmp_path):
     from app.sync.store import LocalStore
 
     store = LocalStore(tmp_path / "store.sqlite")
-    store.upsert_bounties([make_bounty(i) for i in range(40)])
+    store.bounties.upsert([make_bounty(i) for i in range(40)])
     yield store
     store.close()
 

@@ -19,7 +19,7 @@ from app.ui.bounties.table_model import REWARD, TITLE, BountyIdRole, BountyTable
 
 @pytest.fixture
 def rows(bounty_store):
-    return bounty_store.list_bounties()
+    return bounty_store.bounties.list()
 
 
 def test_model_passes_qt_model_tester(qtmodeltester, rows):
@@ -88,7 +88,7 @@ def test_typing_in_search_filters_the_table_and_shows_counts(qtbot, bounty_store
     qtbot.waitUntil(lambda: browser.model.total_count() == 40, timeout=5000)
     # Closed bounties are hidden by default ("open" is preselected when present).
     assert browser.status_filter.currentData() == "open"
-    open_count = sum(1 for b in bounty_store.list_bounties() if b.status == "open")
+    open_count = sum(1 for b in bounty_store.bounties.list() if b.status == "open")
     assert browser.model.rowCount() == open_count
     qtbot.keyClicks(browser.search, "medicine")
     assert browser.model.rowCount() > 0
@@ -122,7 +122,7 @@ def test_detail_pane_renders_the_brief_rubric_reward_and_deadline(qtbot, bounty_
 
 def test_raw_html_in_a_brief_is_shown_as_text(qtbot, tmp_path, task_runner):
     store = LocalStore(tmp_path / "s.sqlite")
-    store.upsert_bounties([make_bounty(1, brief="<script>alert(1)</script> <b>hi</b>")])
+    store.bounties.upsert([make_bounty(1, brief="<script>alert(1)</script> <b>hi</b>")])
     browser = BountyBrowser(task_runner)
     qtbot.addWidget(browser)
     browser.set_store(store)
@@ -176,13 +176,13 @@ def test_start_environment_creates_the_package_from_the_template_and_opens_it(
     with qtbot.waitSignal(browser.environment_created, timeout=10000) as created:
         browser.start_button.click()
     path = created.args[0]
-    assert len(asked) == 1 and bounty_store.get_bounty("b_00003").title in asked[0]
+    assert len(asked) == 1 and bounty_store.bounties.get("b_00003").title in asked[0]
     assert path == target  # an empty folder the user picked is used as it is
     manifest = tomllib.loads((path / "env.toml").read_text(encoding="utf-8"))
     assert manifest["kind"] == "code"
     assert manifest["package"]["bounty"] == "b_00003"
-    assert manifest["package"]["title"] == bounty_store.get_bounty("b_00003").title
-    assert [d.bounty_id for d in bounty_store.drafts()] == ["b_00003"]
+    assert manifest["package"]["title"] == bounty_store.bounties.get("b_00003").title
+    assert [d.bounty_id for d in bounty_store.drafts.list()] == ["b_00003"]
     assert "already started" in browser.draft_note.text()
 
     # A second environment for the same bounty never overwrites the first one.
@@ -199,11 +199,11 @@ def test_start_environment_cancelled_picker_does_nothing(qtbot, bounty_store, ta
     browser.select_bounty("b_00001")
     with qtbot.assertNotEmitted(browser.environment_created, wait=200):
         browser.start_button.click()
-    assert bounty_store.drafts() == []
+    assert bounty_store.drafts.list() == []
 
 
 def test_plan_never_reuses_a_non_empty_folder(tmp_path, bounty_store):
-    bounty = bounty_store.get_bounty("b_00001")
+    bounty = bounty_store.bounties.get("b_00001")
     (tmp_path / "other.txt").write_text("x")
     plan = plan_for(bounty, tmp_path, owner="ada")
     assert plan.dest.parent == tmp_path and not plan.dest.exists()

@@ -158,7 +158,7 @@ def test_bounties_from_the_store_fill_the_browser(qtbot, window, tmp_path):
     from app.sync.store import LocalStore
 
     store = LocalStore(tmp_path / "s.sqlite")
-    store.upsert_bounties([make_bounty(i) for i in range(5)])
+    store.bounties.upsert([make_bounty(i) for i in range(5)])
     window.platform.store_ready.emit(store)
     window.show_screen("bounties")
     qtbot.waitUntil(lambda: window.bounties.model.total_count() == 5, timeout=5000)
@@ -172,7 +172,7 @@ def test_starting_an_environment_opens_it_in_the_workspace(qtbot, window, tmp_pa
     from app.sync.store import LocalStore
 
     store = LocalStore(tmp_path / "s.sqlite")
-    store.upsert_bounties([make_bounty(1)])
+    store.bounties.upsert([make_bounty(1)])
     window.platform.store_ready.emit(store)
     window.show_screen("bounties")
     qtbot.waitUntil(lambda: window.bounties.model.total_count() == 1, timeout=5000)

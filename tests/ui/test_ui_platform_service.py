@@ -25,7 +25,7 @@ def test_embedded_platform_starts_in_the_background_and_syncs_demo_bounties(
         with qtbot.waitSignal(service.data_changed, timeout=90000):
             pass
         assert service.store is not None
-        bounties = service.store.list_bounties()
+        bounties = service.store.bounties.list()
         assert len(bounties) >= 12
         assert {b.domain for b in bounties} >= {"biology", "law"}
         assert service.label == "local platform"

@@ -13,8 +13,8 @@ from app.ui.store_views import ReviewsView, SubmissionsView
 @pytest.fixture
 def store(tmp_path):
     store = LocalStore(tmp_path / "store.sqlite")
-    store.upsert_bounties([make_bounty(1), make_bounty(2)])
-    store.upsert_submission(
+    store.bounties.upsert([make_bounty(1), make_bounty(2)])
+    store.submissions.upsert(
         {
             "id": "s1",
             "bounty_id": "b_00001",
@@ -24,7 +24,7 @@ def store(tmp_path):
             "updated_at": "2026-11-21T09:30:00Z",
         }
     )
-    store.upsert_submission(
+    store.submissions.upsert(
         {
             "id": "s2",
             "bounty_id": "b_00002",
@@ -49,7 +49,7 @@ def store(tmp_path):
             }
         ],
     }
-    store.upsert_revision(
+    store.submissions.upsert_revision(
         {
             "submission_id": "s2",
             "number": 1,
@@ -57,7 +57,7 @@ def store(tmp_path):
             "check": {"status": "check_failed", "report": report},
         }
     )
-    store.upsert_revision(
+    store.submissions.upsert_revision(
         {
             "submission_id": "s1",
             "number": 1,
@@ -65,7 +65,7 @@ def store(tmp_path):
             "check": {"status": "passed"},
         }
     )
-    store.upsert_review(
+    store.reviews.upsert(
         {
             "id": "r1",
             "submission_id": "s1",
@@ -76,7 +76,7 @@ def store(tmp_path):
             "created_at": "2026-11-21T09:30:00Z",
         }
     )
-    store.upsert_thread(
+    store.reviews.upsert_thread(
         {
             "id": "th1",
             "submission_id": "s1",
@@ -100,8 +100,8 @@ def test_submissions_list_states_in_plain_words_with_the_platform_report(qtbot, 
         view.tree.topLevelItem(i).text(0): view.tree.topLevelItem(i).text(1)
         for i in range(view.tree.topLevelItemCount())
     }
-    assert states[store.get_bounty("b_00001").title] == "Changes requested by the reviewer"
-    assert states[store.get_bounty("b_00002").title] == "Checks failed — fix and resubmit"
+    assert states[store.bounties.get("b_00001").title] == "Changes requested by the reviewer"
+    assert states[store.bounties.get("b_00002").title] == "Checks failed — fix and resubmit"
     failed = next(
         view.tree.topLevelItem(i)
         for i in range(2)

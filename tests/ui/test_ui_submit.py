@@ -39,7 +39,7 @@ def dispose(qtbot, service, page=None) -> None:
 
 
 def submission_entries(store):
-    return [e for e in store.pending_changes() if e.kind == "submit"]
+    return [e for e in store.outbox.pending() if e.kind == "submit"]
 
 
 @pytest.mark.slow
@@ -52,7 +52,7 @@ def test_submit_checks_first_then_sends_to_the_embedded_platform(
     try:
         with qtbot.waitSignal(service.data_changed, timeout=120000):
             pass
-        bounty = next(b for b in service.store.list_bounties() if b.status == "open")
+        bounty = next(b for b in service.store.bounties.list() if b.status == "open")
         package = create_from_template(
             "qa-exact",
             tmp_path / "env",
@@ -76,7 +76,7 @@ def test_submit_checks_first_then_sends_to_the_embedded_platform(
         assert page.funnel.verdict_text().startswith("Not submitted:")
         assert page.funnel.findings.topLevelItemCount() >= 1
         assert not submission_entries(service.store)
-        assert service.store.submission_for_bounty(bounty.id) is None
+        assert service.store.submissions.for_bounty(bounty.id) is None
 
         # 2. Fixed: checked, snapshotted in a worker thread, sent; the GUI thread never waits.
         tasks_file.write_text(good, encoding="utf-8")
@@ -87,7 +87,7 @@ def test_submit_checks_first_then_sends_to_the_embedded_platform(
             assert not page.funnel.submit_button.isEnabled()  # no double submit while it runs
         assert bounty.id in sent.args[0] and "revision" in sent.args[0]
         assert page.funnel.verdict_text() == "Submitted"
-        submission = service.store.submission_for_bounty(bounty.id)
+        submission = service.store.submissions.for_bounty(bounty.id)
         assert submission is not None and submission.latest_revision
         assert not submission_entries(service.store)
         assert page.funnel.submit_button.isEnabled()

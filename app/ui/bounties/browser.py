@@ -191,7 +191,7 @@ class BountyBrowser(QWidget):
             return
         self._loading = True
         self._tasks.run_in_thread(
-            self._store.list_bounties, on_done=self._on_loaded, on_error=self._on_load_failed
+            self._store.bounties.list, on_done=self._on_loaded, on_error=self._on_load_failed
         )
 
     def set_bounties(self, rows) -> None:
@@ -286,7 +286,7 @@ class BountyBrowser(QWidget):
             return
         bounty_id = self.model.bounty_at(indexes[0].row()).id
         try:
-            self._show_bounty(self._store.get_bounty(bounty_id))
+            self._show_bounty(self._store.bounties.get(bounty_id))
         except Exception as exc:  # a corrupt row must not break browsing
             self.problem.emit(exc)
 
@@ -309,7 +309,7 @@ class BountyBrowser(QWidget):
 
     def _drafts(self) -> list:
         try:
-            return list(self._store.drafts()) if self._store is not None else []
+            return list(self._store.drafts.list()) if self._store is not None else []
         except Exception:
             return []
 
@@ -344,7 +344,7 @@ class BountyBrowser(QWidget):
         bounty = self._current
         if self._store is not None and bounty is not None:
             try:
-                self._store.add_draft(path, bounty.row.id, bounty.row.title)
+                self._store.drafts.add(path, bounty.row.id, bounty.row.title)
             except Exception:
                 log.warning("could not remember the draft for %s", path, exc_info=True)
         self._show_bounty(bounty)

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPlainTextEdit,
-    QProgressBar,
     QPushButton,
     QSplitter,
     QTabWidget,
@@ -33,16 +32,12 @@ from app.funnel.report import Report, StageStatus, Verdict
 from app.ui.funnel import red_team_cost
 from app.ui.funnel.findings_tree import STAGE_TITLES, FindingsTree
 from app.ui.funnel.job import FunnelJob, report_is_cancelled
+from app.ui.funnel.stage_row import STAGE_SHORT, StageRow
 from app.ui.icons import icon
 
 log = logging.getLogger(__name__)
 
 Confirm = Callable[[QWidget, str, str], bool]
-STAGE_SHORT = {
-    Stage.STRUCTURE: "1 · Structure",
-    Stage.VERIFY: "2 · Sandbox",
-    Stage.ATTACK: "3 · Stress test",
-}
 STAGE_BUTTON_TIPS = {
     Stage.STRUCTURE: "Only the structure checks: files, the manifest and every task line (instant)",
     Stage.VERIFY: (
@@ -54,13 +49,6 @@ STAGE_BUTTON_TIPS = {
         "reward-hack attacks (structure checks run first)"
     ),
 }
-STATUS_WORDS = {
-    "pass": "passed",
-    "warn": "passed with warnings",
-    "fail": "failed",
-    "skipped": "skipped",
-    "error": "could not finish",
-}
 MAX_LOG_LINES = 5000
 
 
@@ -71,64 +59,12 @@ def ask_to_confirm(parent: QWidget, title: str, text: str) -> bool:
     return answer == QMessageBox.StandardButton.Ok
 
 
-class StageRow:
-    """Label, progress bar and "12 / 40 · about 8 s left" for one stage."""
-
-    def __init__(self, stage: Stage, grid: QGridLayout, row: int) -> None:
-        self.stage = stage
-        self.name = QLabel(STAGE_SHORT[stage])
-        self.bar = QProgressBar()
-        self.bar.setRange(0, 1)
-        self.bar.setValue(0)
-        self.bar.setTextVisible(False)
-        self.status = QLabel("not run")
-        self.status.setObjectName("dimText")
-        self.status.setMinimumWidth(150)
-        grid.addWidget(self.name, row, 0)
-        grid.addWidget(self.bar, row, 1)
-        grid.addWidget(self.status, row, 2)
-
-    def _set_state(self, state: str) -> None:
-        self.bar.setProperty("state", state)
-        self.bar.style().unpolish(self.bar)
-        self.bar.style().polish(self.bar)
-
-    def reset(self, queued: bool) -> None:
-        self._set_state("")
-        self.bar.setRange(0, 1)
-        self.bar.setValue(0)
-        self.status.setText("waiting" if queued else "not run")
-
-    def started(self) -> None:
-        self.bar.setRange(0, 0)  # busy until the first count arrives
-        self.status.setText("running…")
-
-    def progress(self, done: int, total: int | None, eta_s: float | None) -> None:
-        if total:
-            self.bar.setRange(0, total)
-            self.bar.setValue(min(done, total))
-            text = f"{done:,} / {total:,}"
-            if eta_s is not None:
-                text += f" · about {_duration(eta_s)} left"
-        else:
-            self.bar.setRange(0, 0)
-            text = f"{done:,} done"
-        self.status.setText(text)
-
-    def finished(self, status: str, reason: str = "") -> None:
-        self.bar.setRange(0, 1)
-        self.bar.setValue(1 if status in ("pass", "warn", "fail") else 0)
-        self._set_state(status)
-        words = STATUS_WORDS.get(status, status)
-        self.status.setText(f"{words} — {reason}" if reason else words)
-        self.status.setToolTip(reason)
-
-
 class FunnelPanel(QWidget):
     jump_requested = Signal(str, int, int)
     running_changed = Signal(bool)
     report_ready = Signal(object)
     problem = Signal(object)
+    submit_requested = Signal()  # the user pressed “Submit…”
 
     def __init__(
         self,
@@ -154,7 +90,18 @@ class FunnelPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(self._build_verdict())
+        layout.addLayout(self._build_buttons())
+        layout.addLayout(self._build_red_team())
+        layout.addWidget(self.llm_cost)
+        layout.addLayout(self._build_stage_grid())
+        layout.addWidget(self._build_results(), 1)
+        self._connect_job()
+        self.refresh_models()
+        self.set_package(None)
 
+    def _build_verdict(self) -> QFrame:
+        """The box at the top: an icon, a one-line verdict and what it means."""
         self.verdict = QFrame()
         self.verdict.setObjectName("verdict")
         verdict_layout = QHBoxLayout(self.verdict)
@@ -171,8 +118,9 @@ class FunnelPanel(QWidget):
         verdict_text.addWidget(self.verdict_title)
         verdict_text.addWidget(self.verdict_body)
         verdict_layout.addLayout(verdict_text, 1)
-        layout.addWidget(self.verdict)
+        return self.verdict
 
+    def _build_buttons(self) -> QHBoxLayout:
         buttons = QHBoxLayout()
         self.run_button = QPushButton("Run gauntlet")
         self.run_button.setObjectName("primary")
@@ -190,6 +138,7 @@ class FunnelPanel(QWidget):
         )
         self.submit_button.setVisible(False)
         self.submit_button.setEnabled(False)
+        self.submit_button.clicked.connect(self.submit_requested)
         buttons.addWidget(self.submit_button)
         buttons.addStretch(1)
         self.cancel_button = QPushButton("Cancel")
@@ -198,8 +147,9 @@ class FunnelPanel(QWidget):
         self.cancel_button.clicked.connect(self.cancel)
         self.cancel_button.setEnabled(False)
         buttons.addWidget(self.cancel_button)
-        layout.addLayout(buttons)
+        return buttons
 
+    def _build_red_team(self) -> QHBoxLayout:
         red_team = QHBoxLayout()
         self.llm_check = QCheckBox("Also attack with an LLM red team:")
         self.llm_check.setToolTip(
@@ -213,11 +163,11 @@ class FunnelPanel(QWidget):
         self.llm_cost.setWordWrap(True)
         red_team.addWidget(self.llm_check)
         red_team.addWidget(self.llm_model, 1)
-        layout.addLayout(red_team)
-        layout.addWidget(self.llm_cost)
         self.llm_check.toggled.connect(self._update_estimate)
         self.llm_model.currentIndexChanged.connect(self._update_estimate)
+        return red_team
 
+    def _build_stage_grid(self) -> QGridLayout:
         grid = QGridLayout()
         grid.setColumnStretch(1, 1)
         self.stage_rows = {stage: StageRow(stage, grid, i) for i, stage in enumerate(ALL_STAGES)}
@@ -229,8 +179,10 @@ class FunnelPanel(QWidget):
             button.clicked.connect(lambda _=False, s=stage: self.run((Stage.STRUCTURE, s)))
             self.stage_buttons[stage] = button
             grid.addWidget(button, i, 3)
-        layout.addLayout(grid)
+        return grid
 
+    def _build_results(self) -> QTabWidget:
+        """The findings with the selected one's fix below them, and the live log."""
         self.tabs = QTabWidget()
         results = QSplitter(Qt.Orientation.Vertical)
         self.findings = FindingsTree()
@@ -254,8 +206,9 @@ class FunnelPanel(QWidget):
         self.log_view.setMaximumBlockCount(MAX_LOG_LINES)
         self.log_view.setPlaceholderText("What the gauntlet is doing appears here while it runs.")
         self.tabs.addTab(self.log_view, "Live log")
-        layout.addWidget(self.tabs, 1)
+        return self.tabs
 
+    def _connect_job(self) -> None:
         self.job.stage_started.connect(self._on_stage_started)
         self.job.stage_progress.connect(self._on_stage_progress)
         self.job.stage_finished.connect(self._on_stage_finished)
@@ -264,10 +217,28 @@ class FunnelPanel(QWidget):
         self.job.finished.connect(self._on_finished)
         self.job.failed.connect(self._on_failed)
         self.job.running_changed.connect(self._on_running_changed)
-        self.refresh_models()
-        self.set_package(None)
 
     # -- API ---------------------------------------------------------------------------------
+
+    @property
+    def package(self) -> Path | None:
+        """The package the next run checks (a running one keeps its own)."""
+        return self._package
+
+    @property
+    def is_running(self) -> bool:
+        return self.job.running
+
+    def set_submit_visible(self, visible: bool) -> None:
+        """Offer "Submit…" (the window has a platform link); a click emits `submit_requested`."""
+        self.submit_button.setVisible(visible)
+
+    def set_submit_enabled(self, enabled: bool) -> None:
+        self.submit_button.setEnabled(enabled)
+
+    def set_run_enabled(self, enabled: bool) -> None:
+        """Allow or refuse "Run gauntlet" (e.g. while a submission uses the package)."""
+        self.run_button.setEnabled(enabled)
 
     def set_package(self, path: str | Path | None) -> None:
         if self.job.running:
@@ -610,11 +581,3 @@ def _first_failed_stage(report: Report) -> Stage | None:
 
 def _count(n: int, word: str) -> str:
     return f"{n} {word}{'s' if n != 1 else ''}"
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 1:
-        return "a second"
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    return f"{seconds / 60:.0f} min"

@@ -3,17 +3,17 @@
 Left, the package's files; right, a tab per open file (task table, settings form or text
 editor). Edits are saved automatically (atomically) a moment after typing stops; a file
 changed by another program is reloaded when it has no unsaved edits and offered for reload
-otherwise. Structural checks (funnel stage 1) run on the unsaved text as the author types,
-in a worker thread, and their findings are underlined in every open file.
+otherwise (`disk_watch`). Files are named, created and renamed by `package_files`.
+Structural checks (funnel stage 1) run on the unsaved text as the author types, in a worker
+thread, and their findings are underlined in every open file.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
-from PySide6.QtCore import QFileSystemWatcher, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -27,20 +27,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.atomic import write_text_atomic
 from app.editor import ReviewAnnotation
 from app.errors import UserError
 from app.findings import Finding, Severity
+from app.ui.workspace.disk_watch import DiskWatch
 from app.ui.workspace.document_tab import DocumentTab, friendly_view_for
 from app.ui.workspace.file_document import FileDocument
 from app.ui.workspace.file_tree import PackageTree
 from app.ui.workspace.live_lint import LiveLinter, findings_for
+from app.ui.workspace.package_files import (
+    MANIFEST,
+    check_rename,
+    create_package_file,
+    file_roles,
+    move_package_file,
+    package_title,
+)
 
 log = logging.getLogger(__name__)
 
 AUTOSAVE_MS = 800
-DISK_CHECK_MS = 150
-MANIFEST = "env.toml"
 
 
 class WorkspaceView(QWidget):
@@ -75,10 +81,34 @@ class WorkspaceView(QWidget):
         self._findings: list[Finding] = []
         self._annotations: list[ReviewAnnotation] = []
         self._roles: dict[str, str] = {}
-        self._pending_disk_checks: set[str] = set()
         self._closed = False
 
         self.tree = PackageTree()
+        self.splitter = QSplitter()
+        self.splitter.addWidget(self._build_files_pane())
+        self.splitter.addWidget(self._build_tabs_pane())
+        self.splitter.widget(0).setMinimumWidth(190)  # file roles ("Reference answers") readable
+        self.splitter.setCollapsible(0, False)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([290, 990])
+        self.empty = QLabel(
+            "<h3>No environment open</h3><p>Start one from a bounty in <b>Bounties</b>, "
+            "or open an existing package folder.</p>"
+        )
+        self.empty.setObjectName("workspaceEmpty")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.empty)
+        self.pages.addWidget(self.splitter)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.pages)
+        self._start_services()
+        self._connect()
+
+    def _build_files_pane(self) -> QWidget:
         self.package_title = QLabel()
         self.package_title.setObjectName("packageTitle")
         self.package_title.setWordWrap(True)
@@ -102,17 +132,17 @@ class WorkspaceView(QWidget):
         left_layout.addSpacing(6)
         left_layout.addWidget(files_label)
         left_layout.addWidget(self.tree, 1)
+        return left
 
+    def _build_tabs_pane(self) -> QWidget:
         self.tabs = QTabWidget()
         self.tabs.setObjectName("workspaceTabs")
         self.tabs.setTabsClosable(True)
         self.tabs.setMovable(True)
         self.tabs.setDocumentMode(True)
-        self.tabs.tabCloseRequested.connect(self._close_tab_at)
         self.problems = QLabel()
         self.problems.setObjectName("problemsLine")
         self.problems.setTextFormat(Qt.TextFormat.RichText)
-        self.problems.linkActivated.connect(lambda _link: self.show_next_problem())
         self.save_state = QLabel()
         self.save_state.setObjectName("saveState")
         status = QHBoxLayout()
@@ -125,49 +155,27 @@ class WorkspaceView(QWidget):
         right_layout.setSpacing(0)
         right_layout.addWidget(self.tabs, 1)
         right_layout.addLayout(status)
+        return right
 
-        self.splitter = QSplitter()
-        self.splitter.addWidget(left)
-        self.splitter.addWidget(right)
-        left.setMinimumWidth(190)  # the file roles ("Reference answers") must stay readable
-        self.splitter.setCollapsible(0, False)
-        self.splitter.setStretchFactor(0, 0)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([290, 990])
-
-        self.empty = QLabel(
-            "<h3>No environment open</h3><p>Start one from a bounty in <b>Bounties</b>, "
-            "or open an existing package folder.</p>"
-        )
-        self.empty.setObjectName("workspaceEmpty")
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setWordWrap(True)
-        self.pages = QStackedWidget()
-        self.pages.addWidget(self.empty)
-        self.pages.addWidget(self.splitter)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.pages)
-
+    def _start_services(self) -> None:
+        """The autosave timer, the disk watch and the live structural checks."""
         self._autosave = QTimer(self)
         self._autosave.setSingleShot(True)
         self._autosave.setInterval(AUTOSAVE_MS)
         self._autosave.timeout.connect(self.save_all)
-        self._disk_check = QTimer(self)
-        self._disk_check.setSingleShot(True)
-        self._disk_check.setInterval(DISK_CHECK_MS)
-        self._disk_check.timeout.connect(self._check_disk)
-        self._tree_refresh = QTimer(self)
-        self._tree_refresh.setSingleShot(True)
-        self._tree_refresh.setInterval(DISK_CHECK_MS)
-        self._tree_refresh.timeout.connect(self.tree.refresh)
-        self._watcher = QFileSystemWatcher(self)
-        self._watcher.fileChanged.connect(self._file_changed)
-        self._watcher.directoryChanged.connect(lambda _p: self._tree_refresh.start())
+        self._disk = DiskWatch(self._tabs.get, MANIFEST, self)
         self._linter = LiveLinter(self._unsaved_buffers, self)
+
+    def _connect(self) -> None:
+        self.tabs.tabCloseRequested.connect(self._close_tab_at)
+        self.problems.linkActivated.connect(lambda _link: self.show_next_problem())
+        self._disk.tree_changed.connect(self.tree.refresh)
+        self._disk.manifest_changed.connect(self._refresh_roles)
+        self._disk.reloaded.connect(self._reloaded)
+        self._disk.save_requested.connect(self.save_all)
+        self._disk.status_message.connect(self.status_message)
         self._linter.findings_ready.connect(self._apply_findings)
         self._linter.running_changed.connect(self.lint_running)
-
         self.tree.file_activated.connect(self.open_file)
         self.tree.new_file_requested.connect(self._ask_new_file)
         self.tree.rename_requested.connect(self._ask_rename)
@@ -203,10 +211,10 @@ class WorkspaceView(QWidget):
             self._closed = False
             self._linter.resume()
         self._root = root
-        self._roles = _file_roles(root)
+        self._roles = file_roles(root)
         self.tree.set_roles(self._roles)
         self.tree.set_root(root)
-        self._watch(str(root))
+        self._disk.set_root(root)
         self._linter.set_root(root)
         self.pages.setCurrentWidget(self.splitter)
         self._show_package_title()
@@ -225,13 +233,10 @@ class WorkspaceView(QWidget):
         """Save everything and close all tabs (the package stays on disk, of course)."""
         self.save_all()
         self._autosave.stop()
-        self._disk_check.stop()
-        self._tree_refresh.stop()
+        self._disk.stop()
         for relpath in list(self._tabs):
             self._remove_tab(relpath)
-        paths = self._watcher.files() + self._watcher.directories()
-        if paths:
-            self._watcher.removePaths(paths)
+        self._disk.set_root(None)
         self._root = None
         self._findings = []
         self._linter.set_root(None)
@@ -263,7 +268,7 @@ class WorkspaceView(QWidget):
             self._tabs[relpath] = tab
             index = self.tabs.addTab(tab, self._tab_title(tab))
             self.tabs.setTabToolTip(index, str(document.path))
-            self._watch(str(document.path))
+            self._disk.watch(str(document.path))
             tab.set_findings(findings_for(self._findings, relpath))
             tab.set_annotations(self._annotations)
         if focus:
@@ -273,23 +278,7 @@ class WorkspaceView(QWidget):
 
     def create_file(self, relpath: str) -> DocumentTab | None:
         """Create an empty package file (and its folders) and open it."""
-        root = self._require_root()
-        relpath, target = _package_path(root, relpath)
-        if target.exists():
-            raise UserError(
-                f"{relpath} already exists.",
-                "Choose another name, or open the existing file.",
-                where=relpath,
-            )
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            write_text_atomic(target, "")
-        except OSError as exc:
-            raise UserError(
-                f"Could not create {relpath}: {exc.strerror or exc}.",
-                "Check that the package folder is writable.",
-                where=relpath,
-            ) from exc
+        relpath = create_package_file(self._require_root(), relpath)
         self.tree.refresh()
         self._linter.request()
         return self.open_file(relpath)
@@ -297,24 +286,7 @@ class WorkspaceView(QWidget):
     def rename_file(self, old: str, new: str) -> DocumentTab | None:
         """Rename (or move) a package file; an open tab follows it, unsaved edits included."""
         root = self._require_root()
-        old, source = _package_path(root, old)
-        new, target = _package_path(root, new)
-        if old == MANIFEST:
-            raise UserError(
-                "env.toml cannot be renamed: it is how the app recognises the package.",
-                "Rename other files; env.toml keeps its name.",
-                where=old,
-            )
-        if not source.is_file():
-            raise UserError(
-                f"{old} does not exist any more.", "Refresh the file list and try again.", where=old
-            )
-        if target.exists():
-            raise UserError(
-                f"{new} already exists.",
-                "Choose another name, or rename that file first.",
-                where=new,
-            )
+        old, new = check_rename(root, old, new)
         tab = self._tabs.get(old)
         if tab is not None and tab.conflict:
             raise UserError(
@@ -325,15 +297,7 @@ class WorkspaceView(QWidget):
         if tab is not None and tab.is_dirty():
             tab.document.save(tab.text())  # rename what the user sees, not an older version
         was_current = tab is not None and tab is self.current_tab()
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(source, target)
-        except OSError as exc:
-            raise UserError(
-                f"Could not rename {old} to {new}: {exc.strerror or exc}.",
-                "Check that the package folder is writable and the name is allowed.",
-                where=old,
-            ) from exc
+        move_package_file(root, old, new)
         if tab is not None:
             self._remove_tab(old)
         self.tree.refresh()
@@ -402,7 +366,7 @@ class WorkspaceView(QWidget):
                 tab.banner.show_message(
                     f"<b>Not saved.</b> {exc.message} {exc.hint}", ("Try again", self.save_all)
                 )
-            self._watch(str(tab.document.path))
+            self._disk.watch(str(tab.document.path))
         if MANIFEST in saved:
             self._refresh_roles()
         self._refresh_titles()
@@ -482,8 +446,8 @@ class WorkspaceView(QWidget):
             self.close_package()
         self._closed = True
         self._linter.shutdown()
-        for timer in (self._autosave, self._disk_check, self._tree_refresh):
-            timer.stop()
+        self._autosave.stop()
+        self._disk.stop()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.shutdown()
@@ -543,12 +507,12 @@ class WorkspaceView(QWidget):
         and tabs, and reopen (unsaved edits permitting) a tab whose table kind changed."""
         if self._root is None:
             return
-        roles = _file_roles(self._root)
+        roles = file_roles(self._root)
         if roles == self._roles:
             return
         self._roles = roles
         self.tree.set_roles(roles)
-        self._tree_refresh.start()
+        self._disk.refresh_tree_soon()
         current = self.current_tab()
         for relpath, tab in list(self._tabs.items()):
             role = next((r for r, p in roles.items() if p == relpath), "tasks")
@@ -604,102 +568,19 @@ class WorkspaceView(QWidget):
 
     def _remove_tab(self, relpath: str) -> None:
         tab = self._tabs.pop(relpath)
-        path = str(tab.document.path)
-        if path in self._watcher.files():
-            self._watcher.removePath(path)
+        self._disk.unwatch(str(tab.document.path))
         self.tabs.removeTab(self.tabs.indexOf(tab))
         tab.shutdown()
         tab.deleteLater()
 
-    def _watch(self, path: str) -> None:
-        # An atomic save replaces the file (a new inode), which drops it from the watch list.
-        if (
-            Path(path).exists()
-            and path not in self._watcher.files()
-            and path not in self._watcher.directories()
-        ):
-            self._watcher.addPath(path)
-
-    def _file_changed(self, path: str) -> None:
-        if self._root is None:
-            return
-        try:
-            relpath = Path(path).relative_to(self._root).as_posix()
-        except ValueError:
-            return
-        self._pending_disk_checks.add(relpath)
-        self._disk_check.start()
-
-    def _check_disk(self) -> None:
-        pending, self._pending_disk_checks = self._pending_disk_checks, set()
-        for relpath in pending:
-            tab = self._tabs.get(relpath)
-            if tab is None:
-                continue
-            self._watch(str(tab.document.path))
-            disk = tab.document.read_disk()
-            if disk == tab.document.disk_text:
-                continue  # our own save, or a touch that changed nothing
-            self._disk_changed(tab, disk)
-        if MANIFEST in pending:
-            self._refresh_roles()
-        self._tree_refresh.start()
-
-    def _disk_changed(self, tab: DocumentTab, disk: str | None) -> None:
-        name = tab.relpath
-        if disk is None:
-            tab.conflict = True
-            tab.banner.show_message(
-                f"<b>{name} was deleted or moved outside the app.</b> Your text is still here.",
-                ("Save it again", lambda t=tab: self._keep_mine(t, None)),
-            )
-            return
-        if not tab.is_dirty():
-            tab.document.disk_text = disk
-            tab.replace_text(disk, "Reload from disk")
-            tab.banner.show_message(
-                f"{name} was changed by another program and has been reloaded. "
-                "<i>Undo</i> brings back the previous version.",
-                ("OK", None),
-            )
-            self.status_message.emit(f"Reloaded {name} (changed outside the app)")
-            return
-        tab.conflict = True
-        tab.banner.show_message(
-            f"<b>{name} was changed by another program</b> while you have unsaved edits here. "
-            "Reload to see the other version (Undo brings "
-            "yours back), or keep yours and overwrite it.",
-            ("Reload from disk", lambda t=tab, d=disk: self._reload(t, d)),
-            ("Keep my version", lambda t=tab, d=disk: self._keep_mine(t, d)),
-        )
-
-    def _reload(self, tab: DocumentTab, disk: str) -> None:
-        current = tab.document.read_disk()
-        disk = current if current is not None else disk
-        tab.conflict = False
-        tab.document.disk_text = disk
-        tab.replace_text(disk, "Reload from disk")
+    def _reloaded(self, _tab: DocumentTab) -> None:
         self._refresh_titles()
         self._linter.request()
 
-    def _keep_mine(self, tab: DocumentTab, disk: str | None) -> None:
-        tab.conflict = False
-        tab.document.disk_text = disk
-        self.save_all()
-
     def _show_package_title(self) -> None:
         assert self._root is not None
-        title = self._root.name
-        try:
-            import tomllib
-
-            data = tomllib.loads((self._root / MANIFEST).read_text(encoding="utf-8"))
-            package = data.get("package", {}) if isinstance(data, dict) else {}
-            title = package.get("title") or package.get("name") or title
-        except (OSError, ValueError):
-            pass
         # Plain text: a package's title is the author's text, never markup (links, images).
-        self.package_title.setText(str(title))
+        self.package_title.setText(str(package_title(self._root)))
         self.package_path.setText(str(self._root))
 
     def _current_tab_changed(self, _index: int) -> None:
@@ -714,44 +595,3 @@ class WorkspaceView(QWidget):
         shortcut = QShortcut(QKeySequence(sequence), self)
         shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         shortcut.activated.connect(slot)
-
-
-def _package_path(root: Path, relpath: str) -> tuple[str, Path]:
-    """A user-typed package-relative name, checked: (clean posix relpath, absolute path)."""
-    cleaned = relpath.strip().replace("\\", "/").strip("/")
-    parts = [p for p in cleaned.split("/") if p not in ("", ".")]
-    if not parts:
-        raise UserError(
-            "The file name is empty.", "Type a name such as notes.md or data/extra.jsonl."
-        )
-    if ".." in parts or Path(relpath.strip()).is_absolute():
-        raise UserError(
-            f"{relpath.strip()} is outside the package.",
-            "Use a name inside the package folder, e.g. data/extra.jsonl.",
-            where=relpath.strip(),
-        )
-    bad = next((p for p in parts if any(ch in p for ch in '<>:"|?*\0') or p != p.strip()), None)
-    if bad is not None:
-        raise UserError(
-            f"{bad!r} is not a usable file name.",
-            'Avoid the characters < > : " | ? * and spaces at either end.',
-            where=relpath.strip(),
-        )
-    clean = "/".join(parts)
-    return clean, root / clean
-
-
-def _file_roles(root: Path) -> dict[str, str]:
-    """Where env.toml says the tasks, solutions and negatives are (defaults when unreadable)."""
-    roles = {"tasks": "tasks.jsonl", "solutions": "solutions.jsonl", "negatives": "negatives.jsonl"}
-    try:
-        import tomllib
-
-        data = tomllib.loads((root / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return roles
-    for role in roles:
-        table = data.get(role)
-        if isinstance(table, dict) and isinstance(table.get("path"), str) and table["path"].strip():
-            roles[role] = table["path"].strip().lstrip("./")
-    return roles

@@ -8,7 +8,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit, QPlainTextEdit
 
-from app.ui.workspace.task_table import JsonlTableModel, TaskTable
+from app.ui.workspace.task_table import TaskTable
+from app.ui.workspace.task_table_model import JsonlTableModel
 
 TASKS = (
     '{"id": "t1",   "prompt": "2+2?", "answer": 4}\n'  # odd spacing: must survive untouched
@@ -195,7 +196,7 @@ def test_solutions_role_prefills_task_id(qtbot):
 
 
 def test_answer_cells_take_json_values_and_name_their_type(table):
-    from app.ui.workspace.task_table import TYPE_ROLE
+    from app.ui.workspace.task_table_model import TYPE_ROLE
 
     model = table.model
     answer = model.index(1, model.columns.index("answer"))  # holds the text "T"
