@@ -324,7 +324,11 @@ class AttackCampaign:
             for cs in baselines.values()
             for c in cs
         ]
-        attack_items = [GradingItem(c.key, records[c.task_id], c.response) for c in candidates]
+        # Attack responses may be built to hang or crash a grader: not a sign it does not answer.
+        attack_items = [
+            GradingItem(c.key, records[c.task_id], c.response, expect_answer=False)
+            for c in candidates
+        ]
         results = self.grade(references + baseline_items + attack_items, "built-in attacks")
 
         scores = self._scores(tasks, baselines, results)
@@ -421,7 +425,12 @@ class AttackCampaign:
                 for c in baselines.get(t, [])
             ]
             items += [
-                GradingItem(f"confirm:{i}", records[h.candidate.task_id], h.candidate.response)
+                GradingItem(
+                    f"confirm:{i}",
+                    records[h.candidate.task_id],
+                    h.candidate.response,
+                    expect_answer=False,
+                )
                 for i, h in enumerate(pending)
             ]
             results = self.grade(
@@ -487,7 +496,12 @@ class AttackCampaign:
         dropped: set[int] = set()
         if checkable:
             items = [
-                GradingItem(f"oracle:{i}", records[h.candidate.task_id], h.candidate.response)
+                GradingItem(
+                    f"oracle:{i}",
+                    records[h.candidate.task_id],
+                    h.candidate.response,
+                    expect_answer=False,
+                )
                 for i, h in enumerate(checkable)
             ]
             results = self.grade(

@@ -314,7 +314,7 @@ class RedTeam:
     def _grade_round(self, proposals, result: CampaignResult, baselines) -> list[Hit]:
         campaign = self.campaign
         items = [
-            GradingItem(f"llm:{i}", conv.task.record, cand.response)
+            GradingItem(f"llm:{i}", conv.task.record, cand.response, expect_answer=False)
             for i, (conv, cand, _) in enumerate(proposals)
         ]
         graded = campaign.grade(items, f"LLM red team: grading {len(items)} proposal(s)")
