@@ -4,10 +4,12 @@ Without a bound, a grader that never answers costs gradings × `timeout_s` (with
 `timeout_s = 600` and 100 tasks: days). A `GradingGuard` is shared by every sandbox batch of one
 stage and stops the stage early in two ways:
 
-- **K consecutive gradings timed out or crashed** (in the order their results arrived): the
-  grader does not answer. K is one more than the gradings that run side by side, so one
-  runaway grading cannot take its neighbours' results down with it and trip the guard alone;
-  a never-answering grader is stopped after two rounds of gradings, about 2 × `timeout_s`.
+- **K consecutive gradings timed out or crashed** (in the order their results arrived), on at
+  least two different tasks (when the package has two): the grader does not answer. K is one
+  more than the gradings that run side by side, so one runaway grading cannot take its
+  neighbours' results down with it and trip the guard alone, and a grader that hangs on one
+  task only is reported for that task (GX206/GX207), not stopped. A never-answering grader
+  is stopped after two rounds of gradings, about 2 × `timeout_s`.
 - **The stage's wall-clock budget ran out**: two sandbox starts, K time limits, and half a time
   limit (at most `PER_ROUND_CAP_S`) for every round of gradings that run side by side. A
   grader that answers, but always just before its time limit, is stopped there.
@@ -47,6 +49,7 @@ class GradingGuard:
     gradings: int = 0  # admitted so far
     stopped: str | None = None  # STOP_UNANSWERED | STOP_BUDGET once the stage must stop
     unanswered: list[dict[str, Any]] = field(default_factory=list)  # the current run of K
+    tasks_seen: set[str] = field(default_factory=set)  # every task a grading was observed for
     skipped: int = 0
     _started: float | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -87,17 +90,26 @@ class GradingGuard:
         """One grading's result, in the order results arrive."""
         if item is not None and not item.expect_answer:
             return
+        task = str(item.task.get("id")) if item is not None and isinstance(item.task, dict) else ""
         with self._lock:
+            self.tasks_seen.add(task)
             if result.error in UNANSWERED:
                 self.unanswered.append(
                     {
                         "key": result.key,
+                        "task": task,
                         "error": result.error,
                         "detail": (result.detail or "")[:300],
                         "duration_s": round(result.duration_s, 3),
                     }
                 )
-                if len(self.unanswered) >= self.max_unanswered and self.stopped is None:
+                tasks = {u["task"] for u in self.unanswered}
+                enough_tasks = len(tasks) >= min(2, len(self.tasks_seen))
+                if (
+                    len(self.unanswered) >= self.max_unanswered
+                    and enough_tasks
+                    and self.stopped is None
+                ):
                     self.stopped = STOP_UNANSWERED
             elif self.stopped is None:
                 self.unanswered.clear()

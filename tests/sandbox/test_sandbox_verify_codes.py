@@ -146,10 +146,21 @@ def test_gx206_timeout(tmp_path):
 
 
 def test_gx207_crash(tmp_path):
-    body = "import os\ndef grade(task, response):\n    os._exit(3)\n"
+    # On one task: a grader that crashes on every call is GX214 (tests/funnel/test_funnel_bounded).
+    body = "import os\ndef grade(task, response):\n    if task['id'] == 't1':\n        os._exit(3)\n    return 1.0 if response.strip() == str(task['answer']) else 0.0\n"
     report, _, _ = verify(python_pack(tmp_path, body))
-    assert codes_of(report, "GX207")
+    assert codes_of(report, "GX207") and {f.task_id for f in codes_of(report, "GX207")} == {"t1"}
     assert "status 3" in codes_of(report, "GX207")[0].message
+    assert not codes_of(report, "GX214")
+
+
+def test_gx214_on_the_process_backend_too(tmp_path):
+    body = "import os\ndef grade(task, response):\n    os._exit(3)\n"
+    report, stage, codes = verify(python_pack(tmp_path, body))
+    assert codes == {"GX211", "GX214"}  # the weak-backend notice, and the one finding
+    (finding,) = codes_of(report, "GX214")
+    assert "3 gradings in a row crashed" in finding.message
+    assert stage.details["budget"]["stopped"] == "unanswered"
 
 
 def test_gx208_output_flood(tmp_path):
@@ -244,9 +255,12 @@ def test_stage2_skipped_when_stage1_has_errors(tmp_path):
 def test_verify_cli_exit_codes_and_json(tmp_path):
     good = python_pack(tmp_path / "a", GOOD)
     bad = python_pack(tmp_path / "b", "def grade(task, response):\n    return 1.0\n")
-    run = lambda *args: subprocess.run(
-        [sys.executable, "-m", "app", *args], capture_output=True, text=True, timeout=240
-    )  # noqa: E731
+
+    def run(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "app", *args], capture_output=True, text=True, timeout=240
+        )
+
     ok = run("verify", str(good), "--backend", "process", "--json")
     assert ok.returncode == 0, ok.stderr
     data = json.loads(ok.stdout)
