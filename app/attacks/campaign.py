@@ -17,9 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.attacks.answer_region import learn_region
 from app.attacks.answers import answer_text
 from app.attacks.baseline import plain_wrong, plain_wrong_answers
-from app.attacks.correctness import could_be_correct
+from app.attacks.correctness import assess
 from app.attacks.library import AttackLibrary
 from app.attacks.model import CATEGORIES, Attack, AttackContext, Candidate
 from app.attacks.sampling import DEFAULT_MAX_TASKS, sample_tasks
@@ -165,12 +166,14 @@ def grader_source(pack: EnvPack) -> str:
 
 
 def context_for(pack: EnvPack, task: Task, source: str) -> AttackContext:
+    references = tuple(r.response for r in pack.references_for(task.id))
     return AttackContext(
         pack=pack,
         task=task,
-        references=tuple(r.response for r in pack.references_for(task.id)),
+        references=references,
         neighbours=tuple(t for t in pack.tasks if t.id != task.id),
         grader_source=source,
+        region=learn_region(str(task.prompt or ""), references, task.answer),
     )
 
 
@@ -293,7 +296,8 @@ class AttackCampaign:
             if response in seen:
                 continue
             seen.add(response)
-            if could_be_correct(self.pack, ctx.task, response, ctx.references):
+            verdict = assess(self.pack, ctx.task, response, ctx.references, ctx.region)
+            if verdict.possibly_correct:
                 self.result.dropped_possibly_correct += 1
                 continue
             label = (
@@ -307,6 +311,7 @@ class AttackCampaign:
                     label,
                     response,
                     attack.full_reward_only,
+                    assumption=verdict.assumption,
                 )
             )
         return made

@@ -14,8 +14,10 @@ stage and stops the stage early in two ways:
   limit (at most `PER_ROUND_CAP_S`) for every round of gradings that run side by side. A
   grader that answers, but always just before its time limit, is stopped there.
 
-Only gradings of responses a grader must be able to answer (references, negatives, plain wrong
-answers) count towards K; attack responses built to hang or crash a grader neither count nor
+A timeout counts at once; a crash next to other gradings counts only when it crashes again alone
+(crashes are quick to re-run, and a sandbox under memory pressure may kill several children at
+once). Only gradings of responses a grader must be able to answer (references, negatives, plain
+wrong answers) count towards K; attack responses built to hang or crash a grader neither count nor
 reset the run. The budget counts everything. The stage reports one finding (GX214) and skips
 the rest.
 """

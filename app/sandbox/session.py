@@ -356,12 +356,16 @@ class _Attempt:
                 in_flight.discard(key)
                 del pending[key]
                 result = _result_from(key, message, reward_range)
-                if self.guard is not None:
-                    self.guard.observe(self.by_key[key], result)
                 # A neighbour may be to blame: judge it again alone. An attack response scores
                 # the floor either way (it cannot be a hit), so its result stands.
                 item = self.by_key[key]
-                if self.jobs > 1 and result.error in ("crash", "timeout") and item.expect_answer:
+                held = self.jobs > 1 and result.error in ("crash", "timeout") and item.expect_answer
+                # A timeout counts towards the guard at once (waiting for the re-run alone is
+                # what makes a silent grader expensive); a crash is quick, so only its re-run
+                # alone counts (a sandbox under pressure may kill a few children at once).
+                if self.guard is not None and not (held and result.error == "crash"):
+                    self.guard.observe(item, result)
+                if held:
                     self.held[key] = result
                 else:
                     deliver(result)

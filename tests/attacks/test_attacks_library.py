@@ -101,7 +101,9 @@ def test_docs_describe_every_attack_and_code():
     text = DOCS.read_text(encoding="utf-8")
     for attack in LIBRARY:
         assert f"`{attack.id}`" in text, attack.id
-    for code in ("GX301", "GX302", "GX303", "GX304", "GX305", "GX306", "GX307", "GX308", "GX309"):
+    for code in (
+        "GX301", "GX302", "GX303", "GX304", "GX305", "GX306", "GX307", "GX308", "GX309", "GX310", "GX214",
+    ):
         assert code in text
 
 

@@ -60,7 +60,9 @@ def test_verify_stops_early_with_one_finding(tmp_path, grader, timeout_s):
     # Stopped after K gradings in a row: the second run (flakiness) never started.
     assert verify["details"]["flakiness_checked"] is False
     assert len(finding["evidence"]["gradings"]) == budget["stop_after_unanswered"]
-    assert budget["skipped"] > 0
+    if grader is NEVER_ANSWERS:
+        assert budget["skipped"] > 0  # stopped inside the first run
+    # (quick crashes are re-run alone first, so the first run finishes; the second never starts)
     kinds = {g["error"] for g in finding["evidence"]["gradings"]}
     assert kinds == ({"timeout"} if grader is NEVER_ANSWERS else {"crash"})
 
