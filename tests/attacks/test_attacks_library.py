@@ -102,7 +102,17 @@ def test_docs_describe_every_attack_and_code():
     for attack in LIBRARY:
         assert f"`{attack.id}`" in text, attack.id
     for code in (
-        "GX301", "GX302", "GX303", "GX304", "GX305", "GX306", "GX307", "GX308", "GX309", "GX310", "GX214",
+        "GX301",
+        "GX302",
+        "GX303",
+        "GX304",
+        "GX305",
+        "GX306",
+        "GX307",
+        "GX308",
+        "GX309",
+        "GX310",
+        "GX214",
     ):
         assert code in text
 

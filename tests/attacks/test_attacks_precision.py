@@ -148,7 +148,9 @@ def test_a_hit_that_rests_on_an_assumption_is_a_warning_that_names_it():
     assumed = Candidate(
         "mutation-negated", "answer-format", "t", "outside", "not x", True, assumption=assumption
     )
-    certain = Candidate("mutation-negated", "answer-format", "t", "inside", "<answer>not m</answer>")
+    certain = Candidate(
+        "mutation-negated", "answer-format", "t", "inside", "<answer>not m</answer>"
+    )
     result = CampaignResult()
     for candidate in (assumed, certain):
         result.confirmed.append(Hit(candidate, 1.0, 0.0, 1.0, 1.0, runs=[True, True]))

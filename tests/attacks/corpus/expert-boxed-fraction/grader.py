@@ -1,8 +1,6 @@
-from fractions import Fraction
-import json
-import math
 import re
 import unicodedata
+from fractions import Fraction
 
 
 def extract(response):
@@ -19,6 +17,7 @@ def extract(response):
             if depth == 0:
                 return response[start:i]
     return None
+
 
 _FRAC = re.compile(r"\\[dt]?frac\{([+-]?\d{1,12})\}\{(\d{1,12})\}")
 _PLAIN = re.compile(r"([+-]?\d{1,12})(?:/(\d{1,12}))?")

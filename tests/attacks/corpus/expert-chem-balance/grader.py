@@ -1,4 +1,3 @@
-import json
 import math
 import re
 import unicodedata
@@ -24,7 +23,7 @@ def grade(task, response):
     if len(coefficients) != len(species) or 0 in coefficients or math.gcd(*coefficients) != 1:
         return 0.0
     balance = {}
-    for i, (c, formula) in enumerate(zip(coefficients, species)):
+    for i, (c, formula) in enumerate(zip(coefficients, species, strict=True)):
         sign = 1 if i < len(task["reactants"]) else -1
         for element, n in atoms(formula).items():
             balance[element] = balance.get(element, 0) + sign * c * n

@@ -1,7 +1,4 @@
-import json
-import math
 import re
-import unicodedata
 
 _FORMULA = re.compile(r"(?:[A-Z][a-z]?\d{0,3})+")
 _PART = re.compile(r"([A-Z][a-z]?)(\d{0,3})")

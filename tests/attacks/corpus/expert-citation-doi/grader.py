@@ -1,9 +1,9 @@
-import json
-import math
 import re
 import unicodedata
 
-_DOI = re.compile(r"(?:doi:\s*|https?://(?:dx\.)?doi\.org/)?(10\.\d{4,9}/[^\s]{1,200})", re.IGNORECASE)
+_DOI = re.compile(
+    r"(?:doi:\s*|https?://(?:dx\.)?doi\.org/)?(10\.\d{4,9}/[^\s]{1,200})", re.IGNORECASE
+)
 
 
 def grade(task, response):

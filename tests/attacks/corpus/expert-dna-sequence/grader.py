@@ -1,7 +1,4 @@
-import json
-import math
 import re
-import unicodedata
 
 
 def grade(task, response):

@@ -1,5 +1,3 @@
-import json
-import math
 import re
 import unicodedata
 
@@ -18,7 +16,11 @@ def grade(task, response):
     if text is None or " or " in f" {text} ":
         return 0.0
     synonyms = {norm(k): norm(v) for k, v in task.get("synonyms", {}).items()}
-    items = [synonyms.get(norm(i), norm(i)) for i in re.split(r"\s*(?:,|;|\band\b)\s*", text) if i.strip()]
+    items = [
+        synonyms.get(norm(i), norm(i))
+        for i in re.split(r"\s*(?:,|;|\band\b)\s*", text)
+        if i.strip()
+    ]
     if len(items) != len(set(items)):
         return 0.0
     return 1.0 if set(items) == {norm(a) for a in task["answer"]} else 0.0

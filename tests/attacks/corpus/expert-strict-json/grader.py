@@ -1,7 +1,5 @@
 import json
 import math
-import re
-import unicodedata
 
 
 def grade(task, response):
@@ -14,7 +12,11 @@ def grade(task, response):
     if not isinstance(value, dict) or set(value) != {"answer", "unit"}:
         return 0.0
     answer, unit = value["answer"], value["unit"]
-    if isinstance(answer, bool) or not isinstance(answer, (int, float)) or not isinstance(unit, str):
+    if (
+        isinstance(answer, bool)
+        or not isinstance(answer, (int, float))
+        or not isinstance(unit, str)
+    ):
         return 0.0
     if not math.isfinite(answer) or unit != task["unit"]:
         return 0.0

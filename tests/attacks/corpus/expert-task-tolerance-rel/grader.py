@@ -1,4 +1,3 @@
-import json
 import math
 import re
 import unicodedata
@@ -22,4 +21,6 @@ def grade(task, response):
     if value is None:
         return 0.0
     expected = float(task["answer"])
-    return 1.0 if math.isclose(value, expected, rel_tol=float(task["rel_tol"]), abs_tol=0.0) else 0.0
+    return (
+        1.0 if math.isclose(value, expected, rel_tol=float(task["rel_tol"]), abs_tol=0.0) else 0.0
+    )

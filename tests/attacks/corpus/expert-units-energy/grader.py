@@ -1,9 +1,10 @@
-import json
 import math
 import re
 import unicodedata
 
-_QUANTITY = re.compile(r"([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?)\s*(kJ/mol|J/mol|kcal/mol)")
+_QUANTITY = re.compile(
+    r"([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?)\s*(kJ/mol|J/mol|kcal/mol)"
+)
 _TO_KJ = {"kJ/mol": 1.0, "J/mol": 0.001, "kcal/mol": 4.184}
 
 

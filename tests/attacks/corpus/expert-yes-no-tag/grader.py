@@ -1,5 +1,3 @@
-import json
-import math
 import re
 import unicodedata
 
