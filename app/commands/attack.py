@@ -170,6 +170,8 @@ def run_attack(args: argparse.Namespace) -> int:
 
 
 def print_report(report) -> None:
+    from app.sandbox.guard import describe_budget
+
     console = Console.for_stream(sys.stdout)
     for finding in report.findings:
         console.finding(finding)
@@ -201,6 +203,8 @@ def print_report(report) -> None:
             extra = f" — {details['reason']}" + (
                 f"\n  hint: {details['hint']}" if details.get("hint") else ""
             )
+        if details.get("budget"):
+            extra += f"\n  {describe_budget(details['budget'])}"
         colour = {"pass": "green", "warn": "yellow", "skipped": "dim"}.get(str(stage.status), "red")
         console.plain(
             f"{stage.name}: {console.paint(str(stage.status), colour)} ({stage.duration_s:.1f} s){extra}"

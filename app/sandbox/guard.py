@@ -161,3 +161,16 @@ class StageStopped(Exception):
     def __init__(self, guard: GradingGuard) -> None:
         super().__init__(guard.reason())
         self.guard = guard
+
+
+def describe_budget(summary: dict[str, Any] | None) -> str:
+    """One line for people from `GradingGuard.summary()` ("" without one)."""
+    if not summary:
+        return ""
+    text = (
+        f"time budget: {summary['used_s']:.0f} s used of {summary['budget_s']:.0f} s "
+        f"(timeout_s = {summary['timeout_s']:g} s, {summary['parallel']} gradings side by side)"
+    )
+    if summary.get("stopped"):
+        text += f"; stopped early ({summary['stopped']}), {summary.get('skipped', 0)} skipped"
+    return text
