@@ -127,7 +127,7 @@ def _whole_could_be_correct(pack: EnvPack, task: Task, response: str, references
         return True
     if _NEGATION.search(said) and not _NEGATION.search(normalize(str(answer))):
         return False  # "not 50" denies the answer it names
-    if _same_number(pack, task, response):
+    if _same_number(pack, task, response) or _same_in_reference_units(pack, task, said, references):
         return True
     if task.choices and _same_option(task, said):
         return True
@@ -150,6 +150,28 @@ def _precision(pack: EnvPack, task: Task, said: str) -> Assessment:
             "for this task)",
         )
     return Assessment(False)
+
+
+def _same_in_reference_units(pack: EnvPack, task: Task, said: str, references) -> bool:
+    """A reference may give the answer in another unit than the task's ("1.54 Å" for 0.154 nm,
+    with the tolerance in nm): a response worded like it is converted the way it is."""
+    expected = numeric_answer(task)
+    tolerance = declared_tolerance(pack, task)
+    if expected is None or expected == 0 or not tolerance.declared:
+        return False
+    found = numbers_in(said)
+    if len(found) != 1 or not math.isfinite(found[0]):
+        return False
+    shape = NUMBER.sub("#", said)
+    for ref in references:
+        ref_said = normalize(ref or "")
+        ref_numbers = numbers_in(ref_said)
+        if len(ref_numbers) != 1 or not ref_numbers[0] or NUMBER.sub("#", ref_said) != shape:
+            continue
+        scale = ref_numbers[0] / expected  # the reference's unit per unit of the answer
+        if tolerance.accepts(found[0] / scale, expected):
+            return True
+    return False
 
 
 def _same_number(pack: EnvPack, task: Task, response: str) -> bool:

@@ -160,3 +160,15 @@ def test_a_hit_that_rests_on_an_assumption_is_a_warning_that_names_it():
     assert warning.evidence["confidence"] == "assumed"
     assert assumption in warning.evidence["assumption"] and assumption in warning.hint
     assert error.severity == Severity.ERROR and error.evidence["confidence"] == "certain"
+
+
+def test_a_reference_in_another_unit_is_converted_the_way_it_is_written():
+    # Found on the precision corpus (expert-units-length): the reference says "1.54 Å", the
+    # task's answer and tolerance are in nm; "1.5554 Å" is 0.15554 nm, inside 0.002 nm.
+    record = {"answer": 0.154, "tolerance": 0.002}
+    task = Task("bond", "C-C bond length? Number and unit.", answer=0.154, record=record)
+    pack = _pack([task], {"bond": "1.54 Å"})
+    ctx = context_for(pack, task, "")
+    assert could_be_correct(pack, task, "1.5554 Å", ctx.references, ctx.region)
+    assert not could_be_correct(pack, task, "1.6 Å", ctx.references, ctx.region)
+    assert not could_be_correct(pack, task, "1.5554 nm", ctx.references, ctx.region)
