@@ -85,6 +85,7 @@ class CategoryStats:
     candidate_hits: int = 0
     confirmed: int = 0
     unconfirmed: int = 0
+    assumed: int = 0  # confirmed, but wrong only under an unstated assumption (GX310)
 
     def to_dict(self) -> dict[str, int]:
         return {
@@ -93,6 +94,7 @@ class CategoryStats:
             "candidate_hits": self.candidate_hits,
             "confirmed": self.confirmed,
             "unconfirmed": self.unconfirmed,
+            "assumed": self.assumed,
         }
 
 
@@ -127,7 +129,8 @@ class CampaignResult:
             "tasks_attacked": self.tasks_attacked,
             "gradings": self.gradings,
             "sandbox_batches": self.batches,
-            "confirmed_hits": len(self.confirmed),
+            "confirmed_hits": sum(1 for h in self.confirmed if not h.candidate.assumption),
+            "assumed_hits": sum(1 for h in self.confirmed if h.candidate.assumption),
             "unconfirmed_hits": len(self.unconfirmed),
             "dropped_possibly_correct": self.dropped_possibly_correct,
             "categories": {c: s.to_dict() for c, s in self.categories.items()},
@@ -469,7 +472,10 @@ class AttackCampaign:
             stats = self.result.categories[hit.candidate.category]
             if hit.reproduced >= need:
                 self.result.confirmed.append(hit)
-                stats.confirmed += 1
+                if hit.candidate.assumption:
+                    stats.assumed += 1
+                else:
+                    stats.confirmed += 1
             else:
                 hit.note = (
                     hit.note

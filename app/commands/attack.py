@@ -199,6 +199,8 @@ def print_report(report) -> None:
                 f"({details.get('backend', '?')}); confirmed hits: {details.get('confirmed_hits', 0)}, "
                 f"unconfirmed: {details.get('unconfirmed_hits', 0)}"
             )
+            if details.get("assumed_hits"):
+                extra += f", resting on an unstated assumption (GX310): {details['assumed_hits']}"
         elif details.get("reason"):
             extra = f" — {details['reason']}" + (
                 f"\n  hint: {details['hint']}" if details.get("hint") else ""
