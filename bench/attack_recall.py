@@ -2,8 +2,10 @@
 
 Prints:
 - recall on the vulnerable corpus (tests/attacks/corpus): the share of packages with a confirmed
-  hit of their planted weakness class; false alarms on the robust corpus: packages with any
-  confirmed hit; time per environment;
+  hit of their planted weakness class; false alarms on the robust corpus and on the precision
+  corpus (expert graders, `expert-*`): packages with any error in stage 3; precision: of the
+  packages stage 3 reports an error for, the share that really are vulnerable; warnings (GX310)
+  that name an unstated assumption; time per environment;
 - for a generated 100-task package with the built-in library: the stage-3 time and the whole
   funnel time (budget ≤ 60 s, docs/engineering.md), and the batching gain — stage 3's gradings, if
   each were graded in its own fresh sandbox (measured in the same run), versus the batched run.
@@ -43,20 +45,32 @@ def corpus(only: list[str]) -> None:
         report = run_funnel(folder, stages=(Stage.ATTACK,), options=options)
         elapsed = time.perf_counter() - started
         hits = [f for f in report.findings if f.code in ("GX301", "GX302")]
+        errors = [f for f in report.findings if f.is_error and str(f.stage) == "attack"]
+        warnings = [f for f in report.findings if f.code == "GX310"]
         categories = sorted({f.attack.category for f in hits})
-        ok = not hits if expect["robust"] else expect["planted"] in categories
-        rows.append((folder.name, expect, ok, categories, elapsed))
-        label = "robust" if expect["robust"] else f"planted {expect['planted']}"
+        ok = not errors if expect["robust"] else expect["planted"] in categories
+        rows.append((folder.name, expect, ok, categories, elapsed, bool(errors), len(warnings)))
+        label = (
+            "precision"
+            if expect.get("precision")
+            else "robust"
+            if expect["robust"]
+            else f"planted {expect['planted']}"
+        )
+        alarm = "; ".join(f"{f.code} {f.attack.id if f.attack else ''}" for f in errors)
         print(
             (
                 f"  {'ok ' if ok else 'MISS' if not expect['robust'] else 'FALSE ALARM'} "
                 f"{folder.name:30s} {elapsed:6.1f} s  {label}; "
                 f"hits in: {', '.join(categories) or '-'}"
-            ),
+            )
+            + (f"; errors: {alarm}" if expect["robust"] and errors else "")
+            + (f"; {len(warnings)} GX310 warning(s)" if warnings else ""),
             flush=True,
         )
     vulnerable = [r for r in rows if not r[1]["robust"]]
-    robust = [r for r in rows if r[1]["robust"]]
+    robust = [r for r in rows if r[1]["robust"] and not r[1].get("precision")]
+    expert = [r for r in rows if r[1].get("precision")]
     times = [r[4] for r in rows]
     print()
     if vulnerable:
@@ -69,9 +83,21 @@ def corpus(only: list[str]) -> None:
             by_class.setdefault(r[1]["planted"], []).append(r[2])
         for name, oks in sorted(by_class.items()):
             print(f"  {name:15s} {sum(oks)}/{len(oks)}")
-    if robust:
-        alarms = sum(not r[2] for r in robust)
-        print(f"false alarms (robust corpus): {alarms}/{len(robust)}")
+    for name, group in (("robust corpus", robust), ("precision corpus, expert graders", expert)):
+        if group:
+            alarms = sum(not r[2] for r in group)
+            warned = sum(1 for r in group if r[6])
+            print(
+                f"false alarms ({name}): {alarms}/{len(group)} with an error; "
+                f"{warned} with a GX310 warning naming an unstated assumption"
+            )
+    flagged_true = sum(1 for r in vulnerable if r[5])
+    flagged_false = sum(1 for r in robust + expert if r[5])
+    if flagged_true + flagged_false:
+        print(
+            f"precision (packages with an error that are really vulnerable): {flagged_true}/"
+            f"{flagged_true + flagged_false} = {flagged_true / (flagged_true + flagged_false):.0%}"
+        )
     if times:
         qa = [r[4] for r in rows if not r[0].startswith(("code-", "robust-tests"))]
         code = [r[4] for r in rows if r[0].startswith(("code-", "robust-tests"))]

@@ -6,18 +6,25 @@ that is not the operator's own (so the weak process sandbox is refused), and sto
 report. When the check cannot run at all (no sandbox backend on this host), the revision says
 so in `check.error`, the job is retried with backoff, then given up; the submission stays in
 `checking` rather than being blamed on its author.
+
+Each job is capped (server/settings.py): a package that declares more time per grading,
+memory or CPUs than the platform allows is not run; a check that runs longer than
+`recheck_max_s` is stopped. Both fail the check with the reason in `check.error`
+(check_failed: the package's own doing) and free the worker for the next job.
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
 from pathlib import Path, PurePosixPath
 
 from sqlalchemy.orm import Session
 
 from app.findings import Stage
 from app.funnel.report import Verdict
+from app.progress import CancelToken
 from server import changefeed, workflow
 from server.clock import utcnow
 from server.models import Blob, Revision, Submission
@@ -77,13 +84,14 @@ def _run(ctx: JobContext) -> None:
         changefeed.publish_revision(session, revision)
         files = dict(revision.files)
 
+    settings = ctx.platform.settings
     workdir = Path(tempfile.mkdtemp(prefix="gauntlet-recheck-"))
+    over_cap = ""
     try:
         package = workdir / "package"
         package.mkdir()
         with ctx.platform.read() as session:
             materialise(session, files, package)
-        settings = ctx.platform.settings
         # Judge graders get the operator's key only when configured (else GX212, no model call):
         # the server's own environment is never read for one.
         options = FunnelOptions(
@@ -92,23 +100,99 @@ def _run(ctx: JobContext) -> None:
             llm_api_key=settings.judge_api_key,
             llm_api_base=settings.judge_api_base,
         )
+        over_cap = declared_over_caps(package, settings)
+        stages = (Stage.STRUCTURE,) if over_cap else (Stage.STRUCTURE, Stage.VERIFY)
+        # Cancelled when the lease is lost, or when the job runs past its time cap.
+        cancel = CancelToken()
+        ctx.cancel.on_cancel(cancel.cancel)
+        timed_out = threading.Event()
+
+        def time_is_up() -> None:
+            timed_out.set()
+            cancel.cancel()
+
+        timer = threading.Timer(settings.recheck_max_s, time_is_up)
+        timer.daemon = True
+        timer.start()
         try:
-            report = run_funnel(
-                package, stages=(Stage.STRUCTURE, Stage.VERIFY), options=options, cancel=ctx.cancel
-            )
+            report = run_funnel(package, stages=stages, options=options, cancel=cancel)
         except ImportError as exc:
             raise CheckCouldNotRun(
                 f"this server has no sandboxed verification installed ({exc})"
             ) from exc
+        finally:
+            timer.cancel()
+        if timed_out.is_set() and not ctx.cancel.cancelled:
+            over_cap = (
+                f"the check ran longer than this platform allows ({settings.recheck_max_s:g} s "
+                "per check) and was stopped; make grading faster (see the report's "
+                "details.budget and any GX210 warnings), or grade fewer tasks"
+            )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     report.package.path = f"{submission_id}@{number}"
+    if over_cap:
+        with ctx.platform.write() as session:
+            ctx.complete(session)
+            store_over_cap(session, submission_id, number, report, over_cap)
+        return
     if report.verdict == Verdict.ERROR:
         raise CheckCouldNotRun(f"the server could not run its check: {_stage_reason(report)}")
 
     with ctx.platform.write() as session:
         ctx.complete(session)
         store_report(session, ctx.platform.settings, submission_id, number, report)
+
+
+def declared_over_caps(package: Path, settings) -> str:
+    """Why the package asks for more than one check may use, or "" (an unreadable manifest is
+    the structural check's finding, not this one's)."""
+    from app.envpack.loader import load_envpack
+
+    pack = load_envpack(package).pack
+    if pack is None:
+        return ""
+    grader, sandbox = pack.manifest.grader, pack.manifest.sandbox
+    over = [
+        (f"[grader] timeout_s = {grader.timeout_s:g}", settings.recheck_max_timeout_s, "s")
+        if grader.timeout_s and grader.timeout_s > settings.recheck_max_timeout_s
+        else None,
+        (f"[sandbox] memory_mb = {sandbox.memory_mb}", settings.recheck_max_memory_mb, "MB")
+        if sandbox.memory_mb and sandbox.memory_mb > settings.recheck_max_memory_mb
+        else None,
+        (f"[sandbox] cpus = {sandbox.cpus:g}", settings.recheck_max_cpus, "CPUs")
+        if sandbox.cpus and sandbox.cpus > settings.recheck_max_cpus
+        else None,
+    ]
+    said = [
+        f"{what} is over this platform's cap of {cap:g} {unit}"
+        for what, cap, unit in filter(None, over)
+    ]
+    if not said:
+        return ""
+    return (
+        "env.toml asks for more than one check may use: "
+        + "; ".join(said)
+        + (". Lower it in env.toml and submit again")
+    )
+
+
+def store_over_cap(session: Session, submission_id: str, number: int, report, reason: str) -> None:
+    """The check failed on a platform cap: the author sees why (check.error) and can fix it."""
+    revision = session.get(Revision, (submission_id, number))
+    submission = session.get(Submission, submission_id, with_for_update=True)
+    if revision is None or submission is None:
+        return
+    revision.check_status = "failed"
+    revision.check_verdict = str(Verdict.FAIL)
+    revision.check_error = reason
+    revision.check_finished_at = utcnow()
+    revision.check_digest = report.package.digest or None
+    revision.report = report.to_dict()
+    changefeed.publish_revision(session, revision)
+    if submission.current_revision == number and submission.state == "checking":
+        workflow.move(session, submission, "check_failed")
+        changefeed.publish_submission(session, submission)
 
 
 def store_report(session: Session, settings, submission_id: str, number: int, report) -> None:

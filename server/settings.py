@@ -35,6 +35,13 @@ class Settings:
     job_max_attempts: int = 3
     # Sandbox used by the server's own re-check ("docker" on a real platform).
     sandbox_backend: str = "docker"
+    # Caps on one re-check job, so one submission cannot hold a worker: its wall-clock time and
+    # the resources a package may declare. A job over a cap fails (check_failed, with the
+    # reason for its author) and the worker takes the next job.
+    recheck_max_s: float = 1800.0
+    recheck_max_timeout_s: float = 600.0
+    recheck_max_memory_mb: int = 4096
+    recheck_max_cpus: float = 4.0
     # Assign a reviewer automatically when a submission enters review (embedded platform).
     auto_assign_reviewers: bool = False
     demo: bool = False  # seed demo bounties and users at start

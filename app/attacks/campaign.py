@@ -17,9 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.attacks.answer_region import learn_region
 from app.attacks.answers import answer_text
 from app.attacks.baseline import plain_wrong, plain_wrong_answers
-from app.attacks.correctness import could_be_correct
+from app.attacks.correctness import assess
 from app.attacks.library import AttackLibrary
 from app.attacks.model import CATEGORIES, Attack, AttackContext, Candidate
 from app.attacks.sampling import DEFAULT_MAX_TASKS, sample_tasks
@@ -84,6 +85,7 @@ class CategoryStats:
     candidate_hits: int = 0
     confirmed: int = 0
     unconfirmed: int = 0
+    assumed: int = 0  # confirmed, but wrong only under an unstated assumption (GX310)
 
     def to_dict(self) -> dict[str, int]:
         return {
@@ -92,6 +94,7 @@ class CategoryStats:
             "candidate_hits": self.candidate_hits,
             "confirmed": self.confirmed,
             "unconfirmed": self.unconfirmed,
+            "assumed": self.assumed,
         }
 
 
@@ -126,7 +129,8 @@ class CampaignResult:
             "tasks_attacked": self.tasks_attacked,
             "gradings": self.gradings,
             "sandbox_batches": self.batches,
-            "confirmed_hits": len(self.confirmed),
+            "confirmed_hits": sum(1 for h in self.confirmed if not h.candidate.assumption),
+            "assumed_hits": sum(1 for h in self.confirmed if h.candidate.assumption),
             "unconfirmed_hits": len(self.unconfirmed),
             "dropped_possibly_correct": self.dropped_possibly_correct,
             "categories": {c: s.to_dict() for c, s in self.categories.items()},
@@ -165,12 +169,14 @@ def grader_source(pack: EnvPack) -> str:
 
 
 def context_for(pack: EnvPack, task: Task, source: str) -> AttackContext:
+    references = tuple(r.response for r in pack.references_for(task.id))
     return AttackContext(
         pack=pack,
         task=task,
-        references=tuple(r.response for r in pack.references_for(task.id)),
+        references=references,
         neighbours=tuple(t for t in pack.tasks if t.id != task.id),
         grader_source=source,
+        region=learn_region(str(task.prompt or ""), references, task.answer),
     )
 
 
@@ -293,7 +299,8 @@ class AttackCampaign:
             if response in seen:
                 continue
             seen.add(response)
-            if could_be_correct(self.pack, ctx.task, response, ctx.references):
+            verdict = assess(self.pack, ctx.task, response, ctx.references, ctx.region)
+            if verdict.possibly_correct:
                 self.result.dropped_possibly_correct += 1
                 continue
             label = (
@@ -307,6 +314,7 @@ class AttackCampaign:
                     label,
                     response,
                     attack.full_reward_only,
+                    assumption=verdict.assumption,
                 )
             )
         return made
@@ -324,7 +332,11 @@ class AttackCampaign:
             for cs in baselines.values()
             for c in cs
         ]
-        attack_items = [GradingItem(c.key, records[c.task_id], c.response) for c in candidates]
+        # Attack responses may be built to hang or crash a grader: not a sign it does not answer.
+        attack_items = [
+            GradingItem(c.key, records[c.task_id], c.response, expect_answer=False)
+            for c in candidates
+        ]
         results = self.grade(references + baseline_items + attack_items, "built-in attacks")
 
         scores = self._scores(tasks, baselines, results)
@@ -421,7 +433,12 @@ class AttackCampaign:
                 for c in baselines.get(t, [])
             ]
             items += [
-                GradingItem(f"confirm:{i}", records[h.candidate.task_id], h.candidate.response)
+                GradingItem(
+                    f"confirm:{i}",
+                    records[h.candidate.task_id],
+                    h.candidate.response,
+                    expect_answer=False,
+                )
                 for i, h in enumerate(pending)
             ]
             results = self.grade(
@@ -455,7 +472,10 @@ class AttackCampaign:
             stats = self.result.categories[hit.candidate.category]
             if hit.reproduced >= need:
                 self.result.confirmed.append(hit)
-                stats.confirmed += 1
+                if hit.candidate.assumption:
+                    stats.assumed += 1
+                else:
+                    stats.confirmed += 1
             else:
                 hit.note = hit.note or (
                     f"reproduced in {hit.reproduced} of "
@@ -487,7 +507,12 @@ class AttackCampaign:
         dropped: set[int] = set()
         if checkable:
             items = [
-                GradingItem(f"oracle:{i}", records[h.candidate.task_id], h.candidate.response)
+                GradingItem(
+                    f"oracle:{i}",
+                    records[h.candidate.task_id],
+                    h.candidate.response,
+                    expect_answer=False,
+                )
                 for i, h in enumerate(checkable)
             ]
             results = self.grade(

@@ -11,6 +11,7 @@ unconfirmed candidates, answer leaks through feedback, and the LLM red team's ow
 | GX307 | info     | the LLM red team stopped at its budget |
 | GX308 | warning  | some attack gradings failed in the sandbox itself; results are incomplete |
 | GX309 | warning  | tasks left out because their own reference does not pass (stage 2's finding) |
+| GX310 | warning  | confirmed hit, wrong only under an assumption the package does not state |
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ def campaign_findings(
             if hit.candidate.source == "library"
             else f"{hit.candidate.attack_id}:{hit.candidate.response}"
         )
-        groups[key].append(hit)
+        # certain hits and hits that rest on an assumption are reported apart
+        groups[f"{key}|{bool(hit.candidate.assumption)}"].append(hit)
     for hits in groups.values():
         findings.append(_hit_finding(pack, hits, library, where))
     for hit in result.unconfirmed:
@@ -167,6 +169,18 @@ def _hit_finding(pack: EnvPack, hits: list[Hit], library: AttackLibrary, where: 
         f"by construction {outcome} on task {cand.task_id} "
         f"({reference}confirmed in {best.reproduced} of {len(best.runs)} fresh sandboxes)"
     )
+    if cand.assumption:
+        message = (
+            f"possible reward hack — {title}: a response that is wrong only if "
+            f"{cand.assumption} {outcome} on task {cand.task_id} "
+            f"({reference}confirmed in {best.reproduced} of {len(best.runs)} fresh sandboxes)"
+        )
+        hint = (
+            f"This rests on an assumption your package does not state: {cand.assumption}. If "
+            "the grader is right to accept this response, state the rule (in the prompt, or a "
+            "'tolerance' / accepted answers in the task) and nothing else needs fixing. If it "
+            f"should fail: {hint}"
+        )
     response = cand.response
     evidence = {
         "response": response[:MAX_EVIDENCE_CHARS],
@@ -182,12 +196,15 @@ def _hit_finding(pack: EnvPack, hits: list[Hit], library: AttackLibrary, where: 
         "tasks": tasks,
         "source": cand.source,
         "explanation": explanation,
+        "confidence": "assumed" if cand.assumption else "certain",
     }
+    if cand.assumption:
+        evidence["assumption"] = cand.assumption
     if best.feedback:
         evidence["grader_feedback"] = best.feedback
     return Finding(
-        code="GX301" if full else "GX302",
-        severity=Severity.ERROR,
+        code="GX310" if cand.assumption else "GX301" if full else "GX302",
+        severity=Severity.WARNING if cand.assumption else Severity.ERROR,
         stage=Stage.ATTACK,
         message=message,
         hint=hint,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from app.attacks.answer_region import AnswerRegion
 from app.envpack.model import EnvPack, Task
 
 CATEGORIES = (
@@ -28,6 +29,7 @@ class AttackContext:
     references: tuple[str, ...]  # the reference responses for this task
     neighbours: tuple[Task, ...]  # other tasks of the package (for "a neighbour's answer")
     grader_source: str = ""  # python grader source, or the judge rubric; "" when none
+    region: AnswerRegion = AnswerRegion()  # where the grader reads the answer (answer_region.py)
 
     @property
     def kind(self) -> str:
@@ -109,6 +111,9 @@ class Candidate:
     response: str
     full_reward_only: bool = False
     source: str = "library"  # "library" | "llm"
+    # Set when the response is wrong only under an assumption the package does not state:
+    # its hit is then a warning (GX310) that names the assumption, never an error.
+    assumption: str = ""
 
     @property
     def key(self) -> str:

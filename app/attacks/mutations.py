@@ -4,12 +4,18 @@
 A grader that still gives *full* reward to these is too loose. Partial credit for a near miss
 can be a deliberate design, so only full reward counts as a hit here (`full_reward_only`).
 For code, the reference solution is wrapped so that every result it returns is changed.
+
+Every change is made inside the answer region the grader reads (`ctx.region`: a tag, a
+\\boxed{}, a JSON field, the last line; see answer_region.py): a change outside it would leave
+the answer as it was. Negation is also tried outside the region; the correctness guard decides
+whether that counts (never, when the prompt says only the region counts).
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 
 from app.attacks.answers import (
     LETTERS,
@@ -51,8 +57,25 @@ def _replace_last_number(reference: str, change) -> str | None:
     return reference[: match.start()] + text + reference[match.end() :]
 
 
+def _answer_of(ctx: AttackContext, ref: str) -> str:
+    """The part of `ref` the grader reads."""
+    content = None if ctx.region.is_whole else ctx.region.content(ref)
+    return ref if content is None else content
+
+
+def _in_region(ctx: AttackContext, ref: str, change: Callable[[str], str | None]) -> str | None:
+    """`ref` with `change` applied to its answer region only."""
+    content = None if ctx.region.is_whole else ctx.region.content(ref)
+    if content is None:
+        return change(ref)
+    new = change(content)
+    if new is None or new == content:
+        return None
+    return ctx.region.replace(ref, new)
+
+
 def _number_references(ctx: AttackContext) -> list[str]:
-    refs = [r for r in ctx.references if _last_number(r)]
+    refs = [r for r in ctx.references if _last_number(_answer_of(ctx, r))]
     if not refs and numeric_answer(ctx.task) is not None:
         refs = [answer_text(ctx.task)]
     return refs
@@ -102,7 +125,7 @@ def off_by_one(ctx: AttackContext):
             ("plus-one", lambda v: v + 1 if v.is_integer() else v * 1.01),
             ("minus-one", lambda v: v - 1 if v.is_integer() else v * 0.99),
         ):
-            mutant = _replace_last_number(ref, change)
+            mutant = _in_region(ctx, ref, lambda text, c=change: _replace_last_number(text, c))
             if mutant:
                 yield f"{label}-{i}", mutant
 
@@ -138,7 +161,7 @@ def scaled(ctx: AttackContext):
             ("divided-10", lambda v: v / 10),
             ("times-2", lambda v: v * 2),
         ):
-            mutant = _replace_last_number(ref, change)
+            mutant = _in_region(ctx, ref, lambda text, c=change: _replace_last_number(text, c))
             if mutant:
                 yield f"{label}-{i}", mutant
 
@@ -165,14 +188,20 @@ def sign_flip(ctx: AttackContext):
             yield "result-negated", mutant
         return
     for i, ref in enumerate(_number_references(ctx)[:2]):
-        match = _last_number(ref)
-        if match is None:
-            continue
-        raw = match.group()
-        if float(raw) == 0:
-            continue  # -0 is 0: not wrong by construction
-        flipped = raw[1:] if raw.startswith("-") else "-" + raw.lstrip("+")
-        yield f"flipped-{i}", ref[: match.start()] + flipped + ref[match.end() :]
+        mutant = _in_region(ctx, ref, _flip_last_sign)
+        if mutant:
+            yield f"flipped-{i}", mutant
+
+
+def _flip_last_sign(text: str) -> str | None:
+    match = _last_number(text)
+    if match is None:
+        return None
+    raw = match.group()
+    if float(raw) == 0:
+        return None  # -0 is 0: not wrong by construction
+    flipped = raw[1:] if raw.startswith("-") else "-" + raw.lstrip("+")
+    return text[: match.start()] + flipped + text[match.end() :]
 
 
 @attack(
@@ -200,17 +229,39 @@ def truncated(ctx: AttackContext):
             yield "result-truncated", mutant
         return
     for i, ref in enumerate(ctx.references[:2]):
-        text = ref.strip()
-        match = _last_number(text)
-        if match and len(match.group().lstrip("+-").replace(".", "")) >= 3:
-            raw = match.group()
-            cut = raw[:-1] if not raw.endswith(".") else raw[:-2]
-            if cut and cut.lstrip("+-") not in ("", ".") and float(cut) != float(raw):
-                yield f"digits-dropped-{i}", text[: match.start()] + cut + text[match.end() :]
-        if text.startswith("[") and text.endswith("]") and "," in text:
-            yield f"list-shortened-{i}", text[: text.rindex(",")] + "]"
-        elif len(text) >= 8 and not match:
-            yield f"first-half-{i}", text[: len(text) // 2].rstrip()
+        for label, change in (
+            ("digits-dropped", _drop_digits),
+            ("list-shortened", _shorten_list),
+            ("first-half", _first_half),
+        ):
+            mutant = _in_region(ctx, ref.strip(), change)
+            if mutant:
+                yield f"{label}-{i}", mutant
+
+
+def _drop_digits(text: str) -> str | None:
+    match = _last_number(text)
+    if not match or len(match.group().lstrip("+-").replace(".", "")) < 3:
+        return None
+    raw = match.group()
+    cut = raw[:-1] if not raw.endswith(".") else raw[:-2]
+    if cut and cut.lstrip("+-") not in ("", ".") and float(cut) != float(raw):
+        return text[: match.start()] + cut + text[match.end() :]
+    return None
+
+
+def _shorten_list(text: str) -> str | None:
+    text = text.strip()
+    if text.startswith("[") and text.endswith("]") and "," in text:
+        return text[: text.rindex(",")] + "]"
+    return None
+
+
+def _first_half(text: str) -> str | None:
+    text = text.strip()
+    if len(text) >= 8 and not _last_number(text) and not _shorten_list(text):
+        return text[: len(text) // 2].rstrip()
+    return None
 
 
 @attack(
@@ -274,14 +325,27 @@ def negated(ctx: AttackContext):
         text = ref.strip()
         if not text:
             continue
-        word = text.casefold().rstrip(".")
-        if word in _FLIPS:
-            yield f"flipped-{i}", _FLIPS[word]
-            continue
-        if re.search(r"\bis\b", text):
-            yield f"is-not-{i}", re.sub(r"\bis\b", "is not", text, count=1)
-        yield f"not-prefix-{i}", f"not {text}"
-        yield f"it-is-not-{i}", f"It is not {text}."
+        for label, new in _negations(_answer_of(ctx, text).strip()):
+            mutant = _in_region(ctx, text, lambda _old, n=new: n)
+            if mutant:
+                yield f"{label}-{i}", mutant
+        if not ctx.region.is_whole:
+            # Outside the region too: wrong only if the whole response is the answer, which
+            # the guard reports as an assumption (or drops, when the prompt rules it out).
+            yield f"outside-not-prefix-{i}", f"not {text}"
+
+
+def _negations(text: str):
+    if not text:
+        return
+    word = text.casefold().rstrip(".")
+    if word in _FLIPS:
+        yield "flipped", _FLIPS[word]
+        return
+    if re.search(r"\bis\b", text):
+        yield "is-not", re.sub(r"\bis\b", "is not", text, count=1)
+    yield "not-prefix", f"not {text}"
+    yield "it-is-not", f"It is not {text}."
 
 
 @attack(

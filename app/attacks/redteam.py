@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.attacks.campaign import AttackCampaign, CampaignResult, Hit, context_for, is_hit
-from app.attacks.correctness import could_be_correct
+from app.attacks.correctness import assess
 from app.attacks.model import CATEGORIES, Candidate
 from app.attacks.sampling import sample_tasks
 from app.envpack.model import EnvPack, Task
@@ -294,7 +294,8 @@ class RedTeam:
         response = _unfence(found.group(1))[:MAX_RESPONSE_CHARS]
         self.log.proposals += 1
         ctx = context_for(self.pack, conv.task, "")
-        if could_be_correct(self.pack, conv.task, response, ctx.references):
+        verdict = assess(self.pack, conv.task, response, ctx.references, ctx.region)
+        if verdict.possibly_correct:
             self.log.correct_answers += 1
             conv.messages.append({"role": "user", "content": _NUDGE_CORRECT})
             return None
@@ -309,13 +310,14 @@ class RedTeam:
             f"{conv.mode}-{self.log.attempts}",
             response,
             source="llm",
+            assumption=verdict.assumption,
         )
         return conv, candidate, " ".join((idea.group(1) if idea else "").split())[:400]
 
     def _grade_round(self, proposals, result: CampaignResult, baselines) -> list[Hit]:
         campaign = self.campaign
         items = [
-            GradingItem(f"llm:{i}", conv.task.record, cand.response)
+            GradingItem(f"llm:{i}", conv.task.record, cand.response, expect_answer=False)
             for i, (conv, cand, _) in enumerate(proposals)
         ]
         graded = campaign.grade(items, f"LLM red team: grading {len(items)} proposal(s)")

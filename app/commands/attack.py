@@ -178,6 +178,8 @@ def run_attack(args: argparse.Namespace) -> int:
 
 
 def print_report(report) -> None:
+    from app.sandbox.guard import describe_budget
+
     console = Console.for_stream(sys.stdout)
     for finding in report.findings:
         console.finding(finding)
@@ -210,10 +212,14 @@ def print_report(report) -> None:
                 f"{details.get('confirmed_hits', 0)}, "
                 f"unconfirmed: {details.get('unconfirmed_hits', 0)}"
             )
+            if details.get("assumed_hits"):
+                extra += f", resting on an unstated assumption (GX310): {details['assumed_hits']}"
         elif details.get("reason"):
             extra = f" — {details['reason']}" + (
                 f"\n  hint: {details['hint']}" if details.get("hint") else ""
             )
+        if details.get("budget"):
+            extra += f"\n  {describe_budget(details['budget'])}"
         colour = {"pass": "green", "warn": "yellow", "skipped": "dim"}.get(str(stage.status), "red")
         console.plain(
             f"{stage.name}: "

@@ -164,6 +164,8 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def _print_report(report) -> None:
+    from app.sandbox.guard import describe_budget
+
     console = Console.for_stream(sys.stdout)
     for finding in report.findings:
         console.finding(finding)
@@ -182,6 +184,8 @@ def _print_report(report) -> None:
                 extra += f"; references passing: {refs.get('ok', 0)}/{refs.get('total', 0)}"
             if details.get("weak_backend"):
                 extra += " (WEAKER ISOLATION)"
+        if details.get("budget"):
+            extra += f"\n  {describe_budget(details['budget'])}"
         elif details.get("reason"):
             extra = f" — {details['reason']}"
             if details.get("hint"):

@@ -67,6 +67,13 @@ def register(subparsers) -> None:
         help="how long a job stays ours without a heartbeat (default 60)",
     )
     worker.add_argument(
+        "--max-check-seconds",
+        type=float,
+        default=1800.0,
+        help="stop a check that runs longer and fail it, with the reason, for its author "
+        "(default 1800)",
+    )
+    worker.add_argument(
         "--drain", action="store_true", help="exit when no job is ready instead of waiting"
     )
     worker.set_defaults(handler=_worker)
@@ -170,7 +177,16 @@ def _serve(args) -> int:
 def _worker(args) -> int:
     from server.worker import Worker
 
-    platform = _open(args, sandbox_backend=args.sandbox, worker_lease_s=args.lease_seconds)
+    if not args.max_check_seconds > 0:
+        raise UserError(
+            "--max-check-seconds must be more than 0.", "For example --max-check-seconds 1800."
+        )
+    platform = _open(
+        args,
+        sandbox_backend=args.sandbox,
+        worker_lease_s=args.lease_seconds,
+        recheck_max_s=args.max_check_seconds,
+    )
     worker = Worker(platform)
     if args.drain:
         processed = 0

@@ -14,11 +14,13 @@ from app.attacks.library import AttackLibrary, check_categories
 from app.attacks.redteam import DEFAULT_ATTEMPTS, DEFAULT_USD, RedTeam, RedTeamBudget
 from app.envpack.model import EnvPack
 from app.errors import UserError
-from app.findings import Finding, Stage
+from app.findings import Finding, FindingSink, Stage
 from app.funnel.pipeline import FunnelOptions
 from app.funnel.report import StageResult, StageStatus, stage_status_for
+from app.funnel.verify import not_answering_finding
 from app.progress import CancelToken, ProgressCallback, ignore_progress
 from app.sandbox.base import BackendInfo, GradingItem, GradingResult, SandboxUnavailable
+from app.sandbox.guard import GradingGuard, StageStopped, guard_for
 
 NO_MODEL_NOTE = (
     "no model configured: only the built-in attack "
@@ -42,7 +44,7 @@ def run_attack_stage(
         ), []
     library = AttackLibrary.builtin()
     try:
-        grade, info, sandbox_errors = open_grading(pack, options, cancel)
+        grade, info, sandbox_errors, guard = open_grading(pack, options, cancel)
     except SandboxUnavailable as exc:
         return StageResult(
             Stage.ATTACK, StageStatus.ERROR, details={"reason": exc.message, "hint": exc.hint}
@@ -75,6 +77,8 @@ def run_attack_stage(
         return StageResult(
             Stage.ATTACK, StageStatus.ERROR, details={"reason": exc.message, "hint": exc.hint}
         ), []
+    except StageStopped as stop:
+        return _stopped(pack, info, stop.guard)
 
     findings = campaign_findings(pack, result, library, sandbox_errors=sandbox_errors[0])
     details = {
@@ -88,6 +92,8 @@ def run_attack_stage(
         **result.summary(),
         "llm": result.llm or {"model": None, "note": NO_MODEL_NOTE},
     }
+    if guard is not None:
+        details["budget"] = guard.summary()
     if info.weak:
         details["backend_note"] = (
             info.description or "the process backend isolates less than Docker"
@@ -95,11 +101,23 @@ def run_attack_stage(
     return StageResult(Stage.ATTACK, stage_status_for(findings), details=details), findings
 
 
+def _stopped(
+    pack: EnvPack, info: BackendInfo, guard: GradingGuard
+) -> tuple[StageResult, list[Finding]]:
+    sink = FindingSink(Stage.ATTACK)
+    not_answering_finding(pack, sink, guard)
+    details = {"backend": info.name, "weak_backend": info.weak, "budget": guard.summary()}
+    return StageResult(Stage.ATTACK, stage_status_for(sink.findings), details=details), (
+        sink.findings
+    )
+
+
 def open_grading(
     pack: EnvPack, options: FunnelOptions, cancel: CancelToken
-) -> tuple[GradeFn, BackendInfo, list[int]]:
+) -> tuple[GradeFn, BackendInfo, list[int], GradingGuard | None]:
     """A grading function over the chosen sandbox backend: each call is one fresh batch.
-    Also returns a counter of gradings the sandbox itself failed (not the grader)."""
+    Also returns a counter of gradings the sandbox itself failed (not the grader), and the
+    stage's guard (None for judge graders), which raises `StageStopped` once it stopped."""
     from app.sandbox import select
 
     # judge graders are graded on the host by the backend's JudgeGrader, with these credentials
@@ -113,12 +131,17 @@ def open_grading(
         llm_api_base=options.llm_api_base,
     )
     sandbox_errors = [0]
+    guard = None if pack.grader.type == "judge" else guard_for(pack, options.jobs)
 
     def grade(target: EnvPack, items: list[GradingItem], on_result) -> list[GradingResult]:
+        if guard is not None:
+            guard.admit(len(items))
         results = grader.grade_batch(
-            target, items, on_result=on_result, cancel=cancel, jobs=options.jobs
+            target, items, on_result=on_result, cancel=cancel, jobs=options.jobs, guard=guard
         )
+        if guard is not None and guard.stopped:
+            raise StageStopped(guard)
         sandbox_errors[0] += sum(1 for r in results if r.error == "sandbox")
         return results
 
-    return grade, grader.info, sandbox_errors
+    return grade, grader.info, sandbox_errors, guard

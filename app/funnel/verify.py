@@ -20,6 +20,7 @@ from app.funnel.pipeline import FunnelOptions
 from app.funnel.report import StageResult, StageStatus, stage_status_for
 from app.progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
 from app.sandbox.base import GradingItem, GradingResult, SandboxUnavailable
+from app.sandbox.guard import GradingGuard, guard_for
 from app.sandbox.select import get_backend
 
 # Per code: at most this many findings, then one summary finding ("… and 12 more").
@@ -59,6 +60,12 @@ ERROR_HINTS = {
     ),
     "GX213": "run `gauntlet sandbox doctor`; if it reports no problem, run again",
 }
+NOT_ANSWERING_HINT = (
+    "call grade() by hand on one task and response and make it return well within timeout_s: "
+    "look for endless loops, waits on input or the network (there is none in the sandbox), long "
+    "sleeps, and calls that end the process (os._exit, sys.exit, signals, the memory limit)"
+)
+UNANSWERED_ERRORS = ("timeout", "crash", "skipped")
 
 
 @dataclass(slots=True)
@@ -163,19 +170,27 @@ def run_verify_stage(
             message=f"grading in the {backend.info.name} sandbox",
         )
     )
+    # A judge is asked from the host with its own time limit; sandboxed graders are guarded.
+    guard = None if is_judge else guard_for(pack, options.jobs)
+    if guard is not None:
+        guard.admit(total)
     started = time.perf_counter()
     try:
         first = backend.grade_batch(
-            pack, items, on_result=on_result, cancel=cancel, jobs=options.jobs
+            pack, items, on_result=on_result, cancel=cancel, jobs=options.jobs, guard=guard
         )
+        stopped = guard is not None and guard.stopped is not None
         second = (
-            backend.grade_batch(pack, items, on_result=on_result, cancel=cancel, jobs=options.jobs)
-            if runs == 2
+            backend.grade_batch(
+                pack, items, on_result=on_result, cancel=cancel, jobs=options.jobs, guard=guard
+            )
+            if runs == 2 and not stopped
             else None
         )
     except SandboxUnavailable as exc:
         return _unavailable(sink, exc)
     elapsed = time.perf_counter() - started
+    stopped = guard is not None and guard.stopped is not None
 
     if backend.info.weak:
         notice = (
@@ -187,6 +202,11 @@ def run_verify_stage(
             "install Docker and run again for full isolation (`gauntlet sandbox doctor`)",
             file="env.toml",
         )
+    if stopped:
+        # One finding says it all; the gradings that did answer are still checked.
+        not_answering_finding(pack, sink, guard, roles)
+        first = [r for r in first if r.error not in UNANSWERED_ERRORS]
+        second = None
     counts = _check_results(pack, sink, roles, first)
     if second is not None:
         _check_flakiness(sink, roles, first, second)
@@ -200,12 +220,35 @@ def run_verify_stage(
         "weak_backend": backend.info.weak,
         "gradings": len(items),
         "runs": runs,
-        "flakiness_checked": runs == 2,
+        "flakiness_checked": runs == 2 and not stopped,
         "grading_s": round(elapsed, 3),
         **counts,
         "slowest": slowest,
     }
+    if guard is not None:
+        details["budget"] = guard.summary()
     return StageResult(Stage.VERIFY, status, details=details), findings
+
+
+def not_answering_finding(
+    pack: EnvPack, sink: FindingSink, guard: GradingGuard, roles: dict[str, Any] | None = None
+) -> None:
+    """GX214, once: the grader does not answer, so the stage stopped (app/sandbox/guard.py)."""
+    unanswered = [dict(u) for u in guard.unanswered]
+    for entry in unanswered:
+        role = (roles or {}).get(entry["key"])
+        if role is not None:
+            entry["task_id"], entry["role"] = role.task_id, role.kind
+    first_task = next((u.get("task_id") for u in unanswered if u.get("task_id")), None)
+    skipped = f"; the remaining {guard.skipped} of {guard.gradings} gradings were skipped"
+    sink.error(
+        "GX214",
+        f"the grader does not answer: {guard.reason()}{skipped if guard.skipped else ''}",
+        NOT_ANSWERING_HINT,
+        task_id=first_task,
+        evidence={"gradings": unanswered, "budget": guard.summary()},
+        **pack.where("grader.timeout_s").where(),
+    )
 
 
 def _unavailable(sink: FindingSink, exc: SandboxUnavailable) -> tuple[StageResult, list[Finding]]:

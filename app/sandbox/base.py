@@ -23,6 +23,7 @@ ERROR_KINDS = (
     "output-too-large",  # the grader or the code under test flooded its output
     "judge-unavailable",  # judge grader: no model/key configured or the provider failed
     "sandbox",  # the sandbox itself failed (not the grader's fault)
+    "skipped",  # not graded: the stage stopped early (see app.sandbox.guard)
 )
 
 
@@ -31,6 +32,9 @@ class GradingItem:
     key: str  # unique within the batch, e.g. "ref:t1:0", "neg:t3:1", "attack:nan:t2"
     task: dict[str, Any]  # the task's whole JSON record (Task.record)
     response: str
+    # False for responses built to hang or crash a grader (attacks): their timeouts and crashes
+    # do not mean that the grader does not answer (app.sandbox.guard).
+    expect_answer: bool = True
 
 
 @dataclass(slots=True)
@@ -71,9 +75,12 @@ class SandboxBackend(Protocol):
         on_result: ResultCallback | None = None,
         cancel: CancelToken | None = None,
         jobs: int | None = None,
+        guard: Any = None,
     ) -> list[GradingResult]:
         """Grade every item in one fresh sandbox; results in item order. Raises
-        `app.progress.Cancelled` when cancelled and `SandboxUnavailable` when it cannot run."""
+        `app.progress.Cancelled` when cancelled and `SandboxUnavailable` when it cannot run.
+        `guard` (an `app.sandbox.guard.GradingGuard` shared by a stage's batches) stops the batch
+        early; items it stopped get the error "skipped"."""
         ...
 
 

@@ -33,6 +33,7 @@ from app.sandbox.base import (
     ResultCallback,
     SandboxUnavailable,
 )
+from app.sandbox.guard import GradingGuard
 from app.sandbox.judge import JudgeGrader
 from app.sandbox.session import RunnerConfig, SandboxLimits, limits_for, run_batch
 from app.sandbox.snapshot import package_snapshot
@@ -69,6 +70,7 @@ class DockerBackend:
         on_result: ResultCallback | None = None,
         cancel: CancelToken | None = None,
         jobs: int | None = None,
+        guard: GradingGuard | None = None,
     ) -> list[GradingResult]:
         items = list(items)
         if not items:
@@ -95,7 +97,9 @@ class DockerBackend:
                     pack_dir=PACK_MOUNT if mount_pack else None, scratch="/tmp/gx", private_tmp=True
                 )
 
-            return run_batch(pack, items, start, limits=limits, on_result=on_result, cancel=cancel)
+            return run_batch(
+                pack, items, start, limits=limits, on_result=on_result, cancel=cancel, guard=guard
+            )
 
 
 def container_options(

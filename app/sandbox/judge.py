@@ -24,6 +24,7 @@ import unicodedata
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from app.envpack.model import EnvPack
 from app.progress import Cancelled, CancelToken
@@ -144,6 +145,7 @@ class JudgeGrader:
         on_result: ResultCallback | None = None,
         cancel: CancelToken | None = None,
         jobs: int | None = None,
+        guard: Any = None,  # a judge is asked from the host with its own timeout: not guarded
     ) -> list[GradingResult]:
         items = list(items)
         cancel = cancel or CancelToken()

@@ -33,6 +33,7 @@ from app.sandbox.base import (
     ResultCallback,
     SandboxUnavailable,
 )
+from app.sandbox.guard import GradingGuard
 from app.sandbox.judge import JudgeGrader
 from app.sandbox.session import RunnerConfig, SandboxLimits, limits_for, run_batch
 from app.sandbox.snapshot import package_snapshot
@@ -128,6 +129,7 @@ class ProcessBackend:
         on_result: ResultCallback | None = None,
         cancel: CancelToken | None = None,
         jobs: int | None = None,
+        guard: GradingGuard | None = None,
     ) -> list[GradingResult]:
         items = list(items)
         if not items:
@@ -149,7 +151,9 @@ class ProcessBackend:
             def start():
                 return ProcessChannel.start(self, snapshot, limits)
 
-            return run_batch(pack, items, start, limits=limits, on_result=on_result, cancel=cancel)
+            return run_batch(
+                pack, items, start, limits=limits, on_result=on_result, cancel=cancel, guard=guard
+            )
 
     def command(self, pack_root: Path | None, scratch: str) -> tuple[list[str], RunnerConfig]:
         if self.bwrap:

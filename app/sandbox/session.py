@@ -3,7 +3,10 @@
 A backend only knows how to start a sandbox and give us a byte `Channel` to the fork server
 inside it; this module drives a whole batch through it: configure, stream items, collect signed
 results, enforce the host-side deadlines, and start a fresh sandbox when one is lost (a grading
-that kills the runner is blamed on the item in flight, the innocent items are re-run).
+that kills the runner is blamed on the item in flight, the innocent items are re-run). A
+grading that timed out or crashed next to others is judged again alone, in as many fresh
+sandboxes side by side as the machine has room for. A `GradingGuard` shared by a stage's
+batches stops a batch early when the grader does not answer (app/sandbox/guard.py).
 """
 
 from __future__ import annotations
@@ -12,16 +15,19 @@ import hmac
 import json
 import logging
 import math
+import os
 import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from app.envpack.model import EnvPack
 from app.progress import Cancelled, CancelToken
 from app.sandbox.base import GradingItem, GradingResult, ResultCallback, SandboxUnavailable
+from app.sandbox.guard import GradingGuard
 from app.sandbox.rewards import interpret
 from app.sandbox.runner import wire
 
@@ -33,6 +39,7 @@ STARTUP_TIMEOUT_S = 60.0
 WATCHDOG_SLACK_S = 15.0
 OUTPUT_CAP_BYTES = 1 << 20
 MAX_SANDBOX_STARTS = 8
+MAX_REJUDGE_SANDBOXES = 4
 
 
 class Channel(Protocol):
@@ -105,6 +112,7 @@ def run_batch(
     limits: SandboxLimits,
     on_result: ResultCallback | None = None,
     cancel: CancelToken | None = None,
+    guard: GradingGuard | None = None,
 ) -> list[GradingResult]:
     items = list(items)
     keys = [item.key for item in items]
@@ -113,14 +121,20 @@ def run_batch(
     cancel = cancel or CancelToken()
     results: dict[str, GradingResult] = {}
     suspects: set[str] = set()  # crashed or timed out next to others: re-run alone
+    held: dict[str, GradingResult] = {}  # what a suspect got next to others
+    lock = threading.Lock()  # re-judging sandboxes deliver from several threads
     starts = failed_starts = 0
 
     def deliver(result: GradingResult) -> None:
-        _deliver(results, on_result, result)
+        with lock:
+            _deliver(results, on_result, result)
 
     while len(results) < len(items):
         cancel.raise_if_cancelled()
         remaining = [item for item in items if item.key not in results]
+        if guard is not None and (guard.stopped or guard.check_budget()):
+            _skip_rest(remaining, held, guard, deliver)
+            break
         if starts >= MAX_SANDBOX_STARTS:
             for item in remaining:
                 deliver(
@@ -129,29 +143,35 @@ def run_batch(
             break
         starts += 1
         normal = [item for item in remaining if item.key not in suspects]
-        batch, jobs = (normal, limits.jobs) if normal else (remaining, 1)
-        attempt = _Attempt(pack, batch, start, limits, jobs, cancel)
-        lost = attempt.run(deliver)
+        if normal:
+            plans = [(normal, limits.jobs)]
+        else:  # each suspect alone in its sandbox, in as many sandboxes as the machine allows
+            plans = [(group, 1) for group in _split(remaining, rejudge_parallel(limits))]
+        attempts = [
+            _Attempt(pack, batch, start, limits, jobs, cancel, guard) for batch, jobs in plans
+        ]
+        outcomes = _run_attempts(attempts, deliver)
         if cancel.cancelled:
             raise Cancelled()
-        suspects.update(attempt.rechecks)
-        if lost is None:
-            continue
-        if not attempt.started_any:
-            failed_starts += 1
-            if failed_starts >= 2:
-                raise SandboxUnavailable(
-                    "the sandbox did not start: "
-                    + (attempt.failure or "no answer from its runner"),
-                    "run `gauntlet sandbox doctor` to see what is wrong and how to fix it",
-                )
-            continue
-        for key in lost:
-            if jobs > 1:
-                suspects.add(key)  # maybe a bystander of the item that broke the sandbox
-            else:
-                deliver(
-                    GradingResult(
+        for attempt, lost in zip(attempts, outcomes, strict=True):
+            suspects.update(attempt.held)
+            held.update(attempt.held)
+            if lost is None:
+                continue
+            if not attempt.started_any:
+                failed_starts += 1
+                if failed_starts >= 2:
+                    raise SandboxUnavailable(
+                        "the sandbox did not start: "
+                        + (attempt.failure or "no answer from its runner"),
+                        "run `gauntlet sandbox doctor` to see what is wrong and how to fix it",
+                    )
+                continue
+            for key in lost:
+                if attempt.jobs > 1:
+                    suspects.add(key)  # maybe a bystander of the item that broke the sandbox
+                else:
+                    crash = GradingResult(
                         key=key,
                         reward=None,
                         error="crash",
@@ -160,8 +180,59 @@ def run_batch(
                             "the sandbox was stopped"
                         ),
                     )
-                )
+                    if guard is not None:
+                        guard.observe(attempt.by_key.get(key), crash)
+                    deliver(crash)
     return [results[key] for key in keys]
+
+
+def rejudge_parallel(limits: SandboxLimits) -> int:
+    """How many sandboxes can re-judge suspects side by side, each with the CPUs and memory the
+    package declares (so a re-judged grading never competes with a neighbour)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        cores = os.cpu_count() or 1
+    fit = int(cores // max(1.0, limits.cpus))
+    try:
+        pages = os.sysconf("SC_AVPHYS_PAGES") if hasattr(os, "sysconf") else 0
+        free_mb = pages * os.sysconf("SC_PAGE_SIZE") >> 20
+    except (ValueError, OSError):
+        free_mb = 0
+    if free_mb:
+        fit = min(fit, int(free_mb // (limits.memory_mb + 256)))
+    return max(1, min(fit, MAX_REJUDGE_SANDBOXES))
+
+
+def _split(items: list[GradingItem], groups: int) -> list[list[GradingItem]]:
+    groups = max(1, min(groups, len(items)))
+    return [items[i::groups] for i in range(groups)]
+
+
+def _run_attempts(
+    attempts: list[_Attempt], deliver: Callable[[GradingResult], None]
+) -> list[list[str] | None]:
+    if len(attempts) == 1:
+        return [attempts[0].run(deliver)]
+    with ThreadPoolExecutor(len(attempts), thread_name_prefix="sandbox-rejudge") as pool:
+        futures = [pool.submit(attempt.run, deliver) for attempt in attempts]
+        return [future.result() for future in futures]
+
+
+def _skip_rest(
+    remaining: list[GradingItem],
+    held: dict[str, GradingResult],
+    guard: GradingGuard,
+    deliver: Callable[[GradingResult], None],
+) -> None:
+    """The guard stopped the stage: what was seen stands, the rest is not graded."""
+    detail = f"not graded: the stage stopped early because {guard.reason()}"
+    for item in remaining:
+        if item.key in held:
+            deliver(held[item.key])
+        else:
+            guard.skipped += 1
+            deliver(GradingResult(key=item.key, reward=None, error="skipped", detail=detail))
 
 
 def _deliver(
@@ -182,7 +253,16 @@ class _Attempt:
     """One sandbox's life: returns None when every item got a result, else the keys that were
     in flight when the sandbox was lost."""
 
-    def __init__(self, pack, items, start, limits: SandboxLimits, jobs: int, cancel: CancelToken):
+    def __init__(
+        self,
+        pack,
+        items,
+        start,
+        limits: SandboxLimits,
+        jobs: int,
+        cancel: CancelToken,
+        guard: GradingGuard | None = None,
+    ):
         self.pack, self.items, self.start, self.limits, self.jobs, self.cancel = (
             pack,
             items,
@@ -191,10 +271,12 @@ class _Attempt:
             jobs,
             cancel,
         )
+        self.guard = guard
+        self.by_key = {item.key: item for item in items}
         self.token = secrets.token_bytes(32)
         self.started_any = False
         self.failure = ""
-        self.rechecks: list[str] = []
+        self.held: dict[str, GradingResult] = {}  # crashed or timed out next to others
 
     def run(self, deliver: Callable[[GradingResult], None]) -> list[str] | None:
         channel, config = self.start()
@@ -252,12 +334,15 @@ class _Attempt:
         while pending:
             if killed.is_set() or self.cancel.cancelled:
                 return list(in_flight)
+            if self.guard is not None and (self.guard.stopped or self.guard.check_budget()):
+                channel.kill()  # the stage stops: run_batch skips what is left
+                return []
             now = time.monotonic()
             if now >= batch_deadline or (in_flight and now - last_heard > watchdog):
                 log.warning("sandbox stopped answering; killing it")
                 channel.kill()
                 return list(in_flight) or list(pending)[:1]
-            wait = min(batch_deadline - now, watchdog, 1.0)
+            wait = max(0.0, min(batch_deadline - now, watchdog, 1.0))
             message = reader.next_message(self.token, wait, self.cancel)
             if message is None:
                 if reader.closed:
@@ -274,8 +359,17 @@ class _Attempt:
                 in_flight.discard(key)
                 del pending[key]
                 result = _result_from(key, message, reward_range)
-                if self.jobs > 1 and result.error in ("crash", "timeout"):
-                    self.rechecks.append(key)  # a neighbour may be to blame: judge it alone
+                # A neighbour may be to blame: judge it again alone. An attack response scores
+                # the floor either way (it cannot be a hit), so its result stands.
+                item = self.by_key[key]
+                held = self.jobs > 1 and result.error in ("crash", "timeout") and item.expect_answer
+                # A timeout counts towards the guard at once (waiting for the re-run alone is
+                # what makes a silent grader expensive); a crash is quick, so only its re-run
+                # alone counts (a sandbox under pressure may kill a few children at once).
+                if self.guard is not None and not (held and result.error == "crash"):
+                    self.guard.observe(item, result)
+                if held:
+                    self.held[key] = result
                 else:
                     deliver(result)
         return None

@@ -1,11 +1,15 @@
 """Which platform the app talks to, and with which token.
 
-Order of precedence:
-1. `GAUNTLET_SERVER` (+ `GAUNTLET_TOKEN`) in the environment: for scripts and CI.
+Which server:
+1. `GAUNTLET_SERVER` in the environment: for scripts and CI.
 2. The server saved by `gauntlet login --server URL` (config file; its token in the keychain).
 3. Nothing configured: the embedded local platform (`server.embedded`), with its data in the
    user data directory, demo bounties and a local author and reviewer, so every flow works
    out of the box.
+
+Which token, for a server of 1. or 2.: `GAUNTLET_TOKEN` when set (it wins over the keychain,
+whichever way the server was chosen), else the keychain's token for that server. The embedded
+platform mints its own tokens, so `GAUNTLET_TOKEN` does not apply to it.
 
 Each platform gets its own local store file, so bounties of two servers never mix.
 """
@@ -120,13 +124,15 @@ def connect(
 ) -> PlatformConnection:
     """Resolve the platform to use now (see the module docstring for the order)."""
     env_url = os.environ.get("GAUNTLET_SERVER")
+    env_token = os.environ.get("GAUNTLET_TOKEN")
     if env_url:
         url = validate_server_url(env_url)
-        token = os.environ.get("GAUNTLET_TOKEN") or _stored_token(credentials, url)
+        token = env_token or _stored_token(credentials, url)
         return PlatformConnection(url, token, store_key_for(url), label=urlsplit(url).netloc)
     url = configured_server()
     if url:
-        token = _stored_token(credentials, url)
+        # The environment's token wins without asking the keychain (which may be locked).
+        token = env_token or _stored_token(credentials, url)
         if not token:
             raise UserError(
                 f"You are not logged in to {url} (no token in your keychain).",

@@ -1,5 +1,6 @@
 """The attack corpus against the real Docker sandbox: every vulnerable package gets a confirmed
-hit of its planted class; no robust package (every built-in grader among them) gets any."""
+hit of its planted class; no robust package (every built-in grader among them) gets any; and no
+package of the precision corpus (robust graders of the kinds experts write) gets any error."""
 
 from __future__ import annotations
 
@@ -32,6 +33,32 @@ def test_corpus_is_big_enough_and_spread_over_every_category():
     for mode in ("exact", "numeric", "choice", "regex", "set", "json"):
         assert any(f'mode = "{mode}"' in g and 'type = "match"' in g for g in graders), mode
     assert any('type = "tests"' in g for g in graders)
+
+
+PRECISION_KINDS = {
+    "tag": "<answer>",
+    "boxed": "\\boxed{",
+    "task tolerance": '"tolerance"',
+    "unit-aware": "kJ/mol",
+    "synonyms": '"synonyms"',
+    "strict JSON": "json.loads",
+    "chemistry": "ELEMENTS",
+    "citation": "doi",
+    "multiple choice with explanation": '"choices"',
+}
+
+
+def test_precision_corpus_has_twenty_expert_graders_of_every_kind():
+    names = [n for n in corpus_names(robust=True) if corpus_expectation(n).get("precision")]
+    assert len(names) >= 20
+    text = "".join(
+        (CORPUS / n / f).read_text(encoding="utf-8")
+        for n in names
+        for f in ("grader.py", "tasks.jsonl", "env.toml")
+        if (CORPUS / n / f).exists()
+    )
+    for kind, marker in PRECISION_KINDS.items():
+        assert marker in text, kind
 
 
 def _attack(name: str):
@@ -75,6 +102,13 @@ def test_robust_package_gets_no_confirmed_hit(name, docker_sandbox):
     hits = [f for f in report.findings_for(Stage.ATTACK) if f.code in HIT_CODES]
     assert not hits, [(f.attack.id, f.task_id, f.evidence.get("response", "")[:120]) for f in hits]
     assert stage.status in (StageStatus.PASS, StageStatus.WARN)
+    if corpus_expectation(name).get("precision"):
+        # A sound grader gets no error at all; a warning (GX310) names an unstated assumption.
+        errors = [f for f in report.findings_for(Stage.ATTACK) if f.is_error]
+        assert not errors, [(f.code, f.message[:200]) for f in errors]
+        for warning in report.findings_for(Stage.ATTACK):
+            if warning.code == "GX310":
+                assert warning.evidence["assumption"] in warning.message
     assert stage.details["confirmed_hits"] == 0 and stage.details["gradings"] > 50
 
 

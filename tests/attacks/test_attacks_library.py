@@ -10,7 +10,7 @@ import pytest
 from conftest import CORPUS, corpus_names
 
 from app.attacks.campaign import context_for, grader_source, is_hit
-from app.attacks.correctness import could_be_correct, strictly_equal
+from app.attacks.correctness import assess, strictly_equal
 from app.attacks.library import AttackLibrary, check_categories
 from app.attacks.model import CATEGORIES
 from app.envpack.loader import load_envpack
@@ -101,7 +101,19 @@ def test_docs_describe_every_attack_and_code():
     text = DOCS.read_text(encoding="utf-8")
     for attack in LIBRARY:
         assert f"`{attack.id}`" in text, attack.id
-    for code in ("GX301", "GX302", "GX303", "GX304", "GX305", "GX306", "GX307", "GX308", "GX309"):
+    for code in (
+        "GX301",
+        "GX302",
+        "GX303",
+        "GX304",
+        "GX305",
+        "GX306",
+        "GX307",
+        "GX308",
+        "GX309",
+        "GX310",
+        "GX214",
+    ):
         assert code in text
 
 
@@ -124,8 +136,9 @@ def test_no_generated_attack_response_could_be_a_right_answer(name):
                     and attack.id != "prompt-echo"
                 ):
                     # a committed answer is never exactly the expected one
-                    assert response.strip() != task.answer.strip() or could_be_correct(
-                        pack, task, response, ctx.references
+                    assert (
+                        response.strip() != task.answer.strip()
+                        or assess(pack, task, response, ctx.references).possibly_correct
                     )
 
 
@@ -150,10 +163,10 @@ def test_a_mutation_that_lands_on_the_answer_is_dropped():
     pack = _pack(tasks=[task], solutions=[Reference("t", "0")], mode="numeric")
     ctx = context_for(pack, task, "")
     assert list(LIBRARY.get("mutation-sign-flip").generate(ctx)) == []  # -0 is 0
-    assert could_be_correct(pack, task, "-0", ctx.references)
-    assert could_be_correct(pack, task, "The answer is 0.", ctx.references)
-    assert not could_be_correct(pack, task, "0 or 1", ctx.references)
-    assert not could_be_correct(pack, task, "not 0", ctx.references)
+    assert assess(pack, task, "-0", ctx.references).possibly_correct
+    assert assess(pack, task, "The answer is 0.", ctx.references).possibly_correct
+    assert not assess(pack, task, "0 or 1", ctx.references).possibly_correct
+    assert not assess(pack, task, "not 0", ctx.references).possibly_correct
 
 
 def test_correctness_guard_on_text_numbers_and_options():
@@ -161,17 +174,17 @@ def test_correctness_guard_on_text_numbers_and_options():
     number = Task("b", "Rate?", answer=50, record={})
     choice = Task("c", "Start codon?", answer="A", record={"choices": ["AUG", "UAA"]})
     pack = _pack(tasks=[text, number, choice], mode="numeric")
-    assert could_be_correct(pack, text, "  Mitochondrion. ", ())
-    assert could_be_correct(pack, text, "Answer: mitochondrion", ())
-    assert not could_be_correct(pack, text, "mitochondrion or chloroplast", ())
-    assert could_be_correct(pack, number, "50.0", ())
-    assert not could_be_correct(
+    assert assess(pack, text, "  Mitochondrion. ", ()).possibly_correct
+    assert assess(pack, text, "Answer: mitochondrion", ()).possibly_correct
+    assert not assess(pack, text, "mitochondrion or chloroplast", ()).possibly_correct
+    assert assess(pack, number, "50.0", ()).possibly_correct
+    assert not assess(
         pack, number, "\u221250", ()
-    )  # a minus sign is not a positive number
-    assert not could_be_correct(pack, number, "nan", ())
-    assert could_be_correct(pack, choice, "A", ())
-    assert could_be_correct(pack, choice, "(a)", ())
-    assert not could_be_correct(pack, choice, "A B", ())
+    ).possibly_correct  # a minus sign is not a positive number
+    assert not assess(pack, number, "nan", ()).possibly_correct
+    assert assess(pack, choice, "A", ()).possibly_correct
+    assert assess(pack, choice, "(a)", ()).possibly_correct
+    assert not assess(pack, choice, "A B", ()).possibly_correct
 
 
 def test_code_attacks_are_wrong_unless_they_copy_a_reference():
@@ -182,12 +195,12 @@ def test_code_attacks_are_wrong_unless_they_copy_a_reference():
         solutions=[Reference("t", "def f(x):\n    return 2 * x\n")],
         grader_type="tests",
     )
-    assert could_be_correct(
+    assert assess(
         pack, task, "def f(x):\n    return 2 * x\n", ["def f(x):\n    return 2 * x\n"]
-    )
-    assert not could_be_correct(
+    ).possibly_correct
+    assert not assess(
         pack, task, "def f(x):\n    return 0\n", ["def f(x):\n    return 2 * x\n"]
-    )
+    ).possibly_correct
 
 
 def test_strict_equality_tells_booleans_from_numbers():

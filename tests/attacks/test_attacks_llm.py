@@ -173,3 +173,5 @@ def test_cli_attack_with_llm(docker_sandbox, monkeypatch, capsys):
     report = json.loads(out)
     assert any(f["attack"] and f["attack"]["id"] == "llm-red-team" for f in report["findings"])
     assert "LLM red team: up to" in err and "test-key" not in out + err
+    # --llm's help: the key in GAUNTLET_LLM_API_KEY is the one the provider receives.
+    assert server.api_keys and set(server.api_keys) == {"test-key"}

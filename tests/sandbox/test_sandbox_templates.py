@@ -64,6 +64,8 @@ def test_template_passes_verify(template, backend, tmp_path, request):
                 *args, "--llm-api-base", llm.url, env={"GAUNTLET_LLM_API_KEY": "test-key"}
             )
             assert llm.requests, "the judge was never asked"
+            # GX212's hint: the key set in GAUNTLET_LLM_API_KEY is the one the judge gets.
+            assert set(llm.api_keys) == {"test-key"}
             assert all(
                 "test-key" not in json.dumps(r) for r in llm.requests
             )  # key goes in headers only

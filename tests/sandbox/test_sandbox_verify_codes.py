@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -169,10 +170,29 @@ def test_gx206_timeout(tmp_path):
 
 
 def test_gx207_crash(tmp_path):
-    body = "import os\ndef grade(task, response):\n    os._exit(3)\n"
+    # On one task: a grader that crashes on every call is GX214 (tests/funnel/test_funnel_bounded).
+    body = (
+        "import os\ndef grade(task, response):\n    if task['id'] == 't1':\n"
+        "        os._exit(3)\n    return 1.0 if response.strip() == str(task['answer']) else 0.0\n"
+    )
     report, _, _ = verify(python_pack(tmp_path, body))
-    assert codes_of(report, "GX207")
+    assert codes_of(report, "GX207") and {f.task_id for f in codes_of(report, "GX207")} == {"t1"}
     assert "status 3" in codes_of(report, "GX207")[0].message
+    assert not codes_of(report, "GX214")
+
+
+def test_gx214_on_the_process_backend_too(tmp_path):
+    body = "import os\ndef grade(task, response):\n    os._exit(3)\n"
+    report, stage, codes = verify(python_pack(tmp_path, body))
+    assert codes == {"GX211", "GX214"}  # the weak-backend notice, and the one finding
+    (finding,) = codes_of(report, "GX214")
+    budget = stage.details["budget"]
+    assert budget["stopped"] == "unanswered"
+    # Gradings already under way when the stage decides to stop still count (parallel - 1).
+    crashed = re.search(r"(\d+) gradings in a row crashed", finding.message)
+    assert crashed, finding.message
+    stop_after = budget["stop_after_unanswered"]
+    assert stop_after <= int(crashed[1]) < stop_after + budget["parallel"]
 
 
 def test_gx208_output_flood(tmp_path):

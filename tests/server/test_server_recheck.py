@@ -146,3 +146,61 @@ def test_real_sandbox_recheck_passes_honest_and_catches_a_tampered_grader(make_l
         f for f in report["findings"] if f["stage"] == "verify" and f["severity"] == "error"
     ]
     assert verify_errors, report
+
+
+def _bounded_files(grader: str, *, timeout_s: float, **sandbox) -> dict[str, bytes]:
+    import tempfile
+
+    from support.bounded_packages import write_package
+
+    with tempfile.TemporaryDirectory() as folder:
+        root = write_package(Path(folder) / "pkg", grader, timeout_s=timeout_s, tasks=3)
+        if sandbox:
+            text = (root / "env.toml").read_text()
+            for key, value in sandbox.items():
+                text = text.replace(f"\n{key} = ", f"\n{key} = {value}\n# was: ", 1)
+            (root / "env.toml").write_text(text)
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*")}
+
+
+@pytest.mark.docker
+def test_a_check_over_its_time_cap_fails_for_its_author_and_the_worker_moves_on(make_live):
+    from support.bounded_packages import NEVER_ANSWERS
+
+    _need_sandbox()
+    live = make_live(sandbox_backend="docker", recheck_max_s=4)
+    stuck = live.author.submit(live.bounty()["id"], _bounded_files(NEVER_ANSWERS, timeout_s=10))[
+        "submission_id"
+    ]
+    honest = live.author2.submit(
+        live.bounty(title="Second bounty")["id"], package_files("qa-python")
+    )["submission_id"]
+    # One drain of the real worker: the stuck check is stopped at its cap, then the next
+    # job runs to the end.
+    assert live.run_jobs() == 2
+    check = live.author.get(f"/v1/submissions/{stuck}/revisions/1").json()["check"]
+    assert check["status"] == "failed" and check["verdict"] == "fail"
+    assert "ran longer than this platform allows (4 s per check)" in check["error"]
+    assert live.author.submission(stuck)["state"] == "check_failed"
+    report = live.author.get(f"/v1/submissions/{stuck}/revisions/1/report").json()
+    assert [s["name"] for s in report["stages"]] == ["structure", "verify"]
+    assert (
+        live.author2.get(f"/v1/submissions/{honest}/revisions/1").json()["check"]["status"]
+        == "passed"
+    )
+    assert live.author2.submission(honest)["state"] == "in_review"
+
+
+def test_a_package_asking_for_more_than_the_caps_is_not_run(make_live):
+    from support.bounded_packages import ANSWERS
+
+    live = make_live(sandbox_backend="docker", recheck_max_memory_mb=1024)
+    files = _bounded_files(ANSWERS, timeout_s=1200, memory_mb=2048)
+    sid = live.author.submit(live.bounty()["id"], files)["submission_id"]
+    assert live.run_jobs() == 1
+    check = live.author.get(f"/v1/submissions/{sid}/revisions/1").json()["check"]
+    assert check["status"] == "failed" and live.author.submission(sid)["state"] == "check_failed"
+    assert "[grader] timeout_s = 1200 is over this platform's cap of 600 s" in check["error"]
+    assert "[sandbox] memory_mb = 2048 is over this platform's cap of 1024 MB" in check["error"]
+    report = live.author.get(f"/v1/submissions/{sid}/revisions/1/report").json()
+    assert [s["name"] for s in report["stages"]] == ["structure"]  # the sandbox never started

@@ -29,6 +29,9 @@ class ScriptedLLMServer:
         self.script = list(script)
         self.default = default
         self.requests: list[dict[str, Any]] = []
+        self.api_keys: list[
+            str
+        ] = []  # the bearer key of each chat request, to check which was sent
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
@@ -94,6 +97,8 @@ class ScriptedLLMServer:
                 except json.JSONDecodeError:
                     self._send(400, {"error": {"message": "invalid JSON"}})
                     return
+                bearer = self.headers.get("Authorization") or ""
+                server.api_keys.append(bearer.removeprefix("Bearer ").strip())
                 entry = server._next_entry(request)
                 status = int(entry.get("status", 200))
                 if status != 200:

@@ -37,3 +37,18 @@ class LockedKeyring(KeyringBackend):
 
     def delete_password(self, service, username):
         raise KeyringLocked("Failed to unlock the collection!")
+
+
+class StaleTokenKeyring(KeyringBackend):
+    """A keychain holding an old token for every server (revoked since, say)."""
+
+    priority = 1
+
+    def get_password(self, service, username):
+        return "gnt_stale_token_from_the_keychain"
+
+    def set_password(self, service, username, password):
+        pass
+
+    def delete_password(self, service, username):
+        pass
