@@ -421,6 +421,7 @@ def _check_slow(pack, sink, roles, first, second) -> list[dict[str, Any]]:
         if seconds <= limit:
             break
         task = tasks.get(task_id)
+        seconds = round(seconds, 3)  # the message and the evidence show one number
         sink.warning(
             "GX210",
             (
@@ -434,7 +435,7 @@ def _check_slow(pack, sink, roles, first, second) -> list[dict[str, Any]]:
             file=pack.manifest.tasks_path,
             line=task.line if task else None,
             task_id=task_id,
-            evidence={"seconds": round(seconds, 3)},
+            evidence={"seconds": seconds},
         )
     top = sorted(per_task.items(), key=lambda kv: -kv[1])[:5]
     return [{"task_id": t, "seconds": round(s, 3)} for t, s in top]

@@ -1,4 +1,5 @@
-"""A pytest plugin that fails the test which leaves a thread or a child process running.
+"""A pytest plugin that fails the test which leaves a thread, a child process or a sandbox
+container running.
 
 Loaded for the whole suite by tests/conftest.py. Nothing a test or a fixture starts may outlive
 it: a server thread left behind by one module once crashed a later Qt test (a segfault in
@@ -12,7 +13,9 @@ function-scoped fixtures have stopped their servers by then:
 - a session-scoped fixture's threads live as long as the session.
 
 `@pytest.mark.allow_leaked_threads` opts a single test out; the reason goes in the test.
-Leaked child processes are killed after being reported, so one leak cannot cascade.
+Leaked child processes and containers are removed after being reported, so one leak cannot
+cascade. (Containers are checked once the process has used the Docker SDK: those labelled with
+this process as their owner, app/sandbox/containers.py.)
 """
 
 from __future__ import annotations
@@ -92,10 +95,37 @@ def _broader_fixtures_not_set_up(item: pytest.Item) -> set:
     }
 
 
+_docker_client = None
+
+
+def _own_containers() -> set[str]:
+    """IDs of sandbox containers this process owns (only once it has used the Docker SDK)."""
+    global _docker_client
+    if "docker" not in sys.modules:
+        return set()
+    try:
+        if _docker_client is None:
+            _docker_client = sys.modules["docker"].from_env(timeout=30)
+        found = _docker_client.containers.list(
+            all=True, filters={"label": ["gauntlet.sandbox=1", f"gauntlet.owner.pid={os.getpid()}"]}
+        )
+    except Exception:  # noqa: BLE001 - no engine here: nothing of ours can be running in it
+        return set()
+    return {container.id[:12] for container in found}
+
+
+def _remove_container(container_id: str) -> None:
+    try:
+        _docker_client.containers.get(container_id).remove(force=True)
+    except Exception:  # noqa: BLE001 - already gone
+        pass
+
+
 class _Snapshot:
     def __init__(self) -> None:
         self.threads = set(threading.enumerate())
         self.children = _running_children()
+        self.containers = _own_containers()
 
 
 class LeakGuard:
@@ -123,6 +153,7 @@ class LeakGuard:
             if self._opened_scopes & {"session", "package"}:
                 self._session_owned |= self._after_setup.threads - self._before_setup.threads
                 self._session_owned |= self._after_setup.children - self._before_setup.children
+                self._session_owned |= self._after_setup.containers - self._before_setup.containers
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_teardown(self, item: pytest.Item, nextitem: pytest.Item | None):
@@ -131,20 +162,24 @@ class LeakGuard:
             return result
         module_ends = nextitem is None or nextitem.path != item.path
         baseline = self._module_start if module_ends else self._before_setup
-        threads, children = self._wait_for_leaks(baseline)
+        threads, children, containers = self._wait_for_leaks(baseline)
         threads -= self._reported | self._session_owned
         children -= self._reported | self._session_owned
+        containers -= self._reported | self._session_owned
         if not module_ends and self._opened_scopes and self._after_setup is not None:
             # Started while this test's setup ran module-scoped fixtures: checked at the end.
             threads -= self._after_setup.threads
             children -= self._after_setup.children
-        if threads or children:
-            self._reported |= threads | children
-            self._fail(threads, children, module_ends)
+            containers -= self._after_setup.containers
+        if threads or children or containers:
+            self._reported |= threads | children | containers
+            self._fail(threads, children, containers, module_ends)
         return result
 
     @staticmethod
-    def _wait_for_leaks(baseline: _Snapshot) -> tuple[set[threading.Thread], set[int]]:
+    def _wait_for_leaks(
+        baseline: _Snapshot,
+    ) -> tuple[set[threading.Thread], set[int], set[str]]:
         deadline = time.monotonic() + GRACE_S
         while True:
             threads = {
@@ -155,13 +190,16 @@ class LeakGuard:
                 and not t.name.startswith(PROCESS_WIDE_POOLS)
             }
             children = _running_children() - baseline.children
-            if (not threads and not children) or time.monotonic() > deadline:
-                return threads, children
+            containers = _own_containers() - baseline.containers
+            if (not threads and not children and not containers) or time.monotonic() > deadline:
+                return threads, children, containers
             _process_qt_events()
             time.sleep(0.02)
 
     @staticmethod
-    def _fail(threads: set[threading.Thread], children: set[int], module_ends: bool) -> None:
+    def _fail(
+        threads: set[threading.Thread], children: set[int], containers: set[str], module_ends: bool
+    ) -> None:
         parts = []
         if threads:
             parts.append("threads " + ", ".join(sorted(t.name for t in threads)))
@@ -172,6 +210,10 @@ class LeakGuard:
                     os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
+        if containers:
+            parts.append("sandbox containers " + ", ".join(sorted(containers)))
+            for container_id in containers:
+                _remove_container(container_id)
         whose = "this test or this module's fixtures" if module_ends else "this test"
         pytest.fail(
             f"{whose} left {' and '.join(parts)} running {GRACE_S:.0f} s after teardown; "
