@@ -64,7 +64,8 @@ QT_MODULES = tuple(
 )
 
 # Python packages that are installed for development, or optional extras of a dependency that
-# the app never reaches (litellm's AWS providers and its proxy server).
+# the app never reaches (litellm's AWS providers). Not litellm.proxy: a chat completion
+# imports parts of it (tests/installer caught that).
 PYTHON_MODULES = (
     "tkinter",
     "_tkinter",
@@ -81,7 +82,6 @@ PYTHON_MODULES = (
     "boto3",
     "botocore",
     "s3transfer",
-    "litellm.proxy",
 )
 
 EXCLUDED_MODULES = QT_MODULES + PYTHON_MODULES
