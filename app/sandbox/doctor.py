@@ -91,9 +91,9 @@ def doctor(image: str | None = None) -> list[Check]:
         )
     )
     try:
-        import docker
+        from app.sandbox.docker_engine import engine_client
 
-        client = docker.from_env(timeout=20)
+        client = engine_client(timeout=20)
         version = client.version()
         checks.append(
             Check(

@@ -137,11 +137,10 @@ def build_image(say: Callable[[str], None], step: Callable[[int, int], None] = _
     """Build the default sandbox image, reporting (steps done, steps in all) to `step`. Without
     a container registry (air-gapped machines) fall back to building it from this machine's
     Debian packages when mmdebstrap is installed."""
-    import docker
-
+    from app.sandbox.docker_engine import engine_client
     from app.sandbox.images import build_default_image
 
-    client = docker.from_env(timeout=600)
+    client = engine_client(timeout=600)
     try:
         try:
             return build_default_image(client, say=say, step=step)
