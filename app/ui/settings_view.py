@@ -208,7 +208,6 @@ class SettingsView(QWidget):
         slayout.addWidget(self.docker_guide)
         self.check_sandbox = self.docker_guide.recheck
         self.build_image = self.docker_guide.build
-        self.build_progress = self.docker_guide.progress
         self.build_status = self.docker_guide.build_status
         self.diagnosis = QLabel("Not checked yet.")
         self.diagnosis.setWordWrap(True)
