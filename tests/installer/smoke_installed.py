@@ -39,7 +39,11 @@ def run(*args: str, env: dict | None = None, timeout: float = 600, stdin: str | 
     # The frozen app must find everything in its bundle: no help from this checkout.
     for name in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"):
         environment.pop(name, None)
-    environment.update(env or {})
+    for name, value in (env or {}).items():
+        if value is None:
+            environment.pop(name, None)
+        else:
+            environment[name] = value
     started = time.perf_counter()
     completed = subprocess.run(
         [APP, *args],
@@ -188,3 +192,30 @@ def test_demo_against_the_embedded_platform(tmp_path):
     completed = run("demo", str(tmp_path / "demo-env"), env={"NO_COLOR": "1"}, timeout=900)
     assert_clean(completed)
     assert "Your demo environment is in" in completed.stdout
+
+
+@pytest.mark.parametrize("users_path", ["/users/own/lib", None])
+def test_programs_the_app_starts_get_the_users_library_path(tmp_path, users_path):
+    """PyInstaller's bootloader puts the bundle's libraries first on LD_LIBRARY_PATH; a program
+    the app starts (here mmdebstrap, for the sandbox image) must see the user's own value."""
+    need("docker", docker_available(), "no Docker engine")
+    fake = tmp_path / "bin" / "mmdebstrap"
+    fake.parent.mkdir()
+    dump = tmp_path / "environment"
+    fake.write_text(
+        "#!/bin/sh\n"
+        f"env | grep '^LD_LIBRARY_PATH' > {dump}\n"
+        "echo 'stopped by the test' >&2\n"
+        "exit 3\n"
+    )
+    fake.chmod(0o755)
+    env = {
+        "PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}",
+        "GAUNTLET_SANDBOX_IMAGE": "gauntlet-smoke-environment:1",
+    }
+    env["LD_LIBRARY_PATH"] = users_path  # None: the user has none, so none may appear
+    completed = run("sandbox", "image", "--from-debian", env=env)
+    assert "Traceback" not in completed.stderr
+    assert "stopped by the test" in completed.stderr, completed.stderr
+    seen = dump.read_text().split()
+    assert seen == ([f"LD_LIBRARY_PATH={users_path}"] if users_path else []), seen
