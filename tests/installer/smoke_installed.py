@@ -81,7 +81,7 @@ def test_version_is_the_projects():
     assert completed.stdout.strip() == f"gauntlet {VERSION}"
 
 
-def test_the_window_builds_offscreen_with_demo_data(record_property):
+def test_the_window_builds_offscreen_with_demo_data(record_testsuite_property):
     completed = run("studio", "--smoke-test", env={"QT_QPA_PLATFORM": "offscreen"}, timeout=300)
     assert_clean(completed)
     assert completed.stdout.startswith("smoke test: ok"), completed.stdout
@@ -97,10 +97,10 @@ def test_the_window_builds_offscreen_with_demo_data(record_property):
     )
     venv_seconds = time.perf_counter() - started
     assert venv.returncode == 0, venv.stderr
-    record_property("start_frozen_s", f"{completed.seconds:.2f}")
-    record_property("start_venv_s", f"{venv_seconds:.2f}")
-    record_property("start_frozen_says", completed.stdout.strip())
-    record_property("start_venv_says", venv.stdout.strip())
+    record_testsuite_property("start_frozen_s", f"{completed.seconds:.2f}")
+    record_testsuite_property("start_venv_s", f"{venv_seconds:.2f}")
+    record_testsuite_property("start_frozen_says", completed.stdout.strip())
+    record_testsuite_property("start_venv_says", venv.stdout.strip())
 
 
 @pytest.fixture(scope="module")
