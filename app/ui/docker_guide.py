@@ -179,7 +179,7 @@ class DockerGuide(QFrame):
         self.download.setVisible(missing)
         separate_guide = self.installer.guide != self.installer.url
         self.guide_link.setVisible(missing and not self.compact and separate_guide)
-        self.build.setVisible(state == DOCKER_NO_IMAGE and not self.compact)
+        self.build.setVisible(state == DOCKER_NO_IMAGE)
         self.recheck.setVisible(state != DOCKER_READY)
         weaker = diagnosis.weaker_sandbox_ok and state != DOCKER_READY
         self.reassurance.setVisible(weaker)

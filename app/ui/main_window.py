@@ -107,6 +107,7 @@ class MainWindow(QMainWindow):
         self.docker_banner.recheck_requested.connect(self.check_sandbox)
         self.docker_banner.settings_requested.connect(self._open_sandbox_settings)
         self.docker_banner.dismissed.connect(self._dismiss_docker_banner)
+        self.docker_banner.build_requested.connect(self._build_sandbox_image)
         self._banner_put_away = False
         self._banner_wanted = False
         right = QWidget()
@@ -362,6 +363,11 @@ class MainWindow(QMainWindow):
     def _open_sandbox_settings(self) -> None:
         self.show_screen("settings")
         self.settings_view.show_sandbox()
+
+    def _build_sandbox_image(self) -> None:
+        """The banner's "Build sandbox image": the build and its progress bar live in Settings."""
+        self._open_sandbox_settings()
+        self.settings_view.start_image_build()
 
     def _dismiss_docker_banner(self, forever: bool) -> None:
         self._banner_put_away = True

@@ -18,7 +18,12 @@ from app.ui.app_settings import AppSettings
 from app.ui.docker_guide import WEAKER_SANDBOX
 from app.ui.error_reporter import ErrorReporter
 from app.ui.main_window import MainWindow
-from app.ui.sandbox_status import DOCKER_MISSING, DOCKER_READY, DOCKER_STOPPED
+from app.ui.sandbox_status import (
+    DOCKER_MISSING,
+    DOCKER_NO_IMAGE,
+    DOCKER_READY,
+    DOCKER_STOPPED,
+)
 from app.ui.theme import apply_theme
 
 SCREENSHOTS = Path(
@@ -180,6 +185,25 @@ def test_docker_ready_puts_the_banner_away_and_settings_say_so(
         assert guide.title.text() == "Docker is ready"
         assert not guide.reassurance.isVisible() and not guide.download.isVisible()
         assert guide.property("kind") == "ready"
+    finally:
+        window.close()
+
+
+@pytest.mark.docker
+def test_docker_without_the_sandbox_image_offers_to_build_it(
+    qtbot, qapp, studio_theme, async_loop, tmp_path, monkeypatch
+):
+    need("docker", docker_available(), "no Docker engine")
+    monkeypatch.setenv("GAUNTLET_SANDBOX_IMAGE", "gauntlet-sandbox:never-built-here")
+    window = open_window(qtbot, qapp, tmp_path)
+    try:
+        wait_for_check(qtbot, window)
+        assert window._diagnosis.docker == DOCKER_NO_IMAGE
+        banner = window.docker_banner
+        assert banner.isVisible() and banner.title.text() == "Docker is ready: one last step"
+        assert banner.build.isVisible() and not banner.download.isVisible()
+        photograph(qtbot, window, "no-image")
+        assert window.settings_view.docker_guide.build.isVisible()
     finally:
         window.close()
 
