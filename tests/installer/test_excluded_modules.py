@@ -13,6 +13,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 from support.fake_llm import ScriptedLLMServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,6 +49,7 @@ SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_no_excluded_module_is_imported_at_run_time(tmp_path):
     env = {
         **os.environ,
