@@ -1,7 +1,7 @@
 """Names vulture cannot see being used (run: see [tool.vulture] in pyproject.toml).
 
 Each entry is used by a framework, by the standard library, or only by tests and benchmarks
-(vulture scans app/ and server/ alone). FastAPI route functions are skipped through
+(vulture scans app/, server/ and installer/ alone). FastAPI route functions are skipped through
 `ignore_decorators`, not listed here.
 """
 
@@ -82,3 +82,7 @@ _.lint_now
 _.is_linting
 _.bulk_insert_bounties  # server/demo.py: bench/sync.py and server tests
 _.author_token  # EmbeddedPlatform (tests)
+_.writelines  # app/frozen.py: the stand-in stdout/stderr of a windowed build is a file
+_.EXCLUDED_MODULES  # installer/bundle_excludes.py: read by installer/gauntlet-studio.spec
+_.QT_PLUGIN_DIRS_UNUSED  # likewise
+_.QT_PLATFORMS_KEPT  # likewise

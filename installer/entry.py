@@ -6,6 +6,11 @@ frozen binary has no `python -m`."""
 import sys
 
 if __name__ == "__main__":
+    from app.frozen import prepare_frozen_process
+
+    # First: harmless stdout/stderr in a windowed build, multiprocessing's child dispatch, and
+    # the user's own library path for every program the app starts.
+    prepare_frozen_process()
     if sys.argv[1:2] == ["--funnel-child"]:
         from app.funnel.child import main as funnel_child
 

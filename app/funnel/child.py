@@ -410,11 +410,10 @@ def _sweep_sandbox_leftovers(backend: str) -> None:
     if backend == "process":
         return
     try:
-        import docker
-
         from app.sandbox.containers import remove_leftovers
+        from app.sandbox.docker_engine import engine_client
 
-        client = docker.from_env(timeout=10)
+        client = engine_client(timeout=10)
         try:
             removed = remove_leftovers(client)
         finally:

@@ -284,13 +284,15 @@ def _remove(container: Any) -> None:
 def docker_client(timeout: int = 60) -> Any:
     """A client for the local engine, or SandboxUnavailable with advice."""
     try:
-        import docker
+        import docker  # noqa: F401 - a missing SDK gets its own message
     except ImportError as exc:  # pragma: no cover - docker is a hard dependency
         raise SandboxUnavailable(
             "the Docker SDK for Python is missing", "reinstall Gauntlet Studio"
         ) from exc
     try:
-        client = docker.from_env(timeout=timeout)
+        from app.sandbox.docker_engine import engine_client
+
+        client = engine_client(timeout=timeout)
         client.ping()
         return client
     except Exception as exc:  # noqa: BLE001

@@ -94,21 +94,23 @@ def doctor(image: str | None = None) -> list[Check]:
     from app.sandbox.images import default_image, image_present
 
     image = image or default_image()
+    from app.sandbox.docker_install import find_docker_install
+
     checks: list[Check] = []
-    cli = shutil.which("docker")
+    cli = find_docker_install()
     checks.append(
         Check(
             "docker installed",
             bool(cli),
-            cli or "the `docker` command was not found",
+            cli or "neither the `docker` command nor the Docker app was found",
             "" if cli else install_advice(),
             optional=True,
         )
     )
     try:
-        import docker
+        from app.sandbox.docker_engine import engine_client
 
-        client = docker.from_env(timeout=20)
+        client = engine_client(timeout=20)
         version = client.version()
         checks.append(
             Check(

@@ -42,6 +42,13 @@ IMAGE_CHANGES = (
 )
 
 Say = Callable[[str], None]
+# How far a build is: (steps done, steps in all); lets the app draw a real progress bar.
+Step = Callable[[int, int], None]
+_BUILD_STEP = re.compile(r"^Step (\d+)/(\d+)\b")
+
+
+def _no_step(_done: int, _total: int) -> None:
+    pass
 
 
 def default_image() -> str:
@@ -69,37 +76,49 @@ def image_present(client: Any, tag: str) -> bool:
 
 
 def build_default_image(
-    client: Any, tag: str | None = None, *, from_debian: bool = False, say: Say = print
+    client: Any,
+    tag: str | None = None,
+    *,
+    from_debian: bool = False,
+    say: Say = print,
+    step: Step = _no_step,
 ) -> str:
     tag = tag or default_image()
     if from_debian:
-        build_from_debian(client, tag, say=say)
+        build_from_debian(client, tag, say=say, step=step)
     else:
-        build_from_python_base(client, tag, say=say)
+        build_from_python_base(client, tag, say=say, step=step)
     return tag
 
 
-def build_from_python_base(client: Any, tag: str, *, say: Say = print) -> None:
+def build_from_python_base(
+    client: Any, tag: str, *, say: Say = print, step: Step = _no_step
+) -> None:
     import docker.errors
 
     say(f"building {tag} from python:3.11-slim (needs access to a container registry)…")
     with tempfile.TemporaryDirectory(prefix="gauntlet-image-") as context:
         shutil.copy(DOCKERFILE, Path(context) / "Dockerfile")
         try:
-            _image, logs = client.images.build(
-                path=context, tag=tag, rm=True, forcerm=True, pull=False
+            # The low-level call streams the build, so each "Step n/m" reaches the progress bar.
+            stream = client.api.build(
+                path=context, tag=tag, rm=True, forcerm=True, pull=False, decode=True
             )
-            for entry in logs:
-                if isinstance(entry, dict) and entry.get("stream", "").strip():
-                    log.debug(entry["stream"].rstrip())
-        except docker.errors.BuildError as exc:
-            raise UserError(
-                f"building the sandbox image failed: {exc.msg}",
-                (
-                    "without internet access, build it from Debian packages: "
-                    "`gauntlet sandbox image --from-debian`"
-                ),
-            ) from exc
+            for entry in stream:
+                if not isinstance(entry, dict):
+                    continue
+                if entry.get("error"):
+                    raise UserError(
+                        f"building the sandbox image failed: {entry['error'].strip()}",
+                        "without internet access, build it from Debian packages: "
+                        "`gauntlet sandbox image --from-debian`",
+                    )
+                text = entry.get("stream", "").strip()
+                if text:
+                    log.debug(text)
+                    found = _BUILD_STEP.match(text)
+                    if found:
+                        step(int(found.group(1)) - 1, int(found.group(2)))
         except docker.errors.APIError as exc:
             raise UserError(
                 f"Docker refused to build the sandbox image: {exc.explanation or exc}",
@@ -108,6 +127,7 @@ def build_from_python_base(client: Any, tag: str, *, say: Say = print) -> None:
                     "or use `gauntlet sandbox image --from-debian`"
                 ),
             ) from exc
+    step(1, 1)
     say(f"built {tag}")
 
 
@@ -172,7 +192,7 @@ def debian_suite(sources: list[str]) -> str:
     return "bookworm"
 
 
-def build_from_debian(client: Any, tag: str, *, say: Say = print) -> None:
+def build_from_debian(client: Any, tag: str, *, say: Say = print, step: Step = _no_step) -> None:
     mmdebstrap = shutil.which("mmdebstrap")
     if not mmdebstrap:
         raise UserError(
@@ -190,6 +210,7 @@ def build_from_debian(client: Any, tag: str, *, say: Say = print) -> None:
         )
     suite = debian_suite(sources)
     say(f"building {tag} from Debian {suite} packages with mmdebstrap…")
+    step(0, 2)
     with tempfile.TemporaryDirectory(prefix="gauntlet-image-") as work:
         tarball = Path(work) / "rootfs.tar"
         hook = (
@@ -221,6 +242,7 @@ def build_from_debian(client: Any, tag: str, *, say: Say = print) -> None:
                 f"mmdebstrap failed (exit {completed.returncode}):\n{tail}",
                 "check that apt can reach your Debian mirror (`apt-get update`)",
             )
+        step(1, 2)
         say("importing the file system into Docker…")
         repository, _, version = tag.rpartition(":")
         with open(tarball, "rb") as handle:
@@ -230,6 +252,7 @@ def build_from_debian(client: Any, tag: str, *, say: Say = print) -> None:
                 tag=version or "latest",
                 changes=list(IMAGE_CHANGES),
             )
+    step(2, 2)
     say(f"built {tag}")
 
 

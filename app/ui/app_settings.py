@@ -78,6 +78,15 @@ class AppSettings:
     def sandbox_backend(self, name: str) -> None:
         self._qs.setValue("sandbox/backend", name)
 
+    @property
+    def docker_guide_dismissed(self) -> bool:
+        """The user asked not to see the Docker banner again (Settings → Sandbox still guides)."""
+        return str(self._qs.value("sandbox/docker_guide_dismissed", "false")).lower() == "true"
+
+    @docker_guide_dismissed.setter
+    def docker_guide_dismissed(self, value: bool) -> None:
+        self._qs.setValue("sandbox/docker_guide_dismissed", "true" if value else "false")
+
     def llm_models(self) -> list[dict[str, str]]:
         """Configured red-team models: {"model": litellm string, "api_base": optional}."""
         count = self._qs.beginReadArray("llm/models")

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from app.sync.credentials import CredentialStore
 from app.ui.app_settings import AppSettings
 from app.ui.bounties.browser import BountyBrowser, ask_for_folder
+from app.ui.docker_guide import DockerGuide
 from app.ui.error_reporter import ErrorReporter, Problem
 from app.ui.icons import icon
 from app.ui.notifications import NotificationArea
@@ -101,10 +102,23 @@ class MainWindow(QMainWindow):
         self.sidebar.currentRowChanged.connect(self._on_screen_changed)
 
         self.notifications = NotificationArea()
+        # First-run guide to Docker: shown when the sandbox check finds Docker not ready.
+        self.docker_banner = DockerGuide(compact=True)
+        self.docker_banner.recheck_requested.connect(self.check_sandbox)
+        self.docker_banner.settings_requested.connect(self._open_sandbox_settings)
+        self.docker_banner.dismissed.connect(self._dismiss_docker_banner)
+        self.docker_banner.build_requested.connect(self._build_sandbox_image)
+        self._banner_put_away = False
+        self._banner_wanted = False
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.setSpacing(0)
+        banner_box = QWidget()
+        banner_layout = QVBoxLayout(banner_box)
+        banner_layout.setContentsMargins(12, 10, 12, 0)
+        banner_layout.addWidget(self.docker_banner)
+        right_layout.addWidget(banner_box)
         right_layout.addWidget(self.pages, 1)
         right_layout.addWidget(self.notifications)
         central = QWidget()
@@ -185,6 +199,7 @@ class MainWindow(QMainWindow):
             page.models_changed.connect(self._on_models_changed)
             page.theme_changed.connect(self._apply_theme)
             page.refresh_keychain_status()
+            page.diagnosis_shown.connect(self._on_diagnosis)
             if self._diagnosis is not None:
                 page.show_diagnosis(self._diagnosis)
         if name == "bounties":
@@ -241,6 +256,7 @@ class MainWindow(QMainWindow):
         fresh = name not in self._built
         page = self._build(name)
         self.pages.setCurrentWidget(page)
+        self._update_banner()  # Settings → Sandbox carries the full guide itself
         if name in ("submissions", "reviews") and not fresh:
             page.refresh()
         elif (
@@ -304,15 +320,15 @@ class MainWindow(QMainWindow):
     # -- sandbox --------------------------------------------------------------------------------
 
     def check_sandbox(self) -> None:
-        from app.ui.sandbox_status import diagnose, status_line
+        from app.ui.sandbox_status import diagnose
 
         self.status.set_sandbox(None, "Sandbox: checking…")
 
         def show(diagnosis) -> None:
-            self._diagnosis = diagnosis
-            self.status.set_sandbox(diagnosis.ready, status_line(diagnosis), diagnosis.summary)
             if "settings" in self._built:
-                self.settings_view.show_diagnosis(diagnosis)
+                self.settings_view.show_diagnosis(diagnosis)  # which calls _on_diagnosis
+            else:
+                self._on_diagnosis(diagnosis)
 
         self.tasks.run_in_thread(
             diagnose,
@@ -320,6 +336,45 @@ class MainWindow(QMainWindow):
             on_done=show,
             on_error=lambda exc: self.status.set_sandbox(False, "Sandbox: check failed", str(exc)),
         )
+
+    def _on_diagnosis(self, diagnosis) -> None:
+        """Every new sandbox check (here or in Settings) updates the status bar and the banner."""
+        from app.ui.sandbox_status import DOCKER_READY, status_line
+
+        self._diagnosis = diagnosis
+        self.status.set_sandbox(diagnosis.ready, status_line(diagnosis), diagnosis.summary)
+        wanted = (
+            diagnosis.docker != DOCKER_READY
+            and diagnosis.backend != "process"  # the user chose the weaker sandbox on purpose
+            and not self._banner_put_away
+            and not self.settings.docker_guide_dismissed
+        )
+        if wanted or (self._banner_wanted and diagnosis.docker == DOCKER_READY):
+            # When Docker just became ready, the banner says so once; "Close" puts it away.
+            self.docker_banner.show_diagnosis(diagnosis)
+            self._banner_wanted = True
+        else:
+            self._banner_wanted = False
+        self._update_banner()
+
+    def _update_banner(self) -> None:
+        self.docker_banner.setVisible(self._banner_wanted and self.current_screen() != "settings")
+
+    def _open_sandbox_settings(self) -> None:
+        self.show_screen("settings")
+        self.settings_view.show_sandbox()
+
+    def _build_sandbox_image(self) -> None:
+        """The banner's "Build sandbox image": the build and its progress bar live in Settings."""
+        self._open_sandbox_settings()
+        self.settings_view.start_image_build()
+
+    def _dismiss_docker_banner(self, forever: bool) -> None:
+        self._banner_put_away = True
+        self._banner_wanted = False
+        if forever:
+            self.settings.docker_guide_dismissed = True
+        self._update_banner()
 
     # -- problems --------------------------------------------------------------------------------
 

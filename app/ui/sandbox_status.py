@@ -8,6 +8,14 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+# Where Docker stands, in the order a new user meets the states.
+DOCKER_MISSING = "missing"  # not installed
+DOCKER_STOPPED = "stopped"  # installed, but the engine does not answer
+DOCKER_DENIED = "denied"  # the engine runs, but this user may not use it
+DOCKER_NO_IMAGE = "no-image"  # the engine answers; the sandbox image is not built yet
+DOCKER_BROKEN = "broken"  # the image is there, but the container limits do not hold
+DOCKER_READY = "ready"
+
 
 @dataclass(slots=True)
 class Diagnosis:
@@ -15,7 +23,8 @@ class Diagnosis:
     ready: bool  # the chosen backend can run graders now
     summary: str  # one line for the status bar
     checks: list = field(default_factory=list)  # app.sandbox.doctor.Check
-    can_build_image: bool = False
+    docker: str = DOCKER_MISSING  # one of the DOCKER_* states
+    weaker_sandbox_ok: bool = False  # the process sandbox can run graders here
 
     def html(self) -> str:
         lines = [f"<b>{html.escape(self.summary)}</b>"]
@@ -32,6 +41,24 @@ class Diagnosis:
                 lines.append(f"<li>{text}</li>")
             lines.append("</ul>")
         return "".join(lines)
+
+
+def docker_state(checks: list) -> str:
+    """The one DOCKER_* state the doctor's checks add up to."""
+    by_name = {c.name: c for c in checks}
+    installed = by_name.get("docker installed")
+    reachable = by_name.get("docker running and reachable")
+    image = by_name.get("sandbox image present")
+    limits = by_name.get("sandbox limits work")
+    if reachable is None or not reachable.ok:
+        if reachable is not None and "permission denied" in reachable.detail.lower():
+            return DOCKER_DENIED
+        return DOCKER_STOPPED if installed is not None and installed.ok else DOCKER_MISSING
+    if image is None or not image.ok:
+        return DOCKER_NO_IMAGE
+    if limits is not None and not limits.ok:
+        return DOCKER_BROKEN
+    return DOCKER_READY
 
 
 def diagnose(backend: str = "auto") -> Diagnosis:
@@ -82,7 +109,14 @@ def diagnose(backend: str = "auto") -> Diagnosis:
             + next((c.name for c in checks if not c.ok and not c.optional), "see below")
             + "."
         )
-    return Diagnosis(backend, ready, summary, checks, can_build)
+    return Diagnosis(
+        backend,
+        ready,
+        summary,
+        checks,
+        docker=docker_state(checks),
+        weaker_sandbox_ok=process_ok,
+    )
 
 
 def status_line(diagnosis: Diagnosis) -> str:
@@ -93,17 +127,21 @@ def status_line(diagnosis: Diagnosis) -> str:
     return "Sandbox: not ready — see Settings"
 
 
-def build_image(say: Callable[[str], None]) -> str:
-    """Build the default sandbox image. Without a container registry (air-gapped machines) fall
-    back to building it from this machine's Debian packages when mmdebstrap is installed."""
-    import docker
+def _no_step(_done: int, _total: int) -> None:
+    pass
 
+
+def build_image(say: Callable[[str], None], step: Callable[[int, int], None] = _no_step) -> str:
+    """Build the default sandbox image, reporting (steps done, steps in all) to `step`. Without
+    a container registry (air-gapped machines) fall back to building it from this machine's
+    Debian packages when mmdebstrap is installed."""
+    from app.sandbox.docker_engine import engine_client
     from app.sandbox.images import build_default_image
 
-    client = docker.from_env(timeout=600)
+    client = engine_client(timeout=600)
     try:
         try:
-            return build_default_image(client, say=say)
+            return build_default_image(client, say=say, step=step)
         except Exception as first:
             if not shutil.which("mmdebstrap"):
                 raise
@@ -111,6 +149,6 @@ def build_image(say: Callable[[str], None]) -> str:
                 f"Building from the Python base image failed ({str(first)[:120]}); "
                 "building from Debian packages instead…"
             )
-            return build_default_image(client, from_debian=True, say=say)
+            return build_default_image(client, from_debian=True, say=say, step=step)
     finally:
         client.close()

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QScrollArea,
     QTreeWidget,
@@ -38,6 +37,7 @@ from app.sync.credentials import (
     platform_token_name,
 )
 from app.ui.app_settings import THEMES, AppSettings
+from app.ui.docker_guide import DockerGuide
 from app.ui.funnel.red_team_cost import provider_of
 from app.ui.widgets import PageHeader
 
@@ -65,8 +65,10 @@ class SettingsView(QWidget):
     platform_changed = Signal()
     models_changed = Signal()
     backend_changed = Signal(str)
+    diagnosis_shown = Signal(object)  # a new sandbox Diagnosis (the window's banner follows it)
     problem = Signal(object)
     _build_progress = Signal(str)  # lines from the image build, emitted from its worker thread
+    _build_step = Signal(int, int)  # (steps done, steps in all) of the image build
 
     def __init__(
         self,
@@ -84,6 +86,7 @@ class SettingsView(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         scroll = QScrollArea()
+        self.scroll = scroll
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         outer.addWidget(scroll)
@@ -194,6 +197,7 @@ class SettingsView(QWidget):
 
         # -- sandbox -----------------------------------------------------------------------------
         sandbox = QGroupBox("Sandbox")
+        self.sandbox_group = sandbox
         slayout = QVBoxLayout(sandbox)
         sform = QFormLayout()
         self.backend = QComboBox()
@@ -203,30 +207,26 @@ class SettingsView(QWidget):
         self.backend.currentIndexChanged.connect(self._on_backend_changed)
         sform.addRow("Run graders in", self.backend)
         slayout.addLayout(sform)
+        # The guide says what Docker's state means and offers the next step; the doctor's
+        # checks follow for those who want the details.
+        self.docker_guide = DockerGuide()
+        self.docker_guide.recheck_requested.connect(self.run_doctor)
+        self.docker_guide.build_requested.connect(self.start_image_build)
+        slayout.addWidget(self.docker_guide)
+        self.check_sandbox = self.docker_guide.recheck
+        self.build_image = self.docker_guide.build
+        self.build_status = self.docker_guide.build_status
         self.diagnosis = QLabel("Not checked yet.")
         self.diagnosis.setWordWrap(True)
         self.diagnosis.setTextFormat(Qt.TextFormat.RichText)
         self.diagnosis.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         slayout.addWidget(self.diagnosis)
-        buttons = QHBoxLayout()
-        self.check_sandbox = QPushButton("Check again")
-        self.check_sandbox.clicked.connect(self.run_doctor)
-        self.build_image = QPushButton("Build sandbox image")
-        self.build_image.setToolTip(
-            "Build the image the Docker sandbox runs graders in (a few minutes, once)"
-        )
-        self.build_image.clicked.connect(self.start_image_build)
-        buttons.addWidget(self.check_sandbox)
-        buttons.addWidget(self.build_image)
-        buttons.addStretch(1)
-        slayout.addLayout(buttons)
-        self.build_progress = QProgressBar()
-        self.build_progress.setVisible(False)
-        slayout.addWidget(self.build_progress)
-        self.build_status = QLabel("")
-        self.build_status.setWordWrap(True)
-        self.build_status.setObjectName("dimText")
-        slayout.addWidget(self.build_status)
+        recheck_row = QHBoxLayout()
+        self.first_check = QPushButton("Check the sandbox")
+        self.first_check.clicked.connect(self.run_doctor)
+        recheck_row.addWidget(self.first_check)
+        recheck_row.addStretch(1)
+        slayout.addLayout(recheck_row)
         layout.addWidget(sandbox)
 
         # -- appearance --------------------------------------------------------------------------
@@ -244,11 +244,12 @@ class SettingsView(QWidget):
         layout.addStretch(1)
 
         self._build_progress.connect(self._on_build_line)
+        self._build_step.connect(self.docker_guide.build_step)
         self._refresh_models()
         self._show_platform_status()
 
     def _on_build_line(self, line: str) -> None:
-        self.build_status.setText(line)
+        self.docker_guide.build_message(line)
 
     # -- keychain ------------------------------------------------------------------------------
 
@@ -444,18 +445,27 @@ class SettingsView(QWidget):
         self.backend_changed.emit(self.backend.currentData())
         self.run_doctor()
 
+    def show_sandbox(self) -> None:
+        """Scroll the Sandbox section into view (the Docker banner's "Sandbox settings")."""
+        self.scroll.widget().adjustSize()
+        bar = self.scroll.verticalScrollBar()
+        bar.setValue(min(bar.maximum(), self.sandbox_group.y() - 8))
+
     def run_doctor(self) -> None:
         from app.ui.sandbox_status import diagnose
 
         self.diagnosis.setText("Checking the sandbox…")
         self.check_sandbox.setEnabled(False)
+        self.first_check.setEnabled(False)
 
         def show(diagnosis) -> None:
             self.check_sandbox.setEnabled(True)
+            self.first_check.setEnabled(True)
             self.show_diagnosis(diagnosis)
 
         def failed(exc: BaseException) -> None:
             self.check_sandbox.setEnabled(True)
+            self.first_check.setEnabled(True)
             self.diagnosis.setText(f"The check itself failed: {exc}")
 
         self._tasks.run_in_thread(
@@ -464,7 +474,10 @@ class SettingsView(QWidget):
 
     def show_diagnosis(self, diagnosis) -> None:
         self.diagnosis.setText(diagnosis.html())
-        self.build_image.setVisible(diagnosis.can_build_image)
+        self.docker_guide.show_diagnosis(diagnosis)
+        self.first_check.setVisible(False)  # the guide has its own "Check again" from now on
+        self.check_sandbox.setVisible(True)
+        self.diagnosis_shown.emit(diagnosis)
 
     def start_image_build(self) -> None:
         from app.ui.sandbox_status import build_image
@@ -472,27 +485,25 @@ class SettingsView(QWidget):
         if self._building:
             return
         self._building = True
-        self.build_image.setEnabled(False)
-        self.build_progress.setVisible(True)
-        self.build_progress.setRange(0, 0)
-        self.build_status.setText("Building the sandbox image… this can take a few minutes.")
-        progress_signal = self._build_progress
+        self.docker_guide.build_started()
 
         def done(_result) -> None:
             self._building = False
-            self.build_image.setEnabled(True)
-            self.build_progress.setVisible(False)
-            self.build_status.setText("The sandbox image is ready.")
+            self.docker_guide.build_finished(True, "The sandbox image is ready.")
             self.run_doctor()
 
         def failed(exc: BaseException) -> None:
             self._building = False
-            self.build_image.setEnabled(True)
-            self.build_progress.setVisible(False)
-            self.build_status.setText("The image could not be built.")
+            self.docker_guide.build_finished(False, "The image could not be built.")
             self.problem.emit(exc)
 
-        self._tasks.run_in_thread(build_image, progress_signal.emit, on_done=done, on_error=failed)
+        self._tasks.run_in_thread(
+            build_image,
+            self._build_progress.emit,
+            self._build_step.emit,
+            on_done=done,
+            on_error=failed,
+        )
 
     # -- theme -----------------------------------------------------------------------------------
 
