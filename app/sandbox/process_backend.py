@@ -4,13 +4,17 @@ The same fork server runs as a plain subprocess with an empty environment and pe
 On Linux with bubblewrap (`bwrap`) installed it runs inside new namespaces: no network, its own
 PID namespace (the runner is PID 1, so nothing outlives the batch), a private /tmp, only /usr
 and the runner (and, for python graders, the package) visible, all read-only, an unprivileged
-user id. There is no memory cgroup and no pids limit, so a determined grader can still hurt the
-machine for up to its time limit: that is why it refuses other people's packages unless forced.
+user id, and no new user namespaces inside. Only the interpreter's standard library is mounted,
+not its whole prefix. A process-count limit (RLIMIT_NPROC) stops fork bombs. There is no memory
+cgroup, so a determined grader can still hurt the machine for up to its time limit: that is why
+it refuses other people's packages unless forced.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import functools
 import logging
 import os
 import select
@@ -33,7 +37,9 @@ from app.sandbox.base import (
     ResultCallback,
     SandboxUnavailable,
 )
+from app.sandbox.interpreter_layout import interpreter_layout
 from app.sandbox.judge import JudgeGrader
+from app.sandbox.process_count import process_limit
 from app.sandbox.session import RunnerConfig, SandboxLimits, limits_for, run_batch
 from app.sandbox.snapshot import package_snapshot
 
@@ -42,7 +48,7 @@ log = logging.getLogger(__name__)
 RUNNER_DIR = Path(__file__).resolve().parent / "runner"
 NOBODY = 65534
 WEAK_NOTICE = (
-    "graded with the process backend: no container, no memory or process-count limit"
+    "graded with the process backend: no container, no memory limit"
     "{extra}; a hostile grader could affect this computer. Use Docker for other people's packages."
 )
 
@@ -97,9 +103,10 @@ class ProcessBackend:
             raise SandboxUnavailable(
                 "bubblewrap (bwrap) is not installed", "`sudo apt-get install bubblewrap`"
             )
-        # Without namespaces a runner started by root would be root: it runs as nobody instead,
-        # so this (non-dumpable) process's memory and environment stay out of its reach.
-        self.run_as_uid = NOBODY if not self.bwrap and os.geteuid() == 0 else None
+        # A runner started by root would be root (inside bubblewrap: root outside its user
+        # namespace, which the kernel exempts from RLIMIT_NPROC). It runs as nobody instead, so
+        # this (non-dumpable) process's memory and environment and the process limit hold.
+        self.run_as_uid = NOBODY if os.geteuid() == 0 else None
         if self.run_as_uid is not None and not _world_executable(self.python):
             self.python = next(
                 (p for p in ("/usr/bin/python3", "/usr/local/bin/python3") if _world_executable(p)),
@@ -136,7 +143,7 @@ class ProcessBackend:
             return self.judge.grade_batch(
                 pack, items, on_result=on_result, cancel=cancel, jobs=jobs
             )
-        limits = limits_for(pack, jobs)
+        limits = dataclasses.replace(limits_for(pack, jobs), processes=self.process_limit())
         mount_pack = pack.manifest.grader.type == "python"
 
         with contextlib.ExitStack() as stack:
@@ -151,6 +158,11 @@ class ProcessBackend:
 
             return run_batch(pack, items, start, limits=limits, on_result=on_result, cancel=cancel)
 
+    def process_limit(self) -> int | None:
+        """RLIMIT_NPROC for the runner (see app.sandbox.process_count)."""
+        uid = self.run_as_uid if self.run_as_uid is not None else os.getuid()
+        return process_limit(uid, own_user_namespace=bool(self.bwrap))
+
     def command(self, pack_root: Path | None, scratch: str) -> tuple[list[str], RunnerConfig]:
         if self.bwrap:
             launch = (
@@ -160,6 +172,8 @@ class ProcessBackend:
             argv = [
                 self.bwrap,
                 "--unshare-all",
+                "--unshare-user",
+                *(["--disable-userns"] if bwrap_supports(self.bwrap, "--disable-userns") else []),
                 "--die-with-parent",
                 "--new-session",
                 "--as-pid-1",
@@ -198,9 +212,7 @@ class ProcessBackend:
                     argv += ["--symlink", os.readlink(top), top]
                 elif os.path.isdir(top):
                     argv += ["--ro-bind", top, top]
-            prefix = Path(self.python).resolve().parent.parent
-            if not str(prefix).startswith("/usr"):
-                argv += ["--ro-bind", str(prefix), str(prefix)]
+            argv += interpreter_layout(self.python).bwrap_args()
             pack_dir = None
             if pack_root is not None:
                 argv += ["--ro-bind", str(Path(pack_root).resolve()), "/pack"]
@@ -222,6 +234,16 @@ class ProcessBackend:
         return argv, RunnerConfig(
             pack_dir=pack_dir, scratch=os.path.join(scratch, "gx"), private_tmp=False
         )
+
+
+@functools.cache
+def bwrap_supports(bwrap: str, flag: str) -> bool:
+    """Whether this bubblewrap knows `flag` (older ones lack --disable-userns)."""
+    try:
+        done = subprocess.run([bwrap, "--help"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return flag in done.stdout + done.stderr
 
 
 class ProcessChannel:
