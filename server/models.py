@@ -111,6 +111,8 @@ class BlobUpload(Base):
     user_id: Mapped[str] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
+    # The latest upload of these bytes by this user: rate limits and the collection grace.
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class Submission(Base):

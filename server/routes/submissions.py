@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from server import changefeed, jobs, workflow
+from server import changefeed, jobs, quotas, workflow
 from server.access import (
     get_bounty,
     get_submission,
@@ -62,6 +62,7 @@ def create_submission(
     require_role(user, "author")
 
     def action(session: Session) -> Reply:
+        quotas.check_submissions(session, platform.settings, user)
         bounty = get_bounty(session, user, body.bounty_id)
         existing = session.scalar(
             select(Submission.id).where(
@@ -203,6 +204,7 @@ def create_revision(
         if submission.author_id != user.id:
             raise Problem(403, "only the author of a submission may push revisions to it")
         check_if_match(request, submission.version, f"submission {submission_id}")
+        quotas.check_revisions(session, settings, user)
         if submission.state not in workflow.PUSHABLE_STATES:
             raise Problem(
                 409,

@@ -48,3 +48,72 @@ def test_a_newer_revision_stops_the_running_check_of_the_old_one(live):
         assert not jobs.heartbeat(session, claimed.id, "worker-a", 60)
         assert not jobs.finish(session, claimed.id, "worker-a")
     assert _check_jobs(live) == [(1, "cancelled"), (2, "queued")]
+
+
+def _assert_rate_limited(response, unit: str) -> int:
+    assert response.status_code == 429, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["type"] == "urn:gauntlet:problem:rate-limited"
+    assert unit in problem["detail"] and "Try again in" in problem["detail"]
+    retry = int(response.headers["Retry-After"])
+    assert 1 <= retry <= 3600 and problem["retry_after_s"] == retry
+    return retry
+
+
+def test_too_many_submissions_in_the_window_is_429_with_retry_after(make_live):
+    live = make_live(max_submissions_per_window=2)
+    bounties = [live.bounty(title=f"Bounty {i}") for i in range(3)]
+    for bounty in bounties[:2]:
+        assert live.author.post("/v1/submissions", {"bounty_id": bounty["id"]}).status_code == 201
+    refused = live.author.post("/v1/submissions", {"bounty_id": bounties[2]["id"]})
+    _assert_rate_limited(refused, "submissions")
+    # per author: another author is not affected
+    assert live.author2.post("/v1/submissions", {"bounty_id": bounties[2]["id"]}).status_code == 201
+
+
+def test_too_many_revisions_in_the_window_is_429_with_retry_after(make_live):
+    live = make_live(max_revisions_per_window=2)
+    files = package_files("qa-python")
+    sid = live.author.submit(live.bounty()["id"], files)["submission_id"]
+    live.author.push(sid, {**files, "README.md": b"# two\n"})
+    manifest = live.author.upload({**files, "README.md": b"# three\n"})
+    etag = live.author.get(f"/v1/submissions/{sid}").headers["etag"]
+    refused = live.author.post(
+        f"/v1/submissions/{sid}/revisions", {"files": manifest}, if_match=etag
+    )
+    _assert_rate_limited(refused, "revisions")
+
+
+def test_uploaded_bytes_over_the_window_budget_is_429(make_live):
+    live = make_live(max_upload_bytes_per_window=1000)
+    assert live.author.put("/v1/blobs/" + _sha(b"a" * 600), content=b"a" * 600).status_code == 201
+    refused = live.author.put("/v1/blobs/" + _sha(b"b" * 600), content=b"b" * 600)
+    _assert_rate_limited(refused, "bytes")
+    assert live.author2.put("/v1/blobs/" + _sha(b"b" * 600), content=b"b" * 600).status_code == 201
+
+
+def test_the_sync_client_treats_429_as_retry_later(make_live):
+    import asyncio
+
+    from app.sync.client import PlatformClient
+    from app.sync.errors import PlatformBusy
+
+    live = make_live(max_submissions_per_window=1)
+    first, second = live.bounty(title="One"), live.bounty(title="Two")
+    live.author.post("/v1/submissions", {"bounty_id": first["id"]})
+    token = live.author.token
+
+    async def go():
+        async with PlatformClient(live.url, token, timeout=10.0) as client:
+            await client.post("/v1/submissions", {"bounty_id": second["id"]})
+
+    with pytest.raises(PlatformBusy) as caught:
+        asyncio.run(go())
+    assert caught.value.transient and caught.value.retry_after >= 1
+
+
+def _sha(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
