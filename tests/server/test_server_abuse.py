@@ -117,3 +117,73 @@ def _sha(data: bytes) -> str:
     import hashlib
 
     return hashlib.sha256(data).hexdigest()
+
+
+def test_unreferenced_blobs_are_collected_after_the_grace_period_only(live):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from server.blob_collection import collect_unreferenced_blobs
+    from server.clock import utcnow
+    from server.models import Blob, BlobUpload
+
+    files = package_files("qa-python")
+    used = live.author.submit(live.bounty()["id"], files)["files"]
+    old, fresh, reuploaded = b"old unused bytes", b"fresh upload, revision on its way", b"again"
+    for data in (old, fresh, reuploaded):
+        assert live.author.put(f"/v1/blobs/{_sha(data)}", content=data).status_code == 201
+    long_ago = utcnow() - timedelta(days=3)
+    with live.platform.write() as session:
+        for table, column in ((Blob, Blob.created_at), (BlobUpload, BlobUpload.uploaded_at)):
+            session.execute(update(table).values({column: long_ago}))
+        # someone uploads `fresh` and `reuploaded` again now: in flight, so kept
+        session.execute(
+            update(BlobUpload)
+            .where(BlobUpload.sha256.in_([_sha(fresh), _sha(reuploaded)]))
+            .values(uploaded_at=utcnow())
+        )
+    with live.platform.write() as session:
+        collected = collect_unreferenced_blobs(session, grace_s=24 * 3600)
+    assert (collected.blobs, collected.bytes) == (1, len(old))
+    with live.platform.read() as session:
+        left = set(session.scalars(select_all_shas()))
+    assert _sha(old) not in left
+    assert {_sha(fresh), _sha(reuploaded), *used.values()} <= left
+    assert live.author.get(f"/v1/blobs/{_sha(old)}").status_code == 404
+    # a push naming the collected blob is told to upload it again
+    sid = live.author.get("/v1/submissions").json()["items"][0]["id"]
+    etag = live.author.get(f"/v1/submissions/{sid}").headers["etag"]
+    pushed = live.author.post(
+        f"/v1/submissions/{sid}/revisions",
+        {"files": {**used, "old.txt": _sha(old)}},
+        if_match=etag,
+    )
+    assert pushed.status_code == 422 and pushed.json()["missing"] == [_sha(old)]
+
+
+def test_admin_collect_blobs_command_reports_what_it_removed(live, database_url):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    data = b"never used"
+    assert live.author.put(f"/v1/blobs/{_sha(data)}", content=data).status_code == 201
+    repo = Path(__file__).resolve().parents[2]
+    run = [sys.executable, "-m", "app", "admin", "collect-blobs", "--db", database_url]
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+    kept = subprocess.run(run, capture_output=True, text=True, timeout=120, cwd=repo, env=env)
+    assert kept.returncode == 0 and "collected 0 unused blob(s)" in kept.stderr, kept.stderr
+    gone = subprocess.run(
+        [*run, "--grace-hours", "0"], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert gone.returncode == 0 and f"collected 1 unused blob(s), {len(data)} bytes" in gone.stderr
+
+
+def select_all_shas():
+    from sqlalchemy import select
+
+    from server.models import Blob
+
+    return select(Blob.sha256)
