@@ -12,6 +12,7 @@ it refuses other people's packages unless forced.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import dataclasses
 import functools
@@ -83,6 +84,16 @@ def _world_executable(path: str) -> bool:
         return False
 
 
+def _world_readable(folder: Path) -> bool:
+    """Can a user who owns nothing read the files in `folder` (every folder up to / searchable)?"""
+    try:
+        if not all(f.stat().st_mode & 0o001 for f in (folder, *folder.parents)):
+            return False
+        return all(p.stat().st_mode & 0o004 for p in folder.glob("*.py"))
+    except OSError:
+        return False
+
+
 class ProcessBackend:
     def __init__(self, python: str | None = None, use_bwrap: bool | None = None) -> None:
         if not hasattr(os, "fork"):
@@ -118,6 +129,7 @@ class ProcessBackend:
                     "user can run (this one is in a private folder)",
                     "install python3 from the system's packages, or use Docker",
                 )
+        self._runner_copy: Path | None = None
         extra = "" if self.bwrap else ", no network isolation, the whole file system readable"
         self.notice = WEAK_NOTICE.format(extra=extra)
         self.info = BackendInfo(
@@ -158,6 +170,22 @@ class ProcessBackend:
 
             return run_batch(pack, items, start, limits=limits, on_result=on_result, cancel=cancel)
 
+    def runner_dir(self) -> Path:
+        """The runner's folder, readable by the user the runner runs as. Started as root, the
+        runner runs as nobody, who may not reach an installation under /root: then a copy."""
+        if self.run_as_uid is None or _world_readable(RUNNER_DIR):
+            return RUNNER_DIR
+        if self._runner_copy is None:
+            copy = Path(tempfile.mkdtemp(prefix="gauntlet-runner-"))
+            os.chmod(copy, 0o755)
+            for source in RUNNER_DIR.glob("*.py"):
+                target = copy / source.name
+                shutil.copyfile(source, target)
+                os.chmod(target, 0o644)
+            self._runner_copy = copy
+            atexit.register(shutil.rmtree, copy, True)
+        return self._runner_copy
+
     def process_limit(self) -> int | None:
         """RLIMIT_NPROC for the runner (see app.sandbox.process_count)."""
         uid = self.run_as_uid if self.run_as_uid is not None else os.getuid()
@@ -195,7 +223,7 @@ class ProcessBackend:
                 "--tmpfs",
                 "/tmp",
                 "--ro-bind",
-                str(RUNNER_DIR),
+                str(self.runner_dir()),
                 "/opt/gauntlet/runner",
                 "--clearenv",
                 "--setenv",
@@ -221,7 +249,7 @@ class ProcessBackend:
             return argv, RunnerConfig(pack_dir=pack_dir, scratch="/tmp/gx", private_tmp=True)
         # Load the runner package by path: putting app/sandbox on sys.path would let its
         # modules shadow the standard library (it has a select.py).
-        folder = str(RUNNER_DIR)
+        folder = str(self.runner_dir())
         launch = (
             "import importlib.util, sys; "
             f"spec = importlib.util.spec_from_file_location('runner', {folder + '/__init__.py'!r}, "

@@ -174,3 +174,23 @@ def test_grader_cannot_create_a_user_namespace_on_bubblewrap(tmp_path):
         pytest.skip("this bubblewrap is too old for --disable-userns")
     result = _grade(backend, tmp_path, USERNS, TASK)
     assert result.error is None and result.reward == 1.0, result
+
+
+def test_runner_under_a_private_folder_is_copied_for_the_unprivileged_runner(tmp_path, monkeypatch):
+    """Started as root, the runner runs as nobody; an installation nobody can reach (under
+    /root, mode 0700) is copied to a readable folder instead of failing to start."""
+    import os
+
+    import app.sandbox.process_backend as process_backend
+
+    backend = _backend("bubblewrap")
+    if backend.run_as_uid is None:
+        pytest.skip("only when started as root (the runner then runs as nobody)")
+    private = tmp_path / "private"
+    shutil.copytree(process_backend.RUNNER_DIR, private / "runner")
+    os.chmod(private, 0o700)
+    monkeypatch.setattr(process_backend, "RUNNER_DIR", private / "runner")
+    runner = backend.runner_dir()
+    assert runner != private / "runner" and (runner / "server.py").is_file()
+    result = _grade(backend, tmp_path, "def grade(task, response):\n    return 1.0\n", TASK)
+    assert result.error is None and result.reward == 1.0, result
