@@ -10,6 +10,7 @@ still ours, so a worker that lost its lease cannot overwrite the new owner's wor
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -143,6 +144,32 @@ def give_up(session: Session, job_id: int, worker_id: str, error: str) -> bool:
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
+
+
+def cancel_matching(
+    session: Session, kind: str, keep: Callable[[dict[str, Any]], bool]
+) -> list[dict]:
+    """Cancel the queued and running jobs of `kind` whose payload `keep` rejects; returns their
+    payloads. A running job's worker sees it at its next heartbeat (its lease is no longer
+    ours), stops, and its result is dropped (finishing checks the job is still running)."""
+    rows = session.execute(
+        select(Job.id, Job.payload).where(Job.kind == kind, Job.state.in_(("queued", "running")))
+    ).all()
+    doomed = [(job_id, payload) for job_id, payload in rows if not keep(dict(payload))]
+    if doomed:
+        session.execute(
+            update(Job)
+            .where(Job.id.in_([job_id for job_id, _ in doomed]))
+            .values(
+                state="cancelled",
+                finished_at=utcnow(),
+                lease_owner=None,
+                lease_expires_at=None,
+                last_error="superseded",
+            )
+            .execution_options(synchronize_session=False)
+        )
+    return [dict(payload) for _, payload in doomed]
 
 
 def counts(session: Session) -> dict[str, int]:

@@ -111,6 +111,8 @@ class BlobUpload(Base):
     user_id: Mapped[str] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
+    # The latest upload of these bytes by this user: rate limits and the collection grace.
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class Submission(Base):
@@ -152,6 +154,7 @@ class Revision(Base):
     client_report: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     check_status: Mapped[str] = mapped_column(String(20))  # queued|running|passed|failed|error
+    # (or superseded: a newer revision arrived before its check ran)
     check_verdict: Mapped[str | None] = mapped_column(String(20), nullable=True)
     check_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     check_attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -268,7 +271,7 @@ class Job(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict] = mapped_column(JSON)
-    state: Mapped[str] = mapped_column(String(20))  # queued|running|done|failed
+    state: Mapped[str] = mapped_column(String(20))  # queued|running|done|failed|cancelled
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=3)
     run_after: Mapped[datetime] = mapped_column(UTCDateTime())

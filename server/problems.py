@@ -27,6 +27,7 @@ _TITLES = {
     415: "Unsupported media type",
     422: "Unprocessable content",
     428: "Precondition required",
+    429: "Too many requests",
     500: "Internal server error",
     503: "Service unavailable",
 }
@@ -42,6 +43,7 @@ _SLUGS = {
     415: "unsupported-media-type",
     422: "validation-error",
     428: "precondition-required",
+    429: "rate-limited",
     500: "internal",
     503: "unavailable",
 }

@@ -25,6 +25,13 @@ class Settings:
     max_files: int = 2000
     max_revision_bytes: int = 256 * 1024 * 1024
     max_json_bytes: int = 1024 * 1024  # every request body but a blob upload
+    # Per-author rate limits over a sliding window (429 with Retry-After; 0 turns one off).
+    rate_window_s: float = 3600.0
+    max_submissions_per_window: int = 50
+    max_revisions_per_window: int = 200
+    max_upload_bytes_per_window: int = 2 * 1024 * 1024 * 1024
+    # Blobs no revision names are deleted after this long (an upload in flight is younger).
+    blob_grace_s: float = 24 * 3600.0
     # Judge graders call a model with the operator's key: off unless both are configured.
     judge_api_key: str | None = field(default=None, repr=False)
     judge_api_base: str | None = None

@@ -115,6 +115,22 @@ def register(subparsers) -> None:
     revoke.add_argument("name")
     _db_argument(revoke)
     revoke.set_defaults(handler=_revoke_tokens)
+    collect = admin_sub.add_parser(
+        "collect-blobs",
+        help="delete uploaded files that no revision uses",
+        description="Delete blobs (uploaded files) that no revision names and that nobody has "
+        "uploaded within the grace period, so an upload whose revision is still on its way is "
+        "kept.",
+    )
+    collect.add_argument(
+        "--grace-hours",
+        type=float,
+        default=None,
+        help="keep blobs uploaded within this many hours (default: the blob_grace_s setting, "
+        "24 hours)",
+    )
+    _db_argument(collect)
+    collect.set_defaults(handler=_collect_blobs)
     admin.set_defaults(handler=lambda _args: (admin.print_help(), 2)[1])
 
 
@@ -269,4 +285,19 @@ def _revoke_tokens(args) -> int:
             .values(revoked_at=utcnow())
         ).rowcount
     print(f"revoked {count} token(s) of {args.name!r}", file=sys.stderr)
+    return 0
+
+
+def _collect_blobs(args) -> int:
+    from server.blob_collection import collect_unreferenced_blobs
+
+    if args.grace_hours is not None and args.grace_hours < 0:
+        raise UserError("--grace-hours cannot be negative", "give 0 or more hours, e.g. 24")
+    platform = _open(args)
+    grace_s = (
+        platform.settings.blob_grace_s if args.grace_hours is None else args.grace_hours * 3600
+    )
+    with platform.write() as session:
+        collected = collect_unreferenced_blobs(session, grace_s=grace_s)
+    print(f"collected {collected.blobs} unused blob(s), {collected.bytes} bytes", file=sys.stderr)
     return 0

@@ -42,6 +42,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--server", required=True, metavar="URL", help="e.g. https://platform.example.org"
     )
+    p.add_argument(
+        "--allow-insecure-http",
+        action="store_true",
+        help="accept plain http:// to another machine (your token travels unencrypted)",
+    )
     p.set_defaults(handler=run_login)
 
     p = subparsers.add_parser(
@@ -169,7 +174,8 @@ def run_login(args: argparse.Namespace) -> int:
     from app.sync.credentials import CredentialStore, SecretLocation, platform_token_name
     from app.sync.platform import save_server, validate_server_url
 
-    url = validate_server_url(args.server)
+    insecure = bool(getattr(args, "allow_insecure_http", False))
+    url = validate_server_url(args.server, allow_insecure_http=insecure)
     if sys.stdin.isatty():
         token = getpass.getpass(f"Token for {url} (input hidden): ").strip()
     else:
@@ -190,7 +196,7 @@ def run_login(args: argparse.Namespace) -> int:
         raise UserError(f"{url} does not look like a Gauntlet platform.", "Check the address.")
     credentials = CredentialStore()
     where = credentials.set(platform_token_name(url), token)
-    save_server(url)
+    save_server(url, allow_insecure_http=insecure)
     out = _out()
     out.plain(f"Logged in to {url} as {me.get('name')} ({me.get('role')}).")
     if where == SecretLocation.SESSION:

@@ -4,13 +4,18 @@ The same fork server runs as a plain subprocess with an empty environment and pe
 On Linux with bubblewrap (`bwrap`) installed it runs inside new namespaces: no network, its own
 PID namespace (the runner is PID 1, so nothing outlives the batch), a private /tmp, only /usr
 and the runner (and, for python graders, the package) visible, all read-only, an unprivileged
-user id. There is no memory cgroup and no pids limit, so a determined grader can still hurt the
-machine for up to its time limit: that is why it refuses other people's packages unless forced.
+user id, and no new user namespaces inside. Only the interpreter's standard library is mounted,
+not its whole prefix. A process-count limit (RLIMIT_NPROC) stops fork bombs. There is no memory
+cgroup, so a determined grader can still hurt the machine for up to its time limit: that is why
+it refuses other people's packages unless forced.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import dataclasses
+import functools
 import logging
 import os
 import select
@@ -34,7 +39,9 @@ from app.sandbox.base import (
     SandboxUnavailable,
 )
 from app.sandbox.guard import GradingGuard
+from app.sandbox.interpreter_layout import interpreter_layout
 from app.sandbox.judge import JudgeGrader
+from app.sandbox.process_count import process_limit
 from app.sandbox.session import RunnerConfig, SandboxLimits, limits_for, run_batch
 from app.sandbox.snapshot import package_snapshot
 
@@ -43,7 +50,7 @@ log = logging.getLogger(__name__)
 RUNNER_DIR = Path(__file__).resolve().parent / "runner"
 NOBODY = 65534
 WEAK_NOTICE = (
-    "graded with the process backend: no container, no memory or process-count limit"
+    "graded with the process backend: no container, no memory limit"
     "{extra}; a hostile grader could affect this computer. Use Docker for other people's packages."
 )
 
@@ -78,6 +85,16 @@ def _world_executable(path: str) -> bool:
         return False
 
 
+def _world_readable(folder: Path) -> bool:
+    """Can a user who owns nothing read the files in `folder` (every folder up to / searchable)?"""
+    try:
+        if not all(f.stat().st_mode & 0o001 for f in (folder, *folder.parents)):
+            return False
+        return all(p.stat().st_mode & 0o004 for p in folder.glob("*.py"))
+    except OSError:
+        return False
+
+
 class ProcessBackend:
     def __init__(self, python: str | None = None, use_bwrap: bool | None = None) -> None:
         if not hasattr(os, "fork"):
@@ -98,9 +115,10 @@ class ProcessBackend:
             raise SandboxUnavailable(
                 "bubblewrap (bwrap) is not installed", "`sudo apt-get install bubblewrap`"
             )
-        # Without namespaces a runner started by root would be root: it runs as nobody instead,
-        # so this (non-dumpable) process's memory and environment stay out of its reach.
-        self.run_as_uid = NOBODY if not self.bwrap and os.geteuid() == 0 else None
+        # A runner started by root would be root (inside bubblewrap: root outside its user
+        # namespace, which the kernel exempts from RLIMIT_NPROC). It runs as nobody instead, so
+        # this (non-dumpable) process's memory and environment and the process limit hold.
+        self.run_as_uid = NOBODY if os.geteuid() == 0 else None
         if self.run_as_uid is not None and not _world_executable(self.python):
             self.python = next(
                 (p for p in ("/usr/bin/python3", "/usr/local/bin/python3") if _world_executable(p)),
@@ -112,6 +130,7 @@ class ProcessBackend:
                     "user can run (this one is in a private folder)",
                     "install python3 from the system's packages, or use Docker",
                 )
+        self._runner_copy: Path | None = None
         extra = "" if self.bwrap else ", no network isolation, the whole file system readable"
         self.notice = WEAK_NOTICE.format(extra=extra)
         self.info = BackendInfo(
@@ -138,7 +157,7 @@ class ProcessBackend:
             return self.judge.grade_batch(
                 pack, items, on_result=on_result, cancel=cancel, jobs=jobs
             )
-        limits = limits_for(pack, jobs)
+        limits = dataclasses.replace(limits_for(pack, jobs), processes=self.process_limit())
         mount_pack = pack.manifest.grader.type == "python"
 
         with contextlib.ExitStack() as stack:
@@ -155,6 +174,27 @@ class ProcessBackend:
                 pack, items, start, limits=limits, on_result=on_result, cancel=cancel, guard=guard
             )
 
+    def runner_dir(self) -> Path:
+        """The runner's folder, readable by the user the runner runs as. Started as root, the
+        runner runs as nobody, who may not reach an installation under /root: then a copy."""
+        if self.run_as_uid is None or _world_readable(RUNNER_DIR):
+            return RUNNER_DIR
+        if self._runner_copy is None:
+            copy = Path(tempfile.mkdtemp(prefix="gauntlet-runner-"))
+            os.chmod(copy, 0o755)
+            for source in RUNNER_DIR.glob("*.py"):
+                target = copy / source.name
+                shutil.copyfile(source, target)
+                os.chmod(target, 0o644)
+            self._runner_copy = copy
+            atexit.register(shutil.rmtree, copy, True)
+        return self._runner_copy
+
+    def process_limit(self) -> int | None:
+        """RLIMIT_NPROC for the runner (see app.sandbox.process_count)."""
+        uid = self.run_as_uid if self.run_as_uid is not None else os.getuid()
+        return process_limit(uid, own_user_namespace=bool(self.bwrap))
+
     def command(self, pack_root: Path | None, scratch: str) -> tuple[list[str], RunnerConfig]:
         if self.bwrap:
             launch = (
@@ -164,6 +204,8 @@ class ProcessBackend:
             argv = [
                 self.bwrap,
                 "--unshare-all",
+                "--unshare-user",
+                *(["--disable-userns"] if bwrap_supports(self.bwrap, "--disable-userns") else []),
                 "--die-with-parent",
                 "--new-session",
                 "--as-pid-1",
@@ -185,7 +227,7 @@ class ProcessBackend:
                 "--tmpfs",
                 "/tmp",
                 "--ro-bind",
-                str(RUNNER_DIR),
+                str(self.runner_dir()),
                 "/opt/gauntlet/runner",
                 "--clearenv",
                 "--setenv",
@@ -202,9 +244,7 @@ class ProcessBackend:
                     argv += ["--symlink", os.readlink(top), top]
                 elif os.path.isdir(top):
                     argv += ["--ro-bind", top, top]
-            prefix = Path(self.python).resolve().parent.parent
-            if not str(prefix).startswith("/usr"):
-                argv += ["--ro-bind", str(prefix), str(prefix)]
+            argv += interpreter_layout(self.python).bwrap_args()
             pack_dir = None
             if pack_root is not None:
                 argv += ["--ro-bind", str(Path(pack_root).resolve()), "/pack"]
@@ -213,7 +253,7 @@ class ProcessBackend:
             return argv, RunnerConfig(pack_dir=pack_dir, scratch="/tmp/gx", private_tmp=True)
         # Load the runner package by path: putting app/sandbox on sys.path would let its
         # modules shadow the standard library (it has a select.py).
-        folder = str(RUNNER_DIR)
+        folder = str(self.runner_dir())
         launch = (
             "import importlib.util, sys; "
             f"spec = importlib.util.spec_from_file_location('runner', {folder + '/__init__.py'!r}, "
@@ -226,6 +266,16 @@ class ProcessBackend:
         return argv, RunnerConfig(
             pack_dir=pack_dir, scratch=os.path.join(scratch, "gx"), private_tmp=False
         )
+
+
+@functools.cache
+def bwrap_supports(bwrap: str, flag: str) -> bool:
+    """Whether this bubblewrap knows `flag` (older ones lack --disable-userns)."""
+    try:
+        done = subprocess.run([bwrap, "--help"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return flag in done.stdout + done.stderr
 
 
 class ProcessChannel:

@@ -70,15 +70,19 @@ class SandboxLimits:
     memory_mb: int
     cpus: float
     jobs: int
+    processes: int | None = None  # RLIMIT_NPROC, where no pids cgroup limits the sandbox
 
     def runner_limits(self) -> dict[str, Any]:
-        return {
+        limits = {
             "output_bytes": OUTPUT_CAP_BYTES,
             "file_bytes": 64 << 20,
             "open_files": 256,
             "cpu_s": int(math.ceil(self.timeout_s)) + 2,
             "address_space_bytes": (self.memory_mb + 768) << 20,
         }
+        if self.processes is not None:
+            limits["processes"] = self.processes
+        return limits
 
 
 def limits_for(pack: EnvPack, jobs: int | None) -> SandboxLimits:

@@ -36,6 +36,22 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=60.0, pool=5.0)
 _PARSE_IN_THREAD_BYTES = 256 * 1024
+# The largest reply read into memory. A full feed page (2000 changes) is a few MiB; a hostile or
+# broken server streaming without end must not exhaust the app's memory.
+MAX_BODY_BYTES = 64 * 1024 * 1024
+# Pages followed by one `paginate` call before giving up: a server that always has a next
+# cursor must not keep a sync running forever.
+MAX_PAGES = 1000
+
+
+@dataclass(slots=True)
+class _Reply:
+    """A reply read within the size cap (what the interpreting code needs of it)."""
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+    reason_phrase: str
 
 
 @dataclass(slots=True)
@@ -57,8 +73,12 @@ class PlatformClient:
         *,
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         transport: httpx.AsyncBaseTransport | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        max_pages: int = MAX_PAGES,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.max_body_bytes = max_body_bytes
+        self.max_pages = max_pages
         headers = {"User-Agent": f"gauntlet-studio/{app.__version__}", "Accept": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -116,7 +136,7 @@ class PlatformClient:
             hdrs["If-None-Match"] = if_none_match
         what = f"{method} {path}"
         try:
-            response = await self._client().request(
+            response = await self._read_capped(
                 method, path, params=_clean(params), json=json_body, content=content, headers=hdrs
             )
         except httpx.TimeoutException as exc:
@@ -143,7 +163,33 @@ class PlatformClient:
             )
         return self._interpret(response, what)
 
-    def _interpret(self, response: httpx.Response, what: str) -> ApiResponse:
+    async def _read_capped(self, method: str, path: str, **kwargs: Any) -> _Reply:
+        """Send the request and read the reply, refusing one larger than `max_body_bytes`."""
+        client = self._client()
+        request = client.build_request(method, path, **kwargs)
+        response = await client.send(request, stream=True)
+        try:
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > self.max_body_bytes:
+                raise self._too_big(f"{method} {path}", int(declared))
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > self.max_body_bytes:
+                    raise self._too_big(f"{method} {path}", len(body))
+        finally:
+            await response.aclose()
+        return _Reply(response.status_code, response.headers, bytes(body), response.reason_phrase)
+
+    def _too_big(self, what: str, size: int) -> GarbledResponse:
+        return GarbledResponse(
+            f"The platform's reply to {what} is too large (over {size:,} bytes; the limit is "
+            f"{self.max_body_bytes:,}).",
+            "The server is misbehaving or is not a Gauntlet platform; nothing was changed "
+            "locally. Report this to the platform's administrator.",
+        )
+
+    def _interpret(self, response: _Reply, what: str) -> ApiResponse:
         status = response.status_code
         etag = response.headers.get("ETag")
         if status == 304:
@@ -154,7 +200,7 @@ class PlatformClient:
             return ApiResponse(status, self._json(response, what), etag, response.headers)
         raise self._error(response, what)
 
-    def _json(self, response: httpx.Response, what: str) -> Any:
+    def _json(self, response: _Reply, what: str) -> Any:
         ctype = response.headers.get("Content-Type", "")
         try:
             if "json" not in ctype:
@@ -170,7 +216,7 @@ class PlatformClient:
                 status=response.status_code,
             ) from exc
 
-    def _error(self, response: httpx.Response, what: str) -> PlatformError:
+    def _error(self, response: _Reply, what: str) -> PlatformError:
         status = response.status_code
         problem = _problem(response)
         detail = problem.get("detail") or problem.get("title") or response.reason_phrase or ""
@@ -268,7 +314,7 @@ class PlatformClient:
         """Yield each page's items, following the server's cursor until it runs out."""
         query = dict(params or {})
         seen: set[str] = set()
-        while True:
+        for _ in range(self.max_pages):
             page = (await self.get(path, params=query)).data
             items = _expect(page, items_key, list, path)
             yield items
@@ -282,6 +328,10 @@ class PlatformClient:
                 )
             seen.add(cursor)
             query[cursor_param] = cursor
+        raise GarbledResponse(
+            f"The platform's list at {path} did not end after {self.max_pages} pages.",
+            "The server is misbehaving; report this to the platform's administrator.",
+        )
 
 
 @functools.cache
@@ -301,7 +351,7 @@ def _clean(params: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: v for k, v in params.items() if v is not None and v != "" and v != []}
 
 
-def _problem(response: httpx.Response) -> dict[str, Any]:
+def _problem(response: _Reply) -> dict[str, Any]:
     try:
         data = json.loads(response.content)
     except (ValueError, UnicodeDecodeError):
@@ -327,7 +377,7 @@ def _describe_error(error: Any) -> str:
     return str(error)
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+def _retry_after(response: _Reply) -> float | None:
     value = response.headers.get("Retry-After")
     try:
         return max(0.0, float(value)) if value else None

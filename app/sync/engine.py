@@ -30,6 +30,9 @@ from app.sync.store import LocalStore, OutboxEntry
 log = logging.getLogger(__name__)
 
 FEED_PAGE = 2000  # the server's maximum page of the change feed
+# Feed pages one pull follows (2 million changes): a server that always says `has_more` must
+# not keep a sync running forever.
+MAX_FEED_PAGES = 1000
 _INLINE_APPLY_LIMIT = 50  # smaller pages are written on the loop's thread (cheaper than a hop)
 ENTITIES = {"bounty", "submission", "revision", "thread", "comment", "review"}
 
@@ -59,6 +62,7 @@ class SyncEngine:
     ) -> None:
         self.store = store
         self.client = client
+        self.max_feed_pages = MAX_FEED_PAGES
         self.blobs = blobs or BlobCache(store.path.parent / "blobs")
         self.status = status or SyncStatus()
         self.ctx = ChangeContext(store, client, self.blobs, me=me, on_upload=on_upload)
@@ -130,12 +134,20 @@ class SyncEngine:
         the page it belongs to.
         """
         applied = 0
+        pages = 0
         cursor = self.store.cursor
         fetch = asyncio.ensure_future(self._fetch_feed(cursor))
         try:
             while True:
                 feed = await fetch
                 fetch = None
+                pages += 1
+                if feed["has_more"] and pages >= self.max_feed_pages:
+                    raise GarbledResponse(
+                        f"The platform's change feed did not end after {pages} pages.",
+                        "What arrived so far is kept; the server is misbehaving, report this "
+                        "to the platform's administrator.",
+                    )
                 if feed["has_more"]:
                     if feed["next_cursor"] == cursor and not feed["changes"]:
                         raise GarbledResponse(

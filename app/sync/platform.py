@@ -17,6 +17,7 @@ Each platform gets its own local store file, so bounties of two servers never mi
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import logging
 import os
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 
 CONFIG_FILE = "platform.json"
 EMBEDDED_KEY = "local"
+# Set to 1 to allow plain http:// to a host other than this machine (the token travels in clear).
+INSECURE_ENV = "GAUNTLET_ALLOW_INSECURE_HTTP"
 
 
 @dataclass
@@ -65,8 +68,12 @@ class PlatformConnection:
         self.close()
 
 
-def validate_server_url(url: str) -> str:
-    """A normalised `http(s)://host[:port][/path]`, or a UserError saying what is wrong."""
+def validate_server_url(url: str, *, allow_insecure_http: bool = False) -> str:
+    """A normalised `http(s)://host[:port][/path]`, or a UserError saying what is wrong.
+
+    Plain http:// is accepted only for this machine unless `allow_insecure_http`: anywhere
+    else the bearer token would cross the network in clear.
+    """
     url = url.strip().rstrip("/")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -74,9 +81,31 @@ def validate_server_url(url: str) -> str:
             f"'{url}' is not a server address.",
             "Give the full address, e.g. https://platform.example.org",
         )
-    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname or ""):
+        if not allow_insecure_http:
+            raise UserError(
+                f"Refusing plain http:// to {parts.hostname}: your token would travel unencrypted.",
+                f"Use https://{parts.netloc}{parts.path}, or, on a network you trust, opt in "
+                f"with `gauntlet login --allow-insecure-http` (or {INSECURE_ENV}=1 with "
+                "GAUNTLET_SERVER).",
+                where=url,
+            )
         log.warning("talking to %s over plain http: tokens travel unencrypted", parts.hostname)
     return url
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for this machine: `localhost` or a loopback address (127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _insecure_from_env() -> bool:
+    return os.environ.get(INSECURE_ENV, "").strip().lower() in ("1", "true", "yes")
 
 
 def store_key_for(url: str) -> str:
@@ -94,26 +123,38 @@ def _config_path() -> Path:
     return config_dir() / CONFIG_FILE
 
 
-def configured_server() -> str | None:
-    """The server saved by `gauntlet login`, or None (then the embedded platform is used)."""
+def _read_config() -> dict[str, Any]:
     path = _config_path()
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return None
+        return {}
     except (OSError, ValueError) as exc:
         raise UserError(
             f"The platform settings file cannot be read ({exc}).",
             "Log in again with `gauntlet login --server URL`, or delete the file.",
             where=str(path),
         ) from exc
-    url = data.get("server") if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
+def configured_server() -> str | None:
+    """The server saved by `gauntlet login`, or None (then the embedded platform is used)."""
+    url = _read_config().get("server")
     return url if isinstance(url, str) and url else None
 
 
-def save_server(url: str | None) -> None:
+def configured_insecure_http() -> bool:
+    """Whether the user opted in to plain http:// for the saved server at login."""
+    return _read_config().get("allow_insecure_http") is True
+
+
+def save_server(url: str | None, *, allow_insecure_http: bool = False) -> None:
     """Remember `url` as the platform to use (None: go back to the embedded one)."""
-    write_text_atomic(_config_path(), json.dumps({"server": url}, indent=2) + "\n")
+    data: dict[str, Any] = {"server": url}
+    if allow_insecure_http:
+        data["allow_insecure_http"] = True
+    write_text_atomic(_config_path(), json.dumps(data, indent=2) + "\n")
 
 
 # -- connecting ------------------------------------------------------------------------------
@@ -126,11 +167,14 @@ def connect(
     env_url = os.environ.get("GAUNTLET_SERVER")
     env_token = os.environ.get("GAUNTLET_TOKEN")
     if env_url:
-        url = validate_server_url(env_url)
+        url = validate_server_url(env_url, allow_insecure_http=_insecure_from_env())
         token = env_token or _stored_token(credentials, url)
         return PlatformConnection(url, token, store_key_for(url), label=urlsplit(url).netloc)
     url = configured_server()
     if url:
+        url = validate_server_url(
+            url, allow_insecure_http=configured_insecure_http() or _insecure_from_env()
+        )
         # The environment's token wins without asking the keychain (which may be locked).
         token = env_token or _stored_token(credentials, url)
         if not token:
@@ -178,7 +222,10 @@ def _stored_token(credentials: CredentialStore | None, url: str) -> str | None:
 def current_store_path() -> Path:
     """The local store of the platform in use, without connecting (for offline reads)."""
     url = os.environ.get("GAUNTLET_SERVER") or configured_server()
-    return store_file(store_key_for(validate_server_url(url)) if url else EMBEDDED_KEY)
+    # Only the store's name is derived here; nothing is sent, so http:// needs no opt-in.
+    return store_file(
+        store_key_for(validate_server_url(url, allow_insecure_http=True)) if url else EMBEDDED_KEY
+    )
 
 
 def store_file(key: str) -> Path:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import exists, select
 
+from server import quotas
 from server.access import possessed_blobs, visible_submission_ids
 from server.clock import utcnow
 from server.deps import current_user, get_platform
@@ -71,6 +72,8 @@ async def put_blob(
             f"this file is {int(declared)} bytes; the platform accepts at most {limit} per file",
             limit=limit,
         )
+    expected = int(declared) if declared and declared.isdigit() else 0
+    await run_in_threadpool(_check_budget, platform, user, expected)  # before reading the body
     digest = hashlib.sha256()
     chunks: list[bytes] = []
     size = 0
@@ -104,16 +107,25 @@ async def put_blob(
     )
 
 
+def _check_budget(platform: Platform, user: User, size: int) -> None:
+    with platform.read() as session:
+        quotas.check_upload_bytes(session, platform.settings, user, size)
+
+
 def _store(platform: Platform, user: User, sha256: str, data: bytes) -> bool:
     """Keep the bytes once; record that this user proved they hold them. True when the blob is
     new to this user (201), whether or not someone else had uploaded the same bytes."""
     with platform.write() as session:
+        quotas.check_upload_bytes(session, platform.settings, user, len(data))
+        now = utcnow()
         if session.get(Blob, sha256) is None:
-            session.add(Blob(sha256=sha256, size=len(data), data=data, created_at=utcnow()))
+            session.add(Blob(sha256=sha256, size=len(data), data=data, created_at=now))
             session.flush()
-        if session.get(BlobUpload, (sha256, user.id)) is not None:
+        upload = session.get(BlobUpload, (sha256, user.id))
+        if upload is not None:
+            upload.uploaded_at = now  # held again now: a fresh grace before collection
             return False
-        session.add(BlobUpload(sha256=sha256, user_id=user.id))
+        session.add(BlobUpload(sha256=sha256, user_id=user.id, uploaded_at=now))
     return True
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from server import changefeed, jobs, workflow
+from server import changefeed, jobs, quotas, workflow
 from server.access import (
     get_bounty,
     get_submission,
@@ -62,6 +62,7 @@ def create_submission(
     require_role(user, "author")
 
     def action(session: Session) -> Reply:
+        quotas.check_submissions(session, platform.settings, user)
         bounty = get_bounty(session, user, body.bounty_id)
         existing = session.scalar(
             select(Submission.id).where(
@@ -203,6 +204,7 @@ def create_revision(
         if submission.author_id != user.id:
             raise Problem(403, "only the author of a submission may push revisions to it")
         check_if_match(request, submission.version, f"submission {submission_id}")
+        quotas.check_revisions(session, settings, user)
         if submission.state not in workflow.PUSHABLE_STATES:
             raise Problem(
                 409,
@@ -275,6 +277,7 @@ def create_revision(
         submission.current_revision = number
         workflow.move(session, submission, "checking")
         session.flush()
+        cancel_superseded_checks(session, submission.id, number)
         jobs.enqueue(
             session,
             CHECK_REVISION,
@@ -294,6 +297,23 @@ def create_revision(
         )
 
     return run_idempotent(platform, request, user, as_json(body), action)
+
+
+def cancel_superseded_checks(session: Session, submission_id: str, latest: int) -> None:
+    """A newer revision makes the older ones' pending checks pointless: cancel them (queued or
+    running), so a burst of pushes costs one sandbox run, not one per push."""
+    cancelled = jobs.cancel_matching(
+        session,
+        CHECK_REVISION,
+        lambda p: p.get("submission_id") != submission_id or int(p.get("revision", 0)) >= latest,
+    )
+    for payload in cancelled:
+        old = session.get(Revision, (submission_id, int(payload["revision"])))
+        if old is not None and old.check_status in ("queued", "running"):
+            old.check_status = "superseded"
+            old.check_error = f"revision {latest} was pushed before this check finished"
+            old.check_finished_at = utcnow()
+            changefeed.publish_revision(session, old)
 
 
 def _get_revision(session: Session, submission: Submission, number: int) -> Revision:

@@ -353,3 +353,29 @@ def test_a_grader_in_a_sub_folder_travels_and_comes_back(template, runtime, tmp_
         root / "graders" / "chem.py"
     ).read_text()
     assert errors_of(tmp_path / "back") == []
+
+
+def test_a_symlinked_instruction_is_refused_naming_the_file(tmp_path):
+    secrets = tmp_path / "home" / ".aws"
+    secrets.mkdir(parents=True)
+    (secrets / "credentials").write_text("aws_secret_access_key = AKIA-leaked\n")
+    src = tmp_path / "tasks"
+    task = make_task(src, "leak", "placeholder", "echo 4 > /app/answer.txt\n")
+    (task / "instruction.md").unlink()
+    (task / "instruction.md").symlink_to(secrets / "credentials")
+    back = tmp_path / "pack"
+    with pytest.raises(UserError) as caught:
+        import_harbor(src, back)
+    assert "leak/instruction.md" in caught.value.message
+    assert "symbolic link" in caught.value.message
+    assert caught.value.where == str(task / "instruction.md")
+    assert not back.exists()
+
+
+def test_a_symlinked_task_folder_is_refused(tmp_path):
+    elsewhere = make_task(tmp_path / "elsewhere", "outside", "What is 2 + 2?", "echo 4\n")
+    src = tmp_path / "tasks"
+    make_task(src, "inside", "What is 3 + 3?", "echo 6 > /app/answer.txt\n")
+    (src / "outside").symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(UserError, match="outside in .* is a symbolic link"):
+        import_harbor(src, tmp_path / "pack")

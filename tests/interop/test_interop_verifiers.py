@@ -246,3 +246,24 @@ def test_a_python_grader_that_misbehaves_scores_the_floor(
     assert module.rewards.score(task, "2, 1, 2")["reward"] == 1.0
     for response in ("boom", "too-much", "nan"):
         assert module.rewards.score(task, response)["reward"] == 0.0, response
+
+
+def test_a_symlinked_module_or_data_file_is_refused_naming_the_file(tmp_path):
+    private = tmp_path / "private"
+    private.mkdir()
+    (private / "notes.py").write_text(COMMON_EXACT.replace("gold", "the vault code 7731"))
+    env = tmp_path / "linked"
+    env.mkdir()
+    (env / "linked.py").symlink_to(private / "notes.py")
+    with pytest.raises(UserError) as caught:
+        import_verifiers(env, tmp_path / "pack")
+    assert "linked.py" in caught.value.message and "symbolic link" in caught.value.message
+    assert not (tmp_path / "pack").exists()
+
+    env = tmp_path / "arith"
+    (env / "data").mkdir(parents=True)
+    (env / "arith.py").write_text(COMMON_NUMERIC)
+    (private / "rows.jsonl").write_text('{"question": "q", "answer": "1"}\n')
+    (env / "data" / "problems.jsonl").symlink_to(private / "rows.jsonl")
+    with pytest.raises(UserError, match="data/problems.jsonl in .* is a symbolic link"):
+        import_verifiers(env / "arith.py", tmp_path / "pack2")

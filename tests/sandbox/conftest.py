@@ -3,6 +3,8 @@ image; see support.services) and a private temporary folder to check for leftove
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from support.services import docker_available, need, sandbox_image_available
 
@@ -29,11 +31,15 @@ def process_backend():
 
 
 @pytest.fixture
-def private_tempdir(tmp_path, monkeypatch):
+def private_tempdir(monkeypatch):
     """Snapshots and scratch folders of this test land here, so leftovers can be checked."""
+    import shutil
     import tempfile
 
-    folder = tmp_path / "tmp"
-    folder.mkdir()
+    # Under the system's temporary folder, not tmp_path: a runner started by root runs as
+    # nobody (bubblewrap too), and must be able to reach the package snapshot made here.
+    folder = Path(tempfile.mkdtemp(prefix="gauntlet-test-", dir="/tmp"))
+    folder.chmod(0o711)
     monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    return folder
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)

@@ -30,6 +30,7 @@ from typing import Any
 from app.envpack.interop.answers import as_number, is_number_text
 from app.envpack.interop.harbor_export import EXPORT_FORMAT
 from app.envpack.interop.pack_io import ImportedPack, foreign_qa_manifest, write_pack
+from app.envpack.interop.source_tree import SKIP_DIRS, refuse_symlinks
 from app.envpack.provenance import mark_foreign
 from app.envpack.staging import refuse_non_empty, staged_folder
 from app.envpack.templates import slug
@@ -55,6 +56,8 @@ def import_harbor(src: str | os.PathLike[str], dest: str | os.PathLike[str]) -> 
     src = Path(src).expanduser()
     refuse_non_empty(Path(dest).expanduser())
     folders = find_task_folders(src)
+    # environment/ is never read here (only a container build would use it).
+    refuse_symlinks(src, skip_dirs=SKIP_DIRS | {"environment"})
     ours = [f for f in folders if (f / "tests" / "gauntlet" / "pack.json").is_file()]
     if ours and len(ours) != len(folders):
         odd = next(f for f in folders if f not in ours)

@@ -22,13 +22,12 @@ from typing import Any
 
 from app.envpack.interop.answers import as_number, is_number_text
 from app.envpack.interop.pack_io import ImportedPack, foreign_qa_manifest, write_pack
+from app.envpack.interop.source_tree import SKIP_DIRS, refuse_symlinks
 from app.envpack.interop.verifiers_export import EXPORT_FORMAT
 from app.envpack.provenance import mark_foreign
 from app.envpack.staging import refuse_non_empty, staged_folder
 from app.envpack.templates import slug
 from app.errors import UserError
-
-_SKIP_DIRS = {".git", ".venv", "venv", "__pycache__", "build", "dist", "node_modules"}
 
 
 def import_verifiers(src: str | os.PathLike[str], dest: str | os.PathLike[str]) -> ImportedPack:
@@ -39,6 +38,7 @@ def import_verifiers(src: str | os.PathLike[str], dest: str | os.PathLike[str]) 
             f"{src} does not exist.", "Give the environment's folder or its .py module."
         )
     folder = src if src.is_dir() else src.parent
+    refuse_symlinks(folder)
     exported = _find_gauntlet_export(folder)
     imported = _from_gauntlet_export(exported) if exported else _from_common_shape(src, folder)
     with staged_folder(dest) as staging:
@@ -179,7 +179,7 @@ def _find_module(src: Path, folder: Path) -> Path:
     candidates = [
         p
         for p in sorted(folder.rglob("*.py"))
-        if not _SKIP_DIRS.intersection(p.relative_to(folder).parts)
+        if not SKIP_DIRS.intersection(p.relative_to(folder).parts)
         and "def load_environment" in p.read_text(encoding="utf-8", errors="replace")
     ]
     if len(candidates) != 1:

@@ -83,10 +83,15 @@ def upgrade() -> None:
         "blob_uploads",
         sa.Column("sha256", sa.String(length=64), nullable=False),
         sa.Column("user_id", sa.String(length=40), nullable=False),
+        sa.Column("uploaded_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["sha256"], ["blobs.sha256"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("sha256", "user_id"),
     )
+    with op.batch_alter_table("blob_uploads", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_blob_uploads_uploaded_at"), ["uploaded_at"], unique=False
+        )
     op.create_table(
         "bounties",
         sa.Column("id", sa.String(length=40), nullable=False),
@@ -365,6 +370,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_bounties_deadline"))
 
     op.drop_table("bounties")
+    with op.batch_alter_table("blob_uploads", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_blob_uploads_uploaded_at"))
+
     op.drop_table("blob_uploads")
     op.drop_table("users")
     with op.batch_alter_table("jobs", schema=None) as batch_op:
