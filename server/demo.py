@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 from app.resources import resource_path
 from server.auth import create_user
 from server.changefeed import encode, take_feed_lock
-from server.clock import new_id, utcnow
+from server.clock import utcnow
 from server.models import Bounty, Change, User
 from server.platform import Platform
-from server.routes.bounties import insert_bounty, search_text, tags_text
+from server.routes.bounties import bounty_columns, insert_bounty
 from server.schemas import BountyCreate
 from server.views import bounty_view
 
@@ -70,29 +70,8 @@ def bulk_insert_bounties(
         bounty_rows, change_rows = [], []
         for item in items:
             body = BountyCreate(**item)
-            tags = list(dict.fromkeys(body.tags))
             # Plain rows, not ORM objects: ten thousand instrumented objects cost seconds.
-            row = dict(
-                id=new_id("b"),
-                lab_id=lab.id,
-                title=body.title,
-                summary=body.summary,
-                domain=body.domain,
-                tags=tags,
-                tags_text=tags_text(tags),
-                status=body.status,
-                reward=body.reward,
-                currency=body.currency,
-                deadline=body.deadline,
-                env_kind=body.env_kind,
-                constraints=body.constraints,
-                brief=body.brief,
-                rubric=[r.model_dump() for r in body.rubric],
-                search_text=search_text(body.title, body.summary, body.brief, tags),
-                created_at=now,
-                updated_at=now,
-                version=1,
-            )
+            row = bounty_columns(lab.id, body, now)
             bounty = SimpleNamespace(**row)
             bounty_rows.append(row)
             change_rows.append(

@@ -35,7 +35,8 @@ def machine() -> str:
     return "amd64"
 
 
-def _os() -> str:
+def host_os() -> str:
+    """linux | macos | windows | other: the words the install links and advice are keyed by."""
     if sys.platform.startswith("linux"):
         return "linux"
     if sys.platform == "darwin":
@@ -62,7 +63,7 @@ _ENGINE_GUIDES = ("debian", "ubuntu", "fedora", "centos", "rhel", "sles", "raspb
 
 
 def installer_for(os_name: str | None = None, arch: str | None = None) -> DockerInstaller:
-    os_name = os_name or _os()
+    os_name = os_name or host_os()
     arch = arch or machine()
     if os_name == "macos":
         chip = "Apple silicon" if arch == "arm64" else "Intel"
@@ -129,7 +130,7 @@ def find_docker_install(os_name: str | None = None) -> str | None:
     found = shutil.which("docker")
     if found:
         return found
-    for path in _known_locations(os_name or _os()):
+    for path in _known_locations(os_name or host_os()):
         if path.exists():
             return str(path)
     return None

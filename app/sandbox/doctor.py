@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import platform
 import shutil
-import sys
 from dataclasses import dataclass
+
+from app.sandbox.docker_install import host_os
 
 
 @dataclass(slots=True)
@@ -27,16 +28,6 @@ class Check:
         }
 
 
-def _os() -> str:
-    if sys.platform.startswith("linux"):
-        return "linux"
-    if sys.platform == "darwin":
-        return "macos"
-    if sys.platform.startswith("win"):
-        return "windows"
-    return "other"
-
-
 def install_advice() -> str:
     return {
         "linux": (
@@ -51,7 +42,7 @@ def install_advice() -> str:
             "install Docker Desktop from docker.com (it "
             "uses WSL 2), then start it from the Start menu"
         ),
-    }.get(_os(), "install Docker from docker.com")
+    }.get(host_os(), "install Docker from docker.com")
 
 
 def running_advice() -> str:
@@ -62,7 +53,7 @@ def running_advice() -> str:
         ),
         "macos": "open Docker Desktop and wait until its whale icon stops animating",
         "windows": "start Docker Desktop and wait until it says 'Engine running'",
-    }.get(_os(), "start the Docker engine")
+    }.get(host_os(), "start the Docker engine")
 
 
 def permission_advice() -> str:
@@ -75,12 +66,12 @@ def permission_advice() -> str:
         "windows": (
             "run Docker Desktop once as your user and make sure you are in the 'docker-users' group"
         ),
-    }.get(_os(), "give your user access to the Docker engine")
+    }.get(host_os(), "give your user access to the Docker engine")
 
 
 def docker_advice() -> str:
     """The one-line advice for 'Docker is not usable', used in SandboxUnavailable hints."""
-    if not shutil.which("docker") and _os() != "windows":
+    if not shutil.which("docker") and host_os() != "windows":
         return install_advice() + "; or run with `--backend process` (weaker isolation)"
     return (
         running_advice()
@@ -221,7 +212,7 @@ def _limits_check(client, image: str) -> Check:
 
 def _process_checks() -> list[Check]:
     checks = []
-    if _os() == "linux":
+    if host_os() == "linux":
         bwrap = shutil.which("bwrap")
         checks.append(
             Check(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import and_, or_, select
@@ -138,12 +138,14 @@ def read_bounty(
         return json_read(request, bounty_view(session, bounty), etag=version_etag(bounty.version))
 
 
-def insert_bounty(
-    session: Session, lab_id: str, body: BountyCreate, *, bounty_id: str | None = None
-) -> Bounty:
-    now = utcnow()
+def bounty_columns(
+    lab_id: str, body: BountyCreate, now, *, bounty_id: str | None = None
+) -> dict[str, Any]:
+    """A new bounty's columns, validated: the one way every path (API, demo data) makes one."""
     tags = list(dict.fromkeys(body.tags))
-    bounty = Bounty(
+    rubric = [item.model_dump() for item in body.rubric]
+    _check_rubric(rubric)
+    return dict(
         id=bounty_id or new_id("b"),
         lab_id=lab_id,
         title=body.title,
@@ -158,13 +160,18 @@ def insert_bounty(
         env_kind=body.env_kind,
         constraints=body.constraints,
         brief=body.brief,
-        rubric=[item.model_dump() for item in body.rubric],
+        rubric=rubric,
         search_text=search_text(body.title, body.summary, body.brief, tags),
         created_at=now,
         updated_at=now,
         version=1,
     )
-    _check_rubric(bounty.rubric)
+
+
+def insert_bounty(
+    session: Session, lab_id: str, body: BountyCreate, *, bounty_id: str | None = None
+) -> Bounty:
+    bounty = Bounty(**bounty_columns(lab_id, body, utcnow(), bounty_id=bounty_id))
     session.add(bounty)
     session.flush()
     changefeed.publish_bounty(session, bounty)
