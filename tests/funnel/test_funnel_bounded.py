@@ -59,7 +59,10 @@ def test_verify_stops_early_with_one_finding(tmp_path, grader, timeout_s):
     assert budget["budget_s"] > 0 and budget["used_s"] <= budget["budget_s"]
     # Stopped after K gradings in a row: the second run (flakiness) never started.
     assert verify["details"]["flakiness_checked"] is False
-    assert len(finding["evidence"]["gradings"]) == budget["stop_after_unanswered"]
+    # K in a row, plus those already under way beside them when the stage decided to stop.
+    shown = len(finding["evidence"]["gradings"])
+    stop_after = budget["stop_after_unanswered"]
+    assert stop_after <= shown < stop_after + budget["parallel"], (shown, budget)
     if grader is NEVER_ANSWERS:
         assert budget["skipped"] > 0  # stopped inside the first run
     # (quick crashes are re-run alone first, so the first run finishes; the second never starts)

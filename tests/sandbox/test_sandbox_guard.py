@@ -162,7 +162,9 @@ def test_verify_stage_at_600_s_stops_early_with_one_finding(tmp_path, monkeypatc
     else:  # quick crashes are re-run alone before they count
         assert graded <= gradings + budget["stop_after_unanswered"] + budget["parallel"]
     assert stage.details["flakiness_checked"] is False
-    assert len(finding.evidence["gradings"]) == budget["stop_after_unanswered"]
+    shown = len(finding.evidence["gradings"])  # K, plus any under way beside them
+    stop_after = budget["stop_after_unanswered"]
+    assert stop_after <= shown < stop_after + budget["parallel"], (shown, budget)
 
 
 def test_guard_for_uses_the_packages_time_limit_and_parallelism(tmp_path):
