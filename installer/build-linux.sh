@@ -7,6 +7,8 @@
 # An AppImage is not built: appimagetool comes only from GitHub, not from apt or PyPI.
 # Environment: DIST (default dist), GAUNTLET_BUNDLE_NO_PRUNE=1 (keep all the hooks collect).
 set -euo pipefail
+# Say which step failed: a bare non-zero exit from a build script tells nobody anything.
+trap 'echo "$(basename "$0"): failed (exit $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
 cd "$(dirname "$0")/.."
 dist=${DIST:-dist}
 work=${WORK:-build}

@@ -8,6 +8,8 @@
 # fontconfig...), found with readelf and mapped to this machine's packages with dpkg -S.
 # Usage: installer/linux/build-deb.sh ONEDIR VERSION ICON_DIR OUT_DIR
 set -euo pipefail
+# Say which step failed: a bare non-zero exit from a build script tells nobody anything.
+trap 'echo "$(basename "$0"): failed (exit $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
 onedir=$1 version=$2 icons=$3 out=$4
 here=$(cd "$(dirname "$0")" && pwd)
 arch=$(dpkg --print-architecture)
@@ -28,8 +30,9 @@ needed=$(find "$stage/opt/gauntlet-studio" -type f \( -name '*.so*' -o -perm -u+
 packages=()
 for lib in $needed; do
   grep -qxF "$lib" <<<"$provided" && continue
-  # This machine's copy for its own word size (not an i386 one of a multiarch system).
-  path=$(ldconfig -p | awk -v lib="$lib" '$1 == lib && /x86-64|AArch64|64bit/ {print $NF; exit}')
+  # This machine's copy for its own word size (not an i386 one of a multiarch system). awk reads
+  # to the end: quitting early would kill ldconfig with SIGPIPE, and pipefail would end the build.
+  path=$(ldconfig -p | awk -v lib="$lib" '!found && $1 == lib && /x86-64|AArch64|64bit/ {print $NF; found = 1}')
   if [ -z "$path" ]; then
     echo "build-deb: warning: $lib is needed but not installed here; it is not in Depends" >&2
     continue
