@@ -363,10 +363,14 @@ class _Attempt:
                 in_flight.discard(key)
                 del pending[key]
                 result = _result_from(key, message, reward_range)
-                # A neighbour may be to blame: judge it again alone. An attack response scores
-                # the floor either way (it cannot be a hit), so its result stands.
+                # A neighbour may be to blame (a memory bomb next door gets a child killed): judge
+                # it again alone. That holds for attack responses too, or a real hit is lost to
+                # its neighbour; but an attack response that timed out is not waited for twice
+                # (hanging the grader is what many of them do, and it cannot be a hit).
                 item = self.by_key[key]
-                held = self.jobs > 1 and result.error in ("crash", "timeout") and item.expect_answer
+                held = self.jobs > 1 and (
+                    result.error == "crash" or (result.error == "timeout" and item.expect_answer)
+                )
                 # A timeout counts towards the guard at once (waiting for the re-run alone is
                 # what makes a silent grader expensive); a crash is quick, so only its re-run
                 # alone counts (a sandbox under pressure may kill a few children at once).
