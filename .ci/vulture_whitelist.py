@@ -1,7 +1,7 @@
 """Names vulture cannot see being used (run: see [tool.vulture] in pyproject.toml).
 
 Each entry is used by a framework, by the standard library, or only by tests and benchmarks
-(vulture scans app/, server/ and installer/ alone). FastAPI route functions are skipped through
+(vulture scans app/ and installer/ alone). FastAPI route functions are skipped through
 `ignore_decorators`, not listed here.
 """
 
@@ -23,22 +23,22 @@ _.uname
 _.gname
 _.tempdir  # tempfile.tempdir, set in the sandbox runner for each grading
 _.row_factory  # sqlite3.Connection (app/sync/store/database.py)
-_.isolation_level  # sqlite3 driver setting (server/db.py)
+_.isolation_level  # sqlite3 driver setting (app/platform/db.py)
 
 # Third-party hooks
 _.suppress_debug_info  # litellm module settings (app/llm.py)
 _.telemetry
-_.should_exit  # uvicorn.Server: how the embedded platform stops it (server/embedded.py)
-_._on_connect  # SQLAlchemy @event.listens_for (server/db.py)
+_.should_exit  # uvicorn.Server: how the embedded platform stops it (app/platform/embedded.py)
+_._on_connect  # SQLAlchemy @event.listens_for (app/platform/db.py)
 _._on_begin
-_.impl  # SQLAlchemy TypeDecorator (server/models.py)
+_.impl  # SQLAlchemy TypeDecorator (app/platform/models.py)
 _.cache_ok
 _.process_bind_param
 _.process_result_value
-_.model_config  # pydantic (server/schemas.py)
-_._database  # FastAPI @app.exception_handler (server/problems.py)
+_.model_config  # pydantic (app/platform/schemas.py)
+_._database  # FastAPI @app.exception_handler (app/platform/problems.py)
 _._crash
-_.down_revision  # alembic revision module attributes (server/migrations/versions/)
+_.down_revision  # alembic revision module attributes (app/platform/migrations/versions/)
 _.branch_labels
 _.depends_on
 _.downgrade
@@ -51,8 +51,8 @@ _.unavailable_hint  # RedTeamLog field, reported through the campaign's dict
 _.uploaded_blobs  # SubmitContext counter, read in tests and benchmarks
 _.last_digest  # Draft field, column of the drafts table
 _.last_synced_at  # SyncState field shown in the status bar
-_.finished_at  # Job column (server/models.py)
-_.max_score  # rubric criterion field (server/schemas.py)
+_.finished_at  # Job column (app/platform/models.py)
+_.max_score  # rubric criterion field (app/platform/schemas.py)
 _.last_report  # FunnelPanel: the last finished report (tests/ui/screenshot_tour.py)
 
 # Used only by tests and benchmarks, to observe state or set up fixtures
@@ -80,7 +80,7 @@ _.field_error
 _.open_tabs  # workspace view (workspace tests)
 _.lint_now
 _.is_linting
-_.bulk_insert_bounties  # server/demo.py: bench/sync.py and server tests
+_.bulk_insert_bounties  # app/platform/demo.py: bench/sync.py and server tests
 _.author_token  # EmbeddedPlatform (tests)
 _.writelines  # app/frozen.py: the stand-in stdout/stderr of a windowed build is a file
 _.EXCLUDED_MODULES  # installer/bundle_excludes.py: read by installer/gauntlet-studio.spec

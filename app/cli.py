@@ -30,6 +30,14 @@ def _command_modules() -> list:
     return sorted(modules, key=lambda m: (getattr(m, "ORDER", 100), m.__name__))
 
 
+def install_local_platform() -> None:
+    """Hand sync the embedded platform's starter: sync itself never imports the platform."""
+    from app.platform.local import launch_embedded
+    from app.sync.platform import use_local_platform
+
+    use_local_platform(launch_embedded)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gauntlet",
@@ -44,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    install_local_platform()
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

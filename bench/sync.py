@@ -141,10 +141,10 @@ def start_server(home: Path, bounties: int):
     import socket
     import subprocess
 
-    from server.auth import create_user
-    from server.demo import bulk_insert_bounties, seed_demo
-    from server.platform import Platform
-    from server.settings import Settings
+    from app.platform.auth import create_user
+    from app.platform.demo import bulk_insert_bounties, seed_demo
+    from app.platform.platform import Platform
+    from app.platform.settings import Settings
 
     db_url = f"sqlite:///{home / 'platform.sqlite3'}"
     platform = Platform.open(Settings(database_url=db_url, data_dir=home / "platform"))

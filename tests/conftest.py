@@ -22,6 +22,14 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _local_platform_launcher():
+    """What `gauntlet` and the app do at start: hand sync the embedded platform's starter."""
+    from app.cli import install_local_platform
+
+    install_local_platform()
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _isolated_profile(tmp_path_factory: pytest.TempPathFactory):
     """Point app.paths at a throwaway GAUNTLET_HOME so tests never touch real user data."""
     previous = os.environ.get("GAUNTLET_HOME")

@@ -148,8 +148,8 @@ def _open(args, **extra):
     try:
         from sqlalchemy.exc import OperationalError
 
-        from server.platform import Platform
-        from server.settings import Settings
+        from app.platform.platform import Platform
+        from app.platform.settings import Settings
     except ImportError as exc:
         raise UserError(
             "the platform is not installed",
@@ -168,7 +168,7 @@ def _open(args, **extra):
 def _serve(args) -> int:
     import uvicorn
 
-    from server.app import create_app
+    from app.platform.app import create_app
 
     platform = _open(
         args, run_worker=not args.no_worker, demo=args.demo, sandbox_backend=args.sandbox
@@ -191,7 +191,7 @@ def _serve(args) -> int:
 
 
 def _worker(args) -> int:
-    from server.worker import Worker
+    from app.platform.worker import Worker
 
     if not args.max_check_seconds > 0:
         raise UserError(
@@ -219,7 +219,7 @@ def _worker(args) -> int:
 
 
 def _create_user(args) -> int:
-    from server.auth import create_user
+    from app.platform.auth import create_user
 
     platform = _open(args)
     try:
@@ -245,7 +245,7 @@ def _create_user(args) -> int:
 def _find_user(session, name):
     from sqlalchemy import select
 
-    from server.models import User
+    from app.platform.models import User
 
     user = session.scalar(select(User).where(User.name == name))
     if user is None:
@@ -257,7 +257,7 @@ def _find_user(session, name):
 
 
 def _create_token(args) -> int:
-    from server.auth import issue_token
+    from app.platform.auth import issue_token
 
     platform = _open(args)
     with platform.write() as session:
@@ -273,8 +273,8 @@ def _create_token(args) -> int:
 def _revoke_tokens(args) -> int:
     from sqlalchemy import update
 
-    from server.clock import utcnow
-    from server.models import Token
+    from app.platform.clock import utcnow
+    from app.platform.models import Token
 
     platform = _open(args)
     with platform.write() as session:
@@ -289,7 +289,7 @@ def _revoke_tokens(args) -> int:
 
 
 def _collect_blobs(args) -> int:
-    from server.blob_collection import collect_unreferenced_blobs
+    from app.platform.blob_collection import collect_unreferenced_blobs
 
     if args.grace_hours is not None and args.grace_hours < 0:
         raise UserError("--grace-hours cannot be negative", "give 0 or more hours, e.g. 24")

@@ -3,9 +3,10 @@
 Which server:
 1. `GAUNTLET_SERVER` in the environment: for scripts and CI.
 2. The server saved by `gauntlet login --server URL` (config file; its token in the keychain).
-3. Nothing configured: the embedded local platform (`server.embedded`), with its data in the
-   user data directory, demo bounties and a local author and reviewer, so every flow works
-   out of the box.
+3. Nothing configured: the embedded local platform, with its data in the user data directory,
+   demo bounties and local lab, author and reviewer accounts, so every flow works out of the
+   box. Sync only speaks HTTP: the entry points (`gauntlet`, the app) hand in the function
+   that starts it (`use_local_platform`), so this layer never imports the platform.
 
 Which token, for a server of 1. or 2.: `GAUNTLET_TOKEN` when set (it wins over the keychain,
 whichever way the server was chosen), else the keychain's token for that server. The embedded
@@ -24,7 +25,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from app.atomic import write_text_atomic
@@ -38,6 +39,22 @@ CONFIG_FILE = "platform.json"
 EMBEDDED_KEY = "local"
 # Set to 1 to allow plain http:// to a host other than this machine (the token travels in clear).
 INSECURE_ENV = "GAUNTLET_ALLOW_INSECURE_HTTP"
+
+
+class LocalLauncher(Protocol):
+    """Starts the embedded platform with its data in `folder`; returns a running platform
+    with `.url`, the local accounts' tokens and `.stop()` (app.platform.embedded)."""
+
+    def __call__(self, folder: Path) -> Any: ...
+
+
+_local_launcher: LocalLauncher | None = None
+
+
+def use_local_platform(launcher: LocalLauncher | None) -> None:
+    """Hand in how to start the embedded platform (None: this copy has none)."""
+    global _local_launcher
+    _local_launcher = launcher
 
 
 @dataclass
@@ -188,15 +205,13 @@ def connect(
 
 def start_local_platform(*, role: str = "author", folder: Path | None = None) -> PlatformConnection:
     """Start the embedded platform (SQLite in the user data directory, demo bounties)."""
-    try:
-        from server.embedded import start_embedded
-    except ImportError as exc:
+    if _local_launcher is None:
         raise UserError(
-            "The local platform is not installed with this copy of Gauntlet Studio.",
-            "Install the server extra (pip install 'gauntlet-studio[server]') or log in to a "
-            "platform with `gauntlet login --server URL`.",
-        ) from exc
-    embedded = start_embedded(folder or data_dir() / "platform")
+            "This copy of Gauntlet Studio has no local platform to start.",
+            "Log in to a platform with `gauntlet login --server URL`, or run Gauntlet Studio "
+            "from the `gauntlet` command or the app, which bring the local platform.",
+        )
+    embedded = _local_launcher(folder or data_dir() / "platform")
     token = embedded_token(embedded, role)
     return PlatformConnection(
         embedded.url, token, EMBEDDED_KEY, embedded=embedded, label="local platform"

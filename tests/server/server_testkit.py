@@ -14,11 +14,11 @@ from support.services import postgres_url
 
 from app.findings import Stage
 from app.funnel.report import PackageRef, Report, StageResult, StageStatus
-from server.app import create_app
-from server.auth import create_user
-from server.embedded import RunningServer, serve_in_thread
-from server.platform import Platform
-from server.settings import Settings
+from app.platform.app import create_app
+from app.platform.auth import create_user
+from app.platform.embedded import RunningServer, serve_in_thread
+from app.platform.platform import Platform
+from app.platform.settings import Settings
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -167,7 +167,7 @@ class PlatformUnderTest:
 
     def run_jobs(self) -> int:
         """Drain the job queue with the real worker (in this thread)."""
-        from server.worker import Worker
+        from app.platform.worker import Worker
 
         worker = Worker(self.platform, lease_s=30)
         count = 0
@@ -178,7 +178,7 @@ class PlatformUnderTest:
     def pass_check(self, submission_id: str, number: int) -> None:
         """Record a passing server check, as the worker does after stages 1–2 pass. Used by
         tests about what happens *after* the check; the check itself is tested with Docker."""
-        from server.recheck import store_report
+        from app.platform.recheck import store_report
 
         with self.platform.write() as session:
             store_report(session, self.platform.settings, submission_id, number, passing_report())

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from server_testkit import BACKENDS, package_files
 
-from server import jobs
-from server.models import Job
-from server.recheck import CHECK_REVISION
+from app.platform import jobs
+from app.platform.models import Job
+from app.platform.recheck import CHECK_REVISION
 
 pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 
@@ -124,9 +124,9 @@ def test_unreferenced_blobs_are_collected_after_the_grace_period_only(live):
 
     from sqlalchemy import update
 
-    from server.blob_collection import collect_unreferenced_blobs
-    from server.clock import utcnow
-    from server.models import Blob, BlobUpload
+    from app.platform.blob_collection import collect_unreferenced_blobs
+    from app.platform.clock import utcnow
+    from app.platform.models import Blob, BlobUpload
 
     files = package_files("qa-python")
     used = live.author.submit(live.bounty()["id"], files)["files"]
@@ -184,6 +184,6 @@ def test_admin_collect_blobs_command_reports_what_it_removed(live, database_url)
 def select_all_shas():
     from sqlalchemy import select
 
-    from server.models import Blob
+    from app.platform.models import Blob
 
     return select(Blob.sha256)

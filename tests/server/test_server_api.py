@@ -459,7 +459,7 @@ def test_health_and_openapi(live):
 
 
 def test_bulk_inserted_bounties_read_like_posted_ones(live):
-    from server.demo import bulk_insert_bounties
+    from app.platform.demo import bulk_insert_bounties
 
     items = [
         {

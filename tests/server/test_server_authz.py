@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from server_testkit import BACKENDS
 
-from server.clock import utcnow
-from server.models import Token
+from app.platform.clock import utcnow
+from app.platform.models import Token
 
 pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 
@@ -240,7 +240,7 @@ def test_oversized_json_bodies_are_refused_before_they_are_stored(make_live):
 def test_the_servers_sqlite_file_is_private(tmp_path, database_url):
     import stat
 
-    from server.db import make_engine
+    from app.platform.db import make_engine
 
     if not database_url.startswith("sqlite"):
         return  # a file mode only matters for the SQLite file

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from server_testkit import BACKENDS
 
-from server import jobs
-from server.platform import Platform
-from server.settings import Settings
-from server.worker import JobKind, Worker
+from app.platform import jobs
+from app.platform.platform import Platform
+from app.platform.settings import Settings
+from app.platform.worker import JobKind, Worker
 
 pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 
@@ -25,9 +25,9 @@ pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 WORKER_SCRIPT = textwrap.dedent("""
     import os, sys, time
     from pathlib import Path
-    from server.platform import Platform
-    from server.settings import Settings
-    from server.worker import JobKind, Worker
+    from app.platform.platform import Platform
+    from app.platform.settings import Settings
+    from app.platform.worker import JobKind, Worker
 
     url, marker_dir, worker_id, mode = sys.argv[1:5]
     markers = Path(marker_dir)
@@ -129,7 +129,7 @@ def test_worker_killed_mid_job_does_not_lose_it(database_url, tmp_path):
         time.sleep(0.2)
     assert finished == [job_id]
     with platform.read() as session:
-        from server.models import Job
+        from app.platform.models import Job
 
         job = session.get(Job, job_id)
         assert (job.state, job.attempts, job.lease_owner) == ("done", 2, None)
@@ -180,7 +180,7 @@ def test_failed_job_is_retried_with_backoff_then_given_up(database_url, tmp_path
     assert worker.run_once()
     assert seen == ["retry: the sandbox exploded"]
     assert not worker.run_once()  # backing off: not ready yet
-    from server.models import Job
+    from app.platform.models import Job
 
     with platform.write() as session:
         session.get(Job, job_id).run_after = jobs.utcnow()

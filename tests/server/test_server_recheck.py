@@ -92,8 +92,8 @@ def test_no_sandbox_on_the_server_is_an_error_state_not_a_verdict(make_live):
     assert first["status"] == "queued" and "will retry" in first["error"]
     assert "too weak" in first["error"]
 
-    from server.clock import utcnow
-    from server.models import Job
+    from app.platform.clock import utcnow
+    from app.platform.models import Job
 
     with live.platform.write() as session:
         session.query(Job).update({"run_after": utcnow()})

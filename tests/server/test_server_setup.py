@@ -12,9 +12,9 @@ import httpx
 import pytest
 from server_testkit import BACKENDS
 
-from server.db import make_engine, migrate
-from server.embedded import start_embedded
-from server.models import Base
+from app.platform.db import make_engine, migrate
+from app.platform.embedded import start_embedded
+from app.platform.models import Base
 
 REPO = Path(__file__).resolve().parents[2]
 

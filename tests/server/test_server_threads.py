@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from server_testkit import BACKENDS
 
-from server.anchoring import locate, make_anchor
+from app.platform.anchoring import locate, make_anchor
 
 TASKS_V1 = (
     "\n".join(

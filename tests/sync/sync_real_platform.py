@@ -22,8 +22,8 @@ class RealPlatform:
         return self.embedded.url
 
     def start(self) -> RealPlatform:
+        from app.platform.embedded import start_embedded
         from app.sync.platform import embedded_token
-        from server.embedded import start_embedded
 
         self.embedded = start_embedded(self.data_dir)
         for role in ("author", "reviewer", "lab"):
@@ -34,9 +34,9 @@ class RealPlatform:
         return self
 
     def create_user(self, name: str, role: str) -> str:
-        from server.auth import create_user
-        from server.platform import Platform
-        from server.settings import Settings
+        from app.platform.auth import create_user
+        from app.platform.platform import Platform
+        from app.platform.settings import Settings
 
         platform = Platform.open(Settings(data_dir=self.data_dir), run_migrations=False)
         try:

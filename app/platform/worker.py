@@ -20,11 +20,11 @@ from datetime import timedelta
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from app.platform import jobs
+from app.platform.clock import utcnow
+from app.platform.models import IdempotencyRecord
+from app.platform.platform import Platform
 from app.progress import CancelToken
-from server import jobs
-from server.clock import utcnow
-from server.models import IdempotencyRecord
-from server.platform import Platform
 
 log = logging.getLogger("gauntlet.worker")
 
@@ -55,7 +55,7 @@ class JobKind:
 
 
 def default_kinds() -> dict[str, JobKind]:
-    from server.recheck import CHECK_REVISION, check_revision_kind
+    from app.platform.recheck import CHECK_REVISION, check_revision_kind
 
     return {CHECK_REVISION: check_revision_kind()}
 

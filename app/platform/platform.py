@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from server.db import make_engine, migrate, session_factory
-from server.settings import Settings
+from app.platform.db import make_engine, migrate, session_factory
+from app.platform.settings import Settings
 
 
 @dataclass

@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from server.models import Assignment, Blob, BlobUpload, Bounty, RevisionBlob, Submission, User
-from server.problems import Problem, not_found
+from app.platform.models import Assignment, Blob, BlobUpload, Bounty, RevisionBlob, Submission, User
+from app.platform.problems import Problem, not_found
 
 
 def visible_bounty_ids(user: User) -> Select:

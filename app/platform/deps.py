@@ -5,16 +5,16 @@ from __future__ import annotations
 from fastapi import Depends, Request
 from fastapi.security import HTTPBearer
 
-from server.auth import authenticate
-from server.models import User
-from server.platform import Platform
+from app.platform.auth import authenticate
+from app.platform.models import User
+from app.platform.platform import Platform
 
 
 def get_platform(request: Request) -> Platform:
     return request.app.state.platform
 
 
-# Declares the bearer scheme in /openapi.json; the check itself is server.auth.authenticate,
+# Declares the bearer scheme in /openapi.json; the check itself is app.platform.auth.authenticate,
 # which answers problem+json (auto_error=False keeps FastAPI's own 403 out of the way).
 bearer_scheme = HTTPBearer(
     auto_error=False, description="Authorization: Bearer <token> (see docs/api.md)"

@@ -1,10 +1,10 @@
-"""Alembic environment: the engine (or an open connection) comes from server.db.migrate."""
+"""Alembic environment: the engine (or an open connection) comes from app.platform.db.migrate."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from server.models import Base
+from app.platform.models import Base
 
 config = context.config
 target_metadata = Base.metadata

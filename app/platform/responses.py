@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
-from server.problems import Problem
+from app.platform.problems import Problem
 
 
 def dumps(payload: Any) -> bytes:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server import changefeed
-from server.clock import utcnow
-from server.models import Assignment, Submission, User
+from app.platform import changefeed
+from app.platform.clock import utcnow
+from app.platform.models import Assignment, Submission, User
 
 FINAL_STATES = ("accepted", "rejected", "withdrawn")
 # A new revision may be pushed from these; it always moves the submission to `checking`.

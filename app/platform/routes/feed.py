@@ -6,14 +6,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 
 import app
-from server.auth import create_user, require_role
-from server.changefeed import read_feed
-from server.deps import current_user, get_platform
-from server.models import User
-from server.platform import Platform
-from server.problems import Problem
-from server.responses import Reply, json_read, raw_json_read
-from server.schemas import Role, UserCreate
+from app.platform.auth import create_user, require_role
+from app.platform.changefeed import read_feed
+from app.platform.deps import current_user, get_platform
+from app.platform.models import User
+from app.platform.platform import Platform
+from app.platform.problems import Problem
+from app.platform.responses import Reply, json_read, raw_json_read
+from app.platform.schemas import Role, UserCreate
 
 router = APIRouter(tags=["sync"])
 

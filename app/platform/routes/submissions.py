@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from server import changefeed, jobs, quotas, workflow
-from server.access import (
+from app.platform import changefeed, jobs, quotas, workflow
+from app.platform.access import (
     get_bounty,
     get_submission,
     is_assigned,
@@ -18,17 +18,17 @@ from server.access import (
     require_manager_of,
     visible_submission_ids,
 )
-from server.anchoring import Anchor, locate
-from server.auth import require_role
-from server.clock import new_id, utcnow
-from server.deps import current_user, get_platform
-from server.idempotency import run_idempotent
-from server.models import Assignment, Blob, Revision, RevisionBlob, Submission, Thread, User
-from server.platform import Platform
-from server.problems import Problem, not_found
-from server.recheck import CHECK_REVISION
-from server.responses import Reply, check_if_match, json_read, version_etag
-from server.schemas import (
+from app.platform.anchoring import Anchor, locate
+from app.platform.auth import require_role
+from app.platform.clock import new_id, utcnow
+from app.platform.deps import current_user, get_platform
+from app.platform.idempotency import run_idempotent
+from app.platform.models import Assignment, Blob, Revision, RevisionBlob, Submission, Thread, User
+from app.platform.platform import Platform
+from app.platform.problems import Problem, not_found
+from app.platform.recheck import CHECK_REVISION
+from app.platform.responses import Reply, check_if_match, json_read, version_etag
+from app.platform.schemas import (
     AssignReviewer,
     RevisionCreate,
     SubmissionCreate,
@@ -36,7 +36,7 @@ from server.schemas import (
     TransitionRequest,
     as_json,
 )
-from server.views import revision_view, submission_view
+from app.platform.views import revision_view, submission_view
 
 router = APIRouter(prefix="/v1/submissions", tags=["submissions"])
 RevisionNumber = Annotated[int, Path(ge=1, le=1_000_000)]

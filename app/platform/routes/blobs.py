@@ -9,14 +9,14 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import exists, select
 
-from server import quotas
-from server.access import possessed_blobs, visible_submission_ids
-from server.clock import utcnow
-from server.deps import current_user, get_platform
-from server.models import Blob, BlobUpload, RevisionBlob, User
-from server.platform import Platform
-from server.problems import Problem, not_found
-from server.schemas import BlobBatch
+from app.platform import quotas
+from app.platform.access import possessed_blobs, visible_submission_ids
+from app.platform.clock import utcnow
+from app.platform.deps import current_user, get_platform
+from app.platform.models import Blob, BlobUpload, RevisionBlob, User
+from app.platform.platform import Platform
+from app.platform.problems import Problem, not_found
+from app.platform.schemas import BlobBatch
 
 router = APIRouter(prefix="/v1/blobs", tags=["blobs"])
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")

@@ -22,13 +22,13 @@ import uvicorn
 from sqlalchemy import delete
 
 from app.errors import UserError
-from server.app import create_app
-from server.auth import issue_token
-from server.clock import utcnow
-from server.demo import ensure_user, load_demo, seed_demo
-from server.models import Token
-from server.platform import Platform
-from server.settings import Settings
+from app.platform.app import create_app
+from app.platform.auth import issue_token
+from app.platform.clock import utcnow
+from app.platform.demo import ensure_user, load_demo, seed_demo
+from app.platform.models import Token
+from app.platform.platform import Platform
+from app.platform.settings import Settings
 
 log = logging.getLogger("gauntlet.server")
 LOCAL_TOKEN_LABEL = "embedded platform"

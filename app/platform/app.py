@@ -9,11 +9,11 @@ import logging
 from fastapi import FastAPI
 
 import app as gauntlet_app
-from server.bodylimit import BodyLimit
-from server.platform import Platform
-from server.problems import install_problem_handlers
-from server.routes import blobs, bounties, feed, reviews, submissions
-from server.settings import Settings
+from app.platform.bodylimit import BodyLimit
+from app.platform.platform import Platform
+from app.platform.problems import install_problem_handlers
+from app.platform.routes import blobs, bounties, feed, reviews, submissions
+from app.platform.settings import Settings
 
 log = logging.getLogger("gauntlet.server")
 
@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     settings = settings or Settings()
     platform = platform or Platform.open(settings)
     if settings.demo:
-        from server.demo import seed_demo
+        from app.platform.demo import seed_demo
 
         seed_demo(platform)
 
@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     async def lifespan(_app: FastAPI):
         worker = None
         if settings.run_worker:
-            from server.worker import WorkerThread
+            from app.platform.worker import WorkerThread
 
             worker = WorkerThread(platform).start()
         try:

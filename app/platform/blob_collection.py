@@ -15,8 +15,8 @@ from datetime import timedelta
 from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
-from server.clock import utcnow
-from server.models import Blob, BlobUpload, RevisionBlob
+from app.platform.clock import utcnow
+from app.platform.models import Blob, BlobUpload, RevisionBlob
 
 _BATCH = 500  # blobs deleted per statement (keeps IN lists small)
 

@@ -17,11 +17,11 @@ from fastapi import Request, Response
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.clock import utcnow
-from server.models import IdempotencyRecord, User
-from server.platform import Platform
-from server.problems import Problem
-from server.responses import Reply
+from app.platform.clock import utcnow
+from app.platform.models import IdempotencyRecord, User
+from app.platform.platform import Platform
+from app.platform.problems import Problem
+from app.platform.responses import Reply
 
 _REPLAYED_HEADERS = ("ETag", "Location")
 

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import and_, delete, or_, select, text
 from sqlalchemy.orm import Session
 
-from server.access import visible_bounty_ids, visible_submission_ids
-from server.models import Bounty, Change, Comment, Review, Revision, Submission, Thread, User
-from server.views import (
+from app.platform.access import visible_bounty_ids, visible_submission_ids
+from app.platform.models import Bounty, Change, Comment, Review, Revision, Submission, Thread, User
+from app.platform.views import (
     bounty_view,
     comment_view,
     review_view,

@@ -11,18 +11,18 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from server import changefeed
-from server.access import get_bounty
-from server.auth import require_role
-from server.clock import new_id, utcnow
-from server.deps import current_user, get_platform
-from server.idempotency import run_idempotent
-from server.models import Bounty, User
-from server.platform import Platform
-from server.problems import Problem
-from server.responses import Reply, check_if_match, json_read, version_etag
-from server.schemas import BountyCreate, BountyPatch, as_json
-from server.views import bounty_view
+from app.platform import changefeed
+from app.platform.access import get_bounty
+from app.platform.auth import require_role
+from app.platform.clock import new_id, utcnow
+from app.platform.deps import current_user, get_platform
+from app.platform.idempotency import run_idempotent
+from app.platform.models import Bounty, User
+from app.platform.platform import Platform
+from app.platform.problems import Problem
+from app.platform.responses import Reply, check_if_match, json_read, version_etag
+from app.platform.schemas import BountyCreate, BountyPatch, as_json
+from app.platform.views import bounty_view
 
 router = APIRouter(prefix="/v1/bounties", tags=["bounties"])
 MAX_REWARD = 1_000_000_000  # the same bound as a bounty's reward (schemas.BountyCreate)

@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.clock import utcnow
-from server.models import Blob, BlobUpload, Revision, Submission, User
-from server.problems import Problem
-from server.settings import Settings
+from app.platform.clock import utcnow
+from app.platform.models import Blob, BlobUpload, Revision, Submission, User
+from app.platform.problems import Problem
+from app.platform.settings import Settings
 
 
 def check_submissions(session: Session, settings: Settings, user: User) -> None:

@@ -6,18 +6,23 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server import changefeed, workflow
-from server.access import can_review, get_submission, require_reviewer_of, visible_submission_ids
-from server.anchoring import locate, make_anchor
-from server.clock import new_id, utcnow
-from server.deps import current_user, get_platform
-from server.idempotency import run_idempotent
-from server.models import Blob, Bounty, Comment, Review, Revision, Submission, Thread, User
-from server.platform import Platform
-from server.problems import Problem, not_found
-from server.responses import Reply, json_read, version_etag
-from server.schemas import CommentCreate, ResolveRequest, ReviewCreate, ThreadCreate, as_json
-from server.views import comment_view, review_view, thread_view
+from app.platform import changefeed, workflow
+from app.platform.access import (
+    can_review,
+    get_submission,
+    require_reviewer_of,
+    visible_submission_ids,
+)
+from app.platform.anchoring import locate, make_anchor
+from app.platform.clock import new_id, utcnow
+from app.platform.deps import current_user, get_platform
+from app.platform.idempotency import run_idempotent
+from app.platform.models import Blob, Bounty, Comment, Review, Revision, Submission, Thread, User
+from app.platform.platform import Platform
+from app.platform.problems import Problem, not_found
+from app.platform.responses import Reply, json_read, version_etag
+from app.platform.schemas import CommentCreate, ResolveRequest, ReviewCreate, ThreadCreate, as_json
+from app.platform.views import comment_view, review_view, thread_view
 
 router = APIRouter(tags=["reviews"])
 

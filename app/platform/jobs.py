@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from server.clock import utcnow
-from server.models import Job
+from app.platform.clock import utcnow
+from app.platform.models import Job
 
 
 @dataclass(frozen=True, slots=True)

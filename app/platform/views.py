@@ -7,8 +7,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.clock import iso
-from server.models import Assignment, Bounty, Comment, Review, Revision, Submission, Thread, User
+from app.platform.clock import iso
+from app.platform.models import (
+    Assignment,
+    Bounty,
+    Comment,
+    Review,
+    Revision,
+    Submission,
+    Thread,
+    User,
+)
 
 
 def user_ref(session: Session, user_id: str | None) -> dict[str, str] | None:

@@ -15,15 +15,15 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from app.platform.auth import create_user
+from app.platform.changefeed import encode, take_feed_lock
+from app.platform.clock import utcnow
+from app.platform.models import Bounty, Change, User
+from app.platform.platform import Platform
+from app.platform.routes.bounties import bounty_columns, insert_bounty
+from app.platform.schemas import BountyCreate
+from app.platform.views import bounty_view
 from app.resources import resource_path
-from server.auth import create_user
-from server.changefeed import encode, take_feed_lock
-from server.clock import utcnow
-from server.models import Bounty, Change, User
-from server.platform import Platform
-from server.routes.bounties import bounty_columns, insert_bounty
-from server.schemas import BountyCreate
-from server.views import bounty_view
 
 
 def load_demo() -> dict[str, Any]:

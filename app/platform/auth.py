@@ -11,9 +11,9 @@ from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.clock import new_id, utcnow
-from server.models import Token, User
-from server.problems import Problem
+from app.platform.clock import new_id, utcnow
+from app.platform.models import Token, User
+from app.platform.problems import Problem
 
 ROLES = ("author", "reviewer", "lab", "admin")
 TOKEN_PREFIX = "gst_"

@@ -24,11 +24,11 @@ from sqlalchemy.orm import Session
 
 from app.findings import Stage
 from app.funnel.report import Verdict
+from app.platform import changefeed, workflow
+from app.platform.clock import utcnow
+from app.platform.models import Blob, Revision, Submission
+from app.platform.worker import JobContext, JobKind
 from app.progress import CancelToken
-from server import changefeed, workflow
-from server.clock import utcnow
-from server.models import Blob, Revision, Submission
-from server.worker import JobContext, JobKind
 
 CHECK_REVISION = "check_revision"
 
