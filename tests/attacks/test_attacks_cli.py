@@ -6,7 +6,7 @@ import json
 import shutil
 
 import pytest
-from conftest import CORPUS
+from support.attack_corpus import CORPUS
 
 from app.cli import main
 

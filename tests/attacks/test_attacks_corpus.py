@@ -5,7 +5,7 @@ package of the precision corpus (robust graders of the kinds experts write) gets
 from __future__ import annotations
 
 import pytest
-from conftest import CORPUS, corpus_expectation, corpus_names
+from support.attack_corpus import CORPUS, corpus_expectation, corpus_names
 
 from app.findings import Stage
 from app.funnel.pipeline import FunnelOptions, run_funnel

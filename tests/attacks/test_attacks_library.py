@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, corpus_names
+from support.attack_corpus import CORPUS, corpus_names
 
 from app.attacks.campaign import context_for, grader_source, is_hit
 from app.attacks.correctness import assess, strictly_equal

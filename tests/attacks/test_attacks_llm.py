@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import CORPUS
+from support.attack_corpus import CORPUS
 from support.fake_llm import ScriptedLLMServer
 
 from app.cli import main

@@ -1,4 +1,4 @@
-"""Pytest fixtures for the env pack tests (the package builders live in envpack_fixtures)."""
+"""Pytest fixtures for the env pack tests (package builders: support/envpack_packages)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from envpack_fixtures import base_files, write_files
+from support.envpack_packages import base_files, write_files
 
 
 @pytest.fixture

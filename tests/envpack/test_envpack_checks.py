@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from envpack_fixtures import (
+from support.envpack_packages import (
     CHOICE_TASKS,
     NUMERIC_TASKS,
     REGEX_TASKS,

@@ -10,9 +10,15 @@ from pathlib import Path
 
 import tomlkit
 import tomlkit.exceptions
-from envpack_fixtures import base_files, code_variant, judge_variant, python_variant, write_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.envpack_packages import (
+    base_files,
+    code_variant,
+    judge_variant,
+    python_variant,
+    write_files,
+)
 
 from app.envpack.rules import RULES
 from app.findings import Finding

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from envpack_fixtures import base_files, jsonl
+from support.envpack_packages import base_files, jsonl
 
 from app.envpack.loader import load_envpack
 from app.envpack.model import Span

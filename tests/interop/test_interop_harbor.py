@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from interop_fixtures import BAD_GRADER_LINES, HARBOR_TEMPLATES
+from support.interop_templates import BAD_GRADER_LINES, HARBOR_TEMPLATES
 
 from app.envpack.checks import run_checks
 from app.envpack.interop import export_harbor, import_harbor

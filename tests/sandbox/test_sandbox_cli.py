@@ -48,7 +48,7 @@ def test_doctor_explains_an_unreachable_engine():
 
 
 def test_verify_without_any_backend_exits_2_with_advice(tmp_path):
-    from sandbox_support import write_pack
+    from support.sandbox_packages import write_pack
 
     root = write_pack(
         tmp_path / "p",

@@ -5,7 +5,7 @@ Every trick a cheating submission can play scores the floor."""
 from __future__ import annotations
 
 import pytest
-from sandbox_support import load, write_pack
+from support.sandbox_packages import load, write_pack
 
 from app.sandbox.base import GradingItem
 

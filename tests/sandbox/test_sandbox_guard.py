@@ -7,8 +7,8 @@ from __future__ import annotations
 import math
 
 import pytest
-from simulated_runner import Ledger, SimClock, crashes, never_answers, simulated_start
 from support.bounded_packages import ANSWERS, CRASHES, NEVER_ANSWERS, write_package
+from support.simulated_runner import Ledger, SimClock, crashes, never_answers, simulated_start
 
 from app.envpack.loader import load_envpack
 from app.findings import Severity

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sandbox_support import load, own_containers, write_pack
+from support.sandbox_packages import load, own_containers, write_pack
 
 from app.sandbox.base import ERROR_KINDS, GradingItem
 

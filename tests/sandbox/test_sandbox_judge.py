@@ -7,8 +7,8 @@ import json
 import re
 
 import pytest
-from sandbox_support import load, write_pack
 from support.fake_llm import ScriptedLLMServer
+from support.sandbox_packages import load, write_pack
 
 from app.sandbox.base import GradingItem
 from app.sandbox.judge import JudgeGrader, build_messages, has_substance, parse_verdict

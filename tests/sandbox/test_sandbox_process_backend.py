@@ -9,7 +9,7 @@ import sysconfig
 from pathlib import Path
 
 import pytest
-from sandbox_support import load, write_pack
+from support.sandbox_packages import load, write_pack
 
 from app.sandbox.base import GradingItem
 

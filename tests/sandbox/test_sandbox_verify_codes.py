@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sandbox_support import write_pack
+from support.sandbox_packages import write_pack
 
 from app.findings import Stage
 from app.funnel.pipeline import FunnelOptions, run_funnel

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from server_testkit import PlatformUnderTest, make_postgres_database, start_platform
+from support.platform_testkit import PlatformUnderTest, make_postgres_database, start_platform
 from support.services import need, postgres_url
 
 

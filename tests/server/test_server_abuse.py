@@ -4,7 +4,7 @@ but never used. The real server over HTTP, the real queue and database."""
 from __future__ import annotations
 
 import pytest
-from server_testkit import BACKENDS, package_files
+from support.platform_testkit import BACKENDS, package_files
 
 from app.platform import jobs
 from app.platform.models import Job

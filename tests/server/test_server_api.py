@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from server_testkit import BACKENDS
+from support.platform_testkit import BACKENDS
 
 pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from server_testkit import BACKENDS
+from support.platform_testkit import BACKENDS
 
 from app.platform.clock import utcnow
 from app.platform.models import Token

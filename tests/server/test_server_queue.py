@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from server_testkit import BACKENDS
+from support.platform_testkit import BACKENDS
 
 from app.platform import jobs
 from app.platform.platform import Platform

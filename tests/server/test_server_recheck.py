@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from server_testkit import BACKENDS, package_files
+from support.platform_testkit import BACKENDS, package_files
 from support.services import docker_available, need
 
 from app.findings import Stage

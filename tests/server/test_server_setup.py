@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from server_testkit import BACKENDS
+from support.platform_testkit import BACKENDS
 
 from app.platform.db import make_engine, migrate
 from app.platform.embedded import start_embedded

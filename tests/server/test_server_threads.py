@@ -4,7 +4,7 @@ replies and resolving."""
 from __future__ import annotations
 
 import pytest
-from server_testkit import BACKENDS
+from support.platform_testkit import BACKENDS
 
 from app.platform.anchoring import locate, make_anchor
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sync_helpers import fast_policy
+from support.sync_packages import fast_policy
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def store(tmp_path):
 @pytest.fixture
 def platform(tmp_path, gauntlet_home):
     """The real platform (embedded server on 127.0.0.1), with author/reviewer/lab/admin tokens."""
-    from sync_real_platform import RealPlatform
+    from support.real_platform import RealPlatform
 
     running = RealPlatform(tmp_path / "platform").start()
     try:

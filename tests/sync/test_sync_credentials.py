@@ -77,7 +77,7 @@ def _run_with_backend(backend: str, code: str, timeout: float = 60) -> dict:
     env = dict(
         os.environ,
         PYTHON_KEYRING_BACKEND=backend,
-        PYTHONPATH=os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
+        PYTHONPATH=os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")]),
     )
     env.pop("DBUS_SESSION_BUS_ADDRESS", None)
     proc = subprocess.run(
@@ -115,7 +115,7 @@ def test_no_keychain_falls_back_to_session_only_and_says_so():
 
 
 def test_a_locked_keychain_falls_back_to_session_only():
-    result = _run_with_backend("sync_keyring_backends.LockedKeyring", SCENARIO)
+    result = _run_with_backend("support.keyring_backends.LockedKeyring", SCENARIO)
     assert result["usable"] is True  # the backend exists...
     assert "locked" in result["reason"]  # ...but refused; we noticed and fell back
     assert (result["where"], result["got"]) == ("session", "secret-1")
@@ -123,7 +123,7 @@ def test_a_locked_keychain_falls_back_to_session_only():
 
 def test_a_hanging_keychain_times_out_instead_of_freezing():
     started = time.monotonic()
-    result = _run_with_backend("sync_keyring_backends.HangingKeyring", SCENARIO, timeout=30)
+    result = _run_with_backend("support.keyring_backends.HangingKeyring", SCENARIO, timeout=30)
     assert "did not answer" in result["reason"]
     assert (result["where"], result["got"]) == ("session", "secret-1")
     assert result["seconds"] < 5  # one 0.5 s timeout, then the keychain is known unusable

@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-from sync_fault_proxy import FaultProxy
-from sync_helpers import make_package
+from support.fault_proxy import FaultProxy
+from support.sync_packages import make_package
 
 from app.sync.state import SyncPhase
 from app.sync.store import BountyFilter

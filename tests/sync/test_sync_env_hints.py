@@ -33,7 +33,7 @@ def _env(keyring_backend: str, **extra: str) -> dict:
     env = dict(
         os.environ,
         PYTHON_KEYRING_BACKEND=keyring_backend,
-        PYTHONPATH=os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
+        PYTHONPATH=os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")]),
         **extra,
     )
     env.pop("DBUS_SESSION_BUS_ADDRESS", None)
@@ -62,7 +62,7 @@ def test_saved_server_hint_set_gauntlet_token_for_this_session(platform, gauntle
 def test_gauntlet_token_wins_over_a_stale_keychain_token(platform, gauntlet_home):
     token = platform.tokens["author"]
     _save_server(platform.url, _env(FAIL, TOKEN_FOR_LOGIN=token))
-    stale = _env("sync_keyring_backends.StaleTokenKeyring")
+    stale = _env("support.keyring_backends.StaleTokenKeyring")
     refused = _gauntlet("bounties", "--json", env=stale)
     assert "did not accept your token" in refused.stderr, refused.stderr
     assert json.loads(refused.stdout) == []  # only the (empty) local copy
@@ -74,7 +74,7 @@ def test_gauntlet_token_wins_over_a_stale_keychain_token(platform, gauntlet_home
 def test_gauntlet_token_never_waits_on_a_hanging_keychain(platform, gauntlet_home):
     token = platform.tokens["author"]
     _save_server(platform.url, _env(FAIL, TOKEN_FOR_LOGIN=token))
-    hanging = _env("sync_keyring_backends.HangingKeyring", GAUNTLET_TOKEN=token)
+    hanging = _env("support.keyring_backends.HangingKeyring", GAUNTLET_TOKEN=token)
     listed = _gauntlet("bounties", "--json", env=hanging)
     assert listed.returncode == 0, listed.stderr
 

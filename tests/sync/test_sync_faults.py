@@ -13,8 +13,8 @@ import time
 
 import httpx
 import pytest
-from sync_fault_proxy import Fault, FaultProxy
-from sync_helpers import make_package
+from support.fault_proxy import Fault, FaultProxy
+from support.sync_packages import make_package
 
 from app.sync.platform import store_key_for
 from app.sync.state import SyncPhase

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
-from sync_fault_proxy import FaultProxy
-from sync_helpers import make_package
+from support.fault_proxy import FaultProxy
+from support.sync_packages import make_package
 
 from app.sync.outbox import RetryPolicy
 from app.sync.state import SyncPhase

@@ -7,8 +7,8 @@ import tomllib
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import make_bounty
 from PySide6.QtCore import Qt
+from support.bounties import make_bounty
 
 from app.sync.store import LocalStore
 from app.ui.bounties.browser import BountyBrowser

@@ -7,7 +7,7 @@ import asyncio
 import threading
 
 import pytest
-from conftest import make_bounty
+from support.bounties import make_bounty
 
 from app.errors import UserError
 from app.sync.credentials import CredentialStore

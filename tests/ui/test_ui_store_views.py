@@ -4,7 +4,7 @@ platform's report, reviewer verdicts and line comments, and honest empty states.
 from __future__ import annotations
 
 import pytest
-from conftest import make_bounty
+from support.bounties import make_bounty
 
 from app.sync.store import LocalStore
 from app.ui.store_views import ReviewsView, SubmissionsView

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support.services import postgres_url
 
 from app.findings import Stage
 from app.funnel.report import PackageRef, Report, StageResult, StageStatus
@@ -19,6 +18,7 @@ from app.platform.auth import create_user
 from app.platform.embedded import RunningServer, serve_in_thread
 from app.platform.platform import Platform
 from app.platform.settings import Settings
+from support.services import postgres_url
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
