@@ -9,6 +9,11 @@ import signal
 import stat
 import time
 
+try:  # imported here, once: in a grading it would search sys.path (the package) every time
+    import resource
+except ImportError:  # not on Windows
+    resource = None
+
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -35,9 +40,7 @@ def apply_rlimits(limits: dict, *, per_item: bool) -> None:
     """Limits shared by every grading are set once on the fork server (the loader and every
     grading inherit them); only the per-process budgets (CPU seconds, address space) are set in
     each grading."""
-    try:
-        import resource
-    except ImportError:  # not on Windows
+    if resource is None:
         return
     if per_item:
         wanted = {"RLIMIT_CPU": limits.get("cpu_s"), "RLIMIT_AS": limits.get("address_space_bytes")}
@@ -77,6 +80,17 @@ def parent_of(pid: int) -> int | None:
         with open(f"/proc/{pid}/stat", "rb") as handle:
             data = handle.read()
         return int(data[data.rfind(b")") + 2 :].split()[1]) or None
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def process_state(pid: int) -> str | None:
+    """The state letter of `pid` from /proc ("Z" once it has exited and its children were
+    re-parented), or None when it is gone or there is no /proc."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            data = handle.read()
+        return data[data.rfind(b")") + 2 :].split()[0].decode("ascii")
     except (OSError, ValueError, IndexError):
         return None
 

@@ -42,6 +42,7 @@ from .containment import (
     harden_self,
     kill_group,
     parent_of,
+    process_state,
     remove_tree,
     sweep_strays,
     sweep_tmp,
@@ -143,7 +144,10 @@ class Server:
             if self.loader is not None and not self.loader.read_diag():
                 self._unregister(key.fd)
         else:
+            active, which = self.by_fd.get(key.fd, (None, ""))
             self._read_child(key.fd)
+            if which == "res" and active.res_eof and active.seq in self.active:
+                self._finish_if_exited(active)
 
     # -- the host ------------------------------------------------------------------------
 
@@ -547,6 +551,19 @@ class Server:
         del self.active[active.seq]
         remove_tree(active.scratch)
         self.queue.appendleft(active.item)
+
+    def _finish_if_exited(self, active: Active) -> None:
+        """Finish as soon as the result is complete and the grading's process has exited (its
+        leftovers are then ours to sweep), without waiting for the loader to report the exit:
+        the next grading can start one hop sooner."""
+        if active.pid is None or active.grace is not None or process_state(active.pid) != "Z":
+            return
+        try:
+            complete = isinstance(json.loads(bytes(active.result)), dict)
+        except (ValueError, RecursionError):
+            complete = False
+        if complete:
+            self._finish(active)
 
     def _enforce_deadlines(self) -> None:
         now = time.monotonic()
