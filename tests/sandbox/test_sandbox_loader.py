@@ -240,3 +240,30 @@ def test_a_grading_forging_its_result_pipe_gets_an_invalid_reward(tmp_path, priv
     for name in ("other-key", "server-error", "bad-detail", "bad-timing"):
         assert results[name].error == "invalid-reward", results[name]
     assert results["victim"].error is None and results["victim"].reward == 0.0
+
+
+# A second after it was imported, a thread takes the interpreter's lock for good
+# (catastrophic regex backtracking never lets go): the loader starts nothing more.
+STUCK_LOADER = """
+import os, re, threading, time
+
+threading.Timer(1.0, re.match, (r"(a*)*b", "a" * 64)).start()
+
+def grade(task, response):
+    time.sleep(0.3)
+    return {"reward": 1.0, "metrics": {"loader": os.getppid()}}
+"""
+
+
+def test_a_stuck_loader_is_replaced(tmp_path, private_tempdir):
+    import time
+
+    backend = _backend("bubblewrap" if shutil.which("bwrap") else "plain")
+    root = _pack(tmp_path, STUCK_LOADER, timeout_s=2)
+    items = [GradingItem(f"i{n}", TASK, "4") for n in range(8)]
+    started = time.monotonic()
+    results = backend.grade_batch(load(root), items, jobs=1)
+    assert time.monotonic() - started < 60
+    assert [(r.error, r.reward) for r in results] == [(None, 1.0)] * len(items), results
+    loaders = {r.metrics["loader"] for r in results}
+    assert len(loaders) > 1, "the stuck loader was never replaced"

@@ -69,6 +69,7 @@ class LoaderLink:
         self.ready = False
         self.writing = False  # the selector also watches for room to write
         self.eof = False  # the socket ended (or the loader broke the protocol)
+        self.why = ""  # why the server killed it, if it did
 
     @classmethod
     def start(cls, python: str, runner_dir: str, env: dict[str, str]) -> LoaderLink:

@@ -273,7 +273,7 @@ class Server:
         try:
             link.flush()
         except OSError:  # it is gone: its exit comes through _reap
-            self._abandon_loader()
+            self._abandon_loader("it closed its socket")
             return
         if link.writing != bool(link.outbox):  # watch for room only while something waits
             link.writing = bool(link.outbox)
@@ -287,14 +287,15 @@ class Server:
         for message in link.receive():
             self._on_loader_message(message)
         if link.eof:
-            self._abandon_loader()
+            self._abandon_loader("it closed its socket or sent an oversized line")
 
-    def _abandon_loader(self) -> None:
-        """Closed its end or broke the protocol: kill it; _reap takes it from there."""
+    def _abandon_loader(self, why: str) -> None:
+        """Stuck, closed its end or broke the protocol: kill it; _reap takes it from there."""
         link = self.loader
-        link.eof = True
-        self._unregister(link.sock)
-        _kill(link.pid)
+        if not link.why:
+            link.eof, link.why = True, why
+            self._unregister(link.sock)
+            _kill(link.pid)
 
     def _on_loader_message(self, message: dict) -> None:
         op = message.get("op")
@@ -343,7 +344,7 @@ class Server:
         self._unregister(link.sock)
         self._unregister(link.diag_fd)
         link.close()
-        how = _describe(status)
+        how = link.why or _describe(status)
         if not self.ready_sent:  # the first import killed it: so would every other
             self._give_up(
                 f"the grader's loader process ended before the grader was loaded ({how})"
@@ -572,6 +573,13 @@ class Server:
                 if now >= active.grace:  # killed, and no exit was ever reported
                     self._finish(active)
             elif now >= active.deadline:
+                self._read_child(active.res_fd, drain=True)
+                if not active.announced and not active.orphaned and self.loader is not None:
+                    # Never started: the loader is stuck (a grader's thread can hold it). A fresh
+                    # one gets this grading again; _reap counts the loss.
+                    self._abandon_loader("it started no grading within timeout_s")
+                    active.deadline = now + KILL_GRACE_S
+                    continue
                 active.fail(
                     "timeout",
                     f"the grading took longer than timeout_s = {self.timeout_s:g} s and was killed",
