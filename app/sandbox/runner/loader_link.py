@@ -69,7 +69,8 @@ class LoaderLink:
         self.ready = False
         self.writing = False  # the selector also watches for room to write
         self.eof = False  # the socket ended (or the loader broke the protocol)
-        self.why = ""  # why the server killed it, if it did
+        self.killed = False  # by the server
+        self.why = ""  # what it did wrong, when its exit status would not say
 
     @classmethod
     def start(cls, python: str, runner_dir: str, env: dict[str, str]) -> LoaderLink:
@@ -133,7 +134,7 @@ class LoaderLink:
             self.inbox.extend(chunk)
             if len(self.inbox) > MAX_LINE and self.inbox.find(b"\n") < 0:
                 self.inbox.clear()
-                self.eof = True
+                self.eof, self.why = True, "it sent an oversized line"
         messages = []
         while True:
             newline = self.inbox.find(b"\n")

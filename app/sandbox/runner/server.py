@@ -273,7 +273,7 @@ class Server:
         try:
             link.flush()
         except OSError:  # it is gone: its exit comes through _reap
-            self._abandon_loader("it closed its socket")
+            self._abandon_loader("")
             return
         if link.writing != bool(link.outbox):  # watch for room only while something waits
             link.writing = bool(link.outbox)
@@ -287,13 +287,13 @@ class Server:
         for message in link.receive():
             self._on_loader_message(message)
         if link.eof:
-            self._abandon_loader("it closed its socket or sent an oversized line")
+            self._abandon_loader("")  # its exit status (or link.why) says why
 
     def _abandon_loader(self, why: str) -> None:
         """Stuck, closed its end or broke the protocol: kill it; _reap takes it from there."""
         link = self.loader
-        if not link.why:
-            link.eof, link.why = True, why
+        if not link.killed:
+            link.eof, link.killed, link.why = True, True, why or link.why
             self._unregister(link.sock)
             _kill(link.pid)
 
