@@ -137,7 +137,8 @@ class Loader:
         except OSError as exc:
             for fd in (out_w, res_w):
                 os.close(fd)
-            self._send({"op": "failed", "seq": seq, "detail": f"fork failed: {exc.strerror}"})
+            detail = f"fork failed ({exc.strerror}): the sandbox is out of processes or memory"
+            self._send({"op": "failed", "seq": seq, "detail": detail})
             return
         if pid == 0:
             try:

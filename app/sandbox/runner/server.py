@@ -316,11 +316,7 @@ class Server:
         elif op == "failed":
             detail = message.get("detail")
             if type(detail) is str:
-                active.fail(
-                    "crash",
-                    f"the grading could not start ({detail[:200]}); the sandbox is out of "
-                    "processes or memory",
-                )
+                active.fail("crash", f"the grading could not start: {detail[:300]}")
             else:
                 active.fail("invalid-reward", "the loader's report of this grading is malformed")
             self._finish(active)
