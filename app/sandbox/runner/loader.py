@@ -101,7 +101,8 @@ class Loader:
                 message = json.loads(bytes(self.inbox[:newline]))
                 del self.inbox[: newline + 1]
                 return message
-            chunk = self.sock.recv(1 << 16)
+            chunk, fds, _flags, _address = socket.recv_fds(self.sock, 1 << 16, 16)
+            self.fds.extend(fds)
             if not chunk:
                 return None
             self.inbox.extend(chunk)
