@@ -102,7 +102,7 @@ def main() -> int:
     args = parser.parse_args()
 
     cpus = float(os.cpu_count() or 1)
-    backend = get_backend(args.backend)
+    backend = get_backend(args.backend, own_package=True)  # the package is generated right here
     with tempfile.TemporaryDirectory(prefix="gauntlet-bench-") as work:
         root = make_package(Path(work) / "pack", tasks=100, cpus=cpus)
         pack = load_envpack(root).pack
@@ -127,7 +127,7 @@ def main() -> int:
         report = run_funnel(
             root,
             stages=(Stage.STRUCTURE, Stage.VERIFY),
-            options=FunnelOptions(backend=args.backend, jobs=args.jobs),
+            options=FunnelOptions(backend=args.backend, jobs=args.jobs, own_package=True),
         )
         funnel_s = time.perf_counter() - started
         verify = report.stage(Stage.VERIFY)

@@ -29,49 +29,15 @@ class TestsSpecError(Exception):
 
 def grade_tests(task: dict, response: str, spec: dict, scratch: str, time_budget_s: float) -> dict:
     low, high = spec.get("reward_range", [0.0, 1.0])
-    entry = task.get("entry")
-    tests = task.get("tests")
-    if type(entry) is not str or not entry.isidentifier():
-        raise TestsSpecError(f'task {task.get("id")!r} needs "entry": the function name to call')
-    if not isinstance(tests, list) or not tests:
-        raise TestsSpecError(f'task {task.get("id")!r} needs "tests": a non-empty list of cases')
-    calls = []
-    for number, case in enumerate(tests, 1):
-        if not isinstance(case, dict) or "expected" not in case:
-            raise TestsSpecError(f'test {number} of task {task.get("id")!r} needs "expected"')
-        args, kwargs = case.get("args", []), case.get("kwargs", {})
-        if not isinstance(args, list) or not isinstance(kwargs, dict):
-            raise TestsSpecError(f'test {number}: "args" must be a list and "kwargs" an object')
-        calls.append({"args": args, "kwargs": kwargs})
+    entry, tests, calls = _checked_task(task)
+    total = len(tests)
     if type(response) is not str or not response.strip():
         return {
             "reward": float(low),
             "feedback": "no code was submitted",
-            "metrics": {"passed": 0, "total": len(tests)},
+            "metrics": {"passed": 0, "total": total},
         }
-
-    workdir = os.path.join(scratch, "submission")
-    os.makedirs(workdir, exist_ok=True)
-    path = os.path.join(workdir, "solution.py")
-    with open(path, "w", encoding="utf-8", errors="surrogatepass") as handle:
-        handle.write(response)
-    sentinel = "GX-RESULT-" + secrets.token_hex(16) + ":"
-    request = json.dumps({"entry": entry, "calls": calls, "sentinel": sentinel, "path": path})
-    outcome = run_capped(
-        [sys.executable, "-I", "-B", HARNESS],
-        request.encode("utf-8"),
-        cwd=workdir,
-        timeout_s=max(0.5, time_budget_s),
-        cap=MAX_SUBMISSION_OUTPUT,
-    )
-    total = len(tests)
-    failure = _failure_reason(outcome)
-    payload = None if failure else _extract(outcome["stdout"], sentinel)
-    if failure is None and payload is None:
-        failure = "the submission ended without reporting results (did it exit or crash?)"
-    if failure is None and "import_error" in payload:
-        failure = f"the submission could not be loaded: {payload['import_error']}"[:300]
-    outputs = [] if failure else payload.get("outputs")
+    failure, outputs = _run_submission(entry, calls, response, scratch, time_budget_s)
     if failure is None and (not isinstance(outputs, list) or len(outputs) != total):
         failure = "the submission's results are malformed"
     if failure:
@@ -92,6 +58,54 @@ def grade_tests(task: dict, response: str, spec: dict, scratch: str, time_budget
     reward = float(low) + (float(high) - float(low)) * passed / total
     feedback = f"{passed}/{total} tests passed" + ("; " + "; ".join(notes) if notes else "")
     return {"reward": reward, "feedback": feedback, "metrics": {"passed": passed, "total": total}}
+
+
+def _checked_task(task: dict) -> tuple[str, list, list[dict]]:
+    """The entry function, the test cases and the calls to make; TestsSpecError if unusable."""
+    entry = task.get("entry")
+    tests = task.get("tests")
+    if type(entry) is not str or not entry.isidentifier():
+        raise TestsSpecError(f'task {task.get("id")!r} needs "entry": the function name to call')
+    if not isinstance(tests, list) or not tests:
+        raise TestsSpecError(f'task {task.get("id")!r} needs "tests": a non-empty list of cases')
+    calls = []
+    for number, case in enumerate(tests, 1):
+        if not isinstance(case, dict) or "expected" not in case:
+            raise TestsSpecError(f'test {number} of task {task.get("id")!r} needs "expected"')
+        args, kwargs = case.get("args", []), case.get("kwargs", {})
+        if not isinstance(args, list) or not isinstance(kwargs, dict):
+            raise TestsSpecError(f'test {number}: "args" must be a list and "kwargs" an object')
+        calls.append({"args": args, "kwargs": kwargs})
+    return entry, tests, calls
+
+
+def _run_submission(
+    entry: str, calls: list[dict], response: str, scratch: str, time_budget_s: float
+) -> tuple[str | None, list | None]:
+    """(why it failed, None) or (None, the outputs it reported, one per call)."""
+    workdir = os.path.join(scratch, "submission")
+    os.makedirs(workdir, exist_ok=True)
+    path = os.path.join(workdir, "solution.py")
+    with open(path, "w", encoding="utf-8", errors="surrogatepass") as handle:
+        handle.write(response)
+    sentinel = "GX-RESULT-" + secrets.token_hex(16) + ":"
+    request = json.dumps({"entry": entry, "calls": calls, "sentinel": sentinel, "path": path})
+    outcome = run_capped(
+        [sys.executable, "-I", "-B", HARNESS],
+        request.encode("utf-8"),
+        cwd=workdir,
+        timeout_s=max(0.5, time_budget_s),
+        cap=MAX_SUBMISSION_OUTPUT,
+    )
+    failure = _failure_reason(outcome)
+    if failure:
+        return failure, None
+    payload = _extract(outcome["stdout"], sentinel)
+    if payload is None:
+        return "the submission ended without reporting results (did it exit or crash?)", None
+    if "import_error" in payload:
+        return f"the submission could not be loaded: {payload['import_error']}"[:300], None
+    return None, payload.get("outputs")
 
 
 def _passes(expected, output, tolerance: float) -> bool:
@@ -173,33 +187,13 @@ def run_capped(argv, stdin: bytes, *, cwd: str, timeout_s: float, cap: int) -> d
     deadline = time.monotonic() + timeout_s
     outcome = {"timed_out": False, "too_large": False, "timeout_s": timeout_s, "returncode": None}
     stdout, stderr = bytearray(), bytearray()
-    selector = selectors.DefaultSelector()
     try:
         try:
             proc.stdin.write(stdin)
             proc.stdin.close()
         except (BrokenPipeError, OSError):
             pass
-        selector.register(proc.stdout, selectors.EVENT_READ, stdout)
-        selector.register(proc.stderr, selectors.EVENT_READ, stderr)
-        open_streams = 2
-        while open_streams:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                outcome["timed_out"] = True
-                break
-            for key, _ in selector.select(min(remaining, 1.0)):
-                chunk = os.read(key.fd, 65536)
-                if not chunk:
-                    selector.unregister(key.fileobj)
-                    open_streams -= 1
-                    continue
-                key.data.extend(chunk)
-                if key.data is stderr and len(stderr) > 8192:
-                    del stderr[: len(stderr) - 8192]
-            if len(stdout) > cap:
-                outcome["too_large"] = True
-                break
+        _collect(proc, deadline, cap, stdout, stderr, outcome)
         if (
             not outcome["timed_out"]
             and not outcome["too_large"]
@@ -215,8 +209,32 @@ def run_capped(argv, stdin: bytes, *, cwd: str, timeout_s: float, cap: int) -> d
         code = proc.wait()
         if not outcome["timed_out"] and not outcome["too_large"]:
             outcome["returncode"] = code
-        selector.close()
         proc.stdout.close()
         proc.stderr.close()
     outcome["stdout"], outcome["stderr"] = bytes(stdout), bytes(stderr)
     return outcome
+
+
+def _collect(proc, deadline: float, cap: int, stdout: bytearray, stderr: bytearray, outcome):
+    """Read both streams until they end, the deadline passes or stdout exceeds `cap`."""
+    with selectors.DefaultSelector() as selector:
+        selector.register(proc.stdout, selectors.EVENT_READ, stdout)
+        selector.register(proc.stderr, selectors.EVENT_READ, stderr)
+        open_streams = 2
+        while open_streams:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                outcome["timed_out"] = True
+                return
+            for key, _ in selector.select(min(remaining, 1.0)):
+                chunk = os.read(key.fd, 65536)
+                if not chunk:
+                    selector.unregister(key.fileobj)
+                    open_streams -= 1
+                    continue
+                key.data.extend(chunk)
+                if key.data is stderr and len(stderr) > 8192:
+                    del stderr[: len(stderr) - 8192]
+            if len(stdout) > cap:
+                outcome["too_large"] = True
+                return
