@@ -118,10 +118,10 @@ def open_grading(
     """A grading function over the chosen sandbox backend: each call is one fresh batch.
     Also returns a counter of gradings the sandbox itself failed (not the grader), and the
     stage's guard (None for judge graders), which raises `StageStopped` once it stopped."""
-    from app.sandbox import select
+    from app.sandbox import backends
 
     # judge graders are graded on the host by the backend's JudgeGrader, with these credentials
-    grader = select.get_backend(
+    grader = backends.get_backend(
         options.backend,
         image=options.image,
         own_package=bool(options.own_package),

@@ -19,9 +19,9 @@ from app.findings import Finding, FindingSink, Severity, Stage
 from app.funnel.pipeline import FunnelOptions
 from app.funnel.report import StageResult, StageStatus, stage_status_for
 from app.progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
+from app.sandbox.backends import get_backend
 from app.sandbox.base import GradingItem, GradingResult, SandboxUnavailable
 from app.sandbox.guard import GradingGuard, guard_for
-from app.sandbox.select import get_backend
 
 # Per code: at most this many findings, then one summary finding ("… and 12 more").
 MAX_FINDINGS_PER_CODE = 20

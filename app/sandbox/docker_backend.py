@@ -33,9 +33,9 @@ from app.sandbox.base import (
     ResultCallback,
     SandboxUnavailable,
 )
+from app.sandbox.batch_run import RunnerConfig, SandboxLimits, limits_for, run_batch
 from app.sandbox.guard import GradingGuard
 from app.sandbox.judge import JudgeGrader
-from app.sandbox.session import RunnerConfig, SandboxLimits, limits_for, run_batch
 from app.sandbox.snapshot import package_snapshot
 
 log = logging.getLogger(__name__)

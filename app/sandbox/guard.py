@@ -148,7 +148,7 @@ class GradingGuard:
 
 def guard_for(pack: Any, jobs: int | None, clock: Callable[[], float] = time.monotonic):
     """The guard for one stage on `pack`, from its `timeout_s` and the sandbox's parallelism."""
-    from app.sandbox.session import limits_for
+    from app.sandbox.batch_run import limits_for
 
     limits = limits_for(pack, jobs)
     return GradingGuard(timeout_s=limits.timeout_s, parallel=limits.jobs, clock=clock)

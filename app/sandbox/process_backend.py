@@ -38,11 +38,11 @@ from app.sandbox.base import (
     ResultCallback,
     SandboxUnavailable,
 )
+from app.sandbox.batch_run import RunnerConfig, SandboxLimits, limits_for, run_batch
 from app.sandbox.guard import GradingGuard
 from app.sandbox.interpreter_layout import interpreter_layout
 from app.sandbox.judge import JudgeGrader
 from app.sandbox.process_count import process_limit
-from app.sandbox.session import RunnerConfig, SandboxLimits, limits_for, run_batch
 from app.sandbox.snapshot import package_snapshot
 
 log = logging.getLogger(__name__)
@@ -251,8 +251,8 @@ class ProcessBackend:
                 pack_dir = "/pack"
             argv += ["--remount-ro", "/", self.python, "-I", "-B", "-c", launch]
             return argv, RunnerConfig(pack_dir=pack_dir, scratch="/tmp/gx", private_tmp=True)
-        # Load the runner package by path: putting app/sandbox on sys.path would let its
-        # modules shadow the standard library (it has a select.py).
+        # Load the runner package by path: with app/sandbox on sys.path, the app's other modules
+        # there could shadow one the runner imports (the standard library's, say).
         folder = str(self.runner_dir())
         launch = (
             "import importlib.util, sys; "

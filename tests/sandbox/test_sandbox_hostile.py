@@ -420,8 +420,8 @@ def test_funnel_child_environment_carries_no_credentials(monkeypatch):
 
 
 def test_auto_backend_never_falls_back_to_a_plain_subprocess(monkeypatch, tmp_path):
+    from app.sandbox.backends import get_backend
     from app.sandbox.base import SandboxUnavailable
-    from app.sandbox.select import get_backend
 
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
     monkeypatch.setenv("PATH", str(tmp_path))  # no bubblewrap either
