@@ -148,8 +148,8 @@ def doctor(image: str | None = None) -> list[Check]:
 
 def _limits_check(client, image: str) -> Check:
     """Start a hardened container and prove, from inside, that the limits hold."""
-    from app.sandbox.batch_run import SandboxLimits
     from app.sandbox.docker_backend import container_options
+    from app.sandbox.limits import SandboxLimits
 
     # The probe reports through its exit status (the engine keeps no logs of sandboxes).
     probe = (

@@ -38,10 +38,11 @@ from app.sandbox.base import (
     ResultCallback,
     SandboxUnavailable,
 )
-from app.sandbox.batch_run import RunnerConfig, SandboxLimits, limits_for, run_batch
+from app.sandbox.batch_run import RunnerConfig, run_batch
 from app.sandbox.guard import GradingGuard
 from app.sandbox.interpreter_layout import interpreter_layout
 from app.sandbox.judge import JudgeGrader
+from app.sandbox.limits import SandboxLimits, limits_for
 from app.sandbox.process_count import process_limit
 from app.sandbox.snapshot import package_snapshot
 

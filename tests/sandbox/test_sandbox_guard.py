@@ -14,8 +14,9 @@ from app.envpack.loader import load_envpack
 from app.findings import Severity
 from app.funnel.pipeline import FunnelOptions
 from app.sandbox.base import BackendInfo, GradingItem
-from app.sandbox.batch_run import limits_for, rejudge_parallel, run_batch
+from app.sandbox.batch_run import rejudge_parallel, run_batch
 from app.sandbox.guard import STOP_BUDGET, STOP_UNANSWERED, GradingGuard, guard_for
+from app.sandbox.limits import limits_for
 
 
 def _pack(tmp_path, grader=ANSWERS, *, timeout_s=600, tasks=100):
