@@ -13,7 +13,6 @@ it refuses other people's packages unless forced.
 from __future__ import annotations
 
 import atexit
-import contextlib
 import dataclasses
 import functools
 import logging
@@ -26,25 +25,15 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable
 from pathlib import Path
 
 from app.envpack.model import EnvPack
-from app.progress import CancelToken
-from app.sandbox.base import (
-    BackendInfo,
-    GradingItem,
-    GradingResult,
-    ResultCallback,
-    SandboxUnavailable,
-)
-from app.sandbox.batch_run import RunnerConfig, run_batch
-from app.sandbox.guard import GradingGuard
+from app.sandbox.base import BackendInfo, SandboxBase, SandboxUnavailable
+from app.sandbox.batch_run import RunnerConfig
 from app.sandbox.interpreter_layout import interpreter_layout
 from app.sandbox.judge import JudgeGrader
-from app.sandbox.limits import SandboxLimits, limits_for
+from app.sandbox.limits import SandboxLimits
 from app.sandbox.process_count import process_limit
-from app.sandbox.snapshot import package_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -96,14 +85,16 @@ def _world_readable(folder: Path) -> bool:
         return False
 
 
-class ProcessBackend:
-    def __init__(self, python: str | None = None, use_bwrap: bool | None = None) -> None:
+class ProcessBackend(SandboxBase):
+    def __init__(
+        self, *, judge: JudgeGrader, python: str | None = None, use_bwrap: bool | None = None
+    ) -> None:
+        super().__init__(judge)
         if not hasattr(os, "fork"):
             raise SandboxUnavailable(
                 "the process backend needs Linux or macOS (it forks a fresh process per grading)",
                 "install Docker Desktop and use the Docker backend",
             )
-        self.judge = JudgeGrader()  # get_backend() passes the user's LLM key and base URL
         self.python = python or find_python()
         if not self.python:
             raise SandboxUnavailable(
@@ -141,39 +132,17 @@ class ProcessBackend:
             + " with rlimits (weaker than Docker)",
         )
 
-    def grade_batch(
-        self,
-        pack: EnvPack,
-        items: Iterable[GradingItem],
-        *,
-        on_result: ResultCallback | None = None,
-        cancel: CancelToken | None = None,
-        jobs: int | None = None,
-        guard: GradingGuard | None = None,
-    ) -> list[GradingResult]:
-        items = list(items)
-        if not items:
-            return []
-        if pack.manifest.grader.type == "judge":  # graded on the trusted host side
-            return self.judge.grade_batch(
-                pack, items, on_result=on_result, cancel=cancel, jobs=jobs
-            )
-        limits = dataclasses.replace(limits_for(pack, jobs), processes=self.process_limit())
-        mount_pack = pack.manifest.grader.type == "python"
+    @property
+    def snapshot_reader_uid(self) -> int | None:
+        return self.run_as_uid  # the runner reads the package's snapshot directly, as this user
 
-        with contextlib.ExitStack() as stack:
-            snapshot = (
-                stack.enter_context(package_snapshot(pack.root, reader_uid=self.run_as_uid))
-                if mount_pack
-                else None
-            )
+    def _limits(self, pack: EnvPack, jobs: int | None) -> SandboxLimits:
+        return dataclasses.replace(super()._limits(pack, jobs), processes=self.process_limit())
 
-            def start():
-                return ProcessChannel.start(self, snapshot, limits)
-
-            return run_batch(
-                pack, items, start, limits=limits, on_result=on_result, cancel=cancel, guard=guard
-            )
+    def _start_channel(
+        self, prepared: None, snapshot: Path | None, limits: SandboxLimits
+    ) -> tuple[ProcessChannel, RunnerConfig]:
+        return ProcessChannel.start(self, snapshot, limits)
 
     def runner_dir(self) -> Path:
         """The runner's folder, readable by the user the runner runs as. Started as root, the

@@ -145,7 +145,7 @@ def test_verify_stage_at_600_s_stops_early_with_one_finding(tmp_path, monkeypatc
 
     pack = _pack(tmp_path, grader, timeout_s=600)
     backend = _SimulatedBackend(never_answers(600) if grader is NEVER_ANSWERS else crashes)
-    monkeypatch.setattr(verify, "get_backend", lambda *a, **k: backend)
+    monkeypatch.setattr(verify, "backend_for", lambda options: backend)
     # The real guard runs on the real clock; the simulated runner answers at once, so the
     # stop must come from the count of gradings that did not answer, not from time.
     stage, findings = verify.run_verify_stage(pack, FunnelOptions())

@@ -603,7 +603,10 @@ def test_dockerfile_that_tries_the_network_during_build_finds_none(docker_backen
         extra_files={"environment/Dockerfile": NETWORK_PROBE_DOCKERFILE},
     )
     backend = DockerBackend(
-        docker_backend.client, docker_backend.image, build_package_dockerfile=True
+        docker_backend.client,
+        docker_backend.image,
+        judge=docker_backend.judge,
+        build_package_dockerfile=True,
     )
     [result] = backend.grade_batch(load(root), [GradingItem("r", ONE_TASK[0], "4")])
     assert result.ok and result.reward == 1.0, result
