@@ -108,19 +108,12 @@ def run_batch(
             _skip_rest(remaining, held, guard, deliver)
             break
         if starts >= MAX_SANDBOX_STARTS:
-            for item in remaining:
-                deliver(
-                    _sandbox_error(item.key, "the sandbox kept failing; gave up on this grading")
-                )
+            _give_up(remaining, deliver)
             break
         starts += 1
-        normal = [item for item in remaining if item.key not in suspects]
-        if normal:
-            plans = [(normal, limits.jobs)]
-        else:  # each suspect alone in its sandbox, in as many sandboxes as the machine allows
-            plans = [(group, 1) for group in _split(remaining, rejudge_parallel(limits))]
         attempts = [
-            _Attempt(pack, batch, start, limits, jobs, cancel, guard) for batch, jobs in plans
+            _Attempt(pack, batch, start, limits, jobs, cancel, guard)
+            for batch, jobs in _plans(remaining, suspects, limits)
         ]
         outcomes = _run_attempts(attempts, deliver)
         if cancel.cancelled:
@@ -133,29 +126,58 @@ def run_batch(
             if not attempt.started_any:
                 failed_starts += 1
                 if failed_starts >= 2:
-                    raise SandboxUnavailable(
-                        "the sandbox did not start: "
-                        + (attempt.failure or "no answer from its runner"),
-                        "run `gauntlet sandbox doctor` to see what is wrong and how to fix it",
-                    )
+                    raise _did_not_start(attempt)
                 continue
-            for key in lost:
-                if attempt.jobs > 1:
-                    suspects.add(key)  # maybe a bystander of the item that broke the sandbox
-                else:
-                    crash = GradingResult(
-                        key=key,
-                        reward=None,
-                        error="crash",
-                        detail=(
-                            "the grading killed or hung the sandbox's runner; "
-                            "the sandbox was stopped"
-                        ),
-                    )
-                    if guard is not None:
-                        guard.observe(attempt.by_key.get(key), crash)
-                    deliver(crash)
+            _blame_lost(attempt, lost, suspects, guard, deliver)
     return [results[key] for key in keys]
+
+
+def _plans(
+    remaining: list[GradingItem], suspects: set[str], limits: SandboxLimits
+) -> list[tuple[list[GradingItem], int]]:
+    """The sandboxes to start next, as (items, gradings side by side): the unsuspected items
+    together; once only suspects are left, each alone in its sandbox, in as many sandboxes as
+    the machine allows."""
+    normal = [item for item in remaining if item.key not in suspects]
+    if normal:
+        return [(normal, limits.jobs)]
+    return [(group, 1) for group in _split(remaining, rejudge_parallel(limits))]
+
+
+def _blame_lost(
+    attempt: _Attempt,
+    lost: list[str],
+    suspects: set[str],
+    guard: GradingGuard | None,
+    deliver: Callable[[GradingResult], None],
+) -> None:
+    """A sandbox was lost with `lost` in flight. Next to others, each may be a bystander of the
+    grading that broke it, so each is re-run alone; alone, it broke the sandbox: a crash."""
+    for key in lost:
+        if attempt.jobs > 1:
+            suspects.add(key)
+            continue
+        crash = GradingResult(
+            key=key,
+            reward=None,
+            error="crash",
+            detail="the grading killed or hung the sandbox's runner; the sandbox was stopped",
+        )
+        if guard is not None:
+            guard.observe(attempt.by_key.get(key), crash)
+        deliver(crash)
+
+
+def _did_not_start(attempt: _Attempt) -> SandboxUnavailable:
+    return SandboxUnavailable(
+        "the sandbox did not start: " + (attempt.failure or "no answer from its runner"),
+        "run `gauntlet sandbox doctor` to see what is wrong and how to fix it",
+    )
+
+
+def _give_up(remaining: list[GradingItem], deliver: Callable[[GradingResult], None]) -> None:
+    for item in remaining:
+        deliver(_sandbox_error(item.key, "the sandbox kept failing; gave up on this grading"))
 
 
 def rejudge_parallel(limits: SandboxLimits) -> int:
@@ -265,41 +287,15 @@ class _Attempt:
             channel.close()
 
     def _drive(self, channel: Channel, config: RunnerConfig, deliver, killed) -> list[str] | None:
-        grader = self.pack.manifest.grader.to_dict()
-        grader["kind"] = self.pack.manifest.kind
-        hello = {
-            "op": "config",
-            "token": self.token.hex(),
-            "grader": grader,
-            "kind": self.pack.manifest.kind,
-            "jobs": self.jobs,
-            "pack": config.pack_dir,
-            "scratch": config.scratch,
-            "private_tmp": config.private_tmp,
-            "limits": self.limits.runner_limits(),
-        }
         pending = {item.key: item for item in self.items}
         in_flight: set[str] = set()
         reader = _LineReader(channel)
-        try:
-            channel.send(_line(hello))
-        except OSError as exc:
-            self.failure = f"could not talk to the runner: {exc}"
+        if not self._handshake(channel, config, reader):
             return []
-        ready = reader.next_message(self.token, STARTUP_TIMEOUT_S, self.cancel)
-        if ready is None or ready.get("op") != "ready":
-            self.failure = (reader.problem or "the runner did not start") + _diag(channel)
-            return []
-        self.started_any = True
-        grader_error = ready.get("grader_error")
-        if grader_error:
-            log.debug("grader import failed: %s", grader_error)
-
         writer = threading.Thread(
             target=self._write_items, args=(channel,), daemon=True, name="sandbox-writer"
         )
         writer.start()
-        reward_range = self.pack.manifest.grader.reward_range
         batch_deadline = time.monotonic() + self._batch_budget()
         watchdog = self.limits.timeout_s + WATCHDOG_SLACK_S
         last_heard = time.monotonic()
@@ -330,25 +326,62 @@ class _Attempt:
             elif op == "result":
                 in_flight.discard(key)
                 del pending[key]
-                result = _result_from(key, message, reward_range)
-                # A neighbour may be to blame (a memory bomb next door gets a child killed): judge
-                # it again alone. That holds for attack responses too, or a real hit is lost to
-                # its neighbour; but an attack response that timed out is not waited for twice
-                # (hanging the grader is what many of them do, and it cannot be a hit).
-                item = self.by_key[key]
-                held = self.jobs > 1 and (
-                    result.error == "crash" or (result.error == "timeout" and item.expect_answer)
-                )
-                # A timeout counts towards the guard at once (waiting for the re-run alone is
-                # what makes a silent grader expensive); a crash is quick, so only its re-run
-                # alone counts (a sandbox under pressure may kill a few children at once).
-                if self.guard is not None and not (held and result.error == "crash"):
-                    self.guard.observe(item, result)
-                if held:
-                    self.held[key] = result
-                else:
-                    deliver(result)
+                self._settle(key, message, deliver)
         return None
+
+    def _handshake(self, channel: Channel, config: RunnerConfig, reader: _LineReader) -> bool:
+        """Configure the runner and wait until it is ready; False (with `failure` said) when it
+        does not start."""
+        grader = self.pack.manifest.grader.to_dict()
+        grader["kind"] = self.pack.manifest.kind
+        hello = {
+            "op": "config",
+            "token": self.token.hex(),
+            "grader": grader,
+            "kind": self.pack.manifest.kind,
+            "jobs": self.jobs,
+            "pack": config.pack_dir,
+            "scratch": config.scratch,
+            "private_tmp": config.private_tmp,
+            "limits": self.limits.runner_limits(),
+        }
+        try:
+            channel.send(_line(hello))
+        except OSError as exc:
+            self.failure = f"could not talk to the runner: {exc}"
+            return False
+        ready = reader.next_message(self.token, STARTUP_TIMEOUT_S, self.cancel)
+        if ready is None or ready.get("op") != "ready":
+            self.failure = (reader.problem or "the runner did not start") + _diag(channel)
+            return False
+        self.started_any = True
+        grader_error = ready.get("grader_error")
+        if grader_error:
+            log.debug("grader import failed: %s", grader_error)
+        return True
+
+    def _settle(
+        self, key: str, message: dict[str, Any], deliver: Callable[[GradingResult], None]
+    ) -> None:
+        """A grading's result: delivered, or held to be judged again alone."""
+        result = _result_from(key, message, self.pack.manifest.grader.reward_range)
+        # A neighbour may be to blame (a memory bomb next door gets a child killed): judge
+        # it again alone. That holds for attack responses too, or a real hit is lost to
+        # its neighbour; but an attack response that timed out is not waited for twice
+        # (hanging the grader is what many of them do, and it cannot be a hit).
+        item = self.by_key[key]
+        held = self.jobs > 1 and (
+            result.error == "crash" or (result.error == "timeout" and item.expect_answer)
+        )
+        # A timeout counts towards the guard at once (waiting for the re-run alone is
+        # what makes a silent grader expensive); a crash is quick, so only its re-run
+        # alone counts (a sandbox under pressure may kill a few children at once).
+        if self.guard is not None and not (held and result.error == "crash"):
+            self.guard.observe(item, result)
+        if held:
+            self.held[key] = result
+        else:
+            deliver(result)
 
     def _write_items(self, channel: Channel) -> None:
         try:
