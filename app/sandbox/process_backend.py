@@ -166,61 +166,70 @@ class ProcessBackend(SandboxBase):
         return process_limit(uid, own_user_namespace=bool(self.bwrap))
 
     def command(self, pack_root: Path | None, scratch: str) -> tuple[list[str], RunnerConfig]:
+        """The runner's command line, and what the runner is told about its surroundings."""
         if self.bwrap:
-            launch = (
-                "import sys; sys.path.insert(0, '/opt/gauntlet'); "
-                "from runner.server import main; main()"
-            )
-            argv = [
-                self.bwrap,
-                "--unshare-all",
-                "--unshare-user",
-                *(["--disable-userns"] if bwrap_supports(self.bwrap, "--disable-userns") else []),
-                "--die-with-parent",
-                "--new-session",
-                "--as-pid-1",
-                "--uid",
-                "10001",
-                "--gid",
-                "10001",
-                "--hostname",
-                "sandbox",
-                "--cap-drop",
-                "ALL",
-                "--ro-bind",
-                "/usr",
-                "/usr",
-                "--proc",
-                "/proc",
-                "--dev",
-                "/dev",
-                "--tmpfs",
-                "/tmp",
-                "--ro-bind",
-                str(self.runner_dir()),
-                "/opt/gauntlet/runner",
-                "--clearenv",
-                "--setenv",
-                "PATH",
-                "/usr/local/bin:/usr/bin:/bin",
-                "--setenv",
-                "LANG",
-                "C.UTF-8",
-                "--chdir",
-                "/tmp",
-            ]
-            for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64"):
-                if os.path.islink(top):
-                    argv += ["--symlink", os.readlink(top), top]
-                elif os.path.isdir(top):
-                    argv += ["--ro-bind", top, top]
-            argv += interpreter_layout(self.python).bwrap_args()
-            pack_dir = None
-            if pack_root is not None:
-                argv += ["--ro-bind", str(Path(pack_root).resolve()), "/pack"]
-                pack_dir = "/pack"
-            argv += ["--remount-ro", "/", self.python, "-I", "-B", "-c", launch]
-            return argv, RunnerConfig(pack_dir=pack_dir, scratch="/tmp/gx", private_tmp=True)
+            return self._bwrap_command(pack_root)
+        return self._plain_command(pack_root, scratch)
+
+    def _bwrap_command(self, pack_root: Path | None) -> tuple[list[str], RunnerConfig]:
+        launch = (
+            "import sys; sys.path.insert(0, '/opt/gauntlet'); "
+            "from runner.server import main; main()"
+        )
+        argv = [self.bwrap, *self._bwrap_isolation()]
+        argv += _system_folders()
+        argv += interpreter_layout(self.python).bwrap_args()
+        pack_dir = None
+        if pack_root is not None:
+            argv += ["--ro-bind", str(Path(pack_root).resolve()), "/pack"]
+            pack_dir = "/pack"
+        argv += ["--remount-ro", "/", self.python, "-I", "-B", "-c", launch]
+        return argv, RunnerConfig(pack_dir=pack_dir, scratch="/tmp/gx", private_tmp=True)
+
+    def _bwrap_isolation(self) -> list[str]:
+        """New namespaces, an unprivileged user without capabilities, read-only /usr, a private
+        /tmp, the runner read-only, and an empty environment."""
+        return [
+            "--unshare-all",
+            "--unshare-user",
+            *(["--disable-userns"] if bwrap_supports(self.bwrap, "--disable-userns") else []),
+            "--die-with-parent",
+            "--new-session",
+            "--as-pid-1",
+            "--uid",
+            "10001",
+            "--gid",
+            "10001",
+            "--hostname",
+            "sandbox",
+            "--cap-drop",
+            "ALL",
+            "--ro-bind",
+            "/usr",
+            "/usr",
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--tmpfs",
+            "/tmp",
+            "--ro-bind",
+            str(self.runner_dir()),
+            "/opt/gauntlet/runner",
+            "--clearenv",
+            "--setenv",
+            "PATH",
+            "/usr/local/bin:/usr/bin:/bin",
+            "--setenv",
+            "LANG",
+            "C.UTF-8",
+            "--chdir",
+            "/tmp",
+        ]
+
+    def _plain_command(
+        self, pack_root: Path | None, scratch: str
+    ) -> tuple[list[str], RunnerConfig]:
         # Load the runner package by path: with app/sandbox on sys.path, the app's other modules
         # there could shadow one the runner imports (the standard library's, say).
         folder = str(self.runner_dir())
@@ -236,6 +245,17 @@ class ProcessBackend(SandboxBase):
         return argv, RunnerConfig(
             pack_dir=pack_dir, scratch=os.path.join(scratch, "gx"), private_tmp=False
         )
+
+
+def _system_folders() -> list[str]:
+    """bubblewrap arguments for /bin, /lib... as the host has them (a link stays a link)."""
+    args: list[str] = []
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    return args
 
 
 @functools.cache
