@@ -37,15 +37,16 @@ class BackendOptions(Protocol):
 
 
 def backend_for(options: BackendOptions) -> SandboxBase:
-    """The backend `options` choose, for every stage of a run (see `get_backend`)."""
+    """The backend `options` choose, for every stage of a run (see `get_backend`); its judge
+    uses the run's LLM key and base URL."""
+    judge = JudgeGrader(api_key=options.llm_api_key, api_base=options.llm_api_base)
     return get_backend(
         options.backend,
         image=options.image,
         own_package=bool(options.own_package),
         force=options.force_weak_backend,
         allow_package_dockerfile=options.allow_package_dockerfile,
-        llm_api_key=options.llm_api_key,
-        llm_api_base=options.llm_api_base,
+        judge=judge,
     )
 
 
@@ -56,14 +57,13 @@ def get_backend(
     own_package: bool = False,
     force: bool = False,
     allow_package_dockerfile: bool = False,
-    llm_api_key: str | None = None,
-    llm_api_base: str | None = None,
+    judge: JudgeGrader | None = None,
 ) -> SandboxBase:
     """A ready backend. Packages are someone else's unless `own_package` (see
     app.envpack.provenance): the weak process backend is refused for them unless `force`, and
-    their environment/Dockerfile is not built unless `allow_package_dockerfile`.
-    `llm_api_key`/`llm_api_base` are used for judge graders."""
-    judge = JudgeGrader(api_key=llm_api_key, api_base=llm_api_base)
+    their environment/Dockerfile is not built unless `allow_package_dockerfile`. `judge` grades
+    judge graders on the host (by default one given no LLM key or base URL)."""
+    judge = judge or JudgeGrader()
     if name not in BACKEND_NAMES:
         raise SandboxUnavailable(
             f"unknown sandbox backend {name!r}", "use one of: auto, docker, process"
