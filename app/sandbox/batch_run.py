@@ -19,10 +19,11 @@ import os
 import secrets
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from app.envpack.model import EnvPack
 from app.progress import Cancelled, CancelToken
@@ -42,26 +43,46 @@ MAX_SANDBOX_STARTS = 8
 MAX_REJUDGE_SANDBOXES = 4
 
 
-class Channel(Protocol):
-    """A byte pipe to the fork server in one sandbox."""
+class Channel(ABC):
+    """A byte pipe to the fork server in one sandbox; each backend has its own."""
 
+    STDERR_TAIL = 4000  # bytes of the server's stderr kept for a sandbox error
+
+    def __init__(self) -> None:
+        self.stderr_tail = bytearray()
+        self.lock = threading.Lock()
+        self.closed = False
+
+    @abstractmethod
     def send(self, data: bytes) -> None: ...
 
+    @abstractmethod
     def recv(self, timeout: float) -> bytes | None:
         """Bytes from the server's stdout; b"" at end of stream; None when `timeout` passed."""
-        ...
+
+    @abstractmethod
+    def kill(self) -> None:
+        """Stop the sandbox now (safe from any thread, more than once)."""
 
     def diagnostics(self) -> str:
         """The tail of the server's stderr, for a sandbox error."""
-        ...
-
-    def kill(self) -> None:
-        """Stop the sandbox now (safe from any thread, more than once)."""
-        ...
+        return bytes(self.stderr_tail).decode("utf-8", "replace")
 
     def close(self) -> None:
         """Kill and remove everything the sandbox left (idempotent)."""
-        ...
+        with self.lock:
+            if self.closed:
+                return
+            self.closed = True
+        self._remove_sandbox()
+
+    @abstractmethod
+    def _remove_sandbox(self) -> None:
+        """What `close` does, once."""
+
+    def _keep_stderr(self, chunk: bytes) -> None:
+        self.stderr_tail.extend(chunk)
+        del self.stderr_tail[: -self.STDERR_TAIL]
 
 
 @dataclass(slots=True)

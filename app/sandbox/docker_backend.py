@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import select
 import socket
-import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -25,7 +24,7 @@ from typing import Any, NamedTuple
 from app.envpack.model import EnvPack
 from app.sandbox import containers
 from app.sandbox.base import BackendInfo, SandboxBase, SandboxUnavailable
-from app.sandbox.batch_run import RunnerConfig
+from app.sandbox.batch_run import Channel, RunnerConfig
 from app.sandbox.judge import JudgeGrader
 from app.sandbox.limits import SandboxLimits
 
@@ -130,18 +129,16 @@ def container_options(
     }
 
 
-class DockerChannel:
+class DockerChannel(Channel):
     """The runner's stdin/stdout through the engine's attach socket (multiplexed frames)."""
 
     def __init__(self, client: Any, container: Any, sock: Any) -> None:
+        super().__init__()
         self.client = client
         self.container = container
         self.sock = sock
         self.raw = getattr(sock, "_sock", sock)
         self.pending = bytearray()  # undemuxed bytes
-        self.stderr_tail = bytearray()
-        self.lock = threading.Lock()
-        self.closed = False
         self.eof = False
 
     @classmethod
@@ -192,8 +189,7 @@ class DockerChannel:
             if frame is not None:
                 stream, payload = frame
                 if stream == 2:
-                    self.stderr_tail.extend(payload)
-                    del self.stderr_tail[:-4000]
+                    self._keep_stderr(payload)
                     continue
                 return payload
             if self.eof or self.closed:
@@ -228,20 +224,13 @@ class DockerChannel:
         del self.pending[: 8 + size]
         return stream, payload
 
-    def diagnostics(self) -> str:
-        return bytes(self.stderr_tail).decode("utf-8", "replace")
-
     def kill(self) -> None:
         try:
             self.container.kill()
         except Exception:  # noqa: BLE001 - already stopped
             pass
 
-    def close(self) -> None:
-        with self.lock:
-            if self.closed:
-                return
-            self.closed = True
+    def _remove_sandbox(self) -> None:
         try:
             self.raw.shutdown(socket.SHUT_RDWR)
         except OSError:

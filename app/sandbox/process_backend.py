@@ -29,7 +29,7 @@ from pathlib import Path
 
 from app.envpack.model import EnvPack
 from app.sandbox.base import BackendInfo, SandboxBase, SandboxUnavailable
-from app.sandbox.batch_run import RunnerConfig
+from app.sandbox.batch_run import Channel, RunnerConfig
 from app.sandbox.interpreter_layout import interpreter_layout
 from app.sandbox.judge import JudgeGrader
 from app.sandbox.limits import SandboxLimits
@@ -268,13 +268,11 @@ def bwrap_supports(bwrap: str, flag: str) -> bool:
     return flag in done.stdout + done.stderr
 
 
-class ProcessChannel:
+class ProcessChannel(Channel):
     def __init__(self, proc: subprocess.Popen, scratch: str) -> None:
+        super().__init__()
         self.proc = proc
         self.scratch = scratch
-        self.stderr_tail = bytearray()
-        self.lock = threading.Lock()
-        self.closed = False
         self.stderr_thread = threading.Thread(
             target=self._drain_stderr, daemon=True, name="runner-stderr"
         )
@@ -317,8 +315,7 @@ class ProcessChannel:
     def _drain_stderr(self) -> None:
         try:
             for chunk in iter(lambda: self.proc.stderr.read1(4096), b""):
-                self.stderr_tail.extend(chunk)
-                del self.stderr_tail[:-4000]
+                self._keep_stderr(chunk)
         except (OSError, ValueError):
             pass
 
@@ -345,9 +342,6 @@ class ProcessChannel:
         except OSError:
             return b""
 
-    def diagnostics(self) -> str:
-        return bytes(self.stderr_tail).decode("utf-8", "replace")
-
     def kill(self) -> None:
         # SIGTERM first: the runner then kills every grading and stray it started (without a
         # PID namespace nothing else would); SIGKILL right after in case it does not answer.
@@ -365,11 +359,7 @@ class ProcessChannel:
         except (ProcessLookupError, PermissionError):
             pass
 
-    def close(self) -> None:
-        with self.lock:
-            if self.closed:
-                return
-            self.closed = True
+    def _remove_sandbox(self) -> None:
         if self.proc.poll() is None:
             try:
                 self.proc.stdin.close()
