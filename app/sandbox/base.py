@@ -79,11 +79,11 @@ class SandboxBase(ABC):
     batch needs first (`_prepare`) and how one sandbox starts (`_start_channel`)."""
 
     info: BackendInfo
-    # Who reads the package snapshot directly (None: whoever the snapshot's files are open to).
+    # The user that reads the package snapshot directly, when not this one (see package_snapshot).
     snapshot_reader_uid: int | None = None
 
     def __init__(self, judge: JudgeGrader) -> None:
-        self.judge = judge  # the user's LLM key and base URL for judge graders
+        self.judge = judge  # grades judge graders, with the user's LLM key and base URL
 
     def grade_batch(
         self,
