@@ -154,8 +154,8 @@ def write_package(root: Path, tasks: int) -> None:
 
 def hundred_tasks(tasks: int) -> None:
     from app.envpack.loader import load_envpack
+    from app.sandbox.backends import get_backend
     from app.sandbox.base import GradingItem
-    from app.sandbox.select import get_backend
 
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder) / "pkg"

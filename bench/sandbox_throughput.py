@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app.envpack.loader import load_envpack  # noqa: E402
 from app.findings import Stage  # noqa: E402
 from app.funnel.pipeline import FunnelOptions, run_funnel  # noqa: E402
+from app.sandbox.backends import get_backend  # noqa: E402
 from app.sandbox.base import GradingItem  # noqa: E402
-from app.sandbox.select import get_backend  # noqa: E402
 
 GRADER = (
     "def grade(task, response):\n"

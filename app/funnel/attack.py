@@ -118,18 +118,10 @@ def open_grading(
     """A grading function over the chosen sandbox backend: each call is one fresh batch.
     Also returns a counter of gradings the sandbox itself failed (not the grader), and the
     stage's guard (None for judge graders), which raises `StageStopped` once it stopped."""
-    from app.sandbox import select
+    from app.sandbox.backends import backend_for
 
     # judge graders are graded on the host by the backend's JudgeGrader, with these credentials
-    grader = select.get_backend(
-        options.backend,
-        image=options.image,
-        own_package=bool(options.own_package),
-        force=options.force_weak_backend,
-        allow_package_dockerfile=options.allow_package_dockerfile,
-        llm_api_key=options.llm_api_key,
-        llm_api_base=options.llm_api_base,
-    )
+    grader = backend_for(options)
     sandbox_errors = [0]
     guard = None if pack.grader.type == "judge" else guard_for(pack, options.jobs)
 

@@ -19,9 +19,9 @@ from app.findings import Finding, FindingSink, Severity, Stage
 from app.funnel.pipeline import FunnelOptions
 from app.funnel.report import StageResult, StageStatus, stage_status_for
 from app.progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
+from app.sandbox.backends import backend_for
 from app.sandbox.base import GradingItem, GradingResult, SandboxUnavailable
 from app.sandbox.guard import GradingGuard, guard_for
-from app.sandbox.select import get_backend
 
 # Per code: at most this many findings, then one summary finding ("… and 12 more").
 MAX_FINDINGS_PER_CODE = 20
@@ -130,15 +130,7 @@ def run_verify_stage(
     cancel = cancel or CancelToken()
     sink = FindingSink(Stage.VERIFY)
     try:
-        backend = get_backend(
-            options.backend,
-            image=options.image,
-            own_package=bool(options.own_package),
-            force=options.force_weak_backend,
-            allow_package_dockerfile=options.allow_package_dockerfile,
-            llm_api_key=options.llm_api_key,
-            llm_api_base=options.llm_api_base,
-        )
+        backend = backend_for(options)
     except SandboxUnavailable as exc:
         return _unavailable(sink, exc)
 

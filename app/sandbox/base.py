@@ -1,4 +1,5 @@
-"""The sandbox contract every backend implements (docs/engineering.md, "Sandbox contract").
+"""The sandbox contract every backend implements (docs/engineering.md, "Sandbox contract"), and
+`SandboxBase`, the flow they share.
 
 A backend grades a *batch* of (task, response) items for one env pack and streams results.
 One warm sandbox per batch; each item is graded in a fresh child process with its own time
@@ -7,12 +8,20 @@ limit. A new batch is a fresh sandbox (that is how stage 3 confirms a hit indepe
 
 from __future__ import annotations
 
+import contextlib
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from app.envpack.model import EnvPack
 from app.progress import CancelToken
+from app.sandbox.limits import SandboxLimits, limits_for
+
+if TYPE_CHECKING:
+    from app.sandbox.batch_run import Channel, RunnerConfig
+    from app.sandbox.judge import JudgeGrader
 
 # Why a grading produced no valid reward. None means the grader returned a valid reward.
 ERROR_KINDS = (
@@ -63,9 +72,18 @@ class BackendInfo:
     description: str = ""
 
 
-@runtime_checkable
-class SandboxBackend(Protocol):
+class SandboxBase(ABC):
+    """What every backend does alike: an empty batch is no work; a judge grader is graded by the
+    judge on the trusted host side; any other batch runs in the backend's sandboxes with the
+    package's limits, a python grader over a snapshot of the package. A backend says only what a
+    batch needs first (`_prepare`) and how one sandbox starts (`_start_channel`)."""
+
     info: BackendInfo
+    # The user that reads the package snapshot directly, when not this one (see package_snapshot).
+    snapshot_reader_uid: int | None = None
+
+    def __init__(self, judge: JudgeGrader) -> None:
+        self.judge = judge  # grades judge graders, with the user's LLM key and base URL
 
     def grade_batch(
         self,
@@ -81,7 +99,47 @@ class SandboxBackend(Protocol):
         `app.progress.Cancelled` when cancelled and `SandboxUnavailable` when it cannot run.
         `guard` (an `app.sandbox.guard.GradingGuard` shared by a stage's batches) stops the batch
         early; items it stopped get the error "skipped"."""
-        ...
+        # Imported here: both modules build on the types above.
+        from app.sandbox.batch_run import run_batch
+        from app.sandbox.snapshot import package_snapshot
+
+        items = list(items)
+        if not items:
+            return []
+        if pack.manifest.grader.type == "judge":  # graded on the trusted host side
+            return self.judge.grade_batch(
+                pack, items, on_result=on_result, cancel=cancel, jobs=jobs
+            )
+        prepared = self._prepare(pack)
+        limits = self._limits(pack, jobs)
+        reads_package = pack.manifest.grader.type == "python"  # built-in graders do not
+        with (
+            package_snapshot(pack.root, reader_uid=self.snapshot_reader_uid)
+            if reads_package
+            else contextlib.nullcontext()
+        ) as snapshot:
+
+            def start() -> tuple[Channel, RunnerConfig]:
+                return self._start_channel(prepared, snapshot, limits)
+
+            return run_batch(
+                pack, items, start, limits=limits, on_result=on_result, cancel=cancel, guard=guard
+            )
+
+    def _prepare(self, pack: EnvPack) -> Any:
+        """What every sandbox of this batch starts from (the Docker image); None by default."""
+        return None
+
+    def _limits(self, pack: EnvPack, jobs: int | None) -> SandboxLimits:
+        return limits_for(pack, jobs)
+
+    @abstractmethod
+    def _start_channel(
+        self, prepared: Any, snapshot: Path | None, limits: SandboxLimits
+    ) -> tuple[Channel, RunnerConfig]:
+        """Start one sandbox running the runner: a byte channel to it, and what the runner is
+        told about its surroundings. `prepared`: what `_prepare` returned for this batch;
+        `snapshot`: the package's snapshot when the grader reads the package."""
 
 
 class SandboxUnavailable(Exception):

@@ -14,29 +14,19 @@ All calls are blocking (the Docker SDK); callers run them in worker threads.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import select
 import socket
-import threading
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from app.envpack.model import EnvPack
-from app.progress import CancelToken
 from app.sandbox import containers
-from app.sandbox.base import (
-    BackendInfo,
-    GradingItem,
-    GradingResult,
-    ResultCallback,
-    SandboxUnavailable,
-)
-from app.sandbox.guard import GradingGuard
+from app.sandbox.base import BackendInfo, SandboxBase, SandboxUnavailable
+from app.sandbox.batch_run import Channel, RunnerConfig
 from app.sandbox.judge import JudgeGrader
-from app.sandbox.session import RunnerConfig, SandboxLimits, limits_for, run_batch
-from app.sandbox.snapshot import package_snapshot
+from app.sandbox.limits import SandboxLimits
 
 log = logging.getLogger(__name__)
 
@@ -49,57 +39,45 @@ TMPFS_MB = 128
 PIDS_LIMIT = 128
 
 
-class DockerBackend:
-    def __init__(self, client: Any, image: str, *, build_package_dockerfile: bool = False) -> None:
+class DockerBackend(SandboxBase):
+    def __init__(
+        self, client: Any, image: str, *, judge: JudgeGrader, build_package_dockerfile: bool = False
+    ) -> None:
+        super().__init__(judge)
         self.client = client
         self.image = image
         # only for the user's own packages, or when the operator allows it (get_backend)
         self.build_package_dockerfile = build_package_dockerfile
-        self.judge = JudgeGrader()  # get_backend() passes the user's LLM key and base URL
         self.info = BackendInfo(
             name="docker",
             weak=False,
             description=f"Docker container from {image}: no network, read-only, unprivileged",
         )
 
-    def grade_batch(
-        self,
-        pack: EnvPack,
-        items: Iterable[GradingItem],
-        *,
-        on_result: ResultCallback | None = None,
-        cancel: CancelToken | None = None,
-        jobs: int | None = None,
-        guard: GradingGuard | None = None,
-    ) -> list[GradingResult]:
-        items = list(items)
-        if not items:
-            return []
-        if pack.manifest.grader.type == "judge":  # graded on the trusted host side
-            return self.judge.grade_batch(
-                pack, items, on_result=on_result, cancel=cancel, jobs=jobs
-            )
+    def _prepare(self, pack: EnvPack) -> BatchImage:
         from app.sandbox.images import image_env_names, image_for_pack
 
-        image = image_for_pack(
+        tag = image_for_pack(
             self.client, pack, self.image, build_dockerfile=self.build_package_dockerfile
         )
-        limits = limits_for(pack, jobs)
-        mount_pack = pack.manifest.grader.type == "python"
-        image_env = image_env_names(self.client, image)
+        return BatchImage(tag, image_env_names(self.client, tag))
 
-        with contextlib.ExitStack() as stack:
-            snapshot = stack.enter_context(package_snapshot(pack.root)) if mount_pack else None
+    def _start_channel(
+        self, prepared: BatchImage, snapshot: Path | None, limits: SandboxLimits
+    ) -> tuple[DockerChannel, RunnerConfig]:
+        channel = DockerChannel.start(self.client, prepared.tag, snapshot, limits, prepared.env)
+        return channel, RunnerConfig(
+            pack_dir=PACK_MOUNT if snapshot is not None else None,
+            scratch="/tmp/gx",
+            private_tmp=True,
+        )
 
-            def start():
-                channel = DockerChannel.start(self.client, image, snapshot, limits, image_env)
-                return channel, RunnerConfig(
-                    pack_dir=PACK_MOUNT if mount_pack else None, scratch="/tmp/gx", private_tmp=True
-                )
 
-            return run_batch(
-                pack, items, start, limits=limits, on_result=on_result, cancel=cancel, guard=guard
-            )
+class BatchImage(NamedTuple):
+    """The image a batch's containers run: its tag and the variables its ENV sets."""
+
+    tag: str
+    env: list[str]
 
 
 def container_options(
@@ -151,18 +129,16 @@ def container_options(
     }
 
 
-class DockerChannel:
+class DockerChannel(Channel):
     """The runner's stdin/stdout through the engine's attach socket (multiplexed frames)."""
 
     def __init__(self, client: Any, container: Any, sock: Any) -> None:
+        super().__init__()
         self.client = client
         self.container = container
         self.sock = sock
         self.raw = getattr(sock, "_sock", sock)
         self.pending = bytearray()  # undemuxed bytes
-        self.stderr_tail = bytearray()
-        self.lock = threading.Lock()
-        self.closed = False
         self.eof = False
 
     @classmethod
@@ -213,8 +189,7 @@ class DockerChannel:
             if frame is not None:
                 stream, payload = frame
                 if stream == 2:
-                    self.stderr_tail.extend(payload)
-                    del self.stderr_tail[:-4000]
+                    self._keep_stderr(payload)
                     continue
                 return payload
             if self.eof or self.closed:
@@ -249,20 +224,13 @@ class DockerChannel:
         del self.pending[: 8 + size]
         return stream, payload
 
-    def diagnostics(self) -> str:
-        return bytes(self.stderr_tail).decode("utf-8", "replace")
-
     def kill(self) -> None:
         try:
             self.container.kill()
         except Exception:  # noqa: BLE001 - already stopped
             pass
 
-    def close(self) -> None:
-        with self.lock:
-            if self.closed:
-                return
-            self.closed = True
+    def _remove_sandbox(self) -> None:
         try:
             self.raw.shutdown(socket.SHUT_RDWR)
         except OSError:

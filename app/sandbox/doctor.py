@@ -6,6 +6,7 @@ from __future__ import annotations
 import platform
 import shutil
 from dataclasses import dataclass
+from typing import Any
 
 from app.sandbox.docker_install import host_os
 
@@ -85,47 +86,11 @@ def doctor(image: str | None = None) -> list[Check]:
     from app.sandbox.images import default_image, image_present
 
     image = image or default_image()
-    from app.sandbox.docker_install import find_docker_install
-
-    checks: list[Check] = []
-    cli = find_docker_install()
-    checks.append(
-        Check(
-            "docker installed",
-            bool(cli),
-            cli or "neither the `docker` command nor the Docker app was found",
-            "" if cli else install_advice(),
-            optional=True,
-        )
-    )
-    try:
-        from app.sandbox.docker_engine import engine_client
-
-        client = engine_client(timeout=20)
-        version = client.version()
-        checks.append(
-            Check(
-                "docker running and reachable",
-                True,
-                (
-                    f"engine {version.get('Version', '?')} "
-                    f"({version.get('Os', '?')}/{version.get('Arch', '?')})"
-                ),
-            )
-        )
-    except Exception as exc:  # noqa: BLE001
-        text = str(exc)
-        denied = "permission denied" in text.lower()
-        checks.append(
-            Check(
-                "docker running and reachable",
-                False,
-                text[:300],
-                permission_advice() if denied else running_advice(),
-            )
-        )
-        checks.extend(_process_checks())
-        return checks
+    checks = [_install_check()]
+    client, reachable = _engine_check()
+    checks.append(reachable)
+    if client is None:
+        return checks + _process_checks()
     present = image_present(client, image)
     checks.append(
         Check(
@@ -146,32 +111,67 @@ def doctor(image: str | None = None) -> list[Check]:
     return checks
 
 
+def _install_check() -> Check:
+    from app.sandbox.docker_install import find_docker_install
+
+    cli = find_docker_install()
+    return Check(
+        "docker installed",
+        bool(cli),
+        cli or "neither the `docker` command nor the Docker app was found",
+        "" if cli else install_advice(),
+        optional=True,
+    )
+
+
+def _engine_check() -> tuple[Any, Check]:
+    """A client for the engine (None when it cannot be reached), and the check that says so."""
+    try:
+        from app.sandbox.docker_engine import engine_client
+
+        client = engine_client(timeout=20)
+        version = client.version()
+    except Exception as exc:  # noqa: BLE001
+        text = str(exc)
+        denied = "permission denied" in text.lower()
+        return None, Check(
+            "docker running and reachable",
+            False,
+            text[:300],
+            permission_advice() if denied else running_advice(),
+        )
+    detail = (
+        f"engine {version.get('Version', '?')} "
+        f"({version.get('Os', '?')}/{version.get('Arch', '?')})"
+    )
+    return client, Check("docker running and reachable", True, detail)
+
+
+# Run in a hardened container; it reports through its exit status (the engine keeps no logs of
+# sandboxes): one bit per limit that does not hold.
+LIMITS_PROBE = (
+    "import os, socket, sys\n"
+    "bad = 0\n"
+    "if os.getuid() == 0: bad |= 1\n"
+    "try:\n    open('/probe', 'w'); bad |= 2\nexcept OSError:\n    pass\n"
+    "try:\n    socket.create_connection(('1.1.1.1', 53), "
+    "timeout=2); bad |= 4\nexcept OSError:\n    pass\n"
+    "caps = [l for l in open('/proc/self/status') if l.startswith('CapEff')][0].split()[1]\n"
+    "if int(caps, 16): bad |= 8\n"
+    "sys.exit(bad)\n"
+)
+LIMITS_PROBE_BITS = (
+    (1, "runs as root"),
+    (2, "root file system is writable"),
+    (4, "network is reachable"),
+    (8, "capabilities are not dropped"),
+)
+
+
 def _limits_check(client, image: str) -> Check:
     """Start a hardened container and prove, from inside, that the limits hold."""
-    from app.sandbox.docker_backend import container_options
-    from app.sandbox.session import SandboxLimits
-
-    # The probe reports through its exit status (the engine keeps no logs of sandboxes).
-    probe = (
-        "import os, socket, sys\n"
-        "bad = 0\n"
-        "if os.getuid() == 0: bad |= 1\n"
-        "try:\n    open('/probe', 'w'); bad |= 2\nexcept OSError:\n    pass\n"
-        "try:\n    socket.create_connection(('1.1.1.1', 53), "
-        "timeout=2); bad |= 4\nexcept OSError:\n    pass\n"
-        "caps = [l for l in open('/proc/self/status') if l.startswith('CapEff')][0].split()[1]\n"
-        "if int(caps, 16): bad |= 8\n"
-        "sys.exit(bad)\n"
-    )
-    options = container_options(
-        image, None, SandboxLimits(timeout_s=10, memory_mb=256, cpus=1.0, jobs=1)
-    )
-    options.update(command=["python3", "-I", "-c", probe], stdin_open=False)
-    container = None
     try:
-        container = client.containers.create(**options)
-        container.start()
-        code = int(container.wait(timeout=60).get("StatusCode", -1))
+        code = _run_limits_probe(client, image)
     except Exception as exc:  # noqa: BLE001
         return Check(
             "sandbox limits work",
@@ -179,26 +179,11 @@ def _limits_check(client, image: str) -> Check:
             str(exc)[:300],
             "update Docker; the sandbox needs read-only containers, --network none and --cap-drop",
         )
-    finally:
-        if container is not None:
-            try:
-                container.remove(force=True)
-            except Exception:  # noqa: BLE001
-                pass
-    problems = [
-        text
-        for bit, text in (
-            (1, "runs as root"),
-            (2, "root file system is writable"),
-            (4, "network is reachable"),
-            (8, "capabilities are not dropped"),
-        )
-        if code > 0 and code & bit
-    ]
     if code == 0:
         return Check(
             "sandbox limits work", True, "unprivileged, read-only, no network, no capabilities"
         )
+    problems = [text for bit, text in LIMITS_PROBE_BITS if code > 0 and code & bit]
     return Check(
         "sandbox limits work",
         False,
@@ -208,6 +193,28 @@ def _limits_check(client, image: str) -> Check:
             "daemon setting overrides container security options"
         ),
     )
+
+
+def _run_limits_probe(client, image: str) -> int:
+    """The probe's exit status, run with the sandbox's container options."""
+    from app.sandbox.docker_backend import container_options
+    from app.sandbox.limits import SandboxLimits
+
+    options = container_options(
+        image, None, SandboxLimits(timeout_s=10, memory_mb=256, cpus=1.0, jobs=1)
+    )
+    options.update(command=["python3", "-I", "-c", LIMITS_PROBE], stdin_open=False)
+    container = None
+    try:
+        container = client.containers.create(**options)
+        container.start()
+        return int(container.wait(timeout=60).get("StatusCode", -1))
+    finally:
+        if container is not None:
+            try:
+                container.remove(force=True)
+            except Exception:  # noqa: BLE001
+                pass
 
 
 def _process_checks() -> list[Check]:

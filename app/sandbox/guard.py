@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.sandbox.base import GradingItem, GradingResult
+from app.sandbox.limits import limits_for
 
 SANDBOX_START_ALLOWANCE_S = 60.0  # per sandbox start; two are allowed for (a restart)
 PER_ROUND_CAP_S = 60.0
@@ -148,8 +149,6 @@ class GradingGuard:
 
 def guard_for(pack: Any, jobs: int | None, clock: Callable[[], float] = time.monotonic):
     """The guard for one stage on `pack`, from its `timeout_s` and the sandbox's parallelism."""
-    from app.sandbox.session import limits_for
-
     limits = limits_for(pack, jobs)
     return GradingGuard(timeout_s=limits.timeout_s, parallel=limits.jobs, clock=clock)
 

@@ -213,28 +213,7 @@ def build_from_debian(client: Any, tag: str, *, say: Say = print, step: Step = _
     step(0, 2)
     with tempfile.TemporaryDirectory(prefix="gauntlet-image-") as work:
         tarball = Path(work) / "rootfs.tar"
-        hook = (
-            f'echo "sandbox:x:{SANDBOX_UID}:{SANDBOX_UID}:gauntlet '
-            'sandbox:/tmp:/usr/sbin/nologin" >> "$1/etc/passwd"; '
-            f'echo "sandbox:x:{SANDBOX_UID}:" >> "$1/etc/group"; '
-            # nothing in the sandbox may gain privileges, even if no-new-privileges were off
-            'find "$1" -xdev -perm /6000 -type f -exec chmod a-s {} +; '
-            'rm -rf "$1/var/cache/apt" "$1/var/lib/apt/lists" "$1/usr/share/doc" "$1/usr/share/man"'
-        )
-        command = [
-            mmdebstrap,
-            "--variant=essential",
-            "--mode=" + ("root" if os.geteuid() == 0 else "auto"),
-            "--include=" + ",".join(DEBIAN_PACKAGES),
-            '--aptopt=Acquire::Retries "3"',
-            "--dpkgopt=path-exclude=/usr/share/doc/*",
-            "--dpkgopt=path-exclude=/usr/share/man/*",
-            "--dpkgopt=path-exclude=/usr/share/locale/*",
-            "--customize-hook=" + hook,
-            suite,
-            str(tarball),
-            *sources,
-        ]
+        command = _mmdebstrap_command(mmdebstrap, suite, tarball, sources)
         completed = subprocess.run(command, capture_output=True, text=True)
         if completed.returncode != 0:
             tail = "\n".join(completed.stderr.strip().splitlines()[-8:])
@@ -254,6 +233,34 @@ def build_from_debian(client: Any, tag: str, *, say: Say = print, step: Step = _
             )
     step(2, 2)
     say(f"built {tag}")
+
+
+def _mmdebstrap_command(
+    mmdebstrap: str, suite: str, tarball: Path, sources: list[str]
+) -> list[str]:
+    """The mmdebstrap run that writes the image's root file system to `tarball`."""
+    hook = (
+        f'echo "sandbox:x:{SANDBOX_UID}:{SANDBOX_UID}:gauntlet '
+        'sandbox:/tmp:/usr/sbin/nologin" >> "$1/etc/passwd"; '
+        f'echo "sandbox:x:{SANDBOX_UID}:" >> "$1/etc/group"; '
+        # nothing in the sandbox may gain privileges, even if no-new-privileges were off
+        'find "$1" -xdev -perm /6000 -type f -exec chmod a-s {} +; '
+        'rm -rf "$1/var/cache/apt" "$1/var/lib/apt/lists" "$1/usr/share/doc" "$1/usr/share/man"'
+    )
+    return [
+        mmdebstrap,
+        "--variant=essential",
+        "--mode=" + ("root" if os.geteuid() == 0 else "auto"),
+        "--include=" + ",".join(DEBIAN_PACKAGES),
+        '--aptopt=Acquire::Retries "3"',
+        "--dpkgopt=path-exclude=/usr/share/doc/*",
+        "--dpkgopt=path-exclude=/usr/share/man/*",
+        "--dpkgopt=path-exclude=/usr/share/locale/*",
+        "--customize-hook=" + hook,
+        suite,
+        str(tarball),
+        *sources,
+    ]
 
 
 def image_for_pack(

@@ -13,7 +13,6 @@ it refuses other people's packages unless forced.
 from __future__ import annotations
 
 import atexit
-import contextlib
 import dataclasses
 import functools
 import logging
@@ -26,24 +25,15 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable
 from pathlib import Path
 
 from app.envpack.model import EnvPack
-from app.progress import CancelToken
-from app.sandbox.base import (
-    BackendInfo,
-    GradingItem,
-    GradingResult,
-    ResultCallback,
-    SandboxUnavailable,
-)
-from app.sandbox.guard import GradingGuard
+from app.sandbox.base import BackendInfo, SandboxBase, SandboxUnavailable
+from app.sandbox.batch_run import Channel, RunnerConfig
 from app.sandbox.interpreter_layout import interpreter_layout
 from app.sandbox.judge import JudgeGrader
+from app.sandbox.limits import SandboxLimits
 from app.sandbox.process_count import process_limit
-from app.sandbox.session import RunnerConfig, SandboxLimits, limits_for, run_batch
-from app.sandbox.snapshot import package_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -95,14 +85,16 @@ def _world_readable(folder: Path) -> bool:
         return False
 
 
-class ProcessBackend:
-    def __init__(self, python: str | None = None, use_bwrap: bool | None = None) -> None:
+class ProcessBackend(SandboxBase):
+    def __init__(
+        self, *, judge: JudgeGrader, python: str | None = None, use_bwrap: bool | None = None
+    ) -> None:
+        super().__init__(judge)
         if not hasattr(os, "fork"):
             raise SandboxUnavailable(
                 "the process backend needs Linux or macOS (it forks a fresh process per grading)",
                 "install Docker Desktop and use the Docker backend",
             )
-        self.judge = JudgeGrader()  # get_backend() passes the user's LLM key and base URL
         self.python = python or find_python()
         if not self.python:
             raise SandboxUnavailable(
@@ -140,39 +132,17 @@ class ProcessBackend:
             + " with rlimits (weaker than Docker)",
         )
 
-    def grade_batch(
-        self,
-        pack: EnvPack,
-        items: Iterable[GradingItem],
-        *,
-        on_result: ResultCallback | None = None,
-        cancel: CancelToken | None = None,
-        jobs: int | None = None,
-        guard: GradingGuard | None = None,
-    ) -> list[GradingResult]:
-        items = list(items)
-        if not items:
-            return []
-        if pack.manifest.grader.type == "judge":  # graded on the trusted host side
-            return self.judge.grade_batch(
-                pack, items, on_result=on_result, cancel=cancel, jobs=jobs
-            )
-        limits = dataclasses.replace(limits_for(pack, jobs), processes=self.process_limit())
-        mount_pack = pack.manifest.grader.type == "python"
+    @property
+    def snapshot_reader_uid(self) -> int | None:
+        return self.run_as_uid  # the runner reads the package's snapshot directly, as this user
 
-        with contextlib.ExitStack() as stack:
-            snapshot = (
-                stack.enter_context(package_snapshot(pack.root, reader_uid=self.run_as_uid))
-                if mount_pack
-                else None
-            )
+    def _limits(self, pack: EnvPack, jobs: int | None) -> SandboxLimits:
+        return dataclasses.replace(super()._limits(pack, jobs), processes=self.process_limit())
 
-            def start():
-                return ProcessChannel.start(self, snapshot, limits)
-
-            return run_batch(
-                pack, items, start, limits=limits, on_result=on_result, cancel=cancel, guard=guard
-            )
+    def _start_channel(
+        self, prepared: None, snapshot: Path | None, limits: SandboxLimits
+    ) -> tuple[ProcessChannel, RunnerConfig]:
+        return ProcessChannel.start(self, snapshot, limits)
 
     def runner_dir(self) -> Path:
         """The runner's folder, readable by the user the runner runs as. Started as root, the
@@ -196,63 +166,72 @@ class ProcessBackend:
         return process_limit(uid, own_user_namespace=bool(self.bwrap))
 
     def command(self, pack_root: Path | None, scratch: str) -> tuple[list[str], RunnerConfig]:
+        """The runner's command line, and what the runner is told about its surroundings."""
         if self.bwrap:
-            launch = (
-                "import sys; sys.path.insert(0, '/opt/gauntlet'); "
-                "from runner.server import main; main()"
-            )
-            argv = [
-                self.bwrap,
-                "--unshare-all",
-                "--unshare-user",
-                *(["--disable-userns"] if bwrap_supports(self.bwrap, "--disable-userns") else []),
-                "--die-with-parent",
-                "--new-session",
-                "--as-pid-1",
-                "--uid",
-                "10001",
-                "--gid",
-                "10001",
-                "--hostname",
-                "sandbox",
-                "--cap-drop",
-                "ALL",
-                "--ro-bind",
-                "/usr",
-                "/usr",
-                "--proc",
-                "/proc",
-                "--dev",
-                "/dev",
-                "--tmpfs",
-                "/tmp",
-                "--ro-bind",
-                str(self.runner_dir()),
-                "/opt/gauntlet/runner",
-                "--clearenv",
-                "--setenv",
-                "PATH",
-                "/usr/local/bin:/usr/bin:/bin",
-                "--setenv",
-                "LANG",
-                "C.UTF-8",
-                "--chdir",
-                "/tmp",
-            ]
-            for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64"):
-                if os.path.islink(top):
-                    argv += ["--symlink", os.readlink(top), top]
-                elif os.path.isdir(top):
-                    argv += ["--ro-bind", top, top]
-            argv += interpreter_layout(self.python).bwrap_args()
-            pack_dir = None
-            if pack_root is not None:
-                argv += ["--ro-bind", str(Path(pack_root).resolve()), "/pack"]
-                pack_dir = "/pack"
-            argv += ["--remount-ro", "/", self.python, "-I", "-B", "-c", launch]
-            return argv, RunnerConfig(pack_dir=pack_dir, scratch="/tmp/gx", private_tmp=True)
-        # Load the runner package by path: putting app/sandbox on sys.path would let its
-        # modules shadow the standard library (it has a select.py).
+            return self._bwrap_command(pack_root)
+        return self._plain_command(pack_root, scratch)
+
+    def _bwrap_command(self, pack_root: Path | None) -> tuple[list[str], RunnerConfig]:
+        launch = (
+            "import sys; sys.path.insert(0, '/opt/gauntlet'); "
+            "from runner.server import main; main()"
+        )
+        argv = [self.bwrap, *self._bwrap_isolation()]
+        argv += _system_folders()
+        argv += interpreter_layout(self.python).bwrap_args()
+        pack_dir = None
+        if pack_root is not None:
+            argv += ["--ro-bind", str(Path(pack_root).resolve()), "/pack"]
+            pack_dir = "/pack"
+        argv += ["--remount-ro", "/", self.python, "-I", "-B", "-c", launch]
+        return argv, RunnerConfig(pack_dir=pack_dir, scratch="/tmp/gx", private_tmp=True)
+
+    def _bwrap_isolation(self) -> list[str]:
+        """New namespaces, an unprivileged user without capabilities, read-only /usr, a private
+        /tmp, the runner read-only, and an empty environment."""
+        return [
+            "--unshare-all",
+            "--unshare-user",
+            *(["--disable-userns"] if bwrap_supports(self.bwrap, "--disable-userns") else []),
+            "--die-with-parent",
+            "--new-session",
+            "--as-pid-1",
+            "--uid",
+            "10001",
+            "--gid",
+            "10001",
+            "--hostname",
+            "sandbox",
+            "--cap-drop",
+            "ALL",
+            "--ro-bind",
+            "/usr",
+            "/usr",
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--tmpfs",
+            "/tmp",
+            "--ro-bind",
+            str(self.runner_dir()),
+            "/opt/gauntlet/runner",
+            "--clearenv",
+            "--setenv",
+            "PATH",
+            "/usr/local/bin:/usr/bin:/bin",
+            "--setenv",
+            "LANG",
+            "C.UTF-8",
+            "--chdir",
+            "/tmp",
+        ]
+
+    def _plain_command(
+        self, pack_root: Path | None, scratch: str
+    ) -> tuple[list[str], RunnerConfig]:
+        # Load the runner package by path: with app/sandbox on sys.path, the app's other modules
+        # there could shadow one the runner imports (the standard library's, say).
         folder = str(self.runner_dir())
         launch = (
             "import importlib.util, sys; "
@@ -268,6 +247,17 @@ class ProcessBackend:
         )
 
 
+def _system_folders() -> list[str]:
+    """bubblewrap arguments for /bin, /lib... as the host has them (a link stays a link)."""
+    args: list[str] = []
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    return args
+
+
 @functools.cache
 def bwrap_supports(bwrap: str, flag: str) -> bool:
     """Whether this bubblewrap knows `flag` (older ones lack --disable-userns)."""
@@ -278,13 +268,11 @@ def bwrap_supports(bwrap: str, flag: str) -> bool:
     return flag in done.stdout + done.stderr
 
 
-class ProcessChannel:
+class ProcessChannel(Channel):
     def __init__(self, proc: subprocess.Popen, scratch: str) -> None:
+        super().__init__()
         self.proc = proc
         self.scratch = scratch
-        self.stderr_tail = bytearray()
-        self.lock = threading.Lock()
-        self.closed = False
         self.stderr_thread = threading.Thread(
             target=self._drain_stderr, daemon=True, name="runner-stderr"
         )
@@ -327,8 +315,7 @@ class ProcessChannel:
     def _drain_stderr(self) -> None:
         try:
             for chunk in iter(lambda: self.proc.stderr.read1(4096), b""):
-                self.stderr_tail.extend(chunk)
-                del self.stderr_tail[:-4000]
+                self._keep_stderr(chunk)
         except (OSError, ValueError):
             pass
 
@@ -355,9 +342,6 @@ class ProcessChannel:
         except OSError:
             return b""
 
-    def diagnostics(self) -> str:
-        return bytes(self.stderr_tail).decode("utf-8", "replace")
-
     def kill(self) -> None:
         # SIGTERM first: the runner then kills every grading and stray it started (without a
         # PID namespace nothing else would); SIGKILL right after in case it does not answer.
@@ -375,11 +359,7 @@ class ProcessChannel:
         except (ProcessLookupError, PermissionError):
             pass
 
-    def close(self) -> None:
-        with self.lock:
-            if self.closed:
-                return
-            self.closed = True
+    def _remove_sandbox(self) -> None:
         if self.proc.poll() is None:
             try:
                 self.proc.stdin.close()

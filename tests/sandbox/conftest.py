@@ -17,14 +17,14 @@ def docker_backend():
         sandbox_image_available(),
         "the sandbox image is missing: gauntlet sandbox image --from-debian",
     )
-    from app.sandbox.select import get_backend
+    from app.sandbox.backends import get_backend
 
     return get_backend("docker")
 
 
 @pytest.fixture(scope="session")
 def process_backend():
-    from app.sandbox.select import get_backend
+    from app.sandbox.backends import get_backend
 
     # chosen explicitly, for packages the tests write themselves (the tests' own packages)
     return get_backend("process", own_package=True)

@@ -14,8 +14,9 @@ from app.envpack.loader import load_envpack
 from app.findings import Severity
 from app.funnel.pipeline import FunnelOptions
 from app.sandbox.base import BackendInfo, GradingItem
+from app.sandbox.batch_run import rejudge_parallel, run_batch
 from app.sandbox.guard import STOP_BUDGET, STOP_UNANSWERED, GradingGuard, guard_for
-from app.sandbox.session import limits_for, rejudge_parallel, run_batch
+from app.sandbox.limits import limits_for
 
 
 def _pack(tmp_path, grader=ANSWERS, *, timeout_s=600, tasks=100):
@@ -144,7 +145,7 @@ def test_verify_stage_at_600_s_stops_early_with_one_finding(tmp_path, monkeypatc
 
     pack = _pack(tmp_path, grader, timeout_s=600)
     backend = _SimulatedBackend(never_answers(600) if grader is NEVER_ANSWERS else crashes)
-    monkeypatch.setattr(verify, "get_backend", lambda *a, **k: backend)
+    monkeypatch.setattr(verify, "backend_for", lambda options: backend)
     # The real guard runs on the real clock; the simulated runner answers at once, so the
     # stop must come from the count of gradings that did not answer, not from time.
     stage, findings = verify.run_verify_stage(pack, FunnelOptions())

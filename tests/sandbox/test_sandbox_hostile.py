@@ -420,8 +420,8 @@ def test_funnel_child_environment_carries_no_credentials(monkeypatch):
 
 
 def test_auto_backend_never_falls_back_to_a_plain_subprocess(monkeypatch, tmp_path):
+    from app.sandbox.backends import get_backend
     from app.sandbox.base import SandboxUnavailable
-    from app.sandbox.select import get_backend
 
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
     monkeypatch.setenv("PATH", str(tmp_path))  # no bubblewrap either
@@ -603,7 +603,10 @@ def test_dockerfile_that_tries_the_network_during_build_finds_none(docker_backen
         extra_files={"environment/Dockerfile": NETWORK_PROBE_DOCKERFILE},
     )
     backend = DockerBackend(
-        docker_backend.client, docker_backend.image, build_package_dockerfile=True
+        docker_backend.client,
+        docker_backend.image,
+        judge=docker_backend.judge,
+        build_package_dockerfile=True,
     )
     [result] = backend.grade_batch(load(root), [GradingItem("r", ONE_TASK[0], "4")])
     assert result.ok and result.reward == 1.0, result

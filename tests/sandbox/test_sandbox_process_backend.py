@@ -43,12 +43,13 @@ def grade(task, response):
 def _backend(kind: str):
     from support.services import need
 
+    from app.sandbox.judge import JudgeGrader
     from app.sandbox.process_backend import ProcessBackend
 
     if kind == "bubblewrap":
         need("bubblewrap", bool(shutil.which("bwrap")), "bubblewrap (bwrap) is not installed")
-        return ProcessBackend(use_bwrap=True)
-    return ProcessBackend(use_bwrap=False)
+        return ProcessBackend(judge=JudgeGrader(), use_bwrap=True)
+    return ProcessBackend(judge=JudgeGrader(), use_bwrap=False)
 
 
 def _grade(backend, tmp_path: Path, grader_py: str, task: dict):

@@ -10,8 +10,8 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from app.sandbox.batch_run import RunnerConfig
 from app.sandbox.runner import wire
-from app.sandbox.session import RunnerConfig
 
 
 @dataclass

@@ -19,15 +19,17 @@ import os
 import secrets
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from app.envpack.model import EnvPack
 from app.progress import Cancelled, CancelToken
 from app.sandbox.base import GradingItem, GradingResult, ResultCallback, SandboxUnavailable
 from app.sandbox.guard import GradingGuard
+from app.sandbox.limits import SandboxLimits
 from app.sandbox.rewards import interpret
 from app.sandbox.runner import wire
 
@@ -37,63 +39,50 @@ STARTUP_TIMEOUT_S = 60.0
 # The host gives the runner this much slack beyond the grader's own time limit before it
 # declares the sandbox hung and kills it.
 WATCHDOG_SLACK_S = 15.0
-OUTPUT_CAP_BYTES = 1 << 20
 MAX_SANDBOX_STARTS = 8
 MAX_REJUDGE_SANDBOXES = 4
 
 
-class Channel(Protocol):
-    """A byte pipe to the fork server in one sandbox."""
+class Channel(ABC):
+    """A byte pipe to the fork server in one sandbox; each backend has its own."""
 
+    STDERR_TAIL = 4000  # bytes of the server's stderr kept for a sandbox error
+
+    def __init__(self) -> None:
+        self.stderr_tail = bytearray()
+        self.lock = threading.Lock()
+        self.closed = False
+
+    @abstractmethod
     def send(self, data: bytes) -> None: ...
 
+    @abstractmethod
     def recv(self, timeout: float) -> bytes | None:
         """Bytes from the server's stdout; b"" at end of stream; None when `timeout` passed."""
-        ...
+
+    @abstractmethod
+    def kill(self) -> None:
+        """Stop the sandbox now (safe from any thread, more than once)."""
 
     def diagnostics(self) -> str:
         """The tail of the server's stderr, for a sandbox error."""
-        ...
-
-    def kill(self) -> None:
-        """Stop the sandbox now (safe from any thread, more than once)."""
-        ...
+        return bytes(self.stderr_tail).decode("utf-8", "replace")
 
     def close(self) -> None:
         """Kill and remove everything the sandbox left (idempotent)."""
-        ...
+        with self.lock:
+            if self.closed:
+                return
+            self.closed = True
+        self._remove_sandbox()
 
+    @abstractmethod
+    def _remove_sandbox(self) -> None:
+        """What `close` does, once."""
 
-@dataclass(slots=True)
-class SandboxLimits:
-    timeout_s: float
-    memory_mb: int
-    cpus: float
-    jobs: int
-    processes: int | None = None  # RLIMIT_NPROC, where no pids cgroup limits the sandbox
-
-    def runner_limits(self) -> dict[str, Any]:
-        limits = {
-            "output_bytes": OUTPUT_CAP_BYTES,
-            "file_bytes": 64 << 20,
-            "open_files": 256,
-            "cpu_s": int(math.ceil(self.timeout_s)) + 2,
-            "address_space_bytes": (self.memory_mb + 768) << 20,
-        }
-        if self.processes is not None:
-            limits["processes"] = self.processes
-        return limits
-
-
-def limits_for(pack: EnvPack, jobs: int | None) -> SandboxLimits:
-    grader, sandbox = pack.manifest.grader, pack.manifest.sandbox
-    timeout = float(grader.timeout_s) if grader.timeout_s and grader.timeout_s > 0 else 10.0
-    cpus = float(sandbox.cpus) if sandbox.cpus and sandbox.cpus > 0 else 1.0
-    memory = int(sandbox.memory_mb) if sandbox.memory_mb and sandbox.memory_mb > 0 else 512
-    if jobs is None or jobs < 1:
-        # Gradings mostly wait (start-up, I/O, sleeps); two per CPU keeps the fork server busy.
-        jobs = max(2, min(8, int(math.ceil(cpus * 2))))
-    return SandboxLimits(timeout_s=timeout, memory_mb=memory, cpus=cpus, jobs=int(jobs))
+    def _keep_stderr(self, chunk: bytes) -> None:
+        self.stderr_tail.extend(chunk)
+        del self.stderr_tail[: -self.STDERR_TAIL]
 
 
 @dataclass(slots=True)
@@ -140,19 +129,12 @@ def run_batch(
             _skip_rest(remaining, held, guard, deliver)
             break
         if starts >= MAX_SANDBOX_STARTS:
-            for item in remaining:
-                deliver(
-                    _sandbox_error(item.key, "the sandbox kept failing; gave up on this grading")
-                )
+            _give_up(remaining, deliver)
             break
         starts += 1
-        normal = [item for item in remaining if item.key not in suspects]
-        if normal:
-            plans = [(normal, limits.jobs)]
-        else:  # each suspect alone in its sandbox, in as many sandboxes as the machine allows
-            plans = [(group, 1) for group in _split(remaining, rejudge_parallel(limits))]
         attempts = [
-            _Attempt(pack, batch, start, limits, jobs, cancel, guard) for batch, jobs in plans
+            _Attempt(pack, batch, start, limits, jobs, cancel, guard)
+            for batch, jobs in _plans(remaining, suspects, limits)
         ]
         outcomes = _run_attempts(attempts, deliver)
         if cancel.cancelled:
@@ -165,29 +147,58 @@ def run_batch(
             if not attempt.started_any:
                 failed_starts += 1
                 if failed_starts >= 2:
-                    raise SandboxUnavailable(
-                        "the sandbox did not start: "
-                        + (attempt.failure or "no answer from its runner"),
-                        "run `gauntlet sandbox doctor` to see what is wrong and how to fix it",
-                    )
+                    raise _did_not_start(attempt)
                 continue
-            for key in lost:
-                if attempt.jobs > 1:
-                    suspects.add(key)  # maybe a bystander of the item that broke the sandbox
-                else:
-                    crash = GradingResult(
-                        key=key,
-                        reward=None,
-                        error="crash",
-                        detail=(
-                            "the grading killed or hung the sandbox's runner; "
-                            "the sandbox was stopped"
-                        ),
-                    )
-                    if guard is not None:
-                        guard.observe(attempt.by_key.get(key), crash)
-                    deliver(crash)
+            _blame_lost(attempt, lost, suspects, guard, deliver)
     return [results[key] for key in keys]
+
+
+def _plans(
+    remaining: list[GradingItem], suspects: set[str], limits: SandboxLimits
+) -> list[tuple[list[GradingItem], int]]:
+    """The sandboxes to start next, as (items, gradings side by side): the unsuspected items
+    together; once only suspects are left, each alone in its sandbox, in as many sandboxes as
+    the machine allows."""
+    normal = [item for item in remaining if item.key not in suspects]
+    if normal:
+        return [(normal, limits.jobs)]
+    return [(group, 1) for group in _split(remaining, rejudge_parallel(limits))]
+
+
+def _blame_lost(
+    attempt: _Attempt,
+    lost: list[str],
+    suspects: set[str],
+    guard: GradingGuard | None,
+    deliver: Callable[[GradingResult], None],
+) -> None:
+    """A sandbox was lost with `lost` in flight. Next to others, each may be a bystander of the
+    grading that broke it, so each is re-run alone; alone, it broke the sandbox: a crash."""
+    for key in lost:
+        if attempt.jobs > 1:
+            suspects.add(key)
+            continue
+        crash = GradingResult(
+            key=key,
+            reward=None,
+            error="crash",
+            detail="the grading killed or hung the sandbox's runner; the sandbox was stopped",
+        )
+        if guard is not None:
+            guard.observe(attempt.by_key.get(key), crash)
+        deliver(crash)
+
+
+def _did_not_start(attempt: _Attempt) -> SandboxUnavailable:
+    return SandboxUnavailable(
+        "the sandbox did not start: " + (attempt.failure or "no answer from its runner"),
+        "run `gauntlet sandbox doctor` to see what is wrong and how to fix it",
+    )
+
+
+def _give_up(remaining: list[GradingItem], deliver: Callable[[GradingResult], None]) -> None:
+    for item in remaining:
+        deliver(_sandbox_error(item.key, "the sandbox kept failing; gave up on this grading"))
 
 
 def rejudge_parallel(limits: SandboxLimits) -> int:
@@ -297,41 +308,15 @@ class _Attempt:
             channel.close()
 
     def _drive(self, channel: Channel, config: RunnerConfig, deliver, killed) -> list[str] | None:
-        grader = self.pack.manifest.grader.to_dict()
-        grader["kind"] = self.pack.manifest.kind
-        hello = {
-            "op": "config",
-            "token": self.token.hex(),
-            "grader": grader,
-            "kind": self.pack.manifest.kind,
-            "jobs": self.jobs,
-            "pack": config.pack_dir,
-            "scratch": config.scratch,
-            "private_tmp": config.private_tmp,
-            "limits": self.limits.runner_limits(),
-        }
         pending = {item.key: item for item in self.items}
         in_flight: set[str] = set()
         reader = _LineReader(channel)
-        try:
-            channel.send(_line(hello))
-        except OSError as exc:
-            self.failure = f"could not talk to the runner: {exc}"
+        if not self._handshake(channel, config, reader):
             return []
-        ready = reader.next_message(self.token, STARTUP_TIMEOUT_S, self.cancel)
-        if ready is None or ready.get("op") != "ready":
-            self.failure = (reader.problem or "the runner did not start") + _diag(channel)
-            return []
-        self.started_any = True
-        grader_error = ready.get("grader_error")
-        if grader_error:
-            log.debug("grader import failed: %s", grader_error)
-
         writer = threading.Thread(
             target=self._write_items, args=(channel,), daemon=True, name="sandbox-writer"
         )
         writer.start()
-        reward_range = self.pack.manifest.grader.reward_range
         batch_deadline = time.monotonic() + self._batch_budget()
         watchdog = self.limits.timeout_s + WATCHDOG_SLACK_S
         last_heard = time.monotonic()
@@ -362,25 +347,62 @@ class _Attempt:
             elif op == "result":
                 in_flight.discard(key)
                 del pending[key]
-                result = _result_from(key, message, reward_range)
-                # A neighbour may be to blame (a memory bomb next door gets a child killed): judge
-                # it again alone. That holds for attack responses too, or a real hit is lost to
-                # its neighbour; but an attack response that timed out is not waited for twice
-                # (hanging the grader is what many of them do, and it cannot be a hit).
-                item = self.by_key[key]
-                held = self.jobs > 1 and (
-                    result.error == "crash" or (result.error == "timeout" and item.expect_answer)
-                )
-                # A timeout counts towards the guard at once (waiting for the re-run alone is
-                # what makes a silent grader expensive); a crash is quick, so only its re-run
-                # alone counts (a sandbox under pressure may kill a few children at once).
-                if self.guard is not None and not (held and result.error == "crash"):
-                    self.guard.observe(item, result)
-                if held:
-                    self.held[key] = result
-                else:
-                    deliver(result)
+                self._settle(key, message, deliver)
         return None
+
+    def _handshake(self, channel: Channel, config: RunnerConfig, reader: _LineReader) -> bool:
+        """Configure the runner and wait until it is ready; False (with `failure` said) when it
+        does not start."""
+        grader = self.pack.manifest.grader.to_dict()
+        grader["kind"] = self.pack.manifest.kind
+        hello = {
+            "op": "config",
+            "token": self.token.hex(),
+            "grader": grader,
+            "kind": self.pack.manifest.kind,
+            "jobs": self.jobs,
+            "pack": config.pack_dir,
+            "scratch": config.scratch,
+            "private_tmp": config.private_tmp,
+            "limits": self.limits.runner_limits(),
+        }
+        try:
+            channel.send(_line(hello))
+        except OSError as exc:
+            self.failure = f"could not talk to the runner: {exc}"
+            return False
+        ready = reader.next_message(self.token, STARTUP_TIMEOUT_S, self.cancel)
+        if ready is None or ready.get("op") != "ready":
+            self.failure = (reader.problem or "the runner did not start") + _diag(channel)
+            return False
+        self.started_any = True
+        grader_error = ready.get("grader_error")
+        if grader_error:
+            log.debug("grader import failed: %s", grader_error)
+        return True
+
+    def _settle(
+        self, key: str, message: dict[str, Any], deliver: Callable[[GradingResult], None]
+    ) -> None:
+        """A grading's result: delivered, or held to be judged again alone."""
+        result = _result_from(key, message, self.pack.manifest.grader.reward_range)
+        # A neighbour may be to blame (a memory bomb next door gets a child killed): judge
+        # it again alone. That holds for attack responses too, or a real hit is lost to
+        # its neighbour; but an attack response that timed out is not waited for twice
+        # (hanging the grader is what many of them do, and it cannot be a hit).
+        item = self.by_key[key]
+        held = self.jobs > 1 and (
+            result.error == "crash" or (result.error == "timeout" and item.expect_answer)
+        )
+        # A timeout counts towards the guard at once (waiting for the re-run alone is
+        # what makes a silent grader expensive); a crash is quick, so only its re-run
+        # alone counts (a sandbox under pressure may kill a few children at once).
+        if self.guard is not None and not (held and result.error == "crash"):
+            self.guard.observe(item, result)
+        if held:
+            self.held[key] = result
+        else:
+            deliver(result)
 
     def _write_items(self, channel: Channel) -> None:
         try:

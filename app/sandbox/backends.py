@@ -1,4 +1,5 @@
-"""Choosing a sandbox backend: `get_backend("auto" | "docker" | "process", ...)`.
+"""Choosing a sandbox backend: `backend_for(options)` for a funnel run, or
+`get_backend("auto" | "docker" | "process", ...)`.
 
 "auto" prefers Docker. It falls back to the (weaker) process backend only for the user's own
 package and only inside bubblewrap: a plain subprocess of the user is never chosen for anyone;
@@ -12,13 +13,41 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Protocol
 
-from app.sandbox.base import SandboxBackend, SandboxUnavailable
+from app.sandbox.base import SandboxBase, SandboxUnavailable
+from app.sandbox.judge import JudgeGrader
 
 log = logging.getLogger(__name__)
 
 BACKEND_NAMES = ("auto", "docker", "process")
 _cleaned = threading.Event()  # leftovers are removed once per process, before the first run
+
+
+class BackendOptions(Protocol):
+    """What a run's options (app.funnel.pipeline.FunnelOptions) say about the sandbox."""
+
+    backend: str
+    image: str | None
+    own_package: bool | None
+    force_weak_backend: bool
+    allow_package_dockerfile: bool
+    llm_api_key: str | None
+    llm_api_base: str | None
+
+
+def backend_for(options: BackendOptions) -> SandboxBase:
+    """The backend `options` choose, for every stage of a run (see `get_backend`); its judge
+    uses the run's LLM key and base URL."""
+    judge = JudgeGrader(api_key=options.llm_api_key, api_base=options.llm_api_base)
+    return get_backend(
+        options.backend,
+        image=options.image,
+        own_package=bool(options.own_package),
+        force=options.force_weak_backend,
+        allow_package_dockerfile=options.allow_package_dockerfile,
+        judge=judge,
+    )
 
 
 def get_backend(
@@ -28,16 +57,13 @@ def get_backend(
     own_package: bool = False,
     force: bool = False,
     allow_package_dockerfile: bool = False,
-    llm_api_key: str | None = None,
-    llm_api_base: str | None = None,
-) -> SandboxBackend:
+    judge: JudgeGrader | None = None,
+) -> SandboxBase:
     """A ready backend. Packages are someone else's unless `own_package` (see
     app.envpack.provenance): the weak process backend is refused for them unless `force`, and
-    their environment/Dockerfile is not built unless `allow_package_dockerfile`.
-    `llm_api_key`/`llm_api_base` are used for judge graders."""
-    from app.sandbox.judge import JudgeGrader
-
-    judge = JudgeGrader(api_key=llm_api_key, api_base=llm_api_base)
+    their environment/Dockerfile is not built unless `allow_package_dockerfile`. `judge` grades
+    judge graders on the host (by default one given no LLM key or base URL)."""
+    judge = judge or JudgeGrader()
     if name not in BACKEND_NAMES:
         raise SandboxUnavailable(
             f"unknown sandbox backend {name!r}", "use one of: auto, docker, process"
@@ -73,7 +99,7 @@ def get_backend(
             ) from process_problem
 
 
-def _docker(image: str | None, judge, build_dockerfile: bool) -> SandboxBackend:
+def _docker(image: str | None, judge: JudgeGrader, build_dockerfile: bool) -> SandboxBase:
     from app.sandbox import containers
     from app.sandbox.docker_backend import DockerBackend, docker_client
     from app.sandbox.images import default_image, image_present
@@ -93,12 +119,12 @@ def _docker(image: str | None, judge, build_dockerfile: bool) -> SandboxBackend:
                 "`gauntlet sandbox image --from-debian`)"
             ),
         )
-    backend = DockerBackend(client, tag, build_package_dockerfile=build_dockerfile)
-    backend.judge = judge
-    return backend
+    return DockerBackend(client, tag, judge=judge, build_package_dockerfile=build_dockerfile)
 
 
-def _process(own_package: bool, force: bool, judge, use_bwrap: bool | None = None):
+def _process(
+    own_package: bool, force: bool, judge: JudgeGrader, use_bwrap: bool | None = None
+) -> SandboxBase:
     from app.sandbox.process_backend import ProcessBackend
 
     if not own_package and not force:
@@ -107,6 +133,4 @@ def _process(own_package: bool, force: bool, judge, use_bwrap: bool | None = Non
             "use Docker (`gauntlet sandbox doctor` helps set it up), or pass --force-weak-backend "
             "if you accept the risk",
         )
-    backend = ProcessBackend(use_bwrap=use_bwrap)
-    backend.judge = judge
-    return backend
+    return ProcessBackend(judge=judge, use_bwrap=use_bwrap)
