@@ -9,7 +9,7 @@ import ast
 from collections import defaultdict
 from pathlib import Path
 
-from app.attacks.campaign import CampaignResult, FeedbackLeak, Hit
+from app.attacks.campaign_result import CampaignResult, FeedbackLeak, Hit
 from app.attacks.library import AttackLibrary
 from app.envpack.model import EnvPack
 from app.finding_codes import CATALOGUE
