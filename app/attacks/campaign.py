@@ -355,15 +355,7 @@ class AttackCampaign:
         items = [
             GradingItem(c.key, records[t], c.response) for t in tasks for c in baselines.get(t, [])
         ]
-        items += [
-            GradingItem(
-                f"confirm:{i}",
-                records[h.candidate.task_id],
-                h.candidate.response,
-                expect_answer=False,
-            )
-            for i, h in enumerate(pending)
-        ]
+        items += _again("confirm", pending, records)
         results = self.grade(
             items, f"confirming {len(pending)} hit(s), run {run} of {self.confirm_runs}"
         )
@@ -413,15 +405,7 @@ class AttackCampaign:
         ]
         dropped: set[int] = set()
         if checkable:
-            items = [
-                GradingItem(
-                    f"oracle:{i}",
-                    records[h.candidate.task_id],
-                    h.candidate.response,
-                    expect_answer=False,
-                )
-                for i, h in enumerate(checkable)
-            ]
+            items = _again("oracle", checkable, records)
             results = self.grade(
                 items, "checking that the hits are not real solutions", pack=oracle
             )
@@ -467,6 +451,17 @@ class AttackCampaign:
                 else:
                     continue
                 break
+
+
+def _again(prefix: str, hits: list[Hit], records) -> list[GradingItem]:
+    """Each hit's response to grade once more (keys `prefix:0`, `prefix:1`...), as the wrong
+    answer it was built to be."""
+    return [
+        GradingItem(
+            f"{prefix}:{i}", records[h.candidate.task_id], h.candidate.response, expect_answer=False
+        )
+        for i, h in enumerate(hits)
+    ]
 
 
 def _safe_generate(attack: Attack, ctx: AttackContext):

@@ -18,7 +18,7 @@ from app.finding_codes import FindingSink
 from app.findings import Finding, Stage
 from app.funnel.pipeline import FunnelOptions
 from app.funnel.report import StageResult, StageStatus, stage_status_for
-from app.funnel.verify import not_answering_finding
+from app.funnel.verify import not_answering_finding, open_backend
 from app.progress import CancelToken, ProgressCallback, ignore_progress
 from app.sandbox.base import BackendInfo, GradingItem, GradingResult, SandboxUnavailable
 from app.sandbox.guard import GradingGuard, StageStopped, guard_for
@@ -125,18 +125,8 @@ def open_grading(
     """A grading function over the chosen sandbox backend: each call is one fresh batch.
     Also returns a counter of gradings the sandbox itself failed (not the grader), and the
     stage's guard (None for judge graders), which raises `StageStopped` once it stopped."""
-    from app.sandbox import select
-
     # judge graders are graded on the host by the backend's JudgeGrader, with these credentials
-    grader = select.get_backend(
-        options.backend,
-        image=options.image,
-        own_package=bool(options.own_package),
-        force=options.force_weak_backend,
-        allow_package_dockerfile=options.allow_package_dockerfile,
-        llm_api_key=options.llm_api_key,
-        llm_api_base=options.llm_api_base,
-    )
+    grader = open_backend(options)
     sandbox_errors = [0]
     guard = None if pack.grader.type == "judge" else guard_for(pack, options.jobs)
 

@@ -106,7 +106,7 @@ def run_verify_stage(
     cancel = cancel or CancelToken()
     sink = FindingSink(Stage.VERIFY)
     try:
-        backend = _open_backend(options)
+        backend = open_backend(options)
     except SandboxUnavailable as exc:
         return _unavailable(sink, exc)
 
@@ -154,7 +154,9 @@ def run_verify_stage(
     return StageResult(Stage.VERIFY, status, details=details), findings
 
 
-def _open_backend(options: FunnelOptions) -> SandboxBackend:
+def open_backend(options: FunnelOptions) -> SandboxBackend:
+    """The sandbox backend the user chose, for stages 2 and 3 (judges are asked from the host,
+    with the options' credentials)."""
     return get_backend(
         options.backend,
         image=options.image,
