@@ -1,12 +1,13 @@
 """The shared vocabulary of the verification funnel: one finding.
 
 Every stage (structural checks, sandboxed verification, attacks) speaks in `Finding`s, so this
-module sits below all layers and imports nothing from the app.
+module sits below all layers and imports nothing from the app. Which codes exist, and their
+severities, titles and hints: app/finding_codes.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -84,26 +85,3 @@ class Finding:
             attack=AttackRef(**attack) if attack else None,
             evidence=data.get("evidence"),
         )
-
-
-@dataclass(slots=True)
-class FindingSink:
-    """Collects findings for one stage; a small convenience so checks read like prose."""
-
-    stage: Stage
-    findings: list[Finding] = field(default_factory=list)
-
-    def add(
-        self, code: str, severity: Severity, message: str, hint: str = "", **where: Any
-    ) -> Finding:
-        finding = Finding(
-            code=code, severity=severity, stage=self.stage, message=message, hint=hint, **where
-        )
-        self.findings.append(finding)
-        return finding
-
-    def error(self, code: str, message: str, hint: str = "", **where: Any) -> Finding:
-        return self.add(code, Severity.ERROR, message, hint, **where)
-
-    def warning(self, code: str, message: str, hint: str = "", **where: Any) -> Finding:
-        return self.add(code, Severity.WARNING, message, hint, **where)

@@ -14,12 +14,12 @@ import logging
 import re
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.attacks.answer_region import learn_region
 from app.attacks.answers import answer_text
 from app.attacks.baseline import plain_wrong, plain_wrong_answers
+from app.attacks.campaign_result import CampaignResult, FeedbackLeak, Hit, TaskScores
 from app.attacks.correctness import assess
 from app.attacks.library import AttackLibrary
 from app.attacks.model import CATEGORIES, Attack, AttackContext, Candidate
@@ -48,104 +48,6 @@ TASK_AGNOSTIC = ("code-execution", "environment", "resource", "judge")
 TASK_AGNOSTIC_TASKS = 1
 JUDGE_MAX_TASKS = 3
 JUDGE_MAX_VARIANTS = 2
-
-
-@dataclass(slots=True)
-class TaskScores:
-    reference: float | None  # best reference reward (None: the task has no reference)
-    baseline: float  # best reward of a plain wrong answer
-
-
-@dataclass(slots=True)
-class Hit:
-    candidate: Candidate
-    reward: float
-    baseline: float
-    reference: float | None
-    pass_threshold: float
-    feedback: str = ""
-    runs: list[bool] = field(default_factory=list)  # one per confirmation run
-    rewards: list[float] = field(default_factory=list)
-    note: str = ""  # why it was set aside, when it was
-    idea: str = ""  # the LLM's one-line description of its exploit
-
-    @property
-    def full_reward(self) -> bool:
-        return self.reward >= self.pass_threshold
-
-    @property
-    def reproduced(self) -> int:
-        return sum(self.runs)
-
-
-@dataclass(slots=True)
-class CategoryStats:
-    attacks: int = 0
-    candidates: int = 0
-    candidate_hits: int = 0
-    confirmed: int = 0
-    unconfirmed: int = 0
-    assumed: int = 0  # confirmed, but wrong only under an unstated assumption (GX310)
-
-    def to_dict(self) -> dict[str, int]:
-        return {
-            "attacks": self.attacks,
-            "candidates": self.candidates,
-            "candidate_hits": self.candidate_hits,
-            "confirmed": self.confirmed,
-            "unconfirmed": self.unconfirmed,
-            "assumed": self.assumed,
-        }
-
-
-@dataclass(slots=True)
-class FeedbackLeak:
-    task_id: str
-    answer: str
-    where: str  # "feedback" | "metrics"
-    excerpt: str
-
-
-@dataclass(slots=True)
-class CampaignResult:
-    confirmed: list[Hit] = field(default_factory=list)
-    unconfirmed: list[Hit] = field(default_factory=list)
-    feedback_leaks: list[FeedbackLeak] = field(default_factory=list)
-    categories: dict[str, CategoryStats] = field(
-        default_factory=lambda: {c: CategoryStats() for c in CATEGORIES}
-    )
-    tasks_total: int = 0
-    tasks_attacked: int = 0
-    skipped_tasks: dict[str, str] = field(default_factory=dict)  # task id -> why
-    gradings: int = 0
-    batches: int = 0
-    dropped_possibly_correct: int = 0
-    scores: dict[str, TaskScores] = field(default_factory=dict)
-    llm: dict = field(default_factory=dict)
-
-    def summary(self) -> dict:
-        return {
-            "tasks_total": self.tasks_total,
-            "tasks_attacked": self.tasks_attacked,
-            "gradings": self.gradings,
-            "sandbox_batches": self.batches,
-            "confirmed_hits": sum(1 for h in self.confirmed if not h.candidate.assumption),
-            "assumed_hits": sum(1 for h in self.confirmed if h.candidate.assumption),
-            "unconfirmed_hits": len(self.unconfirmed),
-            "dropped_possibly_correct": self.dropped_possibly_correct,
-            "categories": {c: s.to_dict() for c, s in self.categories.items()},
-            "skipped_tasks": dict(self.skipped_tasks),
-            "unconfirmed": [
-                {
-                    "attack": h.candidate.attack_id,
-                    "category": h.candidate.category,
-                    "task_id": h.candidate.task_id,
-                    "reproduced": f"{h.reproduced}/{len(h.runs)}",
-                    "note": h.note,
-                }
-                for h in self.unconfirmed
-            ],
-        }
 
 
 def grader_source(pack: EnvPack) -> str:
@@ -426,48 +328,7 @@ class AttackCampaign:
         for run in range(1, self.confirm_runs + 1):
             if not pending:
                 break
-            tasks = sorted({h.candidate.task_id for h in pending})
-            items = [
-                GradingItem(c.key, records[t], c.response)
-                for t in tasks
-                for c in baselines.get(t, [])
-            ]
-            items += [
-                GradingItem(
-                    f"confirm:{i}",
-                    records[h.candidate.task_id],
-                    h.candidate.response,
-                    expect_answer=False,
-                )
-                for i, h in enumerate(pending)
-            ]
-            results = self.grade(
-                items, f"confirming {len(pending)} hit(s), run {run} of {self.confirm_runs}"
-            )
-            base = {
-                t: max(
-                    [self.reward_of(results.get(c.key)) for c in baselines.get(t, [])]
-                    or [self.floor]
-                )
-                for t in tasks
-            }
-            still = []
-            for i, hit in enumerate(pending):
-                reward = self.reward_of(results.get(f"confirm:{i}"))
-                hit.rewards.append(reward)
-                hit.runs.append(
-                    is_hit(
-                        reward,
-                        base[hit.candidate.task_id],
-                        self.threshold,
-                        self.margin,
-                        hit.candidate.full_reward_only,
-                    )
-                )
-                failures = len(hit.runs) - hit.reproduced
-                if hit.reproduced < need and failures <= self.confirm_runs - need:
-                    still.append(hit)
-            pending = still
+            pending = self._confirmation_run(pending, baselines, records, run, need)
         for hit in hits:
             stats = self.result.categories[hit.candidate.category]
             if hit.reproduced >= need:
@@ -483,6 +344,44 @@ class AttackCampaign:
                 )
                 self.result.unconfirmed.append(hit)
                 stats.unconfirmed += 1
+
+    def _confirmation_run(
+        self, pending: list[Hit], baselines, records, run: int, need: int
+    ) -> list[Hit]:
+        """Grades every pending hit again in a fresh sandbox, beside its tasks' plain wrong
+        answers; returns the hits still undecided (neither `need` successes nor too many
+        failures to reach them)."""
+        tasks = sorted({h.candidate.task_id for h in pending})
+        items = [
+            GradingItem(c.key, records[t], c.response) for t in tasks for c in baselines.get(t, [])
+        ]
+        items += _again("confirm", pending, records)
+        results = self.grade(
+            items, f"confirming {len(pending)} hit(s), run {run} of {self.confirm_runs}"
+        )
+        base = {
+            t: max(
+                [self.reward_of(results.get(c.key)) for c in baselines.get(t, [])] or [self.floor]
+            )
+            for t in tasks
+        }
+        still = []
+        for i, hit in enumerate(pending):
+            reward = self.reward_of(results.get(f"confirm:{i}"))
+            hit.rewards.append(reward)
+            hit.runs.append(
+                is_hit(
+                    reward,
+                    base[hit.candidate.task_id],
+                    self.threshold,
+                    self.margin,
+                    hit.candidate.full_reward_only,
+                )
+            )
+            failures = len(hit.runs) - hit.reproduced
+            if hit.reproduced < need and failures <= self.confirm_runs - need:
+                still.append(hit)
+        return still
 
     def _drop_solutions(self, hits: list[Hit], records) -> list[Hit]:
         """Code responses whose wrongness is not certain (an LLM's proposal, another task's
@@ -506,15 +405,7 @@ class AttackCampaign:
         ]
         dropped: set[int] = set()
         if checkable:
-            items = [
-                GradingItem(
-                    f"oracle:{i}",
-                    records[h.candidate.task_id],
-                    h.candidate.response,
-                    expect_answer=False,
-                )
-                for i, h in enumerate(checkable)
-            ]
+            items = _again("oracle", checkable, records)
             results = self.grade(
                 items, "checking that the hits are not real solutions", pack=oracle
             )
@@ -560,6 +451,17 @@ class AttackCampaign:
                 else:
                     continue
                 break
+
+
+def _again(prefix: str, hits: list[Hit], records) -> list[GradingItem]:
+    """Each hit's response to grade once more (keys `prefix:0`, `prefix:1`...), as the wrong
+    answer it was built to be."""
+    return [
+        GradingItem(
+            f"{prefix}:{i}", records[h.candidate.task_id], h.candidate.response, expect_answer=False
+        )
+        for i, h in enumerate(hits)
+    ]
 
 
 def _safe_generate(attack: Attack, ctx: AttackContext):

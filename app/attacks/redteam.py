@@ -17,7 +17,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from app.attacks.campaign import AttackCampaign, CampaignResult, Hit, context_for, is_hit
+from app.attacks.campaign import AttackCampaign, context_for, is_hit
+from app.attacks.campaign_result import CampaignResult, Hit
 from app.attacks.correctness import assess
 from app.attacks.model import CATEGORIES, Candidate
 from app.attacks.sampling import sample_tasks

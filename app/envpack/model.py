@@ -29,7 +29,7 @@ class Span:
     end_column: int | None = None
 
     def where(self) -> dict[str, Any]:
-        """Keyword arguments for `Finding(...)`/`FindingSink.add(...)`."""
+        """Keyword arguments for `Finding(...)`/`FindingCode.finding(...)`."""
         return {
             "file": self.file,
             "line": self.line,

@@ -9,12 +9,13 @@ stage when stage 2 passed, so a broken environment is reported as broken, not as
 from __future__ import annotations
 
 from app.attacks.campaign import AttackCampaign, GradeFn
-from app.attacks.findings import campaign_findings
+from app.attacks.campaign_findings import campaign_findings
 from app.attacks.library import AttackLibrary, check_categories
 from app.attacks.redteam import DEFAULT_ATTEMPTS, DEFAULT_USD, RedTeam, RedTeamBudget
 from app.envpack.model import EnvPack
 from app.errors import UserError
-from app.findings import Finding, FindingSink, Stage
+from app.finding_codes import FindingSink
+from app.findings import Finding, Stage
 from app.funnel.pipeline import FunnelOptions
 from app.funnel.report import StageResult, StageStatus, stage_status_for
 from app.funnel.verify import not_answering_finding
@@ -39,16 +40,12 @@ def run_attack_stage(
     try:
         categories = check_categories(options.attack_categories)
     except UserError as exc:
-        return StageResult(
-            Stage.ATTACK, StageStatus.ERROR, details={"reason": exc.message, "hint": exc.hint}
-        ), []
+        return _not_run(exc), []
     library = AttackLibrary.builtin()
     try:
         grade, info, sandbox_errors, guard = open_grading(pack, options, cancel)
     except SandboxUnavailable as exc:
-        return StageResult(
-            Stage.ATTACK, StageStatus.ERROR, details={"reason": exc.message, "hint": exc.hint}
-        ), []
+        return _not_run(exc), []
 
     campaign = AttackCampaign(
         pack,
@@ -59,24 +56,11 @@ def run_attack_stage(
         progress=progress,
         cancel=cancel,
     )
-    red_team = None
-    if options.llm_model:
-        red_team = RedTeam(
-            campaign,
-            model=options.llm_model,
-            api_key=options.llm_api_key,
-            api_base=options.llm_api_base,
-            budget=RedTeamBudget(
-                attempts=options.max_llm_attempts or DEFAULT_ATTEMPTS,
-                usd=options.budget_usd if options.budget_usd is not None else DEFAULT_USD,
-            ),
-        )
+    red_team = _red_team(campaign, options)
     try:
         result = campaign.run(red_team)
     except SandboxUnavailable as exc:
-        return StageResult(
-            Stage.ATTACK, StageStatus.ERROR, details={"reason": exc.message, "hint": exc.hint}
-        ), []
+        return _not_run(exc), []
     except StageStopped as stop:
         return _stopped(pack, info, stop.guard)
 
@@ -99,6 +83,29 @@ def run_attack_stage(
             info.description or "the process backend isolates less than Docker"
         )
     return StageResult(Stage.ATTACK, stage_status_for(findings), details=details), findings
+
+
+def _not_run(exc: UserError | SandboxUnavailable) -> StageResult:
+    """The stage could not start or went on without a sandbox: an error, with the reason."""
+    return StageResult(
+        Stage.ATTACK, StageStatus.ERROR, details={"reason": exc.message, "hint": exc.hint}
+    )
+
+
+def _red_team(campaign: AttackCampaign, options: FunnelOptions) -> RedTeam | None:
+    """The LLM red team when the user chose a model, within its budget; else built-ins only."""
+    if not options.llm_model:
+        return None
+    return RedTeam(
+        campaign,
+        model=options.llm_model,
+        api_key=options.llm_api_key,
+        api_base=options.llm_api_base,
+        budget=RedTeamBudget(
+            attempts=options.max_llm_attempts or DEFAULT_ATTEMPTS,
+            usd=options.budget_usd if options.budget_usd is not None else DEFAULT_USD,
+        ),
+    )
 
 
 def _stopped(

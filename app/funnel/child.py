@@ -1,27 +1,10 @@
-"""The funnel in a child process, so the app's window never waits for it.
+"""The funnel in a child process, so the app's window never waits for it: the parent's side.
 
 Stages 2 and 3 do a lot of pure-Python work (building attack batches, parsing sandbox output,
 comparing rewards). In the app's own process that work holds the GIL and the window stutters
 (docs/engineering.md, "Budgets": the GUI thread may stall at most 50 ms). So the app runs the funnel
-in a child Python process (`python -m app.funnel.child`) and only reads its progress from a pipe.
-
-Protocol `gauntlet-funnel-child/1`: one JSON object per line, UTF-8.
-
-    parent → child (stdin)
-      {"protocol": "gauntlet-funnel-child/1", "path": "...", "stages": ["structure", ...],
-       "options": {FunnelOptions fields, including llm_api_key}}      the run request
-      {"op": "cancel"}                                                 stop cleanly
-      end of file                  the parent is gone: cancel, and exit within the grace period
-    child → parent (stdout)
-      {"type": "started", "pid": 123}
-      {"type": "event", "event": {ProgressEvent}}                     many
-      {"type": "report", "report": {gauntlet-report/1}}               last, on success
-      {"type": "error", "kind": "user" | "sandbox-unavailable" | "request" | "internal",
-       "message": "...", "hint": "...", "where": ..., "detail": "..."}  last, on failure
-
-The API key travels only in the request on stdin: never in argv (visible to every user in
-`ps`) and never in the child's environment. The child's stderr carries its log lines; whatever
-a library prints to stdout is diverted to stderr, so it cannot corrupt the protocol.
+in a child Python process (`python -m app.funnel.child`, which runs app/funnel/child_worker.py)
+and only reads its progress from a pipe (the protocol: app/funnel/child_protocol.py).
 
 A child can be spawned ahead of time (`spawn_funnel_child`): it imports the stages while idle
 and then waits for its request, so a run starts without paying for the imports.
@@ -34,29 +17,29 @@ import dataclasses
 import json
 import logging
 import os
-import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from app.errors import UserError
-from app.findings import Finding, Stage
+from app.findings import Stage
+from app.funnel.child_protocol import (
+    DEFAULT_GRACE_S,
+    PROTOCOL,
+    encode_message,
+    event_from_dict,
+    options_to_dict,
+)
 from app.funnel.pipeline import ALL_STAGES, FunnelOptions
 from app.funnel.report import PackageRef, Report, StageResult, StageStatus
-from app.progress import CancelToken, ProgressEvent
+from app.progress import ProgressEvent
 
 log = logging.getLogger(__name__)
 
-PROTOCOL = "gauntlet-funnel-child/1"
 CANCELLED_REASON = "cancelled by the user"  # the same words run_funnel puts in a cancelled stage
-# After a cancel, the child has this long to stop its sandbox and exit before it is killed.
-DEFAULT_GRACE_S = 20.0
-# The child sends progress counts at most this often (findings and stage changes go at once).
-PROGRESS_INTERVAL_S = 0.03
 STDERR_TAIL_LINES = 40
 
 
@@ -67,49 +50,6 @@ class ChildFunnelError(Exception):
         super().__init__(message)
         self.message = message
         self.detail = detail
-
-
-# -- messages -----------------------------------------------------------------------------------
-
-
-def event_to_dict(event: ProgressEvent) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "stage": str(event.stage),
-        "kind": event.kind,
-        "done": event.done,
-        "total": event.total,
-        "message": event.message,
-    }
-    if event.finding is not None:
-        data["finding"] = event.finding.to_dict()
-    if event.data:
-        data["data"] = event.data
-    return data
-
-
-def event_from_dict(data: dict[str, Any]) -> ProgressEvent:
-    finding = data.get("finding")
-    return ProgressEvent(
-        stage=Stage(data["stage"]),
-        kind=str(data["kind"]),
-        done=int(data.get("done") or 0),
-        total=data.get("total"),
-        message=str(data.get("message") or ""),
-        finding=Finding.from_dict(finding) if finding else None,
-        data=data.get("data") or {},
-    )
-
-
-def options_to_dict(options: FunnelOptions) -> dict[str, Any]:
-    return dataclasses.asdict(options)
-
-
-def options_from_dict(data: dict[str, Any]) -> FunnelOptions:
-    known = {f.name for f in dataclasses.fields(FunnelOptions)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ValueError(f"unknown funnel option(s): {', '.join(unknown)}")
-    return FunnelOptions(**data)
 
 
 def _with_judge_key(path: Path, options: FunnelOptions) -> FunnelOptions:
@@ -133,15 +73,6 @@ def _with_judge_key(path: Path, options: FunnelOptions) -> FunnelOptions:
     model = grader.get("model")
     key = provider_key_from_environment(model if isinstance(model, str) else None)
     return dataclasses.replace(options, llm_api_key=key) if key else options
-
-
-def _encode(message: dict[str, Any]) -> bytes:
-    # default=str: stage details and evidence are meant to be JSON already; a stray Path or
-    # enum must not lose the whole report.
-    return (json.dumps(message, ensure_ascii=False, default=str) + "\n").encode("utf-8")
-
-
-# -- parent side ----------------------------------------------------------------------------------
 
 
 def child_command() -> list[str]:
@@ -312,7 +243,7 @@ class ChildFunnelRun:
     def _send(self, message: dict[str, Any]) -> None:
         assert self._proc is not None and self._proc.stdin is not None
         with self._lock:
-            self._proc.stdin.write(_encode(message))
+            self._proc.stdin.write(encode_message(message))
             self._proc.stdin.flush()
 
     def _read_stderr(self) -> None:
@@ -447,205 +378,7 @@ def discard_spare(proc: subprocess.Popen | None, timeout_s: float = 5.0) -> None
     _close_quietly(proc)
 
 
-# -- child side -----------------------------------------------------------------------------------
-
-
-class _MessageWriter:
-    """Sends messages to the parent from any thread, in order, coalescing progress counts.
-
-    A stage may report thousands of counts a second; the parent needs only the latest one per
-    stage every few dozen milliseconds. Findings and stage changes are never dropped."""
-
-    def __init__(self, stream: IO[bytes]) -> None:
-        self._stream = stream
-        self._lock = threading.Lock()
-        self._pending: list[dict[str, Any]] = []
-        self._progress: dict[str, dict[str, Any]] = {}
-        self._wake = threading.Event()
-        self._closing = False
-        self.broken = threading.Event()  # the parent stopped reading
-        self._thread = threading.Thread(target=self._run, name="funnel-child-writer", daemon=True)
-        self._thread.start()
-
-    def event(self, event: ProgressEvent) -> None:
-        message = {"type": "event", "event": event_to_dict(event)}
-        with self._lock:
-            if event.kind == "progress":
-                self._progress[str(event.stage)] = message
-            else:
-                self._pending.extend(self._progress.values())
-                self._progress.clear()
-                self._pending.append(message)
-        self._wake.set()
-
-    def send(self, message: dict[str, Any]) -> None:
-        with self._lock:
-            self._pending.extend(self._progress.values())
-            self._progress.clear()
-            self._pending.append(message)
-        self._wake.set()
-
-    def close(self) -> None:
-        self._closing = True
-        self._wake.set()
-        self._thread.join(30)
-
-    def _run(self) -> None:
-        while True:
-            self._wake.wait()
-            self._wake.clear()
-            with self._lock:
-                batch = self._pending + list(self._progress.values())
-                self._pending, self._progress = [], {}
-            if batch and not self.broken.is_set():
-                try:
-                    self._stream.write(b"".join(_encode(m) for m in batch))
-                    self._stream.flush()
-                except (OSError, ValueError):
-                    self.broken.set()
-            if self._closing:
-                with self._lock:
-                    if not self._pending and not self._progress:
-                        return
-                continue
-            time.sleep(PROGRESS_INTERVAL_S)
-
-
-def _protocol_streams() -> tuple[IO[bytes], IO[bytes]]:
-    """(requests in, messages out). Anything else that writes to fd 1 ends up on stderr."""
-    out = os.fdopen(os.dup(sys.stdout.fileno()), "wb", buffering=0)
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    sys.stdout = sys.stderr
-    return sys.stdin.buffer, out
-
-
-def _preimport_stages() -> None:
-    """Pay for the stages' imports while waiting for the request (a spare child)."""
-    for module in (
-        "app.funnel.structure",
-        "app.funnel.verify",
-        "app.funnel.attack",
-        "app.envpack.bundle",
-    ):
-        try:
-            __import__(module)
-        except Exception as exc:  # noqa: BLE001 - the run will report it properly when it imports again
-            log.debug("pre-import of %s failed: %s", module, exc)
-
-
-def _read_request(line: bytes) -> tuple[Path, tuple[Stage, ...], FunnelOptions]:
-    request = json.loads(line)
-    if not isinstance(request, dict) or request.get("protocol") != PROTOCOL:
-        raise ValueError(f"expected a {PROTOCOL} request")
-    stages = tuple(Stage(s) for s in request.get("stages") or [str(s) for s in ALL_STAGES])
-    return Path(request["path"]), stages, options_from_dict(request.get("options") or {})
-
-
-def _watch_parent(requests: IO[bytes], cancel: CancelToken, grace_s: float) -> None:
-    """Cancel on {"op": "cancel"}; on EOF (the parent died or let go)
-    cancel and make sure we exit.
-    """
-    for raw in requests:
-        try:
-            op = json.loads(raw).get("op")
-        except (ValueError, AttributeError):
-            continue
-        if op == "cancel":
-            cancel.cancel()
-    cancel.cancel()
-    # Nobody is left to read the report: give the sandbox its grace period to clean up, then go.
-    time.sleep(grace_s)
-    os._exit(3)
-
-
-def main(grace_s: float = DEFAULT_GRACE_S) -> int:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it sends a cancel
-    requests, out = _protocol_streams()
-    logging.basicConfig(
-        stream=sys.stderr, level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
-    _preimport_stages()
-    line = requests.readline()
-    if not line.strip():
-        return 0  # an unused spare: the parent closed our stdin
-    writer = _MessageWriter(out)
-    try:
-        path, stages, options = _read_request(line)
-    except (ValueError, KeyError, TypeError) as exc:
-        writer.send(
-            {
-                "type": "error",
-                "kind": "request",
-                "message": f"Bad request to the funnel worker: {exc}",
-            }
-        )
-        writer.close()
-        return 2
-
-    cancel = CancelToken()
-    # SIGTERM (a system shutdown, the parent's own terminate) stops the run cleanly too. The
-    # handler runs on the main thread, which may hold the token's lock: cancel from elsewhere.
-    signal.signal(
-        signal.SIGTERM, lambda *_: threading.Thread(target=cancel.cancel, daemon=True).start()
-    )
-    threading.Thread(
-        target=_watch_parent,
-        args=(requests, cancel, grace_s),
-        name="funnel-child-parent",
-        daemon=True,
-    ).start()
-    writer.send({"type": "started", "pid": os.getpid()})
-    from app.funnel.pipeline import run_funnel
-
-    try:
-        report = run_funnel(path, stages, options, progress=writer.event, cancel=cancel)
-        writer.send({"type": "report", "report": report.to_dict()})
-        code = 0
-    except UserError as exc:
-        writer.send(
-            {
-                "type": "error",
-                "kind": "user",
-                "message": exc.message,
-                "hint": exc.hint,
-                "where": exc.where,
-            }
-        )
-        code = 1
-    except Exception as exc:  # noqa: BLE001 - reported to the parent, which shows it without a traceback
-        import traceback
-
-        sandbox_unavailable = _sandbox_unavailable_type()
-        if sandbox_unavailable is not None and isinstance(exc, sandbox_unavailable):
-            writer.send(
-                {
-                    "type": "error",
-                    "kind": "sandbox-unavailable",
-                    "message": exc.message,
-                    "hint": exc.hint,
-                }
-            )
-        else:
-            writer.send(
-                {
-                    "type": "error",
-                    "kind": "internal",
-                    "message": f"{type(exc).__name__}: {exc}",
-                    "detail": traceback.format_exc(limit=20),
-                }
-            )
-        code = 1
-    writer.close()
-    return code
-
-
-def _sandbox_unavailable_type() -> type[Exception] | None:
-    try:
-        from app.sandbox.base import SandboxUnavailable
-    except ImportError:
-        return None
-    return SandboxUnavailable
-
-
 if __name__ == "__main__":
+    from app.funnel.child_worker import main
+
     sys.exit(main())

@@ -11,61 +11,37 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from app.envpack.model import EnvPack
-from app.findings import Finding, FindingSink, Severity, Stage
+from app.finding_codes import CATALOGUE, FindingSink
+from app.findings import Finding, Stage
 from app.funnel.pipeline import FunnelOptions
 from app.funnel.report import StageResult, StageStatus, stage_status_for
 from app.progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
 from app.sandbox.backends import backend_for
-from app.sandbox.base import GradingItem, GradingResult, SandboxUnavailable
+from app.sandbox.base import GradingItem, GradingResult, SandboxBase, SandboxUnavailable
 from app.sandbox.guard import GradingGuard, guard_for
 
 # Per code: at most this many findings, then one summary finding ("… and 12 more").
 MAX_FINDINGS_PER_CODE = 20
 EXCERPT_CHARS = 120
 
-ERROR_CODES = {
-    "invalid-reward": ("GX204", "the grader returned an invalid reward"),
-    "exception": ("GX205", "the grader raised an exception"),
-    "timeout": ("GX206", "the grader timed out"),
-    "crash": ("GX207", "the grader crashed"),
-    "output-too-large": ("GX208", "the grader produced too much output"),
-    "judge-unavailable": ("GX212", "the LLM judge could not be asked"),
-    "sandbox": ("GX213", "the sandbox failed"),
+# What the sandbox says went wrong in a grading -> the code that reports it (its title starts
+# the message).
+ERROR_KINDS = {
+    "invalid-reward": "GX204",
+    "exception": "GX205",
+    "timeout": "GX206",
+    "crash": "GX207",
+    "output-too-large": "GX208",
+    "judge-unavailable": "GX212",
+    "sandbox": "GX213",
 }
-ERROR_HINTS = {
-    "GX204": (
-        'return a plain float inside reward_range (or {"reward": '
-        "float, ...}); never NaN, inf, a bool or None"
-    ),
-    "GX205": (
-        "fix the error shown in the traceback; "
-        "a grader must handle any response, even a hostile one, without raising"
-    ),
-    "GX206": (
-        "make the grader faster or raise grader.timeout_s in env.toml; "
-        "a response must never make grading hang"
-    ),
-    "GX207": (
-        "the grading process died: check memory use (sandbox.memory_mb), "
-        "recursion depth, and calls such as os._exit"
-    ),
-    "GX208": "print less: the sandbox stops a grading after 1 MiB of output",
-    "GX212": (
-        "set the model in env.toml [grader] model and add its API "
-        "key in Settings (or the provider's environment variable)"
-    ),
-    "GX213": "run `gauntlet sandbox doctor`; if it reports no problem, run again",
-}
-NOT_ANSWERING_HINT = (
-    "call grade() by hand on one task and response and make it return well within timeout_s: "
-    "look for endless loops, waits on input or the network (there is none in the sandbox), long "
-    "sleeps, and calls that end the process (os._exit, sys.exit, signals, the memory limit)"
-)
 UNANSWERED_ERRORS = ("timeout", "crash", "skipped")
+_BUCKETS = {"reference": "references", "negative": "negatives", "empty": "empty"}
 
 
 @dataclass(slots=True)
@@ -137,7 +113,51 @@ def run_verify_stage(
     items, roles = build_items(pack)
     is_judge = pack.grader.type == "judge"
     runs = 1 if is_judge else 2  # judge replies vary and cost money; see docs/verification.md
-    total = len(items) * runs
+    on_result = _progress_counter(progress, roles, len(items) * runs, backend.info.name)
+    # A judge is asked from the host with its own time limit; sandboxed graders are guarded.
+    guard = None if is_judge else guard_for(pack, options.jobs)
+    try:
+        graded = _grade(pack, items, runs, backend, guard, options.jobs, on_result, cancel)
+    except SandboxUnavailable as exc:
+        return _unavailable(sink, exc)
+
+    if backend.info.weak:
+        notice = (
+            getattr(backend, "notice", "") or "graded with the weaker process backend, not Docker"
+        )
+        sink.report("GX211", notice, file="env.toml")
+    first, second = graded.first, graded.second
+    if graded.stopped:
+        # One finding says it all; the gradings that did answer are still checked.
+        not_answering_finding(pack, sink, guard, roles)
+        first, second = [r for r in first if r.error not in UNANSWERED_ERRORS], None
+    counts = _check_results(pack, sink, roles, first)
+    if second is not None:
+        _check_flakiness(sink, roles, first, second)
+    slowest = _check_slow(pack, sink, roles, first, second)
+    findings = _cap(sink.findings)
+    status = stage_status_for(findings)
+    if any(r.error == "sandbox" for r in first):
+        status = StageStatus.ERROR
+    details = {
+        "backend": backend.info.name,
+        "weak_backend": backend.info.weak,
+        "gradings": len(items),
+        "runs": runs,
+        "flakiness_checked": runs == 2 and not graded.stopped,
+        "grading_s": round(graded.elapsed_s, 3),
+        **counts,
+        "slowest": slowest,
+    }
+    if guard is not None:
+        details["budget"] = guard.summary()
+    return StageResult(Stage.VERIFY, status, details=details), findings
+
+
+def _progress_counter(
+    progress: ProgressCallback, roles: dict[str, _Role], total: int, backend_name: str
+) -> Callable[[GradingResult], None]:
+    """Announces the gradings, and returns the callback that counts each one as it ends."""
     done = 0
 
     def on_result(result: GradingResult) -> None:
@@ -159,67 +179,46 @@ def run_verify_stage(
             "progress",
             done=0,
             total=total,
-            message=f"grading in the {backend.info.name} sandbox",
+            message=f"grading in the {backend_name} sandbox",
         )
     )
-    # A judge is asked from the host with its own time limit; sandboxed graders are guarded.
-    guard = None if is_judge else guard_for(pack, options.jobs)
-    if guard is not None:
-        guard.admit(total)
-    started = time.perf_counter()
-    try:
-        first = backend.grade_batch(
-            pack, items, on_result=on_result, cancel=cancel, jobs=options.jobs, guard=guard
-        )
-        stopped = guard is not None and guard.stopped is not None
-        second = (
-            backend.grade_batch(
-                pack, items, on_result=on_result, cancel=cancel, jobs=options.jobs, guard=guard
-            )
-            if runs == 2 and not stopped
-            else None
-        )
-    except SandboxUnavailable as exc:
-        return _unavailable(sink, exc)
-    elapsed = time.perf_counter() - started
-    stopped = guard is not None and guard.stopped is not None
+    return on_result
 
-    if backend.info.weak:
-        notice = (
-            getattr(backend, "notice", "") or "graded with the weaker process backend, not Docker"
+
+@dataclass(slots=True)
+class _Gradings:
+    first: list[GradingResult]
+    second: list[GradingResult] | None  # None: graded once (a judge), or the guard stopped
+    elapsed_s: float
+    stopped: bool  # the guard stopped the stage: the grader does not answer
+
+
+def _grade(
+    pack: EnvPack,
+    items: list[GradingItem],
+    runs: int,
+    backend: SandboxBase,
+    guard: GradingGuard | None,
+    jobs: int | None,
+    on_result: Callable[[GradingResult], None],
+    cancel: CancelToken,
+) -> _Gradings:
+    """Every grading once, then (`runs` == 2) all again in another fresh sandbox."""
+
+    def batch() -> list[GradingResult]:
+        return backend.grade_batch(
+            pack, items, on_result=on_result, cancel=cancel, jobs=jobs, guard=guard
         )
-        sink.warning(
-            "GX211",
-            notice,
-            "install Docker and run again for full isolation (`gauntlet sandbox doctor`)",
-            file="env.toml",
-        )
-    if stopped:
-        # One finding says it all; the gradings that did answer are still checked.
-        not_answering_finding(pack, sink, guard, roles)
-        first = [r for r in first if r.error not in UNANSWERED_ERRORS]
-        second = None
-    counts = _check_results(pack, sink, roles, first)
-    if second is not None:
-        _check_flakiness(sink, roles, first, second)
-    slowest = _check_slow(pack, sink, roles, first, second)
-    findings = _cap(sink.findings)
-    status = stage_status_for(findings)
-    if any(r.error == "sandbox" for r in first):
-        status = StageStatus.ERROR
-    details = {
-        "backend": backend.info.name,
-        "weak_backend": backend.info.weak,
-        "gradings": len(items),
-        "runs": runs,
-        "flakiness_checked": runs == 2 and not stopped,
-        "grading_s": round(elapsed, 3),
-        **counts,
-        "slowest": slowest,
-    }
+
+    def stopped() -> bool:
+        return guard is not None and guard.stopped is not None
+
     if guard is not None:
-        details["budget"] = guard.summary()
-    return StageResult(Stage.VERIFY, status, details=details), findings
+        guard.admit(len(items) * runs)
+    started = time.perf_counter()
+    first = batch()
+    second = batch() if runs == 2 and not stopped() else None
+    return _Gradings(first, second, time.perf_counter() - started, stopped())
 
 
 def not_answering_finding(
@@ -233,10 +232,9 @@ def not_answering_finding(
             entry["task_id"], entry["role"] = role.task_id, role.kind
     first_task = next((u.get("task_id") for u in unanswered if u.get("task_id")), None)
     skipped = f"; the remaining {guard.skipped} of {guard.gradings} gradings were skipped"
-    sink.error(
+    sink.report(
         "GX214",
         f"the grader does not answer: {guard.reason()}{skipped if guard.skipped else ''}",
-        NOT_ANSWERING_HINT,
         task_id=first_task,
         evidence={"gradings": unanswered, "budget": guard.summary()},
         **pack.where("grader.timeout_s").where(),
@@ -244,7 +242,7 @@ def not_answering_finding(
 
 
 def _unavailable(sink: FindingSink, exc: SandboxUnavailable) -> tuple[StageResult, list[Finding]]:
-    sink.error("GX200", f"no sandbox to grade in: {exc.message}", exc.hint)
+    sink.report("GX200", f"no sandbox to grade in: {exc.message}", exc.hint)
     details = {"reason": exc.message, "hint": exc.hint}
     return StageResult(Stage.VERIFY, StageStatus.ERROR, details=details), sink.findings
 
@@ -252,29 +250,14 @@ def _unavailable(sink: FindingSink, exc: SandboxUnavailable) -> tuple[StageResul
 def _check_results(
     pack: EnvPack, sink: FindingSink, roles: dict[str, _Role], results: list[GradingResult]
 ) -> dict[str, Any]:
-    grader = pack.grader
-    unavailable = [r for r in results if r.error == "judge-unavailable"]
-    if unavailable:  # one cause for all of them (no key, no model, provider down): say it once
-        span = pack.where("grader.model")
-        sink.error(
-            "GX212",
-            (
-                f"the LLM judge could not be asked ({len(unavailable)} "
-                f"of {len(results)} gradings): {unavailable[0].detail}"
-            ),
-            ERROR_HINTS["GX212"],
-            evidence={"gradings": len(unavailable), "model": grader.model},
-            **span.where(),
-        )
-    floor, threshold = grader.floor, grader.pass_threshold
-    counts = {k: {"ok": 0, "total": 0} for k in ("references", "negatives", "empty")}
+    _check_judge_asked(pack, sink, results)
+    counts = {bucket: {"ok": 0, "total": 0} for bucket in _BUCKETS.values()}
     for result in results:
         role = roles[result.key]
-        bucket = counts[
-            {"reference": "references", "negative": "negatives", "empty": "empty"}[role.kind]
-        ]
+        bucket = counts[_BUCKETS[role.kind]]
         bucket["total"] += 1
-        where = {"file": role.file, "line": role.line, "task_id": role.task_id}
+        if result.error == "judge-unavailable":
+            continue  # said once, for all of them
         evidence = {
             "key": result.key,
             "role": role.kind,
@@ -283,53 +266,9 @@ def _check_results(
             "feedback": result.feedback[:300],
             "duration_s": round(result.duration_s, 3),
         }
-        if result.error == "judge-unavailable":
-            continue  # said once above
         if result.error:
             _error_finding(pack, sink, role, result, evidence)
-            continue
-        reward = result.reward
-        if role.kind == "reference":
-            if reward < threshold:
-                sink.error(
-                    "GX201",
-                    (
-                        f"the reference for task {role.task_id!r} scores "
-                        f"{reward:g}, below pass_threshold {threshold:g}"
-                    )
-                    + (f" (grader said: {result.feedback[:160]})" if result.feedback else ""),
-                    (
-                        "fix the reference solution, or the grader if the reference is right; "
-                        "a task nobody can pass teaches nothing"
-                    ),
-                    evidence=evidence | {"pass_threshold": threshold},
-                    **where,
-                )
-            else:
-                bucket["ok"] += 1
-        elif reward > floor:
-            code, what = (
-                ("GX202", "the negative")
-                if role.kind == "negative"
-                else ("GX203", "the empty response")
-            )
-            note = f" ({role.note})" if role.note else ""
-            sink.error(
-                code,
-                (
-                    f"{what} for task {role.task_id!r}{note} "
-                    f"scores {reward:g}, above the floor {floor:g}"
-                ),
-                "make the grader stricter: a wrong answer must get the lowest reward"
-                if code == "GX202"
-                else (
-                    "the grader rewards saying nothing: "
-                    "check for an empty or blank response first and return the floor"
-                ),
-                evidence=evidence | {"floor": floor},
-                **where,
-            )
-        else:
+        elif _check_reward(pack, sink, role, result, evidence):
             bucket["ok"] += 1
     return {
         "references_passed": counts["references"],
@@ -338,21 +277,77 @@ def _check_results(
     }
 
 
+def _check_judge_asked(pack: EnvPack, sink: FindingSink, results: list[GradingResult]) -> None:
+    """GX212 once for every grading the judge was not asked about: they share one cause (no key,
+    no model, provider down)."""
+    unavailable = [r for r in results if r.error == "judge-unavailable"]
+    if unavailable:
+        sink.report(
+            "GX212",
+            (
+                f"the LLM judge could not be asked ({len(unavailable)} "
+                f"of {len(results)} gradings): {unavailable[0].detail}"
+            ),
+            evidence={"gradings": len(unavailable), "model": pack.grader.model},
+            **pack.where("grader.model").where(),
+        )
+
+
+def _check_reward(
+    pack: EnvPack, sink: FindingSink, role: _Role, result: GradingResult, evidence: dict[str, Any]
+) -> bool:
+    """Whether the reward is what the role calls for (a finding says so when it is not): a
+    reference reaches the pass threshold, a negative and the empty response score the floor."""
+    where = {"file": role.file, "line": role.line, "task_id": role.task_id}
+    reward = result.reward
+    if role.kind == "reference":
+        threshold = pack.grader.pass_threshold
+        if reward >= threshold:
+            return True
+        said = f" (grader said: {result.feedback[:160]})" if result.feedback else ""
+        sink.report(
+            "GX201",
+            (
+                f"the reference for task {role.task_id!r} scores "
+                f"{reward:g}, below pass_threshold {threshold:g}"
+            )
+            + said,
+            evidence=evidence | {"pass_threshold": threshold},
+            **where,
+        )
+        return False
+    floor = pack.grader.floor
+    if reward <= floor:
+        return True
+    code, what = (
+        ("GX202", "the negative") if role.kind == "negative" else ("GX203", "the empty response")
+    )
+    note = f" ({role.note})" if role.note else ""
+    sink.report(
+        code,
+        f"{what} for task {role.task_id!r}{note} scores {reward:g}, above the floor {floor:g}",
+        evidence=evidence | {"floor": floor},
+        **where,
+    )
+    return False
+
+
 def _error_finding(
     pack: EnvPack, sink: FindingSink, role: _Role, result: GradingResult, evidence: dict[str, Any]
 ) -> None:
-    code, what = ERROR_CODES.get(result.error or "", ("GX205", "the grader failed"))
+    known = result.error in ERROR_KINDS
+    code = ERROR_KINDS[result.error] if known else "GX205"
+    what = CATALOGUE[code].title if known else "the grader failed"
     detail = (result.detail or "").strip()
     where: dict[str, Any] = {"file": role.file, "line": role.line, "task_id": role.task_id}
     grader_line = _grader_line(pack, detail)
     if grader_line is not None and code in ("GX205", "GX204"):
         where = {"file": pack.grader.entry_file, "line": grader_line, "task_id": role.task_id}
     short = detail.splitlines()[-1] if detail else ""
-    sink.error(
+    sink.report(
         code,
         f"{what} on the {role.kind} for task {role.task_id!r}"
         + (f": {short[:200]}" if short else ""),
-        ERROR_HINTS.get(code, ""),
         evidence=evidence | {"error": result.error, "detail": detail[-1500:]},
         **where,
     )
@@ -377,15 +372,11 @@ def _check_flakiness(
         if (a.reward, a.error) == (b.reward, b.error):
             continue
         role = roles[a.key]
-        sink.error(
+        sink.report(
             "GX209",
             (
                 f"the grader is flaky: the {role.kind} for task {role.task_id!r} "
                 f"scored {_show(a)} in one run and {_show(b)} in the next"
-            ),
-            (
-                "make the grader deterministic: seed random generators, "
-                "do not depend on time, set order, the network or files it writes"
             ),
             file=role.file,
             line=role.line,
@@ -414,15 +405,11 @@ def _check_slow(pack, sink, roles, first, second) -> list[dict[str, Any]]:
             break
         task = tasks.get(task_id)
         seconds = round(seconds, 3)  # the message and the evidence show one number
-        sink.warning(
+        sink.report(
             "GX210",
             (
                 f"task {task_id!r} is slow to grade: {seconds:.2f} s (limit for a warning: "
                 f"{limit:.2f} s, timeout_s = {timeout:g})"
-            ),
-            (
-                "slow grading makes training expensive and risks "
-                "timeouts under load; precompute what you can"
             ),
             file=pack.manifest.tasks_path,
             line=task.line if task else None,
@@ -468,6 +455,3 @@ def _show(result: GradingResult) -> str:
 
 def _excerpt(text: str) -> str:
     return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + "…"
-
-
-__all__ = ["run_verify_stage", "build_items", "Severity"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.attacks.campaign import AttackCampaign
-from app.attacks.findings import campaign_findings
+from app.attacks.campaign_findings import campaign_findings
 from app.attacks.library import AttackLibrary
 from app.envpack.model import EnvPack, Manifest, Reference, Task
 from app.sandbox.base import GradingResult

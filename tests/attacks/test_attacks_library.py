@@ -97,24 +97,12 @@ def test_the_issue_list_is_covered(attack_id):
     assert LIBRARY.get(attack_id) is not None
 
 
-def test_docs_describe_every_attack_and_code():
+def test_docs_describe_every_attack():
+    """The GX3xx codes are checked against the catalogue in tests/test_finding_catalogue.py."""
     text = DOCS.read_text(encoding="utf-8")
     for attack in LIBRARY:
         assert f"`{attack.id}`" in text, attack.id
-    for code in (
-        "GX301",
-        "GX302",
-        "GX303",
-        "GX304",
-        "GX305",
-        "GX306",
-        "GX307",
-        "GX308",
-        "GX309",
-        "GX310",
-        "GX214",
-    ):
-        assert code in text
+    assert "GX214" in text  # stage 3 stops with stage 2's code when the grader does not answer
 
 
 @pytest.mark.parametrize("name", corpus_names())

@@ -8,9 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.attacks.answer_region import BOXED, FINAL_LINE, JSON_FIELD, TAG, WHOLE, learn_region
-from app.attacks.campaign import CampaignResult, Hit, context_for
+from app.attacks.campaign import context_for
+from app.attacks.campaign_findings import campaign_findings
+from app.attacks.campaign_result import CampaignResult, Hit
 from app.attacks.correctness import assess
-from app.attacks.findings import campaign_findings
 from app.attacks.library import AttackLibrary
 from app.attacks.model import Candidate
 from app.envpack.model import EnvPack, Manifest, Reference, Task

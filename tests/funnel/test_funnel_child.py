@@ -1,6 +1,7 @@
-"""The funnel in a child process (app.funnel.child): the JSON-lines protocol, the same report as
-an in-process run, cancel (clean, and the hard kill after the grace period), the child's exit
-when its parent dies, and the API key never showing in the child's argv or environment."""
+"""The funnel in a child process (app.funnel.child, child_protocol, child_worker): the JSON-lines
+protocol, the same report as an in-process run, cancel (clean, and the hard kill after the grace
+period), the child's exit when its parent dies, and the API key never showing in the child's
+argv or environment."""
 
 from __future__ import annotations
 
@@ -19,16 +20,13 @@ from support.services import docker_available, need, sandbox_image_available
 from app.envpack.templates import create_from_template
 from app.errors import UserError
 from app.findings import AttackRef, Finding, Severity, Stage
-from app.funnel.child import (
-    CANCELLED_REASON,
+from app.funnel.child import CANCELLED_REASON, ChildFunnelRun, discard_spare, spawn_funnel_child
+from app.funnel.child_protocol import (
     PROTOCOL,
-    ChildFunnelRun,
-    discard_spare,
     event_from_dict,
     event_to_dict,
     options_from_dict,
     options_to_dict,
-    spawn_funnel_child,
 )
 from app.funnel.pipeline import FunnelOptions, run_funnel
 from app.funnel.report import StageStatus, Verdict
@@ -234,7 +232,7 @@ def test_a_bad_request_is_refused_with_a_message():
 def test_whatever_the_child_prints_goes_to_stderr_not_into_the_protocol():
     code = textwrap.dedent("""
         import os
-        from app.funnel.child import _protocol_streams
+        from app.funnel.child_worker import _protocol_streams
         _requests, out = _protocol_streams()
         print("a library chatting on stdout", flush=True)
         os.write(1, b"a C extension writing to fd 1\\n")
