@@ -42,8 +42,8 @@ class StrictJsonError(ValueError):
         if self.line is None:
             return self.what
         if self.multiline:
-            return f"{self.what} (at line {self.line}, column {self.column})"
-        return f"{self.what} (at column {self.column})"
+            return f"{self.what}, at line {self.line}, column {self.column}"
+        return f"{self.what}, at column {self.column}"
 
 
 class _RejectedConstant(ValueError):
