@@ -79,26 +79,30 @@ _NOTING_DECODER = json.JSONDecoder(parse_constant=_reject_constant, object_pairs
 
 def loads(text: str) -> Any:
     """The JSON value in `text`; raises `StrictJsonError` for anything that is not JSON."""
-    return _decode(_DECODER, text)
+    try:
+        return _DECODER.decode(text)
+    except (ValueError, RecursionError) as exc:
+        raise _explained(exc, text) from None
 
 
 def loads_noting_repeats(text: str) -> tuple[Any, tuple[str, ...]]:
     """Like `loads`, plus the keys the outermost object writes more than once (the last wins)."""
     _repeated.keys = ()
-    value = _decode(_NOTING_DECODER, text)
+    try:
+        value = _NOTING_DECODER.decode(text)
+    except (ValueError, RecursionError) as exc:
+        raise _explained(exc, text) from None
     return value, (_repeated.keys if isinstance(value, dict) else ())
 
 
-def _decode(decoder: json.JSONDecoder, text: str) -> Any:
-    try:
-        return decoder.decode(text)
-    except json.JSONDecodeError as exc:
-        raise StrictJsonError(exc.msg, text, exc.pos) from None
-    except _RejectedConstant as exc:
+def _explained(exc: ValueError | RecursionError, text: str) -> StrictJsonError:
+    if isinstance(exc, json.JSONDecodeError):
+        return StrictJsonError(exc.msg, text, exc.pos)
+    if isinstance(exc, _RejectedConstant):
         what = f"{exc.name} is not valid JSON (use a number or null)"
-        raise StrictJsonError(what, text, _constant_position(text), exc.name) from None
-    except (ValueError, RecursionError) as exc:  # absurdly deep nesting, huge integers
-        raise StrictJsonError(str(exc) or type(exc).__name__, text, None) from None
+        return StrictJsonError(what, text, _constant_position(text), exc.name)
+    # no single place: absurdly deep nesting, an integer with too many digits
+    return StrictJsonError(str(exc) or type(exc).__name__, text, None)
 
 
 def _constant_position(text: str) -> int | None:
