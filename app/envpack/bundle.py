@@ -33,7 +33,7 @@ from app.atomic import write_bytes_atomic
 from app.envpack.limits import MAX_FILE_BYTES, MAX_FILES, MAX_PACKAGE_BYTES
 from app.envpack.provenance import mark_foreign
 from app.envpack.source import normalize_relpath
-from app.envpack.walk import package_entries
+from app.envpack.walk import Entry, package_entries
 from app.errors import UserError
 
 BUNDLE_FORMAT = "gauntlet-bundle/1"
@@ -101,6 +101,29 @@ def bundle_bytes(root: str | os.PathLike[str]) -> tuple[bytes, str, dict[str, st
     if not root.is_dir():
         raise UserError(f"{root} is not a folder.", "Give the path of the package folder.")
     entries = package_entries(root)
+    _refuse_unbundlable(root, entries)
+    try:
+        contents = {e.path: (root / e.path).read_bytes() for e in entries}
+    except OSError as exc:
+        raise UserError(
+            f"Cannot read {exc.filename}: {exc.strerror or exc}.", "Check the file's permissions."
+        ) from None
+    files = {path: hashlib.sha256(data).hexdigest() for path, data in contents.items()}
+    digest = digest_of(files)
+    manifest = {
+        "format": BUNDLE_FORMAT,
+        "digest": digest,
+        "files": {
+            path: {"sha256": files[path], "size": len(contents[path])} for path in sorted(files)
+        },
+    }
+    manifest_bytes = (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode("utf-8")
+    return _tar_gz(manifest_bytes, contents), digest, files
+
+
+def _refuse_unbundlable(root: Path, entries: list[Entry]) -> None:
+    """Raise when the package cannot be bundled: links, no env.toml, the reserved manifest
+    name, too many or too large files."""
     links = [e.path for e in entries if e.kind != "file"]
     if links:
         raise UserError(
@@ -133,23 +156,10 @@ def bundle_bytes(root: str | os.PathLike[str]) -> tuple[bytes, str, dict[str, st
             "Remove large data files from the package.",
         )
 
-    try:
-        contents = {e.path: (root / e.path).read_bytes() for e in entries}
-    except OSError as exc:
-        raise UserError(
-            f"Cannot read {exc.filename}: {exc.strerror or exc}.", "Check the file's permissions."
-        ) from None
-    files = {path: hashlib.sha256(data).hexdigest() for path, data in contents.items()}
-    digest = digest_of(files)
-    manifest = {
-        "format": BUNDLE_FORMAT,
-        "digest": digest,
-        "files": {
-            path: {"sha256": files[path], "size": len(contents[path])} for path in sorted(files)
-        },
-    }
-    manifest_bytes = (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode("utf-8")
 
+def _tar_gz(manifest_bytes: bytes, contents: dict[str, bytes]) -> bytes:
+    """The manifest first, then the files in path order; no times or owners, so the same
+    package always gives the same bytes."""
     raw = io.BytesIO()
     with (
         gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz,
@@ -158,7 +168,7 @@ def bundle_bytes(root: str | os.PathLike[str]) -> tuple[bytes, str, dict[str, st
         tar.addfile(_tarinfo(MANIFEST_NAME, len(manifest_bytes)), io.BytesIO(manifest_bytes))
         for path in sorted(contents):
             tar.addfile(_tarinfo(path, len(contents[path])), io.BytesIO(contents[path]))
-    return raw.getvalue(), digest, files
+    return raw.getvalue()
 
 
 def bundle_package(root: str | os.PathLike[str], output: str | os.PathLike[str]) -> BundleInfo:
@@ -275,17 +285,16 @@ def _extract(bundle: Path, staging: Path) -> tuple[dict[str, str], str, int]:
 
 
 def _extract_members(tar: tarfile.TarFile, staging: Path) -> tuple[dict[str, str], str, int]:
+    """Write each member the manifest (the first member) declares; (path -> sha256, digest,
+    total bytes) once every file matches the manifest."""
     manifest: dict | None = None
     written: dict[str, str] = {}
     total = 0
-    count = 0
-    for member in tar:
-        count += 1
+    for count, member in enumerate(tar, 1):
         if count > MAX_FILES + 1:
             raise _BundleRefused(f"it holds more than {MAX_FILES} files")
-        name = member.name
         if manifest is None:
-            if name != MANIFEST_NAME or not member.isfile():
+            if member.name != MANIFEST_NAME or not member.isfile():
                 raise _BundleRefused(
                     f"it does not start with {MANIFEST_NAME}, so it is not a Gauntlet bundle"
                 )
@@ -293,37 +302,53 @@ def _extract_members(tar: tarfile.TarFile, staging: Path) -> tuple[dict[str, str
             if len(manifest["files"]) > MAX_FILES:
                 raise _BundleRefused(f"it lists more than {MAX_FILES} files")
             continue
-        if member.isdir():
-            if normalize_relpath(name) is None:
-                raise _BundleRefused(f'the folder "{name}" would land outside the destination')
-            continue
-        if member.issym() or member.islnk():
-            raise _BundleRefused(
-                f'"{name}" is a link (to "{member.linkname}"); bundles hold regular files only'
-            )
-        if not member.isfile() or member.issparse():
-            raise _BundleRefused(f'"{name}" is not a regular file')
-        rel = normalize_relpath(name)
+        rel = _member_path(member, manifest, written)
         if rel is None:
-            raise _BundleRefused(f'the path "{name}" would land outside the destination')
-        if rel in written or rel == MANIFEST_NAME:
-            raise _BundleRefused(f'"{rel}" appears twice')
-        listed = manifest["files"].get(rel)
-        if listed is None:
-            raise _BundleRefused(f'"{rel}" is not in the list of files the bundle declares')
-        if listed.get("size") != member.size:
-            raise _BundleRefused(f'"{rel}" does not have the size the bundle declares')
-        if member.size > MAX_FILE_BYTES:
-            raise _BundleRefused(
-                f'"{rel}" is {member.size // 2**20} MB; '
-                f"a package file may hold {MAX_FILE_BYTES // 2**20} MB"
-            )
+            continue  # a folder: created as its files land
         total += member.size
         if total > MAX_PACKAGE_BYTES:
             raise _BundleRefused(f"its files add up to more than {MAX_PACKAGE_BYTES // 2**20} MB")
         written[rel] = _write_member(tar, member, staging / rel, staging)
     if manifest is None:
         raise _BundleRefused("it is empty")
+    return written, _verified_digest(manifest, written), total
+
+
+def _member_path(member: tarfile.TarInfo, manifest: dict, written: dict[str, str]) -> str | None:
+    """The package path a member lands at (None for a folder), once it is a regular file the
+    manifest declares with this size, inside the destination, written once and not too large."""
+    name = member.name
+    if member.isdir():
+        if normalize_relpath(name) is None:
+            raise _BundleRefused(f'the folder "{name}" would land outside the destination')
+        return None
+    if member.issym() or member.islnk():
+        raise _BundleRefused(
+            f'"{name}" is a link (to "{member.linkname}"); bundles hold regular files only'
+        )
+    if not member.isfile() or member.issparse():
+        raise _BundleRefused(f'"{name}" is not a regular file')
+    rel = normalize_relpath(name)
+    if rel is None:
+        raise _BundleRefused(f'the path "{name}" would land outside the destination')
+    if rel in written or rel == MANIFEST_NAME:
+        raise _BundleRefused(f'"{rel}" appears twice')
+    listed = manifest["files"].get(rel)
+    if listed is None:
+        raise _BundleRefused(f'"{rel}" is not in the list of files the bundle declares')
+    if listed.get("size") != member.size:
+        raise _BundleRefused(f'"{rel}" does not have the size the bundle declares')
+    if member.size > MAX_FILE_BYTES:
+        raise _BundleRefused(
+            f'"{rel}" is {member.size // 2**20} MB; '
+            f"a package file may hold {MAX_FILE_BYTES // 2**20} MB"
+        )
+    return rel
+
+
+def _verified_digest(manifest: dict, written: dict[str, str]) -> str:
+    """The package digest, once the files written are exactly those declared, with their
+    recorded sha256 and digest."""
     expected = {path: entry["sha256"] for path, entry in manifest["files"].items()}
     missing = sorted(set(expected) - set(written))
     extra = sorted(set(written) - set(expected))
@@ -340,7 +365,7 @@ def _extract_members(tar: tarfile.TarFile, staging: Path) -> tuple[dict[str, str
     digest = digest_of(written)
     if manifest.get("digest") != digest:
         raise _BundleRefused("its recorded digest does not match its contents")
-    return written, digest, total
+    return digest
 
 
 def _read_manifest(tar: tarfile.TarFile, member: tarfile.TarInfo) -> dict:

@@ -67,63 +67,76 @@ def problems(text: str) -> list[DockerfileProblem]:
     """Everything in the Dockerfile the sandbox will not build (GX126, GX127) or that cannot
     work without the network (GX128)."""
     found: list[DockerfileProblem] = []
-    stages: set[str] = set()
+    stages: set[str] = set()  # names given with FROM ... AS name, lower case
     saw_from = False
     for ins in instructions(text):
         if ins.keyword == "FROM":
             saw_from = True
-            words = [w for w in ins.args.split() if not w.startswith("--")]
-            image = words[0] if words else ""
-            if image not in _BASE_REFS and image.lower() not in stages:
-                found.append(
-                    DockerfileProblem(
-                        "GX126",
-                        ins.line,
-                        f"environment/Dockerfile starts a stage FROM {image or '(nothing)'!s}, "
-                        "not from the sandbox image",
-                    )
-                )
-            if len(words) >= 3 and words[1].upper() == "AS":
-                stages.add(words[2].lower())
-            if any(w.startswith("--platform") for w in ins.args.split()):
-                found.append(
-                    DockerfileProblem(
-                        "GX126",
-                        ins.line,
-                        "FROM --platform asks for another image than the sandbox's",
-                    )
-                )
+            found += _stage_problems(ins, stages)
         elif ins.keyword in ("COPY", "ADD", "RUN"):
-            for option in re.findall(r"--(?:from|mount)=(\S+)", ins.args):
-                source = option
-                if "from=" in option:  # RUN --mount=type=bind,from=image
-                    source = option.split("from=", 1)[1].split(",", 1)[0]
-                elif "=" in option or "," in option:
-                    continue  # a --mount without from=
-                if source.lower() not in stages and not source.isdigit():
-                    found.append(
-                        DockerfileProblem(
-                            "GX127",
-                            ins.line,
-                            f"{ins.keyword} takes files from the image {source!r}, which the "
-                            "sandbox would have to pull",
-                        )
-                    )
-            if ins.keyword == "ADD" and re.search(r"(?i)\b(https?|git)://|git@", ins.args):
-                found.append(
-                    DockerfileProblem(
-                        "GX128", ins.line, "ADD downloads from the network during the build"
-                    )
-                )
-            if ins.keyword == "RUN" and _NETWORK_TOOLS.search(ins.args):
-                found.append(
-                    DockerfileProblem(
-                        "GX128",
-                        ins.line,
-                        "this RUN step downloads (pip/apt/curl…), but the image is built with "
-                        "no network",
-                    )
-                )
+            found += _other_image_problems(ins, stages) + _network_problems(ins)
     if not saw_from:
         found.append(DockerfileProblem("GX126", 1, "environment/Dockerfile has no FROM line"))
     return found
+
+
+def _stage_problems(ins: Instruction, stages: set[str]) -> list[DockerfileProblem]:
+    """A FROM must start from the sandbox image or an earlier stage (noted in `stages`)."""
+    found: list[DockerfileProblem] = []
+    words = [w for w in ins.args.split() if not w.startswith("--")]
+    image = words[0] if words else ""
+    if image not in _BASE_REFS and image.lower() not in stages:
+        found.append(
+            DockerfileProblem(
+                "GX126",
+                ins.line,
+                f"environment/Dockerfile starts a stage FROM {image or '(nothing)'!s}, "
+                "not from the sandbox image",
+            )
+        )
+    if len(words) >= 3 and words[1].upper() == "AS":
+        stages.add(words[2].lower())
+    if any(w.startswith("--platform") for w in ins.args.split()):
+        found.append(
+            DockerfileProblem(
+                "GX126", ins.line, "FROM --platform asks for another image than the sandbox's"
+            )
+        )
+    return found
+
+
+def _other_image_problems(ins: Instruction, stages: set[str]) -> list[DockerfileProblem]:
+    """COPY --from= / RUN --mount=from= naming an image rather than an earlier stage."""
+    found: list[DockerfileProblem] = []
+    for option in re.findall(r"--(?:from|mount)=(\S+)", ins.args):
+        source = option
+        if "from=" in option:  # RUN --mount=type=bind,from=image
+            source = option.split("from=", 1)[1].split(",", 1)[0]
+        elif "=" in option or "," in option:
+            continue  # a --mount without from=
+        if source.lower() not in stages and not source.isdigit():
+            found.append(
+                DockerfileProblem(
+                    "GX127",
+                    ins.line,
+                    f"{ins.keyword} takes files from the image {source!r}, which the "
+                    "sandbox would have to pull",
+                )
+            )
+    return found
+
+
+def _network_problems(ins: Instruction) -> list[DockerfileProblem]:
+    if ins.keyword == "ADD" and re.search(r"(?i)\b(https?|git)://|git@", ins.args):
+        return [
+            DockerfileProblem("GX128", ins.line, "ADD downloads from the network during the build")
+        ]
+    if ins.keyword == "RUN" and _NETWORK_TOOLS.search(ins.args):
+        return [
+            DockerfileProblem(
+                "GX128",
+                ins.line,
+                "this RUN step downloads (pip/apt/curl…), but the image is built with no network",
+            )
+        ]
+    return []

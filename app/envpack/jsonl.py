@@ -3,11 +3,11 @@ and of each top-level field, so findings point at the exact spot."""
 
 from __future__ import annotations
 
-import json
-import threading
 from dataclasses import dataclass
 from json.decoder import scanstring
 from typing import Any
+
+from app.strict_json import StrictJsonError, loads_noting_repeats
 
 
 @dataclass(slots=True)
@@ -18,35 +18,6 @@ class JsonlLine:
     error: str | None = None  # set when the line is not valid JSON
     error_column: int | None = None
     repeated: tuple[str, ...] = ()  # top-level keys written more than once
-
-
-class _BadConstant(ValueError):
-    pass
-
-
-def _reject_constant(name: str) -> Any:
-    raise _BadConstant(f"{name} is not valid JSON (use a number or null)")
-
-
-_last_object = threading.local()  # per thread: the live linter parses off the GUI thread
-
-
-def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """Builds a plain dict and notes keys written twice (json would silently keep the last).
-
-    Objects complete inside-out, so after decoding a line this holds the top-level object's
-    repeated keys.
-    """
-    record = dict(pairs)
-    repeated: tuple[str, ...] = ()
-    if len(record) != len(pairs):
-        seen: set[str] = set()
-        repeated = tuple(dict.fromkeys(k for k, _ in pairs if k in seen or seen.add(k)))
-    _last_object.repeated = repeated
-    return record
-
-
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant, object_pairs_hook=_object)
 
 
 def split_lines(text: str) -> list[str]:
@@ -61,15 +32,10 @@ def split_lines(text: str) -> list[str]:
 
 def parse_line(number: int, text: str) -> JsonlLine:
     try:
-        _last_object.repeated = ()
-        value = _DECODER.decode(text)
-    except json.JSONDecodeError as exc:
-        return JsonlLine(number, text, error=exc.msg, error_column=exc.colno)
-    except _BadConstant as exc:
-        return JsonlLine(number, text, error=str(exc), error_column=_first_constant(text))
-    except (ValueError, RecursionError) as exc:  # e.g. absurdly deep nesting, huge ints
-        return JsonlLine(number, text, error=str(exc) or type(exc).__name__, error_column=1)
-    repeated = _last_object.repeated if isinstance(value, dict) else ()
+        value, repeated = loads_noting_repeats(text)
+    except StrictJsonError as exc:
+        # no single place (nesting too deep, a huge number): point at the line's start
+        return JsonlLine(number, text, error=exc.what, error_column=exc.column or 1)
     return JsonlLine(number, text, value=value, repeated=repeated)
 
 
@@ -78,11 +44,6 @@ def parse_jsonl(text: str) -> list[JsonlLine]:
     return [
         parse_line(number, line) for number, line in enumerate(split_lines(text), 1) if line.strip()
     ]
-
-
-def _first_constant(text: str) -> int | None:
-    found = [i for i in (text.find(word) for word in ("NaN", "Infinity", "-Infinity")) if i >= 0]
-    return min(found) + 1 if found else None
 
 
 def field_columns(text: str) -> dict[str, tuple[int, int]]:

@@ -21,9 +21,10 @@ from app.envpack.jsonl import JsonlLine, field_columns, parse_jsonl
 from app.envpack.manifest_schema import did_you_mean, read_manifest
 from app.envpack.model import EnvPack, Manifest, Negative, Reference, Span, Task
 from app.envpack.rules import rule
-from app.envpack.source import PackageSource, normalize_relpath
+from app.envpack.source import PackageSource, ReadResult, normalize_relpath
 from app.envpack.toml_locations import key_spans, locate
 from app.findings import Finding
+from app.type_words import describe_type, expected
 
 MANIFEST_FILE = "env.toml"
 REFERENCE_FIELDS = ("task_id", "response", "note", "metadata")
@@ -187,65 +188,72 @@ class _Loader:
             self.result.files[role] = None
             return None
         self.result.files[role] = rel
-        table_written = isinstance(self.result.manifest_data.get(role), dict)
         read = self.source.read_text(rel)
         if read.text is None:
-            if read.problem == "missing" and role == "negatives" and not table_written:
-                return None  # negatives are optional; GX145 suggests adding them
-            if read.problem in ("missing", "directory"):
-                what = (
-                    "is a folder, not a file" if read.problem == "directory" else "does not exist"
-                )
-                self.emit(rule("GX120").finding(f'The {role} file "{rel}" {what}.', **span.where()))
-            elif read.problem == "outside":
-                self.emit(
-                    rule("GX124").finding(
-                        f'The {role} file "{rel}" resolves outside the package folder.',
-                        **span.where(),
-                    )
-                )
-            elif read.problem == "unreadable":
-                self.emit(
-                    rule("GX120").finding(
-                        f'The {role} file "{rel}" cannot be read: {read.detail}.',
-                        "Check the file's permissions.",
-                        **span.where(),
-                    )
-                )
-            return None  # symlink, binary, too large: reported by the file checks
+            self._unreadable(role, rel, read, span)
+            return None
         lines = parse_jsonl(read.text)
         self.result.records[rel] = lines
         for entry in lines:
-            if entry.error is not None:
-                self.emit(
-                    rule("GX130").finding(
-                        f"Line {entry.line} is not valid JSON: {entry.error}.",
-                        file=rel,
-                        line=entry.line,
-                        column=entry.error_column,
-                    )
-                )
-            elif not isinstance(entry.value, dict):
-                self.emit(
-                    rule("GX131").finding(
-                        f"Line {entry.line} is not a JSON object.",
-                        file=rel,
-                        line=entry.line,
-                        column=1,
-                    )
-                )
-            else:
-                for key in entry.repeated:
-                    self.emit(
-                        rule("GX139").finding(
-                            (
-                                f'Line {entry.line} writes "{key}" more than once; '
-                                "only the last value is used."
-                            ),
-                            **self._field_span(rel, entry, key),
-                        )
-                    )
+            self._check_line(rel, entry)
         return lines
+
+    def _unreadable(self, role: str, rel: str, read: ReadResult, span: Span) -> None:
+        """Say why the file for `role` has no text (symlinks, binary, too large: the file
+        checks report those)."""
+        table_written = isinstance(self.result.manifest_data.get(role), dict)
+        if read.problem == "missing" and role == "negatives" and not table_written:
+            return  # negatives are optional; GX145 suggests adding them
+        if read.problem in ("missing", "directory"):
+            what = "is a folder, not a file" if read.problem == "directory" else "does not exist"
+            self.emit(rule("GX120").finding(f'The {role} file "{rel}" {what}.', **span.where()))
+        elif read.problem == "outside":
+            self.emit(
+                rule("GX124").finding(
+                    f'The {role} file "{rel}" resolves outside the package folder.',
+                    **span.where(),
+                )
+            )
+        elif read.problem == "unreadable":
+            self.emit(
+                rule("GX120").finding(
+                    f'The {role} file "{rel}" cannot be read: {read.detail}.',
+                    "Check the file's permissions.",
+                    **span.where(),
+                )
+            )
+
+    def _check_line(self, rel: str, entry: JsonlLine) -> None:
+        """A line must be a JSON object, each key written once."""
+        if entry.error is not None:
+            self.emit(
+                rule("GX130").finding(
+                    f"Line {entry.line} is not valid JSON: {entry.error}.",
+                    file=rel,
+                    line=entry.line,
+                    column=entry.error_column,
+                )
+            )
+        elif not isinstance(entry.value, dict):
+            self.emit(
+                rule("GX131").finding(
+                    f"Line {entry.line} is {describe_type(entry.value)}, not a JSON object.",
+                    file=rel,
+                    line=entry.line,
+                    column=1,
+                )
+            )
+        else:
+            for key in entry.repeated:
+                self.emit(
+                    rule("GX139").finding(
+                        (
+                            f'Line {entry.line} writes "{key}" more than once; '
+                            "only the last value is used."
+                        ),
+                        **self._field_span(rel, entry, key),
+                    )
+                )
 
     def _field_span(self, rel: str, entry: JsonlLine, key: str) -> dict[str, Any]:
         columns = field_columns(entry.text).get(key)
@@ -281,7 +289,8 @@ class _Loader:
             return str(value)
         self.emit(
             rule("GX133").finding(
-                f'"{key}" on line {entry.line} must be text, not {_json_type(value)}.',
+                f'"{key}" on line {entry.line} must be {expected("text")}, '
+                f"not {describe_type(value)}.",
                 **self._field_span(rel, entry, key),
             )
         )
@@ -334,7 +343,8 @@ class _Loader:
             if note is not None and not isinstance(note, str):
                 self.emit(
                     rule("GX133").finding(
-                        f'"note" on line {entry.line} must be text, not {_json_type(note)}.',
+                        f'"note" on line {entry.line} must be {expected("text")}, '
+                        f"not {describe_type(note)}.",
                         **self._field_span(rel, entry, "note"),
                     )
                 )
@@ -356,17 +366,3 @@ def misspelt_key(record: dict[str, Any], wanted: str) -> str | None:
         wanted, [k for k in record if isinstance(k, str)], n=1, cutoff=0.75
     )
     return close[0] if close else None
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return "text"

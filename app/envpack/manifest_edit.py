@@ -17,6 +17,7 @@ from tomlkit.toml_document import TOMLDocument
 
 from app.atomic import write_text_atomic
 from app.errors import UserError
+from app.type_words import describe_type, expected
 
 _MISSING = object()
 
@@ -118,8 +119,10 @@ class ManifestDocument:
             if not isinstance(child, dict):
                 if not create:
                     return None
+                value = child.unwrap() if hasattr(child, "unwrap") else child
                 raise UserError(
-                    f'"{part}" in env.toml is a value, not a table.',
+                    f'"{part}" in env.toml is {describe_type(value, toml=True)}, '
+                    f"not {expected('table')}.",
                     f"Change it to a [{part}] table.",
                 )
             node = child

@@ -29,6 +29,7 @@ from app.envpack.model import (
 from app.envpack.rules import rule
 from app.envpack.toml_locations import locate
 from app.findings import Finding
+from app.type_words import describe_type, expected, list_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,13 +84,14 @@ TABLES: dict[str, dict[str, Field]] = {
 
 REQUIRED = ("schema", "package.name", "package.version", "grader.type")
 
+# what a field must be, in the shared type vocabulary, with an example in TOML
 _TYPE_NAMES = {
-    "string": 'text in quotes, e.g. "abc"',
-    "number": "a number, e.g. 1.0",
-    "integer": "a whole number, e.g. 512",
-    "strings": 'a list of texts, e.g. ["a", "b"]',
-    "range": "a list of two numbers, e.g. [0.0, 1.0]",
-    "table": "a table, e.g. [grader]",
+    "string": f'{expected("text")} in quotes, e.g. "abc"',
+    "number": f"{expected('number')}, e.g. 1.0",
+    "integer": f"{expected('whole number')}, e.g. 512",
+    "strings": f'{list_of("text")}, e.g. ["a", "b"]',
+    "range": f"{list_of('number', 'two')}, e.g. [0.0, 1.0]",
+    "table": f"{expected('table')}, e.g. [grader]",
 }
 
 
@@ -98,20 +100,6 @@ def did_you_mean(word: str, options: list[str] | tuple[str, ...]) -> str:
     if not close:
         close = [o for o in options if o.lower() == word.lower()]
     return f' Did you mean "{close[0]}"?' if close else ""
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    return type(value).__name__
 
 
 def _type_ok(field: Field, value: Any) -> bool:
@@ -139,60 +127,60 @@ def read_manifest(
     data: dict[str, Any], spans: dict[str, Span], emit: Callable[[Finding], None]
 ) -> Manifest:
     """Validate the parsed env.toml and build the typed manifest (defaults where invalid)."""
-    valid: dict[str, dict[str, Any]] = {table: {} for table in TABLES}
 
     def where(key: str) -> dict[str, Any]:
         return locate(spans, key).where()
 
+    valid: dict[str, dict[str, Any]] = {table: {} for table in TABLES}
     for table, fields in TABLES.items():
         content = data if table == "" else data.get(table)
         if not isinstance(content, dict):
             continue  # absent, or reported as a type error of the parent
         for key, value in content.items():
             path = f"{table}.{key}" if table else key
-            field = fields.get(key)
-            if field is None:
-                emit(
-                    rule("GX103").finding(
-                        f'Unknown key "{path}" in env.toml.{did_you_mean(key, list(fields))}',
-                        **where(path),
-                    )
-                )
-                continue
-            if not _type_ok(field, value):
-                emit(
-                    rule("GX104").finding(
-                        f'"{path}" must be {_TYPE_NAMES[field.type]}, not {_describe(value)}.',
-                        **where(path),
-                    )
-                )
-                continue
-            if field.choices is not None:
-                items = value if isinstance(value, list) else [value]
-                bad = [v for v in items if v not in field.choices]
-                if bad:
-                    allowed = ", ".join(f'"{c}"' for c in field.choices)
-                    emit(
-                        rule("GX105").finding(
-                            (
-                                f'"{path}" cannot be "{bad[0]}"; allowed: '
-                                f"{allowed}.{did_you_mean(bad[0], field.choices)}"
-                            ),
-                            **where(path),
-                        )
-                    )
-                    continue
-            if field.type in ("number", "range"):
-                numbers = value if isinstance(value, list) else [value]
-                if not all(math.isfinite(float(v)) for v in numbers):
-                    emit(
-                        rule("GX104").finding(
-                            f'"{path}" must be a finite number (not nan or inf).', **where(path)
-                        )
-                    )
-                    continue
-            valid[table][key] = value
+            problem = _value_problem(path, fields, key, value)
+            if problem is None:
+                valid[table][key] = value
+            else:
+                emit(rule(problem[0]).finding(problem[1], **where(path)))
+    _check_schema(data, where, emit)
+    _check_required(data, where, emit)
+    return _build_manifest(valid)
 
+
+def _value_problem(
+    path: str, fields: dict[str, Field], key: str, value: Any
+) -> tuple[str, str] | None:
+    """(rule code, message) for what is wrong with `value` at `path` (an unknown key, a wrong
+    type, not an allowed choice, not finite); None when it is fine."""
+    field = fields.get(key)
+    if field is None:
+        return ("GX103", f'Unknown key "{path}" in env.toml.{did_you_mean(key, list(fields))}')
+    if not _type_ok(field, value):
+        return (
+            "GX104",
+            f'"{path}" must be {_TYPE_NAMES[field.type]}, not {describe_type(value, toml=True)}.',
+        )
+    if field.choices is not None:
+        items = value if isinstance(value, list) else [value]
+        bad = [v for v in items if v not in field.choices]
+        if bad:
+            allowed = ", ".join(f'"{c}"' for c in field.choices)
+            return (
+                "GX105",
+                f'"{path}" cannot be "{bad[0]}"; allowed: '
+                f"{allowed}.{did_you_mean(bad[0], field.choices)}",
+            )
+    if field.type in ("number", "range"):
+        numbers = value if isinstance(value, list) else [value]
+        if not all(math.isfinite(float(v)) for v in numbers):
+            return ("GX104", f'"{path}" must be {expected("finite number")} (not nan or inf).')
+    return None
+
+
+def _check_schema(
+    data: dict[str, Any], where: Callable[[str], dict[str, Any]], emit: Callable[[Finding], None]
+) -> None:
     schema = data.get("schema")
     if "schema" not in data:
         emit(
@@ -208,6 +196,11 @@ def read_manifest(
                 **where("schema"),
             )
         )
+
+
+def _check_required(
+    data: dict[str, Any], where: Callable[[str], dict[str, Any]], emit: Callable[[Finding], None]
+) -> None:
     for path in REQUIRED[1:]:
         table, _, key = path.partition(".")
         if isinstance(data.get(table, {}), dict) and key not in data.get(table, {}):
@@ -219,6 +212,9 @@ def read_manifest(
                 )
             )
 
+
+def _build_manifest(valid: dict[str, dict[str, Any]]) -> Manifest:
+    """The typed manifest from the values that passed (defaults for the rest)."""
     pkg, grader, sandbox = valid["package"], valid["grader"], valid["sandbox"]
     package = PackageInfo(**{k: (list(v) if isinstance(v, list) else v) for k, v in pkg.items()})
     spec = GraderSpec(**{k: v for k, v in grader.items() if k != "reward_range"})

@@ -31,9 +31,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from app import strict_json
 from app.envpack.model import EnvPack
 from app.progress import Cancelled, CancelToken
 from app.sandbox.base import BackendInfo, GradingItem, GradingResult, ResultCallback
+from app.type_words import describe_type
 
 log = logging.getLogger(__name__)
 
@@ -378,10 +380,8 @@ def parse_verdict(text: str, nonce: str) -> tuple[float, str]:
     if fenced:
         body = fenced.group(1)
     try:
-        verdict = json.loads(
-            body, parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name))
-        )
-    except (ValueError, RecursionError):
+        verdict = strict_json.loads(body)
+    except strict_json.StrictJsonError:
         objects = re.findall(r"\{[^{}]*\}", body)
         if len(objects) != 1:
             return 0.0, "expected exactly one JSON object"
@@ -390,7 +390,7 @@ def parse_verdict(text: str, nonce: str) -> tuple[float, str]:
         except ValueError:
             return 0.0, "the JSON object is malformed"
     if not isinstance(verdict, dict):
-        return 0.0, "the reply is not a JSON object"
+        return 0.0, f"the reply is {describe_type(verdict)}, not a JSON object"
     if verdict.get("nonce") != nonce:
         return 0.0, "the reply does not carry this request's nonce (possible injection)"
     score = verdict.get("score")

@@ -72,7 +72,7 @@ def test_manifest_parse_errors_are_user_errors(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="does not exist"):
         ManifestDocument.load(tmp_path / "missing.toml")
     doc = ManifestDocument.parse('grader = "x"\n')
-    with pytest.raises(UserError, match="not a table"):
+    with pytest.raises(UserError, match="is text, not a table"):
         doc.set("grader.type", "match")
 
 

@@ -124,17 +124,41 @@ def test_not_a_folder(tmp_path: Path) -> None:
 
 
 def test_wrong_types_keep_defaults_and_report_every_problem(make_pack) -> None:
+    """Every problem is reported, and types are named in the same words everywhere: "true/false",
+    "a number", "text", "a list"; a mapping is "a table" in env.toml, "an object" in JSONL."""
     files = base_files()
     files["env.toml"] = (
         files["env.toml"]
         .replace("timeout_s = 10", "timeout_s = true")
         .replace('normalize = ["case", "whitespace"]', 'normalize = ["case", "colour"]')
         .replace("[negatives]", "negatives = 3\n[negatives_]")
+        .replace('title = "Capital cities"', "title = {a = 1}")
+        .replace('kind = "qa"', 'kind = "qa"\nsandbox = "big"')
     )
+    files["tasks.jsonl"] += '{"id": "de", "prompt": [1], "answer": "Berlin"}\n[1, 2]\n'
+    files["solutions.jsonl"] += '{"task_id": "fr", "response": "Paris", "note": false}\n'
     result = load_envpack(make_pack(files))
     codes = sorted(f.code for f in result.findings)
     assert "GX104" in codes and "GX105" in codes and "GX103" in codes
     assert result.pack.grader.timeout_s == 10.0  # the default, not True
+    messages = {f.message for f in result.findings}
+    assert '"grader.timeout_s" must be a number, e.g. 1.0, not true/false.' in messages
+    assert '"package.title" must be text in quotes, e.g. "abc", not a table.' in messages
+    assert '"sandbox" must be a table, e.g. [grader], not text.' in messages
+    assert '"prompt" on line 3 must be text, not a list.' in messages
+    assert "Line 4 is a list, not a JSON object." in messages
+    assert '"note" on line 3 must be text, not true/false.' in messages
+
+
+def test_nan_is_pointed_at_outside_strings(make_pack) -> None:
+    files = base_files()
+    files["tasks.jsonl"] = '{"id": "fr", "prompt": "Is NaN a number?", "answer": NaN}\n'
+    _, findings = run_structure_stage(make_pack(files))
+    finding = next(f for f in findings if f.code == "GX130")
+    assert (
+        finding.message == "Line 1 is not valid JSON: NaN is not valid JSON (use a number or null)."
+    )
+    assert finding.column == files["tasks.jsonl"].rindex("NaN") + 1
 
 
 def test_integer_ids_are_reported_but_kept(make_pack) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from app.envpack.checks.context import CheckContext
 from app.envpack.model import Task
+from app.type_words import describe_type
 
 TEST_CASE_KEYS = ("args", "kwargs", "expected", "note")
 
@@ -61,12 +62,15 @@ def check_code_tasks(ctx: CheckContext) -> None:
 
 def _case_problem(case: Any) -> str | None:
     if not isinstance(case, dict):
-        return 'a test case must be an object like {"args": [...], "expected": ...}'
+        return (
+            'a test case must be an object like {"args": [...], "expected": ...}, '
+            f"not {describe_type(case)}"
+        )
     unknown = [key for key in case if key not in TEST_CASE_KEYS]
     if unknown:
         return f'unknown key "{unknown[0]}" (allowed: {", ".join(TEST_CASE_KEYS)})'
     if "args" in case and not isinstance(case["args"], list):
-        return '"args" must be a list of arguments'
+        return f'"args" must be a list of arguments, not {describe_type(case["args"])}'
     if "kwargs" in case and not (
         isinstance(case["kwargs"], dict) and all(k.isidentifier() for k in case["kwargs"])
     ):

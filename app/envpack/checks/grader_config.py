@@ -6,12 +6,15 @@ from __future__ import annotations
 import math
 import re
 import string
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from app.envpack.checks.context import CheckContext
 from app.envpack.loader import misspelt_key
 from app.envpack.model import Span, Task
 from app.envpack.source import normalize_relpath
+from app.type_words import expected, list_of
 
 FITS_KIND = {"qa": ("match", "python", "judge"), "code": ("tests", "python")}
 # a number as the sandbox's match grader reads it: one finite decimal, nothing else
@@ -36,11 +39,22 @@ def _unused_settings(grader) -> dict[str, str]:
 
 
 def check_grader_config(ctx: CheckContext) -> None:
-    manifest = ctx.pack.manifest
-    grader = manifest.grader
+    grader = ctx.pack.manifest.grader
     written = ctx.result.manifest_data.get("grader")
     written = written if isinstance(written, dict) else {}
+    _check_numbers(ctx, written)
+    _check_fit(ctx, written)
+    _check_sandbox(ctx)
+    if grader.type == "judge":
+        _check_judge(ctx, written)
+    if grader.type == "match":
+        for task in ctx.pack.tasks:
+            _check_answer(ctx, task, grader.mode)
 
+
+def _check_numbers(ctx: CheckContext, written: dict[str, Any]) -> None:
+    """reward_range, pass_threshold, tolerance and timeout_s in sensible ranges."""
+    grader = ctx.pack.manifest.grader
     low, high = grader.reward_range
     if isinstance(written.get("reward_range"), list) and not low < high:
         ctx.report(
@@ -61,7 +75,6 @@ def check_grader_config(ctx: CheckContext) -> None:
                 "grader.pass_threshold" if "pass_threshold" in written else "grader.reward_range"
             ),
         )
-
     if "tolerance" in written and not 0 <= grader.tolerance < 1:
         ctx.report(
             "GX154",
@@ -78,6 +91,11 @@ def check_grader_config(ctx: CheckContext) -> None:
             ctx.at_key("grader.timeout_s"),
         )
 
+
+def _check_fit(ctx: CheckContext, written: dict[str, Any]) -> None:
+    """A grader type that fits the kind, and no settings this grader ignores."""
+    manifest = ctx.pack.manifest
+    grader = manifest.grader
     if manifest.kind in FITS_KIND and grader.type not in FITS_KIND[manifest.kind]:
         fits = " or ".join(f'"{t}"' for t in FITS_KIND[manifest.kind])
         ctx.report(
@@ -85,7 +103,6 @@ def check_grader_config(ctx: CheckContext) -> None:
             f'grader.type = "{grader.type}" does not fit kind = "{manifest.kind}" (use {fits}).',
             ctx.at_key("grader.type"),
         )
-
     for key, applies in _unused_settings(grader).items():
         if key in written:
             ctx.report(
@@ -93,13 +110,6 @@ def check_grader_config(ctx: CheckContext) -> None:
                 f"grader.{key} only applies with {applies}; here it is ignored.",
                 ctx.at_key(f"grader.{key}"),
             )
-
-    _check_sandbox(ctx)
-    if grader.type == "judge":
-        _check_judge(ctx, written)
-    if grader.type == "match":
-        for task in ctx.pack.tasks:
-            _check_answer(ctx, task, grader.mode)
 
 
 def _check_sandbox(ctx: CheckContext) -> None:
@@ -150,12 +160,9 @@ def _check_judge(ctx: CheckContext, written: dict[str, Any]) -> None:
 
 
 def _check_answer(ctx: CheckContext, task: Task, mode: str) -> None:
+    """The task carries what this match mode compares with, in the right shape."""
     rel = ctx.tasks_file()
     record = task.record
-
-    def where() -> Span:  # computed only for a finding: big packages have many tasks
-        return ctx.at_record(rel, task.line, "answer")
-
     key = "pattern" if mode == "regex" and "pattern" in record else "answer"
     if key not in record:
         wants = '"answer" (or "pattern")' if mode == "regex" else '"answer"'
@@ -168,73 +175,114 @@ def _check_answer(ctx: CheckContext, task: Task, mode: str) -> None:
             task_id=task.id,
         )
         return
-    answer = record[key]
-    if mode == "exact":
-        accepted = answer if isinstance(answer, list) else [answer]
-        if not accepted or not all(_is_scalar(a) for a in accepted):
-            _wrong_type(ctx, task, where(), "text, or a list of accepted texts", answer)
-    elif mode == "numeric":
-        accepted = answer if isinstance(answer, list) else [answer]
-        if not accepted or not all(
-            _is_number(a) or (isinstance(a, str) and _NUMBER_TEXT.fullmatch(a)) for a in accepted
-        ):
-            _wrong_type(ctx, task, where(), "a number (or a list of accepted numbers)", answer)
-        elif not all(_finite(float(a)) if _is_number(a) else _finite_text(a) for a in accepted):
-            _wrong_type(ctx, task, where(), "a finite number", answer)
-        if "abs_tolerance" in record and not (
-            _is_number(record["abs_tolerance"])
-            and _finite(record["abs_tolerance"])
-            and record["abs_tolerance"] >= 0
-        ):
-            ctx.report(
-                "GX154",
-                (
-                    f'Task "{task.id}" has abs_tolerance {record["abs_tolerance"]!r}; '
-                    "use a number ≥ 0."
-                ),
-                ctx.at_record(rel, task.line, "abs_tolerance"),
-                task_id=task.id,
-            )
-    elif mode == "choice":
-        _check_choices(ctx, task, rel)
-    elif mode == "regex":
-        if not _is_text(answer):
-            _wrong_type(
-                ctx,
-                task,
-                ctx.at_record(rel, task.line, key),
-                "a regular expression written as text",
-                answer,
-            )
-            return
-        try:
-            re.compile(answer)
-        except (re.error, RecursionError, OverflowError) as exc:
-            ctx.report(
-                "GX153",
-                (
-                    f'Task "{task.id}": the pattern {answer!r} '
-                    f"is not a valid regular expression: {exc}."
-                ),
-                ctx.at_record(rel, task.line, key),
-                task_id=task.id,
-            )
-    elif mode == "set":
-        if not (
-            isinstance(answer, list)
-            and answer
-            and all(_is_scalar(a) and not isinstance(a, bool) for a in answer)
-        ):
-            _wrong_type(ctx, task, where(), "a non-empty list of items", answer)
-        elif len({str(a).strip().casefold() for a in answer}) != len(answer):
-            _wrong_type(
-                ctx,
-                task,
-                where(),
-                "a list of distinct items",
-                answer,
-                "Remove the repeated items from the answer list.",
-            )
+    check = _ANSWER_CHECKS.get(mode)
+    if check is not None:
+        check(_Answer(ctx, task, rel, key))
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """One task's answer (or pattern) under check, and where to point a finding about it."""
+
+    ctx: CheckContext
+    task: Task
+    rel: str
+    key: str  # "answer", or "pattern" for a regex task that writes one
+
+    @property
+    def value(self) -> Any:
+        return self.task.record[self.key]
+
+    def span(self, key: str | None = None) -> Span:  # only for a finding: tasks are many
+        return self.ctx.at_record(self.rel, self.task.line, key or self.key)
+
+    def wrong_type(self, wanted: str, hint: str | None = None) -> None:
+        shown = repr(self.value) if len(repr(self.value)) <= 40 else repr(self.value)[:37] + "..."
+        self.ctx.report(
+            "GX156",
+            (
+                f'Task "{self.task.id}": the answer must be {wanted} for '
+                f'grader mode "{self.ctx.pack.grader.mode}", not {shown}.'
+            ),
+            self.span(),
+            hint=hint,
+            task_id=self.task.id,
+        )
+
+
+def _check_exact(answer: _Answer) -> None:
+    value = answer.value
+    accepted = value if isinstance(value, list) else [value]
+    if not accepted or not all(_is_scalar(a) for a in accepted):
+        answer.wrong_type(f"{expected('text')}, or {list_of('text', 'accepted')}")
+
+
+def _check_numeric(answer: _Answer) -> None:
+    value, record, task = answer.value, answer.task.record, answer.task
+    accepted = value if isinstance(value, list) else [value]
+    if not accepted or not all(
+        _is_number(a) or (isinstance(a, str) and _NUMBER_TEXT.fullmatch(a)) for a in accepted
+    ):
+        answer.wrong_type(f"{expected('number')} (or {list_of('number', 'accepted')})")
+    elif not all(_finite(float(a)) if _is_number(a) else _finite_text(a) for a in accepted):
+        answer.wrong_type(expected("finite number"))
+    if "abs_tolerance" in record and not (
+        _is_number(record["abs_tolerance"])
+        and _finite(record["abs_tolerance"])
+        and record["abs_tolerance"] >= 0
+    ):
+        answer.ctx.report(
+            "GX154",
+            f'Task "{task.id}" has abs_tolerance {record["abs_tolerance"]!r}; use a number ≥ 0.',
+            answer.span("abs_tolerance"),
+            task_id=task.id,
+        )
+
+
+def _check_regex(answer: _Answer) -> None:
+    pattern = answer.value
+    if not _is_text(pattern):
+        answer.wrong_type(f"a regular expression written as {expected('text')}")
+        return
+    try:
+        re.compile(pattern)
+    except (re.error, RecursionError, OverflowError) as exc:
+        answer.ctx.report(
+            "GX153",
+            (
+                f'Task "{answer.task.id}": the pattern {pattern!r} '
+                f"is not a valid regular expression: {exc}."
+            ),
+            answer.span(),
+            task_id=answer.task.id,
+        )
+
+
+def _check_set(answer: _Answer) -> None:
+    value = answer.value
+    if not (
+        isinstance(value, list)
+        and value
+        and all(_is_scalar(a) and not isinstance(a, bool) for a in value)
+    ):
+        answer.wrong_type("a non-empty list of items")
+    elif len({str(a).strip().casefold() for a in value}) != len(value):
+        answer.wrong_type(
+            "a list of distinct items", "Remove the repeated items from the answer list."
+        )
+
+
+def _check_choice(answer: _Answer) -> None:
+    _check_choices(answer.ctx, answer.task, answer.rel)
+
+
+_ANSWER_CHECKS: dict[str, Callable[[_Answer], None]] = {
+    "exact": _check_exact,
+    "numeric": _check_numeric,
+    "choice": _check_choice,
+    "regex": _check_regex,
+    "set": _check_set,
+}
 
 
 def _check_choices(ctx: CheckContext, task: Task, rel: str) -> None:
@@ -282,22 +330,6 @@ def _check_choices(ctx: CheckContext, task: Task, rel: str) -> None:
             ctx.at_record(rel, task.line, "answer"),
             task_id=task.id,
         )
-
-
-def _wrong_type(
-    ctx: CheckContext, task: Task, span: Span, expected: str, answer: Any, hint: str | None = None
-) -> None:
-    shown = repr(answer) if len(repr(answer)) <= 40 else repr(answer)[:37] + "..."
-    ctx.report(
-        "GX156",
-        (
-            f'Task "{task.id}": the answer must be {expected} for '
-            f'grader mode "{ctx.pack.grader.mode}", not {shown}.'
-        ),
-        span,
-        hint=hint,
-        task_id=task.id,
-    )
 
 
 def _is_text(value: Any) -> bool:

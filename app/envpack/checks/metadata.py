@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from app.envpack.checks.context import CheckContext
 from app.envpack.model import Span
@@ -56,10 +57,15 @@ _LICENSE_EXPRESSION = re.compile(r"\s+(?:AND|OR|WITH)\s+")
 
 def check_metadata(ctx: CheckContext) -> None:
     data = ctx.result.manifest_data.get("package")
-    package = ctx.pack.manifest.package
     written = data if isinstance(data, dict) else {}
+    _check_name(ctx, written.get("name"))
+    _check_version(ctx, written.get("version"))
+    _check_license(ctx, written)
+    _check_title_and_description(ctx, written)
+    _check_readme(ctx)
 
-    name = written.get("name")
+
+def _check_name(ctx: CheckContext, name: object) -> None:
     if isinstance(name, str) and not NAME.match(name):
         suggestion = _suggest_name(name)
         hint = f'Try "{suggestion}".' if suggestion else None
@@ -73,7 +79,8 @@ def check_metadata(ctx: CheckContext) -> None:
             hint=hint,
         )
 
-    version = written.get("version")
+
+def _check_version(ctx: CheckContext, version: object) -> None:
     if isinstance(version, str) and not SEMVER.match(version):
         ctx.report(
             "GX111",
@@ -81,6 +88,9 @@ def check_metadata(ctx: CheckContext) -> None:
             ctx.at_key("package.version"),
         )
 
+
+def _check_license(ctx: CheckContext, written: dict[str, Any]) -> None:
+    """A license is written, and every identifier in it is one we know."""
     license_id = written.get("license")
     if "license" not in written or (isinstance(license_id, str) and not license_id.strip()):
         ctx.report(
@@ -101,6 +111,9 @@ def check_metadata(ctx: CheckContext) -> None:
                 ctx.at_key("package.license"),
             )
 
+
+def _check_title_and_description(ctx: CheckContext, written: dict[str, Any]) -> None:
+    package = ctx.pack.manifest.package
     for key in ("title", "description"):
         if not getattr(package, key).strip() and (
             key not in written or isinstance(written.get(key), str)
@@ -111,6 +124,8 @@ def check_metadata(ctx: CheckContext) -> None:
                 ctx.at_key(f"package.{key}"),
             )
 
+
+def _check_readme(ctx: CheckContext) -> None:
     readme = ctx.source.read_text("README.md")
     if readme.problem in ("missing", "directory"):
         near = _readme_lookalike(ctx)

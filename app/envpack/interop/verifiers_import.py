@@ -112,41 +112,8 @@ def _from_common_shape(src: Path, folder: Path) -> ImportedPack:
         ) from exc
     rows = _dataset_rows(tree, folder, refuse)
     mode = _reward_mode(tree, refuse)
-    tasks, solutions = [], []
-    for number, row in enumerate(rows, 1):
-        question, answer = row.get("question"), row.get("answer")
-        if (
-            not isinstance(question, str)
-            or not question.strip()
-            or type(answer) not in (str, int, float)
-        ):
-            raise refuse(
-                (
-                    f"row {number} of the dataset needs a text "
-                    "`question` and a text or number `answer`"
-                ),
-                "Only question/answer datasets convert.",
-            )
-        if mode == "numeric":
-            if not is_number_text(answer):
-                raise refuse(
-                    (
-                        f"row {number}: the reward is numeric but "
-                        f"the answer {answer!r:.40} is not a number"
-                    ),
-                    "Fix the answer column.",
-                )
-            answer = as_number(answer)
-        else:
-            answer = answer if isinstance(answer, str) else json.dumps(answer)
-        task_id = str(row.get("id") or f"task-{number}")
-        tasks.append({"id": task_id, "prompt": question, "answer": answer})
-        solutions.append(
-            {
-                "task_id": task_id,
-                "response": answer if isinstance(answer, str) else json.dumps(answer),
-            }
-        )
+    tasks = [_task_of(number, row, mode, refuse) for number, row in enumerate(rows, 1)]
+    solutions = [{"task_id": task["id"], "response": _as_text(task["answer"])} for task in tasks]
     name = slug(folder.resolve().name if src.is_dir() else module.stem)
     grader: dict[str, Any] = {"type": "match", "mode": mode, "normalize": ["whitespace"]}
     if mode == "numeric":
@@ -162,7 +129,41 @@ def _from_common_shape(src: Path, folder: Path) -> ImportedPack:
         source="verifiers",
         grader=grader,
     )
-    readme = (
+    return ImportedPack(manifest, _common_shape_readme(module, mode), tasks, solutions, [])
+
+
+def _task_of(number: int, row: dict[str, Any], mode: str, refuse) -> dict[str, Any]:
+    """Row `number` of the dataset as a task: its question the prompt, its answer the answer
+    (a number for the numeric grader, text otherwise)."""
+    question, answer = row.get("question"), row.get("answer")
+    if (
+        not isinstance(question, str)
+        or not question.strip()
+        or type(answer) not in (str, int, float)
+    ):
+        raise refuse(
+            f"row {number} of the dataset needs a text `question` and a text or number `answer`",
+            "Only question/answer datasets convert.",
+        )
+    if mode == "numeric":
+        if not is_number_text(answer):
+            raise refuse(
+                f"row {number}: the reward is numeric but the answer {answer!r:.40} "
+                "is not a number",
+                "Fix the answer column.",
+            )
+        answer = as_number(answer)
+    else:
+        answer = _as_text(answer)
+    return {"id": str(row.get("id") or f"task-{number}"), "prompt": question, "answer": answer}
+
+
+def _as_text(answer: str | int | float) -> str:
+    return answer if isinstance(answer, str) else json.dumps(answer)
+
+
+def _common_shape_readme(module: Path, mode: str) -> str:
+    return (
         f"# {module.stem}\n\nImported from the verifiers "
         f"environment `{module}` by Gauntlet Studio.\n\n"
         f"Questions became prompts and answers the expected answers, graded by {mode} match "
@@ -170,7 +171,6 @@ def _from_common_shape(src: Path, folder: Path) -> ImportedPack:
         "submitting: set the license in env.toml, check any system prompt the original used is "
         "reflected in the prompts, and add negatives (known-wrong answers).\n"
     )
-    return ImportedPack(manifest, readme, tasks, solutions, [])
 
 
 def _find_module(src: Path, folder: Path) -> Path:

@@ -13,8 +13,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from app import strict_json
 from app.envpack.jsonl_edit import JsonlRow
 from app.findings import Finding, Severity
+from app.type_words import type_name
 
 # The columns each file is about, first and in this order; other keys follow as found.
 PREFERRED_COLUMNS = {
@@ -76,16 +78,11 @@ def typed_value(value_column: bool, current: Any, text: str) -> tuple[Any, str |
     if text.strip() == "":
         return MISSING, None
     try:
-        return json.loads(text, parse_constant=_reject_constant), None
-    except (json.JSONDecodeError, ValueError) as exc:
+        return strict_json.loads(text), None
+    except strict_json.StrictJsonError as exc:
         if text.strip()[0] not in '[{"':
             return text, None  # plain words: keep them as text
-        message = (
-            f"{exc.msg} (at character {exc.pos + 1})"
-            if isinstance(exc, json.JSONDecodeError)
-            else str(exc)
-        )
-        return None, message
+        return None, str(exc)
 
 
 def compute_columns(rows: Sequence[JsonlRow], role: str) -> list[str]:
@@ -129,18 +126,8 @@ def new_record(
 
 
 def value_type_name(value: Any) -> str:
-    """A cell's type in words a domain expert uses."""
-    if isinstance(value, bool):
-        return "yes/no"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, dict):
-        return "object"
-    return "empty"
+    """A cell's type, in the words every message uses ("number", "text", "true/false"...)."""
+    return type_name(value)
 
 
 def value_text(value: Any) -> str:
@@ -151,8 +138,8 @@ def value_text(value: Any) -> str:
 def parses_as_json(text: str) -> bool:
     """Whether `text`, typed into a value cell, would be read as something other than text."""
     try:
-        json.loads(text, parse_constant=_reject_constant)
-    except ValueError:
+        strict_json.loads(text)
+    except strict_json.StrictJsonError:
         return False
     return True
 
@@ -171,7 +158,3 @@ def finding_html(finding: Finding) -> str:
 
 def _has(row: JsonlRow, column: str) -> bool:
     return is_object(row) and column in row.value
-
-
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not a number JSON allows; write it in quotes to keep it as text")

@@ -20,8 +20,8 @@ _BADGE_COLOURS = {
     "text": "#616161",
     "list": "#6a1b9a",
     "object": "#6a1b9a",
-    "yes/no": "#2e7d32",
-    "empty": "#9e9e9e",
+    "true/false": "#2e7d32",
+    "null": "#9e9e9e",
 }
 
 

@@ -224,7 +224,7 @@ def test_answer_cells_take_json_values_and_name_their_type(table):
     assert model.setData(answer, "true")
     assert (
         json.loads(lines(model.text())[1])["answer"] is True
-        and model.data(answer, TYPE_ROLE) == "yes/no"
+        and model.data(answer, TYPE_ROLE) == "true/false"
     )
     assert model.setData(answer, "NaN")  # not JSON: kept as the word
     assert json.loads(lines(model.text())[1])["answer"] == "NaN"
