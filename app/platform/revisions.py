@@ -15,6 +15,7 @@ from app.platform.models import Blob, Revision, RevisionBlob, Submission, Thread
 from app.platform.problems import Problem
 from app.platform.recheck import CHECK_REVISION
 from app.platform.schemas import RevisionCreate
+from app.platform.settings import Settings
 
 
 def validate_manifest_path(path: str) -> str | None:
@@ -28,7 +29,7 @@ def validate_manifest_path(path: str) -> str | None:
     return None
 
 
-def check_manifest(files: dict[str, str], settings) -> None:
+def check_manifest(files: dict[str, str], settings: Settings) -> None:
     """Every path safe (422 naming each bad one), and not more files than a revision may hold."""
     errors = [
         {"loc": ["body", "files", path], "msg": why, "type": "value_error"}
@@ -40,13 +41,13 @@ def check_manifest(files: dict[str, str], settings) -> None:
     if len(files) > settings.max_files:
         raise Problem(
             413,
-            (f"{len(files)} files; the platform accepts at most {settings.max_files} per revision"),
+            f"{len(files)} files; the platform accepts at most {settings.max_files} per revision",
             limit=settings.max_files,
         )
 
 
 def uploaded_size(
-    session: Session, user: User, files: dict[str, str], settings
+    session: Session, user: User, files: dict[str, str], settings: Settings
 ) -> tuple[list[str], int]:
     """The revision's distinct blobs and its total size in bytes, once every blob is uploaded
     and held by `user` (422 missing-blobs otherwise) and the total is within the cap (413)."""
@@ -81,7 +82,7 @@ def uploaded_size(
 
 def record_revision(
     session: Session,
-    settings,
+    settings: Settings,
     user: User,
     submission: Submission,
     body: RevisionCreate,

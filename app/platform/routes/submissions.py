@@ -35,6 +35,7 @@ from app.platform.schemas import (
     TransitionRequest,
     as_json,
 )
+from app.platform.settings import Settings
 from app.platform.views import revision_view, submission_view
 
 router = APIRouter(prefix="/v1/submissions", tags=["submissions"])
@@ -143,7 +144,7 @@ def read_submission(
 
 
 def _check_pushable(
-    request: Request, session: Session, settings, user: User, submission: Submission
+    request: Request, session: Session, settings: Settings, user: User, submission: Submission
 ) -> None:
     """Only the author pushes, to the version they read, within quota, while the state allows."""
     if submission.author_id != user.id:
