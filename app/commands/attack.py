@@ -178,81 +178,14 @@ def run_attack(args: argparse.Namespace) -> int:
 
 
 def print_report(report) -> None:
-    from app.sandbox.guard import describe_budget
-
     console = Console.for_stream(sys.stdout)
     for finding in report.findings:
         console.finding(finding)
-        evidence = finding.evidence or {}
-        if finding.code in ("GX301", "GX302") and "response" in evidence:
-            shown = (
-                evidence["response"]
-                if len(evidence["response"]) <= 300
-                else evidence["response"][:300] + "…"
-            )
-            console.plain(
-                console.paint(
-                    (
-                        "    response that worked "
-                        f"({evidence.get('response_chars', len(shown))} chars): {shown!r}"
-                    ),
-                    "dim",
-                )
-            )
+        _print_working_response(console, finding)
     if report.findings:
         console.plain()
     for stage in report.stages:
-        details = stage.details or {}
-        extra = ""
-        if stage.name == Stage.ATTACK and "categories" in details:
-            extra = (
-                f" — {details.get('gradings', 0)} gradings in "
-                f"{details.get('sandbox_batches', 0)} sandbox batch(es) "
-                f"({details.get('backend', '?')}); confirmed hits: "
-                f"{details.get('confirmed_hits', 0)}, "
-                f"unconfirmed: {details.get('unconfirmed_hits', 0)}"
-            )
-            if details.get("assumed_hits"):
-                extra += f", resting on an unstated assumption (GX310): {details['assumed_hits']}"
-        elif details.get("reason"):
-            extra = f" — {details['reason']}" + (
-                f"\n  hint: {details['hint']}" if details.get("hint") else ""
-            )
-        if details.get("budget"):
-            extra += f"\n  {describe_budget(details['budget'])}"
-        colour = {"pass": "green", "warn": "yellow", "skipped": "dim"}.get(str(stage.status), "red")
-        console.plain(
-            f"{stage.name}: "
-            f"{console.paint(str(stage.status), colour)} ({stage.duration_s:.1f} s){extra}"
-        )
-        if stage.name == Stage.ATTACK and "categories" in details:
-            for category, stats in details["categories"].items():
-                if stats.get("attacks") or stats.get("candidates"):
-                    mark = (
-                        console.paint("HIT", "red")
-                        if stats.get("confirmed")
-                        else console.paint("ok ", "green")
-                    )
-                    console.plain(
-                        f"  [{mark}] {category:15s} {stats['attacks']:2d} attack(s), "
-                        f"{stats['candidates']:4d} response(s) tried, "
-                        f"{stats['confirmed']} confirmed"
-                    )
-            llm = details.get("llm") or {}
-            if llm.get("model"):
-                spent = (
-                    f"${llm['cost_usd']:.4f}"
-                    if isinstance(llm.get("cost_usd"), int | float)
-                    else "cost unknown"
-                )
-                console.plain(
-                    f"  LLM red team ({llm['model']}): "
-                    f"{llm.get('attempts', 0)} attempt(s), {spent}, "
-                    f"{llm.get('inconclusive', 0)} inconclusive, stopped: "
-                    f"{llm.get('stopped_by', '?')}"
-                )
-            elif llm.get("note"):
-                console.plain(console.paint(f"  {llm['note']}", "dim"))
+        _print_stage(console, stage)
     errors = sum(f.severity == Severity.ERROR for f in report.findings)
     warnings = sum(f.severity == Severity.WARNING for f in report.findings)
     verdict = str(report.verdict)
@@ -260,3 +193,94 @@ def print_report(report) -> None:
         f"verdict: {console.paint(verdict, 'green' if verdict == 'pass' else 'red')} "
         f"({errors} error(s), {warnings} warning(s))"
     )
+
+
+def _print_working_response(console: Console, finding) -> None:
+    """Under a reward hack (GX301/GX302), the response that earned the reward, cut at 300."""
+    evidence = finding.evidence or {}
+    if finding.code not in ("GX301", "GX302") or "response" not in evidence:
+        return
+    shown = (
+        evidence["response"]
+        if len(evidence["response"]) <= 300
+        else evidence["response"][:300] + "…"
+    )
+    console.plain(
+        console.paint(
+            (
+                "    response that worked "
+                f"({evidence.get('response_chars', len(shown))} chars): {shown!r}"
+            ),
+            "dim",
+        )
+    )
+
+
+def _print_stage(console: Console, stage) -> None:
+    details = stage.details or {}
+    attack_summary = stage.name == Stage.ATTACK and "categories" in details
+    colour = {"pass": "green", "warn": "yellow", "skipped": "dim"}.get(str(stage.status), "red")
+    console.plain(
+        f"{stage.name}: "
+        f"{console.paint(str(stage.status), colour)} ({stage.duration_s:.1f} s)"
+        f"{_stage_extra(details, attack_summary=attack_summary)}"
+    )
+    if attack_summary:
+        _print_attack_categories(console, details["categories"])
+        _print_llm_red_team(console, details.get("llm") or {})
+
+
+def _stage_extra(details: dict, *, attack_summary: bool) -> str:
+    """What follows a stage's status: the attack counts, or why it stopped; then its budget."""
+    from app.sandbox.guard import describe_budget
+
+    extra = ""
+    if attack_summary:
+        extra = (
+            f" — {details.get('gradings', 0)} gradings in "
+            f"{details.get('sandbox_batches', 0)} sandbox batch(es) "
+            f"({details.get('backend', '?')}); confirmed hits: "
+            f"{details.get('confirmed_hits', 0)}, "
+            f"unconfirmed: {details.get('unconfirmed_hits', 0)}"
+        )
+        if details.get("assumed_hits"):
+            extra += f", resting on an unstated assumption (GX310): {details['assumed_hits']}"
+    elif details.get("reason"):
+        extra = f" — {details['reason']}" + (
+            f"\n  hint: {details['hint']}" if details.get("hint") else ""
+        )
+    if details.get("budget"):
+        extra += f"\n  {describe_budget(details['budget'])}"
+    return extra
+
+
+def _print_attack_categories(console: Console, categories: dict) -> None:
+    for category, stats in categories.items():
+        if stats.get("attacks") or stats.get("candidates"):
+            mark = (
+                console.paint("HIT", "red")
+                if stats.get("confirmed")
+                else console.paint("ok ", "green")
+            )
+            console.plain(
+                f"  [{mark}] {category:15s} {stats['attacks']:2d} attack(s), "
+                f"{stats['candidates']:4d} response(s) tried, "
+                f"{stats['confirmed']} confirmed"
+            )
+
+
+def _print_llm_red_team(console: Console, llm: dict) -> None:
+    if llm.get("model"):
+        spent = (
+            f"${llm['cost_usd']:.4f}"
+            if isinstance(llm.get("cost_usd"), int | float)
+            else "cost unknown"
+        )
+        console.plain(
+            f"  LLM red team ({llm['model']}): "
+            f"{llm.get('attempts', 0)} attempt(s), {spent}, "
+            f"{llm.get('inconclusive', 0)} inconclusive, stopped: "
+            f"{llm.get('stopped_by', '?')}"
+        )
+    elif llm.get("note"):
+        console.plain(console.paint(f"  {llm['note']}", "dim"))

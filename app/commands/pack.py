@@ -22,6 +22,14 @@ ORDER = 10
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    _register_new(subparsers)
+    _register_templates(subparsers)
+    _register_check(subparsers)
+    _register_bundle(subparsers)
+    _register_unbundle(subparsers)
+
+
+def _register_new(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "new",
         help="create an environment package from a template",
@@ -52,6 +60,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(handler=run_new)
 
+
+def _register_templates(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "templates",
         help="list the package templates",
@@ -60,6 +70,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=run_templates)
 
+
+def _register_check(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "check",
         help="run the structural checks (funnel stage 1)",
@@ -74,6 +86,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(handler=run_check)
 
+
+def _register_bundle(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "bundle",
         help="pack a package into one deterministic .gauntlet file",
@@ -88,6 +102,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(handler=run_bundle)
 
+
+def _register_unbundle(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "unbundle",
         help="safely unpack a .gauntlet bundle",

@@ -1,7 +1,7 @@
 """`gauntlet serve`, `gauntlet worker` and `gauntlet admin …`: run and administer a platform.
 
-The platform code lives in the top-level `server` package (the `server` install extra); it is
-imported only when one of these commands runs, so the desktop app never pays for it.
+The platform code lives in `app.platform` (its dependencies come with the `server` install
+extra); it is imported only when one of these commands runs, so the desktop app never pays for it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,12 @@ ORDER = 80
 
 
 def register(subparsers) -> None:
+    _register_serve(subparsers)
+    _register_worker(subparsers)
+    _register_admin(subparsers)
+
+
+def _register_serve(subparsers) -> None:
     serve = subparsers.add_parser(
         "serve",
         help="run a Gauntlet platform (API server)",
@@ -45,6 +51,8 @@ def register(subparsers) -> None:
     )
     serve.set_defaults(handler=_serve)
 
+
+def _register_worker(subparsers) -> None:
     worker = subparsers.add_parser(
         "worker",
         help="process the platform's background jobs (re-checks)",
@@ -78,6 +86,8 @@ def register(subparsers) -> None:
     )
     worker.set_defaults(handler=_worker)
 
+
+def _register_admin(subparsers) -> None:
     admin = subparsers.add_parser(
         "admin",
         help="platform administration: users and tokens",
@@ -85,6 +95,14 @@ def register(subparsers) -> None:
         "database (run it on the server).",
     )
     admin_sub = admin.add_subparsers(dest="admin_command", metavar="ACTION")
+    _register_create_user(admin_sub)
+    _register_create_token(admin_sub)
+    _register_revoke_tokens(admin_sub)
+    _register_collect_blobs(admin_sub)
+    admin.set_defaults(handler=lambda _args: (admin.print_help(), 2)[1])
+
+
+def _register_create_user(admin_sub) -> None:
     create = admin_sub.add_parser(
         "create-user",
         help="create a user and print their token once",
@@ -98,6 +116,9 @@ def register(subparsers) -> None:
     )
     _db_argument(create)
     create.set_defaults(handler=_create_user)
+
+
+def _register_create_token(admin_sub) -> None:
     token = admin_sub.add_parser(
         "create-token",
         help="print a new token for an existing user",
@@ -107,6 +128,9 @@ def register(subparsers) -> None:
     token.add_argument("--expires-days", type=float, default=None)
     _db_argument(token)
     token.set_defaults(handler=_create_token)
+
+
+def _register_revoke_tokens(admin_sub) -> None:
     revoke = admin_sub.add_parser(
         "revoke-tokens",
         help="revoke every token of a user",
@@ -115,6 +139,9 @@ def register(subparsers) -> None:
     revoke.add_argument("name")
     _db_argument(revoke)
     revoke.set_defaults(handler=_revoke_tokens)
+
+
+def _register_collect_blobs(admin_sub) -> None:
     collect = admin_sub.add_parser(
         "collect-blobs",
         help="delete uploaded files that no revision uses",
@@ -131,7 +158,6 @@ def register(subparsers) -> None:
     )
     _db_argument(collect)
     collect.set_defaults(handler=_collect_blobs)
-    admin.set_defaults(handler=lambda _args: (admin.print_help(), 2)[1])
 
 
 def _db_argument(parser: argparse.ArgumentParser) -> None:

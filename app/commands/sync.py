@@ -1,90 +1,35 @@
-"""Platform commands: login, logout, bounties, submit, sync, status, reviews.
+"""Platform commands: `submit` an environment, `sync` queued changes, show their `status`.
 
-With no platform configured they use the embedded local platform (demo bounties, a local
-author), so every command works out of the box. Being offline is not an error: commands say so
-on stderr, show what the local store knows, and keep changes queued.
+Offline, a submission is queued and sent by the next `gauntlet sync`; being offline is not an
+error (see app.commands.platform_session).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import getpass
-import json
-import sys
-from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
 
-from app.commands.console import Console
+from app.commands.platform_session import (
+    open_local_store,
+    print_json,
+    quiet_sync,
+    run_async,
+    stderr_console,
+    stdout_console,
+)
 from app.errors import UserError
 
-ORDER = 60
-T = TypeVar("T")
-
-_SORTS = {
-    "deadline": "deadline",
-    "late-deadline": "-deadline",
-    "reward": "-reward",
-    "low-reward": "reward",
-    "title": "title",
-    "updated": "updated",
-}
+ORDER = 62
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "login",
-        help="log in to a Gauntlet platform",
-        description="Log in to a platform: the token is read from a prompt (or from stdin when "
-        "it is not a terminal), checked with the server and kept in your keychain.",
-    )
-    p.add_argument(
-        "--server", required=True, metavar="URL", help="e.g. https://platform.example.org"
-    )
-    p.add_argument(
-        "--allow-insecure-http",
-        action="store_true",
-        help="accept plain http:// to another machine (your token travels unencrypted)",
-    )
-    p.set_defaults(handler=run_login)
+    _register_submit(subparsers)
+    _register_sync(subparsers)
+    _register_status(subparsers)
 
-    p = subparsers.add_parser(
-        "logout",
-        help="forget the platform token; use the local platform again",
-        description="Remove the saved platform address and its token from your keychain. "
-        "Afterwards the app and the CLI use the built-in local platform again.",
-    )
-    p.set_defaults(handler=run_logout)
 
-    p = subparsers.add_parser(
-        "bounties",
-        help="list bounties (synced, readable offline)",
-        description="List bounties from the local store after a quick sync. Filters combine.",
-    )
-    p.add_argument("--json", action="store_true", help="print JSON (one object per bounty)")
-    p.add_argument("--domain", action="append", default=[], help="e.g. biology (repeatable)")
-    p.add_argument("--tag", default="", help="only bounties with this tag")
-    p.add_argument("--status", action="append", default=[], help="open, closed, draft (repeatable)")
-    p.add_argument("--q", "--search", dest="q", default="", help="words that must all appear")
-    p.add_argument("--min-reward", type=float, default=None)
-    p.add_argument("--max-reward", type=float, default=None)
-    p.add_argument(
-        "--deadline-after", default=None, metavar="DATE", help="ISO date, e.g. 2027-01-31"
-    )
-    p.add_argument("--deadline-before", default=None, metavar="DATE")
-    p.add_argument(
-        "--sort",
-        default="deadline",
-        choices=list(_SORTS),
-        help="deadline (soonest first, default), late-deadline, reward (highest "
-        "first), low-reward, title, updated (newest first)",
-    )
-    p.add_argument("--limit", type=int, default=None, help="show at most N")
-    p.add_argument("--offline", action="store_true", help="do not sync first")
-    p.add_argument("id", nargs="?", help="show one bounty in full (brief, rubric)")
-    p.set_defaults(handler=run_bounties)
-
+def _register_submit(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "submit",
         help="submit an environment to a bounty",
@@ -98,6 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-m", "--message", default="", help="what changed in this revision")
     p.set_defaults(handler=run_submit)
 
+
+def _register_sync(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "sync",
         help="send queued changes and fetch what changed",
@@ -107,6 +54,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=run_sync)
 
+
+def _register_status(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "status",
         help="your submissions, their states, and queued changes",
@@ -115,221 +64,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=run_status)
-
-    p = subparsers.add_parser(
-        "reviews",
-        help="reviews and line comments on your submissions",
-        description="Show reviewers' verdicts and their comments on exact lines of your "
-        "submissions (synced first unless --offline).",
-    )
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--submission", metavar="ID", help="only this submission")
-    p.add_argument("--offline", action="store_true", help="do not sync first")
-    p.set_defaults(handler=run_reviews)
-
-
-# -- plumbing --------------------------------------------------------------------------------------
-
-
-def _run(coro_factory: Callable[[], Awaitable[T]]) -> T:
-    return asyncio.run(coro_factory())
-
-
-def _out() -> Console:
-    return Console.for_stream(sys.stdout)
-
-
-def _err() -> Console:
-    return Console.for_stream(sys.stderr)
-
-
-def _print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False))
-
-
-async def _quiet_sync(session, *, push: bool = True) -> None:
-    """Sync (or only pull); when offline say so on stderr and carry on with the local copy."""
-    from app.sync.errors import PlatformError
-
-    try:
-        if push:
-            result = await session.engine.sync()
-            if str(result.state.phase) in ("online", "syncing"):
-                return
-            message = result.state.message
-        else:
-            await session.engine.pull()
-            return
-    except PlatformError as exc:
-        message = exc.message
-    err = _err()
-    err.plain(f"{err.paint('offline', 'yellow')}: {message} Showing your local copy.")
-
-
-# -- login / logout --------------------------------------------------------------------------------
-
-
-def run_login(args: argparse.Namespace) -> int:
-    from app.sync.client import PlatformClient
-    from app.sync.credentials import CredentialStore, SecretLocation, platform_token_name
-    from app.sync.platform import save_server, validate_server_url
-
-    insecure = bool(getattr(args, "allow_insecure_http", False))
-    url = validate_server_url(args.server, allow_insecure_http=insecure)
-    if sys.stdin.isatty():
-        token = getpass.getpass(f"Token for {url} (input hidden): ").strip()
-    else:
-        token = sys.stdin.readline().strip()
-    if not token:
-        raise UserError(
-            "No token was given.",
-            "Paste the token your platform administrator gave you "
-            "(or pipe it: `echo $TOKEN | gauntlet login --server URL`).",
-        )
-
-    async def check() -> dict:
-        async with PlatformClient(url, token) as client:
-            return (await client.get("/v1/me")).data
-
-    me = _run(check)
-    if not isinstance(me, dict) or "role" not in me:
-        raise UserError(f"{url} does not look like a Gauntlet platform.", "Check the address.")
-    credentials = CredentialStore()
-    where = credentials.set(platform_token_name(url), token)
-    save_server(url, allow_insecure_http=insecure)
-    out = _out()
-    out.plain(f"Logged in to {url} as {me.get('name')} ({me.get('role')}).")
-    if where == SecretLocation.SESSION:
-        _err().plain(
-            f"{_err().paint('warning', 'yellow')}: {credentials.status().message} The token was "
-            "NOT saved and is forgotten when this command ends. Unlock or install a keychain and "
-            "log in again, or set GAUNTLET_SERVER and GAUNTLET_TOKEN for headless use."
-        )
-    return 0
-
-
-def run_logout(args: argparse.Namespace) -> int:
-    from app.sync.credentials import CredentialStore, platform_token_name
-    from app.sync.platform import configured_server, save_server
-
-    url = configured_server()
-    if url:
-        CredentialStore().delete(platform_token_name(url))
-        save_server(None)
-        _out().plain(f"Logged out of {url}; using the local platform again.")
-    else:
-        _out().plain("You were not logged in to a platform; the local platform is in use.")
-    return 0
-
-
-# -- bounties --------------------------------------------------------------------------------------
-
-
-def run_bounties(args: argparse.Namespace) -> int:
-    from app.sync.store import BountyFilter
-
-    filters = BountyFilter(
-        text=args.q,
-        domains=tuple(args.domain),
-        tag=args.tag,
-        statuses=tuple(args.status),
-        min_reward=args.min_reward,
-        max_reward=args.max_reward,
-        deadline_after=args.deadline_after,
-        deadline_before=args.deadline_before,
-        sort=_SORTS[args.sort],
-        limit=args.limit,
-    )
-
-    async def work():
-        from app.sync.session import SyncSession
-
-        async with SyncSession.open() as session:
-            if not args.offline:
-                await _quiet_sync(session, push=False)
-            if args.id:
-                return session.store.bounties.get(args.id)
-            return session.store.bounties.list(filters)
-
-    result = _run(work)
-    if args.id:
-        if result is None:
-            raise UserError(
-                f"No bounty '{args.id}' in your local copy.",
-                "Run `gauntlet bounties` to see the ids.",
-            )
-        return _show_bounty(result, as_json=args.json)
-    if args.json:
-        _print_json([_bounty_json(row) for row in result])
-        return 0
-    out = _out()
-    if not result:
-        out.plain(
-            "No bounties match your filters."
-            if filters != BountyFilter(sort=filters.sort, limit=filters.limit)
-            else "No bounties yet."
-        )
-        return 0
-    for row in result:
-        reward = f"{row.reward:,.0f} {row.currency}"
-        deadline = (row.deadline or "no deadline")[:10]
-        out.plain(f"{out.paint(row.id, 'bold')}  {row.title}")
-        out.plain(
-            out.paint(
-                f"    {row.domain} · {reward} · due {deadline} · {row.status}"
-                + (f" · {', '.join(row.tags)}" if row.tags else ""),
-                "dim",
-            )
-        )
-    out.plain(f"{len(result)} bount{'y' if len(result) == 1 else 'ies'}")
-    return 0
-
-
-def _bounty_json(row) -> dict:
-    return {
-        "id": row.id,
-        "title": row.title,
-        "domain": row.domain,
-        "status": row.status,
-        "reward": row.reward,
-        "currency": row.currency,
-        "deadline": row.deadline,
-        "env_kind": row.env_kind,
-        "summary": row.summary,
-        "tags": list(row.tags),
-    }
-
-
-def _show_bounty(bounty, *, as_json: bool) -> int:
-    if as_json:
-        _print_json(bounty.detail)
-        return 0
-    out = _out()
-    out.plain(out.paint(f"{bounty.title}  ({bounty.id})", "bold"))
-    out.plain(
-        f"{bounty.domain} · {bounty.reward:,.0f} {bounty.currency} · due "
-        f"{bounty.deadline or 'no deadline'} · {bounty.status} · kind {bounty.env_kind}"
-    )
-    out.plain()
-    out.plain(bounty.brief.strip() or "(no brief)")
-    if isinstance(bounty.rubric, list) and bounty.rubric:
-        out.plain()
-        out.plain(out.paint("Rubric", "bold"))
-        for item in bounty.rubric:
-            if isinstance(item, dict):
-                out.plain(
-                    f"  - {item.get('title', item.get('id'))} (weight {item.get('weight')}, "
-                    f"0–{item.get('max_score')}): {item.get('description', '')}"
-                )
-    if isinstance(bounty.constraints, dict) and bounty.constraints:
-        out.plain()
-        out.plain(out.paint("Constraints", "bold"))
-        for key, value in bounty.constraints.items():
-            out.plain(f"  {key}: {value}")
-    return 0
-
-
-# -- submit ----------------------------------------------------------------------------------------
 
 
 def run_submit(args: argparse.Namespace) -> int:
@@ -344,7 +78,7 @@ def run_submit(args: argparse.Namespace) -> int:
     report = run_funnel(root, stages=(Stage.STRUCTURE,))
     errors = report.errors()
     if errors:
-        err = _err()
+        err = stderr_console()
         for finding in errors:
             err.finding(finding)
         err.plain(
@@ -352,37 +86,10 @@ def run_submit(args: argparse.Namespace) -> int:
             f"{'s' if len(errors) != 1 else ''} (stage 1, structure). Fix them and submit again."
         )
         return 1
-
-    async def work():
-        from app.sync.session import SyncSession
-
-        async with SyncSession.open() as session:
-            await _quiet_sync(session, push=False)  # know the bounty and any earlier submission
-            if session.store.bounties.get(args.bounty) is None and session.store.cursor is not None:
-                raise UserError(
-                    f"There is no bounty '{args.bounty}' in your copy of "
-                    f"{session.connection.label}.",
-                    "Run `gauntlet bounties` (online) to refresh the list and see the ids.",
-                )
-            entry = session.engine.queue_submit(
-                root, args.bounty, message=args.message, client_report=report.to_dict()
-            )
-            result = await session.engine.sync()
-            return entry, result, session.store.submissions.for_bounty(args.bounty)
-
-    entry, result, submission = _run(work)
-    out = _out()
+    entry, result, submission = run_async(lambda: _queue_and_sync(root, args, report))
+    _raise_if_refused(entry, result)
+    out = stdout_console()
     files = len(entry.payload["files"])
-    if any(c.seq == entry.seq for c in result.conflicts) or any(
-        s == entry.seq for s, _ in result.failed
-    ):
-        message = next((m for s, m in result.failed if s == entry.seq), None) or next(
-            c.message for c in result.conflicts if c.seq == entry.seq
-        )
-        raise UserError(
-            f"The platform did not accept the submission: {message}",
-            "See `gauntlet status`; fix the cause and submit again.",
-        )
     if result.state.phase == "online" and submission is not None:
         out.plain(
             f"Submitted {files} files to {args.bounty} as revision {submission.latest_revision} "
@@ -395,7 +102,37 @@ def run_submit(args: argparse.Namespace) -> int:
     return 0
 
 
-# -- sync / status / reviews -------------------------------------------------------------------
+async def _queue_and_sync(root: Path, args: argparse.Namespace, report):
+    """Queue the submission and sync; give back its outbox entry, the sync result and the
+    bounty's submission as the local store now knows it."""
+    from app.sync.session import SyncSession
+
+    async with SyncSession.open() as session:
+        await quiet_sync(session, push=False)  # know the bounty and any earlier submission
+        if session.store.bounties.get(args.bounty) is None and session.store.cursor is not None:
+            raise UserError(
+                f"There is no bounty '{args.bounty}' in your copy of {session.connection.label}.",
+                "Run `gauntlet bounties` (online) to refresh the list and see the ids.",
+            )
+        entry = session.engine.queue_submit(
+            root, args.bounty, message=args.message, client_report=report.to_dict()
+        )
+        result = await session.engine.sync()
+        return entry, result, session.store.submissions.for_bounty(args.bounty)
+
+
+def _raise_if_refused(entry, result) -> None:
+    """A submission the platform refused or that conflicts is an error, not a queued change."""
+    if any(c.seq == entry.seq for c in result.conflicts) or any(
+        s == entry.seq for s, _ in result.failed
+    ):
+        message = next((m for s, m in result.failed if s == entry.seq), None) or next(
+            c.message for c in result.conflicts if c.seq == entry.seq
+        )
+        raise UserError(
+            f"The platform did not accept the submission: {message}",
+            "See `gauntlet status`; fix the cause and submit again.",
+        )
 
 
 def run_sync(args: argparse.Namespace) -> int:
@@ -405,10 +142,10 @@ def run_sync(args: argparse.Namespace) -> int:
         async with SyncSession.open() as session:
             return await session.engine.sync()
 
-    result = _run(work)
+    result = run_async(work)
     state = result.state
     if args.json:
-        _print_json(
+        print_json(
             {
                 "state": str(state.phase),
                 "message": state.message,
@@ -420,7 +157,7 @@ def run_sync(args: argparse.Namespace) -> int:
             }
         )
     else:
-        out = _out()
+        out = stdout_console()
         out.plain(f"{state.phase}: {state.message}")
         out.plain(
             f"sent {result.sent} change{'s' if result.sent != 1 else ''}, received "
@@ -439,173 +176,98 @@ def run_sync(args: argparse.Namespace) -> int:
     return 2 if str(state.phase) == "error" else 0  # offline is not a failure: work is queued
 
 
-def _open_local_store():
-    from app.sync.platform import current_store_path
-    from app.sync.store import LocalStore
+@dataclass
+class _Status:
+    """What `gauntlet status` shows, read from the local store in one go."""
 
-    return LocalStore(current_store_path())
+    submissions: list
+    pending: list
+    bounty_titles: dict[str, str]
+    checks: dict[str, str]  # submission id -> the latest revision's server check state
+    cursor: str | None  # where the last sync left off; None before the first
 
 
 def run_status(args: argparse.Namespace) -> int:
-    with _open_local_store() as store:
-        submissions = store.submissions.list()
-        pending = store.outbox.pending()
-        bounty_titles = {
+    with open_local_store() as store:
+        status = _read_status(store)
+    if args.json:
+        print_json(_status_json(status))
+        return 0
+    out = stdout_console()
+    if not status.submissions:
+        out.plain(
+            "No submissions yet."
+            + ("" if status.cursor else " (not synced yet: run `gauntlet sync`)")
+        )
+    for s in status.submissions:
+        title = status.bounty_titles.get(s.bounty_id) or s.bounty_id
+        flag = out.paint(" (waiting to sync)", "yellow") if s.pending else ""
+        revision = f" · revision {s.latest_revision}" if s.latest_revision else ""
+        check = f" · server check {status.checks[s.id]}" if status.checks.get(s.id) else ""
+        out.plain(f"{out.paint(s.id, 'bold')}  {title}")
+        out.plain(f"    {s.state}{revision}{check}{flag}")
+    _print_pending(out, status.pending)
+    return 0
+
+
+def _read_status(store) -> _Status:
+    submissions = store.submissions.list()
+    return _Status(
+        submissions=submissions,
+        pending=store.outbox.pending(),
+        bounty_titles={
             s.bounty_id: (b.title if (b := store.bounties.get(s.bounty_id)) else "")
             for s in submissions
-        }
-        checks = {
+        },
+        checks={
             s.id: (revs[-1].check_state if (revs := store.submissions.revisions(s.id)) else "")
             for s in submissions
             if not s.id.startswith("pending:")
-        }
-        last_sync = store.cursor
-    if args.json:
-        _print_json(
+        },
+        cursor=store.cursor,
+    )
+
+
+def _status_json(status: _Status) -> dict:
+    return {
+        "submissions": [
             {
-                "submissions": [
-                    {
-                        "id": s.id,
-                        "bounty_id": s.bounty_id,
-                        "bounty_title": bounty_titles.get(s.bounty_id, ""),
-                        "state": s.state,
-                        "server_state": s.server_state,
-                        "pending": s.pending,
-                        "revision": s.latest_revision,
-                        "check": checks.get(s.id, ""),
-                        "updated_at": s.updated_at,
-                    }
-                    for s in submissions
-                ],
-                "outbox": [
-                    {
-                        "seq": e.seq,
-                        "kind": e.kind,
-                        "state": e.state,
-                        "attempts": e.attempts,
-                        "last_error": e.last_error,
-                        "created_at": e.created_at,
-                    }
-                    for e in pending
-                ],
-                "synced": last_sync is not None,
+                "id": s.id,
+                "bounty_id": s.bounty_id,
+                "bounty_title": status.bounty_titles.get(s.bounty_id, ""),
+                "state": s.state,
+                "server_state": s.server_state,
+                "pending": s.pending,
+                "revision": s.latest_revision,
+                "check": status.checks.get(s.id, ""),
+                "updated_at": s.updated_at,
             }
-        )
-        return 0
-    out = _out()
-    if not submissions:
-        out.plain(
-            "No submissions yet." + ("" if last_sync else " (not synced yet: run `gauntlet sync`)")
-        )
-    for s in submissions:
-        title = bounty_titles.get(s.bounty_id) or s.bounty_id
-        flag = out.paint(" (waiting to sync)", "yellow") if s.pending else ""
-        revision = f" · revision {s.latest_revision}" if s.latest_revision else ""
-        check = f" · server check {checks[s.id]}" if checks.get(s.id) else ""
-        out.plain(f"{out.paint(s.id, 'bold')}  {title}")
-        out.plain(f"    {s.state}{revision}{check}{flag}")
-    if pending:
-        out.plain()
-        out.plain(
-            out.paint(f"{len(pending)} queued change{'s' if len(pending) != 1 else ''}:", "bold")
-        )
-        for e in pending:
-            note = f" — {e.last_error}" if e.last_error else ""
-            out.plain(
-                f"  #{e.seq} {e.kind} [{e.state}, {e.attempts} attempt"
-                f"{'s' if e.attempts != 1 else ''}]{note}"
-            )
-    else:
+            for s in status.submissions
+        ],
+        "outbox": [
+            {
+                "seq": e.seq,
+                "kind": e.kind,
+                "state": e.state,
+                "attempts": e.attempts,
+                "last_error": e.last_error,
+                "created_at": e.created_at,
+            }
+            for e in status.pending
+        ],
+        "synced": status.cursor is not None,
+    }
+
+
+def _print_pending(out, pending: list) -> None:
+    if not pending:
         out.plain("Nothing waiting to be sent.")
-    return 0
-
-
-def run_reviews(args: argparse.Namespace) -> int:
-    async def work():
-        from app.sync.session import SyncSession
-
-        async with SyncSession.open() as session:
-            if not args.offline:
-                await _quiet_sync(session, push=False)
-            return _collect_reviews(session.store, args.submission)
-
-    data = _run(work)
-    if args.json:
-        _print_json(data)
-        return 0
-    out = _out()
-    if not data:
-        out.plain("No submissions yet.")
-    for sub in data:
+        return
+    out.plain()
+    out.plain(out.paint(f"{len(pending)} queued change{'s' if len(pending) != 1 else ''}:", "bold"))
+    for e in pending:
+        note = f" — {e.last_error}" if e.last_error else ""
         out.plain(
-            out.paint(
-                f"{sub['id']}  {sub['bounty_title'] or sub['bounty_id']}  [{sub['state']}]", "bold"
-            )
+            f"  #{e.seq} {e.kind} [{e.state}, {e.attempts} attempt"
+            f"{'s' if e.attempts != 1 else ''}]{note}"
         )
-        for review in sub["reviews"]:
-            out.plain(
-                f"  review by {review['reviewer']} on revision {review['revision']}: "
-                f"{review['verdict']}"
-            )
-            if review["summary"]:
-                out.plain(f"    {review['summary'].strip()}")
-        for thread in sub["threads"]:
-            where = f"{thread['file']}:{thread['start_line']}" if thread["file"] else "general"
-            state = "resolved" if thread["resolved"] else thread["anchor_state"]
-            out.plain(f"  {where} [{state}]")
-            for comment in thread["comments"]:
-                pending = " (not sent yet)" if comment["pending"] else ""
-                out.plain(f"    {comment['author']}: {comment['body'].strip()}{pending}")
-        if not sub["reviews"] and not sub["threads"]:
-            out.plain("  no reviews yet")
-    return 0
-
-
-def _collect_reviews(store, only: str | None) -> list[dict]:
-    result = []
-    for sub in store.submissions.list():
-        if sub.id.startswith("pending:") or (only and sub.id != only):
-            continue
-        bounty = store.bounties.get(sub.bounty_id)
-        result.append(
-            {
-                "id": sub.id,
-                "bounty_id": sub.bounty_id,
-                "bounty_title": bounty.title if bounty else "",
-                "state": sub.state,
-                "reviews": [
-                    {
-                        "id": r.id,
-                        "reviewer": r.reviewer,
-                        "verdict": r.verdict,
-                        "revision": r.data.get("revision"),
-                        "scores": r.data.get("scores") or {},
-                        "summary": r.data.get("summary") or "",
-                        "created_at": r.created_at,
-                    }
-                    for r in store.reviews.list(sub.id)
-                ],
-                "threads": [
-                    {
-                        "id": t.id,
-                        "file": t.file,
-                        "start_line": t.start_line,
-                        "end_line": t.end_line,
-                        "anchor_state": t.anchor_state,
-                        "resolved": t.resolved,
-                        "comments": [
-                            {
-                                "id": c.id,
-                                "author": c.author,
-                                "body": c.body,
-                                "created_at": c.created_at,
-                                "pending": c.pending,
-                            }
-                            for c in t.comments
-                        ],
-                    }
-                    for t in store.reviews.threads_for(sub.id)
-                ],
-            }
-        )
-    return result

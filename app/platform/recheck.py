@@ -7,7 +7,7 @@ report. When the check cannot run at all (no sandbox backend on this host), the 
 so in `check.error`, the job is retried with backoff, then given up; the submission stays in
 `checking` rather than being blamed on its author.
 
-Each job is capped (server/settings.py): a package that declares more time per grading,
+Each job is capped (app/platform/settings.py): a package that declares more time per grading,
 memory or CPUs than the platform allows is not run; a check that runs longer than
 `recheck_max_s` is stopped. Both fail the check with the reason in `check.error`
 (check_failed: the package's own doing) and free the worker for the next job.
@@ -70,23 +70,46 @@ def _stage_reason(report) -> str:
 
 
 def _run(ctx: JobContext) -> None:
-    from app.funnel.pipeline import FunnelOptions, run_funnel
-
     submission_id, number = ctx.job.payload["submission_id"], int(ctx.job.payload["revision"])
+    files = _start_check(ctx, submission_id, number)
+    if files is None:
+        return
+    report, over_cap = _check_files(ctx, files)
+    report.package.path = f"{submission_id}@{number}"
+    if over_cap:
+        with ctx.platform.write() as session:
+            ctx.complete(session)
+            store_over_cap(session, submission_id, number, report, over_cap)
+        return
+    if report.verdict == Verdict.ERROR:
+        raise CheckCouldNotRun(f"the server could not run its check: {_stage_reason(report)}")
+
+    with ctx.platform.write() as session:
+        ctx.complete(session)
+        store_report(session, ctx.platform.settings, submission_id, number, report)
+
+
+def _start_check(ctx: JobContext, submission_id: str, number: int) -> dict[str, str] | None:
+    """Mark the revision's check running and give its files; None (job done) when it is gone."""
     with ctx.platform.write() as session:
         revision = session.get(Revision, (submission_id, number))
         if revision is None:  # the submission was deleted; nothing to check
             ctx.complete(session)
-            return
+            return None
         revision.check_status = "running"
         revision.check_started_at = utcnow()
         revision.check_attempts = ctx.job.attempts
         changefeed.publish_revision(session, revision)
-        files = dict(revision.files)
+        return dict(revision.files)
+
+
+def _check_files(ctx: JobContext, files: dict[str, str]):
+    """Run the funnel on the revision's files in a private folder. Gives the report and why the
+    check went over a platform cap ("" when it did not)."""
+    from app.funnel.pipeline import FunnelOptions
 
     settings = ctx.platform.settings
     workdir = Path(tempfile.mkdtemp(prefix="gauntlet-recheck-"))
-    over_cap = ""
     try:
         package = workdir / "package"
         package.mkdir()
@@ -102,46 +125,43 @@ def _run(ctx: JobContext) -> None:
         )
         over_cap = declared_over_caps(package, settings)
         stages = (Stage.STRUCTURE,) if over_cap else (Stage.STRUCTURE, Stage.VERIFY)
-        # Cancelled when the lease is lost, or when the job runs past its time cap.
-        cancel = CancelToken()
-        ctx.cancel.on_cancel(cancel.cancel)
-        timed_out = threading.Event()
-
-        def time_is_up() -> None:
-            timed_out.set()
-            cancel.cancel()
-
-        timer = threading.Timer(settings.recheck_max_s, time_is_up)
-        timer.daemon = True
-        timer.start()
-        try:
-            report = run_funnel(package, stages=stages, options=options, cancel=cancel)
-        except ImportError as exc:
-            raise CheckCouldNotRun(
-                f"this server has no sandboxed verification installed ({exc})"
-            ) from exc
-        finally:
-            timer.cancel()
-        if timed_out.is_set() and not ctx.cancel.cancelled:
+        report, timed_out = _run_funnel_capped(ctx, package, stages, options)
+        if timed_out and not ctx.cancel.cancelled:
             over_cap = (
                 f"the check ran longer than this platform allows ({settings.recheck_max_s:g} s "
                 "per check) and was stopped; make grading faster (see the report's "
                 "details.budget and any GX210 warnings), or grade fewer tasks"
             )
+        return report, over_cap
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    report.package.path = f"{submission_id}@{number}"
-    if over_cap:
-        with ctx.platform.write() as session:
-            ctx.complete(session)
-            store_over_cap(session, submission_id, number, report, over_cap)
-        return
-    if report.verdict == Verdict.ERROR:
-        raise CheckCouldNotRun(f"the server could not run its check: {_stage_reason(report)}")
 
-    with ctx.platform.write() as session:
-        ctx.complete(session)
-        store_report(session, ctx.platform.settings, submission_id, number, report)
+
+def _run_funnel_capped(ctx: JobContext, package: Path, stages, options):
+    """Run the funnel, cancelled when the lease is lost or when it runs past its time cap.
+    Gives the report and whether the time cap stopped it."""
+    from app.funnel.pipeline import run_funnel
+
+    cancel = CancelToken()
+    ctx.cancel.on_cancel(cancel.cancel)
+    timed_out = threading.Event()
+
+    def time_is_up() -> None:
+        timed_out.set()
+        cancel.cancel()
+
+    timer = threading.Timer(ctx.platform.settings.recheck_max_s, time_is_up)
+    timer.daemon = True
+    timer.start()
+    try:
+        report = run_funnel(package, stages=stages, options=options, cancel=cancel)
+    except ImportError as exc:
+        raise CheckCouldNotRun(
+            f"this server has no sandboxed verification installed ({exc})"
+        ) from exc
+    finally:
+        timer.cancel()
+    return report, timed_out.is_set()
 
 
 def declared_over_caps(package: Path, settings) -> str:

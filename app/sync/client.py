@@ -222,43 +222,6 @@ class PlatformClient:
         detail = problem.get("detail") or problem.get("title") or response.reason_phrase or ""
         detail = str(detail).rstrip(".")
         kwargs = {"status": status, "problem": problem}
-        if status in (401, 403):
-            if status == 401:
-                return NotAuthorized(
-                    f"The platform did not accept your token ({detail}).",
-                    "Log in again: `gauntlet login --server URL` or Settings → Platform.",
-                    **kwargs,
-                )
-            return NotAuthorized(
-                f"You are not allowed to do this: {detail}.",
-                "Ask the platform's administrator for access.",
-                **kwargs,
-            )
-        if status == 404:
-            return NotFound(
-                f"Not found on the platform: {detail} ({what}).",
-                "It may have been removed; sync to refresh your list.",
-                **kwargs,
-            )
-        if status == 412:
-            return StaleVersion(
-                f"Someone changed this on the platform since you last synced ({detail}).",
-                "Sync to get the latest version, then try again.",
-                **kwargs,
-            )
-        if status == 409 and str(problem.get("type", "")).endswith("idempotency-key-in-use"):
-            return PlatformBusy(
-                "The platform is still working on this change from an earlier attempt.",
-                "It will be checked again shortly; nothing to do.",
-                retry_after=1.0,
-                **kwargs,
-            )
-        if status == 409:
-            return Conflict(
-                f"The platform refused the change: {detail}.",
-                "Sync to see the current state.",
-                **kwargs,
-            )
         if status == 429 or status >= 500:
             retry_after = _retry_after(response)
             return PlatformBusy(
@@ -268,15 +231,7 @@ class PlatformClient:
                 **kwargs,
             )
         if 400 <= status < 500:
-            errors = problem.get("errors")
-            extra = ""
-            if isinstance(errors, list) and errors:
-                extra = "; " + "; ".join(_describe_error(e) for e in errors[:5])
-            return PlatformRejected(
-                f"The platform refused the request: {detail}{extra}.",
-                "Fix the problem named above and try again.",
-                **kwargs,
-            )
+            return _refusal(status, problem, detail, what, kwargs)
         return GarbledResponse(
             f"The platform answered with an unexpected status {status} ({what}).",
             "Try again later.",
@@ -365,6 +320,58 @@ def _problem(response: _Reply) -> dict[str, Any]:
             "detail": "the request was not valid",
         }
     return data
+
+
+def _refusal(
+    status: int, problem: dict[str, Any], detail: str, what: str, kwargs: dict[str, Any]
+) -> PlatformError:
+    """The error for a 4xx answer other than 429 (too many requests: the platform is busy)."""
+    if status == 401:
+        return NotAuthorized(
+            f"The platform did not accept your token ({detail}).",
+            "Log in again: `gauntlet login --server URL` or Settings → Platform.",
+            **kwargs,
+        )
+    if status == 403:
+        return NotAuthorized(
+            f"You are not allowed to do this: {detail}.",
+            "Ask the platform's administrator for access.",
+            **kwargs,
+        )
+    if status == 404:
+        return NotFound(
+            f"Not found on the platform: {detail} ({what}).",
+            "It may have been removed; sync to refresh your list.",
+            **kwargs,
+        )
+    if status == 412:
+        return StaleVersion(
+            f"Someone changed this on the platform since you last synced ({detail}).",
+            "Sync to get the latest version, then try again.",
+            **kwargs,
+        )
+    if status == 409 and str(problem.get("type", "")).endswith("idempotency-key-in-use"):
+        return PlatformBusy(
+            "The platform is still working on this change from an earlier attempt.",
+            "It will be checked again shortly; nothing to do.",
+            retry_after=1.0,
+            **kwargs,
+        )
+    if status == 409:
+        return Conflict(
+            f"The platform refused the change: {detail}.",
+            "Sync to see the current state.",
+            **kwargs,
+        )
+    errors = problem.get("errors")
+    extra = ""
+    if isinstance(errors, list) and errors:
+        extra = "; " + "; ".join(_describe_error(e) for e in errors[:5])
+    return PlatformRejected(
+        f"The platform refused the request: {detail}{extra}.",
+        "Fix the problem named above and try again.",
+        **kwargs,
+    )
 
 
 def _describe_error(error: Any) -> str:

@@ -159,25 +159,8 @@ class Outbox:
                 outcome.sent += 1
                 return False
             except StaleVersion as exc:
-                resolution = await handler.on_stale(current, exc)
-                if isinstance(resolution, SyncConflict):
-                    self.store.outbox.park(entry.seq, "conflict", resolution.message)
-                    outcome.conflicts.append(resolution)
-                    return False
-                if resolution == StaleOutcome.DONE:
-                    outcome.sent += 1
-                    return False
                 stale_retries += 1
-                if stale_retries > 3:  # the object keeps changing under us: ask the user
-                    message = (
-                        "It kept changing on the platform while we tried to apply your change."
-                    )
-                    self.store.outbox.park(entry.seq, "conflict", message)
-                    outcome.conflicts.append(
-                        SyncConflict(
-                            entry.seq, entry.kind, message, "Sync again and retry.", current.payload
-                        )
-                    )
+                if await self._settle_stale(handler, current, exc, stale_retries, outcome):
                     return False
             except ConflictDetected as exc:
                 self.store.outbox.park(entry.seq, "conflict", exc.conflict.message)
@@ -193,14 +176,45 @@ class Outbox:
                     outcome.failed.append((entry.seq, str(exc)))
                     return False
                 attempt += 1
-                retry_after = getattr(exc, "retry_after", None)
-                if attempt >= self.policy.immediate_attempts:
-                    delay = self.policy.delay(current.attempts + attempt, retry_after)
-                    self.store.outbox.note_attempt(entry.seq, exc.message, self._clock() + delay)
-                    outcome.stopped_by = exc
+                if await self._back_off(current, exc, attempt, outcome):
                     return True
-                log.info("retrying %s #%s after: %s", entry.kind, entry.seq, exc.message)
-                await self._sleep(self.policy.delay(attempt - 1, retry_after))
+
+    async def _settle_stale(
+        self, handler, entry: OutboxEntry, exc: StaleVersion, tries: int, outcome: FlushOutcome
+    ) -> bool:
+        """The platform's copy changed since we read it: let the handler settle that. True when
+        the entry is done with (applied, or set aside as a conflict), False to send it again."""
+        resolution = await handler.on_stale(entry, exc)
+        if isinstance(resolution, SyncConflict):
+            self.store.outbox.park(entry.seq, "conflict", resolution.message)
+            outcome.conflicts.append(resolution)
+            return True
+        if resolution == StaleOutcome.DONE:
+            outcome.sent += 1
+            return True
+        if tries > 3:  # the object keeps changing under us: ask the user
+            message = "It kept changing on the platform while we tried to apply your change."
+            self.store.outbox.park(entry.seq, "conflict", message)
+            outcome.conflicts.append(
+                SyncConflict(entry.seq, entry.kind, message, "Sync again and retry.", entry.payload)
+            )
+            return True
+        return False
+
+    async def _back_off(
+        self, entry: OutboxEntry, exc: PlatformError, attempt: int, outcome: FlushOutcome
+    ) -> bool:
+        """After a transient failure, wait and let the caller try again (False); once the
+        immediate attempts are spent, note when to try next and stop the queue (True)."""
+        retry_after = getattr(exc, "retry_after", None)
+        if attempt >= self.policy.immediate_attempts:
+            delay = self.policy.delay(entry.attempts + attempt, retry_after)
+            self.store.outbox.note_attempt(entry.seq, exc.message, self._clock() + delay)
+            outcome.stopped_by = exc
+            return True
+        log.info("retrying %s #%s after: %s", entry.kind, entry.seq, exc.message)
+        await self._sleep(self.policy.delay(attempt - 1, retry_after))
+        return False
 
     # -- what the user does with set-aside changes ------------------------------------------------
 

@@ -114,7 +114,7 @@ def test_saved_plain_http_server_is_refused_unless_opted_in_at_login(gauntlet_ho
 def test_login_refuses_plain_http_to_another_host(gauntlet_home):
     import argparse
 
-    from app.commands.sync import run_login
+    from app.commands.login import run_login
 
     with pytest.raises(UserError, match="unencrypted"):
         run_login(argparse.Namespace(server="http://192.0.2.7", allow_insecure_http=False))

@@ -21,6 +21,7 @@ from app.platform.models import Blob, Bounty, Comment, Review, Revision, Submiss
 from app.platform.platform import Platform
 from app.platform.problems import Problem, not_found
 from app.platform.responses import Reply, json_read, version_etag
+from app.platform.revisions import file_text
 from app.platform.schemas import CommentCreate, ResolveRequest, ReviewCreate, ThreadCreate, as_json
 from app.platform.views import comment_view, review_view, thread_view
 
@@ -63,6 +64,41 @@ def _text_of(session: Session, revision: Revision, path: str) -> str:
         ) from exc
 
 
+def _anchor_thread(
+    session: Session,
+    thread: Thread,
+    submission: Submission,
+    revision: Revision,
+    body: ThreadCreate,
+) -> None:
+    """Anchor the new thread to its lines in `revision`, and place it on the latest revision
+    (current, moved or outdated) when the author has pushed since."""
+    start = body.start_line or 1
+    end = body.end_line or start
+    text = _text_of(session, revision, body.path)
+    try:
+        anchor = make_anchor(text, start, end)
+    except ValueError as exc:
+        raise Problem(
+            422,
+            f"{body.path}: {exc}",
+            errors=[{"loc": ["body", "end_line"], "msg": str(exc), "type": "value_error"}],
+        ) from exc
+    thread.anchor_path, thread.anchor_start, thread.anchor_end = body.path, start, end
+    thread.quote, thread.context_before, thread.context_after = (
+        anchor.quote,
+        anchor.context_before,
+        anchor.context_after,
+    )
+    thread.quote_sha256, thread.context_sha256 = anchor.quote_sha256, anchor.context_sha256
+    position = locate(anchor, text)
+    if submission.current_revision and submission.current_revision != revision.number:
+        latest = session.get(Revision, (submission.id, submission.current_revision))
+        position = locate(anchor, file_text(session, latest.files, body.path) if latest else None)
+    thread.position_status = position.status
+    thread.position_start, thread.position_end = position.start_line, position.end_line
+
+
 @router.post(
     "/v1/submissions/{submission_id}/threads",
     status_code=201,
@@ -94,36 +130,7 @@ def create_thread(
             position_status="current",
         )
         if body.path is not None:
-            start = body.start_line or 1
-            end = body.end_line or start
-            text = _text_of(session, revision, body.path)
-            try:
-                anchor = make_anchor(text, start, end)
-            except ValueError as exc:
-                raise Problem(
-                    422,
-                    f"{body.path}: {exc}",
-                    errors=[{"loc": ["body", "end_line"], "msg": str(exc), "type": "value_error"}],
-                ) from exc
-            thread.anchor_path, thread.anchor_start, thread.anchor_end = body.path, start, end
-            thread.quote, thread.context_before, thread.context_after = (
-                anchor.quote,
-                anchor.context_before,
-                anchor.context_after,
-            )
-            thread.quote_sha256, thread.context_sha256 = anchor.quote_sha256, anchor.context_sha256
-            position = anchor and locate(anchor, text)
-            if submission.current_revision and submission.current_revision != revision.number:
-                latest = session.get(Revision, (submission.id, submission.current_revision))
-                sha = latest.files.get(body.path) if latest else None
-                blob = session.get(Blob, sha) if sha else None
-                try:
-                    latest_text = blob.data.decode("utf-8") if blob else None
-                except UnicodeDecodeError:
-                    latest_text = None
-                position = locate(anchor, latest_text)
-            thread.position_status = position.status
-            thread.position_start, thread.position_end = position.start_line, position.end_line
+            _anchor_thread(session, thread, submission, revision, body)
         elif body.start_line is not None or body.end_line is not None:
             raise Problem(
                 422,

@@ -14,20 +14,19 @@ from app.platform.access import (
     get_submission,
     is_assigned,
     owns_bounty_of,
-    possessed_blobs,
     require_manager_of,
     visible_submission_ids,
 )
-from app.platform.anchoring import Anchor, locate
 from app.platform.auth import require_role
 from app.platform.clock import new_id, utcnow
 from app.platform.deps import current_user, get_platform
 from app.platform.idempotency import run_idempotent
-from app.platform.models import Assignment, Blob, Revision, RevisionBlob, Submission, Thread, User
+from app.platform.models import Assignment, Revision, Submission, User
 from app.platform.platform import Platform
 from app.platform.problems import Problem, not_found
 from app.platform.recheck import CHECK_REVISION
 from app.platform.responses import Reply, check_if_match, json_read, version_etag
+from app.platform.revisions import check_manifest, record_revision, uploaded_size
 from app.platform.schemas import (
     AssignReviewer,
     RevisionCreate,
@@ -36,6 +35,7 @@ from app.platform.schemas import (
     TransitionRequest,
     as_json,
 )
+from app.platform.settings import Settings
 from app.platform.views import revision_view, submission_view
 
 router = APIRouter(prefix="/v1/submissions", tags=["submissions"])
@@ -143,46 +143,22 @@ def read_submission(
         )
 
 
-def validate_manifest_path(path: str) -> str | None:
-    """Why `path` is not a safe relative package path, or None when it is."""
-    if path.startswith("/") or "\\" in path or "\x00" in path or ":" in path.split("/")[0]:
-        return "must be a relative path with '/' separators"
-    if any(part in ("", ".", "..") for part in path.split("/")):
-        return "must not contain empty, '.' or '..' segments"
-    if any(ord(ch) < 32 for ch in path):
-        return "must not contain control characters"
-    return None
-
-
-def _file_text(session: Session, files: dict[str, str], path: str | None) -> str | None:
-    if path is None or path not in files:
-        return None
-    blob = session.get(Blob, files[path])
-    if blob is None:
-        return None
-    try:
-        return blob.data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-
-
-def reanchor_threads(session: Session, submission: Submission, revision: Revision) -> None:
-    """Place every thread of the submission on the new revision: current, moved or outdated."""
-    for thread in session.scalars(select(Thread).where(Thread.submission_id == submission.id)):
-        thread.position_revision = revision.number
-        if thread.anchor_path is not None:
-            anchor = Anchor(
-                thread.anchor_start,
-                thread.anchor_end,
-                thread.quote or "",
-                thread.context_before or "",
-                thread.context_after or "",
-            )
-            position = locate(anchor, _file_text(session, revision.files, thread.anchor_path))
-            thread.position_status = position.status
-            thread.position_start, thread.position_end = position.start_line, position.end_line
-        thread.version += 1
-        changefeed.publish_thread(session, thread)
+def _check_pushable(
+    request: Request, session: Session, settings: Settings, user: User, submission: Submission
+) -> None:
+    """Only the author pushes, to the version they read, within quota, while the state allows."""
+    if submission.author_id != user.id:
+        raise Problem(403, "only the author of a submission may push revisions to it")
+    check_if_match(request, submission.version, f"submission {submission.id}")
+    quotas.check_revisions(session, settings, user)
+    if submission.state not in workflow.PUSHABLE_STATES:
+        raise Problem(
+            409,
+            f"a {submission.state} submission takes no new revisions",
+            slug="invalid-transition",
+            state=submission.state,
+            allowed=[],
+        )
 
 
 @router.post(
@@ -201,119 +177,20 @@ def create_revision(
 
     def action(session: Session) -> Reply:
         submission = get_submission(session, user, submission_id, for_update=True)
-        if submission.author_id != user.id:
-            raise Problem(403, "only the author of a submission may push revisions to it")
-        check_if_match(request, submission.version, f"submission {submission_id}")
-        quotas.check_revisions(session, settings, user)
-        if submission.state not in workflow.PUSHABLE_STATES:
-            raise Problem(
-                409,
-                f"a {submission.state} submission takes no new revisions",
-                slug="invalid-transition",
-                state=submission.state,
-                allowed=[],
-            )
-        errors = [
-            {"loc": ["body", "files", path], "msg": why, "type": "value_error"}
-            for path, why in ((p, validate_manifest_path(p)) for p in body.files)
-            if why
-        ]
-        if errors:
-            raise Problem(422, f"{errors[0]['loc'][-1]!r}: {errors[0]['msg']}", errors=errors)
-        if len(body.files) > settings.max_files:
-            raise Problem(
-                413,
-                (
-                    f"{len(body.files)} files; "
-                    f"the platform accepts at most {settings.max_files} per revision"
-                ),
-                limit=settings.max_files,
-            )
-        shas = sorted(set(body.files.values()))
-        held = possessed_blobs(session, user, shas)  # naming a hash is no proof of holding it
-        sizes = dict(
-            session.execute(
-                select(Blob.sha256, Blob.size).where(Blob.sha256.in_(sorted(held)))
-            ).all()
-        )
-        missing = [sha for sha in shas if sha not in sizes]
-        if missing:
-            raise Problem(
-                422,
-                (
-                    f"{len(missing)} file(s) are not uploaded yet; "
-                    f"PUT them to /v1/blobs/{{sha256}} and retry"
-                ),
-                slug="missing-blobs",
-                missing=missing,
-            )
-        total = sum(sizes[sha] for sha in body.files.values())
-        if total > settings.max_revision_bytes:
-            raise Problem(
-                413,
-                (
-                    f"the package is {total} bytes; "
-                    f"the platform accepts at most {settings.max_revision_bytes}"
-                ),
-                limit=settings.max_revision_bytes,
-            )
-        number = (submission.current_revision or 0) + 1
-        revision = Revision(
-            submission_id=submission.id,
-            number=number,
-            author_id=user.id,
-            message=body.message,
-            files=dict(sorted(body.files.items())),
-            total_bytes=total,
-            client_report=body.client_report,
-            created_at=utcnow(),
-            check_status="queued",
-            check_attempts=0,
-        )
-        session.add(revision)
-        session.add_all(
-            RevisionBlob(submission_id=submission.id, revision=number, sha256=sha) for sha in shas
-        )
-        submission.current_revision = number
-        workflow.move(session, submission, "checking")
-        session.flush()
-        cancel_superseded_checks(session, submission.id, number)
-        jobs.enqueue(
-            session,
-            CHECK_REVISION,
-            {"submission_id": submission.id, "revision": number},
-            max_attempts=settings.job_max_attempts,
-        )
-        reanchor_threads(session, submission, revision)
-        changefeed.publish_revision(session, revision)
-        changefeed.publish_submission(session, submission)
+        _check_pushable(request, session, settings, user, submission)
+        check_manifest(body.files, settings)
+        shas, total = uploaded_size(session, user, body.files, settings)
+        revision = record_revision(session, settings, user, submission, body, shas, total)
         return Reply(
             201,
             revision_view(session, revision),
             {
                 "ETag": version_etag(submission.version),
-                "Location": f"/v1/submissions/{submission.id}/revisions/{number}",
+                "Location": f"/v1/submissions/{submission.id}/revisions/{revision.number}",
             },
         )
 
     return run_idempotent(platform, request, user, as_json(body), action)
-
-
-def cancel_superseded_checks(session: Session, submission_id: str, latest: int) -> None:
-    """A newer revision makes the older ones' pending checks pointless: cancel them (queued or
-    running), so a burst of pushes costs one sandbox run, not one per push."""
-    cancelled = jobs.cancel_matching(
-        session,
-        CHECK_REVISION,
-        lambda p: p.get("submission_id") != submission_id or int(p.get("revision", 0)) >= latest,
-    )
-    for payload in cancelled:
-        old = session.get(Revision, (submission_id, int(payload["revision"])))
-        if old is not None and old.check_status in ("queued", "running"):
-            old.check_status = "superseded"
-            old.check_error = f"revision {latest} was pushed before this check finished"
-            old.check_finished_at = utcnow()
-            changefeed.publish_revision(session, old)
 
 
 def _get_revision(session: Session, submission: Submission, number: int) -> Revision:

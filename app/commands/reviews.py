@@ -1,0 +1,113 @@
+"""Platform command `reviews`: reviewers' verdicts and line comments on your submissions."""
+
+from __future__ import annotations
+
+import argparse
+
+from app.commands.platform_session import print_json, quiet_sync, run_async, stdout_console
+
+ORDER = 63
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "reviews",
+        help="reviews and line comments on your submissions",
+        description="Show reviewers' verdicts and their comments on exact lines of your "
+        "submissions (synced first unless --offline).",
+    )
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--submission", metavar="ID", help="only this submission")
+    p.add_argument("--offline", action="store_true", help="do not sync first")
+    p.set_defaults(handler=run_reviews)
+
+
+def run_reviews(args: argparse.Namespace) -> int:
+    async def work():
+        from app.sync.session import SyncSession
+
+        async with SyncSession.open() as session:
+            if not args.offline:
+                await quiet_sync(session, push=False)
+            return _collect_reviews(session.store, args.submission)
+
+    data = run_async(work)
+    if args.json:
+        print_json(data)
+        return 0
+    out = stdout_console()
+    if not data:
+        out.plain("No submissions yet.")
+    for sub in data:
+        out.plain(
+            out.paint(
+                f"{sub['id']}  {sub['bounty_title'] or sub['bounty_id']}  [{sub['state']}]", "bold"
+            )
+        )
+        for review in sub["reviews"]:
+            out.plain(
+                f"  review by {review['reviewer']} on revision {review['revision']}: "
+                f"{review['verdict']}"
+            )
+            if review["summary"]:
+                out.plain(f"    {review['summary'].strip()}")
+        for thread in sub["threads"]:
+            where = f"{thread['file']}:{thread['start_line']}" if thread["file"] else "general"
+            state = "resolved" if thread["resolved"] else thread["anchor_state"]
+            out.plain(f"  {where} [{state}]")
+            for comment in thread["comments"]:
+                pending = " (not sent yet)" if comment["pending"] else ""
+                out.plain(f"    {comment['author']}: {comment['body'].strip()}{pending}")
+        if not sub["reviews"] and not sub["threads"]:
+            out.plain("  no reviews yet")
+    return 0
+
+
+def _collect_reviews(store, only: str | None) -> list[dict]:
+    result = []
+    for sub in store.submissions.list():
+        if sub.id.startswith("pending:") or (only and sub.id != only):
+            continue
+        bounty = store.bounties.get(sub.bounty_id)
+        result.append(
+            {
+                "id": sub.id,
+                "bounty_id": sub.bounty_id,
+                "bounty_title": bounty.title if bounty else "",
+                "state": sub.state,
+                "reviews": [
+                    {
+                        "id": r.id,
+                        "reviewer": r.reviewer,
+                        "verdict": r.verdict,
+                        "revision": r.data.get("revision"),
+                        "scores": r.data.get("scores") or {},
+                        "summary": r.data.get("summary") or "",
+                        "created_at": r.created_at,
+                    }
+                    for r in store.reviews.list(sub.id)
+                ],
+                "threads": [
+                    {
+                        "id": t.id,
+                        "file": t.file,
+                        "start_line": t.start_line,
+                        "end_line": t.end_line,
+                        "anchor_state": t.anchor_state,
+                        "resolved": t.resolved,
+                        "comments": [
+                            {
+                                "id": c.id,
+                                "author": c.author,
+                                "body": c.body,
+                                "created_at": c.created_at,
+                                "pending": c.pending,
+                            }
+                            for c in t.comments
+                        ],
+                    }
+                    for t in store.reviews.threads_for(sub.id)
+                ],
+            }
+        )
+    return result
