@@ -82,34 +82,64 @@ class MainWindow(QMainWindow):
         self.tasks = TaskRunner(self.report, parent=self)
         self.platform = PlatformService(credentials, self.tasks, parent=self)
 
-        self.sidebar = QListWidget()
-        self.sidebar.setObjectName("sidebar")
-        self.sidebar.setIconSize(QSize(20, 20))
-        self.sidebar.setFixedWidth(190)
-        self.sidebar.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        for name in SCREENS:
-            item = QListWidgetItem(icon(name, size=20), SCREEN_TITLES[name])
-            item.setToolTip(SCREEN_TIPS[name])
-            item.setSizeHint(QSize(170, 40))
-            self.sidebar.addItem(item)
-
         self._folder_picker = folder_picker
         self._store = None
         self._built: dict[str, QWidget] = {}
+        self._banner_put_away = False
+        self._banner_wanted = False
+
+        self.sidebar = self._build_sidebar()
         self.pages = QStackedWidget()
         for _name in SCREENS:  # each screen is built the first time it is shown (fast start)
             self.pages.addWidget(QWidget())
         self.sidebar.currentRowChanged.connect(self._on_screen_changed)
-
         self.notifications = NotificationArea()
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.sidebar)
+        layout.addWidget(self._build_right_column(), 1)
+        self.setCentralWidget(central)
+        self.status = StudioStatusBar()
+        self.setStatusBar(self.status)
+
+        self._follow_services()
+        self._add_shortcuts()
+        self._restore_layout()
+        self._connect_platform = connect_platform
+        if not connect_platform:
+            self.status.set_platform("offline", "Not connected.")
+        if not check_sandbox:
+            self.status.set_sandbox(None, "Sandbox: not checked")
+        # Background work starts once the window has painted: its imports and threads would
+        # otherwise compete with the first paint.
+        QTimer.singleShot(150, self, self._start_background_work)
+
+    # -- building ---------------------------------------------------------------------------------
+
+    def _build_sidebar(self) -> QListWidget:
+        """One entry per screen, with its icon and what it is for."""
+        sidebar = QListWidget()
+        sidebar.setObjectName("sidebar")
+        sidebar.setIconSize(QSize(20, 20))
+        sidebar.setFixedWidth(190)
+        sidebar.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        for name in SCREENS:
+            item = QListWidgetItem(icon(name, size=20), SCREEN_TITLES[name])
+            item.setToolTip(SCREEN_TIPS[name])
+            item.setSizeHint(QSize(170, 40))
+            sidebar.addItem(item)
+        return sidebar
+
+    def _build_right_column(self) -> QWidget:
+        """The Docker banner above the current screen, the notifications below it."""
         # First-run guide to Docker: shown when the sandbox check finds Docker not ready.
         self.docker_banner = DockerGuide(compact=True)
         self.docker_banner.recheck_requested.connect(self.check_sandbox)
         self.docker_banner.settings_requested.connect(self._open_sandbox_settings)
         self.docker_banner.dismissed.connect(self._dismiss_docker_banner)
         self.docker_banner.build_requested.connect(self._build_sandbox_image)
-        self._banner_put_away = False
-        self._banner_wanted = False
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
@@ -121,32 +151,16 @@ class MainWindow(QMainWindow):
         right_layout.addWidget(banner_box)
         right_layout.addWidget(self.pages, 1)
         right_layout.addWidget(self.notifications)
-        central = QWidget()
-        layout = QHBoxLayout(central)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.sidebar)
-        layout.addWidget(right, 1)
-        self.setCentralWidget(central)
-        self.status = StudioStatusBar()
-        self.setStatusBar(self.status)
+        return right
 
+    def _follow_services(self) -> None:
+        """Problems, background jobs and the platform's state show in the window."""
         self.reporter.problem.connect(self.show_problem)
         self.tasks.jobs_changed.connect(lambda _n: self._update_jobs())
         self.platform.state_changed.connect(self._on_platform_state)
         self.platform.store_ready.connect(self._on_store_ready)
         self.platform.data_changed.connect(self._on_data_changed)
         self.platform.problem.connect(self._on_platform_problem)
-        self._add_shortcuts()
-        self._restore_layout()
-        self._connect_platform = connect_platform
-        if not connect_platform:
-            self.status.set_platform("offline", "Not connected.")
-        if not check_sandbox:
-            self.status.set_sandbox(None, "Sandbox: not checked")
-        # Background work starts once the window has painted: its imports and threads would
-        # otherwise compete with the first paint.
-        QTimer.singleShot(150, self, self._start_background_work)
 
     def _start_background_work(self) -> None:
         if self._closing:

@@ -74,6 +74,26 @@ class BountyBrowser(QWidget):
         )
         layout.addWidget(self.header)
 
+        layout.addLayout(self._build_filters())
+        self.count_label = QLabel("")
+        self.count_label.setObjectName("dimText")
+        layout.addWidget(self.count_label)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self._build_list())
+        self.splitter.addWidget(self._build_detail())
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes([640, 400])
+        layout.addWidget(self.splitter, 1)
+        self.model.filtered.connect(self._on_filtered)
+        self._on_filtered(0, 0)
+
+    # -- building --------------------------------------------------------------------------------
+
+    def _build_filters(self) -> QHBoxLayout:
+        """The search box and the domain, status, reward and deadline choices."""
         filters = QHBoxLayout()
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search titles, domains and tags…")
@@ -99,12 +119,10 @@ class BountyBrowser(QWidget):
             filters.addWidget(combo)
         self._fill_combo(self.domain_filter, "All domains", [])
         self._fill_combo(self.status_filter, "Any status", [])
-        layout.addLayout(filters)
+        return filters
 
-        self.count_label = QLabel("")
-        self.count_label.setObjectName("dimText")
-        layout.addWidget(self.count_label)
-
+    def _build_list(self) -> QStackedWidget:
+        """The bounty table, or what to say when nothing is in it."""
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -140,7 +158,10 @@ class BountyBrowser(QWidget):
         self.list_stack.addWidget(self.table)
         self.list_stack.addWidget(self.no_match)
         self.list_stack.addWidget(self.no_bounties)
+        return self.list_stack
 
+    def _build_detail(self) -> QWidget:
+        """The selected bounty's brief, and the button that starts an environment for it."""
         detail = QWidget()
         detail_layout = QVBoxLayout(detail)
         detail_layout.setContentsMargins(0, 0, 0, 0)
@@ -167,17 +188,7 @@ class BountyBrowser(QWidget):
         self.start_button.clicked.connect(self.start_environment)
         actions.addWidget(self.start_button)
         detail_layout.addLayout(actions)
-
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(self.list_stack)
-        self.splitter.addWidget(detail)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
-        self.splitter.setChildrenCollapsible(False)
-        self.splitter.setSizes([640, 400])
-        layout.addWidget(self.splitter, 1)
-        self.model.filtered.connect(self._on_filtered)
-        self._on_filtered(0, 0)
+        return detail
 
     # -- data ------------------------------------------------------------------------------------
 
