@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.sync.credentials import CredentialStore
 from app.ui.app_settings import AppSettings
+from app.ui.background_jobs import JobRunner
 from app.ui.bounties.browser import BountyBrowser, ask_for_folder
 from app.ui.docker_guide import DockerGuide
 from app.ui.error_reporter import ErrorReporter, Problem
@@ -29,7 +30,6 @@ from app.ui.icons import icon
 from app.ui.notifications import NotificationArea
 from app.ui.platform_service import PlatformService
 from app.ui.status_bar import StudioStatusBar
-from app.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:  # the other screens are imported when first shown (a faster start)
     from app.ui.settings_view import SettingsView
@@ -79,8 +79,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Gauntlet Studio")
         self.setWindowIcon(icon("app", "#2f6fde", 64))
         self.setObjectName("mainWindow")
-        self.tasks = TaskRunner(self.report, parent=self)
-        self.platform = PlatformService(credentials, self.tasks, parent=self)
+        self.job_runner = JobRunner(self.report, parent=self)
+        self.platform = PlatformService(credentials, self.job_runner, parent=self)
 
         self._folder_picker = folder_picker
         self._store = None
@@ -156,7 +156,7 @@ class MainWindow(QMainWindow):
     def _follow_services(self) -> None:
         """Problems, background jobs and the platform's state show in the window."""
         self.reporter.problem.connect(self.show_problem)
-        self.tasks.jobs_changed.connect(lambda _n: self._update_jobs())
+        self.job_runner.jobs_changed.connect(lambda _n: self._update_jobs())
         self.platform.state_changed.connect(self._on_platform_state)
         self.platform.store_ready.connect(self._on_store_ready)
         self.platform.data_changed.connect(self._on_data_changed)
@@ -177,7 +177,7 @@ class MainWindow(QMainWindow):
         if page is not None:
             return page
         if name == "bounties":
-            page = BountyBrowser(self.tasks, folder_picker=self._folder_picker)
+            page = BountyBrowser(self.job_runner, folder_picker=self._folder_picker)
             page.environment_created.connect(self._on_environment_created)
         elif name == "workspace":
             from app.ui.workspace_page import WorkspacePage
@@ -185,7 +185,7 @@ class MainWindow(QMainWindow):
             page = WorkspacePage(
                 settings=self.settings,
                 credentials=self.credentials,
-                tasks=self.tasks,
+                job_runner=self.job_runner,
                 folder_picker=self._folder_picker,
                 platform=self.platform,
             )
@@ -208,7 +208,7 @@ class MainWindow(QMainWindow):
         else:
             from app.ui.settings_view import SettingsView
 
-            page = SettingsView(self.settings, self.credentials, self.tasks)
+            page = SettingsView(self.settings, self.credentials, self.job_runner)
             page.platform_changed.connect(self.platform.restart)
             page.models_changed.connect(self._on_models_changed)
             page.theme_changed.connect(self._apply_theme)
@@ -344,7 +344,7 @@ class MainWindow(QMainWindow):
             else:
                 self._on_diagnosis(diagnosis)
 
-        self.tasks.run_in_thread(
+        self.job_runner.run_in_thread(
             diagnose,
             self.settings.sandbox_backend,
             on_done=show,
@@ -405,7 +405,7 @@ class MainWindow(QMainWindow):
         if "workspace" in self._built and self.workspace.funnel.job.running:
             self.status.set_jobs(1, "Running the gauntlet…")
         else:
-            self.status.set_jobs(self.tasks.running)
+            self.status.set_jobs(self.job_runner.running)
 
     # -- layout and closing ----------------------------------------------------------------------
 
@@ -449,7 +449,7 @@ class MainWindow(QMainWindow):
         if "workspace" in self._built:
             self.workspace.shutdown()
         self.platform.shutdown()
-        self.tasks.shutdown(wait=True)
+        self.job_runner.shutdown(wait=True)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.shutdown()

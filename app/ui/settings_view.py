@@ -74,13 +74,13 @@ class SettingsView(QWidget):
         self,
         settings: AppSettings,
         credentials: CredentialStore,
-        tasks,
+        job_runner,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._settings = settings
         self._credentials = credentials
-        self._tasks = tasks
+        self._job_runner = job_runner
         self._building = False
 
         outer = QVBoxLayout(self)
@@ -269,7 +269,7 @@ class SettingsView(QWidget):
     # -- keychain ------------------------------------------------------------------------------
 
     def refresh_keychain_status(self) -> None:
-        self._tasks.run_in_thread(
+        self._job_runner.run_in_thread(
             self._credentials.status, on_done=self._show_keychain_status, on_error=self.problem.emit
         )
 
@@ -327,7 +327,7 @@ class SettingsView(QWidget):
             self.save_platform.setEnabled(True)
             self.problem.emit(exc)
 
-        self._tasks.run_in_thread(
+        self._job_runner.run_in_thread(
             self._credentials.set, platform_token_name(url), token, on_done=saved, on_error=failed
         )
 
@@ -336,7 +336,7 @@ class SettingsView(QWidget):
         if not url:
             self._show_platform_status("The local platform needs no sign-in.")
             return
-        self._tasks.run_in_thread(
+        self._job_runner.run_in_thread(
             self._credentials.delete,
             platform_token_name(url),
             on_done=lambda _: (
@@ -398,7 +398,7 @@ class SettingsView(QWidget):
                 self.model_status.setText(f"Key for {provider_of(model)}: {_where_text(location)}")
                 self._refresh_models()
 
-            self._tasks.run_in_thread(
+            self._job_runner.run_in_thread(
                 self._credentials.set,
                 llm_key_name(provider_of(model)),
                 key,
@@ -417,7 +417,7 @@ class SettingsView(QWidget):
         self._settings.set_llm_models(models)
         self._settings.sync()
         if not any(provider_of(m["model"]) == provider_of(model) for m in models):
-            self._tasks.run_in_thread(
+            self._job_runner.run_in_thread(
                 self._credentials.delete,
                 llm_key_name(provider_of(model)),
                 on_error=self.problem.emit,
@@ -451,7 +451,7 @@ class SettingsView(QWidget):
                 if stored is not None:
                     item.setText(2, "stored" if stored else "none (environment or local)")
 
-        self._tasks.run_in_thread(lookup, on_done=show, on_error=self.problem.emit)
+        self._job_runner.run_in_thread(lookup, on_done=show, on_error=self.problem.emit)
 
     # -- sandbox -----------------------------------------------------------------------------------
 
@@ -483,7 +483,7 @@ class SettingsView(QWidget):
             self.first_check.setEnabled(True)
             self.diagnosis.setText(f"The check itself failed: {exc}")
 
-        self._tasks.run_in_thread(
+        self._job_runner.run_in_thread(
             diagnose, self._settings.sandbox_backend, on_done=show, on_error=failed
         )
 
@@ -512,7 +512,7 @@ class SettingsView(QWidget):
             self.docker_guide.build_finished(False, "The image could not be built.")
             self.problem.emit(exc)
 
-        self._tasks.run_in_thread(
+        self._job_runner.run_in_thread(
             build_image,
             self._build_progress.emit,
             self._build_step.emit,

@@ -81,8 +81,8 @@ def test_model_sorts_and_keeps_the_selection(qtbot, rows):
     assert model.data(model.index(0, TITLE), BountyIdRole) == model.bounty_at(0).id
 
 
-def test_typing_in_search_filters_the_table_and_shows_counts(qtbot, bounty_store, task_runner):
-    browser = BountyBrowser(task_runner)
+def test_typing_in_search_filters_the_table_and_shows_counts(qtbot, bounty_store, job_runner):
+    browser = BountyBrowser(job_runner)
     qtbot.addWidget(browser)
     browser.set_store(bounty_store)
     qtbot.waitUntil(lambda: browser.model.total_count() == 40, timeout=5000)
@@ -104,8 +104,8 @@ def test_typing_in_search_filters_the_table_and_shows_counts(qtbot, bounty_store
     assert browser.model.rowCount() == 40
 
 
-def test_detail_pane_renders_the_brief_rubric_reward_and_deadline(qtbot, bounty_store, task_runner):
-    browser = BountyBrowser(task_runner)
+def test_detail_pane_renders_the_brief_rubric_reward_and_deadline(qtbot, bounty_store, job_runner):
+    browser = BountyBrowser(job_runner)
     qtbot.addWidget(browser)
     browser.set_store(bounty_store)
     qtbot.waitUntil(lambda: browser.model.total_count() == 40, timeout=5000)
@@ -120,10 +120,10 @@ def test_detail_pane_renders_the_brief_rubric_reward_and_deadline(qtbot, bounty_
     assert browser.start_button.isEnabled()
 
 
-def test_raw_html_in_a_brief_is_shown_as_text(qtbot, tmp_path, task_runner):
+def test_raw_html_in_a_brief_is_shown_as_text(qtbot, tmp_path, job_runner):
     store = LocalStore(tmp_path / "s.sqlite")
     store.bounties.upsert([make_bounty(1, brief="<script>alert(1)</script> <b>hi</b>")])
-    browser = BountyBrowser(task_runner)
+    browser = BountyBrowser(job_runner)
     qtbot.addWidget(browser)
     browser.set_store(store)
     qtbot.waitUntil(lambda: browser.model.total_count() == 1, timeout=5000)
@@ -132,9 +132,9 @@ def test_raw_html_in_a_brief_is_shown_as_text(qtbot, tmp_path, task_runner):
     store.close()
 
 
-def test_empty_store_says_what_to_expect(qtbot, tmp_path, task_runner):
+def test_empty_store_says_what_to_expect(qtbot, tmp_path, job_runner):
     store = LocalStore(tmp_path / "empty.sqlite")
-    browser = BountyBrowser(task_runner)
+    browser = BountyBrowser(job_runner)
     qtbot.addWidget(browser)
     browser.set_store(store)
     qtbot.waitUntil(lambda: not browser._loading, timeout=5000)
@@ -157,7 +157,7 @@ def test_template_follows_the_bounty():
 
 
 def test_start_environment_creates_the_package_from_the_template_and_opens_it(
-    qtbot, bounty_store, task_runner, tmp_path
+    qtbot, bounty_store, job_runner, tmp_path
 ):
     target = tmp_path / "my environments"
     target.mkdir()
@@ -167,7 +167,7 @@ def test_start_environment_creates_the_package_from_the_template_and_opens_it(
         asked.append(title)
         return str(target)
 
-    browser = BountyBrowser(task_runner, folder_picker=pick)
+    browser = BountyBrowser(job_runner, folder_picker=pick)
     qtbot.addWidget(browser)
     browser.set_store(bounty_store)
     qtbot.waitUntil(lambda: browser.model.total_count() == 40, timeout=5000)
@@ -191,8 +191,8 @@ def test_start_environment_creates_the_package_from_the_template_and_opens_it(
     assert again.args[0].parent == target and (path / "env.toml").is_file()
 
 
-def test_start_environment_cancelled_picker_does_nothing(qtbot, bounty_store, task_runner):
-    browser = BountyBrowser(task_runner, folder_picker=lambda *_: None)
+def test_start_environment_cancelled_picker_does_nothing(qtbot, bounty_store, job_runner):
+    browser = BountyBrowser(job_runner, folder_picker=lambda *_: None)
     qtbot.addWidget(browser)
     browser.set_store(bounty_store)
     qtbot.waitUntil(lambda: browser.model.total_count() == 40, timeout=5000)

@@ -55,10 +55,14 @@ class BountyBrowser(QWidget):
     problem = Signal(object)  # an exception to report
 
     def __init__(
-        self, tasks, *, folder_picker: FolderPicker = ask_for_folder, parent: QWidget | None = None
+        self,
+        job_runner,
+        *,
+        folder_picker: FolderPicker = ask_for_folder,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self._tasks = tasks
+        self._job_runner = job_runner
         self._folder_picker = folder_picker
         self._store = None
         self._loading = False
@@ -201,7 +205,7 @@ class BountyBrowser(QWidget):
         if self._store is None or self._loading:
             return
         self._loading = True
-        self._tasks.run_in_thread(
+        self._job_runner.run_in_thread(
             self._store.bounties.list, on_done=self._on_loaded, on_error=self._on_load_failed
         )
 
@@ -342,7 +346,7 @@ class BountyBrowser(QWidget):
             return
         self.start_button.setEnabled(False)
         self.start_button.setText("Creating…")
-        self._tasks.run_in_thread(
+        self._job_runner.run_in_thread(
             start_environment.create,
             plan,
             on_done=self._on_created,
