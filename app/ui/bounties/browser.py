@@ -27,17 +27,18 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import UserError
+from app.sync.store.records import BountyFilter
 from app.ui.bounties import start_environment
 from app.ui.bounties.detail_html import bounty_html
-from app.ui.bounties.query import DEADLINE_WINDOWS, BountyQuery
+from app.ui.bounties.filtering import DEADLINE_WINDOWS, due_within
 from app.ui.bounties.table_model import DEADLINE, DOMAIN, REWARD, STATUS, TITLE, BountyTableModel
 from app.ui.widgets import EmptyState, PageHeader
 
 log = logging.getLogger(__name__)
 
 FolderPicker = Callable[[QWidget, str], str | None]
-REWARD_STEPS = {
-    "Any reward": 0.0,
+REWARD_STEPS: dict[str, float | None] = {
+    "Any reward": None,
     "$500 or more": 500.0,
     "$1,000 or more": 1000.0,
     "$2,500 or more": 2500.0,
@@ -236,13 +237,18 @@ class BountyBrowser(QWidget):
 
     # -- filters ---------------------------------------------------------------------------------
 
-    def query(self) -> BountyQuery:
-        return BountyQuery(
+    def filters(self) -> BountyFilter:
+        """What the search box and the choices ask for, in the store's terms."""
+        domain = self.domain_filter.currentData() or ""
+        status = self.status_filter.currentData() or ""
+        after, before = due_within(DEADLINE_WINDOWS.get(self.deadline_filter.currentText()))
+        return BountyFilter(
             text=self.search.text(),
-            domain=self.domain_filter.currentData() or "",
-            status=self.status_filter.currentData() or "",
-            min_reward=REWARD_STEPS.get(self.reward_filter.currentText(), 0.0),
-            deadline_within_days=DEADLINE_WINDOWS.get(self.deadline_filter.currentText()),
+            domains=(domain,) if domain else (),
+            statuses=(status,) if status else (),
+            min_reward=REWARD_STEPS.get(self.reward_filter.currentText()),
+            deadline_after=after,
+            deadline_before=before,
         )
 
     def clear_filters(self) -> None:
@@ -259,7 +265,7 @@ class BountyBrowser(QWidget):
         self._apply_filters()
 
     def _apply_filters(self, *_args) -> None:
-        self.model.set_query(self.query())
+        self.model.set_filters(self.filters())
 
     def _fill_combo(
         self, combo: QComboBox, everything: str, values: list[str], preferred: str = ""
