@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import operator
 from datetime import UTC, date, datetime, timedelta
-from typing import Protocol
 
-from app.sync.store.records import BountyFilter, checked_time
+from app.sync.store.records import BountyFilter, BountyRow, checked_time
 
 DEADLINE_WINDOWS = {  # label -> days ahead (None: any deadline)
     "Any deadline": None,
@@ -22,24 +21,11 @@ DEADLINE_WINDOWS = {  # label -> days ahead (None: any deadline)
 }
 
 
-class BountyLike(Protocol):
-    id: str
-    title: str
-    domain: str
-    status: str
-    reward: float
-    currency: str
-    deadline: str | None
-    env_kind: str
-    summary: str
-    tags: tuple[str, ...]
-
-
-def search_text(row: BountyLike) -> str:
+def search_text(row: BountyRow) -> str:
     return " ".join([row.title, row.summary, row.domain, *row.tags]).lower()
 
 
-def deadline_date(row: BountyLike) -> date | None:
+def deadline_date(row: BountyRow) -> date | None:
     if not row.deadline:
         return None
     try:
@@ -86,7 +72,7 @@ class BountyMatcher:
             or self.before is not None
         )
 
-    def matches(self, row: BountyLike, text: str, deadline: date | None) -> bool:
+    def matches(self, row: BountyRow, text: str, deadline: date | None) -> bool:
         if self.domains and row.domain not in self.domains:
             return False
         if self.statuses and row.status not in self.statuses:
@@ -103,7 +89,7 @@ class BountyMatcher:
             return False
         return all(word in text for word in self.words)
 
-    def _deadline_fits(self, row: BountyLike, deadline: date | None) -> bool:
+    def _deadline_fits(self, row: BountyRow, deadline: date | None) -> bool:
         for bound, fits in ((self.after, operator.ge), (self.before, operator.le)):
             if bound is None:
                 continue

@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
-from app.sync.store.records import BountyFilter
-from app.ui.bounties.filtering import BountyLike, BountyMatcher, deadline_date, search_text
+from app.sync.store.records import BountyFilter, BountyRow
+from app.ui.bounties.filtering import BountyMatcher, deadline_date, search_text
 
 COLUMNS = ("Title", "Domain", "Reward", "Deadline", "Status")
 TITLE, DOMAIN, REWARD, DEADLINE, STATUS = range(len(COLUMNS))
@@ -52,7 +52,7 @@ class BountyTableModel(QAbstractTableModel):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self._rows: list[BountyLike] = []
+        self._rows: list[BountyRow] = []
         self._texts: list[str] = []
         self._deadlines: list[date | None] = []
         self._visible: list[int] = []
@@ -65,7 +65,7 @@ class BountyTableModel(QAbstractTableModel):
 
     # -- data in --------------------------------------------------------------------------------
 
-    def set_bounties(self, rows: Sequence[BountyLike]) -> None:
+    def set_bounties(self, rows: Sequence[BountyRow]) -> None:
         self.beginResetModel()
         self._rows = list(rows)
         self._texts = [search_text(r) for r in self._rows]
@@ -103,7 +103,7 @@ class BountyTableModel(QAbstractTableModel):
     def statuses(self) -> list[str]:
         return sorted({r.status for r in self._rows if r.status})
 
-    def bounty_at(self, row: int) -> BountyLike:
+    def bounty_at(self, row: int) -> BountyRow:
         return self._rows[self._visible[row]]
 
     def row_of(self, bounty_id: str) -> int | None:
