@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelection, Qt, Signal
 from PySide6.QtWidgets import (
@@ -27,12 +27,14 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import UserError
-from app.sync.store.records import BountyFilter
 from app.ui.bounties import start_environment
 from app.ui.bounties.detail_html import bounty_html
 from app.ui.bounties.filtering import DEADLINE_WINDOWS, due_within
 from app.ui.bounties.table_model import DEADLINE, DOMAIN, REWARD, STATUS, TITLE, BountyTableModel
 from app.ui.widgets import EmptyState, PageHeader
+
+if TYPE_CHECKING:
+    from app.sync.store.records import BountyFilter
 
 log = logging.getLogger(__name__)
 
@@ -239,6 +241,8 @@ class BountyBrowser(QWidget):
 
     def filters(self) -> BountyFilter:
         """What the search box and the choices ask for, in the store's terms."""
+        from app.sync.store.records import BountyFilter  # loaded after the first paint
+
         domain = self.domain_filter.currentData() or ""
         status = self.status_filter.currentData() or ""
         after, before = due_within(DEADLINE_WINDOWS.get(self.deadline_filter.currentText()))

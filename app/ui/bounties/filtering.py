@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import operator
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from app.sync.store.records import BountyFilter, BountyRow, checked_time
+if TYPE_CHECKING:  # the store's modules load after the window's first paint
+    from app.sync.store.records import BountyFilter, BountyRow
 
 DEADLINE_WINDOWS = {  # label -> days ahead (None: any deadline)
     "Any deadline": None,
@@ -105,5 +107,7 @@ class BountyMatcher:
 def _deadline_bound(value: str | None) -> date | str | None:
     if not value:
         return None
+    from app.sync.store.records import checked_time
+
     checked_time(value)
     return date.fromisoformat(value) if len(value) == 10 else value

@@ -7,11 +7,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
-from app.sync.store.records import BountyFilter, BountyRow
 from app.ui.bounties.filtering import BountyMatcher, deadline_date, search_text
+
+if TYPE_CHECKING:  # the store's modules load after the window's first paint
+    from app.sync.store.records import BountyFilter, BountyRow
 
 COLUMNS = ("Title", "Domain", "Reward", "Deadline", "Status")
 TITLE, DOMAIN, REWARD, DEADLINE, STATUS = range(len(COLUMNS))
@@ -58,7 +61,7 @@ class BountyTableModel(QAbstractTableModel):
         self._visible: list[int] = []
         self._display: dict[int, tuple[str, ...]] = {}  # the cells' texts, made when first shown
         self._order: list[int] = []  # every row, in the current sort order (sorted once per sort)
-        self._filters = BountyFilter()
+        self._filters: BountyFilter | None = None  # None: nothing asked yet, every row
         self._sort_column = DEADLINE
         self._sort_order = Qt.SortOrder.AscendingOrder
         self._today = datetime.now(UTC).date()
@@ -77,7 +80,7 @@ class BountyTableModel(QAbstractTableModel):
         self.endResetModel()
         self.filtered.emit(len(self._visible), len(self._rows))
 
-    def set_filters(self, filters: BountyFilter) -> None:
+    def set_filters(self, filters: BountyFilter | None) -> None:
         if filters == self._filters:
             return
         previous, self._filters = self._filters, filters
@@ -91,7 +94,7 @@ class BountyTableModel(QAbstractTableModel):
         self.filtered.emit(len(self._visible), len(self._rows))
 
     @property
-    def filters(self) -> BountyFilter:
+    def filters(self) -> BountyFilter | None:
         return self._filters
 
     def total_count(self) -> int:
@@ -206,6 +209,8 @@ class BountyTableModel(QAbstractTableModel):
         self.layoutChanged.emit()
 
     def _filtered_indices(self, candidates: list[int]) -> list[int]:
+        if self._filters is None:
+            return list(candidates)
         matcher = BountyMatcher(self._filters)
         words = matcher.words
         texts = self._texts
@@ -243,9 +248,11 @@ class BountyTableModel(QAbstractTableModel):
         )
 
 
-def _narrows(before: BountyFilter, after: BountyFilter) -> bool:
+def _narrows(before: BountyFilter | None, after: BountyFilter | None) -> bool:
     """True when every row `after` matches also matched `before` (only the text grew)."""
-    if replace(before, text="") != replace(after, text=""):
+    if before is None:
+        return True  # every row was shown
+    if after is None or replace(before, text="") != replace(after, text=""):
         return False
     old, new = before.words(), after.words()
     if not old:
