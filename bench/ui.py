@@ -112,8 +112,8 @@ def bench_filter(qapp) -> None:
     from PySide6.QtWidgets import QTableView
 
     from app.sync.store import LocalStore
+    from app.ui.background_jobs import JobRunner
     from app.ui.bounties.browser import BountyBrowser
-    from app.ui.tasks import TaskRunner
 
     sys.path.insert(0, str(ROOT / "tests" / "ui"))
     from conftest import make_bounty
@@ -122,8 +122,8 @@ def bench_filter(qapp) -> None:
     store = LocalStore(folder / "store.sqlite")
     store.bounties.upsert([make_bounty(i) for i in range(10_000)])
     rows = store.bounties.list()
-    tasks = TaskRunner(lambda exc: print("error:", exc))
-    browser = BountyBrowser(tasks)
+    job_runner = JobRunner(lambda exc: print("error:", exc))
+    browser = BountyBrowser(job_runner)
     browser.resize(1280, 800)
     browser.show()
     browser.set_bounties(rows)
@@ -174,7 +174,7 @@ def bench_filter(qapp) -> None:
     )
     view.close()
     browser.close()
-    tasks.shutdown()
+    job_runner.shutdown()
     store.close()
 
 
@@ -232,8 +232,8 @@ def bench_stall(qapp, backend: str) -> None:
 
     from app.envpack.templates import create_from_template
     from app.ui.app_settings import AppSettings
+    from app.ui.background_jobs import JobRunner
     from app.ui.funnel.panel import FunnelPanel
-    from app.ui.tasks import TaskRunner
 
     class Probe:
         def __init__(self) -> None:
@@ -275,8 +275,8 @@ def bench_stall(qapp, backend: str) -> None:
     )
     settings = AppSettings()
     settings.sandbox_backend = backend
-    tasks = TaskRunner(lambda exc: print("error:", exc))
-    panel = FunnelPanel(settings=settings, tasks=tasks)
+    job_runner = JobRunner(lambda exc: print("error:", exc))
+    panel = FunnelPanel(settings=settings, job_runner=job_runner)
     panel.resize(600, 800)
     panel.show()
     panel.set_package(package)
@@ -339,7 +339,7 @@ def bench_stall(qapp, backend: str) -> None:
     )
     panel.shutdown()
     panel.close()
-    tasks.shutdown()
+    job_runner.shutdown()
 
 
 def main() -> int:

@@ -117,6 +117,22 @@ class DockerGuide(QFrame):
         self.reassurance.setObjectName("dimText")
         layout.addWidget(self.reassurance)
 
+        layout.addLayout(self._build_buttons(compact))
+
+        self.progress = QProgressBar()
+        self.progress.setVisible(False)
+        self.progress.setFormat("%p%")
+        layout.addWidget(self.progress)
+        self.build_status = QLabel("")
+        self.build_status.setWordWrap(True)
+        self.build_status.setObjectName("dimText")
+        self.build_status.setVisible(False)
+        layout.addWidget(self.build_status)
+        self.opened_links: list[str] = []  # what the user asked to open (tests read it)
+        self.setVisible(False)
+
+    def _build_buttons(self, compact: bool) -> QHBoxLayout:
+        """Get Docker, read the guide, build the image, check again; the banner's extras."""
         buttons = QHBoxLayout()
         self.download = QPushButton(self.installer.action)
         self.download.setObjectName("primary")
@@ -144,19 +160,7 @@ class DockerGuide(QFrame):
         for button in (self.open_settings, self.later, self.never):
             button.setVisible(compact)
             buttons.addWidget(button)
-        layout.addLayout(buttons)
-
-        self.progress = QProgressBar()
-        self.progress.setVisible(False)
-        self.progress.setFormat("%p%")
-        layout.addWidget(self.progress)
-        self.build_status = QLabel("")
-        self.build_status.setWordWrap(True)
-        self.build_status.setObjectName("dimText")
-        self.build_status.setVisible(False)
-        layout.addWidget(self.build_status)
-        self.opened_links: list[str] = []  # what the user asked to open (tests read it)
-        self.setVisible(False)
+        return buttons
 
     # -- what is shown --------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.sync.credentials import CredentialStore
 from app.ui.app_settings import AppSettings
+from app.ui.background_jobs import JobRunner
 from app.ui.bounties.browser import BountyBrowser, ask_for_folder
 from app.ui.docker_guide import DockerGuide
 from app.ui.error_reporter import ErrorReporter, Problem
@@ -29,7 +30,6 @@ from app.ui.icons import icon
 from app.ui.notifications import NotificationArea
 from app.ui.platform_service import PlatformService
 from app.ui.status_bar import StudioStatusBar
-from app.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:  # the other screens are imported when first shown (a faster start)
     from app.ui.settings_view import SettingsView
@@ -79,37 +79,67 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Gauntlet Studio")
         self.setWindowIcon(icon("app", "#2f6fde", 64))
         self.setObjectName("mainWindow")
-        self.tasks = TaskRunner(self.report, parent=self)
-        self.platform = PlatformService(credentials, self.tasks, parent=self)
-
-        self.sidebar = QListWidget()
-        self.sidebar.setObjectName("sidebar")
-        self.sidebar.setIconSize(QSize(20, 20))
-        self.sidebar.setFixedWidth(190)
-        self.sidebar.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        for name in SCREENS:
-            item = QListWidgetItem(icon(name, size=20), SCREEN_TITLES[name])
-            item.setToolTip(SCREEN_TIPS[name])
-            item.setSizeHint(QSize(170, 40))
-            self.sidebar.addItem(item)
+        self.job_runner = JobRunner(self.report, parent=self)
+        self.platform = PlatformService(credentials, self.job_runner, parent=self)
 
         self._folder_picker = folder_picker
         self._store = None
         self._built: dict[str, QWidget] = {}
+        self._banner_put_away = False
+        self._banner_wanted = False
+
+        self.sidebar = self._build_sidebar()
         self.pages = QStackedWidget()
         for _name in SCREENS:  # each screen is built the first time it is shown (fast start)
             self.pages.addWidget(QWidget())
         self.sidebar.currentRowChanged.connect(self._on_screen_changed)
-
         self.notifications = NotificationArea()
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.sidebar)
+        layout.addWidget(self._build_right_column(), 1)
+        self.setCentralWidget(central)
+        self.status = StudioStatusBar()
+        self.setStatusBar(self.status)
+
+        self._follow_services()
+        self._add_shortcuts()
+        self._restore_layout()
+        self._connect_platform = connect_platform
+        if not connect_platform:
+            self.status.set_platform("offline", "Not connected.")
+        if not check_sandbox:
+            self.status.set_sandbox(None, "Sandbox: not checked")
+        # Background work starts once the window has painted: its imports and threads would
+        # otherwise compete with the first paint.
+        QTimer.singleShot(150, self, self._start_background_work)
+
+    # -- building ---------------------------------------------------------------------------------
+
+    def _build_sidebar(self) -> QListWidget:
+        """One entry per screen, with its icon and what it is for."""
+        sidebar = QListWidget()
+        sidebar.setObjectName("sidebar")
+        sidebar.setIconSize(QSize(20, 20))
+        sidebar.setFixedWidth(190)
+        sidebar.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        for name in SCREENS:
+            item = QListWidgetItem(icon(name, size=20), SCREEN_TITLES[name])
+            item.setToolTip(SCREEN_TIPS[name])
+            item.setSizeHint(QSize(170, 40))
+            sidebar.addItem(item)
+        return sidebar
+
+    def _build_right_column(self) -> QWidget:
+        """The Docker banner above the current screen, the notifications below it."""
         # First-run guide to Docker: shown when the sandbox check finds Docker not ready.
         self.docker_banner = DockerGuide(compact=True)
         self.docker_banner.recheck_requested.connect(self.check_sandbox)
         self.docker_banner.settings_requested.connect(self._open_sandbox_settings)
         self.docker_banner.dismissed.connect(self._dismiss_docker_banner)
         self.docker_banner.build_requested.connect(self._build_sandbox_image)
-        self._banner_put_away = False
-        self._banner_wanted = False
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
@@ -121,32 +151,16 @@ class MainWindow(QMainWindow):
         right_layout.addWidget(banner_box)
         right_layout.addWidget(self.pages, 1)
         right_layout.addWidget(self.notifications)
-        central = QWidget()
-        layout = QHBoxLayout(central)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.sidebar)
-        layout.addWidget(right, 1)
-        self.setCentralWidget(central)
-        self.status = StudioStatusBar()
-        self.setStatusBar(self.status)
+        return right
 
+    def _follow_services(self) -> None:
+        """Problems, background jobs and the platform's state show in the window."""
         self.reporter.problem.connect(self.show_problem)
-        self.tasks.jobs_changed.connect(lambda _n: self._update_jobs())
+        self.job_runner.jobs_changed.connect(lambda _n: self._update_jobs())
         self.platform.state_changed.connect(self._on_platform_state)
         self.platform.store_ready.connect(self._on_store_ready)
         self.platform.data_changed.connect(self._on_data_changed)
         self.platform.problem.connect(self._on_platform_problem)
-        self._add_shortcuts()
-        self._restore_layout()
-        self._connect_platform = connect_platform
-        if not connect_platform:
-            self.status.set_platform("offline", "Not connected.")
-        if not check_sandbox:
-            self.status.set_sandbox(None, "Sandbox: not checked")
-        # Background work starts once the window has painted: its imports and threads would
-        # otherwise compete with the first paint.
-        QTimer.singleShot(150, self, self._start_background_work)
 
     def _start_background_work(self) -> None:
         if self._closing:
@@ -163,7 +177,7 @@ class MainWindow(QMainWindow):
         if page is not None:
             return page
         if name == "bounties":
-            page = BountyBrowser(self.tasks, folder_picker=self._folder_picker)
+            page = BountyBrowser(self.job_runner, folder_picker=self._folder_picker)
             page.environment_created.connect(self._on_environment_created)
         elif name == "workspace":
             from app.ui.workspace_page import WorkspacePage
@@ -171,7 +185,7 @@ class MainWindow(QMainWindow):
             page = WorkspacePage(
                 settings=self.settings,
                 credentials=self.credentials,
-                tasks=self.tasks,
+                job_runner=self.job_runner,
                 folder_picker=self._folder_picker,
                 platform=self.platform,
             )
@@ -194,7 +208,7 @@ class MainWindow(QMainWindow):
         else:
             from app.ui.settings_view import SettingsView
 
-            page = SettingsView(self.settings, self.credentials, self.tasks)
+            page = SettingsView(self.settings, self.credentials, self.job_runner)
             page.platform_changed.connect(self.platform.restart)
             page.models_changed.connect(self._on_models_changed)
             page.theme_changed.connect(self._apply_theme)
@@ -330,7 +344,7 @@ class MainWindow(QMainWindow):
             else:
                 self._on_diagnosis(diagnosis)
 
-        self.tasks.run_in_thread(
+        self.job_runner.run_in_thread(
             diagnose,
             self.settings.sandbox_backend,
             on_done=show,
@@ -391,7 +405,7 @@ class MainWindow(QMainWindow):
         if "workspace" in self._built and self.workspace.funnel.job.running:
             self.status.set_jobs(1, "Running the gauntlet…")
         else:
-            self.status.set_jobs(self.tasks.running)
+            self.status.set_jobs(self.job_runner.running)
 
     # -- layout and closing ----------------------------------------------------------------------
 
@@ -435,7 +449,7 @@ class MainWindow(QMainWindow):
         if "workspace" in self._built:
             self.workspace.shutdown()
         self.platform.shutdown()
-        self.tasks.shutdown(wait=True)
+        self.job_runner.shutdown(wait=True)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.shutdown()

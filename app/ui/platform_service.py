@@ -29,11 +29,11 @@ class PlatformService(QObject):
     problem = Signal(object)
 
     def __init__(
-        self, credentials, tasks, *, auto_sync: bool = True, parent: QObject | None = None
+        self, credentials, job_runner, *, auto_sync: bool = True, parent: QObject | None = None
     ) -> None:
         super().__init__(parent)
         self._credentials = credentials
-        self._tasks = tasks
+        self._job_runner = job_runner
         self._auto_sync = auto_sync
         self.session = None
         self.store = None
@@ -59,7 +59,7 @@ class PlatformService(QObject):
         """Show what we have at once, then connect in the background."""
         self._open_cached_store()
         self.status.update(phase=SyncPhase.SYNCING, message="Connecting to the platform…")
-        self._tasks.run_in_thread(
+        self._job_runner.run_in_thread(
             self._connect, on_done=self._on_connected, on_error=self._on_connect_failed
         )
 
@@ -74,7 +74,7 @@ class PlatformService(QObject):
         if self._syncing is not None:
             self._sync_again = True  # the running sync may have missed a change queued just now
             return
-        self._syncing = self._tasks.run_coroutine(
+        self._syncing = self._job_runner.run_coroutine(
             self.session.engine.sync(), on_done=self._on_synced, on_error=self._on_sync_failed
         )
 

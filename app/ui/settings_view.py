@@ -74,13 +74,13 @@ class SettingsView(QWidget):
         self,
         settings: AppSettings,
         credentials: CredentialStore,
-        tasks,
+        job_runner,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._settings = settings
         self._credentials = credentials
-        self._tasks = tasks
+        self._job_runner = job_runner
         self._building = False
 
         outer = QVBoxLayout(self)
@@ -105,7 +105,22 @@ class SettingsView(QWidget):
             )
         )
 
-        # -- platform ------------------------------------------------------------------------
+        layout.addWidget(self._build_platform_group())
+        layout.addWidget(self._build_keychain_group())
+        layout.addWidget(self._build_models_group())
+        layout.addWidget(self._build_sandbox_group())
+        layout.addWidget(self._build_appearance_group())
+        layout.addStretch(1)
+
+        self._build_progress.connect(self._on_build_line)
+        self._build_step.connect(self.docker_guide.build_step)
+        self._refresh_models()
+        self._show_platform_status()
+
+    # -- building ------------------------------------------------------------------------------
+
+    def _build_platform_group(self) -> QGroupBox:
+        """Where work goes: the platform address, the token, sign in and out."""
         platform = QGroupBox("Platform")
         form = QFormLayout(platform)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
@@ -133,9 +148,10 @@ class SettingsView(QWidget):
         self.platform_status.setWordWrap(True)
         self.platform_status.setObjectName("dimText")
         form.addRow("", self.platform_status)
-        layout.addWidget(platform)
+        return platform
 
-        # -- keychain ------------------------------------------------------------------------
+    def _build_keychain_group(self) -> QGroupBox:
+        """The keychain's state, and what to do with secrets without one."""
         keychain = QGroupBox("Keychain")
         kform = QFormLayout(keychain)
         self.keychain_status = QLabel("Checking your system keychain…")
@@ -144,12 +160,15 @@ class SettingsView(QWidget):
         self.fallback = QComboBox()
         self.fallback.addItem("Keep them until I quit the app (never on disk)", "session")
         self.fallback.addItem("Do not keep them at all", "refuse")
-        self.fallback.setCurrentIndex(max(0, self.fallback.findData(settings.keychain_fallback)))
+        self.fallback.setCurrentIndex(
+            max(0, self.fallback.findData(self._settings.keychain_fallback))
+        )
         self.fallback.currentIndexChanged.connect(self._on_fallback_changed)
         kform.addRow("Without a keychain", self.fallback)
-        layout.addWidget(keychain)
+        return keychain
 
-        # -- language models -----------------------------------------------------------------------
+    def _build_models_group(self) -> QGroupBox:
+        """The language models for the red team and judges, with their keys."""
         models = QGroupBox("Language models (for the LLM red team and LLM judges)")
         mlayout = QVBoxLayout(models)
         explain = QLabel(
@@ -193,9 +212,10 @@ class SettingsView(QWidget):
         self.model_status.setWordWrap(True)
         self.model_status.setObjectName("dimText")
         mlayout.addWidget(self.model_status)
-        layout.addWidget(models)
+        return models
 
-        # -- sandbox -----------------------------------------------------------------------------
+    def _build_sandbox_group(self) -> QGroupBox:
+        """Where graders run, the Docker guide and the sandbox check."""
         sandbox = QGroupBox("Sandbox")
         self.sandbox_group = sandbox
         slayout = QVBoxLayout(sandbox)
@@ -203,7 +223,7 @@ class SettingsView(QWidget):
         self.backend = QComboBox()
         for key, label in BACKENDS.items():
             self.backend.addItem(label, key)
-        self.backend.setCurrentIndex(max(0, self.backend.findData(settings.sandbox_backend)))
+        self.backend.setCurrentIndex(max(0, self.backend.findData(self._settings.sandbox_backend)))
         self.backend.currentIndexChanged.connect(self._on_backend_changed)
         sform.addRow("Run graders in", self.backend)
         slayout.addLayout(sform)
@@ -227,9 +247,10 @@ class SettingsView(QWidget):
         recheck_row.addWidget(self.first_check)
         recheck_row.addStretch(1)
         slayout.addLayout(recheck_row)
-        layout.addWidget(sandbox)
+        return sandbox
 
-        # -- appearance --------------------------------------------------------------------------
+    def _build_appearance_group(self) -> QGroupBox:
+        """The theme."""
         appearance = QGroupBox("Appearance")
         aform = QFormLayout(appearance)
         self.theme = QComboBox()
@@ -237,16 +258,10 @@ class SettingsView(QWidget):
             self.theme.addItem(
                 {"system": "Follow the system", "light": "Light", "dark": "Dark"}[key], key
             )
-        self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
+        self.theme.setCurrentIndex(max(0, self.theme.findData(self._settings.theme)))
         self.theme.currentIndexChanged.connect(self._on_theme_changed)
         aform.addRow("Theme", self.theme)
-        layout.addWidget(appearance)
-        layout.addStretch(1)
-
-        self._build_progress.connect(self._on_build_line)
-        self._build_step.connect(self.docker_guide.build_step)
-        self._refresh_models()
-        self._show_platform_status()
+        return appearance
 
     def _on_build_line(self, line: str) -> None:
         self.docker_guide.build_message(line)
@@ -254,7 +269,7 @@ class SettingsView(QWidget):
     # -- keychain ------------------------------------------------------------------------------
 
     def refresh_keychain_status(self) -> None:
-        self._tasks.run_in_thread(
+        self._job_runner.run_in_thread(
             self._credentials.status, on_done=self._show_keychain_status, on_error=self.problem.emit
         )
 
@@ -312,7 +327,7 @@ class SettingsView(QWidget):
             self.save_platform.setEnabled(True)
             self.problem.emit(exc)
 
-        self._tasks.run_in_thread(
+        self._job_runner.run_in_thread(
             self._credentials.set, platform_token_name(url), token, on_done=saved, on_error=failed
         )
 
@@ -321,7 +336,7 @@ class SettingsView(QWidget):
         if not url:
             self._show_platform_status("The local platform needs no sign-in.")
             return
-        self._tasks.run_in_thread(
+        self._job_runner.run_in_thread(
             self._credentials.delete,
             platform_token_name(url),
             on_done=lambda _: (
@@ -383,7 +398,7 @@ class SettingsView(QWidget):
                 self.model_status.setText(f"Key for {provider_of(model)}: {_where_text(location)}")
                 self._refresh_models()
 
-            self._tasks.run_in_thread(
+            self._job_runner.run_in_thread(
                 self._credentials.set,
                 llm_key_name(provider_of(model)),
                 key,
@@ -402,7 +417,7 @@ class SettingsView(QWidget):
         self._settings.set_llm_models(models)
         self._settings.sync()
         if not any(provider_of(m["model"]) == provider_of(model) for m in models):
-            self._tasks.run_in_thread(
+            self._job_runner.run_in_thread(
                 self._credentials.delete,
                 llm_key_name(provider_of(model)),
                 on_error=self.problem.emit,
@@ -436,7 +451,7 @@ class SettingsView(QWidget):
                 if stored is not None:
                     item.setText(2, "stored" if stored else "none (environment or local)")
 
-        self._tasks.run_in_thread(lookup, on_done=show, on_error=self.problem.emit)
+        self._job_runner.run_in_thread(lookup, on_done=show, on_error=self.problem.emit)
 
     # -- sandbox -----------------------------------------------------------------------------------
 
@@ -468,7 +483,7 @@ class SettingsView(QWidget):
             self.first_check.setEnabled(True)
             self.diagnosis.setText(f"The check itself failed: {exc}")
 
-        self._tasks.run_in_thread(
+        self._job_runner.run_in_thread(
             diagnose, self._settings.sandbox_backend, on_done=show, on_error=failed
         )
 
@@ -497,7 +512,7 @@ class SettingsView(QWidget):
             self.docker_guide.build_finished(False, "The image could not be built.")
             self.problem.emit(exc)
 
-        self._tasks.run_in_thread(
+        self._job_runner.run_in_thread(
             build_image,
             self._build_progress.emit,
             self._build_step.emit,

@@ -30,10 +30,10 @@ class SubmitJob(QObject):
     failed = Signal(object)  # UserError (or a bug) explaining why it was not submitted
     running_changed = Signal(bool)
 
-    def __init__(self, platform, tasks, parent: QObject | None = None) -> None:
+    def __init__(self, platform, job_runner, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._platform = platform
-        self._tasks = tasks
+        self._job_runner = job_runner
         self._running = False
         self._entry_seq: int | None = None
         self._bounty_id = ""
@@ -64,7 +64,7 @@ class SubmitJob(QObject):
             return
         self._set_running(True)
         self.progress.emit("Checking the structure (stage 1) before submitting…")
-        self._tasks.run_in_thread(
+        self._job_runner.run_in_thread(
             _check_and_queue,
             session,
             Path(root),

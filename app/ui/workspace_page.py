@@ -131,14 +131,14 @@ class WorkspacePage(QWidget):
         *,
         settings,
         credentials,
-        tasks,
+        job_runner,
         folder_picker: FolderPicker = _pick_package,
         platform=None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._settings = settings
-        self._tasks = tasks
+        self._job_runner = job_runner
         # Asks for the reviewers' note before submitting; tests replace it.
         self.ask_submit_message: Callable[[QWidget], str | None] = _ask_submit_message
         self.submit_job = None
@@ -146,7 +146,7 @@ class WorkspacePage(QWidget):
         self.welcome = WelcomePage()
         self.welcome.open_requested.connect(self.open_package)
         self.welcome.browse_requested.connect(self.browse)
-        self.funnel = FunnelPanel(settings=settings, credentials=credentials, tasks=tasks)
+        self.funnel = FunnelPanel(settings=settings, credentials=credentials, job_runner=job_runner)
         self.funnel.problem.connect(self.problem)
         self.workspace = self._make_workspace_view()
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -173,7 +173,7 @@ class WorkspacePage(QWidget):
     def enable_submit(self, platform) -> None:
         from app.ui.submit import SubmitJob
 
-        job = self.submit_job = SubmitJob(platform, self._tasks, self)
+        job = self.submit_job = SubmitJob(platform, self._job_runner, self)
         self.funnel.set_submit_visible(True)
         self.funnel.submit_requested.connect(self.submit)
         job.progress.connect(lambda text: self.funnel.show_message("running", "Submitting…", text))

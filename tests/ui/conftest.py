@@ -248,12 +248,12 @@ def bounty_store(tmp_path):
 
 
 @pytest.fixture
-def task_runner(qapp):
-    """The window's TaskRunner on its own; unhandled errors are collected, not swallowed."""
-    from app.ui.tasks import TaskRunner
+def job_runner(qapp):
+    """The window's JobRunner on its own; unhandled errors are collected, not swallowed."""
+    from app.ui.background_jobs import JobRunner
 
     errors: list[BaseException] = []
-    runner = TaskRunner(errors.append)
+    runner = JobRunner(errors.append)
     runner.errors = errors
     yield runner
     runner.shutdown(wait=True)

@@ -75,8 +75,10 @@ def main(out_dir: str) -> int:
 
     import qasync
 
+    from app.cli import install_local_platform
     from app.ui.application import build_main_window, create_application
 
+    install_local_platform()  # as the `gauntlet` entry point does: the demo bounties come from it
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     app = create_application()

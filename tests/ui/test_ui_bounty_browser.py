@@ -10,9 +10,8 @@ import pytest
 from PySide6.QtCore import Qt
 from support.bounties import make_bounty
 
-from app.sync.store import LocalStore
+from app.sync.store import BountyFilter, LocalStore
 from app.ui.bounties.browser import BountyBrowser
-from app.ui.bounties.query import BountyQuery
 from app.ui.bounties.start_environment import plan_for, template_for
 from app.ui.bounties.table_model import REWARD, TITLE, BountyIdRole, BountyTableModel
 
@@ -27,9 +26,9 @@ def test_model_passes_qt_model_tester(qtmodeltester, rows):
     model.set_bounties(rows)
     qtmodeltester.check(model, force_py=True)
     # The tester stays connected: every change below is checked as it happens.
-    model.set_query(BountyQuery(text="biology"))
+    model.set_filters(BountyFilter(text="biology"))
     model.sort(REWARD, Qt.SortOrder.DescendingOrder)
-    model.set_query(BountyQuery())
+    model.set_filters(BountyFilter())
     model.set_bounties(rows[:5])
     model.set_bounties([])
 
@@ -40,22 +39,27 @@ def test_model_filters_by_words_domain_status_reward_and_deadline(rows):
     model.set_bounties(rows)
     assert model.rowCount() == 40
 
-    model.set_query(BountyQuery(text="CHEMISTRY set"))
+    model.set_filters(BountyFilter(text="CHEMISTRY set"))
     shown = [model.bounty_at(i) for i in range(model.rowCount())]
     assert shown and all(b.domain == "chemistry" for b in shown)
 
-    model.set_query(BountyQuery(text="chemistry level-1"))  # every word must match
+    model.set_filters(BountyFilter(text="chemistry level-1"))  # every word must match
     assert all("level-1" in model.bounty_at(i).tags for i in range(model.rowCount()))
 
-    model.set_query(BountyQuery(domain="law", status="open"))
+    model.set_filters(BountyFilter(domains=["law"], statuses=["open"]))
     shown = [model.bounty_at(i) for i in range(model.rowCount())]
     assert shown and all(b.domain == "law" and b.status == "open" for b in shown)
 
-    model.set_query(BountyQuery(min_reward=4000))
+    model.set_filters(BountyFilter(min_reward=4000))
     assert model.rowCount() > 0
     assert all(model.bounty_at(i).reward >= 4000 for i in range(model.rowCount()))
 
-    model.set_query(BountyQuery(deadline_within_days=7, today=today))
+    model.set_filters(
+        BountyFilter(
+            deadline_after=today.isoformat(),
+            deadline_before=(today + timedelta(days=7)).isoformat(),
+        )
+    )
     for i in range(model.rowCount()):
         deadline = datetime.fromisoformat(model.bounty_at(i).deadline).date()
         assert today <= deadline <= today + timedelta(days=7)
@@ -65,7 +69,7 @@ def test_model_filters_by_words_domain_status_reward_and_deadline(rows):
         if today <= datetime.fromisoformat(b.deadline).date() <= today + timedelta(days=7)
     )
 
-    model.set_query(BountyQuery(text="no such bounty anywhere"))
+    model.set_filters(BountyFilter(text="no such bounty anywhere"))
     assert model.rowCount() == 0
 
 
@@ -81,8 +85,8 @@ def test_model_sorts_and_keeps_the_selection(qtbot, rows):
     assert model.data(model.index(0, TITLE), BountyIdRole) == model.bounty_at(0).id
 
 
-def test_typing_in_search_filters_the_table_and_shows_counts(qtbot, bounty_store, task_runner):
-    browser = BountyBrowser(task_runner)
+def test_typing_in_search_filters_the_table_and_shows_counts(qtbot, bounty_store, job_runner):
+    browser = BountyBrowser(job_runner)
     qtbot.addWidget(browser)
     browser.set_store(bounty_store)
     qtbot.waitUntil(lambda: browser.model.total_count() == 40, timeout=5000)
@@ -104,8 +108,8 @@ def test_typing_in_search_filters_the_table_and_shows_counts(qtbot, bounty_store
     assert browser.model.rowCount() == 40
 
 
-def test_detail_pane_renders_the_brief_rubric_reward_and_deadline(qtbot, bounty_store, task_runner):
-    browser = BountyBrowser(task_runner)
+def test_detail_pane_renders_the_brief_rubric_reward_and_deadline(qtbot, bounty_store, job_runner):
+    browser = BountyBrowser(job_runner)
     qtbot.addWidget(browser)
     browser.set_store(bounty_store)
     qtbot.waitUntil(lambda: browser.model.total_count() == 40, timeout=5000)
@@ -120,10 +124,10 @@ def test_detail_pane_renders_the_brief_rubric_reward_and_deadline(qtbot, bounty_
     assert browser.start_button.isEnabled()
 
 
-def test_raw_html_in_a_brief_is_shown_as_text(qtbot, tmp_path, task_runner):
+def test_raw_html_in_a_brief_is_shown_as_text(qtbot, tmp_path, job_runner):
     store = LocalStore(tmp_path / "s.sqlite")
     store.bounties.upsert([make_bounty(1, brief="<script>alert(1)</script> <b>hi</b>")])
-    browser = BountyBrowser(task_runner)
+    browser = BountyBrowser(job_runner)
     qtbot.addWidget(browser)
     browser.set_store(store)
     qtbot.waitUntil(lambda: browser.model.total_count() == 1, timeout=5000)
@@ -132,9 +136,9 @@ def test_raw_html_in_a_brief_is_shown_as_text(qtbot, tmp_path, task_runner):
     store.close()
 
 
-def test_empty_store_says_what_to_expect(qtbot, tmp_path, task_runner):
+def test_empty_store_says_what_to_expect(qtbot, tmp_path, job_runner):
     store = LocalStore(tmp_path / "empty.sqlite")
-    browser = BountyBrowser(task_runner)
+    browser = BountyBrowser(job_runner)
     qtbot.addWidget(browser)
     browser.set_store(store)
     qtbot.waitUntil(lambda: not browser._loading, timeout=5000)
@@ -157,7 +161,7 @@ def test_template_follows_the_bounty():
 
 
 def test_start_environment_creates_the_package_from_the_template_and_opens_it(
-    qtbot, bounty_store, task_runner, tmp_path
+    qtbot, bounty_store, job_runner, tmp_path
 ):
     target = tmp_path / "my environments"
     target.mkdir()
@@ -167,7 +171,7 @@ def test_start_environment_creates_the_package_from_the_template_and_opens_it(
         asked.append(title)
         return str(target)
 
-    browser = BountyBrowser(task_runner, folder_picker=pick)
+    browser = BountyBrowser(job_runner, folder_picker=pick)
     qtbot.addWidget(browser)
     browser.set_store(bounty_store)
     qtbot.waitUntil(lambda: browser.model.total_count() == 40, timeout=5000)
@@ -191,8 +195,8 @@ def test_start_environment_creates_the_package_from_the_template_and_opens_it(
     assert again.args[0].parent == target and (path / "env.toml").is_file()
 
 
-def test_start_environment_cancelled_picker_does_nothing(qtbot, bounty_store, task_runner):
-    browser = BountyBrowser(task_runner, folder_picker=lambda *_: None)
+def test_start_environment_cancelled_picker_does_nothing(qtbot, bounty_store, job_runner):
+    browser = BountyBrowser(job_runner, folder_picker=lambda *_: None)
     qtbot.addWidget(browser)
     browser.set_store(bounty_store)
     qtbot.waitUntil(lambda: browser.model.total_count() == 40, timeout=5000)
@@ -221,25 +225,70 @@ def test_incremental_filtering_matches_filtering_from_scratch(rows):
     words = st.sampled_from(
         ["bio", "biology", "set", "set 1", "law", "re", "level-1", "zz", "", " "]
     )
-    queries = st.lists(
+    typing = st.lists(
         st.tuples(words, st.sampled_from(["", "law", "biology"]), st.sampled_from(["", "open"])),
         min_size=1,
         max_size=8,
     )
 
     @settings(max_examples=60, deadline=None)
-    @given(queries)
+    @given(typing)
     def check(sequence):
         model = BountyTableModel()
         model.set_bounties(rows)
         for text, domain, status in sequence:
-            query = BountyQuery(text=text, domain=domain, status=status)
-            model.set_query(query)
+            filters = BountyFilter(
+                text=text, domains=[domain] if domain else [], statuses=[status] if status else []
+            )
+            model.set_filters(filters)
             fresh = BountyTableModel()
             fresh.set_bounties(rows)
-            fresh.set_query(query)
+            fresh.set_filters(filters)
             assert [model.bounty_at(i).id for i in range(model.rowCount())] == [
                 fresh.bounty_at(i).id for i in range(fresh.rowCount())
             ]
+
+    check()
+
+
+def test_the_table_and_the_store_agree_on_every_filter(bounty_store):
+    """One filter, two matchers: the table's in memory and the store's SQL pick the same rows."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    today = datetime.now(UTC).date()
+    bounty_store.bounties.upsert(
+        [
+            make_bounty(40, deadline=f"{today + timedelta(days=3)}T10:00:00Z"),
+            make_bounty(41, deadline=None),
+        ]
+    )
+    rows = bounty_store.bounties.list()
+    model = BountyTableModel()
+    model.set_bounties(rows)
+    days = [None, -5, 0, 3, 7, 30]
+    dates = st.sampled_from(days).map(
+        lambda d: None if d is None else (today + timedelta(days=d)).isoformat()
+    )
+    times = st.sampled_from([f"{today + timedelta(days=3)}T{h}" for h in ("09:00", "10:00:00Z")])
+    filters = st.builds(
+        BountyFilter,
+        text=st.sampled_from(["", "law", "SET 1", "level-2 bio", "100%_", "zz"]),
+        domains=st.lists(st.sampled_from(["law", "biology", "finance"]), max_size=2),
+        tag=st.sampled_from(["", "law", "level-1", "nope"]),
+        statuses=st.lists(st.sampled_from(["open", "closed"]), max_size=1),
+        min_reward=st.sampled_from([None, 1000.0, 2500]),
+        max_reward=st.sampled_from([None, 3000.0]),
+        deadline_after=dates | times,
+        deadline_before=dates | times,
+        env_kind=st.sampled_from(["", "qa", "code"]),
+    )
+
+    @settings(max_examples=150, deadline=None)
+    @given(filters)
+    def check(wanted):
+        model.set_filters(wanted)
+        shown = sorted(model.bounty_at(i).id for i in range(model.rowCount()))
+        assert shown == sorted(row.id for row in bounty_store.bounties.list(wanted)), wanted
 
     check()

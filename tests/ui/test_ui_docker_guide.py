@@ -89,7 +89,7 @@ def open_window(qtbot, qapp, tmp_path) -> MainWindow:
 
 def wait_for_check(qtbot, window, timeout_ms: int = 90000) -> None:
     qtbot.waitUntil(lambda: window._diagnosis is not None, timeout=timeout_ms)
-    qtbot.waitUntil(lambda: not window.tasks.running, timeout=timeout_ms)
+    qtbot.waitUntil(lambda: not window.job_runner.running, timeout=timeout_ms)
 
 
 def photograph(qtbot, window, name: str) -> None:
@@ -131,7 +131,7 @@ def test_docker_missing_says_what_docker_is_and_links_this_computers_installer(
         assert expected.action in guide.download.text()
         # "Check again" runs the doctor again and finds the same.
         guide.recheck.click()
-        qtbot.waitUntil(lambda: not window.tasks.running, timeout=90000)
+        qtbot.waitUntil(lambda: not window.job_runner.running, timeout=90000)
         qtbot.waitUntil(lambda: guide.recheck.isEnabled(), timeout=90000)
         assert guide.state == DOCKER_MISSING
         # The banner steps aside on Settings (which has the full guide), and comes back.

@@ -33,20 +33,20 @@ def broken_package(package):
     return package
 
 
-def make_panel(qtbot, task_runner, **kwargs):
-    panel = FunnelPanel(settings=AppSettings(), tasks=task_runner, **kwargs)
+def make_panel(qtbot, job_runner, **kwargs):
+    panel = FunnelPanel(settings=AppSettings(), job_runner=job_runner, **kwargs)
     qtbot.addWidget(panel)
     return panel
 
 
-def test_without_a_package_the_panel_says_what_to_do(qtbot, task_runner):
-    panel = make_panel(qtbot, task_runner)
+def test_without_a_package_the_panel_says_what_to_do(qtbot, job_runner):
+    panel = make_panel(qtbot, job_runner)
     assert not panel.run_button.isEnabled()
     assert "No environment open" in panel.verdict_text()
 
 
-def test_structure_stage_on_a_clean_package_passes(qtbot, task_runner, package):
-    panel = make_panel(qtbot, task_runner)
+def test_structure_stage_on_a_clean_package_passes(qtbot, job_runner, package):
+    panel = make_panel(qtbot, job_runner)
     panel.set_package(package)
     with qtbot.waitSignal(panel.report_ready, timeout=30000) as done:
         panel.stage_buttons[Stage.STRUCTURE].click()
@@ -59,10 +59,8 @@ def test_structure_stage_on_a_clean_package_passes(qtbot, task_runner, package):
     assert "Done in" in panel.log_view.toPlainText()
 
 
-def test_findings_are_grouped_and_double_click_jumps_to_the_line(
-    qtbot, task_runner, broken_package
-):
-    panel = make_panel(qtbot, task_runner)
+def test_findings_are_grouped_and_double_click_jumps_to_the_line(qtbot, job_runner, broken_package):
+    panel = make_panel(qtbot, job_runner)
     panel.set_package(broken_package)
     jumps = []
     panel.jump_requested.connect(lambda *args: jumps.append(args))
@@ -104,9 +102,9 @@ def test_findings_tree_orders_stages_and_severities():
     tree.deleteLater()
 
 
-def test_llm_red_team_needs_a_configured_model_and_a_confirmation(qtbot, task_runner, package):
+def test_llm_red_team_needs_a_configured_model_and_a_confirmation(qtbot, job_runner, package):
     settings = AppSettings()
-    panel = make_panel(qtbot, task_runner)
+    panel = make_panel(qtbot, job_runner)
     assert not panel.llm_check.isEnabled()
     assert "Settings" in panel.llm_cost.text()
     settings.set_llm_models([{"model": "openai/gpt-4o-mini", "api_base": ""}])
@@ -126,7 +124,7 @@ def test_llm_red_team_needs_a_configured_model_and_a_confirmation(qtbot, task_ru
 @pytest.mark.docker
 @pytest.mark.slow
 def test_gauntlet_on_docker_shows_progress_and_cancel_stops_the_sandbox(
-    qtbot, task_runner, tmp_path
+    qtbot, job_runner, tmp_path
 ):
     need("docker", docker_available(), "no Docker engine reachable")
     need("sandbox image", sandbox_image_available(), "the default sandbox image is not built")
@@ -149,7 +147,7 @@ def test_gauntlet_on_docker_shows_progress_and_cancel_stops_the_sandbox(
     )
     settings = AppSettings()
     settings.sandbox_backend = "docker"
-    panel = FunnelPanel(settings=settings, tasks=task_runner)
+    panel = FunnelPanel(settings=settings, job_runner=job_runner)
     qtbot.addWidget(panel)
     panel.set_package(package)
     progress = []
@@ -181,12 +179,12 @@ def test_gauntlet_on_docker_shows_progress_and_cancel_stops_the_sandbox(
 
 @pytest.mark.docker
 @pytest.mark.slow
-def test_full_gauntlet_on_docker_reports_each_stage(qtbot, task_runner, package):
+def test_full_gauntlet_on_docker_reports_each_stage(qtbot, job_runner, package):
     need("docker", docker_available(), "no Docker engine reachable")
     need("sandbox image", sandbox_image_available(), "the default sandbox image is not built")
     settings = AppSettings()
     settings.sandbox_backend = "docker"
-    panel = FunnelPanel(settings=settings, tasks=task_runner)
+    panel = FunnelPanel(settings=settings, job_runner=job_runner)
     qtbot.addWidget(panel)
     panel.set_package(package)
     counts = []

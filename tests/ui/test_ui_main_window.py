@@ -70,7 +70,7 @@ def test_an_exception_in_a_coroutine_becomes_a_notification(qtbot, window, async
         await asyncio.sleep(0)
         raise RuntimeError("the sync engine tripped")
 
-    window.tasks.run_coroutine(broken())
+    window.job_runner.run_coroutine(broken())
     qtbot.waitUntil(lambda: len(window.notifications.cards()) == 1, timeout=5000)
     assert "the sync engine tripped" in window.notifications.cards()[0].title_label.text()
 

@@ -13,9 +13,9 @@ from app.ui.platform_service import PlatformService
 
 @pytest.mark.slow
 def test_embedded_platform_starts_in_the_background_and_syncs_demo_bounties(
-    qtbot, task_runner, async_loop
+    qtbot, job_runner, async_loop
 ):
-    service = PlatformService(CredentialStore(), task_runner, auto_sync=False)
+    service = PlatformService(CredentialStore(), job_runner, auto_sync=False)
     states = []
     service.state_changed.connect(lambda s: states.append(str(s.phase)))
     started = time.perf_counter()
@@ -36,10 +36,10 @@ def test_embedded_platform_starts_in_the_background_and_syncs_demo_bounties(
         qtbot.wait(50)
 
 
-def test_unreachable_platform_is_a_quiet_offline_state(qtbot, task_runner, async_loop, monkeypatch):
+def test_unreachable_platform_is_a_quiet_offline_state(qtbot, job_runner, async_loop, monkeypatch):
     monkeypatch.setenv("GAUNTLET_SERVER", "http://127.0.0.1:9")  # nothing listens on port 9
     monkeypatch.setenv("GAUNTLET_TOKEN", "t")
-    service = PlatformService(CredentialStore(), task_runner, auto_sync=False)
+    service = PlatformService(CredentialStore(), job_runner, auto_sync=False)
     problems = []
     service.problem.connect(problems.append)
     service.start()

@@ -25,9 +25,9 @@ def file_log():
     remove_file_logging()
 
 
-def make_view(qtbot, task_runner, credentials):
+def make_view(qtbot, job_runner, credentials):
     settings = AppSettings()
-    view = SettingsView(settings, credentials, task_runner)
+    view = SettingsView(settings, credentials, job_runner)
     qtbot.addWidget(view)
     problems = []
     view.problem.connect(problems.append)
@@ -43,12 +43,12 @@ def add_model(qtbot, view, model: str, key: str) -> None:
 
 
 @pytest.mark.keyring
-def test_llm_key_is_stored_in_the_secret_service_keychain(qtbot, task_runner, file_log):
+def test_llm_key_is_stored_in_the_secret_service_keychain(qtbot, job_runner, file_log):
     need("keychain", keyring_session(), "no Secret Service session (run under .ci/with-keyring)")
     keyring.set_keyring(keyring.core.load_keyring("keyring.backends.SecretService.Keyring"))
     credentials = CredentialStore()
     assert credentials.status().usable
-    view, settings = make_view(qtbot, task_runner, credentials)
+    view, settings = make_view(qtbot, job_runner, credentials)
     try:
         add_model(qtbot, view, "openai/gpt-4o-mini", SECRET)
         assert "system keychain" in view.model_status.text()
@@ -67,7 +67,7 @@ def test_llm_key_is_stored_in_the_secret_service_keychain(qtbot, task_runner, fi
 
         view.model_list.setCurrentItem(view.model_list.topLevelItem(0))
         view.remove_model_button.click()
-        qtbot.waitUntil(lambda: task_runner.running == 0, timeout=10000)
+        qtbot.waitUntil(lambda: job_runner.running == 0, timeout=10000)
         assert keyring.get_password(SERVICE, llm_key_name("openai")) is None
         assert settings.llm_models() == []
     finally:
@@ -77,12 +77,12 @@ def test_llm_key_is_stored_in_the_secret_service_keychain(qtbot, task_runner, fi
             pass
 
 
-def test_without_a_keychain_keys_are_kept_for_the_session_only(qtbot, task_runner):
+def test_without_a_keychain_keys_are_kept_for_the_session_only(qtbot, job_runner):
     previous = keyring.get_keyring()
     keyring.set_keyring(fail.Keyring())
     try:
         credentials = CredentialStore(fallback=FallbackPolicy.SESSION)
-        view, settings = make_view(qtbot, task_runner, credentials)
+        view, settings = make_view(qtbot, job_runner, credentials)
         view.refresh_keychain_status()
         qtbot.waitUntil(lambda: "not available" in view.keychain_status.text(), timeout=10000)
         add_model(qtbot, view, "anthropic/claude-3-5-haiku-latest", SECRET)
@@ -95,12 +95,12 @@ def test_without_a_keychain_keys_are_kept_for_the_session_only(qtbot, task_runne
         keyring.set_keyring(previous)
 
 
-def test_without_a_keychain_refusing_keeps_nothing_and_says_so(qtbot, task_runner):
+def test_without_a_keychain_refusing_keeps_nothing_and_says_so(qtbot, job_runner):
     previous = keyring.get_keyring()
     keyring.set_keyring(fail.Keyring())
     try:
         credentials = CredentialStore(fallback=FallbackPolicy.SESSION)
-        view, settings = make_view(qtbot, task_runner, credentials)
+        view, settings = make_view(qtbot, job_runner, credentials)
         view.fallback.setCurrentIndex(view.fallback.findData("refuse"))
         assert (
             settings.keychain_fallback == "refuse" and credentials.fallback == FallbackPolicy.REFUSE
@@ -115,8 +115,8 @@ def test_without_a_keychain_refusing_keeps_nothing_and_says_so(qtbot, task_runne
         keyring.set_keyring(previous)
 
 
-def test_bad_model_names_and_addresses_are_explained(qtbot, task_runner):
-    view, settings = make_view(qtbot, task_runner, CredentialStore())
+def test_bad_model_names_and_addresses_are_explained(qtbot, job_runner):
+    view, settings = make_view(qtbot, job_runner, CredentialStore())
     view.model_name.setText("gpt 4")
     view.add_model_button.click()
     view.model_name.setText("openai/x")
@@ -129,8 +129,8 @@ def test_bad_model_names_and_addresses_are_explained(qtbot, task_runner):
     assert len(view.problems) == 3 and view.problems[2].where == "Platform address"
 
 
-def test_theme_and_backend_choices_are_remembered(qtbot, task_runner):
-    view, settings = make_view(qtbot, task_runner, CredentialStore())
+def test_theme_and_backend_choices_are_remembered(qtbot, job_runner):
+    view, settings = make_view(qtbot, job_runner, CredentialStore())
     themes = []
     view.theme_changed.connect(themes.append)
     view.theme.setCurrentIndex(view.theme.findData("dark"))

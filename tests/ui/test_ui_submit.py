@@ -16,9 +16,12 @@ from app.ui.platform_service import PlatformService
 from app.ui.workspace_page import WorkspacePage
 
 
-def make_page(qtbot, service, task_runner):
+def make_page(qtbot, service, job_runner):
     page = WorkspacePage(
-        settings=AppSettings(), credentials=CredentialStore(), tasks=task_runner, platform=service
+        settings=AppSettings(),
+        credentials=CredentialStore(),
+        job_runner=job_runner,
+        platform=service,
     )
     qtbot.addWidget(page)
     page.show()
@@ -44,9 +47,9 @@ def submission_entries(store):
 
 @pytest.mark.slow
 def test_submit_checks_first_then_sends_to_the_embedded_platform(
-    qtbot, task_runner, async_loop, tmp_path
+    qtbot, job_runner, async_loop, tmp_path
 ):
-    service = PlatformService(CredentialStore(), task_runner, auto_sync=False)
+    service = PlatformService(CredentialStore(), job_runner, auto_sync=False)
     service.start()
     page = None
     try:
@@ -60,7 +63,7 @@ def test_submit_checks_first_then_sends_to_the_embedded_platform(
             title="Submit",
             bounty_id=bounty.id,
         )
-        page = make_page(qtbot, service, task_runner)
+        page = make_page(qtbot, service, job_runner)
         page.open_package(package)
         assert page.funnel.submit_button.isVisible() and page.funnel.submit_button.isEnabled()
 
@@ -95,12 +98,10 @@ def test_submit_checks_first_then_sends_to_the_embedded_platform(
         dispose(qtbot, service, page)
 
 
-def test_offline_submit_is_queued_and_said_so(
-    qtbot, task_runner, async_loop, tmp_path, monkeypatch
-):
+def test_offline_submit_is_queued_and_said_so(qtbot, job_runner, async_loop, tmp_path, monkeypatch):
     monkeypatch.setenv("GAUNTLET_SERVER", "http://127.0.0.1:9")  # nothing listens on port 9
     monkeypatch.setenv("GAUNTLET_TOKEN", "t")
-    service = PlatformService(CredentialStore(), task_runner, auto_sync=False)
+    service = PlatformService(CredentialStore(), job_runner, auto_sync=False)
     problems = []
     service.problem.connect(problems.append)
     service.start()
@@ -116,7 +117,7 @@ def test_offline_submit_is_queued_and_said_so(
             title="Offline",
             bounty_id="b_0001",
         )
-        page = make_page(qtbot, service, task_runner)
+        page = make_page(qtbot, service, job_runner)
         page.open_package(package)
         with qtbot.waitSignal(page.submit_job.queued, timeout=60000) as queued:
             page.funnel.submit_button.click()
@@ -130,11 +131,11 @@ def test_offline_submit_is_queued_and_said_so(
 
 
 def test_an_environment_without_a_bounty_is_not_submitted(
-    qtbot, task_runner, async_loop, tmp_path, monkeypatch
+    qtbot, job_runner, async_loop, tmp_path, monkeypatch
 ):
     monkeypatch.setenv("GAUNTLET_SERVER", "http://127.0.0.1:9")
     monkeypatch.setenv("GAUNTLET_TOKEN", "t")
-    service = PlatformService(CredentialStore(), task_runner, auto_sync=False)
+    service = PlatformService(CredentialStore(), job_runner, auto_sync=False)
     service.start()
     page = None
     try:
@@ -144,7 +145,7 @@ def test_an_environment_without_a_bounty_is_not_submitted(
         package = create_from_template(
             "qa-exact", tmp_path / "env", package_name="test/nobounty", title="No bounty"
         )
-        page = make_page(qtbot, service, task_runner)
+        page = make_page(qtbot, service, job_runner)
         page.open_package(package)
         with qtbot.waitSignal(page.submit_job.failed, timeout=60000) as failed:
             page.funnel.submit_button.click()

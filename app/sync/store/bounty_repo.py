@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from app.errors import UserError
 from app.sync.store.database import Repository
-from app.sync.store.records import Bounty, BountyFilter, BountyRow
+from app.sync.store.records import Bounty, BountyFilter, BountyRow, checked_time
 
 BOUNTY_SORTS = {
     "deadline": "deadline IS NULL, deadline, id",
@@ -167,21 +166,6 @@ def _bounty_columns(b: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
-def _checked_time(value: str) -> str:
-    """An ISO date or date-time as given, or a UserError saying how to write one."""
-    try:
-        if len(value) == 10:
-            date.fromisoformat(value)
-        else:
-            datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise UserError(
-            f"'{value}' is not a date.",
-            "Write dates as YYYY-MM-DD (e.g. 2027-01-31) or a full ISO time.",
-        ) from exc
-    return value
-
-
 def _split_tags(joined: str) -> tuple[str, ...]:
     return tuple(joined.split("\n")) if joined else ()
 
@@ -189,7 +173,7 @@ def _split_tags(joined: str) -> tuple[str, ...]:
 def _bounty_where(f: BountyFilter) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
-    for word in f.text.lower().split():
+    for word in f.words():
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         clauses.append("search_text LIKE ? ESCAPE '\\'")
         params.append(f"%{escaped}%")
@@ -213,9 +197,9 @@ def _bounty_where(f: BountyFilter) -> tuple[str, list[Any]]:
         params.append(f.max_reward)
     if f.deadline_after:
         clauses.append("deadline >= ?")
-        params.append(_checked_time(f.deadline_after))
+        params.append(checked_time(f.deadline_after))
     if f.deadline_before:
-        bound = _checked_time(f.deadline_before)
+        bound = checked_time(f.deadline_before)
         if len(bound) == 10:  # a bare date means "up to the end of that day"
             clauses.append("deadline < ?")
             params.append((date.fromisoformat(bound) + timedelta(days=1)).isoformat())

@@ -1,15 +1,19 @@
-"""The records the store's read API returns: frozen dataclasses, and the bounty query."""
+"""The records the store's read API returns: frozen dataclasses, and the bounty filter."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
+
+from app.errors import UserError
 
 
 @dataclass(frozen=True, slots=True)
 class BountyFilter:
-    """What the bounty browser asks for. Empty fields do not filter."""
+    """What a bounty search asks for: the store answers it in SQL (`bounties.list`), the
+    browser's table tests its rows in memory with the same meaning. Empty fields do not filter."""
 
     text: str = ""  # every word must appear in title, summary, domain or tags
     domains: Sequence[str] = ()
@@ -23,6 +27,26 @@ class BountyFilter:
     sort: str = "deadline"  # one of BOUNTY_SORTS
     limit: int | None = None
     offset: int = 0
+
+    def words(self) -> list[str]:
+        """The words of `text`, lower-cased: each must appear for a bounty to match."""
+        return self.text.lower().split()
+
+
+def checked_time(value: str) -> str:
+    """A deadline bound as given (an ISO date or date-time), or a UserError saying how to
+    write one."""
+    try:
+        if len(value) == 10:
+            date.fromisoformat(value)
+        else:
+            datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise UserError(
+            f"'{value}' is not a date.",
+            "Write dates as YYYY-MM-DD (e.g. 2027-01-31) or a full ISO time.",
+        ) from exc
+    return value
 
 
 @dataclass(frozen=True, slots=True)

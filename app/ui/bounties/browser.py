@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelection, Qt, Signal
 from PySide6.QtWidgets import (
@@ -29,15 +29,18 @@ from PySide6.QtWidgets import (
 from app.errors import UserError
 from app.ui.bounties import start_environment
 from app.ui.bounties.detail_html import bounty_html
-from app.ui.bounties.query import DEADLINE_WINDOWS, BountyQuery
+from app.ui.bounties.filtering import DEADLINE_WINDOWS, due_within
 from app.ui.bounties.table_model import DEADLINE, DOMAIN, REWARD, STATUS, TITLE, BountyTableModel
 from app.ui.widgets import EmptyState, PageHeader
+
+if TYPE_CHECKING:
+    from app.sync.store.records import BountyFilter
 
 log = logging.getLogger(__name__)
 
 FolderPicker = Callable[[QWidget, str], str | None]
-REWARD_STEPS = {
-    "Any reward": 0.0,
+REWARD_STEPS: dict[str, float | None] = {
+    "Any reward": None,
     "$500 or more": 500.0,
     "$1,000 or more": 1000.0,
     "$2,500 or more": 2500.0,
@@ -55,10 +58,14 @@ class BountyBrowser(QWidget):
     problem = Signal(object)  # an exception to report
 
     def __init__(
-        self, tasks, *, folder_picker: FolderPicker = ask_for_folder, parent: QWidget | None = None
+        self,
+        job_runner,
+        *,
+        folder_picker: FolderPicker = ask_for_folder,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self._tasks = tasks
+        self._job_runner = job_runner
         self._folder_picker = folder_picker
         self._store = None
         self._loading = False
@@ -74,6 +81,26 @@ class BountyBrowser(QWidget):
         )
         layout.addWidget(self.header)
 
+        layout.addLayout(self._build_filters())
+        self.count_label = QLabel("")
+        self.count_label.setObjectName("dimText")
+        layout.addWidget(self.count_label)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self._build_list())
+        self.splitter.addWidget(self._build_detail())
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes([640, 400])
+        layout.addWidget(self.splitter, 1)
+        self.model.filtered.connect(self._on_filtered)
+        self._on_filtered(0, 0)
+
+    # -- building --------------------------------------------------------------------------------
+
+    def _build_filters(self) -> QHBoxLayout:
+        """The search box and the domain, status, reward and deadline choices."""
         filters = QHBoxLayout()
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search titles, domains and tags…")
@@ -99,12 +126,10 @@ class BountyBrowser(QWidget):
             filters.addWidget(combo)
         self._fill_combo(self.domain_filter, "All domains", [])
         self._fill_combo(self.status_filter, "Any status", [])
-        layout.addLayout(filters)
+        return filters
 
-        self.count_label = QLabel("")
-        self.count_label.setObjectName("dimText")
-        layout.addWidget(self.count_label)
-
+    def _build_list(self) -> QStackedWidget:
+        """The bounty table, or what to say when nothing is in it."""
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -140,7 +165,10 @@ class BountyBrowser(QWidget):
         self.list_stack.addWidget(self.table)
         self.list_stack.addWidget(self.no_match)
         self.list_stack.addWidget(self.no_bounties)
+        return self.list_stack
 
+    def _build_detail(self) -> QWidget:
+        """The selected bounty's brief, and the button that starts an environment for it."""
         detail = QWidget()
         detail_layout = QVBoxLayout(detail)
         detail_layout.setContentsMargins(0, 0, 0, 0)
@@ -167,17 +195,7 @@ class BountyBrowser(QWidget):
         self.start_button.clicked.connect(self.start_environment)
         actions.addWidget(self.start_button)
         detail_layout.addLayout(actions)
-
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(self.list_stack)
-        self.splitter.addWidget(detail)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
-        self.splitter.setChildrenCollapsible(False)
-        self.splitter.setSizes([640, 400])
-        layout.addWidget(self.splitter, 1)
-        self.model.filtered.connect(self._on_filtered)
-        self._on_filtered(0, 0)
+        return detail
 
     # -- data ------------------------------------------------------------------------------------
 
@@ -190,7 +208,7 @@ class BountyBrowser(QWidget):
         if self._store is None or self._loading:
             return
         self._loading = True
-        self._tasks.run_in_thread(
+        self._job_runner.run_in_thread(
             self._store.bounties.list, on_done=self._on_loaded, on_error=self._on_load_failed
         )
 
@@ -221,13 +239,20 @@ class BountyBrowser(QWidget):
 
     # -- filters ---------------------------------------------------------------------------------
 
-    def query(self) -> BountyQuery:
-        return BountyQuery(
+    def filters(self) -> BountyFilter:
+        """What the search box and the choices ask for, in the store's terms."""
+        from app.sync.store.records import BountyFilter  # loaded after the first paint
+
+        domain = self.domain_filter.currentData() or ""
+        status = self.status_filter.currentData() or ""
+        after, before = due_within(DEADLINE_WINDOWS.get(self.deadline_filter.currentText()))
+        return BountyFilter(
             text=self.search.text(),
-            domain=self.domain_filter.currentData() or "",
-            status=self.status_filter.currentData() or "",
-            min_reward=REWARD_STEPS.get(self.reward_filter.currentText(), 0.0),
-            deadline_within_days=DEADLINE_WINDOWS.get(self.deadline_filter.currentText()),
+            domains=(domain,) if domain else (),
+            statuses=(status,) if status else (),
+            min_reward=REWARD_STEPS.get(self.reward_filter.currentText()),
+            deadline_after=after,
+            deadline_before=before,
         )
 
     def clear_filters(self) -> None:
@@ -244,7 +269,7 @@ class BountyBrowser(QWidget):
         self._apply_filters()
 
     def _apply_filters(self, *_args) -> None:
-        self.model.set_query(self.query())
+        self.model.set_filters(self.filters())
 
     def _fill_combo(
         self, combo: QComboBox, everything: str, values: list[str], preferred: str = ""
@@ -331,7 +356,7 @@ class BountyBrowser(QWidget):
             return
         self.start_button.setEnabled(False)
         self.start_button.setText("Creating…")
-        self._tasks.run_in_thread(
+        self._job_runner.run_in_thread(
             start_environment.create,
             plan,
             on_done=self._on_created,

@@ -7,7 +7,7 @@ import html
 import re
 from typing import Any
 
-from app.ui.bounties.query import deadline_date
+from app.ui.bounties.filtering import deadline_date
 from app.ui.bounties.table_model import describe_deadline, format_reward
 
 _MARKDOWN_EXTENSIONS = ["extra", "sane_lists"]

@@ -5,11 +5,16 @@ slower on 10,000 rows)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
-from app.ui.bounties.query import BountyLike, BountyMatcher, BountyQuery, deadline_date, search_text
+from app.ui.bounties.filtering import BountyMatcher, deadline_date, search_text
+
+if TYPE_CHECKING:  # the store's modules load after the window's first paint
+    from app.sync.store.records import BountyFilter, BountyRow
 
 COLUMNS = ("Title", "Domain", "Reward", "Deadline", "Status")
 TITLE, DOMAIN, REWARD, DEADLINE, STATUS = range(len(COLUMNS))
@@ -50,20 +55,20 @@ class BountyTableModel(QAbstractTableModel):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self._rows: list[BountyLike] = []
+        self._rows: list[BountyRow] = []
         self._texts: list[str] = []
         self._deadlines: list[date | None] = []
         self._visible: list[int] = []
         self._display: dict[int, tuple[str, ...]] = {}  # the cells' texts, made when first shown
         self._order: list[int] = []  # every row, in the current sort order (sorted once per sort)
-        self._query = BountyQuery()
+        self._filters: BountyFilter | None = None  # None: nothing asked yet, every row
         self._sort_column = DEADLINE
         self._sort_order = Qt.SortOrder.AscendingOrder
         self._today = datetime.now(UTC).date()
 
     # -- data in --------------------------------------------------------------------------------
 
-    def set_bounties(self, rows: Sequence[BountyLike]) -> None:
+    def set_bounties(self, rows: Sequence[BountyRow]) -> None:
         self.beginResetModel()
         self._rows = list(rows)
         self._texts = [search_text(r) for r in self._rows]
@@ -75,12 +80,12 @@ class BountyTableModel(QAbstractTableModel):
         self.endResetModel()
         self.filtered.emit(len(self._visible), len(self._rows))
 
-    def set_query(self, query: BountyQuery) -> None:
-        if query == self._query:
+    def set_filters(self, filters: BountyFilter | None) -> None:
+        if filters == self._filters:
             return
-        previous, self._query = self._query, query
+        previous, self._filters = self._filters, filters
         # Typing forward only narrows the result: test just the rows still shown.
-        candidates = self._visible if _narrows(previous, query) else self._order
+        candidates = self._visible if _narrows(previous, filters) else self._order
         visible = self._filtered_indices(candidates)
         if visible != self._visible:
             # A layout change, not a reset: a reset makes the view drop its selection and
@@ -89,8 +94,8 @@ class BountyTableModel(QAbstractTableModel):
         self.filtered.emit(len(self._visible), len(self._rows))
 
     @property
-    def query(self) -> BountyQuery:
-        return self._query
+    def filters(self) -> BountyFilter | None:
+        return self._filters
 
     def total_count(self) -> int:
         return len(self._rows)
@@ -101,7 +106,7 @@ class BountyTableModel(QAbstractTableModel):
     def statuses(self) -> list[str]:
         return sorted({r.status for r in self._rows if r.status})
 
-    def bounty_at(self, row: int) -> BountyLike:
+    def bounty_at(self, row: int) -> BountyRow:
         return self._rows[self._visible[row]]
 
     def row_of(self, bounty_id: str) -> int | None:
@@ -204,25 +209,20 @@ class BountyTableModel(QAbstractTableModel):
         self.layoutChanged.emit()
 
     def _filtered_indices(self, candidates: list[int]) -> list[int]:
-        query = self._query
-        words = query.words()
+        if self._filters is None:
+            return list(candidates)
+        matcher = BountyMatcher(self._filters)
+        words = matcher.words
         texts = self._texts
-        text_only = not (
-            query.domain
-            or query.status
-            or query.min_reward
-            or query.deadline_within_days is not None
-        )
-        if text_only and not words:
+        if matcher.text_only and not words:
             return list(candidates)  # nothing to filter on: every row
-        if text_only:
+        if matcher.text_only:
             # The common case, typing in the search box: plain substring tests, one word at a
             # time (the first word already removes most rows), no method calls.
             shown = candidates
             for word in sorted(words, key=len, reverse=True):  # a long word is the rarest
                 shown = [i for i in shown if word in texts[i]]
             return shown if shown is not candidates else list(candidates)
-        matcher = BountyMatcher(query)
         rows, deadlines = self._rows, self._deadlines
         return [i for i in candidates if matcher.matches(rows[i], texts[i], deadlines[i])]
 
@@ -248,15 +248,11 @@ class BountyTableModel(QAbstractTableModel):
         )
 
 
-def _narrows(before: BountyQuery, after: BountyQuery) -> bool:
+def _narrows(before: BountyFilter | None, after: BountyFilter | None) -> bool:
     """True when every row `after` matches also matched `before` (only the text grew)."""
-    if (
-        before.domain,
-        before.status,
-        before.min_reward,
-        before.deadline_within_days,
-        before.today,
-    ) != (after.domain, after.status, after.min_reward, after.deadline_within_days, after.today):
+    if before is None:
+        return True  # every row was shown
+    if after is None or replace(before, text="") != replace(after, text=""):
         return False
     old, new = before.words(), after.words()
     if not old:

@@ -71,14 +71,14 @@ class FunnelPanel(QWidget):
         *,
         settings=None,
         credentials=None,
-        tasks=None,
+        job_runner=None,
         confirm: Confirm = ask_to_confirm,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._settings = settings
         self._credentials = credentials
-        self._tasks = tasks
+        self._job_runner = job_runner
         self._confirm = confirm
         self._package: Path | None = None
         self._queued: tuple[Stage, ...] = ()
@@ -322,7 +322,7 @@ class FunnelPanel(QWidget):
             options.max_llm_attempts = (
                 estimate.attempts if estimate else red_team_cost.DEFAULT_ATTEMPTS
             )
-            if self._credentials is not None and self._tasks is not None:
+            if self._credentials is not None and self._job_runner is not None:
                 from app.sync.credentials import llm_key_name
 
                 name = llm_key_name(red_team_cost.provider_of(entry["model"]))
@@ -332,7 +332,7 @@ class FunnelPanel(QWidget):
                     self._start(stages, options)
 
                 self._set_busy(True)
-                self._tasks.run_in_thread(
+                self._job_runner.run_in_thread(
                     self._credentials.get, name, on_done=with_key, on_error=self._on_failed
                 )
                 return
@@ -562,8 +562,8 @@ class FunnelPanel(QWidget):
                 self._estimate = estimate
                 self.llm_cost.setText(f"Estimate: {estimate.text()}")
 
-        if self._tasks is not None:
-            self._tasks.run_in_thread(
+        if self._job_runner is not None:
+            self._job_runner.run_in_thread(
                 red_team_cost.estimate,
                 model,
                 on_done=show,

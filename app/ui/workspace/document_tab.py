@@ -109,9 +109,30 @@ class DocumentTab(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        self.switch_bar = QWidget()
-        self.switch_bar.setObjectName("viewSwitch")
-        switch = QHBoxLayout(self.switch_bar)
+        self.switch_bar = self._build_switch_bar()
+        layout.addWidget(self.switch_bar)
+        layout.addWidget(self.banner)
+        self.stack = QStackedWidget()
+        layout.addWidget(self.stack, 1)
+        self.stack.addWidget(self.editor)
+
+        if friendly == TABLE:
+            self._add_table(table_role)
+        elif friendly == FORM:
+            self._add_form()
+        self.switch_bar.setVisible(friendly is not None)
+        self.friendly_button.clicked.connect(lambda: self.set_mode(friendly or TEXT))
+        self.text_button.clicked.connect(lambda: self.set_mode(TEXT))
+        self.editor.document().contentsChanged.connect(self._text_changed)
+        self.editor.annotation_clicked.connect(self.annotation_clicked)
+
+    # -- building -----------------------------------------------------------------------
+
+    def _build_switch_bar(self) -> QWidget:
+        """The Table/Form | Text switch, a hint about the view, and the form's Undo/Redo."""
+        bar = QWidget()
+        bar.setObjectName("viewSwitch")
+        switch = QHBoxLayout(bar)
         switch.setContentsMargins(8, 6, 8, 2)
         switch.setSpacing(0)
         self.friendly_button = QPushButton()
@@ -134,37 +155,31 @@ class DocumentTab(QWidget):
             button.setObjectName("flat")
             button.hide()
             switch.addWidget(button)
-        layout.addWidget(self.switch_bar)
-        layout.addWidget(self.banner)
-        self.stack = QStackedWidget()
-        layout.addWidget(self.stack, 1)
-        self.stack.addWidget(self.editor)
+        return bar
 
-        if friendly == TABLE:
-            self.table = TaskTable(table_role)
-            self.stack.addWidget(self.table)
-            self.friendly_button.setText("Table")
-            self.friendly_button.setToolTip("Edit the rows as a table")
-            self.table.changed.connect(self._friendly_changed)
-        elif friendly == FORM:
-            self.form = ManifestForm()
-            self.stack.addWidget(self.form)
-            self.friendly_button.setText("Form")
-            self.friendly_button.setToolTip("Edit the settings with explanations")
-            self.form.changed.connect(self._friendly_changed)
-            self.form_undo.clicked.connect(self.form.undo_stack.undo)
-            self.form_redo.clicked.connect(self.form.undo_stack.redo)
-            self.form_undo.setToolTip("Undo the last change in the form (Ctrl+Z)")
-            self.form_redo.setToolTip("Redo (Ctrl+Shift+Z)")
-            self.form.undo_stack.canUndoChanged.connect(self.form_undo.setEnabled)
-            self.form.undo_stack.canRedoChanged.connect(self.form_redo.setEnabled)
-            self.form_undo.setEnabled(False)
-            self.form_redo.setEnabled(False)
-        self.switch_bar.setVisible(friendly is not None)
-        self.friendly_button.clicked.connect(lambda: self.set_mode(friendly or TEXT))
-        self.text_button.clicked.connect(lambda: self.set_mode(TEXT))
-        self.editor.document().contentsChanged.connect(self._text_changed)
-        self.editor.annotation_clicked.connect(self.annotation_clicked)
+    def _add_table(self, table_role: str) -> None:
+        """The friendly view of a tasks/solutions/negatives file: its rows as a table."""
+        self.table = TaskTable(table_role)
+        self.stack.addWidget(self.table)
+        self.friendly_button.setText("Table")
+        self.friendly_button.setToolTip("Edit the rows as a table")
+        self.table.changed.connect(self._friendly_changed)
+
+    def _add_form(self) -> None:
+        """The friendly view of env.toml: a form, its history on the switch bar's buttons."""
+        self.form = ManifestForm()
+        self.stack.addWidget(self.form)
+        self.friendly_button.setText("Form")
+        self.friendly_button.setToolTip("Edit the settings with explanations")
+        self.form.changed.connect(self._friendly_changed)
+        self.form_undo.clicked.connect(self.form.undo_stack.undo)
+        self.form_redo.clicked.connect(self.form.undo_stack.redo)
+        self.form_undo.setToolTip("Undo the last change in the form (Ctrl+Z)")
+        self.form_redo.setToolTip("Redo (Ctrl+Shift+Z)")
+        self.form.undo_stack.canUndoChanged.connect(self.form_undo.setEnabled)
+        self.form.undo_stack.canRedoChanged.connect(self.form_redo.setEnabled)
+        self.form_undo.setEnabled(False)
+        self.form_redo.setEnabled(False)
 
     # -- content ------------------------------------------------------------------------
 

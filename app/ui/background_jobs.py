@@ -20,7 +20,7 @@ Callback = Callable[[Any], None]
 ErrorCallback = Callable[[BaseException], None]
 
 
-class TaskRunner(QObject):
+class JobRunner(QObject):
     """One per window. `shutdown()` on close stops everything it started."""
 
     _deliver = Signal(object, object)  # (callback, value), emitted from worker threads
@@ -34,14 +34,14 @@ class TaskRunner(QObject):
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=max_workers, thread_name_prefix="gauntlet-worker"
         )
-        self._tasks: set[asyncio.Task] = set()
+        self._coroutines: set[asyncio.Task] = set()
         self._futures: set[concurrent.futures.Future] = set()
         self._closed = False
         self._deliver.connect(self._on_deliver)
 
     @property
     def running(self) -> int:
-        return len(self._futures) + len(self._tasks)
+        return len(self._futures) + len(self._coroutines)
 
     def run_in_thread(
         self,
@@ -83,11 +83,11 @@ class TaskRunner(QObject):
             coro.close()  # type: ignore[union-attr]
             return None
         task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
+        self._coroutines.add(task)
         self.jobs_changed.emit(self.running)
 
         def finished(t: asyncio.Task) -> None:
-            self._tasks.discard(t)
+            self._coroutines.discard(t)
             self.jobs_changed.emit(self.running)
             if t.cancelled():
                 return
@@ -103,7 +103,7 @@ class TaskRunner(QObject):
     def shutdown(self, wait: bool = True) -> None:
         """Cancel coroutines and queued work; wait for running threads to return."""
         self._closed = True
-        for task in list(self._tasks):
+        for task in list(self._coroutines):
             task.cancel()
         self._executor.shutdown(wait=wait, cancel_futures=True)
 
