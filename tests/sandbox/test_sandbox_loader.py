@@ -13,7 +13,7 @@ import types
 from pathlib import Path
 
 import pytest
-from sandbox_support import load, write_pack
+from support.sandbox_packages import load, write_pack
 from support.services import docker_available, need, sandbox_image_available
 
 from app.sandbox.base import GradingItem
