@@ -22,7 +22,7 @@ from bundle_excludes import EXCLUDED_MODULES  # noqa: E402
 
 # What the app does in a session: build the window and visit every screen (the smoke test),
 # create, check and verify a package, start the embedded platform, import every module of
-# app/ and server/ (sub-commands are found at run time), and load litellm as the red team does.
+# app/ (sub-commands are found at run time), and load litellm as the red team does.
 SCRIPT = textwrap.dedent(
     """
     import importlib, json, pkgutil, sys, tempfile
