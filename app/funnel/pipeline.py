@@ -38,6 +38,9 @@ class FunnelOptions:
     # Resolved by the caller (CLI/UI) from the keychain or environment; never written to disk.
     llm_api_key: str | None = field(default=None, repr=False)
     llm_api_base: str | None = None  # e.g. a local OpenAI-compatible server
+    # Without a key, may a judge use the provider's usual environment variables? Yes for a user
+    # on their own machine; never on the platform, where only the operator's key may be spent.
+    llm_from_environment: bool = True
     budget_usd: float | None = None
     max_llm_attempts: int | None = None
     attack_categories: list[str] = field(default_factory=list)  # empty = all

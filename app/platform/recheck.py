@@ -122,6 +122,7 @@ def _check_files(ctx: JobContext, files: dict[str, str]):
             backend=settings.sandbox_backend,
             llm_api_key=settings.judge_api_key,
             llm_api_base=settings.judge_api_base,
+            llm_from_environment=False,
         )
         over_cap = declared_over_caps(package, settings)
         stages = (Stage.STRUCTURE,) if over_cap else (Stage.STRUCTURE, Stage.VERIFY)

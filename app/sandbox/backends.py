@@ -34,12 +34,17 @@ class BackendOptions(Protocol):
     allow_package_dockerfile: bool
     llm_api_key: str | None
     llm_api_base: str | None
+    llm_from_environment: bool
 
 
 def backend_for(options: BackendOptions) -> SandboxBase:
     """The backend `options` choose, for every stage of a run (see `get_backend`); its judge
     uses the run's LLM key and base URL."""
-    judge = JudgeGrader(api_key=options.llm_api_key, api_base=options.llm_api_base)
+    judge = JudgeGrader(
+        api_key=options.llm_api_key,
+        api_base=options.llm_api_base,
+        use_environment=options.llm_from_environment,
+    )
     return get_backend(
         options.backend,
         image=options.image,

@@ -134,15 +134,29 @@ Reply with exactly one JSON object and nothing else:
 {{"nonce": "{nonce}", "score": <number from 0 to 1>, "reason": "<one short sentence>"}}"""
 
 
+JUDGE_OFF = (
+    "judge graders are off on this platform: its operator has configured no judge model key "
+    "(judge_api_key in the server settings); the author's own check still runs the judge"
+)
+
+
 class JudgeGrader:
     info = BackendInfo(name="judge", weak=False, description="LLM judge called from the host")
 
     def __init__(
-        self, api_key: str | None = None, api_base: str | None = None, *, workers: int = 4
+        self,
+        api_key: str | None = None,
+        api_base: str | None = None,
+        *,
+        workers: int = 4,
+        use_environment: bool = True,
     ) -> None:
         self.api_key = api_key
         self.api_base = api_base
         self.workers = workers
+        # False on the platform: without the operator's key the judge is off, and litellm must
+        # not find a key of its own in the server's environment.
+        self.use_environment = use_environment
 
     def grade_batch(
         self,
@@ -178,6 +192,8 @@ class JudgeGrader:
                         "(or any litellm model) to [grader] in env.toml"
                     ),
                 )
+            if not self.api_key and not self.use_environment:
+                return _error(item.key, "judge-unavailable", JUDGE_OFF)
             if unavailable:
                 return _error(item.key, "judge-unavailable", unavailable[0])
             result = self._grade(pack, model, rubric, item)

@@ -58,7 +58,9 @@ def package_snapshot(root: Path, *, reader_uid: int | None = None) -> Iterator[P
                     continue
                 total += info.st_size
                 os.chmod(path, 0o644)
-            dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(folder, d))]
+            for name in [d for d in dirs if os.path.islink(os.path.join(folder, d))]:
+                os.unlink(os.path.join(folder, name))  # a linked folder could lead anywhere too
+                dirs.remove(name)
         if total > MAX_SNAPSHOT_BYTES:
             raise SandboxUnavailable(
                 f"the package is larger than {MAX_SNAPSHOT_BYTES >> 20} MiB",

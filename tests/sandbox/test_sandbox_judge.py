@@ -183,3 +183,25 @@ def test_unreachable_provider_is_judge_unavailable(judge_pack):
 def test_backends_hand_judge_packages_to_the_judge(judge_pack, process_backend):
     [result] = process_backend.grade_batch(judge_pack, [GradingItem("e", TASK, "")])
     assert result.reward == 0.0 and result.error is None
+
+
+def test_judge_without_a_key_uses_the_environment_only_where_allowed(judge_pack, monkeypatch):
+    """On a user's machine litellm may take the provider's usual variables; on the platform the
+    judge is off unless the operator gave a key, whatever the server's environment holds."""
+
+    def reply(request):
+        return json.dumps({"nonce": _nonce(request), "score": 1.0, "reason": "right"})
+
+    item = GradingItem("a", TASK, "The chance of data this extreme if the null were true.")
+    with ScriptedLLMServer([], default=reply) as llm:
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-from-the-environment")
+        monkeypatch.setenv("OPENAI_API_BASE", llm.url)
+        monkeypatch.setenv("OPENAI_BASE_URL", llm.url)
+        [on_a_desktop] = JudgeGrader().grade_batch(judge_pack, [item])
+        asked = len(llm.requests)
+        [on_the_platform] = JudgeGrader(use_environment=False).grade_batch(judge_pack, [item])
+        assert len(llm.requests) == asked  # not one more request
+    assert asked == 1 and llm.api_keys == ["sk-from-the-environment"]
+    assert on_a_desktop.reward == pytest.approx(10.0)
+    assert on_the_platform.reward is None and on_the_platform.error == "judge-unavailable"
+    assert "off on this platform" in on_the_platform.detail

@@ -112,6 +112,29 @@ def test_no_sandbox_on_the_server_is_an_error_state_not_a_verdict(make_live):
 
 
 @pytest.mark.docker
+def test_server_judge_is_off_without_the_operators_key_whatever_its_environment_holds(
+    make_live, monkeypatch
+):
+    _need_sandbox()
+    from support.fake_llm import ScriptedLLMServer
+
+    with ScriptedLLMServer(['{"score": 1.0}']) as llm:
+        # The server's own environment names a provider key: it must never be spent on a package.
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-the-servers-own")
+        monkeypatch.setenv("OPENAI_API_BASE", llm.url)
+        monkeypatch.setenv("OPENAI_BASE_URL", llm.url)
+        live = make_live(sandbox_backend="docker")
+        revision = live.author.submit(live.bounty()["id"], package_files("qa-judge"))
+        sid = revision["submission_id"]
+        checked = _wait_for_check(live, sid, 1)
+        assert llm.requests == []
+    assert checked["check"]["status"] == "failed", checked
+    report = live.author.get(f"/v1/submissions/{sid}/revisions/1/report").json()
+    gx212 = [f for f in report["findings"] if f["code"] == "GX212"]
+    assert gx212 and "off on this platform" in gx212[0]["message"] + str(gx212[0].get("evidence"))
+
+
+@pytest.mark.docker
 def test_real_sandbox_recheck_passes_honest_and_catches_a_tampered_grader(make_live, tmp_path):
     _need_sandbox()
     live = make_live(sandbox_backend="docker")
