@@ -26,15 +26,16 @@ def _backend(kind: str):
     if kind == "docker":
         need("docker", docker_available(), "no Docker engine reachable (start dockerd)")
         need("sandbox image", sandbox_image_available(), "gauntlet sandbox image --from-debian")
-        from app.sandbox.select import get_backend
+        from app.sandbox.backends import get_backend
 
         return get_backend("docker")
+    from app.sandbox.judge import JudgeGrader
     from app.sandbox.process_backend import ProcessBackend
 
     if kind == "bubblewrap":
         need("bubblewrap", bool(shutil.which("bwrap")), "bubblewrap (bwrap) is not installed")
-        return ProcessBackend(use_bwrap=True)
-    return ProcessBackend(use_bwrap=False)
+        return ProcessBackend(judge=JudgeGrader(), use_bwrap=True)
+    return ProcessBackend(judge=JudgeGrader(), use_bwrap=False)
 
 
 def _pack(tmp_path: Path, grader_py: str, *, timeout_s: float = 20, extra=None) -> Path:
@@ -58,7 +59,7 @@ def test_python_grader_cannot_find_or_use_the_batch_key(
     control = secrets.token_bytes(8)
     # The batch's key is this one (the host draws it with secrets.token_bytes(32)).
     monkeypatch.setattr(
-        "app.sandbox.session.secrets", types.SimpleNamespace(token_bytes=lambda n: key)
+        "app.sandbox.batch_run.secrets", types.SimpleNamespace(token_bytes=lambda n: key)
     )
     needle = {"a": key[:4].hex(), "b": key[4:8].hex(), "ca": control[:4].hex()}
     needle["cb"] = control[4:].hex()
@@ -264,6 +265,11 @@ def test_a_stuck_loader_is_replaced(tmp_path, private_tempdir):
     started = time.monotonic()
     results = backend.grade_batch(load(root), items, jobs=1)
     assert time.monotonic() - started < 60
-    assert [(r.error, r.reward) for r in results] == [(None, 1.0)] * len(items), results
-    loaders = {r.metrics["loader"] for r in results}
+    # The grading being forked when the grader's own thread seizes the loader may inherit a lock
+    # that thread held (fork with threads) and time out: that one is the grader's doing. Every
+    # other grading runs, in a fresh loader.
+    outcomes = [(r.error, r.reward) for r in results]
+    assert outcomes.count(("timeout", None)) <= 1, results
+    assert outcomes.count((None, 1.0)) >= len(items) - 1, results
+    loaders = {r.metrics["loader"] for r in results if r.metrics}
     assert len(loaders) > 1, "the stuck loader was never replaced"
