@@ -49,8 +49,10 @@ app.exec()
 APP_WINDOW = """
 import asyncio, sys
 from PySide6.QtCore import QTimer
+from app.cli import install_local_platform
 from app.ui.application import build_main_window, create_application
 import qasync
+install_local_platform()  # as `gauntlet studio` does: the app starts on the local platform
 app = create_application()
 loop = qasync.QEventLoop(app); asyncio.set_event_loop(loop)
 window = build_main_window(); window.show()
@@ -115,8 +117,8 @@ def bench_filter(qapp) -> None:
     from app.ui.background_jobs import JobRunner
     from app.ui.bounties.browser import BountyBrowser
 
-    sys.path.insert(0, str(ROOT / "tests" / "ui"))
-    from conftest import make_bounty
+    sys.path.insert(0, str(ROOT / "tests"))
+    from support.bounties import make_bounty
 
     folder = Path(tempfile.mkdtemp(prefix="gauntlet-bench-store-"))
     store = LocalStore(folder / "store.sqlite")
