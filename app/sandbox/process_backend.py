@@ -34,6 +34,7 @@ from app.sandbox.interpreter_layout import interpreter_layout
 from app.sandbox.judge import JudgeGrader
 from app.sandbox.limits import SandboxLimits
 from app.sandbox.process_count import process_limit
+from app.sandbox.seccomp_filter import filter_descriptor
 
 log = logging.getLogger(__name__)
 
@@ -286,6 +287,9 @@ class ProcessChannel(Channel):
             os.chown(scratch, backend.run_as_uid, backend.run_as_uid)
             user = {"user": backend.run_as_uid, "group": backend.run_as_uid, "extra_groups": []}
         argv, config = backend.command(pack_root, scratch)
+        seccomp = filter_descriptor() if backend.bwrap else None
+        if seccomp is not None:
+            argv = [argv[0], "--seccomp", str(seccomp), *argv[1:]]
         env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin",
             "LANG": "C.UTF-8",
@@ -302,6 +306,7 @@ class ProcessChannel(Channel):
                 env=env,
                 start_new_session=True,
                 close_fds=True,
+                pass_fds=() if seccomp is None else (seccomp,),
                 **user,
             )
         except OSError as exc:
@@ -309,6 +314,9 @@ class ProcessChannel(Channel):
             raise SandboxUnavailable(
                 f"could not start the process sandbox: {exc}", "check that Python 3 is installed"
             ) from exc
+        finally:
+            if seccomp is not None:
+                os.close(seccomp)  # bubblewrap holds its own copy
         os.set_blocking(proc.stdout.fileno(), False)
         return cls(proc, scratch), config
 

@@ -195,3 +195,79 @@ def test_runner_under_a_private_folder_is_copied_for_the_unprivileged_runner(tmp
     assert runner != private / "runner" and (runner / "server.py").is_file()
     result = _grade(backend, tmp_path, "def grade(task, response):\n    return 1.0\n", TASK)
     assert result.error is None and result.reward == 1.0, result
+
+
+# Each call is one a grader never needs; under the seccomp filter each fails with EPERM while
+# ordinary calls still work. Without the filter, inside bubblewrap, all three succeed.
+SECCOMP_PROBE = """
+import ctypes, errno, os, platform
+
+KEYCTL = {"x86_64": 250, "aarch64": 219}[platform.machine()]
+
+def grade(task, response):
+    libc = ctypes.CDLL(None, use_errno=True)
+    outcomes = {}
+    pid = os.fork()
+    if pid == 0:  # PTRACE_TRACEME in a child, so the grader itself is never traced
+        os._exit(0 if libc.ptrace(0, 0, None, None) == 0 else ctypes.get_errno())
+    outcomes["ptrace"] = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    libc.unshare(0)
+    outcomes["unshare"] = ctypes.get_errno()
+    libc.syscall(KEYCTL, 0, -3, 0)  # KEYCTL_GET_KEYRING_ID of the session keyring
+    outcomes["keyctl"] = ctypes.get_errno()
+    refused = {name: code == errno.EPERM for name, code in outcomes.items()}
+    if not all(refused.values()) or os.getpid() <= 0:
+        raise RuntimeError(f"allowed: {outcomes}")
+    return 1.0
+"""
+
+
+def test_grader_is_refused_tracing_namespaces_and_the_keyring_on_bubblewrap(tmp_path):
+    import platform
+
+    if platform.machine() not in ("x86_64", "aarch64"):
+        pytest.skip("the filter has syscall tables for x86_64 and aarch64 only")
+    result = _grade(_backend("bubblewrap"), tmp_path, SECCOMP_PROBE, TASK)
+    assert result.error is None and result.reward == 1.0, result
+
+
+def _run_filter(program: bytes, arch: int, number: int) -> int:
+    """A tiny classic-BPF interpreter for the instructions the filter uses."""
+    import struct
+
+    code = [struct.unpack("=HBBI", program[i : i + 8]) for i in range(0, len(program), 8)]
+    data = {0: number, 4: arch}
+    accumulator, pc = 0, 0
+    while True:
+        op, jump_true, jump_false, k = code[pc]
+        if op == 0x20:
+            accumulator = data[k]
+        elif op in (0x15, 0x35):
+            hit = accumulator == k if op == 0x15 else accumulator >= k
+            pc += jump_true if hit else jump_false
+        elif op == 0x06:
+            return k
+        else:
+            raise AssertionError(f"unexpected instruction {op:#x}")
+        pc += 1
+
+
+@pytest.mark.parametrize(
+    ("machine", "arch", "ptrace", "read"),
+    [("x86_64", 0xC000003E, 101, 0), ("aarch64", 0xC00000B7, 117, 63)],
+)
+def test_seccomp_filter_refuses_exactly_the_listed_calls(machine, arch, ptrace, read):
+    from app.sandbox.seccomp_filter import filter_program, refused_syscalls
+
+    allow, refuse = 0x7FFF0000, 0x00050001
+    program = filter_program(machine)
+    assert program is not None and "ptrace" in refused_syscalls()
+    assert _run_filter(program, arch, ptrace) == refuse
+    assert _run_filter(program, arch, read) == allow
+    assert _run_filter(program, arch, 425) == refuse  # io_uring_setup: one number everywhere
+    assert _run_filter(program, 0x40000003, read) == refuse  # i386 calls on a 64-bit kernel
+    if machine == "x86_64":
+        assert _run_filter(program, arch, 0x40000000 | read) == refuse  # the x32 ABI
+    refused = sum(_run_filter(program, arch, n) == refuse for n in range(0, 460))
+    assert refused == len(refused_syscalls())
+    assert filter_program("riscv64") is None
