@@ -29,7 +29,7 @@ _SYSCALL_NUMBER = 0  # offsetof(struct seccomp_data, nr)
 _ARCHITECTURE = 4  # offsetof(struct seccomp_data, arch)
 _X32_BIT = 0x40000000  # x86_64's x32 ABI: the same calls under other numbers
 
-_REFUSED = (
+REFUSED_SYSCALLS = (
     "ptrace",
     "process_vm_readv",
     "process_vm_writev",
@@ -147,11 +147,6 @@ _UNIFIED = {
 }  # fmt: skip
 
 
-def refused_syscalls() -> tuple[str, ...]:
-    """The names of the calls the filter refuses (for docs and tests)."""
-    return tuple(_REFUSED)
-
-
 def filter_program(machine: str | None = None) -> bytes | None:
     """The compiled filter for this machine, or None where we have no syscall table for it."""
     machine = (machine or platform.machine()).lower()
@@ -160,7 +155,7 @@ def filter_program(machine: str | None = None) -> bytes | None:
         return None
     audit_arch, numbers = _ARCHES[machine]
     numbers = {**numbers, **_UNIFIED}
-    checks = [numbers[name] for name in _REFUSED]
+    checks = [numbers[name] for name in REFUSED_SYSCALLS]
     program: list[tuple[int, int, int, int]] = [
         (_LOAD_WORD, 0, 0, _ARCHITECTURE),
         # Another architecture's calls (i386 on x86_64) have other numbers: refuse them all.
