@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QPushButton,
     QSplitter,
     QStackedWidget,
     QTableView,
@@ -31,7 +30,7 @@ from app.ui.bounties import start_environment
 from app.ui.bounties.detail_html import bounty_html
 from app.ui.bounties.filtering import DEADLINE_WINDOWS, due_within
 from app.ui.bounties.table_model import DEADLINE, DOMAIN, REWARD, STATUS, TITLE, BountyTableModel
-from app.ui.widgets import EmptyState, PageHeader
+from app.ui.widgets import EmptyState, PageHeader, push_button
 
 if TYPE_CHECKING:
     from app.sync.store.records import BountyFilter
@@ -185,14 +184,14 @@ class BountyBrowser(QWidget):
         self.draft_note.setObjectName("dimText")
         self.draft_note.setWordWrap(True)
         actions.addWidget(self.draft_note, 1)
-        self.start_button = QPushButton("Start environment…")
-        self.start_button.setObjectName("primary")
-        self.start_button.setToolTip(
-            "Create a new environment for this bounty from a ready-made "
-            "example, in a folder you choose, and open it"
+        self.start_button = push_button(
+            "Start environment…",
+            self.start_environment,
+            tip="Create a new environment for this bounty from a ready-made "
+            "example, in a folder you choose, and open it",
+            primary=True,
         )
         self.start_button.setEnabled(False)
-        self.start_button.clicked.connect(self.start_environment)
         actions.addWidget(self.start_button)
         detail_layout.addLayout(actions)
         return detail
