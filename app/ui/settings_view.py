@@ -38,7 +38,7 @@ from app.sync.credentials import (
 from app.ui.app_settings import THEMES, AppSettings
 from app.ui.docker_guide import DockerGuide
 from app.ui.funnel.red_team_cost import provider_of
-from app.ui.widgets import PageHeader, button_row, push_button
+from app.ui.widgets import PageHeader, button_row, push_button, screen_layout
 
 log = logging.getLogger(__name__)
 
@@ -91,18 +91,11 @@ class SettingsView(QWidget):
         outer.addWidget(scroll)
         body = QWidget()
         scroll.setWidget(body)
-        layout = QVBoxLayout(body)
-        layout.setContentsMargins(20, 16, 20, 16)
-        layout.setSpacing(10)
-        layout.addWidget(
-            PageHeader(
-                "Settings",
-                (
-                    "Where your work goes, which AI models may "
-                    "attack your grader, and how it runs safely."
-                ),
-            )
+        header = PageHeader(
+            "Settings",
+            "Where your work goes, which AI models may attack your grader, and how it runs safely.",
         )
+        layout = screen_layout(body, header, spacing=10, bottom=16)
 
         layout.addWidget(self._build_platform_group())
         layout.addWidget(self._build_keychain_group())

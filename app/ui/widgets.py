@@ -34,6 +34,18 @@ class PageHeader(QWidget):
         layout.addWidget(self.subtitle)
 
 
+def screen_layout(
+    owner: QWidget, header: PageHeader, *, spacing: int | None = None, bottom: int = 12
+) -> QVBoxLayout:
+    """The column a screen is laid out in: the screens' margins, `header` on top."""
+    layout = QVBoxLayout(owner)
+    layout.setContentsMargins(20, 16, 20, bottom)
+    if spacing is not None:
+        layout.setSpacing(spacing)
+    layout.addWidget(header)
+    return layout
+
+
 class EmptyState(QFrame):
     """A friendly box in place of an empty list: what this is, and the next step."""
 

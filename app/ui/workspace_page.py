@@ -15,13 +15,12 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QSplitter,
-    QVBoxLayout,
     QWidget,
 )
 
 from app.errors import UserError
 from app.ui.funnel.panel import FunnelPanel
-from app.ui.widgets import PageHeader, button_row, fill_with_pages, push_button
+from app.ui.widgets import PageHeader, button_row, fill_with_pages, push_button, screen_layout
 
 log = logging.getLogger(__name__)
 
@@ -50,17 +49,13 @@ class WelcomePage(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(20, 16, 20, 12)
-        layout.setSpacing(12)
-        layout.addWidget(
-            PageHeader(
-                "Workspace",
-                "An environment is a folder with tasks, "
-                "reference answers, known-wrong answers and a grader. "
-                "Open one to edit it and run the gauntlet on it.",
-            )
+        header = PageHeader(
+            "Workspace",
+            "An environment is a folder with tasks, "
+            "reference answers, known-wrong answers and a grader. "
+            "Open one to edit it and run the gauntlet on it.",
         )
+        layout = screen_layout(self, header, spacing=12)
         self.from_bounty = push_button(
             "Start from a bounty…",
             self.bounties_requested,

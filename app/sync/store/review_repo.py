@@ -12,16 +12,12 @@ from app.sync.store.records import Comment, Review, Thread, person, revision_id,
 
 class ReviewRepository(Repository):
     def upsert(self, review: dict[str, Any], conn: sqlite3.Connection | None = None) -> None:
-        sub = str(review.get("submission_id", ""))
-        revision = review.get("revision")
         with self._write(conn) as c:
             self._upsert(
                 c,
                 "reviews",
                 {
-                    "id": str(review["id"]),
-                    "submission_id": sub,
-                    "revision_id": revision_id(sub, revision) if revision is not None else None,
+                    **_placed(review, review.get("revision")),
                     "reviewer": person(review.get("reviewer")),
                     "verdict": review.get("verdict"),
                     "created_at": review.get("created_at"),
@@ -49,19 +45,15 @@ class ReviewRepository(Repository):
 
     def upsert_thread(self, thread: dict[str, Any], conn: sqlite3.Connection | None = None) -> None:
         """Store a thread; its file and lines are where it sits on the latest revision."""
-        sub = str(thread.get("submission_id", ""))
         anchor = thread.get("anchor") if isinstance(thread.get("anchor"), dict) else {}
         position = thread.get("position") if isinstance(thread.get("position"), dict) else {}
         where = position or anchor
-        revision = anchor.get("revision")
         with self._write(conn) as c:
             self._upsert(
                 c,
                 "threads",
                 {
-                    "id": str(thread["id"]),
-                    "submission_id": sub,
-                    "revision_id": revision_id(sub, revision) if revision is not None else None,
+                    **_placed(thread, anchor.get("revision")),
                     "file": str(where.get("path") or ""),
                     "start_line": where.get("start_line"),
                     "end_line": where.get("end_line"),
@@ -176,3 +168,13 @@ class ReviewRepository(Repository):
                     )
                 )
         return result
+
+
+def _placed(record: dict[str, Any], revision: Any) -> dict[str, Any]:
+    """The columns that say which submission (and revision of it) a review or thread is on."""
+    sub = str(record.get("submission_id", ""))
+    return {
+        "id": str(record["id"]),
+        "submission_id": sub,
+        "revision_id": revision_id(sub, revision) if revision is not None else None,
+    }

@@ -30,7 +30,7 @@ from app.ui.bounties import start_environment
 from app.ui.bounties.detail_html import bounty_html
 from app.ui.bounties.filtering import DEADLINE_WINDOWS, due_within
 from app.ui.bounties.table_model import DEADLINE, DOMAIN, REWARD, STATUS, TITLE, BountyTableModel
-from app.ui.widgets import EmptyState, PageHeader, push_button
+from app.ui.widgets import EmptyState, PageHeader, push_button, screen_layout
 
 if TYPE_CHECKING:
     from app.sync.store.records import BountyFilter
@@ -71,14 +71,12 @@ class BountyBrowser(QWidget):
         self._current: Any = None  # the selected bounty in full
         self.model = BountyTableModel(self)
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(20, 16, 20, 12)
         self.header = PageHeader(
             "Bounties",
             "Labs pay for environments that teach and test AI models. "
             "Pick one, read its brief, then start an environment for it.",
         )
-        layout.addWidget(self.header)
+        layout = screen_layout(self, self.header)
 
         layout.addLayout(self._build_filters())
         self.count_label = QLabel("")
