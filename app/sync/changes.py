@@ -70,6 +70,28 @@ async def refetch_submission(ctx: ChangeContext, submission_id: str) -> dict[str
     return data
 
 
+def _queue_only(store: LocalStore, kind: str, payload: dict[str, Any]) -> OutboxEntry:
+    """Queue a change that has no local effect until the server answers."""
+    with store.transaction() as conn:
+        return store.outbox.queue(kind, payload, conn=conn)
+
+
+class _Handler:
+    """What the handlers share unless they say otherwise: after a 412 the change is still the
+    same intent, so retry it; discarding it leaves nothing local to undo."""
+
+    def __init__(self, ctx: ChangeContext) -> None:
+        self.ctx = ctx
+
+    async def on_stale(
+        self, entry: OutboxEntry, error: StaleVersion
+    ) -> StaleOutcome | SyncConflict:
+        return StaleOutcome.RETRY
+
+    def revert(self, entry: OutboxEntry, conn: sqlite3.Connection) -> None:
+        pass
+
+
 # -- submit ---------------------------------------------------------------------------------------
 
 
@@ -104,9 +126,8 @@ def queue_submit(
         return store.outbox.queue("submit", payload, conn=conn)
 
 
-class SubmitHandler:
-    def __init__(self, ctx: ChangeContext) -> None:
-        self.ctx = ctx
+class SubmitHandler(_Handler):
+    # Discarding leaves nothing local to undo: the draft folder is the user's, blobs go later.
 
     async def send(self, entry: OutboxEntry) -> None:
         ctx, payload = self.ctx, entry.payload
@@ -161,9 +182,6 @@ class SubmitHandler:
         # Someone else moved the submission (a reviewer, the server's check): a new revision
         # is still what the author wants, so push it on top of the fresh version.
         return StaleOutcome.RETRY
-
-    def revert(self, entry: OutboxEntry, conn: sqlite3.Connection) -> None:
-        pass  # nothing local to undo: the draft folder is the user's; blobs are released later
 
     # -- steps ------------------------------------------------------------------------------------
 
@@ -285,10 +303,7 @@ def queue_withdraw(store: LocalStore, submission_id: str, reason: str = "") -> O
         )
 
 
-class WithdrawHandler:
-    def __init__(self, ctx: ChangeContext) -> None:
-        self.ctx = ctx
-
+class WithdrawHandler(_Handler):
     async def send(self, entry: OutboxEntry) -> None:
         sub_id = entry.payload["submission_id"]
         submission = self.ctx.store.submissions.get(sub_id)
@@ -364,10 +379,7 @@ def queue_reply(
         return entry
 
 
-class ReplyHandler:
-    def __init__(self, ctx: ChangeContext) -> None:
-        self.ctx = ctx
-
+class ReplyHandler(_Handler):  # comments are append-only: a 412 just means retry
     async def send(self, entry: OutboxEntry) -> None:
         p = entry.payload
         body = {"body": p["body"]}
@@ -384,11 +396,6 @@ class ReplyHandler:
             )
             self.ctx.store.outbox.complete(entry.seq, conn)
 
-    async def on_stale(
-        self, entry: OutboxEntry, error: StaleVersion
-    ) -> StaleOutcome | SyncConflict:
-        return StaleOutcome.RETRY  # comments are append-only: nothing can be stale
-
     def revert(self, entry: OutboxEntry, conn: sqlite3.Connection) -> None:
         self.ctx.store.reviews.delete_comment(f"pending:{entry.idempotency_key}", conn)
 
@@ -401,10 +408,7 @@ def queue_resolve(store: LocalStore, thread_id: str, resolved: bool = True) -> O
         )
 
 
-class ResolveHandler:
-    def __init__(self, ctx: ChangeContext) -> None:
-        self.ctx = ctx
-
+class ResolveHandler(_Handler):  # resolving is the same intent whatever changed
     async def send(self, entry: OutboxEntry) -> None:
         p = entry.payload
         response = await self.ctx.client.post(
@@ -416,11 +420,6 @@ class ResolveHandler:
             if isinstance(response.data, dict) and response.data.get("id"):
                 self.ctx.store.reviews.upsert_thread(response.data, conn=conn)
             self.ctx.store.outbox.complete(entry.seq, conn)
-
-    async def on_stale(
-        self, entry: OutboxEntry, error: StaleVersion
-    ) -> StaleOutcome | SyncConflict:
-        return StaleOutcome.RETRY  # resolving is the same intent whatever changed
 
     def revert(self, entry: OutboxEntry, conn: sqlite3.Connection) -> None:
         self.ctx.store.reviews.set_thread_resolved(
@@ -438,25 +437,21 @@ def queue_thread(
     start_line: int | None = None,
     end_line: int | None = None,
 ) -> OutboxEntry:
-    with store.transaction() as conn:
-        return store.outbox.queue(
-            "thread",
-            {
-                "submission_id": submission_id,
-                "revision": revision,
-                "path": path,
-                "start_line": start_line,
-                "end_line": end_line,
-                "body": body,
-            },
-            conn=conn,
-        )
+    return _queue_only(
+        store,
+        "thread",
+        {
+            "submission_id": submission_id,
+            "revision": revision,
+            "path": path,
+            "start_line": start_line,
+            "end_line": end_line,
+            "body": body,
+        },
+    )
 
 
-class ThreadHandler:
-    def __init__(self, ctx: ChangeContext) -> None:
-        self.ctx = ctx
-
+class ThreadHandler(_Handler):
     async def send(self, entry: OutboxEntry) -> None:
         p = dict(entry.payload)
         sub_id = p.pop("submission_id")
@@ -468,14 +463,6 @@ class ThreadHandler:
             self.ctx.store.reviews.upsert_thread(response.data, conn=conn)
             self.ctx.store.outbox.complete(entry.seq, conn)
 
-    async def on_stale(
-        self, entry: OutboxEntry, error: StaleVersion
-    ) -> StaleOutcome | SyncConflict:
-        return StaleOutcome.RETRY
-
-    def revert(self, entry: OutboxEntry, conn: sqlite3.Connection) -> None:
-        pass
-
 
 def queue_review(
     store: LocalStore,
@@ -486,24 +473,20 @@ def queue_review(
     scores: dict[str, float] | None = None,
     summary: str = "",
 ) -> OutboxEntry:
-    with store.transaction() as conn:
-        return store.outbox.queue(
-            "review",
-            {
-                "submission_id": submission_id,
-                "revision": revision,
-                "verdict": verdict,
-                "scores": scores or {},
-                "summary": summary,
-            },
-            conn=conn,
-        )
+    return _queue_only(
+        store,
+        "review",
+        {
+            "submission_id": submission_id,
+            "revision": revision,
+            "verdict": verdict,
+            "scores": scores or {},
+            "summary": summary,
+        },
+    )
 
 
-class ReviewHandler:
-    def __init__(self, ctx: ChangeContext) -> None:
-        self.ctx = ctx
-
+class ReviewHandler(_Handler):
     async def send(self, entry: OutboxEntry) -> None:
         p = dict(entry.payload)
         sub_id = p.pop("submission_id")
@@ -534,14 +517,6 @@ class ReviewHandler:
         with self.ctx.store.transaction() as conn:
             self.ctx.store.reviews.upsert(response.data, conn=conn)
             self.ctx.store.outbox.complete(entry.seq, conn)
-
-    async def on_stale(
-        self, entry: OutboxEntry, error: StaleVersion
-    ) -> StaleOutcome | SyncConflict:
-        return StaleOutcome.RETRY
-
-    def revert(self, entry: OutboxEntry, conn: sqlite3.Connection) -> None:
-        pass
 
 
 def handlers_for(ctx: ChangeContext) -> dict[str, Any]:

@@ -13,6 +13,25 @@ MAX_RECENT = 10
 THEMES = ("system", "light", "dark")
 
 
+class _TextSetting:
+    """A text preference under `key`, read and written as an attribute of AppSettings; with
+    `allowed`, any other value (an old or hand-edited file) counts as `default`."""
+
+    def __init__(self, key: str, default: str, allowed: tuple[str, ...] = ()) -> None:
+        self.key, self.default, self.allowed = key, default, allowed
+
+    def _valid(self, value: str) -> str:
+        return value if not self.allowed or value in self.allowed else self.default
+
+    def __get__(self, settings: AppSettings | None, owner: type | None = None) -> str:
+        if settings is None:  # read on the class (introspection, mocks): the descriptor itself
+            return self  # type: ignore[return-value]
+        return self._valid(str(settings._qs.value(self.key, self.default)))
+
+    def __set__(self, settings: AppSettings, value: str) -> None:
+        settings._qs.setValue(self.key, self._valid(value))
+
+
 class AppSettings:
     def __init__(self, path: Path | None = None) -> None:
         path = path or config_dir() / "studio.ini"
@@ -38,13 +57,7 @@ class AppSettings:
     def save_splitter_state(self, name: str, state: QByteArray) -> None:
         self._qs.setValue(f"splitters/{name}", state)
 
-    @property
-    def last_screen(self) -> str:
-        return str(self._qs.value("window/screen", "bounties"))
-
-    @last_screen.setter
-    def last_screen(self, name: str) -> None:
-        self._qs.setValue("window/screen", name)
+    last_screen = _TextSetting("window/screen", "bounties")
 
     # -- packages ----------------------------------------------------------------------------
 
@@ -61,22 +74,8 @@ class AppSettings:
 
     # -- preferences -------------------------------------------------------------------------
 
-    @property
-    def theme(self) -> str:
-        theme = str(self._qs.value("appearance/theme", "system"))
-        return theme if theme in THEMES else "system"
-
-    @theme.setter
-    def theme(self, value: str) -> None:
-        self._qs.setValue("appearance/theme", value if value in THEMES else "system")
-
-    @property
-    def sandbox_backend(self) -> str:
-        return str(self._qs.value("sandbox/backend", "auto"))
-
-    @sandbox_backend.setter
-    def sandbox_backend(self, name: str) -> None:
-        self._qs.setValue("sandbox/backend", name)
+    theme = _TextSetting("appearance/theme", "system", THEMES)
+    sandbox_backend = _TextSetting("sandbox/backend", "auto")
 
     @property
     def docker_guide_dismissed(self) -> bool:
@@ -108,12 +107,5 @@ class AppSettings:
             self._qs.setValue("api_base", entry.get("api_base", ""))
         self._qs.endArray()
 
-    @property
-    def keychain_fallback(self) -> str:
-        """ "session" (keep secrets in memory until quit) or "refuse"."""
-        value = str(self._qs.value("security/keychain_fallback", "session"))
-        return value if value in ("session", "refuse") else "session"
-
-    @keychain_fallback.setter
-    def keychain_fallback(self, value: str) -> None:
-        self._qs.setValue("security/keychain_fallback", value)
+    # "session" (keep secrets in memory until quit) or "refuse".
+    keychain_fallback = _TextSetting("security/keychain_fallback", "session", ("session", "refuse"))

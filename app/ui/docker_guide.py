@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QProgressBar,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -31,6 +30,7 @@ from app.ui.sandbox_status import (
     DOCKER_STOPPED,
     Diagnosis,
 )
+from app.ui.widgets import push_button
 
 WHY_DOCKER = (
     "Gauntlet Studio runs each environment's grading code inside Docker, a sealed box that "
@@ -134,28 +134,24 @@ class DockerGuide(QFrame):
     def _build_buttons(self, compact: bool) -> QHBoxLayout:
         """Get Docker, read the guide, build the image, check again; the banner's extras."""
         buttons = QHBoxLayout()
-        self.download = QPushButton(self.installer.action)
-        self.download.setObjectName("primary")
-        self.download.setToolTip(self.installer.url)
-        self.download.clicked.connect(lambda: self.open_link(self.installer.url))
-        self.guide_link = QPushButton("Step-by-step guide")
-        self.guide_link.setToolTip(self.installer.guide)
-        self.guide_link.clicked.connect(lambda: self.open_link(self.installer.guide))
-        self.build = QPushButton("Build sandbox image")
-        self.build.setObjectName("primary")
-        self.build.clicked.connect(self.build_requested)
-        self.recheck = QPushButton("Check again")
-        self.recheck.clicked.connect(self.recheck_requested)
-        buttons.addWidget(self.download)
-        buttons.addWidget(self.guide_link)
-        buttons.addWidget(self.build)
-        buttons.addWidget(self.recheck)
-        self.open_settings = QPushButton("Sandbox settings")
-        self.open_settings.clicked.connect(self.settings_requested)
-        self.later = QPushButton("Not now")
-        self.later.clicked.connect(lambda: self.dismissed.emit(False))
-        self.never = QPushButton("Don't show again")
-        self.never.clicked.connect(lambda: self.dismissed.emit(True))
+        self.download = push_button(
+            self.installer.action,
+            lambda: self.open_link(self.installer.url),
+            tip=self.installer.url,
+            primary=True,
+        )
+        self.guide_link = push_button(
+            "Step-by-step guide",
+            lambda: self.open_link(self.installer.guide),
+            tip=self.installer.guide,
+        )
+        self.build = push_button("Build sandbox image", self.build_requested, primary=True)
+        self.recheck = push_button("Check again", self.recheck_requested)
+        for button in (self.download, self.guide_link, self.build, self.recheck):
+            buttons.addWidget(button)
+        self.open_settings = push_button("Sandbox settings", self.settings_requested)
+        self.later = push_button("Not now", lambda: self.dismissed.emit(False))
+        self.never = push_button("Don't show again", lambda: self.dismissed.emit(True))
         buttons.addStretch(1)
         for button in (self.open_settings, self.later, self.never):
             button.setVisible(compact)

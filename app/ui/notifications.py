@@ -12,12 +12,12 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from app.ui.error_reporter import Problem
+from app.ui.widgets import push_button
 
 MAX_CARDS = 3
 INFO_TIMEOUT_MS = 6000
@@ -55,14 +55,13 @@ class NotificationCard(QFrame):
             text.addWidget(self.hint_label)
         layout.addLayout(text, 1)
         if details:
-            self.copy_button = QPushButton("Copy details")
-            self.copy_button.setToolTip(
-                "Copy the technical details to the clipboard, for a bug report"
+            self.copy_button = push_button(
+                "Copy details",
+                self.copy_details,
+                tip="Copy the technical details to the clipboard, for a bug report",
             )
-            self.copy_button.clicked.connect(self.copy_details)
             layout.addWidget(self.copy_button, 0, Qt.AlignmentFlag.AlignTop)
-        self.dismiss_button = QPushButton("Dismiss")
-        self.dismiss_button.clicked.connect(self.dismiss)
+        self.dismiss_button = push_button("Dismiss", self.dismiss)
         layout.addWidget(self.dismiss_button, 0, Qt.AlignmentFlag.AlignTop)
 
     def copy_details(self) -> None:

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QPushButton,
     QScrollArea,
     QTreeWidget,
     QTreeWidgetItem,
@@ -39,7 +38,7 @@ from app.sync.credentials import (
 from app.ui.app_settings import THEMES, AppSettings
 from app.ui.docker_guide import DockerGuide
 from app.ui.funnel.red_team_cost import provider_of
-from app.ui.widgets import PageHeader
+from app.ui.widgets import PageHeader, button_row, push_button, screen_layout
 
 log = logging.getLogger(__name__)
 
@@ -92,18 +91,11 @@ class SettingsView(QWidget):
         outer.addWidget(scroll)
         body = QWidget()
         scroll.setWidget(body)
-        layout = QVBoxLayout(body)
-        layout.setContentsMargins(20, 16, 20, 16)
-        layout.setSpacing(10)
-        layout.addWidget(
-            PageHeader(
-                "Settings",
-                (
-                    "Where your work goes, which AI models may "
-                    "attack your grader, and how it runs safely."
-                ),
-            )
+        header = PageHeader(
+            "Settings",
+            "Where your work goes, which AI models may attack your grader, and how it runs safely.",
         )
+        layout = screen_layout(body, header, spacing=10, bottom=16)
 
         layout.addWidget(self._build_platform_group())
         layout.addWidget(self._build_keychain_group())
@@ -133,16 +125,11 @@ class SettingsView(QWidget):
         self.token.setEchoMode(QLineEdit.EchoMode.Password)
         self.token.setPlaceholderText("Paste the access token the platform gave you")
         form.addRow("Access token", self.token)
-        row = QHBoxLayout()
-        self.save_platform = QPushButton("Save and sign in")
-        self.save_platform.setObjectName("primary")
-        self.save_platform.clicked.connect(self.save_platform_settings)
-        self.sign_out = QPushButton("Sign out")
-        self.sign_out.clicked.connect(self.forget_token)
-        row.addWidget(self.save_platform)
-        row.addWidget(self.sign_out)
-        row.addStretch(1)
-        form.addRow("", row)
+        self.save_platform = push_button(
+            "Save and sign in", self.save_platform_settings, primary=True
+        )
+        self.sign_out = push_button("Sign out", self.forget_token)
+        form.addRow("", button_row(self.save_platform, self.sign_out))
         self.platform_status = QLabel("")
         self.platform_status.setMinimumWidth(420)
         self.platform_status.setWordWrap(True)
@@ -199,10 +186,8 @@ class SettingsView(QWidget):
         self.model_key = QLineEdit()
         self.model_key.setEchoMode(QLineEdit.EchoMode.Password)
         self.model_key.setPlaceholderText("API key (optional for local models)")
-        self.add_model_button = QPushButton("Add")
-        self.add_model_button.clicked.connect(self.add_model)
-        self.remove_model_button = QPushButton("Remove")
-        self.remove_model_button.clicked.connect(self.remove_selected_model)
+        self.add_model_button = push_button("Add", self.add_model)
+        self.remove_model_button = push_button("Remove", self.remove_selected_model)
         for widget, stretch in ((self.model_name, 3), (self.model_base, 2), (self.model_key, 2)):
             add.addWidget(widget, stretch)
         add.addWidget(self.add_model_button)
@@ -241,12 +226,8 @@ class SettingsView(QWidget):
         self.diagnosis.setTextFormat(Qt.TextFormat.RichText)
         self.diagnosis.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         slayout.addWidget(self.diagnosis)
-        recheck_row = QHBoxLayout()
-        self.first_check = QPushButton("Check the sandbox")
-        self.first_check.clicked.connect(self.run_doctor)
-        recheck_row.addWidget(self.first_check)
-        recheck_row.addStretch(1)
-        slayout.addLayout(recheck_row)
+        self.first_check = push_button("Check the sandbox", self.run_doctor)
+        slayout.addLayout(button_row(self.first_check))
         return sandbox
 
     def _build_appearance_group(self) -> QGroupBox:

@@ -15,11 +15,10 @@ from PySide6.QtWidgets import (
     QTextBrowser,
     QTreeWidget,
     QTreeWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
-from app.ui.widgets import EmptyState, PageHeader
+from app.ui.widgets import EmptyState, PageHeader, screen_layout
 
 SUBMISSION_STATES = {
     "submitted": "Submitted — waiting for the platform's checks",
@@ -51,9 +50,7 @@ class _StoreScreen(QWidget):
     ) -> None:
         super().__init__(parent)
         self._store = None
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(20, 16, 20, 12)
-        layout.addWidget(PageHeader(title, subtitle))
+        layout = screen_layout(self, PageHeader(title, subtitle))
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(columns)
         self.tree.setRootIsDecorated(False)

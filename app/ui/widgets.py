@@ -1,10 +1,21 @@
-"""Small building blocks every screen uses: a page header and an empty state that says what
-to do next."""
+"""Small building blocks every screen uses: a page header, an empty state that says what to do
+next, buttons and rows of them, and a stack of pages that fills its owner."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 
 class PageHeader(QWidget):
@@ -21,6 +32,18 @@ class PageHeader(QWidget):
         self.subtitle.setWordWrap(True)
         self.subtitle.setVisible(bool(subtitle))
         layout.addWidget(self.subtitle)
+
+
+def screen_layout(
+    owner: QWidget, header: PageHeader, *, spacing: int | None = None, bottom: int = 12
+) -> QVBoxLayout:
+    """The column a screen is laid out in: the screens' margins, `header` on top."""
+    layout = QVBoxLayout(owner)
+    layout.setContentsMargins(20, 16, 20, bottom)
+    if spacing is not None:
+        layout.setSpacing(spacing)
+    layout.addWidget(header)
+    return layout
 
 
 class EmptyState(QFrame):
@@ -56,3 +79,43 @@ class EmptyState(QFrame):
     def set_text(self, title: str, body: str) -> None:
         self.title_label.setText(title)
         self.body_label.setText(body)
+
+
+def push_button(
+    text: str,
+    on_click: Callable[..., object],
+    *,
+    tip: str = "",
+    primary: bool = False,
+    icon: QIcon | None = None,
+) -> QPushButton:
+    """A button that does `on_click`; `primary` gives it the accent (the step to take next)."""
+    button = QPushButton(text)
+    if primary:
+        button.setObjectName("primary")
+    if icon is not None:
+        button.setIcon(icon)
+    if tip:
+        button.setToolTip(tip)
+    button.clicked.connect(on_click)
+    return button
+
+
+def button_row(*buttons: QWidget) -> QHBoxLayout:
+    """Buttons side by side from the left, the rest of the row empty."""
+    row = QHBoxLayout()
+    for button in buttons:
+        row.addWidget(button)
+    row.addStretch(1)
+    return row
+
+
+def fill_with_pages(owner: QWidget, *pages: QWidget) -> QStackedWidget:
+    """Make `owner` show one of `pages` at a time, edge to edge (the first to begin with)."""
+    stack = QStackedWidget()
+    for page in pages:
+        stack.addWidget(page)
+    layout = QVBoxLayout(owner)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(stack)
+    return stack

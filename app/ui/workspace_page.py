@@ -10,21 +10,17 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
-    QHBoxLayout,
     QInputDialog,
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QPushButton,
     QSplitter,
-    QStackedWidget,
-    QVBoxLayout,
     QWidget,
 )
 
 from app.errors import UserError
 from app.ui.funnel.panel import FunnelPanel
-from app.ui.widgets import PageHeader
+from app.ui.widgets import PageHeader, button_row, fill_with_pages, push_button, screen_layout
 
 log = logging.getLogger(__name__)
 
@@ -53,28 +49,21 @@ class WelcomePage(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(20, 16, 20, 12)
-        layout.setSpacing(12)
-        layout.addWidget(
-            PageHeader(
-                "Workspace",
-                "An environment is a folder with tasks, "
-                "reference answers, known-wrong answers and a grader. "
-                "Open one to edit it and run the gauntlet on it.",
-            )
+        header = PageHeader(
+            "Workspace",
+            "An environment is a folder with tasks, "
+            "reference answers, known-wrong answers and a grader. "
+            "Open one to edit it and run the gauntlet on it.",
         )
-        buttons = QHBoxLayout()
-        self.from_bounty = QPushButton("Start from a bounty…")
-        self.from_bounty.setObjectName("primary")
-        self.from_bounty.setToolTip("Pick a bounty and create an environment pre-filled for it")
-        self.from_bounty.clicked.connect(self.bounties_requested)
-        self.open_button = QPushButton("Open an environment folder…")
-        self.open_button.clicked.connect(self.browse_requested)
-        buttons.addWidget(self.from_bounty)
-        buttons.addWidget(self.open_button)
-        buttons.addStretch(1)
-        layout.addLayout(buttons)
+        layout = screen_layout(self, header, spacing=12)
+        self.from_bounty = push_button(
+            "Start from a bounty…",
+            self.bounties_requested,
+            tip="Pick a bounty and create an environment pre-filled for it",
+            primary=True,
+        )
+        self.open_button = push_button("Open an environment folder…", self.browse_requested)
+        layout.addLayout(button_row(self.from_bounty, self.open_button))
         steps = QLabel(
             "<b>How it works</b><ol style='margin-left:-20px'>"
             "<li>Start from a bounty: the app writes a complete, "
@@ -156,12 +145,7 @@ class WorkspacePage(QWidget):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setSizes([700, 460])
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.welcome)
-        self.stack.addWidget(self.splitter)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.stack)
+        self.stack = fill_with_pages(self, self.welcome, self.splitter)
         self.funnel.jump_requested.connect(self.jump_to)
         self.funnel.before_run = getattr(self.workspace, "save_all", None)
         self.welcome.set_recent(settings.recent_packages())

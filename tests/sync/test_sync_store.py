@@ -206,3 +206,13 @@ def test_drafts_are_remembered_by_folder(store, tmp_path):
     assert [d.path for d in store.drafts.list()] == [str(folder.resolve())]
     store.drafts.remove(draft.id)
     assert store.drafts.list() == []
+
+
+def test_a_second_upsert_overwrites_but_keeps_what_the_server_left_out(store):
+    store.submissions.upsert({"id": "s_1", "bounty_id": "b", "state": "draft", "version": 1})
+    store.submissions.upsert({"id": "s_1", "bounty_id": "b", "state": "in_review"})
+    s = store.submissions.get("s_1")
+    assert (s.state, s.etag) == ("in_review", '"1"')  # no new version: the known ETag stays
+    store.reviews.upsert_comment({"id": "c_1", "thread_id": "t", "body": "first"})
+    store.reviews.upsert_comment({"id": "c_1", "thread_id": "t", "body": "edited"})
+    assert [c.body for c in store.reviews.comments_for("t")] == ["edited"]

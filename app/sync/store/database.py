@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -153,6 +153,27 @@ class Repository:
 
     def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         return self._db.transaction()
+
+    @staticmethod
+    def _upsert(
+        conn: sqlite3.Connection,
+        table: str,
+        row: Mapping[str, Any],
+        *,
+        key: str = "id",
+        merge: Mapping[str, str] | None = None,
+    ) -> None:
+        """Insert `row` (column -> value), or on a clash of `key` overwrite every other column
+        with the new value, or with the SQL that `merge` gives for it (e.g. a COALESCE that keeps
+        what the store knew when the server sends nothing)."""
+        merge = merge or {}
+        columns = list(row)
+        sets = ", ".join(f"{c} = {merge.get(c, f'excluded.{c}')}" for c in columns if c != key)
+        conn.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+            f"ON CONFLICT ({key}) DO UPDATE SET {sets}",
+            list(row.values()),
+        )
 
 
 def now() -> str:

@@ -12,24 +12,17 @@ from app.sync.store.records import Comment, Review, Thread, person, revision_id,
 
 class ReviewRepository(Repository):
     def upsert(self, review: dict[str, Any], conn: sqlite3.Connection | None = None) -> None:
-        sub = str(review.get("submission_id", ""))
-        revision = review.get("revision")
         with self._write(conn) as c:
-            c.execute(
-                "INSERT INTO reviews (id, submission_id, revision_id, reviewer, verdict, "
-                "created_at, data) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
-                "submission_id = excluded.submission_id, revision_id = excluded.revision_id, "
-                "reviewer = excluded.reviewer, verdict = excluded.verdict, "
-                "created_at = excluded.created_at, data = excluded.data",
-                (
-                    str(review["id"]),
-                    sub,
-                    revision_id(sub, revision) if revision is not None else None,
-                    person(review.get("reviewer")),
-                    review.get("verdict"),
-                    review.get("created_at"),
-                    json.dumps(review),
-                ),
+            self._upsert(
+                c,
+                "reviews",
+                {
+                    **_placed(review, review.get("revision")),
+                    "reviewer": person(review.get("reviewer")),
+                    "verdict": review.get("verdict"),
+                    "created_at": review.get("created_at"),
+                    "data": json.dumps(review),
+                },
             )
 
     def list(self, submission_id: str | None = None) -> list[Review]:
@@ -52,34 +45,24 @@ class ReviewRepository(Repository):
 
     def upsert_thread(self, thread: dict[str, Any], conn: sqlite3.Connection | None = None) -> None:
         """Store a thread; its file and lines are where it sits on the latest revision."""
-        sub = str(thread.get("submission_id", ""))
         anchor = thread.get("anchor") if isinstance(thread.get("anchor"), dict) else {}
         position = thread.get("position") if isinstance(thread.get("position"), dict) else {}
         where = position or anchor
-        revision = anchor.get("revision")
         with self._write(conn) as c:
-            c.execute(
-                "INSERT INTO threads (id, submission_id, revision_id, file, start_line, end_line, "
-                "anchor_state, resolved, author, created_at, data) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
-                "submission_id = excluded.submission_id, revision_id = excluded.revision_id, "
-                "file = excluded.file, start_line = excluded.start_line, "
-                "end_line = excluded.end_line, anchor_state = excluded.anchor_state, "
-                "resolved = excluded.resolved, author = excluded.author, "
-                "created_at = excluded.created_at, data = excluded.data",
-                (
-                    str(thread["id"]),
-                    sub,
-                    revision_id(sub, revision) if revision is not None else None,
-                    str(where.get("path") or ""),
-                    where.get("start_line"),
-                    where.get("end_line"),
-                    str(position.get("status") or "current"),
-                    int(bool(thread.get("resolved"))),
-                    person(thread.get("author")),
-                    thread.get("created_at"),
-                    json.dumps(thread),
-                ),
+            self._upsert(
+                c,
+                "threads",
+                {
+                    **_placed(thread, anchor.get("revision")),
+                    "file": str(where.get("path") or ""),
+                    "start_line": where.get("start_line"),
+                    "end_line": where.get("end_line"),
+                    "anchor_state": str(position.get("status") or "current"),
+                    "resolved": int(bool(thread.get("resolved"))),
+                    "author": person(thread.get("author")),
+                    "created_at": thread.get("created_at"),
+                    "data": json.dumps(thread),
+                },
             )
             for comment in thread.get("comments") or ():
                 self.upsert_comment({**comment, "thread_id": thread["id"]}, conn=c)
@@ -88,22 +71,19 @@ class ReviewRepository(Repository):
         self, comment: dict[str, Any], conn: sqlite3.Connection | None = None
     ) -> None:
         with self._write(conn) as c:
-            c.execute(
-                "INSERT INTO comments (id, thread_id, "
-                "parent_id, author, body, created_at, pending, "
-                "data) VALUES (?, ?, ?, ?, ?, ?, 0, ?) ON CONFLICT (id) DO UPDATE SET "
-                "thread_id = excluded.thread_id, parent_id = excluded.parent_id, "
-                "author = excluded.author, body = excluded.body, "
-                "created_at = excluded.created_at, pending = 0, data = excluded.data",
-                (
-                    str(comment["id"]),
-                    str(comment.get("thread_id", "")),
-                    str_or_none(comment.get("parent_id")),
-                    person(comment.get("author")),
-                    str(comment.get("body") or ""),
-                    comment.get("created_at"),
-                    json.dumps(comment),
-                ),
+            self._upsert(
+                c,
+                "comments",
+                {
+                    "id": str(comment["id"]),
+                    "thread_id": str(comment.get("thread_id", "")),
+                    "parent_id": str_or_none(comment.get("parent_id")),
+                    "author": person(comment.get("author")),
+                    "body": str(comment.get("body") or ""),
+                    "created_at": comment.get("created_at"),
+                    "pending": 0,  # the server has it now
+                    "data": json.dumps(comment),
+                },
             )
 
     def add_pending_comment(
@@ -188,3 +168,13 @@ class ReviewRepository(Repository):
                     )
                 )
         return result
+
+
+def _placed(record: dict[str, Any], revision: Any) -> dict[str, Any]:
+    """The columns that say which submission (and revision of it) a review or thread is on."""
+    sub = str(record.get("submission_id", ""))
+    return {
+        "id": str(record["id"]),
+        "submission_id": sub,
+        "revision_id": revision_id(sub, revision) if revision is not None else None,
+    }

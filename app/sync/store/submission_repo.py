@@ -14,6 +14,17 @@ from app.sync.store.database import Database, Repository
 from app.sync.store.outbox_repo import OutboxRepository
 from app.sync.store.records import Revision, Submission, person, revision_id
 
+# Children before parents; comments still pending (written offline) stay with their queued reply.
+_DELETE_SUBMISSION = (
+    "DELETE FROM comments WHERE thread_id IN "
+    "(SELECT id FROM threads WHERE submission_id = ?) AND pending = 0",
+    "DELETE FROM threads WHERE submission_id = ?",
+    "DELETE FROM reviews WHERE submission_id = ?",
+    "DELETE FROM reports WHERE revision_id IN (SELECT id FROM revisions WHERE submission_id = ?)",
+    "DELETE FROM revisions WHERE submission_id = ?",
+    "DELETE FROM submissions WHERE id = ?",
+)
+
 
 class SubmissionRepository(Repository):
     def __init__(self, db: Database, outbox: OutboxRepository) -> None:
@@ -31,27 +42,25 @@ class SubmissionRepository(Repository):
         version = sub.get("version")
         etag = etag or (f'"{version}"' if version is not None else None)
         with self._write(conn) as c:
-            c.execute(
-                "INSERT INTO submissions (id, bounty_id, author, state, etag, latest_revision, "
-                "created_at, updated_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET bounty_id = excluded.bounty_id, "
-                "author = excluded.author, state = excluded.state, "
-                "etag = COALESCE(excluded.etag, submissions.etag), "
-                "latest_revision = COALESCE(excluded.latest_revision, "
-                "submissions.latest_revision), "
-                "created_at = excluded.created_at, updated_at = excluded.updated_at, "
-                "data = excluded.data",
-                (
-                    str(sub["id"]),
-                    str(sub.get("bounty_id", "")),
-                    person(sub.get("author")),
-                    str(sub.get("state", "")),
-                    etag,
-                    sub.get("current_revision"),
-                    sub.get("created_at"),
-                    sub.get("updated_at"),
-                    json.dumps(sub),
-                ),
+            self._upsert(
+                c,
+                "submissions",
+                {
+                    "id": str(sub["id"]),
+                    "bounty_id": str(sub.get("bounty_id", "")),
+                    "author": person(sub.get("author")),
+                    "state": str(sub.get("state", "")),
+                    "etag": etag,
+                    "latest_revision": sub.get("current_revision"),
+                    "created_at": sub.get("created_at"),
+                    "updated_at": sub.get("updated_at"),
+                    "data": json.dumps(sub),
+                },
+                merge={
+                    "etag": "COALESCE(excluded.etag, submissions.etag)",
+                    "latest_revision": "COALESCE(excluded.latest_revision, "
+                    "submissions.latest_revision)",
+                },
             )
 
     def set_local_state(
@@ -63,20 +72,8 @@ class SubmissionRepository(Repository):
     def delete(self, submission_id: str, conn: sqlite3.Connection | None = None) -> None:
         """Drop a submission and everything under it (it is no longer visible to us)."""
         with self._write(conn) as c:
-            c.execute(
-                "DELETE FROM comments WHERE thread_id IN "
-                "(SELECT id FROM threads WHERE submission_id = ?) AND pending = 0",
-                (submission_id,),
-            )
-            c.execute("DELETE FROM threads WHERE submission_id = ?", (submission_id,))
-            c.execute("DELETE FROM reviews WHERE submission_id = ?", (submission_id,))
-            c.execute(
-                "DELETE FROM reports WHERE revision_id IN "
-                "(SELECT id FROM revisions WHERE submission_id = ?)",
-                (submission_id,),
-            )
-            c.execute("DELETE FROM revisions WHERE submission_id = ?", (submission_id,))
-            c.execute("DELETE FROM submissions WHERE id = ?", (submission_id,))
+            for sql in _DELETE_SUBMISSION:
+                c.execute(sql, (submission_id,))
 
     def list(self, *, bounty_id: str | None = None) -> list[Submission]:
         """Every submission the user can see, newest first, plus ones still waiting to be sent."""
@@ -113,19 +110,17 @@ class SubmissionRepository(Repository):
         check = rev.get("check") if isinstance(rev.get("check"), dict) else {}
         rev_id = revision_id(rev["submission_id"], rev["number"])
         with self._write(conn) as c:
-            c.execute(
-                "INSERT INTO revisions (id, submission_id, number, check_state, created_at, data) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
-                "check_state = excluded.check_state, created_at = excluded.created_at, "
-                "data = excluded.data",
-                (
-                    rev_id,
-                    str(rev["submission_id"]),
-                    int(rev["number"]),
-                    str(check.get("status") or ""),
-                    rev.get("created_at"),
-                    json.dumps(rev),
-                ),
+            self._upsert(  # submission_id and number rewrite what the id already says
+                c,
+                "revisions",
+                {
+                    "id": rev_id,
+                    "submission_id": str(rev["submission_id"]),
+                    "number": int(rev["number"]),
+                    "check_state": str(check.get("status") or ""),
+                    "created_at": rev.get("created_at"),
+                    "data": json.dumps(rev),
+                },
             )
             report = check.get("report")
             if isinstance(report, dict):

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QPushButton,
     QSplitter,
     QStackedWidget,
     QTableView,
@@ -31,7 +30,7 @@ from app.ui.bounties import start_environment
 from app.ui.bounties.detail_html import bounty_html
 from app.ui.bounties.filtering import DEADLINE_WINDOWS, due_within
 from app.ui.bounties.table_model import DEADLINE, DOMAIN, REWARD, STATUS, TITLE, BountyTableModel
-from app.ui.widgets import EmptyState, PageHeader
+from app.ui.widgets import EmptyState, PageHeader, push_button, screen_layout
 
 if TYPE_CHECKING:
     from app.sync.store.records import BountyFilter
@@ -72,14 +71,12 @@ class BountyBrowser(QWidget):
         self._current: Any = None  # the selected bounty in full
         self.model = BountyTableModel(self)
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(20, 16, 20, 12)
         self.header = PageHeader(
             "Bounties",
             "Labs pay for environments that teach and test AI models. "
             "Pick one, read its brief, then start an environment for it.",
         )
-        layout.addWidget(self.header)
+        layout = screen_layout(self, self.header)
 
         layout.addLayout(self._build_filters())
         self.count_label = QLabel("")
@@ -185,14 +182,14 @@ class BountyBrowser(QWidget):
         self.draft_note.setObjectName("dimText")
         self.draft_note.setWordWrap(True)
         actions.addWidget(self.draft_note, 1)
-        self.start_button = QPushButton("Start environment…")
-        self.start_button.setObjectName("primary")
-        self.start_button.setToolTip(
-            "Create a new environment for this bounty from a ready-made "
-            "example, in a folder you choose, and open it"
+        self.start_button = push_button(
+            "Start environment…",
+            self.start_environment,
+            tip="Create a new environment for this bounty from a ready-made "
+            "example, in a folder you choose, and open it",
+            primary=True,
         )
         self.start_button.setEnabled(False)
-        self.start_button.clicked.connect(self.start_environment)
         actions.addWidget(self.start_button)
         detail_layout.addLayout(actions)
         return detail

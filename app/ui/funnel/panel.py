@@ -34,6 +34,7 @@ from app.ui.funnel.findings_tree import STAGE_TITLES, FindingsTree
 from app.ui.funnel.job import FunnelJob, report_is_cancelled
 from app.ui.funnel.stage_row import STAGE_SHORT, StageRow
 from app.ui.icons import icon
+from app.ui.widgets import push_button
 
 log = logging.getLogger(__name__)
 
@@ -122,29 +123,32 @@ class FunnelPanel(QWidget):
 
     def _build_buttons(self) -> QHBoxLayout:
         buttons = QHBoxLayout()
-        self.run_button = QPushButton("Run gauntlet")
-        self.run_button.setObjectName("primary")
-        self.run_button.setIcon(icon("run", "#ffffff", 16))
-        self.run_button.setToolTip(
-            "Run all three stages: structure, sandbox verification and the stress test"
+        self.run_button = push_button(
+            "Run gauntlet",
+            lambda: self.run(ALL_STAGES),
+            tip="Run all three stages: structure, sandbox verification and the stress test",
+            primary=True,
+            icon=icon("run", "#ffffff", 16),
         )
-        self.run_button.clicked.connect(lambda: self.run(ALL_STAGES))
         buttons.addWidget(self.run_button)
         # Shown when the window has a platform link (WorkspacePage.enable_submit).
-        self.submit_button = QPushButton("Submit…")
-        self.submit_button.setIcon(icon("submissions", size=16))
-        self.submit_button.setToolTip(
-            "Check the structure, then send this environment to its bounty (queued while offline)"
+        self.submit_button = push_button(
+            "Submit…",
+            self.submit_requested,
+            tip="Check the structure, then send this environment to its bounty "
+            "(queued while offline)",
+            icon=icon("submissions", size=16),
         )
         self.submit_button.setVisible(False)
         self.submit_button.setEnabled(False)
-        self.submit_button.clicked.connect(self.submit_requested)
         buttons.addWidget(self.submit_button)
         buttons.addStretch(1)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setIcon(icon("stop", size=16))
-        self.cancel_button.setToolTip("Stop the run now (the sandbox is stopped too)")
-        self.cancel_button.clicked.connect(self.cancel)
+        self.cancel_button = push_button(
+            "Cancel",
+            self.cancel,
+            tip="Stop the run now (the sandbox is stopped too)",
+            icon=icon("stop", size=16),
+        )
         self.cancel_button.setEnabled(False)
         buttons.addWidget(self.cancel_button)
         return buttons

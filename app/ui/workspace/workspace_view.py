@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QSplitter,
-    QStackedWidget,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import (
 from app.editor import ReviewAnnotation
 from app.errors import UserError
 from app.findings import Finding, Severity
+from app.ui.widgets import fill_with_pages
 from app.ui.workspace.disk_watch import DiskWatch
 from app.ui.workspace.document_tab import DocumentTab, friendly_view_for
 from app.ui.workspace.file_document import FileDocument
@@ -99,12 +99,7 @@ class WorkspaceView(QWidget):
         self.empty.setObjectName("workspaceEmpty")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setWordWrap(True)
-        self.pages = QStackedWidget()
-        self.pages.addWidget(self.empty)
-        self.pages.addWidget(self.splitter)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.pages)
+        self.pages = fill_with_pages(self, self.empty, self.splitter)
         self._start_services()
         self._connect()
 
