@@ -373,6 +373,17 @@ def _build_pack_image(client: Any, pack: EnvPack, default: str) -> str:
     return tag
 
 
+def _too_long() -> str:
+    return f"building environment/Dockerfile took longer than {BUILD_TIMEOUT_S} s"
+
+
+def _read_timeouts() -> tuple[type[BaseException], ...]:
+    import requests.exceptions
+    import urllib3.exceptions
+
+    return (urllib3.exceptions.ReadTimeoutError, requests.exceptions.ReadTimeout)
+
+
 def _hardened_build(client: Any, folder: Path, tag: str, base: str) -> None:
     """`docker build` with no network, CPU and memory limits, a time limit, never pulling."""
     import time
@@ -407,14 +418,14 @@ def _hardened_build(client: Any, folder: Path, tag: str, base: str) -> None:
                 close = getattr(stream, "close", None)
                 if close:
                     close()  # the engine stops a build whose client went away
-                raise SandboxUnavailable(
-                    f"building environment/Dockerfile took longer than {BUILD_TIMEOUT_S} s", hint
-                )
+                raise SandboxUnavailable(_too_long(), hint)
     except SandboxUnavailable:
         raise
+    except _read_timeouts() as exc:  # a silent step (RUN sleep) outlived the limit
+        raise SandboxUnavailable(_too_long(), hint) from exc
     except (docker.errors.APIError, docker.errors.DockerException, OSError) as exc:
         raise SandboxUnavailable(f"building environment/Dockerfile failed: {exc}", hint) from exc
-    except Exception as exc:  # noqa: BLE001 - a read timeout from requests/urllib3
+    except Exception as exc:  # noqa: BLE001 - anything else from requests/urllib3
         raise SandboxUnavailable(
             f"building environment/Dockerfile failed or timed out: {exc}", hint
         ) from exc

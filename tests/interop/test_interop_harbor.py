@@ -379,3 +379,26 @@ def test_a_symlinked_task_folder_is_refused(tmp_path):
     (src / "outside").symlink_to(elsewhere, target_is_directory=True)
     with pytest.raises(UserError, match="outside in .* is a symbolic link"):
         import_harbor(src, tmp_path / "pack")
+
+
+def test_a_package_imported_from_harbor_is_someone_elses_and_takes_the_strict_path(
+    runtime, tmp_path
+):
+    """Even our own package, exported and imported back into the very folder it was made in
+    (where this machine's record of it still is), comes back as someone else's."""
+    import shutil
+
+    from app.envpack.provenance import is_own
+    from app.envpack.templates import create_from_template
+    from app.findings import Stage
+    from app.funnel.pipeline import FunnelOptions, run_funnel
+
+    mine = create_from_template("qa-numeric", tmp_path / "pack")
+    assert is_own(mine)
+    export_harbor(mine, tmp_path / "harbor", runtime)
+    shutil.rmtree(mine)
+    import_harbor(tmp_path / "harbor", mine)
+    assert errors_of(mine) == [] and not is_own(mine)
+    report = run_funnel(mine, (Stage.STRUCTURE, Stage.VERIFY), FunnelOptions(backend="process"))
+    [refusal] = [f for f in report.findings if f.code == "GX200"]
+    assert "someone else" in refusal.message

@@ -267,3 +267,26 @@ def test_a_symlinked_module_or_data_file_is_refused_naming_the_file(tmp_path):
     (env / "data" / "problems.jsonl").symlink_to(private / "rows.jsonl")
     with pytest.raises(UserError, match="data/problems.jsonl in .* is a symbolic link"):
         import_verifiers(env / "arith.py", tmp_path / "pack2")
+
+
+def test_a_package_imported_from_verifiers_is_someone_elses_and_takes_the_strict_path(
+    runtime, tmp_path
+):
+    """Even our own package, exported and imported back into the very folder it was made in
+    (where this machine's record of it still is), comes back as someone else's."""
+    import shutil
+
+    from app.envpack.provenance import is_own
+    from app.envpack.templates import create_from_template
+    from app.findings import Stage
+    from app.funnel.pipeline import FunnelOptions, run_funnel
+
+    mine = create_from_template("qa-numeric", tmp_path / "pack")
+    assert is_own(mine)
+    export_verifiers(mine, tmp_path / "env", runtime)
+    shutil.rmtree(mine)
+    import_verifiers(tmp_path / "env", mine)
+    assert errors_of(mine) == [] and not is_own(mine)
+    report = run_funnel(mine, (Stage.STRUCTURE, Stage.VERIFY), FunnelOptions(backend="process"))
+    [refusal] = [f for f in report.findings if f.code == "GX200"]
+    assert "someone else" in refusal.message

@@ -664,3 +664,95 @@ def test_dockerfile_from_another_image_is_never_built_or_pulled(docker_backend, 
             docker_backend.client, load(root), docker_backend.image, build_dockerfile=True
         )
     assert "not from the sandbox image" in refused.value.message
+
+
+def _build_pack(tmp_path: Path, dockerfile: str, **files: str) -> Path:
+    """Our own package whose environment/Dockerfile is `dockerfile`."""
+    extra = {"environment/Dockerfile": dockerfile}
+    extra.update({f"environment/{name}": text for name, text in files.items()})
+    return write_pack(
+        tmp_path / "pack",
+        grader=PY,
+        tasks=ONE_TASK,
+        solutions=ONE_REF,
+        grader_py=RIGHT,
+        extra_files=extra,
+    )
+
+
+def _containers_running(client, marker: str) -> list[str]:
+    """Ids of containers (build steps included) whose command mentions `marker`."""
+    return [c["Id"] for c in client.api.containers(all=True) if marker in (c.get("Command") or "")]
+
+
+@pytest.mark.docker
+def test_dockerfile_build_context_over_the_cap_is_refused_before_anything_is_built(
+    docker_backend, tmp_path, monkeypatch
+):
+    from app.sandbox import images
+    from app.sandbox.base import SandboxUnavailable
+
+    root = _build_pack(tmp_path, "ARG GAUNTLET_BASE\nFROM ${GAUNTLET_BASE}\nRUN exit 1\n")
+    with open(root / "environment" / "big.bin", "wb") as big:  # sparse: no disk used
+        big.truncate(images.BUILD_CONTEXT_MAX_BYTES + 1)
+    client = docker_backend.client
+    builds = []
+    real_build = client.api.build
+    monkeypatch.setattr(
+        client.api, "build", lambda *a, **k: builds.append(k) or real_build(*a, **k)
+    )
+    with pytest.raises(SandboxUnavailable) as refused:
+        images.image_for_pack(client, load(root), docker_backend.image, build_dockerfile=True)
+    assert builds == []
+    assert "more than 32 MB" in refused.value.message and "not built" in refused.value.message
+    assert "only what the image needs in environment/" in refused.value.hint
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize(
+    "step",
+    ["sleep 600", "while :; do echo still here; sleep 1; done"],
+    ids=["silent", "chatty"],
+)
+def test_dockerfile_build_step_past_the_time_limit_is_stopped_and_leaves_no_container(
+    step, docker_backend, tmp_path, monkeypatch
+):
+    from app.sandbox import images
+    from app.sandbox.base import SandboxUnavailable
+
+    monkeypatch.setattr(images, "BUILD_TIMEOUT_S", 4)
+    marker = "gauntlet-build-timeout-" + tmp_path.name
+    root = _build_pack(
+        tmp_path, f"ARG GAUNTLET_BASE\nFROM ${{GAUNTLET_BASE}}\nRUN echo {marker} && {step}\n"
+    )
+    client = docker_backend.client
+    started = time.monotonic()
+    with pytest.raises(SandboxUnavailable) as stopped:
+        images.image_for_pack(client, load(root), docker_backend.image, build_dockerfile=True)
+    assert time.monotonic() - started < 60
+    assert "took longer than 4 s" in stopped.value.message, stopped.value.message
+    assert "time limit" in stopped.value.hint
+    # The engine stops a build whose client went away, and removes its container (forcerm).
+    deadline = time.monotonic() + 30
+    while _containers_running(client, marker) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _containers_running(client, marker) == []
+
+
+@pytest.mark.docker
+def test_dockerfile_build_step_over_the_memory_limit_fails(docker_backend, tmp_path, monkeypatch):
+    """The step writes 512 MiB under a 64 MiB limit (no swap): the kernel kills it (137)."""
+    from app.sandbox import images
+    from app.sandbox.base import SandboxUnavailable
+
+    monkeypatch.setattr(images, "BUILD_MEMORY_BYTES", 64 << 20)
+    root = _build_pack(
+        tmp_path,
+        "ARG GAUNTLET_BASE\nFROM ${GAUNTLET_BASE}\n"
+        'RUN ["python3", "-c", "x = b\'x\' * (512 << 20); print(len(x))"]\n',
+    )
+    with pytest.raises(SandboxUnavailable) as failed:
+        images.image_for_pack(
+            docker_backend.client, load(root), docker_backend.image, build_dockerfile=True
+        )
+    assert "failed" in failed.value.message and "137" in failed.value.message, failed.value

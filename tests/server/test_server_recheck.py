@@ -227,3 +227,27 @@ def test_a_package_asking_for_more_than_the_caps_is_not_run(make_live):
     assert "[sandbox] memory_mb = 2048 is over this platform's cap of 1024 MB" in check["error"]
     report = live.author.get(f"/v1/submissions/{sid}/revisions/1/report").json()
     assert [s["name"] for s in report["stages"]] == ["structure"]  # the sandbox never started
+
+
+MALFORMED_REWARD = """def grade(task, response):
+    return {"reward": {"$type": "x", "$repr": 5}}
+"""
+
+
+@pytest.mark.docker
+def test_a_grader_returning_a_malformed_reward_gets_a_verdict_not_a_retried_job(make_live):
+    """Such a reward once raised out of grade_batch, so the job was retried, then given up."""
+    _need_sandbox()
+    live = make_live(sandbox_backend="docker", job_max_attempts=2)
+    files = _bounded_files(MALFORMED_REWARD, timeout_s=10)
+    sid = live.author.submit(live.bounty()["id"], files)["submission_id"]
+    assert live.run_jobs() == 1
+    check = live.author.get(f"/v1/submissions/{sid}/revisions/1").json()["check"]
+    assert check["status"] == "failed" and check["verdict"] == "fail", check
+    assert check["attempts"] == 1, check
+    assert live.author.submission(sid)["state"] == "check_failed"
+    report = live.author.get(f"/v1/submissions/{sid}/revisions/1/report").json()
+    assert report["verdict"] == "fail"
+    graded = [f["evidence"] for f in report["findings"] if f["code"] == "GX204"]
+    assert graded and all(e["error"] == "invalid-reward" for e in graded), report["findings"]
+    assert {e["role"] for e in graded} >= {"reference"}
