@@ -55,6 +55,16 @@ def get_submission(
     return submission
 
 
+def submission_children(
+    session: Session, user: User, submission_id: str, model: type, *order_by
+) -> list:
+    """The rows of `model` (revisions, threads, reviews) under a submission `user` may see, in
+    `order_by` order; 404 as for the submission itself when they may not see it."""
+    submission = get_submission(session, user, submission_id)
+    query = select(model).where(model.submission_id == submission.id).order_by(*order_by)
+    return list(session.scalars(query))
+
+
 def is_assigned(session: Session, user: User, submission: Submission) -> bool:
     return session.get(Assignment, (submission.id, user.id)) is not None
 

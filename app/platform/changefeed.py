@@ -94,49 +94,31 @@ def publish_submission(
     )
 
 
+# A submission's children are filed under it: whoever may see the submission sees them.
 def publish_revision(session: Session, revision: Revision, *, audience: str = EVERYONE) -> None:
-    record(
-        session,
-        "revision",
-        f"{revision.submission_id}/{revision.number}",
-        revision_view(session, revision, with_report=True),
-        submission_id=revision.submission_id,
-        audience=audience,
-    )
+    key = f"{revision.submission_id}/{revision.number}"
+    data = revision_view(session, revision, with_report=True)
+    record(session, "revision", key, data, submission_id=revision.submission_id, audience=audience)
 
 
 def publish_thread(session: Session, thread: Thread, *, audience: str = EVERYONE) -> None:
+    data = thread_view(session, thread)
     record(
-        session,
-        "thread",
-        thread.id,
-        thread_view(session, thread),
-        submission_id=thread.submission_id,
-        audience=audience,
+        session, "thread", thread.id, data, submission_id=thread.submission_id, audience=audience
     )
 
 
 def publish_comment(
     session: Session, comment: Comment, submission_id: str, *, audience: str = EVERYONE
 ) -> None:
-    record(
-        session,
-        "comment",
-        comment.id,
-        comment_view(session, comment),
-        submission_id=submission_id,
-        audience=audience,
-    )
+    data = comment_view(session, comment)
+    record(session, "comment", comment.id, data, submission_id=submission_id, audience=audience)
 
 
 def publish_review(session: Session, review: Review, *, audience: str = EVERYONE) -> None:
+    data = review_view(session, review)
     record(
-        session,
-        "review",
-        review.id,
-        review_view(session, review),
-        submission_id=review.submission_id,
-        audience=audience,
+        session, "review", review.id, data, submission_id=review.submission_id, audience=audience
     )
 
 

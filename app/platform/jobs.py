@@ -87,63 +87,47 @@ def claim(
     )
 
 
-def heartbeat(session: Session, job_id: int, worker_id: str, lease_s: float) -> bool:
-    """Extend our lease; False when the job is no longer ours (it expired and was re-taken)."""
+def _update_held(session: Session, job_id: int, worker_id: str, **values: Any) -> bool:
+    """Set `values` on a running job only while `worker_id` still holds its lease; False when
+    the job is no longer ours (it expired and was re-taken)."""
     result = session.execute(
         update(Job)
         .where(Job.id == job_id, Job.lease_owner == worker_id, Job.state == "running")
-        .values(lease_expires_at=utcnow() + timedelta(seconds=lease_s))
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
+
+
+def _release(session: Session, job_id: int, worker_id: str, **values: Any) -> bool:
+    """Hand a held job back (queued again, done or failed), its lease cleared."""
+    return _update_held(
+        session, job_id, worker_id, lease_owner=None, lease_expires_at=None, **values
+    )
+
+
+def heartbeat(session: Session, job_id: int, worker_id: str, lease_s: float) -> bool:
+    """Extend our lease; False when the job is no longer ours (it expired and was re-taken)."""
+    return _update_held(
+        session, job_id, worker_id, lease_expires_at=utcnow() + timedelta(seconds=lease_s)
+    )
 
 
 def finish(session: Session, job_id: int, worker_id: str) -> bool:
-    result = session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.lease_owner == worker_id, Job.state == "running")
-        .values(
-            state="done",
-            finished_at=utcnow(),
-            lease_owner=None,
-            lease_expires_at=None,
-            last_error=None,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
+    return _release(session, job_id, worker_id, state="done", finished_at=utcnow(), last_error=None)
 
 
 def retry_later(session: Session, job_id: int, worker_id: str, error: str, delay_s: float) -> bool:
-    result = session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.lease_owner == worker_id, Job.state == "running")
-        .values(
-            state="queued",
-            run_after=utcnow() + timedelta(seconds=delay_s),
-            lease_owner=None,
-            lease_expires_at=None,
-            last_error=error,
-        )
-        .execution_options(synchronize_session=False)
+    run_after = utcnow() + timedelta(seconds=delay_s)
+    return _release(
+        session, job_id, worker_id, state="queued", run_after=run_after, last_error=error
     )
-    return result.rowcount == 1
 
 
 def give_up(session: Session, job_id: int, worker_id: str, error: str) -> bool:
-    result = session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.lease_owner == worker_id, Job.state == "running")
-        .values(
-            state="failed",
-            finished_at=utcnow(),
-            lease_owner=None,
-            lease_expires_at=None,
-            last_error=error,
-        )
-        .execution_options(synchronize_session=False)
+    return _release(
+        session, job_id, worker_id, state="failed", finished_at=utcnow(), last_error=error
     )
-    return result.rowcount == 1
 
 
 def cancel_matching(

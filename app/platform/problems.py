@@ -93,6 +93,16 @@ def not_found(what: str) -> Problem:
     return Problem(404, f"{what} does not exist or is not visible to you")
 
 
+def field_error(loc: list[str], msg: str) -> dict[str, str | list[str]]:
+    """One entry of a 422's `errors`, shaped like FastAPI's own validation errors."""
+    return {"loc": loc, "msg": msg, "type": "value_error"}
+
+
+def invalid(detail: str, loc: list[str], msg: str) -> Problem:
+    """A 422 about one field of the request."""
+    return Problem(422, detail, errors=[field_error(loc, msg)])
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(_request: Request, exc: Problem):

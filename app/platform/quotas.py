@@ -22,30 +22,33 @@ from app.platform.settings import Settings
 
 def check_submissions(session: Session, settings: Settings, user: User) -> None:
     limit = settings.max_submissions_per_window
-    if _exempt(user, limit):
-        return
-    since = _since(settings)
-    count, oldest = session.execute(
-        select(func.count(), func.min(Submission.created_at)).where(
-            Submission.author_id == user.id, Submission.created_at >= since
-        )
-    ).one()
-    if count >= limit:
-        raise _too_many(settings, f"started {count} submissions", limit, "submissions", oldest)
+    _check_count(session, settings, user, Submission, limit, "started", "submissions")
 
 
 def check_revisions(session: Session, settings: Settings, user: User) -> None:
     limit = settings.max_revisions_per_window
+    _check_count(session, settings, user, Revision, limit, "pushed", "revisions")
+
+
+def _check_count(
+    session: Session,
+    settings: Settings,
+    user: User,
+    model: type[Submission] | type[Revision],
+    limit: int,
+    verb: str,
+    unit: str,
+) -> None:
+    """Refuse `user` one more `model` row (a submission or revision) when the window is full."""
     if _exempt(user, limit):
         return
-    since = _since(settings)
     count, oldest = session.execute(
-        select(func.count(), func.min(Revision.created_at)).where(
-            Revision.author_id == user.id, Revision.created_at >= since
+        select(func.count(), func.min(model.created_at)).where(
+            model.author_id == user.id, model.created_at >= _since(settings)
         )
     ).one()
     if count >= limit:
-        raise _too_many(settings, f"pushed {count} revisions", limit, "revisions", oldest)
+        raise _too_many(settings, f"{verb} {count} {unit}", limit, unit, oldest)
 
 
 def check_upload_bytes(session: Session, settings: Settings, user: User, adding: int) -> None:

@@ -69,8 +69,13 @@ def _stage_reason(report) -> str:
     return "the funnel could not run"
 
 
+def _revision_key(ctx: JobContext) -> tuple[str, int]:
+    """The (submission id, revision number) a check job is about."""
+    return ctx.job.payload["submission_id"], int(ctx.job.payload["revision"])
+
+
 def _run(ctx: JobContext) -> None:
-    submission_id, number = ctx.job.payload["submission_id"], int(ctx.job.payload["revision"])
+    submission_id, number = _revision_key(ctx)
     files = _start_check(ctx, submission_id, number)
     if files is None:
         return
@@ -198,20 +203,40 @@ def declared_over_caps(package: Path, settings) -> str:
     )
 
 
-def store_over_cap(session: Session, submission_id: str, number: int, report, reason: str) -> None:
-    """The check failed on a platform cap: the author sees why (check.error) and can fix it."""
+def _store_result(
+    session: Session,
+    submission_id: str,
+    number: int,
+    report,
+    *,
+    verdict: Verdict,
+    error: str | None,
+) -> Submission | None:
+    """Record a finished check on the revision. Returns the submission when it is to move on:
+    only the latest revision moves it, and only while checking; an older one's result is
+    history (None)."""
     revision = session.get(Revision, (submission_id, number))
     submission = session.get(Submission, submission_id, with_for_update=True)
     if revision is None or submission is None:
-        return
-    revision.check_status = "failed"
-    revision.check_verdict = str(Verdict.FAIL)
-    revision.check_error = reason
+        return None
+    revision.check_status = "passed" if verdict == Verdict.PASS else "failed"
+    revision.check_verdict = str(verdict)
+    revision.check_error = error
     revision.check_finished_at = utcnow()
     revision.check_digest = report.package.digest or None
     revision.report = report.to_dict()
     changefeed.publish_revision(session, revision)
     if submission.current_revision == number and submission.state == "checking":
+        return submission
+    return None
+
+
+def store_over_cap(session: Session, submission_id: str, number: int, report, reason: str) -> None:
+    """The check failed on a platform cap: the author sees why (check.error) and can fix it."""
+    submission = _store_result(
+        session, submission_id, number, report, verdict=Verdict.FAIL, error=reason
+    )
+    if submission is not None:
         workflow.move(session, submission, "check_failed")
         changefeed.publish_submission(session, submission)
 
@@ -219,20 +244,10 @@ def store_over_cap(session: Session, submission_id: str, number: int, report, re
 def store_report(session: Session, settings, submission_id: str, number: int, report) -> None:
     """Record the server's report on a revision and move the submission on (in review when it
     passed, check_failed when not) if it is still the latest revision and still checking."""
-    revision = session.get(Revision, (submission_id, number))
-    submission = session.get(Submission, submission_id, with_for_update=True)
-    if revision is None or submission is None:
-        return
-    passed = report.verdict == Verdict.PASS
-    revision.check_status = "passed" if passed else "failed"
-    revision.check_verdict = str(report.verdict)
-    revision.check_error = None
-    revision.check_finished_at = utcnow()
-    revision.check_digest = report.package.digest or None
-    revision.report = report.to_dict()
-    changefeed.publish_revision(session, revision)
-    # Only the latest revision moves the submission; an older one's result is history.
-    if submission.current_revision == number and submission.state == "checking":
+    verdict = report.verdict
+    submission = _store_result(session, submission_id, number, report, verdict=verdict, error=None)
+    passed = verdict == Verdict.PASS
+    if submission is not None:
         workflow.move(session, submission, "in_review" if passed else "check_failed")
         if passed and settings.auto_assign_reviewers:
             workflow.auto_assign(session, submission)
@@ -240,9 +255,7 @@ def store_report(session: Session, settings, submission_id: str, number: int, re
 
 
 def _on_retry(session: Session, ctx: JobContext, error: str) -> None:
-    revision = session.get(
-        Revision, (ctx.job.payload["submission_id"], int(ctx.job.payload["revision"]))
-    )
+    revision = session.get(Revision, _revision_key(ctx))
     if revision is not None:
         revision.check_status = "queued"
         revision.check_error = f"{error} (will retry automatically)"
@@ -250,9 +263,7 @@ def _on_retry(session: Session, ctx: JobContext, error: str) -> None:
 
 
 def _on_give_up(session: Session, ctx: JobContext, error: str) -> None:
-    revision = session.get(
-        Revision, (ctx.job.payload["submission_id"], int(ctx.job.payload["revision"]))
-    )
+    revision = session.get(Revision, _revision_key(ctx))
     if revision is not None:
         revision.check_status = "error"
         revision.check_error = (

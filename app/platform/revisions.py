@@ -12,7 +12,7 @@ from app.platform.access import possessed_blobs
 from app.platform.anchoring import Anchor, locate
 from app.platform.clock import utcnow
 from app.platform.models import Blob, Revision, RevisionBlob, Submission, Thread, User
-from app.platform.problems import Problem
+from app.platform.problems import Problem, field_error
 from app.platform.recheck import CHECK_REVISION
 from app.platform.schemas import RevisionCreate
 from app.platform.settings import Settings
@@ -32,7 +32,7 @@ def validate_manifest_path(path: str) -> str | None:
 def check_manifest(files: dict[str, str], settings: Settings) -> None:
     """Every path safe (422 naming each bad one), and not more files than a revision may hold."""
     errors = [
-        {"loc": ["body", "files", path], "msg": why, "type": "value_error"}
+        field_error(["body", "files", path], why)
         for path, why in ((p, validate_manifest_path(p)) for p in files)
         if why
     ]

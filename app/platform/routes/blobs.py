@@ -5,17 +5,17 @@ from __future__ import annotations
 import hashlib
 import re
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import exists, select
 
 from app.platform import quotas
 from app.platform.access import possessed_blobs, visible_submission_ids
 from app.platform.clock import utcnow
-from app.platform.deps import current_user, get_platform
+from app.platform.deps import CurrentPlatform, CurrentUser
 from app.platform.models import Blob, BlobUpload, RevisionBlob, User
 from app.platform.platform import Platform
-from app.platform.problems import Problem, not_found
+from app.platform.problems import Problem, invalid, not_found
 from app.platform.schemas import BlobBatch
 
 router = APIRouter(prefix="/v1/blobs", tags=["blobs"])
@@ -24,17 +24,15 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 def _check_sha(sha256: str) -> None:
     if not _SHA256.match(sha256):
-        raise Problem(
-            422,
+        raise invalid(
             "a blob is named by its SHA-256 as 64 lowercase hex characters",
-            errors=[{"loc": ["path", "sha256"], "msg": "not a sha256", "type": "value_error"}],
+            ["path", "sha256"],
+            "not a sha256",
         )
 
 
 @router.post("/batch", summary="Which of these blobs does the server lack?")
-def missing_blobs(
-    body: BlobBatch, user: User = Depends(current_user), platform: Platform = Depends(get_platform)
-):
+def missing_blobs(body: BlobBatch, user: CurrentUser, platform: CurrentPlatform):
     # A pure question: answering it twice is harmless, so Idempotency-Key is accepted and ignored.
     # "Missing" means missing *for you*: a blob someone else uploaded is listed as missing until
     # you upload its bytes too, so the answer never reveals what other users hold.
@@ -57,12 +55,7 @@ def missing_blobs(
         }
     },
 )
-async def put_blob(
-    sha256: str,
-    request: Request,
-    user: User = Depends(current_user),
-    platform: Platform = Depends(get_platform),
-):
+async def put_blob(sha256: str, request: Request, user: CurrentUser, platform: CurrentPlatform):
     _check_sha(sha256)
     limit = platform.settings.max_blob_bytes
     declared = request.headers.get("content-length")
@@ -141,12 +134,7 @@ def _store(platform: Platform, user: User, sha256: str, data: bytes) -> bool:
         }
     },
 )
-def get_blob(
-    sha256: str,
-    request: Request,
-    user: User = Depends(current_user),
-    platform: Platform = Depends(get_platform),
-):
+def get_blob(sha256: str, request: Request, user: CurrentUser, platform: CurrentPlatform):
     _check_sha(sha256)
     with platform.read() as session:
         allowed = session.scalar(

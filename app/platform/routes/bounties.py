@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
@@ -15,11 +15,10 @@ from app.platform import changefeed
 from app.platform.access import get_bounty
 from app.platform.auth import require_role
 from app.platform.clock import new_id, utcnow
-from app.platform.deps import current_user, get_platform
+from app.platform.deps import CurrentPlatform, CurrentUser
 from app.platform.idempotency import run_idempotent
-from app.platform.models import Bounty, User
-from app.platform.platform import Platform
-from app.platform.problems import Problem
+from app.platform.models import Bounty
+from app.platform.problems import Problem, invalid
 from app.platform.responses import Reply, check_if_match, json_read, version_etag
 from app.platform.schemas import BountyCreate, BountyPatch, as_json
 from app.platform.views import bounty_view
@@ -75,6 +74,8 @@ def _like_escape(text: str) -> str:
 @router.get("", summary="List bounties (filters, cursor pagination)")
 def list_bounties(
     request: Request,
+    user: CurrentUser,
+    platform: CurrentPlatform,
     domain: str | None = Query(None, max_length=60),
     tag: str | None = Query(None, max_length=40),
     status: Literal["draft", "open", "closed"] | None = None,
@@ -86,8 +87,6 @@ def list_bounties(
     sort: Literal["deadline", "-reward", "-created"] = "deadline",
     cursor: str | None = Query(None, max_length=500),
     limit: int = Query(50, ge=1, le=200),
-    user: User = Depends(current_user),
-    platform: Platform = Depends(get_platform),
 ):
     query = select(Bounty)
     if user.role != "admin":
@@ -127,12 +126,7 @@ def list_bounties(
 
 
 @router.get("/{bounty_id}", summary="One bounty with its brief and rubric")
-def read_bounty(
-    bounty_id: str,
-    request: Request,
-    user: User = Depends(current_user),
-    platform: Platform = Depends(get_platform),
-):
+def read_bounty(bounty_id: str, request: Request, user: CurrentUser, platform: CurrentPlatform):
     with platform.read() as session:
         bounty = get_bounty(session, user, bounty_id)
         return json_read(request, bounty_view(session, bounty), etag=version_etag(bounty.version))
@@ -181,19 +175,12 @@ def insert_bounty(
 def _check_rubric(rubric: list[dict]) -> None:
     ids = [item["id"] for item in rubric]
     if len(ids) != len(set(ids)):
-        raise Problem(
-            422,
-            "rubric criteria need distinct ids",
-            errors=[{"loc": ["body", "rubric"], "msg": "duplicate id", "type": "value_error"}],
-        )
+        raise invalid("rubric criteria need distinct ids", ["body", "rubric"], "duplicate id")
 
 
 @router.post("", status_code=201, summary="Post a bounty (lab)")
 def create_bounty(
-    body: BountyCreate,
-    request: Request,
-    user: User = Depends(current_user),
-    platform: Platform = Depends(get_platform),
+    body: BountyCreate, request: Request, user: CurrentUser, platform: CurrentPlatform
 ):
     require_role(user, "lab")
 
@@ -213,8 +200,8 @@ def patch_bounty(
     bounty_id: str,
     body: BountyPatch,
     request: Request,
-    user: User = Depends(current_user),
-    platform: Platform = Depends(get_platform),
+    user: CurrentUser,
+    platform: CurrentPlatform,
 ):
     with platform.write() as session:
         bounty = get_bounty(session, user, bounty_id)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 
 import app
 from app.platform.auth import create_user, require_role
 from app.platform.changefeed import read_feed
-from app.platform.deps import current_user, get_platform
+from app.platform.deps import CurrentPlatform, CurrentUser
 from app.platform.models import User
-from app.platform.platform import Platform
-from app.platform.problems import Problem
+from app.platform.problems import Problem, invalid
 from app.platform.responses import Reply, json_read, raw_json_read
 from app.platform.schemas import Role, UserCreate
 
@@ -21,20 +20,18 @@ router = APIRouter(tags=["sync"])
 @router.get("/v1/changes", summary="What changed since your cursor (only what you may see)")
 def changes(
     request: Request,
+    user: CurrentUser,
+    platform: CurrentPlatform,
     cursor: str | None = Query(None, max_length=40),
     limit: int = Query(500, ge=1, le=2000),
-    user: User = Depends(current_user),
-    platform: Platform = Depends(get_platform),
 ):
     after = 0
     if cursor:
         if not cursor.isdigit() or len(cursor) > 18:
-            raise Problem(
-                422,
+            raise invalid(
                 "cursor must be a next_cursor this server returned; start again without one",
-                errors=[
-                    {"loc": ["query", "cursor"], "msg": "not a feed cursor", "type": "value_error"}
-                ],
+                ["query", "cursor"],
+                "not a feed cursor",
             )
         after = int(cursor)
     with platform.read() as session:
@@ -53,16 +50,16 @@ def changes(
 
 
 @router.get("/v1/me", summary="Who this token belongs to")
-def me(user: User = Depends(current_user)):
+def me(user: CurrentUser):
     return {"id": user.id, "name": user.name, "role": user.role}
 
 
 @router.get("/v1/users", summary="Users by role (lab, admin) — e.g. reviewers to assign")
 def list_users(
     request: Request,
+    user: CurrentUser,
+    platform: CurrentPlatform,
     role: Role | None = None,
-    user: User = Depends(current_user),
-    platform: Platform = Depends(get_platform),
 ):
     require_role(user, "lab")
     query = select(User).order_by(User.name)
@@ -74,12 +71,7 @@ def list_users(
 
 
 @router.post("/v1/users", status_code=201, summary="Create a user and their first token (admin)")
-def add_user(
-    body: UserCreate,
-    request: Request,
-    user: User = Depends(current_user),
-    platform: Platform = Depends(get_platform),
-):
+def add_user(body: UserCreate, request: Request, user: CurrentUser, platform: CurrentPlatform):
     require_role(user, "admin")
     # Idempotency-Key is deliberately not recorded here: the answer holds the new token, which
     # must never be stored. A retry gets 409 for the existing name instead.
@@ -102,7 +94,7 @@ def add_user(
 
 
 @router.get("/v1/health", summary="Liveness (no sign-in needed)")
-def health(platform: Platform = Depends(get_platform)):
+def health(platform: CurrentPlatform):
     with platform.read() as session:
         session.execute(select(1))
     return {"status": "ok", "version": app.__version__, "database": platform.engine.dialect.name}

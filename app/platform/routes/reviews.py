@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -11,15 +11,15 @@ from app.platform.access import (
     can_review,
     get_submission,
     require_reviewer_of,
+    submission_children,
     visible_submission_ids,
 )
 from app.platform.anchoring import locate, make_anchor
 from app.platform.clock import new_id, utcnow
-from app.platform.deps import current_user, get_platform
+from app.platform.deps import CurrentPlatform, CurrentUser
 from app.platform.idempotency import run_idempotent
 from app.platform.models import Blob, Bounty, Comment, Review, Revision, Submission, Thread, User
-from app.platform.platform import Platform
-from app.platform.problems import Problem, not_found
+from app.platform.problems import Problem, field_error, invalid, not_found
 from app.platform.responses import Reply, json_read, version_etag
 from app.platform.revisions import file_text
 from app.platform.schemas import CommentCreate, ResolveRequest, ReviewCreate, ThreadCreate, as_json
@@ -42,25 +42,19 @@ def _require_participant(session: Session, user: User, submission: Submission) -
 def _text_of(session: Session, revision: Revision, path: str) -> str:
     sha = revision.files.get(path)
     if sha is None:
-        raise Problem(
-            422,
+        raise invalid(
             f"revision {revision.number} has no file {path!r}",
-            errors=[
-                {
-                    "loc": ["body", "path"],
-                    "msg": "no such file in this revision",
-                    "type": "value_error",
-                }
-            ],
+            ["body", "path"],
+            "no such file in this revision",
         )
     blob = session.get(Blob, sha)
     try:
         return blob.data.decode("utf-8") if blob else ""
     except UnicodeDecodeError as exc:
-        raise Problem(
-            422,
+        raise invalid(
             f"{path} is not a text file; comment on the whole submission instead (omit path)",
-            errors=[{"loc": ["body", "path"], "msg": "not UTF-8 text", "type": "value_error"}],
+            ["body", "path"],
+            "not UTF-8 text",
         ) from exc
 
 
@@ -79,11 +73,7 @@ def _anchor_thread(
     try:
         anchor = make_anchor(text, start, end)
     except ValueError as exc:
-        raise Problem(
-            422,
-            f"{body.path}: {exc}",
-            errors=[{"loc": ["body", "end_line"], "msg": str(exc), "type": "value_error"}],
-        ) from exc
+        raise invalid(f"{body.path}: {exc}", ["body", "end_line"], str(exc)) from exc
     thread.anchor_path, thread.anchor_start, thread.anchor_end = body.path, start, end
     thread.quote, thread.context_before, thread.context_after = (
         anchor.quote,
@@ -108,8 +98,8 @@ def create_thread(
     submission_id: str,
     body: ThreadCreate,
     request: Request,
-    user: User = Depends(current_user),
-    platform: Platform = Depends(get_platform),
+    user: CurrentUser,
+    platform: CurrentPlatform,
 ):
     def action(session: Session) -> Reply:
         submission = get_submission(session, user, submission_id)
@@ -132,12 +122,10 @@ def create_thread(
         if body.path is not None:
             _anchor_thread(session, thread, submission, revision, body)
         elif body.start_line is not None or body.end_line is not None:
-            raise Problem(
-                422,
+            raise invalid(
                 "lines need a path; omit both for a thread about the whole submission",
-                errors=[
-                    {"loc": ["body", "path"], "msg": "required with lines", "type": "value_error"}
-                ],
+                ["body", "path"],
+                "required with lines",
             )
         session.add(thread)
         session.flush()
@@ -166,24 +154,22 @@ def create_thread(
     "/v1/submissions/{submission_id}/threads", summary="Threads of a submission, with comments"
 )
 def list_threads(
-    submission_id: str,
-    request: Request,
-    user: User = Depends(current_user),
-    platform: Platform = Depends(get_platform),
+    submission_id: str, request: Request, user: CurrentUser, platform: CurrentPlatform
 ):
     with platform.read() as session:
-        submission = get_submission(session, user, submission_id)
-        rows = session.scalars(
-            select(Thread)
-            .where(Thread.submission_id == submission.id)
-            .order_by(Thread.created_at, Thread.id)
+        rows = submission_children(
+            session, user, submission_id, Thread, Thread.created_at, Thread.id
         )
         return json_read(
             request, {"items": [thread_view(session, t, with_comments=True) for t in rows]}
         )
 
 
-def _get_thread(session: Session, user: User, thread_id: str) -> tuple[Thread, Submission]:
+def _get_thread(
+    session: Session, user: User, thread_id: str, *, to_discuss: bool = False
+) -> tuple[Thread, Submission]:
+    """A thread `user` may see and its submission; `to_discuss` also requires that they may
+    write in it (403 otherwise)."""
     thread = session.scalar(
         select(Thread).where(
             Thread.id == thread_id, Thread.submission_id.in_(visible_submission_ids(user))
@@ -191,16 +177,14 @@ def _get_thread(session: Session, user: User, thread_id: str) -> tuple[Thread, S
     )
     if thread is None:
         raise not_found(f"thread {thread_id}")
-    return thread, session.get(Submission, thread.submission_id)
+    submission = session.get(Submission, thread.submission_id)
+    if to_discuss:
+        _require_participant(session, user, submission)
+    return thread, submission
 
 
 @router.get("/v1/threads/{thread_id}", summary="One thread with its comments")
-def read_thread(
-    thread_id: str,
-    request: Request,
-    user: User = Depends(current_user),
-    platform: Platform = Depends(get_platform),
-):
+def read_thread(thread_id: str, request: Request, user: CurrentUser, platform: CurrentPlatform):
     with platform.read() as session:
         thread, _ = _get_thread(session, user, thread_id)
         return json_read(
@@ -217,25 +201,18 @@ def add_comment(
     thread_id: str,
     body: CommentCreate,
     request: Request,
-    user: User = Depends(current_user),
-    platform: Platform = Depends(get_platform),
+    user: CurrentUser,
+    platform: CurrentPlatform,
 ):
     def action(session: Session) -> Reply:
-        thread, submission = _get_thread(session, user, thread_id)
-        _require_participant(session, user, submission)
+        thread, submission = _get_thread(session, user, thread_id, to_discuss=True)
         if body.parent_id is not None:
             parent = session.get(Comment, body.parent_id)
             if parent is None or parent.thread_id != thread.id:
-                raise Problem(
-                    422,
+                raise invalid(
                     f"comment {body.parent_id} is not in thread {thread.id}",
-                    errors=[
-                        {
-                            "loc": ["body", "parent_id"],
-                            "msg": "not in this thread",
-                            "type": "value_error",
-                        }
-                    ],
+                    ["body", "parent_id"],
+                    "not in this thread",
                 )
         comment = Comment(
             id=new_id("c"),
@@ -258,12 +235,11 @@ def resolve_thread(
     thread_id: str,
     body: ResolveRequest,
     request: Request,
-    user: User = Depends(current_user),
-    platform: Platform = Depends(get_platform),
+    user: CurrentUser,
+    platform: CurrentPlatform,
 ):
     def action(session: Session) -> Reply:
-        thread, submission = _get_thread(session, user, thread_id)
-        _require_participant(session, user, submission)
+        thread, submission = _get_thread(session, user, thread_id, to_discuss=True)
         if thread.resolved != body.resolved:
             thread.resolved = body.resolved
             thread.resolved_by = user.id if body.resolved else None
@@ -283,24 +259,14 @@ def _check_scores(bounty: Bounty, scores: dict[str, float]) -> None:
     criteria = {item["id"]: item for item in bounty.rubric}
     errors = []
     for key, value in scores.items():
+        loc = ["body", "scores", key]
         if key not in criteria:
-            errors.append(
-                {
-                    "loc": ["body", "scores", key],
-                    "msg": (
-                        f"not a criterion of this bounty's rubric ({', '.join(criteria) or 'none'})"
-                    ),
-                    "type": "value_error",
-                }
-            )
-        elif not 0 <= value <= criteria[key].get("max_score", 5):
-            errors.append(
-                {
-                    "loc": ["body", "scores", key],
-                    "msg": f"must be between 0 and {criteria[key].get('max_score', 5)}",
-                    "type": "value_error",
-                }
-            )
+            known = ", ".join(criteria) or "none"
+            errors.append(field_error(loc, f"not a criterion of this bounty's rubric ({known})"))
+            continue
+        top = criteria[key].get("max_score", 5)
+        if not 0 <= value <= top:
+            errors.append(field_error(loc, f"must be between 0 and {top}"))
     if errors:
         raise Problem(422, f"scores.{errors[0]['loc'][-1]}: {errors[0]['msg']}", errors=errors)
 
@@ -314,8 +280,8 @@ def create_review(
     submission_id: str,
     body: ReviewCreate,
     request: Request,
-    user: User = Depends(current_user),
-    platform: Platform = Depends(get_platform),
+    user: CurrentUser,
+    platform: CurrentPlatform,
 ):
     def action(session: Session) -> Reply:
         submission = get_submission(session, user, submission_id, for_update=True)
@@ -370,16 +336,10 @@ def create_review(
 
 @router.get("/v1/submissions/{submission_id}/reviews", summary="Reviews of a submission")
 def list_reviews(
-    submission_id: str,
-    request: Request,
-    user: User = Depends(current_user),
-    platform: Platform = Depends(get_platform),
+    submission_id: str, request: Request, user: CurrentUser, platform: CurrentPlatform
 ):
     with platform.read() as session:
-        submission = get_submission(session, user, submission_id)
-        rows = session.scalars(
-            select(Review)
-            .where(Review.submission_id == submission.id)
-            .order_by(Review.created_at, Review.id)
+        rows = submission_children(
+            session, user, submission_id, Review, Review.created_at, Review.id
         )
         return json_read(request, {"items": [review_view(session, r) for r in rows]})

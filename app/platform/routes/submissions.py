@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -15,15 +15,15 @@ from app.platform.access import (
     is_assigned,
     owns_bounty_of,
     require_manager_of,
+    submission_children,
     visible_submission_ids,
 )
 from app.platform.auth import require_role
 from app.platform.clock import new_id, utcnow
-from app.platform.deps import current_user, get_platform
+from app.platform.deps import CurrentPlatform, CurrentUser
 from app.platform.idempotency import run_idempotent
 from app.platform.models import Assignment, Revision, Submission, User
-from app.platform.platform import Platform
-from app.platform.problems import Problem, not_found
+from app.platform.problems import Problem, invalid, not_found
 from app.platform.recheck import CHECK_REVISION
 from app.platform.responses import Reply, check_if_match, json_read, version_etag
 from app.platform.revisions import check_manifest, record_revision, uploaded_size
@@ -54,10 +54,7 @@ def _submission_reply(
 
 @router.post("", status_code=201, summary="Start a submission to a bounty (author)")
 def create_submission(
-    body: SubmissionCreate,
-    request: Request,
-    user: User = Depends(current_user),
-    platform: Platform = Depends(get_platform),
+    body: SubmissionCreate, request: Request, user: CurrentUser, platform: CurrentPlatform
 ):
     require_role(user, "author")
 
@@ -108,12 +105,12 @@ def create_submission(
 @router.get("", summary="Submissions you can see: yours, assigned to you, to your bounties")
 def list_submissions(
     request: Request,
+    user: CurrentUser,
+    platform: CurrentPlatform,
     bounty_id: str | None = Query(None, max_length=40),
     state: SubmissionState | None = None,
     cursor: str | None = Query(None, max_length=100),
     limit: int = Query(50, ge=1, le=200),
-    user: User = Depends(current_user),
-    platform: Platform = Depends(get_platform),
 ):
     query = select(Submission).where(Submission.id.in_(visible_submission_ids(user)))
     if bounty_id:
@@ -131,10 +128,7 @@ def list_submissions(
 
 @router.get("/{submission_id}", summary="One submission")
 def read_submission(
-    submission_id: str,
-    request: Request,
-    user: User = Depends(current_user),
-    platform: Platform = Depends(get_platform),
+    submission_id: str, request: Request, user: CurrentUser, platform: CurrentPlatform
 ):
     with platform.read() as session:
         submission = get_submission(session, user, submission_id)
@@ -170,8 +164,8 @@ def create_revision(
     submission_id: str,
     body: RevisionCreate,
     request: Request,
-    user: User = Depends(current_user),
-    platform: Platform = Depends(get_platform),
+    user: CurrentUser,
+    platform: CurrentPlatform,
 ):
     settings = platform.settings
 
@@ -200,20 +194,17 @@ def _get_revision(session: Session, submission: Submission, number: int) -> Revi
     return revision
 
 
+def _visible_revision(session: Session, user: User, submission_id: str, number: int) -> Revision:
+    """Revision `number` of a submission `user` may see (404 for either when not)."""
+    return _get_revision(session, get_submission(session, user, submission_id), number)
+
+
 @router.get("/{submission_id}/revisions", summary="All revisions of a submission")
 def list_revisions(
-    submission_id: str,
-    request: Request,
-    user: User = Depends(current_user),
-    platform: Platform = Depends(get_platform),
+    submission_id: str, request: Request, user: CurrentUser, platform: CurrentPlatform
 ):
     with platform.read() as session:
-        submission = get_submission(session, user, submission_id)
-        rows = session.scalars(
-            select(Revision)
-            .where(Revision.submission_id == submission.id)
-            .order_by(Revision.number)
-        )
+        rows = submission_children(session, user, submission_id, Revision, Revision.number)
         return json_read(request, {"items": [revision_view(session, r) for r in rows]})
 
 
@@ -222,14 +213,12 @@ def read_revision(
     submission_id: str,
     number: RevisionNumber,
     request: Request,
-    user: User = Depends(current_user),
-    platform: Platform = Depends(get_platform),
+    user: CurrentUser,
+    platform: CurrentPlatform,
 ):
     with platform.read() as session:
-        submission = get_submission(session, user, submission_id)
-        return json_read(
-            request, revision_view(session, _get_revision(session, submission, number))
-        )
+        revision = _visible_revision(session, user, submission_id, number)
+        return json_read(request, revision_view(session, revision))
 
 
 @router.get(
@@ -239,12 +228,11 @@ def read_report(
     submission_id: str,
     number: RevisionNumber,
     request: Request,
-    user: User = Depends(current_user),
-    platform: Platform = Depends(get_platform),
+    user: CurrentUser,
+    platform: CurrentPlatform,
 ):
     with platform.read() as session:
-        submission = get_submission(session, user, submission_id)
-        revision = _get_revision(session, submission, number)
+        revision = _visible_revision(session, user, submission_id, number)
         if revision.report is None:
             detail = (
                 "the server has not finished checking revision "
@@ -261,8 +249,8 @@ def transition(
     submission_id: str,
     body: TransitionRequest,
     request: Request,
-    user: User = Depends(current_user),
-    platform: Platform = Depends(get_platform),
+    user: CurrentUser,
+    platform: CurrentPlatform,
 ):
     def action(session: Session) -> Reply:
         submission = get_submission(session, user, submission_id, for_update=True)
@@ -308,12 +296,7 @@ def transition(
     status_code=202,
     summary="Re-queue the server check of the latest revision (lab, admin)",
 )
-def recheck(
-    submission_id: str,
-    request: Request,
-    user: User = Depends(current_user),
-    platform: Platform = Depends(get_platform),
-):
+def recheck(submission_id: str, request: Request, user: CurrentUser, platform: CurrentPlatform):
     def action(session: Session) -> Reply:
         submission = get_submission(session, user, submission_id, for_update=True)
         require_manager_of(session, user, submission)
@@ -349,28 +332,24 @@ def assign_reviewer(
     submission_id: str,
     body: AssignReviewer,
     request: Request,
-    user: User = Depends(current_user),
-    platform: Platform = Depends(get_platform),
+    user: CurrentUser,
+    platform: CurrentPlatform,
 ):
     def action(session: Session) -> Reply:
         submission = get_submission(session, user, submission_id, for_update=True)
         require_manager_of(session, user, submission)
         reviewer = session.get(User, body.reviewer_id)
         if reviewer is None or reviewer.role not in ("reviewer", "lab", "admin"):
-            raise Problem(
-                422,
+            raise invalid(
                 f"{body.reviewer_id} is not a reviewer on this platform",
-                errors=[
-                    {"loc": ["body", "reviewer_id"], "msg": "not a reviewer", "type": "value_error"}
-                ],
+                ["body", "reviewer_id"],
+                "not a reviewer",
             )
         if reviewer.id == submission.author_id:
-            raise Problem(
-                422,
+            raise invalid(
                 "an author cannot review their own submission",
-                errors=[
-                    {"loc": ["body", "reviewer_id"], "msg": "is the author", "type": "value_error"}
-                ],
+                ["body", "reviewer_id"],
+                "is the author",
             )
         if workflow.assign(session, submission, reviewer.id):
             changefeed.publish_submission(session, submission)
@@ -384,10 +363,7 @@ def assign_reviewer(
     summary="Unassign a reviewer (the bounty's lab, admin)",
 )
 def unassign_reviewer(
-    submission_id: str,
-    reviewer_id: str,
-    user: User = Depends(current_user),
-    platform: Platform = Depends(get_platform),
+    submission_id: str, reviewer_id: str, user: CurrentUser, platform: CurrentPlatform
 ):
     with platform.write() as session:
         submission = get_submission(session, user, submission_id, for_update=True)
