@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
-from pathlib import Path
 
 from app.commands.console import Console
+from app.commands.funnel_output import run_and_print
 from app.commands.package_args import (
+    add_package_arguments,
     add_sandbox_arguments,
     check_sandbox_arguments,
     require_package,
+    sandbox_options,
 )
 from app.errors import UserError
-from app.findings import Severity, Stage
+from app.findings import Stage
 
 ORDER = 25
 API_KEY_ENV = "GAUNTLET_LLM_API_KEY"
@@ -61,8 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("dir", type=Path, metavar="DIR", help="the package folder (holding env.toml)")
-    p.add_argument("--json", action="store_true", help="print the gauntlet-report/1 JSON report")
+    add_package_arguments(p)
     p.add_argument(
         "--llm",
         metavar="MODEL",
@@ -127,21 +127,14 @@ def resolve_llm_key(model: str | None) -> str | None:
 
 def run_attack(args: argparse.Namespace) -> int:
     from app.attacks.library import check_categories
-    from app.commands.sandbox import ProgressBar
-    from app.funnel.pipeline import FunnelOptions, run_funnel
+    from app.funnel.pipeline import FunnelOptions
     from app.funnel.report import StageStatus, Verdict
 
-    root: Path = args.dir
-    require_package(root)
+    require_package(args.dir)
     _check_numbers(args)
     categories = check_categories(args.only)
     options = FunnelOptions(
-        backend=args.backend,
-        jobs=args.jobs,
-        image=args.image,
-        own_package=False if args.review else None,  # None: by provenance
-        force_weak_backend=args.force_weak_backend,
-        allow_package_dockerfile=args.allow_package_dockerfile,
+        **sandbox_options(args),
         llm_model=args.llm,
         llm_api_key=resolve_llm_key(args.llm),
         llm_api_base=args.llm_api_base,
@@ -149,50 +142,12 @@ def run_attack(args: argparse.Namespace) -> int:
         max_llm_attempts=args.max_llm_attempts,
         attack_categories=categories,
     )
-    bar = ProgressBar(sys.stderr)
-    notes = Console.for_stream(sys.stderr)
-
-    def progress(event) -> None:
-        if (
-            event.kind == "log"
-            and event.message
-            and (bar.enabled or event.data.get("llm_estimate"))
-        ):
-            bar.clear()
-            notes.plain(
-                notes.paint(event.message, "dim")
-            )  # e.g. the LLM budget estimate, before it starts
-        bar(event)
-
-    try:
-        report = run_funnel(root, stages=args.stages, options=options, progress=progress)
-    finally:
-        bar.clear()
-    if args.json:
-        print(report.to_json())
-    else:
-        print_report(report)
+    report = run_and_print(
+        args, args.stages, options, _print_stage, notes=True, print_evidence=_print_working_response
+    )
     if report.verdict == Verdict.ERROR or any(s.status == StageStatus.ERROR for s in report.stages):
         return 2
     return 1 if report.errors() else 0
-
-
-def print_report(report) -> None:
-    console = Console.for_stream(sys.stdout)
-    for finding in report.findings:
-        console.finding(finding)
-        _print_working_response(console, finding)
-    if report.findings:
-        console.plain()
-    for stage in report.stages:
-        _print_stage(console, stage)
-    errors = sum(f.severity == Severity.ERROR for f in report.findings)
-    warnings = sum(f.severity == Severity.WARNING for f in report.findings)
-    verdict = str(report.verdict)
-    console.plain(
-        f"verdict: {console.paint(verdict, 'green' if verdict == 'pass' else 'red')} "
-        f"({errors} error(s), {warnings} warning(s))"
-    )
 
 
 def _print_working_response(console: Console, finding) -> None:

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from app.commands.console import Console
+from app.commands.package_args import add_output_argument
 
 ORDER = 15
 FORMATS = ("harbor", "verifiers")
@@ -32,14 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("dir", type=Path, metavar="DIR", help="the package folder")
     p.add_argument("--to", required=True, choices=FORMATS, help="the target format")
-    p.add_argument(
-        "-o",
-        "--output",
-        required=True,
-        type=Path,
-        metavar="OUT",
-        help="a new (or empty) output folder",
-    )
+    add_output_argument(p, "OUT", "a new (or empty) output folder")
     p.set_defaults(handler=run_export)
 
     p = subparsers.add_parser(
@@ -57,14 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--from", dest="source_format", required=True, choices=FORMATS, help="the source format"
     )
-    p.add_argument(
-        "-o",
-        "--output",
-        required=True,
-        type=Path,
-        metavar="DIR",
-        help="the package folder to create (new or empty)",
-    )
+    add_output_argument(p, "DIR", "the package folder to create (new or empty)")
     p.set_defaults(handler=run_import)
 
 

@@ -14,7 +14,12 @@ import time
 from pathlib import Path
 
 from app.commands.console import Console
-from app.commands.package_args import require_package, unusable_package
+from app.commands.package_args import (
+    add_output_argument,
+    add_package_arguments,
+    require_package,
+    unusable_package,
+)
 from app.errors import UserError
 from app.findings import Severity, Stage
 
@@ -79,8 +84,7 @@ def _register_check(subparsers: argparse._SubParsersAction) -> None:
         "manifest, files, tasks, references, grader. "
         "Exit 0: no errors; 1: errors found; 2: not a package.",
     )
-    p.add_argument("dir", type=Path, metavar="DIR", help="the package folder (holding env.toml)")
-    p.add_argument("--json", action="store_true", help="print the gauntlet-report/1 JSON report")
+    add_package_arguments(p)
     p.add_argument(
         "-q", "--quiet", action="store_true", help="print errors only, no warnings or summary"
     )
@@ -97,9 +101,7 @@ def _register_bundle(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("dir", type=Path, metavar="DIR", help="the package folder")
-    p.add_argument(
-        "-o", "--output", type=Path, required=True, metavar="FILE", help="the bundle to write"
-    )
+    add_output_argument(p, "FILE", "the bundle to write")
     p.set_defaults(handler=run_bundle)
 
 
@@ -113,9 +115,7 @@ def _register_unbundle(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("file", type=Path, metavar="FILE", help="the bundle")
-    p.add_argument(
-        "-o", "--output", type=Path, required=True, metavar="DIR", help="the folder to create"
-    )
+    add_output_argument(p, "DIR", "the folder to create")
     p.set_defaults(handler=run_unbundle)
 
 

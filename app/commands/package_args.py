@@ -1,5 +1,6 @@
 """What the commands that work on a package folder share: the check that DIR is a package,
-and the sandbox options of `verify`, `attack` and `run`. (No `register`: not a command.)"""
+their DIR, --json and -o options, and the sandbox options of `verify`, `attack` and `run`.
+(No `register`: not a command.)"""
 
 from __future__ import annotations
 
@@ -34,6 +35,21 @@ def require_package(root: Path) -> None:
     problem = unusable_package(root)
     if problem is not None:
         raise problem
+
+
+def add_package_arguments(parser: argparse.ArgumentParser) -> None:
+    """DIR and --json, as `check`, `verify`, `attack` and `run` take them."""
+    parser.add_argument(
+        "dir", type=Path, metavar="DIR", help="the package folder (holding env.toml)"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the gauntlet-report/1 JSON report"
+    )
+
+
+def add_output_argument(parser: argparse.ArgumentParser, metavar: str, help: str) -> None:
+    """The required -o/--output of the commands that write a new file or folder."""
+    parser.add_argument("-o", "--output", type=Path, required=True, metavar=metavar, help=help)
 
 
 def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
@@ -72,3 +88,15 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
 def check_sandbox_arguments(args: argparse.Namespace) -> None:
     if args.jobs is not None and args.jobs < 1:
         raise UserError("--jobs must be 1 or more.", "Leave it out to let the sandbox choose.")
+
+
+def sandbox_options(args: argparse.Namespace) -> dict:
+    """The FunnelOptions fields that `add_sandbox_arguments` sets."""
+    return {
+        "backend": args.backend,
+        "jobs": args.jobs,
+        "image": args.image,
+        "own_package": False if args.review else None,  # None: by provenance
+        "force_weak_backend": args.force_weak_backend,
+        "allow_package_dockerfile": args.allow_package_dockerfile,
+    }

@@ -13,13 +13,16 @@ import time
 from pathlib import Path
 
 from app.commands.console import Console
+from app.commands.funnel_output import run_and_print
 from app.commands.package_args import (
+    add_package_arguments,
     add_sandbox_arguments,
     check_sandbox_arguments,
     require_package,
+    sandbox_options,
 )
 from app.errors import UserError
-from app.findings import Severity, Stage
+from app.findings import Stage
 
 ORDER = 20
 
@@ -31,8 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Grade every reference, negative and the empty response in a sandbox, twice. "
         "Exit 0: pass; 1: errors found; 2: not a package, or no usable sandbox.",
     )
-    p.add_argument("dir", type=Path, metavar="DIR", help="the package folder (holding env.toml)")
-    p.add_argument("--json", action="store_true", help="print the gauntlet-report/1 JSON report")
+    add_package_arguments(p)
     add_sandbox_arguments(p)
     p.add_argument(
         "--llm-api-base",
@@ -94,113 +96,54 @@ def _judge_key(root: Path) -> str | None:
     return resolve_llm_key(grader["model"])
 
 
-class ProgressBar:
-    """One self-overwriting line on a terminal; silent otherwise."""
-
-    def __init__(self, stream) -> None:
-        self.stream = stream
-        self.enabled = hasattr(stream, "isatty") and stream.isatty()
-        self.last = 0.0
-        self.shown = False
-
-    def __call__(self, event) -> None:
-        if not self.enabled or event.kind != "progress" or not event.total:
-            return
-        now = time.monotonic()
-        if now - self.last < 0.1 and event.done < event.total:
-            return
-        self.last = now
-        width = 30
-        filled = int(width * event.done / event.total)
-        bar = "#" * filled + "-" * (width - filled)
-        self.stream.write(f"\r{event.stage}: [{bar}] {event.done}/{event.total} ")
-        self.stream.flush()
-        self.shown = True
-
-    def clear(self) -> None:
-        if self.shown:
-            self.stream.write("\r" + " " * 70 + "\r")
-            self.stream.flush()
-            self.shown = False
-
-
 def run_verify(args: argparse.Namespace) -> int:
-    from app.funnel.pipeline import FunnelOptions, run_funnel
+    from app.funnel.pipeline import FunnelOptions
     from app.funnel.report import StageStatus
 
-    root: Path = args.dir
-    require_package(root)
+    require_package(args.dir)
     check_sandbox_arguments(args)
     options = FunnelOptions(
-        backend=args.backend,
-        jobs=args.jobs,
-        image=args.image,
-        own_package=False if args.review else None,  # None: by provenance
-        force_weak_backend=args.force_weak_backend,
-        allow_package_dockerfile=args.allow_package_dockerfile,
-        llm_api_key=_judge_key(root),
+        **sandbox_options(args),
+        llm_api_key=_judge_key(args.dir),
         llm_api_base=args.llm_api_base,
     )
-    bar = ProgressBar(sys.stderr)
-    try:
-        report = run_funnel(
-            root, stages=(Stage.STRUCTURE, Stage.VERIFY), options=options, progress=bar
-        )
-    finally:
-        bar.clear()
+    report = run_and_print(args, (Stage.STRUCTURE, Stage.VERIFY), options, _print_stage)
     verify = report.stage(Stage.VERIFY)
     no_backend = (
         verify is not None
         and verify.status == StageStatus.ERROR
         and any(f.code == "GX200" for f in report.findings)
     )
-    if args.json:
-        print(report.to_json())
-    else:
-        _print_report(report)
     if no_backend or (verify is not None and verify.status == StageStatus.ERROR):
         return 2
     return 1 if report.errors() else 0
 
 
-def _print_report(report) -> None:
+def _print_stage(console: Console, stage) -> None:
     from app.sandbox.guard import describe_budget
 
-    console = Console.for_stream(sys.stdout)
-    for finding in report.findings:
-        console.finding(finding)
-    if report.findings:
-        console.plain()
-    for stage in report.stages:
-        extra = ""
-        details = stage.details or {}
-        if stage.name == Stage.VERIFY and "backend" in details:
-            refs = details.get("references_passed", {})
-            extra = (
-                f" — {details['gradings']} gradings × {details['runs']} run(s) "
-                f"in the {details['backend']} sandbox"
-            )
-            if refs:
-                extra += f"; references passing: {refs.get('ok', 0)}/{refs.get('total', 0)}"
-            if details.get("weak_backend"):
-                extra += " (WEAKER ISOLATION)"
-        if details.get("budget"):
-            extra += f"\n  {describe_budget(details['budget'])}"
-        elif details.get("reason"):
-            extra = f" — {details['reason']}"
-            if details.get("hint"):
-                extra += f"\n  hint: {details['hint']}"
-        colour = {"pass": "green", "warn": "yellow"}.get(str(stage.status), "red")
-        console.plain(
-            f"{stage.name}: "
-            f"{console.paint(str(stage.status), colour)} ({stage.duration_s:.1f} s){extra}"
+    extra = ""
+    details = stage.details or {}
+    if stage.name == Stage.VERIFY and "backend" in details:
+        refs = details.get("references_passed", {})
+        extra = (
+            f" — {details['gradings']} gradings × {details['runs']} run(s) "
+            f"in the {details['backend']} sandbox"
         )
-    errors = sum(f.severity == Severity.ERROR for f in report.findings)
-    warnings = sum(f.severity == Severity.WARNING for f in report.findings)
-    verdict = str(report.verdict)
+        if refs:
+            extra += f"; references passing: {refs.get('ok', 0)}/{refs.get('total', 0)}"
+        if details.get("weak_backend"):
+            extra += " (WEAKER ISOLATION)"
+    if details.get("budget"):
+        extra += f"\n  {describe_budget(details['budget'])}"
+    elif details.get("reason"):
+        extra = f" — {details['reason']}"
+        if details.get("hint"):
+            extra += f"\n  hint: {details['hint']}"
+    colour = {"pass": "green", "warn": "yellow"}.get(str(stage.status), "red")
     console.plain(
-        f"verdict: {console.paint(verdict, 'green' if verdict == 'pass' else 'red')} "
-        f"({errors} error(s), {warnings} warning(s))"
+        f"{stage.name}: "
+        f"{console.paint(str(stage.status), colour)} ({stage.duration_s:.1f} s){extra}"
     )
 
 

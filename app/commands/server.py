@@ -43,12 +43,7 @@ def _register_serve(subparsers) -> None:
         action="store_true",
         help="do not run a worker in this process (run `gauntlet worker` elsewhere)",
     )
-    serve.add_argument(
-        "--sandbox",
-        default="docker",
-        choices=["docker", "auto", "process"],
-        help="sandbox for the server's own re-checks (default docker)",
-    )
+    _sandbox_argument(serve, "sandbox for the server's own re-checks (default docker)")
     serve.set_defaults(handler=_serve)
 
 
@@ -62,12 +57,7 @@ def _register_worker(subparsers) -> None:
         ),
     )
     _db_argument(worker)
-    worker.add_argument(
-        "--sandbox",
-        default="docker",
-        choices=["docker", "auto", "process"],
-        help="sandbox for re-checks (default docker)",
-    )
+    _sandbox_argument(worker, "sandbox for re-checks (default docker)")
     worker.add_argument(
         "--lease-seconds",
         type=float,
@@ -167,6 +157,13 @@ def _db_argument(parser: argparse.ArgumentParser) -> None:
         default="",
         help="database URL: sqlite:////path/file.sqlite3 or postgresql+psycopg://user@host/db "
         "(default: SQLite in the user data folder)",
+    )
+
+
+def _sandbox_argument(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """Where `serve` and `worker` run their re-checks."""
+    parser.add_argument(
+        "--sandbox", default="docker", choices=["docker", "auto", "process"], help=help_text
     )
 
 

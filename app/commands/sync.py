@@ -25,8 +25,7 @@ ORDER = 62
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     _register_submit(subparsers)
-    _register_sync(subparsers)
-    _register_status(subparsers)
+    _register_json_only(subparsers)
 
 
 def _register_submit(subparsers: argparse._SubParsersAction) -> None:
@@ -44,26 +43,27 @@ def _register_submit(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run_submit)
 
 
-def _register_sync(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "sync",
-        help="send queued changes and fetch what changed",
-        description="Send what you queued while offline (submissions, replies), in order, then "
-        "fetch what changed on the platform: bounties, submission states, reviews.",
-    )
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=run_sync)
-
-
-def _register_status(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "status",
-        help="your submissions, their states, and queued changes",
-        description="Show your submissions with their current state and the platform's check "
-        "result, and the changes still waiting to be sent.",
-    )
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=run_status)
+def _register_json_only(subparsers: argparse._SubParsersAction) -> None:
+    """`sync` and `status`, whose only option is --json."""
+    for name, handler, help_text, description in (
+        (
+            "sync",
+            run_sync,
+            "send queued changes and fetch what changed",
+            "Send what you queued while offline (submissions, replies), in order, then "
+            "fetch what changed on the platform: bounties, submission states, reviews.",
+        ),
+        (
+            "status",
+            run_status,
+            "your submissions, their states, and queued changes",
+            "Show your submissions with their current state and the platform's check "
+            "result, and the changes still waiting to be sent.",
+        ),
+    ):
+        p = subparsers.add_parser(name, help=help_text, description=description)
+        p.add_argument("--json", action="store_true")
+        p.set_defaults(handler=handler)
 
 
 def run_submit(args: argparse.Namespace) -> int:
