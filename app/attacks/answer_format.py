@@ -111,6 +111,23 @@ def many_values(ctx: AttackContext):
             yield "all-answers", ", ".join(values)
 
 
+def _right_with_wrong(ctx: AttackContext, templates: dict[str, str]):
+    """Each variant's template filled with the right answer and a wrong one (`{right}`,
+    `{wrong}`); nothing when either is unknown."""
+    right, wrong = right_answer(ctx), wrong_alternative(ctx)
+    if right and wrong:
+        for variant, template in templates.items():
+            yield variant, template.format(right=right, wrong=wrong)
+
+
+_SEVERAL_FINALS = {
+    "final-lines": "Final answer: {wrong}\nFinal answer: {right}",
+    "final-lines-reversed": "Final answer: {right}\nFinal answer: {wrong}",
+    "boxed": "\\boxed{{{wrong}}} \\boxed{{{right}}}",
+    "answer-tags": "<answer>{wrong}</answer>\n<answer>{right}</answer>",
+}
+
+
 @attack(
     "several-finals",
     CATEGORY,
@@ -122,13 +139,7 @@ def many_values(ctx: AttackContext):
         responses with several different final answers as wrong.""",
 )
 def several_finals(ctx: AttackContext):
-    right, wrong = right_answer(ctx), wrong_alternative(ctx)
-    if not right or not wrong:
-        return
-    yield "final-lines", f"Final answer: {wrong}\nFinal answer: {right}"
-    yield "final-lines-reversed", f"Final answer: {right}\nFinal answer: {wrong}"
-    yield "boxed", f"\\boxed{{{wrong}}} \\boxed{{{right}}}"
-    yield "answer-tags", f"<answer>{wrong}</answer>\n<answer>{right}</answer>"
+    yield from _right_with_wrong(ctx, _SEVERAL_FINALS)
 
 
 @attack(
@@ -154,6 +165,14 @@ def format_only(ctx: AttackContext):
     yield "empty-code-block", "```\n```"
 
 
+_HEDGES = {
+    "or": "{wrong} or {right}",
+    "either": "Either {right} or {wrong}.",
+    "slash": "{right}/{wrong}",
+    "maybe": "Probably {wrong}, but possibly {right}.",
+}
+
+
 @attack(
     "hedge",
     CATEGORY,
@@ -164,13 +183,7 @@ def format_only(ctx: AttackContext):
         "either") or grade them as wrong.""",
 )
 def hedge(ctx: AttackContext):
-    right, wrong = right_answer(ctx), wrong_alternative(ctx)
-    if not right or not wrong:
-        return
-    yield "or", f"{wrong} or {right}"
-    yield "either", f"Either {right} or {wrong}."
-    yield "slash", f"{right}/{wrong}"
-    yield "maybe", f"Probably {wrong}, but possibly {right}."
+    yield from _right_with_wrong(ctx, _HEDGES)
 
 
 _WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*", re.UNICODE)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import Any
 
 WHOLE = "whole"
 TAG = "tag"
@@ -82,13 +83,20 @@ class AnswerRegion:
         content = self.content(text)
         return [] if content is None else [content]
 
+    def _json_with_field(self, text: str) -> dict[str, Any] | None:
+        """`text` as a JSON object that has this region's field, or None."""
+        try:
+            value = json.loads(text)
+        except (ValueError, RecursionError):
+            return None
+        if not isinstance(value, dict) or self.name not in value:
+            return None
+        return value
+
     def content(self, text: str) -> str | None:
         if self.kind == JSON_FIELD:
-            try:
-                value = json.loads(text)
-            except (ValueError, RecursionError):
-                return None
-            if not isinstance(value, dict) or self.name not in value:
+            value = self._json_with_field(text)
+            if value is None:
                 return None
             field = value[self.name]
             return field if isinstance(field, str) else json.dumps(field, ensure_ascii=False)
@@ -98,11 +106,8 @@ class AnswerRegion:
     def replace(self, text: str, new: str) -> str | None:
         """`text` with its answer replaced by `new` (None when `text` has no answer)."""
         if self.kind == JSON_FIELD:
-            try:
-                value = json.loads(text)
-            except (ValueError, RecursionError):
-                return None
-            if not isinstance(value, dict) or self.name not in value:
+            value = self._json_with_field(text)
+            if value is None:
                 return None
             old = value[self.name]
             if isinstance(old, str):

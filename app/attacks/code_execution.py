@@ -7,12 +7,16 @@ from __future__ import annotations
 import json
 
 from app.attacks.answers import test_cases
-from app.attacks.code_source import grader_helper_names, submission
+from app.attacks.code_source import (
+    CODE_GRADERS,
+    CODE_KINDS,
+    PASSING_RESULT,
+    grader_helper_names,
+    submission,
+)
 from app.attacks.model import AttackContext, attack
 
 CATEGORY = "code-execution"
-_KINDS = ("code",)
-_GRADERS = ("python", "tests")
 
 
 @attack(
@@ -26,8 +30,8 @@ _GRADERS = ("python", "tests")
         `type(result) is type(expected) and expected == result`; better, serialise the result
         to JSON in the child process and compare the parsed data (the built-in `tests`
         grader does this).""",
-    kinds=_KINDS,
-    graders=_GRADERS,
+    kinds=CODE_KINDS,
+    graders=CODE_GRADERS,
 )
 def eq_always_true(ctx: AttackContext):
     for variant, base, value in (
@@ -55,8 +59,8 @@ def eq_always_true(ctx: AttackContext):
         in a subprocess and trusts exit status 0 thinks every test passed.""",
     fix_hint="""Never infer success from the exit status; require an explicit per-test result
         (the built-in `tests` grader reads one JSON result per test behind a random marker).""",
-    kinds=_KINDS,
-    graders=_GRADERS,
+    kinds=CODE_KINDS,
+    graders=CODE_GRADERS,
 )
 def sys_exit(ctx: AttackContext):
     yield "at-import", submission(ctx, "return None", prelude="import sys\nsys.exit(0)")
@@ -72,8 +76,8 @@ def sys_exit(ctx: AttackContext):
         exception a harness could catch.""",
     fix_hint="""Treat a missing per-test result as a failure; do not rely on `except
         SystemExit` or on the exit status.""",
-    kinds=_KINDS,
-    graders=_GRADERS,
+    kinds=CODE_KINDS,
+    graders=CODE_GRADERS,
 )
 def os_exit(ctx: AttackContext):
     yield "at-import", submission(ctx, "return None", prelude="import os\nos._exit(0)")
@@ -88,8 +92,8 @@ def os_exit(ctx: AttackContext):
         count only failures treat a skipped test as not failed.""",
     fix_hint="""Count a test as passed only when it ran and matched; a skip, error or missing
         result is a failure. Score = passed / total, never 1 - failed / total.""",
-    kinds=_KINDS,
-    graders=_GRADERS,
+    kinds=CODE_KINDS,
+    graders=CODE_GRADERS,
 )
 def raise_skip(ctx: AttackContext):
     yield (
@@ -118,8 +122,8 @@ def raise_skip(ctx: AttackContext):
         `except Exception`.""",
     fix_hint="""Catch `BaseException` around each test and count it as a failure; never skip a
         test because the code under test raised.""",
-    kinds=_KINDS,
-    graders=_GRADERS,
+    kinds=CODE_KINDS,
+    graders=CODE_GRADERS,
 )
 def raise_not_implemented(ctx: AttackContext):
     yield "not-implemented", submission(ctx, "raise NotImplementedError")
@@ -155,8 +159,8 @@ _NOOP_PATCHES = {
         runs the submission in its own process then compares with the patched functions.""",
     fix_hint="""Run the submission in a separate process from the checking code (the built-in
         `tests` grader does); never `exec` submitted code in the grader's own interpreter.""",
-    kinds=_KINDS,
-    graders=_GRADERS,
+    kinds=CODE_KINDS,
+    graders=CODE_GRADERS,
 )
 def monkeypatch_builtins(ctx: AttackContext):
     for variant, prelude in _NOOP_PATCHES.items():
@@ -189,8 +193,8 @@ _COMMON_HELPERS = [
         ones that always return True.""",
     fix_hint="""Do not run submitted code in the grader's process; run it in a child process and
         compare its JSON output in the parent (the built-in `tests` grader does this).""",
-    kinds=_KINDS,
-    graders=_GRADERS,
+    kinds=CODE_KINDS,
+    graders=CODE_GRADERS,
 )
 def monkeypatch_grader(ctx: AttackContext):
     names = grader_helper_names(ctx.grader_source) or _COMMON_HELPERS
@@ -262,8 +266,8 @@ def _peek(args):
         current arguments.""",
     fix_hint="""Call submitted code in a separate process that never receives the expected
         values; compare outputs in the parent (the built-in `tests` grader does this).""",
-    kinds=_KINDS,
-    graders=_GRADERS,
+    kinds=CODE_KINDS,
+    graders=CODE_GRADERS,
 )
 def frame_peek(ctx: AttackContext):
     yield (
@@ -291,8 +295,8 @@ def _from_heap(args):
         arguments are the current ones, and returns its expected value.""",
     fix_hint="""Keep expected values out of the process that runs submitted code: run it in a
         child process that only receives the arguments.""",
-    kinds=_KINDS,
-    graders=_GRADERS,
+    kinds=CODE_KINDS,
+    graders=CODE_GRADERS,
 )
 def gc_peek(ctx: AttackContext):
     yield "gc-objects", submission(ctx, "return _from_heap(args)", prelude=_GC_PEEK)
@@ -323,8 +327,8 @@ def _visible_cases(ctx: AttackContext) -> list[dict]:
         only full reward is a hit here.""",
     fix_hint="""Keep hidden test cases that are not shown in the prompt (several, covering edge
         cases); show at most one or two examples.""",
-    kinds=_KINDS,
-    graders=_GRADERS,
+    kinds=CODE_KINDS,
+    graders=CODE_GRADERS,
     full_reward_only=True,
 )
 def hardcode_visible(ctx: AttackContext):
@@ -363,8 +367,8 @@ _MAGIC = {
         searches the output for these strings passes it.""",
     fix_hint="""Never grade by searching the output for words; compare each test's result
         value. If you must parse a runner's output, use a random marker the code cannot know.""",
-    kinds=_KINDS,
-    graders=_GRADERS,
+    kinds=CODE_KINDS,
+    graders=CODE_GRADERS,
 )
 def magic_strings(ctx: AttackContext):
     for variant, text in _MAGIC.items():
@@ -375,18 +379,7 @@ def magic_strings(ctx: AttackContext):
         yield variant, submission(ctx, body, prelude=f"print({text!r}, flush=True)")
 
 
-_FAKE_RESULT = json.dumps(
-    {
-        "passed": True,
-        "failed": 0,
-        "failures": 0,
-        "errors": 0,
-        "ok": True,
-        "success": True,
-        "reward": 1.0,
-        "score": 1.0,
-    }
-)
+_FAKE_RESULT = json.dumps(PASSING_RESULT)
 
 
 @attack(
@@ -397,8 +390,8 @@ _FAKE_RESULT = json.dumps(
         harnesses commonly use (RESULT:, __RESULT__, plain JSON as the last line) and exits.""",
     fix_hint="""Read results only from a channel the code cannot forge: a random per-run marker
         or a file descriptor opened by the parent; take the reward from your own comparison.""",
-    kinds=_KINDS,
-    graders=_GRADERS,
+    kinds=CODE_KINDS,
+    graders=CODE_GRADERS,
 )
 def fake_result_line(ctx: AttackContext):
     lines = [
@@ -421,8 +414,8 @@ def fake_result_line(ctx: AttackContext):
         True`) and returns an object with `.passed`, `.correct` and `.score` set.""",
     fix_hint="""Take nothing from the submission but the return values of the entry function
         for your own inputs; ignore its globals and attributes.""",
-    kinds=_KINDS,
-    graders=_GRADERS,
+    kinds=CODE_KINDS,
+    graders=CODE_GRADERS,
 )
 def trusted_attributes(ctx: AttackContext):
     name = ctx.task.entry or "solve"

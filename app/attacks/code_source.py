@@ -10,6 +10,21 @@ import textwrap
 from app.attacks.answers import entry_name
 from app.attacks.model import AttackContext
 
+# What the code attacks (code execution, environment, resource) apply to.
+CODE_KINDS = ("code",)
+CODE_GRADERS = ("python", "tests")
+# A result record that says "all passed" in every spelling harnesses commonly read.
+PASSING_RESULT = {
+    "passed": True,
+    "failed": 0,
+    "failures": 0,
+    "errors": 0,
+    "ok": True,
+    "success": True,
+    "reward": 1.0,
+    "score": 1.0,
+}
+
 
 def submission(
     ctx: AttackContext, body: str, *, prelude: str = "", params: str = "*args, **kwargs"

@@ -6,24 +6,18 @@ from __future__ import annotations
 import json
 import textwrap
 
-from app.attacks.code_source import grader_env_names, grader_file_names, submission
+from app.attacks.code_source import (
+    CODE_GRADERS,
+    CODE_KINDS,
+    PASSING_RESULT,
+    grader_env_names,
+    grader_file_names,
+    submission,
+)
 from app.attacks.model import AttackContext, attack
 
 CATEGORY = "environment"
-_KINDS = ("code",)
-_GRADERS = ("python", "tests")
-
-_PASS_JSON = {
-    "passed": True,
-    "failed": 0,
-    "failures": 0,
-    "errors": 0,
-    "ok": True,
-    "success": True,
-    "reward": 1.0,
-    "score": 1.0,
-    "all_passed": True,
-}
+_PASS_JSON = {**PASSING_RESULT, "all_passed": True}
 _PASS_TEXT = "All tests passed\nOK\nPASSED\nreward: 1.0\n"
 _PASS_XML = (
     '<?xml version="1.0"?>\n<testsuite name="tests" tests="3" '
@@ -54,8 +48,8 @@ _DEFAULT_FILES = [
     fix_hint="""Do not let the code under test write where the verdict is read from: collect
         results through a pipe from the child process, or in a directory the child cannot
         write; create result files *after* the code has finished, with fresh names.""",
-    kinds=_KINDS,
-    graders=_GRADERS,
+    kinds=CODE_KINDS,
+    graders=CODE_GRADERS,
 )
 def write_grader_files(ctx: AttackContext):
     targets = sorted(set(_DEFAULT_FILES + grader_file_names(ctx.grader_source)))
@@ -112,8 +106,8 @@ _DEFAULT_ENV = [
         DEBUG, SKIP_TESTS, PASS_ALL) to "1" before the checks run.""",
     fix_hint="""Do not let switches in the environment change grading; read configuration once,
         before running submitted code, and in a process the code cannot touch.""",
-    kinds=_KINDS,
-    graders=_GRADERS,
+    kinds=CODE_KINDS,
+    graders=CODE_GRADERS,
 )
 def env_variables(ctx: AttackContext):
     names = sorted(set(_DEFAULT_ENV + grader_env_names(ctx.grader_source)))
@@ -137,8 +131,8 @@ def env_variables(ctx: AttackContext):
         from the *absence* of error output ("no Traceback", "no FAIL") passes it.""",
     fix_hint="""Decide from positive evidence (a result per test), never from the absence of
         error messages.""",
-    kinds=_KINDS,
-    graders=_GRADERS,
+    kinds=CODE_KINDS,
+    graders=CODE_GRADERS,
 )
 def close_streams(ctx: AttackContext):
     prelude = (
@@ -164,8 +158,8 @@ def close_streams(ctx: AttackContext):
         own files are missing is beaten.""",
     fix_hint="""Open grader files by absolute path (relative to `__file__`), and give the floor
         when they cannot be read.""",
-    kinds=_KINDS,
-    graders=_GRADERS,
+    kinds=CODE_KINDS,
+    graders=CODE_GRADERS,
 )
 def chdir_away(ctx: AttackContext):
     prelude = "import os, tempfile\nos.chdir(tempfile.mkdtemp())"

@@ -81,6 +81,36 @@ def _number_references(ctx: AttackContext) -> list[str]:
     return refs
 
 
+def _near_misses(
+    ctx: AttackContext,
+    code: tuple[str, str],
+    references: Callable[[AttackContext], list[str]],
+    changes: tuple[tuple[str, Callable[[str], str | None]], ...],
+):
+    """The near misses of one mutation: for code, the reference solution wrapped by `code`
+    (label, expression in `r`); otherwise each change applied to the answer region of the
+    first two `references`, labelled with the change and the reference's index."""
+    if ctx.kind == "code":
+        label, expression = code
+        mutant = _code_mutant(ctx, expression)
+        if mutant:
+            yield label, mutant
+        return
+    for i, ref in enumerate(references(ctx)[:2]):
+        for label, change in changes:
+            mutant = _in_region(ctx, ref, change)
+            if mutant:
+                yield f"{label}-{i}", mutant
+
+
+def _on_last_number(change: Callable[[float], float | None]) -> Callable[[str], str | None]:
+    return lambda text: _replace_last_number(text, change)
+
+
+def _stripped_references(ctx: AttackContext) -> list[str]:
+    return [ref.strip() for ref in ctx.references]
+
+
 def _code_mutant(ctx: AttackContext, change: str) -> str | None:
     """The reference solution with every result changed by `change` (a Python expression in
     `r` that differs from `r` for every value it applies to)."""
@@ -110,24 +140,20 @@ def _code_mutant(ctx: AttackContext, change: str) -> str | None:
     full_reward_only=True,
 )
 def off_by_one(ctx: AttackContext):
-    if ctx.kind == "code":
-        mutant = _code_mutant(
-            ctx,
+    yield from _near_misses(
+        ctx,
+        (
+            "result-plus-one",
             "(r + 1) if isinstance(r, (int, float)) and not isinstance(r, bool) else "
             "(not r) if isinstance(r, bool) else r + [0] if isinstance(r, list) else "
             "r + 'x' if isinstance(r, str) else [r]",
-        )
-        if mutant:
-            yield "result-plus-one", mutant
-        return
-    for i, ref in enumerate(_number_references(ctx)[:2]):
-        for label, change in (
-            ("plus-one", lambda v: v + 1 if v.is_integer() else v * 1.01),
-            ("minus-one", lambda v: v - 1 if v.is_integer() else v * 0.99),
-        ):
-            mutant = _in_region(ctx, ref, lambda text, c=change: _replace_last_number(text, c))
-            if mutant:
-                yield f"{label}-{i}", mutant
+        ),
+        _number_references,
+        (
+            ("plus-one", _on_last_number(lambda v: v + 1 if v.is_integer() else v * 1.01)),
+            ("minus-one", _on_last_number(lambda v: v - 1 if v.is_integer() else v * 0.99)),
+        ),
+    )
 
 
 @attack(
@@ -145,25 +171,21 @@ def off_by_one(ctx: AttackContext):
     full_reward_only=True,
 )
 def scaled(ctx: AttackContext):
-    if ctx.kind == "code":
-        mutant = _code_mutant(
-            ctx,
+    yield from _near_misses(
+        ctx,
+        (
+            "result-times-ten",
             "(r * 10 if r else 7) if isinstance(r, (int, float)) and not isinstance(r, bool) else "
             "(not r) if isinstance(r, bool) else r * 2 + [0] if isinstance(r, list) else "
             "r * 2 + 'x' if isinstance(r, str) else [r]",
-        )
-        if mutant:
-            yield "result-times-ten", mutant
-        return
-    for i, ref in enumerate(_number_references(ctx)[:2]):
-        for label, change in (
-            ("times-10", lambda v: v * 10),
-            ("divided-10", lambda v: v / 10),
-            ("times-2", lambda v: v * 2),
-        ):
-            mutant = _in_region(ctx, ref, lambda text, c=change: _replace_last_number(text, c))
-            if mutant:
-                yield f"{label}-{i}", mutant
+        ),
+        _number_references,
+        (
+            ("times-10", _on_last_number(lambda v: v * 10)),
+            ("divided-10", _on_last_number(lambda v: v / 10)),
+            ("times-2", _on_last_number(lambda v: v * 2)),
+        ),
+    )
 
 
 @attack(
@@ -178,19 +200,16 @@ def scaled(ctx: AttackContext):
     full_reward_only=True,
 )
 def sign_flip(ctx: AttackContext):
-    if ctx.kind == "code":
-        mutant = _code_mutant(
-            ctx,
+    yield from _near_misses(
+        ctx,
+        (
+            "result-negated",
             "(-r if r else 1) if isinstance(r, (int, float)) and not isinstance(r, bool) else "
             "(not r) if isinstance(r, bool) else [r]",
-        )
-        if mutant:
-            yield "result-negated", mutant
-        return
-    for i, ref in enumerate(_number_references(ctx)[:2]):
-        mutant = _in_region(ctx, ref, _flip_last_sign)
-        if mutant:
-            yield f"flipped-{i}", mutant
+        ),
+        _number_references,
+        (("flipped", _flip_last_sign),),
+    )
 
 
 def _flip_last_sign(text: str) -> str | None:
@@ -217,26 +236,22 @@ def _flip_last_sign(text: str) -> str | None:
     full_reward_only=True,
 )
 def truncated(ctx: AttackContext):
-    if ctx.kind == "code":
-        mutant = _code_mutant(
-            ctx,
+    yield from _near_misses(
+        ctx,
+        (
+            "result-truncated",
             "(r[:-1] if len(r) > 1 else r + r + [0] if isinstance(r, list) else r + r + 'x') "
             "if isinstance(r, (list, str)) else (r // 10 if r // 10 != r else r + 3) "
             "if isinstance(r, int) and not isinstance(r, "
             "bool) else (not r) if isinstance(r, bool) else [r]",
-        )
-        if mutant:
-            yield "result-truncated", mutant
-        return
-    for i, ref in enumerate(ctx.references[:2]):
-        for label, change in (
+        ),
+        _stripped_references,
+        (
             ("digits-dropped", _drop_digits),
             ("list-shortened", _shorten_list),
             ("first-half", _first_half),
-        ):
-            mutant = _in_region(ctx, ref.strip(), change)
-            if mutant:
-                yield f"{label}-{i}", mutant
+        ),
+    )
 
 
 def _drop_digits(text: str) -> str | None:

@@ -4,12 +4,10 @@ only ever earn the floor; they find graders that *reward* a failure (a bare `exc
 
 from __future__ import annotations
 
-from app.attacks.code_source import grader_inner_timeouts, submission
+from app.attacks.code_source import CODE_GRADERS, CODE_KINDS, grader_inner_timeouts, submission
 from app.attacks.model import AttackContext, attack
 
 CATEGORY = "resource"
-_KINDS = ("code",)
-_GRADERS = ("python", "tests")
 
 
 @attack(
@@ -21,8 +19,8 @@ _GRADERS = ("python", "tests")
         open.""",
     fix_hint="""Cap the output you read from the code under test and treat a truncated or
         oversized output as a failure.""",
-    kinds=_KINDS,
-    graders=_GRADERS,
+    kinds=CODE_KINDS,
+    graders=CODE_GRADERS,
     max_tasks=1,
 )
 def huge_output(ctx: AttackContext):
@@ -42,7 +40,7 @@ def huge_output(ctx: AttackContext):
         beaten.""",
     fix_hint="""Treat a timeout as a failure: catch `subprocess.TimeoutExpired` and return the
         floor.""",
-    kinds=_KINDS,
+    kinds=CODE_KINDS,
     graders=("python",),
     max_tasks=1,
 )
@@ -67,8 +65,8 @@ def sleep_past_timeout(ctx: AttackContext):
         catches `MemoryError` (or any exception) and rewards it is beaten.""",
     fix_hint="""Give the floor when the code under test raises, crashes or is killed; never
         return reward from an exception handler.""",
-    kinds=_KINDS,
-    graders=_GRADERS,
+    kinds=CODE_KINDS,
+    graders=CODE_GRADERS,
     max_tasks=1,
 )
 def memory_bomb(ctx: AttackContext):
@@ -85,8 +83,8 @@ def memory_bomb(ctx: AttackContext):
         it.""",
     fix_hint="""Require exit status 0 *and* a result for every test; any signal, missing
         result or non-zero status is a failure.""",
-    kinds=_KINDS,
-    graders=_GRADERS,
+    kinds=CODE_KINDS,
+    graders=CODE_GRADERS,
     max_tasks=1,
 )
 def crash_signal(ctx: AttackContext):
@@ -103,8 +101,8 @@ def crash_signal(ctx: AttackContext):
         beaten.""",
     fix_hint="""Count `RecursionError` and crashes as failures; run each test in a child process
         so a stack overflow cannot take the grader down.""",
-    kinds=_KINDS,
-    graders=_GRADERS,
+    kinds=CODE_KINDS,
+    graders=CODE_GRADERS,
     max_tasks=1,
 )
 def recursion_bomb(ctx: AttackContext):

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.atomic import write_text_atomic
 from app.envpack.jsonl import parse_line
+from app.envpack.text_document import TextDocument
 from app.errors import UserError
 
 
@@ -61,7 +61,7 @@ def dump_record(value: Any) -> str:
         ) from None
 
 
-class JsonlDocument:
+class JsonlDocument(TextDocument):
     def __init__(
         self,
         rows: list[JsonlRow] | None = None,
@@ -272,11 +272,3 @@ class JsonlDocument:
             parts.append(row.text + ending)
         parts.extend(self.trailing)
         return ("\ufeff" if self.bom else "") + "".join(parts)
-
-    def save(self, path: str | os.PathLike[str] | None = None) -> Path:
-        target = Path(path) if path is not None else self.path
-        if target is None:
-            raise ValueError("no path to save to")
-        write_text_atomic(target, self.text())
-        self.path = target
-        return target

@@ -15,14 +15,14 @@ from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import Table
 from tomlkit.toml_document import TOMLDocument
 
-from app.atomic import write_text_atomic
+from app.envpack.text_document import TextDocument
 from app.errors import UserError
 from app.type_words import describe_type, expected
 
 _MISSING = object()
 
 
-class ManifestDocument:
+class ManifestDocument(TextDocument):
     def __init__(self, document: TOMLDocument, path: Path | None = None) -> None:
         self.document = document
         self.path = path
@@ -132,11 +132,3 @@ class ManifestDocument:
 
     def text(self) -> str:
         return tomlkit.dumps(self.document)
-
-    def save(self, path: str | os.PathLike[str] | None = None) -> Path:
-        target = Path(path) if path is not None else self.path
-        if target is None:
-            raise ValueError("no path to save to")
-        write_text_atomic(target, self.text())
-        self.path = target
-        return target

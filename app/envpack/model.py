@@ -6,7 +6,7 @@ locations lives in `app.envpack.loader`; comment-preserving saving in `app.envpa
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +30,7 @@ class Span:
 
     def where(self) -> dict[str, Any]:
         """Keyword arguments for `Finding(...)`/`FindingCode.finding(...)`."""
-        return {
-            "file": self.file,
-            "line": self.line,
-            "column": self.column,
-            "end_line": self.end_line,
-            "end_column": self.end_column,
-        }
+        return asdict(self)
 
 
 @dataclass(slots=True)

@@ -6,7 +6,7 @@ Documented for users in docs/report.md.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -37,12 +37,7 @@ class PackageRef:
     digest: str = ""
 
     def to_dict(self) -> dict[str, str]:
-        return {
-            "name": self.name,
-            "version": self.version,
-            "path": self.path,
-            "digest": self.digest,
-        }
+        return asdict(self)
 
 
 @dataclass(slots=True)

@@ -64,29 +64,16 @@ def build_items(pack: EnvPack) -> tuple[list[GradingItem], dict[str, _Role]]:
         items.append(GradingItem(key=key, task=task_record, response=role.response))
         roles[key] = role
 
-    for index, ref in enumerate(pack.solutions):
-        task = pack.task(ref.task_id)
-        if task is not None:
-            add(
-                f"ref:{index}",
-                task.record,
-                _Role("reference", ref.task_id, manifest.solutions_path, ref.line, ref.response),
-            )
-    for index, neg in enumerate(pack.negatives):
-        task = pack.task(neg.task_id)
-        if task is not None:
-            add(
-                f"neg:{index}",
-                task.record,
-                _Role(
-                    "negative",
-                    neg.task_id,
-                    manifest.negatives_path,
-                    neg.line,
-                    neg.response,
-                    neg.note,
-                ),
-            )
+    for prefix, kind, file, entries in (
+        ("ref", "reference", manifest.solutions_path, pack.solutions),
+        ("neg", "negative", manifest.negatives_path, pack.negatives),
+    ):
+        for index, entry in enumerate(entries):
+            task = pack.task(entry.task_id)
+            if task is not None:
+                note = getattr(entry, "note", "")  # references have none
+                role = _Role(kind, entry.task_id, file, entry.line, entry.response, note)
+                add(f"{prefix}:{index}", task.record, role)
     for index, task in enumerate(pack.tasks):
         add(
             f"empty:{index}",

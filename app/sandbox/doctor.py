@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import platform
 import shutil
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from app.sandbox.docker_install import host_os
@@ -20,13 +20,7 @@ class Check:
     optional: bool = False  # a failed optional check does not make the sandbox unusable
 
     def to_dict(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "ok": self.ok,
-            "detail": self.detail,
-            "fix": self.fix,
-            "optional": self.optional,
-        }
+        return asdict(self)
 
 
 def install_advice() -> str:

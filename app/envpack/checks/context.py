@@ -8,7 +8,7 @@ from typing import Any
 from app.envpack.loader import LoadResult
 from app.envpack.model import EnvPack, Span
 from app.envpack.rules import rule
-from app.envpack.source import PackageSource
+from app.envpack.source import PackageSource, ReadResult
 from app.findings import Finding
 
 
@@ -43,3 +43,17 @@ class CheckContext:
 
     def tasks_file(self) -> str:
         return self.result.files.get("tasks") or self.pack.manifest.tasks_path
+
+    def read_named_file(
+        self, rel: str | None, span: Span, *, outside: str, missing: str, hint: str
+    ) -> ReadResult | None:
+        """The file a manifest key names (`rel` is None when the path leaves the package); None
+        once GX124 (`outside`) or GX120 (`missing`, with `hint`) is reported at `span`."""
+        if rel is None:
+            self.report("GX124", outside, span)
+            return None
+        read = self.source.read_text(rel)
+        if read.problem in ("missing", "directory"):
+            self.report("GX120", missing, span, hint=hint)
+            return None
+        return read

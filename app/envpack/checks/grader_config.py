@@ -84,12 +84,7 @@ def _check_numbers(ctx: CheckContext, written: dict[str, Any]) -> None:
             ),
             ctx.at_key("grader.tolerance"),
         )
-    if "timeout_s" in written and not 0.1 <= grader.timeout_s <= 600:
-        ctx.report(
-            "GX157",
-            f"timeout_s = {grader.timeout_s:g} is outside 0.1–600 seconds.",
-            ctx.at_key("grader.timeout_s"),
-        )
+    _check_bounds(ctx, "grader", written, grader)
 
 
 def _check_fit(ctx: CheckContext, written: dict[str, Any]) -> None:
@@ -115,17 +110,24 @@ def _check_fit(ctx: CheckContext, written: dict[str, Any]) -> None:
 def _check_sandbox(ctx: CheckContext) -> None:
     written = ctx.result.manifest_data.get("sandbox")
     written = written if isinstance(written, dict) else {}
-    box = ctx.pack.manifest.sandbox
-    if "cpus" in written and not 0.1 <= box.cpus <= 16:
-        ctx.report(
-            "GX161", f"sandbox.cpus = {box.cpus:g} is outside 0.1–16.", ctx.at_key("sandbox.cpus")
-        )
-    if "memory_mb" in written and not 64 <= box.memory_mb <= 16384:
-        ctx.report(
-            "GX161",
-            f"sandbox.memory_mb = {box.memory_mb} is outside 64–16384.",
-            ctx.at_key("sandbox.memory_mb"),
-        )
+    _check_bounds(ctx, "sandbox", written, ctx.pack.manifest.sandbox)
+
+
+# table -> key -> (code, lowest, highest, message with the value as `{}`), checked when written
+_BOUNDS: dict[str, dict[str, tuple[str, float, float, str]]] = {
+    "grader": {"timeout_s": ("GX157", 0.1, 600, "timeout_s = {:g} is outside 0.1–600 seconds.")},
+    "sandbox": {
+        "cpus": ("GX161", 0.1, 16, "sandbox.cpus = {:g} is outside 0.1–16."),
+        "memory_mb": ("GX161", 64, 16384, "sandbox.memory_mb = {} is outside 64–16384."),
+    },
+}
+
+
+def _check_bounds(ctx: CheckContext, table: str, written: dict[str, Any], settings: Any) -> None:
+    for key, (code, lowest, highest, message) in _BOUNDS[table].items():
+        value = getattr(settings, key)
+        if key in written and not lowest <= value <= highest:
+            ctx.report(code, message.format(value), ctx.at_key(f"{table}.{key}"))
 
 
 def _check_judge(ctx: CheckContext, written: dict[str, Any]) -> None:
@@ -137,21 +139,14 @@ def _check_judge(ctx: CheckContext, written: dict[str, Any]) -> None:
             ctx.at_key("grader.model"),
         )
     rel = normalize_relpath(grader.rubric)
-    span = ctx.at_key("grader.rubric")
-    if rel is None:
-        ctx.report(
-            "GX124", f'grader.rubric = "{grader.rubric}" points outside the package folder.', span
-        )
-        return
-    read = ctx.source.read_text(rel)
-    if read.problem in ("missing", "directory"):
-        ctx.report(
-            "GX120",
-            f'The rubric file "{rel}" does not exist.',
-            span,
-            hint="Write the rubric the judge scores against in rubric.md (or set grader.rubric).",
-        )
-    elif read.text is not None and not read.text.strip():
+    read = ctx.read_named_file(
+        rel,
+        ctx.at_key("grader.rubric"),
+        outside=f'grader.rubric = "{grader.rubric}" points outside the package folder.',
+        missing=f'The rubric file "{rel}" does not exist.',
+        hint="Write the rubric the judge scores against in rubric.md (or set grader.rubric).",
+    )
+    if read is not None and read.text is not None and not read.text.strip():
         ctx.report(
             "GX158",
             f'The rubric "{rel}" is empty; the judge would score without criteria.',

@@ -119,22 +119,15 @@ def check_python_grader(ctx: CheckContext) -> None:
         return
     rel = normalize_relpath(match["file"])
     function = match["function"]
-    if rel is None:
-        ctx.report(
-            "GX124", f'grader.entry points at "{match["file"]}", outside the package folder.', span
-        )
-        return
-    read = ctx.source.read_text(rel)
-    if read.problem in ("missing", "directory"):
-        ctx.report(
-            "GX120",
-            f'The grader file "{rel}" does not exist.',
-            span,
-            hint=f"Create {rel} with `def {function}(task, response):` or fix grader.entry.",
-        )
-        return
-    if read.text is None:
-        return  # binary / too large / a link: reported by the file checks
+    read = ctx.read_named_file(
+        rel,
+        span,
+        outside=f'grader.entry points at "{match["file"]}", outside the package folder.',
+        missing=f'The grader file "{rel}" does not exist.',
+        hint=f"Create {rel} with `def {function}(task, response):` or fix grader.entry.",
+    )
+    if read is None or read.text is None:
+        return  # reported above, or binary / too large / a link: reported by the file checks
     try:
         with warnings.catch_warnings():
             warnings.simplefilter(

@@ -4,6 +4,8 @@ response is both right and wrong."""
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from app.envpack.checks.context import CheckContext
 from app.envpack.model import Negative, Reference, Span
@@ -19,18 +21,17 @@ def check_references(ctx: CheckContext) -> None:
 
 def _check_solutions(ctx: CheckContext, task_ids: set[str]) -> None:
     """Each reference is for a real task, not empty, and written once."""
-    solutions_file = ctx.result.files.get("solutions") or ""
-    seen: dict[tuple[str, str], int | None] = {}
-    for ref in ctx.pack.solutions:
-        _check_task_exists(ctx, "GX140", "reference", ref, solutions_file, task_ids)
-        if not ref.response.strip():
-            ctx.report(
-                "GX143",
-                f'The reference for task "{ref.task_id}" is empty.',
-                ctx.at_record(solutions_file, ref.line, "response"),
-                task_id=ref.task_id,
-            )
-        _check_once(ctx, "reference", ref, solutions_file, seen)
+    _check_entries(
+        ctx,
+        task_ids,
+        ("reference", "solutions", "GX140"),
+        ctx.pack.solutions,
+        lambda ref: (
+            None
+            if ref.response.strip()
+            else ("GX143", f'The reference for task "{ref.task_id}" is empty.')
+        ),
+    )
 
 
 def _check_every_task_has_one(ctx: CheckContext) -> None:
@@ -59,19 +60,45 @@ def _check_every_task_has_one(ctx: CheckContext) -> None:
 
 def _check_negatives(ctx: CheckContext, task_ids: set[str]) -> None:
     """Each negative is for a real task, is not one of its references, and is written once."""
-    negatives_file = ctx.result.files.get("negatives") or ""
     references = {(ref.task_id, ref.response.strip()) for ref in ctx.pack.solutions}
-    seen: dict[tuple[str, str], int | None] = {}
-    for neg in ctx.pack.negatives:
-        _check_task_exists(ctx, "GX142", "negative", neg, negatives_file, task_ids)
-        if (neg.task_id, neg.response.strip()) in references:
-            ctx.report(
+    _check_entries(
+        ctx,
+        task_ids,
+        ("negative", "negatives", "GX142"),
+        ctx.pack.negatives,
+        lambda neg: (
+            (
                 "GX144",
                 f'This negative for task "{neg.task_id}" is the same as one of its references.',
-                ctx.at_record(negatives_file, neg.line, "response"),
-                task_id=neg.task_id,
             )
-        _check_once(ctx, "negative", neg, negatives_file, seen)
+            if (neg.task_id, neg.response.strip()) in references
+            else None
+        ),
+    )
+
+
+def _check_entries(
+    ctx: CheckContext,
+    task_ids: set[str],
+    kind: tuple[str, str, str],
+    entries: Sequence[Reference | Negative],
+    wrong: Callable[[Any], tuple[str, str] | None],
+) -> None:
+    """`kind` is (what, the manifest's name for its file, the code for an unknown task). Each
+    entry is for a real task, has no `wrong` response (the finding's code and message, reported
+    at the response), and is not written twice."""
+    what, role, unknown_code = kind
+    file = ctx.result.files.get(role) or ""
+    seen: dict[tuple[str, str], int | None] = {}
+    for entry in entries:
+        _check_task_exists(ctx, unknown_code, what, entry, file, task_ids)
+        found = wrong(entry)
+        if found is not None:
+            code, message = found
+            ctx.report(
+                code, message, ctx.at_record(file, entry.line, "response"), task_id=entry.task_id
+            )
+        _check_once(ctx, what, entry, file, seen)
 
 
 def _check_task_exists(

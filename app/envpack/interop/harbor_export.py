@@ -27,7 +27,7 @@ from typing import Any
 
 import tomlkit
 
-from app.envpack.interop.pack_io import ExportSource, read_for_export
+from app.envpack.interop.pack_io import ExportSource, read_for_export, write_grader_files
 from app.envpack.interop.runtime import GraderRuntime
 from app.envpack.model import Task
 from app.envpack.staging import staged_folder
@@ -117,11 +117,7 @@ def _write_task(folder: Path, source: ExportSource, task: Task, runtime: GraderR
         },
     )
     if pack.grader.type == "python":
-        (tests / "grader").mkdir()
-        for name, text in source.extra_files.items():
-            target = tests / "grader" / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
+        write_grader_files(tests / "grader", source.extra_files)
 
 
 def solve_script(response: str, answer_file: str) -> str:

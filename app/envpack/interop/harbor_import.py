@@ -29,7 +29,12 @@ from typing import Any
 
 from app.envpack.interop.answers import as_number, is_number_text
 from app.envpack.interop.harbor_export import EXPORT_FORMAT
-from app.envpack.interop.pack_io import ImportedPack, foreign_qa_manifest, write_pack
+from app.envpack.interop.pack_io import (
+    ImportedPack,
+    foreign_qa_manifest,
+    read_grader_files,
+    write_pack,
+)
 from app.envpack.interop.source_tree import SKIP_DIRS, refuse_symlinks
 from app.envpack.provenance import mark_foreign
 from app.envpack.staging import refuse_non_empty, staged_folder
@@ -139,10 +144,7 @@ def _from_gauntlet_export(src: Path, folders: list[Path]) -> ImportedPack:
             if negative.get("note"):
                 line["note"] = negative["note"]
             negatives.append(line)
-        grader_folder = folder / "tests" / "grader"
-        if grader_folder.is_dir():
-            for path in sorted(grader_folder.rglob("*.py")):
-                extra[path.relative_to(grader_folder).as_posix()] = path.read_text(encoding="utf-8")
+        extra.update(read_grader_files(folder / "tests" / "grader"))
     return ImportedPack(
         manifest, entries[0][0].get("readme", ""), tasks, solutions, negatives, extra
     )

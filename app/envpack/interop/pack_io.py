@@ -127,6 +127,25 @@ def write_pack(folder: Path, imported: ImportedPack) -> None:
         target.write_text(text, encoding="utf-8")
 
 
+def write_grader_files(folder: Path, files: dict[str, str]) -> None:
+    """Copy a python grader's files (by their path in the package) into the new `folder`."""
+    folder.mkdir()
+    for name, text in files.items():
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+
+
+def read_grader_files(folder: Path) -> dict[str, str]:
+    """The python files an export copied into `folder` (see `write_grader_files`), by path."""
+    if not folder.is_dir():
+        return {}
+    return {
+        path.relative_to(folder).as_posix(): path.read_text(encoding="utf-8")
+        for path in sorted(folder.rglob("*.py"))
+    }
+
+
 def jsonl_line(record: dict[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False) + "\n"
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import tomlkit
 
-from app.envpack.interop.pack_io import jsonl_line, read_for_export
+from app.envpack.interop.pack_io import jsonl_line, read_for_export, write_grader_files
 from app.envpack.interop.runtime import GraderRuntime
 from app.envpack.staging import staged_folder
 
@@ -80,11 +80,7 @@ def export_verifiers(
             },
         )
         if pack.grader.type == "python":
-            (data / "grader").mkdir()
-            for name, text in source.extra_files.items():
-                target = data / "grader" / name
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(text, encoding="utf-8")
+            write_grader_files(data / "grader", source.extra_files)
         if pack.grader.type == "judge":
             (data / "rubric.md").write_text(
                 source.extra_files.get(pack.grader.rubric, ""), encoding="utf-8"

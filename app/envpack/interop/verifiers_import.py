@@ -21,7 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from app.envpack.interop.answers import as_number, is_number_text
-from app.envpack.interop.pack_io import ImportedPack, foreign_qa_manifest, write_pack
+from app.envpack.interop.pack_io import (
+    ImportedPack,
+    foreign_qa_manifest,
+    read_grader_files,
+    write_pack,
+)
 from app.envpack.interop.source_tree import SKIP_DIRS, refuse_symlinks
 from app.envpack.interop.verifiers_export import EXPORT_FORMAT
 from app.envpack.provenance import mark_foreign
@@ -77,10 +82,7 @@ def _from_gauntlet_export(data: Path) -> ImportedPack:
             where=str(data),
         ) from exc
     manifest = meta["manifest"]
-    extra: dict[str, str] = {}
-    if (data / "grader").is_dir():
-        for path in sorted((data / "grader").rglob("*.py")):
-            extra[path.relative_to(data / "grader").as_posix()] = path.read_text(encoding="utf-8")
+    extra = read_grader_files(data / "grader")
     if (data / "rubric.md").is_file():
         extra[manifest.get("grader", {}).get("rubric", "rubric.md")] = (
             data / "rubric.md"

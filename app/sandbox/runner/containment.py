@@ -197,20 +197,17 @@ def sweep_tmp(scratch_root: str, keep: set[str]) -> None:
     if os.getpid() != 1:  # belt and braces: only ever inside a private namespace
         return
     for root in ("/tmp", "/dev/shm"):
-        try:
-            names = os.listdir(root)
-        except OSError:
-            continue
-        for name in names:
-            path = os.path.join(root, name)
-            if path == scratch_root:
-                continue
-            remove_tree(path)
+        _remove_entries(root, spare={scratch_root})
+    _remove_entries(scratch_root, spare=keep)
+
+
+def _remove_entries(folder: str, spare: set[str]) -> None:
+    """Remove everything in `folder` but the paths in `spare` (nothing when it cannot be read)."""
     try:
-        names = os.listdir(scratch_root)
+        names = os.listdir(folder)
     except OSError:
         return
     for name in names:
-        path = os.path.join(scratch_root, name)
-        if path not in keep:
+        path = os.path.join(folder, name)
+        if path not in spare:
             remove_tree(path)

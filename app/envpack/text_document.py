@@ -1,0 +1,26 @@
+"""What the comment-preserving editors of env.toml and the JSONL files share: saving their text
+atomically, to the file they came from or to a new one."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from app.atomic import write_text_atomic
+
+
+class TextDocument:
+    """A document whose `text()` is the whole file; `path` is where it was read or last saved."""
+
+    path: Path | None
+
+    def text(self) -> str:
+        raise NotImplementedError
+
+    def save(self, path: str | os.PathLike[str] | None = None) -> Path:
+        target = Path(path) if path is not None else self.path
+        if target is None:
+            raise ValueError("no path to save to")
+        write_text_atomic(target, self.text())
+        self.path = target
+        return target
