@@ -12,9 +12,9 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from support.interop_checks import assert_reimport_is_someone_elses, errors_of
 from support.interop_templates import BAD_GRADER_LINES, HARBOR_TEMPLATES
 
-from app.envpack.checks import run_checks
 from app.envpack.interop import export_harbor, import_harbor
 from app.envpack.interop.harbor_export import solve_script
 from app.envpack.interop.pack_io import PackHasErrors
@@ -49,12 +49,6 @@ def verify(task_folder: Path, response: str | None, tmp_path: Path) -> dict:
     reward = json.loads((logs / "reward.json").read_text())
     assert float((logs / "reward.txt").read_text()) == reward["reward"]
     return reward
-
-
-def errors_of(folder: Path) -> list:
-    loaded = load_envpack(folder)
-    assert loaded.pack is not None
-    return [f for f in loaded.findings + run_checks(loaded) if f.is_error]
 
 
 @pytest.mark.parametrize("name", HARBOR_TEMPLATES)
@@ -384,21 +378,8 @@ def test_a_symlinked_task_folder_is_refused(tmp_path):
 def test_a_package_imported_from_harbor_is_someone_elses_and_takes_the_strict_path(
     runtime, tmp_path
 ):
-    """Even our own package, exported and imported back into the very folder it was made in
-    (where this machine's record of it still is), comes back as someone else's."""
-    import shutil
-
-    from app.envpack.provenance import is_own
-    from app.envpack.templates import create_from_template
-    from app.findings import Stage
-    from app.funnel.pipeline import FunnelOptions, run_funnel
-
-    mine = create_from_template("qa-numeric", tmp_path / "pack")
-    assert is_own(mine)
-    export_harbor(mine, tmp_path / "harbor", runtime)
-    shutil.rmtree(mine)
-    import_harbor(tmp_path / "harbor", mine)
-    assert errors_of(mine) == [] and not is_own(mine)
-    report = run_funnel(mine, (Stage.STRUCTURE, Stage.VERIFY), FunnelOptions(backend="process"))
-    [refusal] = [f for f in report.findings if f.code == "GX200"]
-    assert "someone else" in refusal.message
+    assert_reimport_is_someone_elses(
+        tmp_path,
+        lambda pack, out: export_harbor(pack, out, runtime),
+        import_harbor,
+    )

@@ -9,22 +9,15 @@ from __future__ import annotations
 import asyncio
 import json
 import tomllib
-from pathlib import Path
 
 import pytest
+from support.interop_checks import assert_reimport_is_someone_elses, errors_of
 from support.interop_templates import BAD_GRADER_LINES, HARBOR_TEMPLATES
 
-from app.envpack.checks import run_checks
 from app.envpack.interop import export_verifiers, import_verifiers
 from app.envpack.loader import load_envpack
 from app.errors import UserError
 from app.sandbox.runner.match import grade_match
-
-
-def errors_of(folder: Path) -> list:
-    loaded = load_envpack(folder)
-    assert loaded.pack is not None
-    return [f for f in loaded.findings + run_checks(loaded) if f.is_error]
 
 
 def chat(text: str) -> list[dict]:
@@ -272,21 +265,8 @@ def test_a_symlinked_module_or_data_file_is_refused_naming_the_file(tmp_path):
 def test_a_package_imported_from_verifiers_is_someone_elses_and_takes_the_strict_path(
     runtime, tmp_path
 ):
-    """Even our own package, exported and imported back into the very folder it was made in
-    (where this machine's record of it still is), comes back as someone else's."""
-    import shutil
-
-    from app.envpack.provenance import is_own
-    from app.envpack.templates import create_from_template
-    from app.findings import Stage
-    from app.funnel.pipeline import FunnelOptions, run_funnel
-
-    mine = create_from_template("qa-numeric", tmp_path / "pack")
-    assert is_own(mine)
-    export_verifiers(mine, tmp_path / "env", runtime)
-    shutil.rmtree(mine)
-    import_verifiers(tmp_path / "env", mine)
-    assert errors_of(mine) == [] and not is_own(mine)
-    report = run_funnel(mine, (Stage.STRUCTURE, Stage.VERIFY), FunnelOptions(backend="process"))
-    [refusal] = [f for f in report.findings if f.code == "GX200"]
-    assert "someone else" in refusal.message
+    assert_reimport_is_someone_elses(
+        tmp_path,
+        lambda pack, out: export_verifiers(pack, out, runtime),
+        import_verifiers,
+    )
