@@ -104,6 +104,13 @@ def _register_create_user(admin_sub) -> None:
     create.add_argument(
         "--expires-days", type=float, default=None, help="token lifetime (default: no expiry)"
     )
+    create.add_argument(
+        "--domain",
+        action="append",
+        default=[],
+        help="a field the reviewer is vetted in, as bounties name it (repeatable); "
+        "`gauntlet assign` picks reviewers by it",
+    )
     _db_argument(create)
     create.set_defaults(handler=_create_user)
 
@@ -248,7 +255,11 @@ def _create_user(args) -> int:
     try:
         with platform.write() as session:
             user, token = create_user(
-                session, args.name, args.role, expires_in_days=args.expires_days
+                session,
+                args.name,
+                args.role,
+                expires_in_days=args.expires_days,
+                domains=args.domain,
             )
     except ValueError as exc:
         raise UserError(

@@ -84,6 +84,9 @@ def can_review(session: Session, user: User, submission: Submission) -> bool:
 
 
 def require_reviewer_of(session: Session, user: User, submission: Submission) -> None:
+    # Checked first: an admin (who may author) or a lab must not judge their own work either.
+    if submission.author_id == user.id:
+        raise Problem(403, "nobody may review their own submission; ask another reviewer")
     if not can_review(session, user, submission):
         raise Problem(
             403,

@@ -41,8 +41,18 @@ def issue_token(
     return token
 
 
+def normal_domains(domains: list[str] | tuple[str, ...]) -> list[str]:
+    """Domains as bounties store them: stripped, lower-case, each once, in the given order."""
+    return list(dict.fromkeys(d.strip().lower() for d in domains if d.strip()))
+
+
 def create_user(
-    session: Session, name: str, role: str, *, expires_in_days: float | None = None
+    session: Session,
+    name: str,
+    role: str,
+    *,
+    expires_in_days: float | None = None,
+    domains: list[str] | tuple[str, ...] = (),
 ) -> tuple[User, str]:
     name = name.strip()
     if role not in ROLES:
@@ -51,7 +61,9 @@ def create_user(
         raise ValueError("a user needs a name")
     if session.scalar(select(User).where(User.name == name)) is not None:
         raise ValueError(f"a user named {name!r} already exists")
-    user = User(id=new_id("u"), name=name, role=role, created_at=utcnow())
+    user = User(
+        id=new_id("u"), name=name, role=role, created_at=utcnow(), domains=normal_domains(domains)
+    )
     session.add(user)
     session.flush()
     return user, issue_token(

@@ -125,6 +125,9 @@ def ensure_local_users(platform: Platform) -> tuple[dict[str, str], dict[str, di
         )
         for role_key, (name, role) in _local_users().items():
             user = ensure_user(session, name, role)
+            if role == "reviewer" and not user.domains:
+                # Vetted in every demo domain, so a lab can assign them out of the box.
+                user.domains = sorted({b["domain"].lower() for b in load_demo()["bounties"]})
             tokens[role_key] = issue_token(
                 session, user, expires_in_days=LOCAL_TOKEN_DAYS, label=LOCAL_TOKEN_LABEL
             )

@@ -56,6 +56,8 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The fields a reviewer is vetted in (lower-case bounty domains): labs assign by them.
+    domains: Mapped[list] = mapped_column(JSON, default=list)
 
 
 class Token(Base):

@@ -127,6 +127,9 @@ class ReviewCreate(Strict):
 class UserCreate(Strict):
     name: ShortText
     role: Role
+    domains: list[Annotated[str, StringConstraints(min_length=1, max_length=60)]] = Field(
+        default_factory=list, max_length=50
+    )
     expires_in_days: float | None = Field(default=None, gt=0, le=3650)
 
 

@@ -33,7 +33,7 @@ class RealPlatform:
             self.tokens["author2"] = self.create_user("second-author", "author")
         return self
 
-    def create_user(self, name: str, role: str) -> str:
+    def create_user(self, name: str, role: str, domains: tuple[str, ...] = ()) -> str:
         from app.platform.auth import create_user
         from app.platform.platform import Platform
         from app.platform.settings import Settings
@@ -41,7 +41,7 @@ class RealPlatform:
         platform = Platform.open(Settings(data_dir=self.data_dir), run_migrations=False)
         try:
             with platform.write() as session:
-                _user, token = create_user(session, name, role)
+                _user, token = create_user(session, name, role, domains=domains)
             return token
         finally:
             platform.close()

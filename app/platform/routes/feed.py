@@ -66,7 +66,10 @@ def list_users(
     if role:
         query = query.where(User.role == role)
     with platform.read() as session:
-        items = [{"id": u.id, "name": u.name, "role": u.role} for u in session.scalars(query)]
+        items = [
+            {"id": u.id, "name": u.name, "role": u.role, "domains": list(u.domains or [])}
+            for u in session.scalars(query)
+        ]
     return json_read(request, {"items": items})
 
 
@@ -78,14 +81,23 @@ def add_user(body: UserCreate, request: Request, user: CurrentUser, platform: Cu
     with platform.write() as session:
         try:
             created, token = create_user(
-                session, body.name, body.role, expires_in_days=body.expires_in_days
+                session,
+                body.name,
+                body.role,
+                expires_in_days=body.expires_in_days,
+                domains=body.domains,
             )
         except ValueError as exc:
             raise Problem(409, str(exc)) from exc
         reply = Reply(
             201,
             {
-                "user": {"id": created.id, "name": created.name, "role": created.role},
+                "user": {
+                    "id": created.id,
+                    "name": created.name,
+                    "role": created.role,
+                    "domains": list(created.domains),
+                },
                 "token": token,
             },
             {"Cache-Control": "no-store"},

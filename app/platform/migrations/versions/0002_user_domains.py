@@ -1,0 +1,30 @@
+"""users.domains: the fields a reviewer is vetted in
+
+Revision ID: 0002_user_domains
+Revises: 0001
+Create Date: 2026-12-01
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002_user_domains"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # The server default fills existing rows on both SQLite and PostgreSQL; new rows get
+    # their list from the model.
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("domains", sa.JSON(), nullable=False, server_default=sa.text("'[]'"))
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_column("domains")
