@@ -193,3 +193,27 @@ def test_bad_input_and_refusals_are_clear(act, tmp_path, capsys):
     assert code == 0 and json.loads(out) == []
     code, _, err = act("other", "review", "comment", sid, "grader.py:1", "--body", "x", token=token)
     assert code == 2 and "not in your review queue" in err
+
+
+def test_threads_from_an_older_store_or_server_read_as_normal(tmp_path):
+    import sqlite3
+
+    from app.sync.migrations import MIGRATIONS
+    from app.sync.store import LocalStore
+    from app.sync.store.database import _split_sql
+
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path)
+    for statement in _split_sql(MIGRATIONS[0]):
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version=1")
+    conn.execute("INSERT INTO threads (id, submission_id, file) VALUES ('t_old', 's_1', 'a.py')")
+    conn.commit()
+    conn.close()
+    with LocalStore(path) as store:
+        (old,) = store.reviews.threads_for("s_1")
+        assert (old.severity, old.suggestion, old.task_id) == ("normal", None, None)
+        # A server that predates the fields sends none of them.
+        store.reviews.upsert_thread({"id": "t_new", "submission_id": "s_1", "resolved": False})
+        new = next(t for t in store.reviews.threads_for("s_1") if t.id == "t_new")
+        assert new.severity == "normal" and new.task_id is None
