@@ -85,3 +85,38 @@ def test_bad_thread_fields_are_clear_422s(live):
     assert no_lines.status_code == 422
     assert "suggestion replaces lines" in no_lines.json()["detail"]
     assert live.author.get(url).json()["items"] == []
+
+
+@pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+def test_threads_from_before_migration_0002_read_as_normal(database_url):
+    from alembic import command
+    from sqlalchemy import text
+
+    from app.platform.db import alembic_config, make_engine, migrate
+
+    engine = make_engine(database_url)
+    with engine.begin() as conn:
+        config = alembic_config(engine)
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+    now = "2026-01-01 00:00:00"
+    rows = [
+        "INSERT INTO users (id, name, role, created_at) VALUES ('u1', 'ada', 'author', :now)",
+        "INSERT INTO bounties (id, lab_id, title, summary, domain, tags, tags_text, status, "
+        "reward, currency, deadline, env_kind, constraints, brief, rubric, search_text, "
+        "created_at, updated_at, version) VALUES ('b1', 'u1', 't', '', 'd', '[]', '', 'open', "
+        "1, 'USD', :now, 'qa', '{}', '', '[]', '', :now, :now, 1)",
+        "INSERT INTO submissions (id, bounty_id, author_id, state, created_at, updated_at, "
+        "version) VALUES ('s1', 'b1', 'u1', 'in_review', :now, :now, 1)",
+        "INSERT INTO threads (id, submission_id, author_id, created_at, version, resolved, "
+        "anchor_revision, position_revision, position_status) "
+        "VALUES ('t1', 's1', 'u1', :now, 1, false, 1, 1, 'current')",
+    ]
+    with engine.begin() as conn:
+        for sql in rows:
+            conn.execute(text(sql), {"now": now})
+    migrate(engine)
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT severity, suggestion, task_id FROM threads")).one()
+    engine.dispose()
+    assert tuple(row) == ("normal", None, None)
