@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from app.commands.platform_session import print_json, quiet_sync, run_async, stdout_console
+from app.commands.review_views import print_review, print_thread, review_json, thread_json
 
 ORDER = 63
 
@@ -45,19 +46,9 @@ def run_reviews(args: argparse.Namespace) -> int:
             )
         )
         for review in sub["reviews"]:
-            out.plain(
-                f"  review by {review['reviewer']} on revision {review['revision']}: "
-                f"{review['verdict']}"
-            )
-            if review["summary"]:
-                out.plain(f"    {review['summary'].strip()}")
+            print_review(out, review)
         for thread in sub["threads"]:
-            where = f"{thread['file']}:{thread['start_line']}" if thread["file"] else "general"
-            state = "resolved" if thread["resolved"] else thread["anchor_state"]
-            out.plain(f"  {where} [{state}]")
-            for comment in thread["comments"]:
-                pending = " (not sent yet)" if comment["pending"] else ""
-                out.plain(f"    {comment['author']}: {comment['body'].strip()}{pending}")
+            print_thread(out, thread)
         if not sub["reviews"] and not sub["threads"]:
             out.plain("  no reviews yet")
     return 0
@@ -75,39 +66,8 @@ def _collect_reviews(store, only: str | None) -> list[dict]:
                 "bounty_id": sub.bounty_id,
                 "bounty_title": bounty.title if bounty else "",
                 "state": sub.state,
-                "reviews": [
-                    {
-                        "id": r.id,
-                        "reviewer": r.reviewer,
-                        "verdict": r.verdict,
-                        "revision": r.data.get("revision"),
-                        "scores": r.data.get("scores") or {},
-                        "summary": r.data.get("summary") or "",
-                        "created_at": r.created_at,
-                    }
-                    for r in store.reviews.list(sub.id)
-                ],
-                "threads": [
-                    {
-                        "id": t.id,
-                        "file": t.file,
-                        "start_line": t.start_line,
-                        "end_line": t.end_line,
-                        "anchor_state": t.anchor_state,
-                        "resolved": t.resolved,
-                        "comments": [
-                            {
-                                "id": c.id,
-                                "author": c.author,
-                                "body": c.body,
-                                "created_at": c.created_at,
-                                "pending": c.pending,
-                            }
-                            for c in t.comments
-                        ],
-                    }
-                    for t in store.reviews.threads_for(sub.id)
-                ],
+                "reviews": [review_json(r) for r in store.reviews.list(sub.id)],
+                "threads": [thread_json(t) for t in store.reviews.threads_for(sub.id)],
             }
         )
     return result

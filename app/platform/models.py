@@ -204,6 +204,10 @@ class Thread(Base):
     position_status: Mapped[str] = mapped_column(String(20))  # current|moved|outdated
     position_start: Mapped[int | None] = mapped_column(Integer, nullable=True)
     position_end: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # What the reviewer asks for (migration 0002): rows written before it read as "normal".
+    severity: Mapped[str] = mapped_column(String(10), default="normal", server_default="normal")
+    suggestion: Mapped[str | None] = mapped_column(Text, nullable=True)  # replaces the lines
+    task_id: Mapped[str | None] = mapped_column(String(200), nullable=True)  # a tasks.jsonl row
 
 
 class Comment(Base):

@@ -13,6 +13,7 @@ Markdown = Annotated[str, StringConstraints(max_length=200_000)]
 Body = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
 RubricId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 Role = Literal["author", "reviewer", "lab", "admin"]
+Severity = Literal["blocking", "normal", "nit"]
 SubmissionState = Literal[
     "submitted",
     "checking",
@@ -106,6 +107,11 @@ class ThreadCreate(Strict):
     start_line: int | None = Field(default=None, ge=1, le=10_000_000)
     end_line: int | None = Field(default=None, ge=1, le=10_000_000)
     body: Body
+    severity: Severity = "normal"
+    # The replacement text for the anchored lines (a suggested edit the author can apply).
+    suggestion: Annotated[str, StringConstraints(max_length=200_000)] | None = None
+    # A row of the revision's tasks.jsonl; without a path the thread anchors to that row.
+    task_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
 
 
 class CommentCreate(Strict):

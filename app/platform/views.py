@@ -131,6 +131,9 @@ def thread_view(session: Session, thread: Thread, *, with_comments: bool = False
         "resolved_by": user_ref(session, thread.resolved_by),
         "resolved_at": iso(thread.resolved_at),
         "anchor": anchor,
+        "severity": thread.severity or "normal",
+        "suggestion": thread.suggestion,
+        "task_id": thread.task_id,
         "position": {
             "revision": thread.position_revision,
             "status": thread.position_status,

@@ -436,19 +436,22 @@ def queue_thread(
     path: str | None = None,
     start_line: int | None = None,
     end_line: int | None = None,
+    severity: str | None = None,
+    suggestion: str | None = None,
+    task_id: str | None = None,
 ) -> OutboxEntry:
-    return _queue_only(
-        store,
-        "thread",
-        {
-            "submission_id": submission_id,
-            "revision": revision,
-            "path": path,
-            "start_line": start_line,
-            "end_line": end_line,
-            "body": body,
-        },
-    )
+    payload = {
+        "submission_id": submission_id,
+        "revision": revision,
+        "path": path,
+        "start_line": start_line,
+        "end_line": end_line,
+        "body": body,
+    }
+    # Only what was given: a server that predates these fields still takes a plain thread.
+    extras = {"severity": severity, "suggestion": suggestion, "task_id": task_id}
+    payload.update({k: v for k, v in extras.items() if v is not None})
+    return _queue_only(store, "thread", payload)
 
 
 class ThreadHandler(_Handler):

@@ -135,4 +135,10 @@ MIGRATIONS: list[str] = [
         body TEXT NOT NULL
     );
     """,
+    # 2: what a reviewer asks for on a thread; rows synced before read as "normal".
+    """
+    ALTER TABLE threads ADD COLUMN severity TEXT NOT NULL DEFAULT 'normal';  -- blocking|normal|nit
+    ALTER TABLE threads ADD COLUMN suggestion TEXT;  -- replacement text for the anchored lines
+    ALTER TABLE threads ADD COLUMN task_id TEXT;     -- a row of tasks.jsonl
+    """,
 ]

@@ -23,6 +23,7 @@ from app.platform.problems import Problem, field_error, invalid, not_found
 from app.platform.responses import Reply, json_read, version_etag
 from app.platform.revisions import file_text
 from app.platform.schemas import CommentCreate, ResolveRequest, ReviewCreate, ThreadCreate, as_json
+from app.platform.thread_fields import checked_thread
 from app.platform.views import comment_view, review_view, thread_view
 
 router = APIRouter(tags=["reviews"])
@@ -107,6 +108,7 @@ def create_thread(
         revision = session.get(Revision, (submission.id, body.revision))
         if revision is None:
             raise not_found(f"revision {body.revision} of submission {submission.id}")
+        request_body = checked_thread(session, revision, body)
         now = utcnow()
         thread = Thread(
             id=new_id("t"),
@@ -118,9 +120,12 @@ def create_thread(
             anchor_revision=revision.number,
             position_revision=submission.current_revision or revision.number,
             position_status="current",
+            severity=body.severity,
+            suggestion=body.suggestion,
+            task_id=body.task_id,
         )
-        if body.path is not None:
-            _anchor_thread(session, thread, submission, revision, body)
+        if request_body.path is not None:
+            _anchor_thread(session, thread, submission, revision, request_body)
         elif body.start_line is not None or body.end_line is not None:
             raise invalid(
                 "lines need a path; omit both for a thread about the whole submission",

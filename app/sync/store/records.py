@@ -151,6 +151,9 @@ class Thread:
     created_at: str | None
     data: dict[str, Any]
     comments: tuple[Comment, ...] = ()
+    severity: str = "normal"  # blocking | normal | nit
+    suggestion: str | None = None  # replacement text for the lines
+    task_id: str | None = None  # the tasks.jsonl row it is about
 
 
 @dataclass(frozen=True, slots=True)

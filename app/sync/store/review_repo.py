@@ -61,6 +61,9 @@ class ReviewRepository(Repository):
                     "resolved": int(bool(thread.get("resolved"))),
                     "author": person(thread.get("author")),
                     "created_at": thread.get("created_at"),
+                    "severity": str(thread.get("severity") or "normal"),  # older servers: none
+                    "suggestion": str_or_none(thread.get("suggestion")),
+                    "task_id": str_or_none(thread.get("task_id")),
                     "data": json.dumps(thread),
                 },
             )
@@ -138,6 +141,9 @@ class ReviewRepository(Repository):
                 r["created_at"],
                 json.loads(r["data"]),
                 tuple(comments.get(r["id"], ())),
+                severity=r["severity"],
+                suggestion=r["suggestion"],
+                task_id=r["task_id"],
             )
             for r in rows
         ]
