@@ -64,6 +64,12 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("dir", type=Path, metavar="DIR", help="the package folder (holding env.toml)")
     p.add_argument("--json", action="store_true", help="print the gauntlet-report/1 JSON report")
     p.add_argument(
+        "--html",
+        type=Path,
+        metavar="OUT.html",
+        help="also write the report as a self-contained HTML page with charts",
+    )
+    p.add_argument(
         "--llm",
         metavar="MODEL",
         help="add the LLM red team with this litellm model, "
@@ -172,6 +178,10 @@ def run_attack(args: argparse.Namespace) -> int:
         print(report.to_json())
     else:
         print_report(report)
+    if args.html is not None:
+        from app.commands.report import write_page
+
+        write_page(report, args.html)
     if report.verdict == Verdict.ERROR or any(s.status == StageStatus.ERROR for s in report.stages):
         return 2
     return 1 if report.errors() else 0
