@@ -39,8 +39,7 @@ STAGE_TITLES = {
 }
 CSS = """
 body { font-family: -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
-  color: #1f2328; background: #ffffff; margin: 24px auto; max-width: 980px; line-height: 1.45;
-  padding: 0 16px; }
+  color: #1f2328; background: #ffffff; margin: 24px auto; max-width: 980px; line-height: 1.45; }
 h1 { font-size: 22px; margin-bottom: 4px; }
 h2 { font-size: 17px; margin-top: 28px; border-bottom: 1px solid #d0d7de; padding-bottom: 4px; }
 h3 { font-size: 14px; margin-bottom: 2px; }
