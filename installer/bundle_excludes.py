@@ -70,7 +70,6 @@ PYTHON_MODULES = (
     "tkinter",
     "_tkinter",
     "IPython",
-    "matplotlib",
     "pytest",
     "_pytest",
     "pytestqt",
@@ -84,7 +83,50 @@ PYTHON_MODULES = (
     "s3transfer",
 )
 
-EXCLUDED_MODULES = QT_MODULES + PYTHON_MODULES
+# matplotlib draws the report's charts with Agg and SVG only (app/funnel/report_charts.py): its
+# GUI, notebook, web and other file backends, and its test helpers, are never reached.
+MATPLOTLIB_PARTS = tuple(
+    f"matplotlib.{name}"
+    for name in (
+        "backends._backend_gtk",
+        "backends._backend_tk",
+        "backends.backend_cairo",
+        "backends.backend_gtk3",
+        "backends.backend_gtk3agg",
+        "backends.backend_gtk3cairo",
+        "backends.backend_gtk4",
+        "backends.backend_gtk4agg",
+        "backends.backend_gtk4cairo",
+        "backends.backend_macosx",
+        "backends.backend_nbagg",
+        "backends.backend_pdf",
+        "backends.backend_pgf",
+        "backends.backend_ps",
+        "backends.backend_qt",
+        "backends.backend_qt5",
+        "backends.backend_qt5agg",
+        "backends.backend_qt5cairo",
+        "backends.backend_qtagg",
+        "backends.backend_qtcairo",
+        "backends.backend_template",
+        "backends.backend_tkagg",
+        "backends.backend_tkcairo",
+        "backends.backend_webagg",
+        "backends.backend_webagg_core",
+        "backends.backend_wx",
+        "backends.backend_wxagg",
+        "backends.backend_wxcairo",
+        "backends.qt_compat",
+        "backends.qt_editor",
+        "backends.web_backend",
+        "pylab",
+        "pyplot",
+        "testing",
+        "tests",
+    )
+)
+
+EXCLUDED_MODULES = QT_MODULES + PYTHON_MODULES + MATPLOTLIB_PARTS
 
 # Qt plugin folders the app does not need, relative to PySide6/Qt/plugins (the app draws plain
 # widgets on X11, Wayland, macOS or Windows, and reads SVG, PNG, JPEG, GIF and ICO).

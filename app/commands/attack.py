@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 
 from app.commands.console import Console
 from app.commands.funnel_output import run_and_print
@@ -63,6 +64,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _common(p: argparse.ArgumentParser) -> None:
     add_package_arguments(p)
+    p.add_argument(
+        "--html",
+        type=Path,
+        metavar="OUT.html",
+        help="also write the report as a self-contained HTML page with charts",
+    )
     p.add_argument(
         "--llm",
         metavar="MODEL",
@@ -145,6 +152,10 @@ def run_attack(args: argparse.Namespace) -> int:
     report = run_and_print(
         args, args.stages, options, _print_stage, notes=True, print_evidence=_print_working_response
     )
+    if args.html is not None:
+        from app.commands.report import write_page
+
+        write_page(report, args.html)
     if report.verdict == Verdict.ERROR or any(s.status == StageStatus.ERROR for s in report.stages):
         return 2
     return 1 if report.errors() else 0

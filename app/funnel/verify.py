@@ -134,6 +134,7 @@ def run_verify_stage(
         "flakiness_checked": runs == 2 and not graded.stopped,
         "grading_s": round(graded.elapsed_s, 3),
         **counts,
+        "rewards": _reward_summary(pack, roles, first),
         "slowest": slowest,
     }
     if guard is not None:
@@ -262,6 +263,27 @@ def _check_results(
         "negatives_at_floor": counts["negatives"],
         "empty_at_floor": counts["empty"],
     }
+
+
+REWARDS_KEPT = 200  # per role: enough for the report's chart, small enough for any package
+
+
+def _reward_summary(
+    pack: EnvPack, roles: dict[str, _Role], results: list[GradingResult]
+) -> dict[str, Any]:
+    """The rewards each role earned on the first run, for the report's chart: a reference
+    should sit at or above the pass threshold, a negative and the empty response at the floor."""
+    values: dict[str, list[float]] = {bucket: [] for bucket in _BUCKETS.values()}
+    for result in results:
+        if result.ok:
+            values[_BUCKETS[roles[result.key].kind]].append(round(float(result.reward), 4))
+    summary: dict[str, Any] = {
+        "pass_threshold": pack.grader.pass_threshold,
+        "floor": pack.grader.floor,
+    }
+    for bucket, rewards in values.items():
+        summary[bucket] = {"count": len(rewards), "values": rewards[:REWARDS_KEPT]}
+    return summary
 
 
 def _check_judge_asked(pack: EnvPack, sink: FindingSink, results: list[GradingResult]) -> None:

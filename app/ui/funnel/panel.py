@@ -142,6 +142,9 @@ class FunnelPanel(QWidget):
         self.submit_button.setVisible(False)
         self.submit_button.setEnabled(False)
         buttons.addWidget(self.submit_button)
+        self.page_button = push_button("Open as page", self.open_page, tip="Report with charts")
+        self.page_button.setEnabled(False)
+        buttons.addWidget(self.page_button)
         buttons.addStretch(1)
         self.cancel_button = push_button(
             "Cancel",
@@ -352,6 +355,14 @@ class FunnelPanel(QWidget):
         if title:
             self.verdict_title.setText(title)
 
+    def open_page(self) -> None:
+        from app.ui.funnel.report_view import ReportView
+
+        self.report_page = ReportView(parent=self)
+        self.report_page.problem.connect(self.problem)
+        self.report_page.show_report(self.last_report)
+        self.report_page.show()
+
     def show_message(self, kind: str, title: str, body: str) -> None:
         """A verdict-box message from a neighbouring action
         ("pass", "fail", "error", "running", "idle").
@@ -434,6 +445,7 @@ class FunnelPanel(QWidget):
 
     def _on_finished(self, report: Report) -> None:
         self.last_report = report
+        self.page_button.setEnabled(True)
         for result in report.stages:
             reason = (result.details or {}).get("reason", "")
             self.stage_rows[result.name].finished(str(result.status), reason)
