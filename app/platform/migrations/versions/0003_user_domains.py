@@ -18,11 +18,12 @@ depends_on = None
 
 def upgrade() -> None:
     # The server default fills existing rows on both SQLite and PostgreSQL; new rows get
-    # their list from the model.
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("domains", sa.JSON(), nullable=False, server_default=sa.text("'[]'"))
-        )
+    # their list from the model. A plain ADD COLUMN, not a batch: on SQLite a batch copies and
+    # drops `users`, which the foreign keys of existing submissions and threads refuse.
+    op.add_column(
+        "users",
+        sa.Column("domains", sa.JSON(), nullable=False, server_default=sa.text("'[]'")),
+    )
 
 
 def downgrade() -> None:
