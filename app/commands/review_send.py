@@ -26,6 +26,8 @@ async def _deliver(session, entry, hint: str) -> bool:
     if not refused:
         return False
     session.engine.discard(entry.seq)
+    if current.state != "conflict":  # a refusal (not assigned, your own work): no newer revision
+        hint = "Nothing changed on the platform; the message says why."
     raise UserError(f"Not sent: {current.last_error}", hint)
 
 

@@ -143,9 +143,7 @@ def start_embedded(
     sandbox_backend: str = "auto",
 ) -> EmbeddedPlatform:
     """Start the local platform and return where it is and how to sign in."""
-    from app.paths import data_dir as user_data_dir
-
-    folder = Path(data_dir) if data_dir is not None else user_data_dir() / "platform"
+    folder = _local_folder(data_dir)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         os.chmod(folder, 0o700)
@@ -154,12 +152,7 @@ def start_embedded(
             f"cannot use {folder} for the local platform: {exc.strerror}",
             "check that the folder is writable, or set GAUNTLET_HOME to another folder",
         ) from exc
-    settings = Settings(
-        data_dir=folder,
-        run_worker=run_worker,
-        auto_assign_reviewers=True,
-        sandbox_backend=sandbox_backend,
-    )
+    settings = _local_settings(folder, run_worker, sandbox_backend)
     platform = Platform.open(settings)
     try:
         seed_demo(platform)
@@ -171,4 +164,44 @@ def start_embedded(
     return EmbeddedPlatform(running.url, folder, tokens, users, platform, running)
 
 
-__all__ = ["EmbeddedPlatform", "RunningServer", "serve_in_thread", "start_embedded"]
+def run_queued_checks(
+    data_dir: str | os.PathLike[str] | None = None, *, sandbox_backend: str = "auto"
+) -> int:
+    """Run the local platform's queued jobs (its server checks) in this process until none is
+    ready; give back how many ran. For `gauntlet demo`: each CLI command starts and stops the
+    local platform, so no worker of its own stays up long enough to take them."""
+    from app.platform.worker import Worker
+
+    platform = Platform.open(_local_settings(_local_folder(data_dir), False, sandbox_backend))
+    try:
+        worker = Worker(platform)
+        ran = 0
+        while worker.run_once():
+            ran += 1
+        return ran
+    finally:
+        platform.close()
+
+
+def _local_folder(data_dir: str | os.PathLike[str] | None) -> Path:
+    from app.paths import data_dir as user_data_dir
+
+    return Path(data_dir) if data_dir is not None else user_data_dir() / "platform"
+
+
+def _local_settings(folder: Path, run_worker: bool, sandbox_backend: str) -> Settings:
+    return Settings(
+        data_dir=folder,
+        run_worker=run_worker,
+        auto_assign_reviewers=True,
+        sandbox_backend=sandbox_backend,
+    )
+
+
+__all__ = [
+    "EmbeddedPlatform",
+    "RunningServer",
+    "run_queued_checks",
+    "serve_in_thread",
+    "start_embedded",
+]

@@ -184,7 +184,8 @@ def test_bad_input_and_refusals_are_clear(act, tmp_path, capsys):
     # Not assigned: the author may not judge their own work (the server refuses), and a
     # reviewer the submission is not assigned to does not have it in their queue.
     code, _, err = act("author", "review", "verdict", sid, "approve")
-    assert code == 2 and "Not sent" in err and "assigned" in err, err
+    assert code == 2 and "Not sent" in err and "own submission" in err, err
+    assert "latest revision" not in err  # a refusal, not a stale revision: no such hint
     assert json.loads(act("author", "status", "--json")[1])["outbox"] == []
     from app.platform.auth import create_user
 
