@@ -1,4 +1,5 @@
-"""FastAPI dependencies shared by the routes: the platform and the signed-in user."""
+"""FastAPI dependencies shared by the routes: the platform, the signed-in user, and the two with
+the request as one `Caller`."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from app.platform.auth import authenticate
 from app.platform.idempotency import run_idempotent
 from app.platform.models import User
 from app.platform.platform import Platform
-from app.platform.responses import Reply
+from app.platform.responses import Reply, json_read, version_etag
 
 
 def get_platform(request: Request) -> Platform:
@@ -51,6 +52,18 @@ class Caller:
     def run_idempotent(self, body: Any, action: Callable[[Session], Reply]) -> Response:
         """`action` in one write transaction, honouring the request's Idempotency-Key."""
         return run_idempotent(self.platform, self.request, self.user, body, action)
+
+    def read_one(
+        self,
+        find: Callable[[Session, User, str], Any],
+        view: Callable[[Session, Any], dict[str, Any]],
+        key: str,
+    ) -> Response:
+        """A GET of one versioned row: `find(session, user, key)` (it raises 404 for what the
+        user may not see), answered as `view(session, row)` with the row's version as ETag."""
+        with self.platform.read() as session:
+            row = find(session, self.user, key)
+            return json_read(self.request, view(session, row), etag=version_etag(row.version))
 
 
 def current_caller(request: Request, user: CurrentUser) -> Caller:

@@ -124,11 +124,7 @@ def list_bounties(
 
 @router.get("/{bounty_id}", summary="One bounty with its brief and rubric")
 def read_bounty(bounty_id: str, caller: CurrentCaller):
-    with caller.platform.read() as session:
-        bounty = get_bounty(session, caller.user, bounty_id)
-        return json_read(
-            caller.request, bounty_view(session, bounty), etag=version_etag(bounty.version)
-        )
+    return caller.read_one(get_bounty, bounty_view, bounty_id)
 
 
 def bounty_columns(

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from app.platform import changefeed, workflow
 from app.platform.access import (
     can_review,
+    get_revision,
     get_submission,
     require_reviewer_of,
     submission_children,
@@ -97,9 +98,7 @@ def create_thread(submission_id: str, body: ThreadCreate, caller: CurrentCaller)
     def action(session: Session) -> Reply:
         submission = get_submission(session, caller.user, submission_id)
         _require_participant(session, caller.user, submission)
-        revision = session.get(Revision, (submission.id, body.revision))
-        if revision is None:
-            raise not_found(f"revision {body.revision} of submission {submission.id}")
+        revision = get_revision(session, submission, body.revision)
         now = utcnow()
         thread = Thread(
             id=new_id("t"),
@@ -259,8 +258,7 @@ def create_review(submission_id: str, body: ReviewCreate, caller: CurrentCaller)
     def action(session: Session) -> Reply:
         submission = get_submission(session, caller.user, submission_id, for_update=True)
         require_reviewer_of(session, caller.user, submission)
-        if session.get(Revision, (submission.id, body.revision)) is None:
-            raise not_found(f"revision {body.revision} of submission {submission.id}")
+        get_revision(session, submission, body.revision)  # 404 when there is no such revision
         if body.revision != submission.current_revision:
             raise Problem(
                 409,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.platform import changefeed, jobs, quotas, workflow
 from app.platform.access import (
     get_bounty,
+    get_revision,
     get_submission,
     is_assigned,
     owns_bounty_of,
@@ -22,7 +23,7 @@ from app.platform.auth import require_role
 from app.platform.clock import new_id, utcnow
 from app.platform.deps import CurrentCaller
 from app.platform.models import Assignment, Revision, Submission, User
-from app.platform.problems import Problem, invalid, not_found
+from app.platform.problems import Problem, invalid
 from app.platform.recheck import CHECK_REVISION
 from app.platform.responses import Reply, check_if_match, json_read, version_etag
 from app.platform.revisions import check_manifest, record_revision, uploaded_size
@@ -123,13 +124,7 @@ def list_submissions(
 
 @router.get("/{submission_id}", summary="One submission")
 def read_submission(submission_id: str, caller: CurrentCaller):
-    with caller.platform.read() as session:
-        submission = get_submission(session, caller.user, submission_id)
-        return json_read(
-            caller.request,
-            submission_view(session, submission),
-            etag=version_etag(submission.version),
-        )
+    return caller.read_one(get_submission, submission_view, submission_id)
 
 
 def _check_pushable(
@@ -176,16 +171,9 @@ def create_revision(submission_id: str, body: RevisionCreate, caller: CurrentCal
     return caller.run_idempotent(as_json(body), action)
 
 
-def _get_revision(session: Session, submission: Submission, number: int) -> Revision:
-    revision = session.get(Revision, (submission.id, number))
-    if revision is None:
-        raise not_found(f"revision {number} of submission {submission.id}")
-    return revision
-
-
 def _visible_revision(session: Session, user: User, submission_id: str, number: int) -> Revision:
     """Revision `number` of a submission `user` may see (404 for either when not)."""
-    return _get_revision(session, get_submission(session, user, submission_id), number)
+    return get_revision(session, get_submission(session, user, submission_id), number)
 
 
 @router.get("/{submission_id}/revisions", summary="All revisions of a submission")
@@ -277,7 +265,7 @@ def recheck(submission_id: str, caller: CurrentCaller):
                 state=submission.state,
                 allowed=[],
             )
-        revision = _get_revision(session, submission, submission.current_revision)
+        revision = get_revision(session, submission, submission.current_revision)
         revision.check_status, revision.check_error = "queued", None
         jobs.enqueue(
             session,
