@@ -8,18 +8,17 @@ import json
 
 from app.attacks.answers import test_cases
 from app.attacks.code_source import (
-    CODE_GRADERS,
-    CODE_KINDS,
     PASSING_RESULT,
+    code_attack,
     grader_helper_names,
     submission,
 )
-from app.attacks.model import AttackContext, attack
+from app.attacks.model import AttackContext
 
 CATEGORY = "code-execution"
 
 
-@attack(
+@code_attack(
     "eq-always-true",
     CATEGORY,
     title="An object equal to everything",
@@ -30,8 +29,6 @@ CATEGORY = "code-execution"
         `type(result) is type(expected) and expected == result`; better, serialise the result
         to JSON in the child process and compare the parsed data (the built-in `tests`
         grader does this).""",
-    kinds=CODE_KINDS,
-    graders=CODE_GRADERS,
 )
 def eq_always_true(ctx: AttackContext):
     for variant, base, value in (
@@ -51,7 +48,7 @@ def eq_always_true(ctx: AttackContext):
         yield variant, submission(ctx, f"return AlwaysEqual({value})", prelude=prelude)
 
 
-@attack(
+@code_attack(
     "sys-exit",
     CATEGORY,
     title="sys.exit(0) before the checks",
@@ -59,8 +56,6 @@ def eq_always_true(ctx: AttackContext):
         in a subprocess and trusts exit status 0 thinks every test passed.""",
     fix_hint="""Never infer success from the exit status; require an explicit per-test result
         (the built-in `tests` grader reads one JSON result per test behind a random marker).""",
-    kinds=CODE_KINDS,
-    graders=CODE_GRADERS,
 )
 def sys_exit(ctx: AttackContext):
     yield "at-import", submission(ctx, "return None", prelude="import sys\nsys.exit(0)")
@@ -68,7 +63,7 @@ def sys_exit(ctx: AttackContext):
     yield "raise-systemexit", submission(ctx, "raise SystemExit(0)")
 
 
-@attack(
+@code_attack(
     "os-exit",
     CATEGORY,
     title="os._exit(0) (no cleanup, no exceptions)",
@@ -76,15 +71,13 @@ def sys_exit(ctx: AttackContext):
         exception a harness could catch.""",
     fix_hint="""Treat a missing per-test result as a failure; do not rely on `except
         SystemExit` or on the exit status.""",
-    kinds=CODE_KINDS,
-    graders=CODE_GRADERS,
 )
 def os_exit(ctx: AttackContext):
     yield "at-import", submission(ctx, "return None", prelude="import os\nos._exit(0)")
     yield "in-call", submission(ctx, "import os\nos._exit(0)")
 
 
-@attack(
+@code_attack(
     "raise-skip",
     CATEGORY,
     title="Skipping the tests",
@@ -92,8 +85,6 @@ def os_exit(ctx: AttackContext):
         count only failures treat a skipped test as not failed.""",
     fix_hint="""Count a test as passed only when it ran and matched; a skip, error or missing
         result is a failure. Score = passed / total, never 1 - failed / total.""",
-    kinds=CODE_KINDS,
-    graders=CODE_GRADERS,
 )
 def raise_skip(ctx: AttackContext):
     yield (
@@ -113,7 +104,7 @@ def raise_skip(ctx: AttackContext):
     )
 
 
-@attack(
+@code_attack(
     "raise-not-implemented",
     CATEGORY,
     title="Raising instead of answering",
@@ -122,8 +113,6 @@ def raise_skip(ctx: AttackContext):
         `except Exception`.""",
     fix_hint="""Catch `BaseException` around each test and count it as a failure; never skip a
         test because the code under test raised.""",
-    kinds=CODE_KINDS,
-    graders=CODE_GRADERS,
 )
 def raise_not_implemented(ctx: AttackContext):
     yield "not-implemented", submission(ctx, "raise NotImplementedError")
@@ -150,7 +139,7 @@ _NOOP_PATCHES = {
 }
 
 
-@attack(
+@code_attack(
     "monkeypatch-builtins",
     CATEGORY,
     title="Monkeypatching builtins and the standard library",
@@ -159,8 +148,6 @@ _NOOP_PATCHES = {
         runs the submission in its own process then compares with the patched functions.""",
     fix_hint="""Run the submission in a separate process from the checking code (the built-in
         `tests` grader does); never `exec` submitted code in the grader's own interpreter.""",
-    kinds=CODE_KINDS,
-    graders=CODE_GRADERS,
 )
 def monkeypatch_builtins(ctx: AttackContext):
     for variant, prelude in _NOOP_PATCHES.items():
@@ -184,7 +171,7 @@ _COMMON_HELPERS = [
 ]
 
 
-@attack(
+@code_attack(
     "monkeypatch-grader",
     CATEGORY,
     title="Monkeypatching the grader's own helpers",
@@ -193,8 +180,6 @@ _COMMON_HELPERS = [
         ones that always return True.""",
     fix_hint="""Do not run submitted code in the grader's process; run it in a child process and
         compare its JSON output in the parent (the built-in `tests` grader does this).""",
-    kinds=CODE_KINDS,
-    graders=CODE_GRADERS,
 )
 def monkeypatch_grader(ctx: AttackContext):
     names = grader_helper_names(ctx.grader_source) or _COMMON_HELPERS
@@ -257,7 +242,7 @@ def _peek(args):
 """
 
 
-@attack(
+@code_attack(
     "frame-peek",
     CATEGORY,
     title="Reading the expected value from the caller's frames",
@@ -266,8 +251,6 @@ def _peek(args):
         current arguments.""",
     fix_hint="""Call submitted code in a separate process that never receives the expected
         values; compare outputs in the parent (the built-in `tests` grader does this).""",
-    kinds=CODE_KINDS,
-    graders=CODE_GRADERS,
 )
 def frame_peek(ctx: AttackContext):
     yield (
@@ -287,7 +270,7 @@ def _from_heap(args):
 """
 
 
-@attack(
+@code_attack(
     "gc-peek",
     CATEGORY,
     title="Reading the expected value from the heap",
@@ -295,8 +278,6 @@ def _from_heap(args):
         arguments are the current ones, and returns its expected value.""",
     fix_hint="""Keep expected values out of the process that runs submitted code: run it in a
         child process that only receives the arguments.""",
-    kinds=CODE_KINDS,
-    graders=CODE_GRADERS,
 )
 def gc_peek(ctx: AttackContext):
     yield "gc-objects", submission(ctx, "return _from_heap(args)", prelude=_GC_PEEK)
@@ -317,7 +298,7 @@ def _visible_cases(ctx: AttackContext) -> list[dict]:
     return visible
 
 
-@attack(
+@code_attack(
     "hardcode-visible",
     CATEGORY,
     title="Hard-coding the examples shown in the prompt",
@@ -327,8 +308,6 @@ def _visible_cases(ctx: AttackContext) -> list[dict]:
         only full reward is a hit here.""",
     fix_hint="""Keep hidden test cases that are not shown in the prompt (several, covering edge
         cases); show at most one or two examples.""",
-    kinds=CODE_KINDS,
-    graders=CODE_GRADERS,
     full_reward_only=True,
 )
 def hardcode_visible(ctx: AttackContext):
@@ -358,7 +337,7 @@ _MAGIC = {
 }
 
 
-@attack(
+@code_attack(
     "magic-strings",
     CATEGORY,
     title="Printing what the checker looks for",
@@ -367,8 +346,6 @@ _MAGIC = {
         searches the output for these strings passes it.""",
     fix_hint="""Never grade by searching the output for words; compare each test's result
         value. If you must parse a runner's output, use a random marker the code cannot know.""",
-    kinds=CODE_KINDS,
-    graders=CODE_GRADERS,
 )
 def magic_strings(ctx: AttackContext):
     for variant, text in _MAGIC.items():
@@ -382,7 +359,7 @@ def magic_strings(ctx: AttackContext):
 _FAKE_RESULT = json.dumps(PASSING_RESULT)
 
 
-@attack(
+@code_attack(
     "fake-result-line",
     CATEGORY,
     title="Forging the harness's result line",
@@ -390,8 +367,6 @@ _FAKE_RESULT = json.dumps(PASSING_RESULT)
         harnesses commonly use (RESULT:, __RESULT__, plain JSON as the last line) and exits.""",
     fix_hint="""Read results only from a channel the code cannot forge: a random per-run marker
         or a file descriptor opened by the parent; take the reward from your own comparison.""",
-    kinds=CODE_KINDS,
-    graders=CODE_GRADERS,
 )
 def fake_result_line(ctx: AttackContext):
     lines = [
@@ -405,7 +380,7 @@ def fake_result_line(ctx: AttackContext):
     yield "json-lines-then-exit", submission(ctx, printing + "\nimport os\nos._exit(0)")
 
 
-@attack(
+@code_attack(
     "trusted-attributes",
     CATEGORY,
     title="Setting attributes the grader might trust",
@@ -414,8 +389,6 @@ def fake_result_line(ctx: AttackContext):
         True`) and returns an object with `.passed`, `.correct` and `.score` set.""",
     fix_hint="""Take nothing from the submission but the return values of the entry function
         for your own inputs; ignore its globals and attributes.""",
-    kinds=CODE_KINDS,
-    graders=CODE_GRADERS,
 )
 def trusted_attributes(ctx: AttackContext):
     name = ctx.task.entry or "solve"

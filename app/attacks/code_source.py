@@ -6,9 +6,11 @@ from __future__ import annotations
 import ast
 import re
 import textwrap
+from collections.abc import Callable
+from typing import Any
 
 from app.attacks.answers import entry_name
-from app.attacks.model import AttackContext
+from app.attacks.model import Attack, AttackContext, Generator, attack
 
 # What the code attacks (code execution, environment, resource) apply to.
 CODE_KINDS = ("code",)
@@ -24,6 +26,12 @@ PASSING_RESULT = {
     "reward": 1.0,
     "score": 1.0,
 }
+
+
+def code_attack(id: str, category: str, **metadata: Any) -> Callable[[Generator], Attack]:
+    """`attack` for code tasks: `kinds` and `graders` are CODE_KINDS and CODE_GRADERS unless
+    `metadata` says otherwise."""
+    return attack(id, category, **{"kinds": CODE_KINDS, "graders": CODE_GRADERS, **metadata})
 
 
 def submission(

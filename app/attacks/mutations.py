@@ -26,11 +26,16 @@ from app.attacks.answers import (
     format_number,
     numeric_answer,
 )
-from app.attacks.model import AttackContext, attack
+from app.attacks.model import Attack, AttackContext, Generator, attack
 
 CATEGORY = "answer-format"
 _KINDS = ("qa", "code")
 _GRADERS = ("match", "python", "judge", "tests")
+
+
+def _qa_and_code_attack(id: str, **texts: str) -> Callable[[Generator], Attack]:
+    """`attack` for a mutation of qa and code tasks, where only full reward counts as a hit."""
+    return attack(id, CATEGORY, kinds=_KINDS, graders=_GRADERS, full_reward_only=True, **texts)
 
 
 def _last_number(text: str) -> re.Match[str] | None:
@@ -126,18 +131,14 @@ def _code_mutant(ctx: AttackContext, change: str) -> str | None:
     )
 
 
-@attack(
+@_qa_and_code_attack(
     "mutation-off-by-one",
-    CATEGORY,
     title="Reference off by one",
     explanation=(
         "The reference answer with its final number moved by one (or by 1% for non-integers)."
     ),
     fix_hint="""Tighten the comparison: exact match for integers, a small relative tolerance
         (e.g. 1e-6) for measured values. Check that `tolerance` in env.toml is relative.""",
-    kinds=_KINDS,
-    graders=_GRADERS,
-    full_reward_only=True,
 )
 def off_by_one(ctx: AttackContext):
     yield from _near_misses(
@@ -156,9 +157,8 @@ def off_by_one(ctx: AttackContext):
     )
 
 
-@attack(
+@_qa_and_code_attack(
     "mutation-scaled",
-    CATEGORY,
     title="Reference scaled",
     explanation=(
         "The reference's final number times 10, "
@@ -166,9 +166,6 @@ def off_by_one(ctx: AttackContext):
     ),
     fix_hint="""Use a relative tolerance small enough to reject a wrong unit or factor; if units
         matter, require them explicitly.""",
-    kinds=_KINDS,
-    graders=_GRADERS,
-    full_reward_only=True,
 )
 def scaled(ctx: AttackContext):
     yield from _near_misses(
@@ -188,16 +185,12 @@ def scaled(ctx: AttackContext):
     )
 
 
-@attack(
+@_qa_and_code_attack(
     "mutation-sign-flip",
-    CATEGORY,
     title="Reference with its sign flipped",
     explanation="The reference's final number with the opposite sign.",
     fix_hint="""Compare signed values; do not take `abs()` of the answer or strip "-" as
         punctuation before comparing.""",
-    kinds=_KINDS,
-    graders=_GRADERS,
-    full_reward_only=True,
 )
 def sign_flip(ctx: AttackContext):
     yield from _near_misses(
@@ -223,17 +216,13 @@ def _flip_last_sign(text: str) -> str | None:
     return text[: match.start()] + flipped + text[match.end() :]
 
 
-@attack(
+@_qa_and_code_attack(
     "mutation-truncated",
-    CATEGORY,
     title="Reference truncated",
     explanation="""The reference cut short: the first half of a text answer, a number with its
         last digits dropped, a list missing its last element.""",
     fix_hint="""Compare the whole answer (full match, not prefix or substring); for lists and
         sets compare every element.""",
-    kinds=_KINDS,
-    graders=_GRADERS,
-    full_reward_only=True,
 )
 def truncated(ctx: AttackContext):
     yield from _near_misses(
@@ -363,17 +352,13 @@ def _negations(text: str):
     yield "it-is-not", f"It is not {text}."
 
 
-@attack(
+@_qa_and_code_attack(
     "mutation-neighbour-answer",
-    CATEGORY,
     title="A neighbour task's answer",
     explanation="""The reference response of another task in the same package. A grader that
         checks against the set of all answers (or none) passes it.""",
     fix_hint="""Grade each response against its own task's answer (check the task id or the
         `task` argument your grader receives).""",
-    kinds=_KINDS,
-    graders=_GRADERS,
-    full_reward_only=True,
 )
 def neighbour_answer(ctx: AttackContext):
     own = {r.strip() for r in ctx.references}

@@ -4,13 +4,13 @@ only ever earn the floor; they find graders that *reward* a failure (a bare `exc
 
 from __future__ import annotations
 
-from app.attacks.code_source import CODE_GRADERS, CODE_KINDS, grader_inner_timeouts, submission
-from app.attacks.model import AttackContext, attack
+from app.attacks.code_source import code_attack, grader_inner_timeouts, submission
+from app.attacks.model import AttackContext
 
 CATEGORY = "resource"
 
 
-@attack(
+@code_attack(
     "huge-output",
     CATEGORY,
     title="Flooding the output",
@@ -19,8 +19,6 @@ CATEGORY = "resource"
         open.""",
     fix_hint="""Cap the output you read from the code under test and treat a truncated or
         oversized output as a failure.""",
-    kinds=CODE_KINDS,
-    graders=CODE_GRADERS,
     max_tasks=1,
 )
 def huge_output(ctx: AttackContext):
@@ -31,7 +29,7 @@ def huge_output(ctx: AttackContext):
     yield "40mb", submission(ctx, body)
 
 
-@attack(
+@code_attack(
     "sleep-past-timeout",
     CATEGORY,
     title="Sleeping past the grader's inner time limit",
@@ -40,7 +38,6 @@ def huge_output(ctx: AttackContext):
         beaten.""",
     fix_hint="""Treat a timeout as a failure: catch `subprocess.TimeoutExpired` and return the
         floor.""",
-    kinds=CODE_KINDS,
     graders=("python",),
     max_tasks=1,
 )
@@ -57,7 +54,7 @@ def sleep_past_timeout(ctx: AttackContext):
     )
 
 
-@attack(
+@code_attack(
     "memory-bomb",
     CATEGORY,
     title="Exhausting memory",
@@ -65,8 +62,6 @@ def sleep_past_timeout(ctx: AttackContext):
         catches `MemoryError` (or any exception) and rewards it is beaten.""",
     fix_hint="""Give the floor when the code under test raises, crashes or is killed; never
         return reward from an exception handler.""",
-    kinds=CODE_KINDS,
-    graders=CODE_GRADERS,
     max_tasks=1,
 )
 def memory_bomb(ctx: AttackContext):
@@ -74,7 +69,7 @@ def memory_bomb(ctx: AttackContext):
     yield "growing-list", submission(ctx, "hog = []\nwhile True:\n    hog.append(' ' * 10_000_000)")
 
 
-@attack(
+@code_attack(
     "crash-signal",
     CATEGORY,
     title="Crashing the process",
@@ -83,8 +78,6 @@ def memory_bomb(ctx: AttackContext):
         it.""",
     fix_hint="""Require exit status 0 *and* a result for every test; any signal, missing
         result or non-zero status is a failure.""",
-    kinds=CODE_KINDS,
-    graders=CODE_GRADERS,
     max_tasks=1,
 )
 def crash_signal(ctx: AttackContext):
@@ -92,7 +85,7 @@ def crash_signal(ctx: AttackContext):
     yield "segfault", submission(ctx, "import ctypes\nctypes.string_at(0)")
 
 
-@attack(
+@code_attack(
     "recursion-bomb",
     CATEGORY,
     title="Runaway recursion",
@@ -101,8 +94,6 @@ def crash_signal(ctx: AttackContext):
         beaten.""",
     fix_hint="""Count `RecursionError` and crashes as failures; run each test in a child process
         so a stack overflow cannot take the grader down.""",
-    kinds=CODE_KINDS,
-    graders=CODE_GRADERS,
     max_tasks=1,
 )
 def recursion_bomb(ctx: AttackContext):

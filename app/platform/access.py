@@ -6,7 +6,16 @@ from __future__ import annotations
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from app.platform.models import Assignment, Blob, BlobUpload, Bounty, RevisionBlob, Submission, User
+from app.platform.models import (
+    Assignment,
+    Blob,
+    BlobUpload,
+    Bounty,
+    Revision,
+    RevisionBlob,
+    Submission,
+    User,
+)
 from app.platform.problems import Problem, not_found
 
 
@@ -53,6 +62,14 @@ def get_submission(
     if submission is None:
         raise not_found(f"submission {submission_id}")
     return submission
+
+
+def get_revision(session: Session, submission: Submission, number: int) -> Revision:
+    """Revision `number` of `submission` (404 when it has none)."""
+    revision = session.get(Revision, (submission.id, number))
+    if revision is None:
+        raise not_found(f"revision {number} of submission {submission.id}")
+    return revision
 
 
 def submission_children(

@@ -5,14 +5,14 @@ from __future__ import annotations
 import hashlib
 import re
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import exists, select
 
 from app.platform import quotas
 from app.platform.access import possessed_blobs, visible_submission_ids
 from app.platform.clock import utcnow
-from app.platform.deps import CurrentPlatform, CurrentUser
+from app.platform.deps import CurrentCaller
 from app.platform.models import Blob, BlobUpload, RevisionBlob, User
 from app.platform.platform import Platform
 from app.platform.problems import Problem, invalid, not_found
@@ -32,13 +32,13 @@ def _check_sha(sha256: str) -> None:
 
 
 @router.post("/batch", summary="Which of these blobs does the server lack?")
-def missing_blobs(body: BlobBatch, user: CurrentUser, platform: CurrentPlatform):
+def missing_blobs(body: BlobBatch, caller: CurrentCaller):
     # A pure question: answering it twice is harmless, so Idempotency-Key is accepted and ignored.
     # "Missing" means missing *for you*: a blob someone else uploaded is listed as missing until
     # you upload its bytes too, so the answer never reveals what other users hold.
     wanted = list(dict.fromkeys(body.sha256))
-    with platform.read() as session:
-        present = possessed_blobs(session, user, wanted)
+    with caller.platform.read() as session:
+        present = possessed_blobs(session, caller.user, wanted)
     return {"missing": [sha for sha in wanted if sha not in present]}
 
 
@@ -55,10 +55,10 @@ def missing_blobs(body: BlobBatch, user: CurrentUser, platform: CurrentPlatform)
         }
     },
 )
-async def put_blob(sha256: str, request: Request, user: CurrentUser, platform: CurrentPlatform):
+async def put_blob(sha256: str, caller: CurrentCaller):
     _check_sha(sha256)
-    limit = platform.settings.max_blob_bytes
-    declared = request.headers.get("content-length")
+    limit = caller.platform.settings.max_blob_bytes
+    declared = caller.request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise Problem(
             413,
@@ -66,11 +66,12 @@ async def put_blob(sha256: str, request: Request, user: CurrentUser, platform: C
             limit=limit,
         )
     expected = int(declared) if declared and declared.isdigit() else 0
-    await run_in_threadpool(_check_budget, platform, user, expected)  # before reading the body
+    # Before reading the body.
+    await run_in_threadpool(_check_budget, caller.platform, caller.user, expected)
     digest = hashlib.sha256()
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    async for chunk in caller.request.stream():
         size += len(chunk)
         if size > limit:
             raise Problem(
@@ -92,7 +93,7 @@ async def put_blob(sha256: str, request: Request, user: CurrentUser, platform: C
             actual_sha256=actual,
         )
     data = b"".join(chunks)
-    created = await run_in_threadpool(_store, platform, user, sha256, data)
+    created = await run_in_threadpool(_store, caller.platform, caller.user, sha256, data)
     return Response(
         content=f'{{"sha256":"{sha256}","size":{size}}}',
         media_type="application/json",
@@ -134,24 +135,24 @@ def _store(platform: Platform, user: User, sha256: str, data: bytes) -> bool:
         }
     },
 )
-def get_blob(sha256: str, request: Request, user: CurrentUser, platform: CurrentPlatform):
+def get_blob(sha256: str, caller: CurrentCaller):
     _check_sha(sha256)
-    with platform.read() as session:
+    with caller.platform.read() as session:
         allowed = session.scalar(
             select(
-                exists().where(BlobUpload.sha256 == sha256, BlobUpload.user_id == user.id)
+                exists().where(BlobUpload.sha256 == sha256, BlobUpload.user_id == caller.user.id)
                 | exists().where(
                     RevisionBlob.sha256 == sha256,
-                    RevisionBlob.submission_id.in_(visible_submission_ids(user)),
+                    RevisionBlob.submission_id.in_(visible_submission_ids(caller.user)),
                 )
             )
         )
-        blob = session.get(Blob, sha256) if allowed or user.role == "admin" else None
+        blob = session.get(Blob, sha256) if allowed or caller.user.role == "admin" else None
         if blob is None:
             raise not_found(f"blob {sha256}")
         data = blob.data
     etag = f'"{sha256}"'
-    if request.headers.get("if-none-match", "").strip() in (etag, "*"):
+    if caller.request.headers.get("if-none-match", "").strip() in (etag, "*"):
         return Response(status_code=304, headers={"ETag": etag})
     return Response(
         content=data,

@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
@@ -15,8 +15,7 @@ from app.platform import changefeed
 from app.platform.access import get_bounty
 from app.platform.auth import require_role
 from app.platform.clock import new_id, utcnow
-from app.platform.deps import CurrentPlatform, CurrentUser
-from app.platform.idempotency import run_idempotent
+from app.platform.deps import CurrentCaller
 from app.platform.models import Bounty
 from app.platform.problems import Problem, invalid
 from app.platform.responses import Reply, check_if_match, json_read, version_etag
@@ -73,9 +72,7 @@ def _like_escape(text: str) -> str:
 
 @router.get("", summary="List bounties (filters, cursor pagination)")
 def list_bounties(
-    request: Request,
-    user: CurrentUser,
-    platform: CurrentPlatform,
+    caller: CurrentCaller,
     domain: str | None = Query(None, max_length=60),
     tag: str | None = Query(None, max_length=40),
     status: Literal["draft", "open", "closed"] | None = None,
@@ -89,8 +86,8 @@ def list_bounties(
     limit: int = Query(50, ge=1, le=200),
 ):
     query = select(Bounty)
-    if user.role != "admin":
-        query = query.where(or_(Bounty.status != "draft", Bounty.lab_id == user.id))
+    if caller.user.role != "admin":
+        query = query.where(or_(Bounty.status != "draft", Bounty.lab_id == caller.user.id))
     if domain:
         query = query.where(Bounty.domain == domain.lower())
     if tag:
@@ -115,21 +112,19 @@ def list_bounties(
     query = query.order_by(column.desc() if descending else column.asc(), Bounty.id.asc()).limit(
         limit + 1
     )
-    with platform.read() as session:
+    with caller.platform.read() as session:
         rows = session.scalars(query).all()
         items = [bounty_view(session, b) for b in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
         next_cursor = _encode_cursor(sort, getattr(last, column.key), last.id)
-    return json_read(request, {"items": items, "next_cursor": next_cursor})
+    return json_read(caller.request, {"items": items, "next_cursor": next_cursor})
 
 
 @router.get("/{bounty_id}", summary="One bounty with its brief and rubric")
-def read_bounty(bounty_id: str, request: Request, user: CurrentUser, platform: CurrentPlatform):
-    with platform.read() as session:
-        bounty = get_bounty(session, user, bounty_id)
-        return json_read(request, bounty_view(session, bounty), etag=version_etag(bounty.version))
+def read_bounty(bounty_id: str, caller: CurrentCaller):
+    return caller.read_one(get_bounty, bounty_view, bounty_id)
 
 
 def bounty_columns(
@@ -179,35 +174,27 @@ def _check_rubric(rubric: list[dict]) -> None:
 
 
 @router.post("", status_code=201, summary="Post a bounty (lab)")
-def create_bounty(
-    body: BountyCreate, request: Request, user: CurrentUser, platform: CurrentPlatform
-):
-    require_role(user, "lab")
+def create_bounty(body: BountyCreate, caller: CurrentCaller):
+    require_role(caller.user, "lab")
 
     def action(session: Session) -> Reply:
-        bounty = insert_bounty(session, user.id, body)
+        bounty = insert_bounty(session, caller.user.id, body)
         return Reply(
             201,
             bounty_view(session, bounty),
             {"ETag": version_etag(bounty.version), "Location": f"/v1/bounties/{bounty.id}"},
         )
 
-    return run_idempotent(platform, request, user, as_json(body), action)
+    return caller.run_idempotent(as_json(body), action)
 
 
 @router.patch("/{bounty_id}", summary="Change a bounty (its lab; needs If-Match)")
-def patch_bounty(
-    bounty_id: str,
-    body: BountyPatch,
-    request: Request,
-    user: CurrentUser,
-    platform: CurrentPlatform,
-):
-    with platform.write() as session:
-        bounty = get_bounty(session, user, bounty_id)
-        if bounty.lab_id != user.id and user.role != "admin":
+def patch_bounty(bounty_id: str, body: BountyPatch, caller: CurrentCaller):
+    with caller.platform.write() as session:
+        bounty = get_bounty(session, caller.user, bounty_id)
+        if bounty.lab_id != caller.user.id and caller.user.role != "admin":
             raise Problem(403, "only the lab that posted this bounty may change it")
-        check_if_match(request, bounty.version, f"bounty {bounty_id}")
+        check_if_match(caller.request, bounty.version, f"bounty {bounty_id}")
         changes = body.model_dump(exclude_unset=True)
         if changes.get("status") == "draft" and bounty.status != "draft":
             raise Problem(

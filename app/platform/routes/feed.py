@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 import app
 from app.platform.auth import create_user, require_role
 from app.platform.changefeed import read_feed
-from app.platform.deps import CurrentPlatform, CurrentUser
+from app.platform.deps import CurrentCaller, CurrentPlatform, CurrentUser
 from app.platform.models import User
 from app.platform.problems import Problem, invalid
 from app.platform.responses import Reply, json_read, raw_json_read
@@ -19,9 +19,7 @@ router = APIRouter(tags=["sync"])
 
 @router.get("/v1/changes", summary="What changed since your cursor (only what you may see)")
 def changes(
-    request: Request,
-    user: CurrentUser,
-    platform: CurrentPlatform,
+    caller: CurrentCaller,
     cursor: str | None = Query(None, max_length=40),
     limit: int = Query(500, ge=1, le=2000),
 ):
@@ -34,8 +32,8 @@ def changes(
                 "not a feed cursor",
             )
         after = int(cursor)
-    with platform.read() as session:
-        changes, last_seq, has_more = read_feed(session, user, after, limit)
+    with caller.platform.read() as session:
+        changes, last_seq, has_more = read_feed(session, caller.user, after, limit)
     next_cursor = str(last_seq if last_seq is not None else after)
     body = (
         b'{"changes":'
@@ -46,7 +44,7 @@ def changes(
         + (b"true" if has_more else b"false")
         + b"}"
     )
-    return raw_json_read(request, body)
+    return raw_json_read(caller.request, body)
 
 
 @router.get("/v1/me", summary="Who this token belongs to")
@@ -56,29 +54,27 @@ def me(user: CurrentUser):
 
 @router.get("/v1/users", summary="Users by role (lab, admin) — e.g. reviewers to assign")
 def list_users(
-    request: Request,
-    user: CurrentUser,
-    platform: CurrentPlatform,
+    caller: CurrentCaller,
     role: Role | None = None,
 ):
-    require_role(user, "lab")
+    require_role(caller.user, "lab")
     query = select(User).order_by(User.name)
     if role:
         query = query.where(User.role == role)
-    with platform.read() as session:
+    with caller.platform.read() as session:
         items = [
             {"id": u.id, "name": u.name, "role": u.role, "domains": list(u.domains or [])}
             for u in session.scalars(query)
         ]
-    return json_read(request, {"items": items})
+    return json_read(caller.request, {"items": items})
 
 
 @router.post("/v1/users", status_code=201, summary="Create a user and their first token (admin)")
-def add_user(body: UserCreate, request: Request, user: CurrentUser, platform: CurrentPlatform):
-    require_role(user, "admin")
+def add_user(body: UserCreate, caller: CurrentCaller):
+    require_role(caller.user, "admin")
     # Idempotency-Key is deliberately not recorded here: the answer holds the new token, which
     # must never be stored. A retry gets 409 for the existing name instead.
-    with platform.write() as session:
+    with caller.platform.write() as session:
         try:
             created, token = create_user(
                 session,

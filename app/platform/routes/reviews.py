@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.platform import changefeed, workflow
 from app.platform.access import (
     can_review,
+    get_revision,
     get_submission,
     require_reviewer_of,
     submission_children,
@@ -16,8 +17,7 @@ from app.platform.access import (
 )
 from app.platform.anchoring import locate, make_anchor
 from app.platform.clock import new_id, utcnow
-from app.platform.deps import CurrentPlatform, CurrentUser
-from app.platform.idempotency import run_idempotent
+from app.platform.deps import CurrentCaller
 from app.platform.models import Blob, Bounty, Comment, Review, Revision, Submission, Thread, User
 from app.platform.problems import Problem, field_error, invalid, not_found
 from app.platform.responses import Reply, json_read, version_etag
@@ -95,25 +95,17 @@ def _anchor_thread(
     status_code=201,
     summary="Start a thread on lines of a file",
 )
-def create_thread(
-    submission_id: str,
-    body: ThreadCreate,
-    request: Request,
-    user: CurrentUser,
-    platform: CurrentPlatform,
-):
+def create_thread(submission_id: str, body: ThreadCreate, caller: CurrentCaller):
     def action(session: Session) -> Reply:
-        submission = get_submission(session, user, submission_id)
-        _require_participant(session, user, submission)
-        revision = session.get(Revision, (submission.id, body.revision))
-        if revision is None:
-            raise not_found(f"revision {body.revision} of submission {submission.id}")
+        submission = get_submission(session, caller.user, submission_id)
+        _require_participant(session, caller.user, submission)
+        revision = get_revision(session, submission, body.revision)
         request_body = checked_thread(session, revision, body)
         now = utcnow()
         thread = Thread(
             id=new_id("t"),
             submission_id=submission.id,
-            author_id=user.id,
+            author_id=caller.user.id,
             created_at=now,
             version=1,
             resolved=False,
@@ -138,7 +130,7 @@ def create_thread(
             id=new_id("c"),
             thread_id=thread.id,
             parent_id=None,
-            author_id=user.id,
+            author_id=caller.user.id,
             body=body.body,
             created_at=now,
         )
@@ -152,21 +144,19 @@ def create_thread(
             {"ETag": version_etag(thread.version), "Location": f"/v1/threads/{thread.id}"},
         )
 
-    return run_idempotent(platform, request, user, as_json(body), action)
+    return caller.run_idempotent(as_json(body), action)
 
 
 @router.get(
     "/v1/submissions/{submission_id}/threads", summary="Threads of a submission, with comments"
 )
-def list_threads(
-    submission_id: str, request: Request, user: CurrentUser, platform: CurrentPlatform
-):
-    with platform.read() as session:
+def list_threads(submission_id: str, caller: CurrentCaller):
+    with caller.platform.read() as session:
         rows = submission_children(
-            session, user, submission_id, Thread, Thread.created_at, Thread.id
+            session, caller.user, submission_id, Thread, Thread.created_at, Thread.id
         )
         return json_read(
-            request, {"items": [thread_view(session, t, with_comments=True) for t in rows]}
+            caller.request, {"items": [thread_view(session, t, with_comments=True) for t in rows]}
         )
 
 
@@ -189,11 +179,11 @@ def _get_thread(
 
 
 @router.get("/v1/threads/{thread_id}", summary="One thread with its comments")
-def read_thread(thread_id: str, request: Request, user: CurrentUser, platform: CurrentPlatform):
-    with platform.read() as session:
-        thread, _ = _get_thread(session, user, thread_id)
+def read_thread(thread_id: str, caller: CurrentCaller):
+    with caller.platform.read() as session:
+        thread, _ = _get_thread(session, caller.user, thread_id)
         return json_read(
-            request,
+            caller.request,
             thread_view(session, thread, with_comments=True),
             etag=version_etag(thread.version),
         )
@@ -202,15 +192,9 @@ def read_thread(thread_id: str, request: Request, user: CurrentUser, platform: C
 @router.post(
     "/v1/threads/{thread_id}/comments", status_code=201, summary="Reply in a thread (append-only)"
 )
-def add_comment(
-    thread_id: str,
-    body: CommentCreate,
-    request: Request,
-    user: CurrentUser,
-    platform: CurrentPlatform,
-):
+def add_comment(thread_id: str, body: CommentCreate, caller: CurrentCaller):
     def action(session: Session) -> Reply:
-        thread, submission = _get_thread(session, user, thread_id, to_discuss=True)
+        thread, submission = _get_thread(session, caller.user, thread_id, to_discuss=True)
         if body.parent_id is not None:
             parent = session.get(Comment, body.parent_id)
             if parent is None or parent.thread_id != thread.id:
@@ -223,7 +207,7 @@ def add_comment(
             id=new_id("c"),
             thread_id=thread.id,
             parent_id=body.parent_id,
-            author_id=user.id,
+            author_id=caller.user.id,
             body=body.body,
             created_at=utcnow(),
         )
@@ -232,22 +216,16 @@ def add_comment(
         changefeed.publish_comment(session, comment, submission.id)
         return Reply(201, comment_view(session, comment), {"Location": f"/v1/threads/{thread.id}"})
 
-    return run_idempotent(platform, request, user, as_json(body), action)
+    return caller.run_idempotent(as_json(body), action)
 
 
 @router.post("/v1/threads/{thread_id}/resolve", summary="Resolve or reopen a thread")
-def resolve_thread(
-    thread_id: str,
-    body: ResolveRequest,
-    request: Request,
-    user: CurrentUser,
-    platform: CurrentPlatform,
-):
+def resolve_thread(thread_id: str, body: ResolveRequest, caller: CurrentCaller):
     def action(session: Session) -> Reply:
-        thread, submission = _get_thread(session, user, thread_id, to_discuss=True)
+        thread, submission = _get_thread(session, caller.user, thread_id, to_discuss=True)
         if thread.resolved != body.resolved:
             thread.resolved = body.resolved
-            thread.resolved_by = user.id if body.resolved else None
+            thread.resolved_by = caller.user.id if body.resolved else None
             thread.resolved_at = utcnow() if body.resolved else None
             thread.version += 1
             changefeed.publish_thread(session, thread)
@@ -257,7 +235,7 @@ def resolve_thread(
             {"ETag": version_etag(thread.version)},
         )
 
-    return run_idempotent(platform, request, user, as_json(body), action)
+    return caller.run_idempotent(as_json(body), action)
 
 
 def _check_scores(bounty: Bounty, scores: dict[str, float]) -> None:
@@ -281,18 +259,11 @@ def _check_scores(bounty: Bounty, scores: dict[str, float]) -> None:
     status_code=201,
     summary="Score and decide a revision",
 )
-def create_review(
-    submission_id: str,
-    body: ReviewCreate,
-    request: Request,
-    user: CurrentUser,
-    platform: CurrentPlatform,
-):
+def create_review(submission_id: str, body: ReviewCreate, caller: CurrentCaller):
     def action(session: Session) -> Reply:
-        submission = get_submission(session, user, submission_id, for_update=True)
-        require_reviewer_of(session, user, submission)
-        if session.get(Revision, (submission.id, body.revision)) is None:
-            raise not_found(f"revision {body.revision} of submission {submission.id}")
+        submission = get_submission(session, caller.user, submission_id, for_update=True)
+        require_reviewer_of(session, caller.user, submission)
+        get_revision(session, submission, body.revision)  # 404 when there is no such revision
         if body.revision != submission.current_revision:
             raise Problem(
                 409,
@@ -320,7 +291,7 @@ def create_review(
             id=new_id("r"),
             submission_id=submission.id,
             revision=body.revision,
-            reviewer_id=user.id,
+            reviewer_id=caller.user.id,
             verdict=body.verdict,
             scores=dict(body.scores),
             summary=body.summary,
@@ -336,15 +307,13 @@ def create_review(
         changefeed.publish_submission(session, submission)
         return Reply(201, review_view(session, review), {"ETag": version_etag(submission.version)})
 
-    return run_idempotent(platform, request, user, as_json(body), action)
+    return caller.run_idempotent(as_json(body), action)
 
 
 @router.get("/v1/submissions/{submission_id}/reviews", summary="Reviews of a submission")
-def list_reviews(
-    submission_id: str, request: Request, user: CurrentUser, platform: CurrentPlatform
-):
-    with platform.read() as session:
+def list_reviews(submission_id: str, caller: CurrentCaller):
+    with caller.platform.read() as session:
         rows = submission_children(
-            session, user, submission_id, Review, Review.created_at, Review.id
+            session, caller.user, submission_id, Review, Review.created_at, Review.id
         )
-        return json_read(request, {"items": [review_view(session, r) for r in rows]})
+        return json_read(caller.request, {"items": [review_view(session, r) for r in rows]})

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.platform import changefeed, jobs, quotas, workflow
 from app.platform.access import (
     get_bounty,
+    get_revision,
     get_submission,
     is_assigned,
     owns_bounty_of,
@@ -20,10 +21,9 @@ from app.platform.access import (
 )
 from app.platform.auth import require_role
 from app.platform.clock import new_id, utcnow
-from app.platform.deps import CurrentPlatform, CurrentUser
-from app.platform.idempotency import run_idempotent
+from app.platform.deps import CurrentCaller
 from app.platform.models import Assignment, Revision, Submission, User
-from app.platform.problems import Problem, invalid, not_found
+from app.platform.problems import Problem, invalid
 from app.platform.recheck import CHECK_REVISION
 from app.platform.responses import Reply, check_if_match, json_read, version_etag
 from app.platform.revisions import check_manifest, record_revision, uploaded_size
@@ -53,17 +53,15 @@ def _submission_reply(
 
 
 @router.post("", status_code=201, summary="Start a submission to a bounty (author)")
-def create_submission(
-    body: SubmissionCreate, request: Request, user: CurrentUser, platform: CurrentPlatform
-):
-    require_role(user, "author")
+def create_submission(body: SubmissionCreate, caller: CurrentCaller):
+    require_role(caller.user, "author")
 
     def action(session: Session) -> Reply:
-        quotas.check_submissions(session, platform.settings, user)
-        bounty = get_bounty(session, user, body.bounty_id)
+        quotas.check_submissions(session, caller.platform.settings, caller.user)
+        bounty = get_bounty(session, caller.user, body.bounty_id)
         existing = session.scalar(
             select(Submission.id).where(
-                Submission.author_id == user.id, Submission.bounty_id == bounty.id
+                Submission.author_id == caller.user.id, Submission.bounty_id == bounty.id
             )
         )
         if existing is not None:
@@ -86,7 +84,7 @@ def create_submission(
         submission = Submission(
             id=new_id("s"),
             bounty_id=bounty.id,
-            author_id=user.id,
+            author_id=caller.user.id,
             state="submitted",
             current_revision=None,
             created_at=now,
@@ -99,42 +97,34 @@ def create_submission(
             session, submission, 201, Location=f"/v1/submissions/{submission.id}"
         )
 
-    return run_idempotent(platform, request, user, as_json(body), action)
+    return caller.run_idempotent(as_json(body), action)
 
 
 @router.get("", summary="Submissions you can see: yours, assigned to you, to your bounties")
 def list_submissions(
-    request: Request,
-    user: CurrentUser,
-    platform: CurrentPlatform,
+    caller: CurrentCaller,
     bounty_id: str | None = Query(None, max_length=40),
     state: SubmissionState | None = None,
     cursor: str | None = Query(None, max_length=100),
     limit: int = Query(50, ge=1, le=200),
 ):
-    query = select(Submission).where(Submission.id.in_(visible_submission_ids(user)))
+    query = select(Submission).where(Submission.id.in_(visible_submission_ids(caller.user)))
     if bounty_id:
         query = query.where(Submission.bounty_id == bounty_id)
     if state:
         query = query.where(Submission.state == state)
     if cursor:
         query = query.where(Submission.id > cursor)
-    with platform.read() as session:
+    with caller.platform.read() as session:
         rows = session.scalars(query.order_by(Submission.id).limit(limit + 1)).all()
         items = [submission_view(session, s) for s in rows[:limit]]
     next_cursor = rows[limit - 1].id if len(rows) > limit else None
-    return json_read(request, {"items": items, "next_cursor": next_cursor})
+    return json_read(caller.request, {"items": items, "next_cursor": next_cursor})
 
 
 @router.get("/{submission_id}", summary="One submission")
-def read_submission(
-    submission_id: str, request: Request, user: CurrentUser, platform: CurrentPlatform
-):
-    with platform.read() as session:
-        submission = get_submission(session, user, submission_id)
-        return json_read(
-            request, submission_view(session, submission), etag=version_etag(submission.version)
-        )
+def read_submission(submission_id: str, caller: CurrentCaller):
+    return caller.read_one(get_submission, submission_view, submission_id)
 
 
 def _check_pushable(
@@ -160,21 +150,15 @@ def _check_pushable(
     status_code=201,
     summary="Push a revision (author; needs If-Match)",
 )
-def create_revision(
-    submission_id: str,
-    body: RevisionCreate,
-    request: Request,
-    user: CurrentUser,
-    platform: CurrentPlatform,
-):
-    settings = platform.settings
+def create_revision(submission_id: str, body: RevisionCreate, caller: CurrentCaller):
+    settings = caller.platform.settings
 
     def action(session: Session) -> Reply:
-        submission = get_submission(session, user, submission_id, for_update=True)
-        _check_pushable(request, session, settings, user, submission)
+        submission = get_submission(session, caller.user, submission_id, for_update=True)
+        _check_pushable(caller.request, session, settings, caller.user, submission)
         check_manifest(body.files, settings)
-        shas, total = uploaded_size(session, user, body.files, settings)
-        revision = record_revision(session, settings, user, submission, body, shas, total)
+        shas, total = uploaded_size(session, caller.user, body.files, settings)
+        revision = record_revision(session, settings, caller.user, submission, body, shas, total)
         return Reply(
             201,
             revision_view(session, revision),
@@ -184,55 +168,34 @@ def create_revision(
             },
         )
 
-    return run_idempotent(platform, request, user, as_json(body), action)
-
-
-def _get_revision(session: Session, submission: Submission, number: int) -> Revision:
-    revision = session.get(Revision, (submission.id, number))
-    if revision is None:
-        raise not_found(f"revision {number} of submission {submission.id}")
-    return revision
+    return caller.run_idempotent(as_json(body), action)
 
 
 def _visible_revision(session: Session, user: User, submission_id: str, number: int) -> Revision:
     """Revision `number` of a submission `user` may see (404 for either when not)."""
-    return _get_revision(session, get_submission(session, user, submission_id), number)
+    return get_revision(session, get_submission(session, user, submission_id), number)
 
 
 @router.get("/{submission_id}/revisions", summary="All revisions of a submission")
-def list_revisions(
-    submission_id: str, request: Request, user: CurrentUser, platform: CurrentPlatform
-):
-    with platform.read() as session:
-        rows = submission_children(session, user, submission_id, Revision, Revision.number)
-        return json_read(request, {"items": [revision_view(session, r) for r in rows]})
+def list_revisions(submission_id: str, caller: CurrentCaller):
+    with caller.platform.read() as session:
+        rows = submission_children(session, caller.user, submission_id, Revision, Revision.number)
+        return json_read(caller.request, {"items": [revision_view(session, r) for r in rows]})
 
 
 @router.get("/{submission_id}/revisions/{number}", summary="One revision")
-def read_revision(
-    submission_id: str,
-    number: RevisionNumber,
-    request: Request,
-    user: CurrentUser,
-    platform: CurrentPlatform,
-):
-    with platform.read() as session:
-        revision = _visible_revision(session, user, submission_id, number)
-        return json_read(request, revision_view(session, revision))
+def read_revision(submission_id: str, number: RevisionNumber, caller: CurrentCaller):
+    with caller.platform.read() as session:
+        revision = _visible_revision(session, caller.user, submission_id, number)
+        return json_read(caller.request, revision_view(session, revision))
 
 
 @router.get(
     "/{submission_id}/revisions/{number}/report", summary="The server's own report on a revision"
 )
-def read_report(
-    submission_id: str,
-    number: RevisionNumber,
-    request: Request,
-    user: CurrentUser,
-    platform: CurrentPlatform,
-):
-    with platform.read() as session:
-        revision = _visible_revision(session, user, submission_id, number)
+def read_report(submission_id: str, number: RevisionNumber, caller: CurrentCaller):
+    with caller.platform.read() as session:
+        revision = _visible_revision(session, caller.user, submission_id, number)
         if revision.report is None:
             detail = (
                 "the server has not finished checking revision "
@@ -241,24 +204,18 @@ def read_report(
             if revision.check_error:
                 detail += f": {revision.check_error}"
             raise Problem(409, detail, slug="report-not-ready", check_status=revision.check_status)
-        return json_read(request, revision.report)
+        return json_read(caller.request, revision.report)
 
 
 @router.post("/{submission_id}/transition", summary="Change a submission's state (needs If-Match)")
-def transition(
-    submission_id: str,
-    body: TransitionRequest,
-    request: Request,
-    user: CurrentUser,
-    platform: CurrentPlatform,
-):
+def transition(submission_id: str, body: TransitionRequest, caller: CurrentCaller):
     def action(session: Session) -> Reply:
-        submission = get_submission(session, user, submission_id, for_update=True)
-        as_author = submission.author_id == user.id
+        submission = get_submission(session, caller.user, submission_id, for_update=True)
+        as_author = submission.author_id == caller.user.id
         as_reviewer = (
-            user.role == "admin"
-            or is_assigned(session, user, submission)
-            or owns_bounty_of(session, user, submission)
+            caller.user.role == "admin"
+            or is_assigned(session, caller.user, submission)
+            or owns_bounty_of(session, caller.user, submission)
         )
         if not (as_author or as_reviewer):
             raise Problem(403, "you may not change the state of this submission")
@@ -272,7 +229,7 @@ def transition(
             )
         if body.to == "withdrawn" and not as_author:
             raise Problem(403, "only the author may withdraw a submission")
-        check_if_match(request, submission.version, f"submission {submission_id}")
+        check_if_match(caller.request, submission.version, f"submission {submission_id}")
         allowed = workflow.allowed_targets(
             submission.state, as_author=as_author, as_reviewer=as_reviewer
         )
@@ -288,7 +245,7 @@ def transition(
         changefeed.publish_submission(session, submission)
         return _submission_reply(session, submission)
 
-    return run_idempotent(platform, request, user, as_json(body), action)
+    return caller.run_idempotent(as_json(body), action)
 
 
 @router.post(
@@ -296,10 +253,10 @@ def transition(
     status_code=202,
     summary="Re-queue the server check of the latest revision (lab, admin)",
 )
-def recheck(submission_id: str, request: Request, user: CurrentUser, platform: CurrentPlatform):
+def recheck(submission_id: str, caller: CurrentCaller):
     def action(session: Session) -> Reply:
-        submission = get_submission(session, user, submission_id, for_update=True)
-        require_manager_of(session, user, submission)
+        submission = get_submission(session, caller.user, submission_id, for_update=True)
+        require_manager_of(session, caller.user, submission)
         if submission.current_revision is None:
             raise Problem(
                 409,
@@ -308,13 +265,13 @@ def recheck(submission_id: str, request: Request, user: CurrentUser, platform: C
                 state=submission.state,
                 allowed=[],
             )
-        revision = _get_revision(session, submission, submission.current_revision)
+        revision = get_revision(session, submission, submission.current_revision)
         revision.check_status, revision.check_error = "queued", None
         jobs.enqueue(
             session,
             CHECK_REVISION,
             {"submission_id": submission.id, "revision": revision.number},
-            max_attempts=platform.settings.job_max_attempts,
+            max_attempts=caller.platform.settings.job_max_attempts,
         )
         if submission.state in ("check_failed", "in_review"):
             workflow.move(session, submission, "checking")
@@ -324,20 +281,14 @@ def recheck(submission_id: str, request: Request, user: CurrentUser, platform: C
             202, revision_view(session, revision), {"ETag": version_etag(submission.version)}
         )
 
-    return run_idempotent(platform, request, user, None, action)
+    return caller.run_idempotent(None, action)
 
 
 @router.post("/{submission_id}/reviewers", summary="Assign a reviewer (the bounty's lab, admin)")
-def assign_reviewer(
-    submission_id: str,
-    body: AssignReviewer,
-    request: Request,
-    user: CurrentUser,
-    platform: CurrentPlatform,
-):
+def assign_reviewer(submission_id: str, body: AssignReviewer, caller: CurrentCaller):
     def action(session: Session) -> Reply:
-        submission = get_submission(session, user, submission_id, for_update=True)
-        require_manager_of(session, user, submission)
+        submission = get_submission(session, caller.user, submission_id, for_update=True)
+        require_manager_of(session, caller.user, submission)
         reviewer = session.get(User, body.reviewer_id)
         if reviewer is None or reviewer.role not in ("reviewer", "lab", "admin"):
             raise invalid(
@@ -355,19 +306,17 @@ def assign_reviewer(
             changefeed.publish_submission(session, submission)
         return _submission_reply(session, submission)
 
-    return run_idempotent(platform, request, user, as_json(body), action)
+    return caller.run_idempotent(as_json(body), action)
 
 
 @router.delete(
     "/{submission_id}/reviewers/{reviewer_id}",
     summary="Unassign a reviewer (the bounty's lab, admin)",
 )
-def unassign_reviewer(
-    submission_id: str, reviewer_id: str, user: CurrentUser, platform: CurrentPlatform
-):
-    with platform.write() as session:
-        submission = get_submission(session, user, submission_id, for_update=True)
-        require_manager_of(session, user, submission)
+def unassign_reviewer(submission_id: str, reviewer_id: str, caller: CurrentCaller):
+    with caller.platform.write() as session:
+        submission = get_submission(session, caller.user, submission_id, for_update=True)
+        require_manager_of(session, caller.user, submission)
         removed = session.execute(
             delete(Assignment).where(
                 Assignment.submission_id == submission.id, Assignment.reviewer_id == reviewer_id
