@@ -7,14 +7,13 @@ import json
 import textwrap
 
 from app.attacks.code_source import (
-    CODE_GRADERS,
-    CODE_KINDS,
     PASSING_RESULT,
+    code_attack,
     grader_env_names,
     grader_file_names,
     submission,
 )
-from app.attacks.model import AttackContext, attack
+from app.attacks.model import AttackContext
 
 CATEGORY = "environment"
 _PASS_JSON = {**PASSING_RESULT, "all_passed": True}
@@ -37,7 +36,7 @@ _DEFAULT_FILES = [
 ]
 
 
-@attack(
+@code_attack(
     "write-grader-files",
     CATEGORY,
     title="Writing the files the grader reads",
@@ -48,8 +47,6 @@ _DEFAULT_FILES = [
     fix_hint="""Do not let the code under test write where the verdict is read from: collect
         results through a pipe from the child process, or in a directory the child cannot
         write; create result files *after* the code has finished, with fresh names.""",
-    kinds=CODE_KINDS,
-    graders=CODE_GRADERS,
 )
 def write_grader_files(ctx: AttackContext):
     targets = sorted(set(_DEFAULT_FILES + grader_file_names(ctx.grader_source)))
@@ -98,7 +95,7 @@ _DEFAULT_ENV = [
 ]
 
 
-@attack(
+@code_attack(
     "env-variables",
     CATEGORY,
     title="Setting the grader's environment variables",
@@ -106,8 +103,6 @@ _DEFAULT_ENV = [
         DEBUG, SKIP_TESTS, PASS_ALL) to "1" before the checks run.""",
     fix_hint="""Do not let switches in the environment change grading; read configuration once,
         before running submitted code, and in a process the code cannot touch.""",
-    kinds=CODE_KINDS,
-    graders=CODE_GRADERS,
 )
 def env_variables(ctx: AttackContext):
     names = sorted(set(_DEFAULT_ENV + grader_env_names(ctx.grader_source)))
@@ -123,7 +118,7 @@ def env_variables(ctx: AttackContext):
     yield "switches-on", submission(ctx, "_switch_on()\nreturn None", prelude=prelude)
 
 
-@attack(
+@code_attack(
     "close-streams",
     CATEGORY,
     title="Closing stdout and stderr",
@@ -131,8 +126,6 @@ def env_variables(ctx: AttackContext):
         from the *absence* of error output ("no Traceback", "no FAIL") passes it.""",
     fix_hint="""Decide from positive evidence (a result per test), never from the absence of
         error messages.""",
-    kinds=CODE_KINDS,
-    graders=CODE_GRADERS,
 )
 def close_streams(ctx: AttackContext):
     prelude = (
@@ -149,7 +142,7 @@ def close_streams(ctx: AttackContext):
     )
 
 
-@attack(
+@code_attack(
     "chdir-away",
     CATEGORY,
     title="Changing the working directory",
@@ -158,8 +151,6 @@ def close_streams(ctx: AttackContext):
         own files are missing is beaten.""",
     fix_hint="""Open grader files by absolute path (relative to `__file__`), and give the floor
         when they cannot be read.""",
-    kinds=CODE_KINDS,
-    graders=CODE_GRADERS,
 )
 def chdir_away(ctx: AttackContext):
     prelude = "import os, tempfile\nos.chdir(tempfile.mkdtemp())"
