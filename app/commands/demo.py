@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from app.commands.console import Console
+from app.commands.subcommand import add_command
 from app.errors import UserError
 
 ORDER = 2
@@ -22,14 +23,7 @@ DEMO_TEMPLATE = "qa-numeric"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "demo",
-        help="walk through the main job in the terminal (no screen needed)",
-        description=(
-            "Browse bounties on the local platform, start an environment for one, run the whole "
-            "gauntlet on it and submit it, printing each `gauntlet` command as it runs."
-        ),
-    )
+    parser = add_command(subparsers, "demo", run)
     parser.add_argument("dir", nargs="?", type=Path, help="where to create the demo environment")
     parser.add_argument(
         "--bounty", default=DEMO_BOUNTY, help=f"the bounty to answer (default {DEMO_BOUNTY})"
@@ -37,10 +31,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--template", default=DEMO_TEMPLATE, help=f"the template (default {DEMO_TEMPLATE})"
     )
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    """walk through the main job in the terminal (no screen needed)
+
+    Browse bounties on the local platform, start an environment for one, run the whole gauntlet on
+    it and submit it, printing each `gauntlet` command as it runs.
+    """
     from app.cli import main
 
     out = Console.for_stream()
