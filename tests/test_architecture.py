@@ -137,3 +137,38 @@ def test_every_cli_command_has_its_own_help(capsys: pytest.CaptureFixture[str]) 
     values = list(descriptions.values())
     repeated = {d for d in values if values.count(d) > 1}
     assert not repeated, f"commands share one description: {repeated}"
+
+
+def test_command_texts_come_from_the_handler_docstring(capsys: pytest.CaptureFixture[str]) -> None:
+    """app.commands.subcommand: help is the docstring's first paragraph, the description the
+    rest (white space folded); a handler without both is refused; a group alone prints its
+    help and exits 2."""
+    import argparse
+
+    from app.cli import main
+    from app.commands.subcommand import add_command, handler_texts
+
+    def handler(args) -> int:
+        """do a thing
+
+        Do the thing, at length,
+            over two lines.
+        """
+        return 0
+
+    def bare(args) -> int:
+        """only a help line"""
+        return 0
+
+    parser = argparse.ArgumentParser(prog="gauntlet")
+    sub = add_command(parser.add_subparsers(), "thing", handler, stage="x")
+    assert (sub.description, parser.parse_args(["thing"]).stage) == (
+        "Do the thing, at length, over two lines.",
+        "x",
+    )
+    assert handler_texts(handler)[0] == "do a thing"
+    with pytest.raises(ValueError, match="bare"):
+        handler_texts(bare)
+    capsys.readouterr()
+    assert main(["admin"]) == 2
+    assert capsys.readouterr().out.startswith("usage: gauntlet admin")

@@ -20,6 +20,7 @@ from app.commands.package_args import (
     require_package,
     sandbox_options,
 )
+from app.commands.subcommand import add_command
 from app.errors import UserError
 from app.findings import Stage
 
@@ -28,17 +29,7 @@ API_KEY_ENV = "GAUNTLET_LLM_API_KEY"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    attack = subparsers.add_parser(
-        "attack",
-        help="stress-test the grader with reward-hack attacks (funnel stage 3)",
-        description="Try the built-in reward-hack attacks (and, "
-        "with --llm, an LLM red team) against the "
-        "package's grader in a sandbox; "
-        "every hit is confirmed in fresh sandboxes before it is reported. "
-        "Exit 0: no confirmed hit; 1: confirmed hits or errors; "
-        "2: not a package, or no usable sandbox.",
-    )
-    _common(attack)
+    attack = add_command(subparsers, "attack", run_attack, _common, stages=(Stage.ATTACK,))
     attack.add_argument(
         "--only",
         nargs="+",
@@ -47,19 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="attack categories to run: answer-format, parser, judge, code-execution, "
         "environment, leakage, resource (default: all)",
     )
-    attack.set_defaults(handler=run_attack, stages=(Stage.ATTACK,))
-
-    run = subparsers.add_parser(
-        "run",
-        help="run the whole verification funnel (structure, sandbox verification, attacks)",
-        description="Stages 1–3: structural checks, "
-        "sandboxed verification, adversarial stress-testing. "
-        "Stage 3 is skipped when stage 2 fails: "
-        "a broken environment is reported as broken, not as hacked. "
-        "Exit 0: pass; 1: errors or confirmed hits; 2: not a package, or no usable sandbox.",
+    add_command(
+        subparsers, "run", run_funnel, _common, stages=(Stage.VERIFY, Stage.ATTACK), only=[]
     )
-    _common(run)
-    run.set_defaults(handler=run_attack, stages=(Stage.VERIFY, Stage.ATTACK), only=[])
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -132,7 +113,24 @@ def resolve_llm_key(model: str | None) -> str | None:
     return stored or provider_key_from_environment(model)
 
 
+def run_funnel(args: argparse.Namespace) -> int:
+    """run the whole verification funnel (structure, sandbox verification, attacks)
+
+    Stages 1–3: structural checks, sandboxed verification, adversarial stress-testing. Stage 3
+    is skipped when stage 2 fails: a broken environment is reported as broken, not as hacked.
+    Exit 0: pass; 1: errors or confirmed hits; 2: not a package, or no usable sandbox.
+    """
+    return run_attack(args)  # the same run as `attack`, with stage 2 and every category
+
+
 def run_attack(args: argparse.Namespace) -> int:
+    """stress-test the grader with reward-hack attacks (funnel stage 3)
+
+    Try the built-in reward-hack attacks (and, with --llm, an LLM red team) against the
+    package's grader in a sandbox; every hit is confirmed in fresh sandboxes before it is
+    reported. Exit 0: no confirmed hit; 1: confirmed hits or errors; 2: not a package, or no
+    usable sandbox.
+    """
     from app.attacks.library import check_categories
     from app.funnel.pipeline import FunnelOptions
     from app.funnel.report import StageStatus, Verdict

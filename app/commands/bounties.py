@@ -10,6 +10,7 @@ from app.commands.platform_session import (
     run_async,
     stdout_console,
 )
+from app.commands.subcommand import add_command
 from app.errors import UserError
 
 ORDER = 61
@@ -25,11 +26,7 @@ _SORTS = {
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "bounties",
-        help="list bounties (synced, readable offline)",
-        description="List bounties from the local store after a quick sync. Filters combine.",
-    )
+    p = add_command(subparsers, "bounties", run_bounties)
     p.add_argument("--json", action="store_true", help="print JSON (one object per bounty)")
     p.add_argument("--domain", action="append", default=[], help="e.g. biology (repeatable)")
     p.add_argument("--tag", default="", help="only bounties with this tag")
@@ -51,10 +48,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, default=None, help="show at most N")
     p.add_argument("--offline", action="store_true", help="do not sync first")
     p.add_argument("id", nargs="?", help="show one bounty in full (brief, rubric)")
-    p.set_defaults(handler=run_bounties)
 
 
 def run_bounties(args: argparse.Namespace) -> int:
+    """list bounties (synced, readable offline)
+
+    List bounties from the local store after a quick sync. Filters combine.
+    """
     from app.sync.store import BountyFilter
 
     filters = BountyFilter(

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from app.commands.console import Console
+from app.commands.subcommand import add_command
 from app.errors import UserError
 
 ORDER = 2
@@ -30,15 +31,7 @@ SUGGESTION = "tolerance = 1e-3            # relative 0.1%: the data have 3 signi
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "demo",
-        help="walk through the main job in the terminal (no screen needed)",
-        description=(
-            "Browse bounties on the local platform, start an environment for one, run the whole "
-            "gauntlet on it and submit it; then review it as the local reviewer, revise it as "
-            "the author and approve it, printing each `gauntlet` command as it runs."
-        ),
-    )
+    parser = add_command(subparsers, "demo", run)
     parser.add_argument("dir", nargs="?", type=Path, help="where to create the demo environment")
     parser.add_argument(
         "--bounty", default=DEMO_BOUNTY, help=f"the bounty to answer (default {DEMO_BOUNTY})"
@@ -46,7 +39,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--template", default=DEMO_TEMPLATE, help=f"the template (default {DEMO_TEMPLATE})"
     )
-    parser.set_defaults(handler=run)
 
 
 class _Walkthrough:
@@ -78,6 +70,12 @@ class _Walkthrough:
 
 
 def run(args: argparse.Namespace) -> int:
+    """walk through the main job in the terminal (no screen needed)
+
+    Browse bounties on the local platform, start an environment for one, run the whole gauntlet on
+    it and submit it; then review it as the local reviewer, revise it as the author and approve
+    it, printing each `gauntlet` command as it runs.
+    """
     from app.cli import main
 
     out = Console.for_stream()

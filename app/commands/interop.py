@@ -16,35 +16,19 @@ from pathlib import Path
 
 from app.commands.console import Console
 from app.commands.package_args import add_output_argument
+from app.commands.subcommand import add_command
 
 ORDER = 15
 FORMATS = ("harbor", "verifiers")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "export",
-        help="export a package as Harbor tasks or a verifiers environment",
-        description=(
-            "Convert an environment package into Harbor / Terminal-Bench task folders or a Prime "
-            "Intellect verifiers environment. Both grade with Gauntlet Studio's own grader. "
-            "See docs/interop.md."
-        ),
-    )
+    p = add_command(subparsers, "export", run_export)
     p.add_argument("dir", type=Path, metavar="DIR", help="the package folder")
     p.add_argument("--to", required=True, choices=FORMATS, help="the target format")
     add_output_argument(p, "OUT", "a new (or empty) output folder")
-    p.set_defaults(handler=run_export)
 
-    p = subparsers.add_parser(
-        "import",
-        help="import Harbor tasks or a verifiers environment as a package",
-        description=(
-            "Convert Harbor / Terminal-Bench task folders or a verifiers environment into an "
-            "environment package, where the tasks map (question-answer tasks with a plain "
-            "expected answer, or anything exported by Gauntlet Studio). See docs/interop.md."
-        ),
-    )
+    p = add_command(subparsers, "import", run_import)
     p.add_argument(
         "src", type=Path, metavar="SRC", help="a task folder, a folder of tasks, or an environment"
     )
@@ -52,7 +36,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--from", dest="source_format", required=True, choices=FORMATS, help="the source format"
     )
     add_output_argument(p, "DIR", "the package folder to create (new or empty)")
-    p.set_defaults(handler=run_import)
 
 
 def grader_runtime():
@@ -64,6 +47,11 @@ def grader_runtime():
 
 
 def run_export(args: argparse.Namespace) -> int:
+    """export a package as Harbor tasks or a verifiers environment
+
+    Convert an environment package into Harbor / Terminal-Bench task folders or a Prime Intellect
+    verifiers environment. Both grade with Gauntlet Studio's own grader. See docs/interop.md.
+    """
     from app.envpack.interop import export_harbor, export_verifiers
 
     console = Console.for_stream(sys.stdout)
@@ -79,6 +67,12 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
+    """import Harbor tasks or a verifiers environment as a package
+
+    Convert Harbor / Terminal-Bench task folders or a verifiers environment into an environment
+    package, where the tasks map (question-answer tasks with a plain expected answer, or anything
+    exported by Gauntlet Studio). See docs/interop.md.
+    """
     from app.envpack.interop import import_harbor, import_verifiers
 
     convert = import_harbor if args.source_format == "harbor" else import_verifiers

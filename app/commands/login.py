@@ -7,45 +7,31 @@ import getpass
 import sys
 
 from app.commands.platform_session import run_async, stderr_console, stdout_console
+from app.commands.subcommand import add_command
 from app.errors import UserError
 
 ORDER = 60
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    _register_login(subparsers)
-    _register_logout(subparsers)
-
-
-def _register_login(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "login",
-        help="log in to a Gauntlet platform",
-        description="Log in to a platform: the token is read from a prompt (or from stdin when "
-        "it is not a terminal), checked with the server and kept in your keychain.",
-    )
-    p.add_argument(
+    login = add_command(subparsers, "login", run_login)
+    login.add_argument(
         "--server", required=True, metavar="URL", help="e.g. https://platform.example.org"
     )
-    p.add_argument(
+    login.add_argument(
         "--allow-insecure-http",
         action="store_true",
         help="accept plain http:// to another machine (your token travels unencrypted)",
     )
-    p.set_defaults(handler=run_login)
-
-
-def _register_logout(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "logout",
-        help="forget the platform token; use the local platform again",
-        description="Remove the saved platform address and its token from your keychain. "
-        "Afterwards the app and the CLI use the built-in local platform again.",
-    )
-    p.set_defaults(handler=run_logout)
+    add_command(subparsers, "logout", run_logout)
 
 
 def run_login(args: argparse.Namespace) -> int:
+    """log in to a Gauntlet platform
+
+    Log in to a platform: the token is read from a prompt (or from stdin when it is not a
+    terminal), checked with the server and kept in your keychain.
+    """
     from app.sync.client import PlatformClient
     from app.sync.credentials import CredentialStore, SecretLocation, platform_token_name
     from app.sync.platform import save_server, validate_server_url
@@ -86,6 +72,11 @@ def run_login(args: argparse.Namespace) -> int:
 
 
 def run_logout(args: argparse.Namespace) -> int:
+    """forget the platform token; use the local platform again
+
+    Remove the saved platform address and its token from your keychain. Afterwards the app
+    and the CLI use the built-in local platform again.
+    """
     from app.sync.credentials import CredentialStore, platform_token_name
     from app.sync.platform import configured_server, save_server
 

@@ -20,6 +20,7 @@ from app.commands.package_args import (
     require_package,
     unusable_package,
 )
+from app.commands.subcommand import add_command
 from app.errors import UserError
 from app.findings import Severity, Stage
 
@@ -27,21 +28,22 @@ ORDER = 10
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    _register_new(subparsers)
-    _register_templates(subparsers)
-    _register_check(subparsers)
-    _register_bundle(subparsers)
-    _register_unbundle(subparsers)
-
-
-def _register_new(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "new",
-        help="create an environment package from a template",
-        description=(
-            "Create a new environment package folder from a template (see `gauntlet templates`)."
-        ),
+    add_command(subparsers, "new", run_new, _new_options)
+    add_command(subparsers, "templates", run_templates).add_argument(
+        "--json", action="store_true", help="print JSON"
     )
+    add_command(subparsers, "check", run_check, add_package_arguments).add_argument(
+        "-q", "--quiet", action="store_true", help="print errors only, no warnings or summary"
+    )
+    bundle = add_command(subparsers, "bundle", run_bundle)
+    bundle.add_argument("dir", type=Path, metavar="DIR", help="the package folder")
+    add_output_argument(bundle, "FILE", "the bundle to write")
+    unbundle = add_command(subparsers, "unbundle", run_unbundle)
+    unbundle.add_argument("file", type=Path, metavar="FILE", help="the bundle")
+    add_output_argument(unbundle, "DIR", "the folder to create")
+
+
+def _new_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "dir", type=Path, metavar="DIR", help="the folder to create (must not exist, or be empty)"
     )
@@ -63,63 +65,13 @@ def _register_new(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--tag", action="append", dest="tags", metavar="TAG", help="a tag (repeat for several)"
     )
-    p.set_defaults(handler=run_new)
-
-
-def _register_templates(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "templates",
-        help="list the package templates",
-        description="List the templates `gauntlet new` can start from.",
-    )
-    p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(handler=run_templates)
-
-
-def _register_check(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "check",
-        help="run the structural checks (funnel stage 1)",
-        description="Check an environment package's structure: "
-        "manifest, files, tasks, references, grader. "
-        "Exit 0: no errors; 1: errors found; 2: not a package.",
-    )
-    add_package_arguments(p)
-    p.add_argument(
-        "-q", "--quiet", action="store_true", help="print errors only, no warnings or summary"
-    )
-    p.set_defaults(handler=run_check)
-
-
-def _register_bundle(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "bundle",
-        help="pack a package into one deterministic .gauntlet file",
-        description=(
-            "Pack a package into a deterministic, "
-            "content-addressed archive (same files, same bytes)."
-        ),
-    )
-    p.add_argument("dir", type=Path, metavar="DIR", help="the package folder")
-    add_output_argument(p, "FILE", "the bundle to write")
-    p.set_defaults(handler=run_bundle)
-
-
-def _register_unbundle(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "unbundle",
-        help="safely unpack a .gauntlet bundle",
-        description=(
-            "Unpack a bundle into a new folder, verifying every file's hash; "
-            "unsafe archives are refused."
-        ),
-    )
-    p.add_argument("file", type=Path, metavar="FILE", help="the bundle")
-    add_output_argument(p, "DIR", "the folder to create")
-    p.set_defaults(handler=run_unbundle)
 
 
 def run_new(args: argparse.Namespace) -> int:
+    """create an environment package from a template
+
+    Create a new environment package folder from a template (see `gauntlet templates`).
+    """
     from app.envpack.templates import create_from_template
 
     created = create_from_template(
@@ -138,6 +90,10 @@ def run_new(args: argparse.Namespace) -> int:
 
 
 def run_templates(args: argparse.Namespace) -> int:
+    """list the package templates
+
+    List the templates `gauntlet new` can start from.
+    """
     from app.envpack.templates import list_templates
 
     templates = list_templates()
@@ -169,6 +125,11 @@ def run_templates(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    """run the structural checks (funnel stage 1)
+
+    Check an environment package's structure: manifest, files, tasks, references, grader.
+    Exit 0: no errors; 1: errors found; 2: not a package.
+    """
     from app.envpack.bundle import package_digest
     from app.funnel.report import PackageRef, Report, StageResult, stage_status_for
     from app.funnel.structure import run_structure_stage
@@ -221,6 +182,10 @@ def _count(n: int, word: str) -> str:
 
 
 def run_bundle(args: argparse.Namespace) -> int:
+    """pack a package into one deterministic .gauntlet file
+
+    Pack a package into a deterministic, content-addressed archive (same files, same bytes).
+    """
     from app.envpack.bundle import bundle_package
 
     require_package(args.dir)
@@ -232,6 +197,11 @@ def run_bundle(args: argparse.Namespace) -> int:
 
 
 def run_unbundle(args: argparse.Namespace) -> int:
+    """safely unpack a .gauntlet bundle
+
+    Unpack a bundle into a new folder, verifying every file's hash; unsafe archives are
+    refused.
+    """
     from app.envpack.bundle import unbundle
 
     info = unbundle(args.file, args.output)

@@ -6,24 +6,25 @@ import argparse
 
 from app.commands.platform_session import print_json, quiet_sync, run_async, stdout_console
 from app.commands.review_views import print_review, print_thread, review_json, thread_json
+from app.commands.subcommand import add_command
 
 ORDER = 63
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "reviews",
-        help="reviews and line comments on your submissions",
-        description="Show reviewers' verdicts and their comments on exact lines of your "
-        "submissions (synced first unless --offline).",
-    )
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--submission", metavar="ID", help="only this submission")
-    p.add_argument("--offline", action="store_true", help="do not sync first")
-    p.set_defaults(handler=run_reviews)
+    reviews = add_command(subparsers, "reviews", run_reviews)
+    reviews.add_argument("--json", action="store_true")
+    reviews.add_argument("--submission", metavar="ID", help="only this submission")
+    reviews.add_argument("--offline", action="store_true", help="do not sync first")
 
 
 def run_reviews(args: argparse.Namespace) -> int:
+    """reviews and line comments on your submissions
+
+    Show reviewers' verdicts and their comments on exact lines of your submissions (synced
+    first unless --offline).
+    """
+
     async def work():
         from app.sync.session import SyncSession
 

@@ -21,6 +21,7 @@ from app.commands.package_args import (
     require_package,
     sandbox_options,
 )
+from app.commands.subcommand import add_command, add_group
 from app.errors import UserError
 from app.findings import Stage
 
@@ -28,32 +29,23 @@ ORDER = 20
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "verify",
-        help="run structural checks and sandboxed verification (funnel stages 1+2)",
-        description="Grade every reference, negative and the empty response in a sandbox, twice. "
-        "Exit 0: pass; 1: errors found; 2: not a package, or no usable sandbox.",
+    verify = add_command(
+        subparsers, "verify", run_verify, add_package_arguments, add_sandbox_arguments
     )
-    add_package_arguments(p)
-    add_sandbox_arguments(p)
-    p.add_argument(
+    verify.add_argument(
         "--llm-api-base",
         metavar="URL",
         help="an OpenAI-compatible server for a judge grader (e.g. a local model server)",
     )
-    p.set_defaults(handler=run_verify)
-
-    sandbox = subparsers.add_parser(
+    sub = add_group(
+        subparsers,
         "sandbox",
-        help="set up and diagnose the sandbox",
-        description="Build the sandbox image and check that the sandbox works.",
+        "set up and diagnose the sandbox",
+        "Build the sandbox image and check that the sandbox works.",
+        dest="sandbox_command",
+        metavar="COMMAND",
     )
-    sub = sandbox.add_subparsers(dest="sandbox_command", metavar="COMMAND")
-    image = sub.add_parser(
-        "image",
-        help="build the default sandbox image",
-        description="Build the default sandbox image (Python 3 and an unprivileged user).",
-    )
+    image = add_command(sub, "image", run_image)
     image.add_argument(
         "--from-debian",
         action="store_true",
@@ -63,15 +55,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--if-missing", action="store_true", help="do nothing when the image already exists"
     )
     image.add_argument("--tag", metavar="TAG", help="image tag (default: the app's default image)")
-    image.set_defaults(handler=run_image)
-    doctor = sub.add_parser(
-        "doctor",
-        help="check that the sandbox can run here, and say how to fix it",
-        description="Check Docker, the sandbox image and its limits; print fixes.",
+    add_command(sub, "doctor", run_doctor).add_argument(
+        "--json", action="store_true", help="print the checks as JSON"
     )
-    doctor.add_argument("--json", action="store_true", help="print the checks as JSON")
-    doctor.set_defaults(handler=run_doctor)
-    sandbox.set_defaults(handler=lambda args: (sandbox.print_help(), 2)[1])
 
 
 def _judge_key(root: Path) -> str | None:
@@ -97,6 +83,11 @@ def _judge_key(root: Path) -> str | None:
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    """run structural checks and sandboxed verification (funnel stages 1+2)
+
+    Grade every reference, negative and the empty response in a sandbox, twice.
+    Exit 0: pass; 1: errors found; 2: not a package, or no usable sandbox.
+    """
     from app.funnel.pipeline import FunnelOptions
     from app.funnel.report import StageStatus
 
@@ -148,6 +139,10 @@ def _print_stage(console: Console, stage) -> None:
 
 
 def run_image(args: argparse.Namespace) -> int:
+    """build the default sandbox image
+
+    Build the default sandbox image (Python 3 and an unprivileged user).
+    """
     from app.sandbox.base import SandboxUnavailable
     from app.sandbox.docker_backend import docker_client
     from app.sandbox.images import build_default_image, default_image, image_present
@@ -169,6 +164,10 @@ def run_image(args: argparse.Namespace) -> int:
 
 
 def run_doctor(args: argparse.Namespace) -> int:
+    """check that the sandbox can run here, and say how to fix it
+
+    Check Docker, the sandbox image and its limits; print fixes.
+    """
     from app.sandbox.doctor import doctor
 
     checks = doctor()

@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 
+from app.commands.subcommand import add_command, add_group
 from app.errors import UserError
 
 ORDER = 80
@@ -23,13 +24,7 @@ def register(subparsers) -> None:
 
 
 def _register_serve(subparsers) -> None:
-    serve = subparsers.add_parser(
-        "serve",
-        help="run a Gauntlet platform (API server)",
-        description=(
-            "Run the platform API. SQLite in the user data folder unless --db names a database."
-        ),
-    )
+    serve = add_command(subparsers, "serve", _serve)
     serve.add_argument(
         "--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)"
     )
@@ -44,18 +39,10 @@ def _register_serve(subparsers) -> None:
         help="do not run a worker in this process (run `gauntlet worker` elsewhere)",
     )
     _sandbox_argument(serve, "sandbox for the server's own re-checks (default docker)")
-    serve.set_defaults(handler=_serve)
 
 
 def _register_worker(subparsers) -> None:
-    worker = subparsers.add_parser(
-        "worker",
-        help="process the platform's background jobs (re-checks)",
-        description=(
-            "Take jobs from the platform database and run them. "
-            "Start as many as you like, on any hosts."
-        ),
-    )
+    worker = add_command(subparsers, "worker", _worker)
     _db_argument(worker)
     _sandbox_argument(worker, "sandbox for re-checks (default docker)")
     worker.add_argument(
@@ -74,31 +61,19 @@ def _register_worker(subparsers) -> None:
     worker.add_argument(
         "--drain", action="store_true", help="exit when no job is ready instead of waiting"
     )
-    worker.set_defaults(handler=_worker)
 
 
 def _register_admin(subparsers) -> None:
-    admin = subparsers.add_parser(
+    admin = add_group(
+        subparsers,
         "admin",
-        help="platform administration: users and tokens",
-        description="Manage the platform's users and their access tokens, directly in its "
-        "database (run it on the server).",
+        "platform administration: users and tokens",
+        "Manage the platform's users and their access tokens, directly in its database (run it "
+        "on the server).",
+        dest="admin_command",
+        metavar="ACTION",
     )
-    admin_sub = admin.add_subparsers(dest="admin_command", metavar="ACTION")
-    _register_create_user(admin_sub)
-    _register_create_token(admin_sub)
-    _register_revoke_tokens(admin_sub)
-    _register_collect_blobs(admin_sub)
-    admin.set_defaults(handler=lambda _args: (admin.print_help(), 2)[1])
-
-
-def _register_create_user(admin_sub) -> None:
-    create = admin_sub.add_parser(
-        "create-user",
-        help="create a user and print their token once",
-        description="Create a user with a role and print their first access token. The token "
-        "is shown only this once; the database keeps only its hash.",
-    )
+    create = add_command(admin, "create-user", _create_user)
     create.add_argument("name")
     create.add_argument("--role", required=True, choices=["author", "reviewer", "lab", "admin"])
     create.add_argument(
@@ -111,50 +86,19 @@ def _register_create_user(admin_sub) -> None:
         help="a field the reviewer is vetted in, as bounties name it (repeatable); "
         "`gauntlet assign` picks reviewers by it",
     )
-    _db_argument(create)
-    create.set_defaults(handler=_create_user)
-
-
-def _register_create_token(admin_sub) -> None:
-    token = admin_sub.add_parser(
-        "create-token",
-        help="print a new token for an existing user",
-        description="Issue an extra access token for an existing user and print it once.",
-    )
+    token = add_command(admin, "create-token", _create_token)
     token.add_argument("name")
     token.add_argument("--expires-days", type=float, default=None)
-    _db_argument(token)
-    token.set_defaults(handler=_create_token)
-
-
-def _register_revoke_tokens(admin_sub) -> None:
-    revoke = admin_sub.add_parser(
-        "revoke-tokens",
-        help="revoke every token of a user",
-        description="Revoke every access token of a user: their clients must log in again.",
-    )
-    revoke.add_argument("name")
-    _db_argument(revoke)
-    revoke.set_defaults(handler=_revoke_tokens)
-
-
-def _register_collect_blobs(admin_sub) -> None:
-    collect = admin_sub.add_parser(
-        "collect-blobs",
-        help="delete uploaded files that no revision uses",
-        description="Delete blobs (uploaded files) that no revision names and that nobody has "
-        "uploaded within the grace period, so an upload whose revision is still on its way is "
-        "kept.",
-    )
-    collect.add_argument(
+    add_command(admin, "revoke-tokens", _revoke_tokens).add_argument("name")
+    add_command(admin, "collect-blobs", _collect_blobs).add_argument(
         "--grace-hours",
         type=float,
         default=None,
         help="keep blobs uploaded within this many hours (default: the blob_grace_s setting, "
         "24 hours)",
     )
-    _db_argument(collect)
-    collect.set_defaults(handler=_collect_blobs)
+    for action in admin.choices.values():  # every action works on the database, --db last
+        _db_argument(action)
 
 
 def _db_argument(parser: argparse.ArgumentParser) -> None:
@@ -196,6 +140,10 @@ def _open(args, **extra):
 
 
 def _serve(args) -> int:
+    """run a Gauntlet platform (API server)
+
+    Run the platform API. SQLite in the user data folder unless --db names a database.
+    """
     import uvicorn
 
     from app.platform.app import create_app
@@ -221,6 +169,10 @@ def _serve(args) -> int:
 
 
 def _worker(args) -> int:
+    """process the platform's background jobs (re-checks)
+
+    Take jobs from the platform database and run them. Start as many as you like, on any hosts.
+    """
     from app.platform.worker import Worker
 
     if not args.max_check_seconds > 0:
@@ -249,6 +201,11 @@ def _worker(args) -> int:
 
 
 def _create_user(args) -> int:
+    """create a user and print their token once
+
+    Create a user with a role and print their first access token. The token is shown only this once;
+    the database keeps only its hash.
+    """
     from app.platform.auth import create_user
 
     platform = _open(args)
@@ -291,6 +248,10 @@ def _find_user(session, name):
 
 
 def _create_token(args) -> int:
+    """print a new token for an existing user
+
+    Issue an extra access token for an existing user and print it once.
+    """
     from app.platform.auth import issue_token
 
     platform = _open(args)
@@ -305,6 +266,10 @@ def _create_token(args) -> int:
 
 
 def _revoke_tokens(args) -> int:
+    """revoke every token of a user
+
+    Revoke every access token of a user: their clients must log in again.
+    """
     from sqlalchemy import update
 
     from app.platform.clock import utcnow
@@ -323,6 +288,11 @@ def _revoke_tokens(args) -> int:
 
 
 def _collect_blobs(args) -> int:
+    """delete uploaded files that no revision uses
+
+    Delete blobs (uploaded files) that no revision names and that nobody has uploaded within the
+    grace period, so an upload whose revision is still on its way is kept.
+    """
     from app.platform.blob_collection import collect_unreferenced_blobs
 
     if args.grace_hours is not None and args.grace_hours < 0:

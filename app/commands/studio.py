@@ -8,19 +8,14 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from app.commands.subcommand import add_command
 from app.errors import UserError
 
 ORDER = 1
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "studio",
-        help="open the desktop app",
-        description=(
-            "Open Gauntlet Studio: browse bounties, author an environment, run the gauntlet."
-        ),
-    )
+    parser = add_command(subparsers, "studio", run)
     parser.add_argument(
         "--smoke-test",
         action="store_true",
@@ -33,10 +28,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="keep settings, logs and the local store in DIR instead of your user profile",
     )
     parser.add_argument("package", nargs="?", type=Path, help="an environment folder to open")
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    """open the desktop app
+
+    Open Gauntlet Studio: browse bounties, author an environment, run the gauntlet.
+    """
     smoke_dir: str | None = None
     if args.profile:
         profile = args.profile.expanduser().resolve()

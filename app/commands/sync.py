@@ -18,55 +18,29 @@ from app.commands.platform_session import (
     stderr_console,
     stdout_console,
 )
+from app.commands.subcommand import add_command
 from app.errors import UserError
 
 ORDER = 62
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    _register_submit(subparsers)
-    _register_json_only(subparsers)
-
-
-def _register_submit(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "submit",
-        help="submit an environment to a bounty",
-        description="Check the package (stage 1) and submit it as a new revision. Offline, the "
-        "submission is queued and sent by the next `gauntlet sync`.",
-    )
-    p.add_argument("dir", type=Path, help="the environment folder")
-    p.add_argument(
+    submit = add_command(subparsers, "submit", run_submit)
+    submit.add_argument("dir", type=Path, help="the environment folder")
+    submit.add_argument(
         "--bounty", required=True, metavar="ID", help="the bounty id (see `gauntlet bounties`)"
     )
-    p.add_argument("-m", "--message", default="", help="what changed in this revision")
-    p.set_defaults(handler=run_submit)
-
-
-def _register_json_only(subparsers: argparse._SubParsersAction) -> None:
-    """`sync` and `status`, whose only option is --json."""
-    for name, handler, help_text, description in (
-        (
-            "sync",
-            run_sync,
-            "send queued changes and fetch what changed",
-            "Send what you queued while offline (submissions, replies), in order, then "
-            "fetch what changed on the platform: bounties, submission states, reviews.",
-        ),
-        (
-            "status",
-            run_status,
-            "your submissions, their states, and queued changes",
-            "Show your submissions with their current state and the platform's check "
-            "result, and the changes still waiting to be sent.",
-        ),
-    ):
-        p = subparsers.add_parser(name, help=help_text, description=description)
-        p.add_argument("--json", action="store_true")
-        p.set_defaults(handler=handler)
+    submit.add_argument("-m", "--message", default="", help="what changed in this revision")
+    for name, handler in (("sync", run_sync), ("status", run_status)):  # only --json
+        add_command(subparsers, name, handler).add_argument("--json", action="store_true")
 
 
 def run_submit(args: argparse.Namespace) -> int:
+    """submit an environment to a bounty
+
+    Check the package (stage 1) and submit it as a new revision. Offline, the submission is
+    queued and sent by the next `gauntlet sync`.
+    """
     from app.findings import Stage
     from app.funnel.pipeline import run_funnel
 
@@ -136,6 +110,12 @@ def _raise_if_refused(entry, result) -> None:
 
 
 def run_sync(args: argparse.Namespace) -> int:
+    """send queued changes and fetch what changed
+
+    Send what you queued while offline (submissions, replies), in order, then fetch what
+    changed on the platform: bounties, submission states, reviews.
+    """
+
     async def work():
         from app.sync.session import SyncSession
 
@@ -188,6 +168,11 @@ class _Status:
 
 
 def run_status(args: argparse.Namespace) -> int:
+    """your submissions, their states, and queued changes
+
+    Show your submissions with their current state and the platform's check result, and the
+    changes still waiting to be sent.
+    """
     with open_local_store() as store:
         status = _read_status(store)
     if args.json:
