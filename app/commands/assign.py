@@ -7,6 +7,7 @@ import argparse
 
 from app.commands.bounty import lab_client, new_key
 from app.commands.platform_session import print_json, run_async, stdout_console
+from app.commands.subcommand import add_command
 from app.errors import UserError
 
 ORDER = 65
@@ -14,13 +15,7 @@ REVIEWING_ROLES = ("reviewer", "lab", "admin")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "assign",
-        help="assign a reviewer to a submission (lab)",
-        description="Assign REVIEWER (a name or user id) to review SUBMISSION, a submission to "
-        "one of your bounties. The reviewer must be vetted in the bounty's domain unless "
-        "--any-domain is given; the submission's author can never review it.",
-    )
+    p = add_command(subparsers, "assign", run_assign)
     p.add_argument("submission", help="the submission id (see `gauntlet bounty submissions`)")
     p.add_argument("reviewer", help="the reviewer's name or user id")
     p.add_argument("--remove", action="store_true", help="unassign the reviewer instead")
@@ -30,10 +25,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="assign even if the reviewer is not vetted in the bounty's domain",
     )
     p.add_argument("--json", action="store_true", help="print the submission as JSON")
-    p.set_defaults(handler=run_assign)
 
 
 def run_assign(args: argparse.Namespace) -> int:
+    """assign a reviewer to a submission (lab)
+
+    Assign REVIEWER (a name or user id) to review SUBMISSION, a submission to one of your
+    bounties. The reviewer must be vetted in the bounty's domain unless --any-domain is given;
+    the submission's author can never review it.
+    """
+
     async def work() -> tuple[dict, dict, str]:
         async with lab_client() as client:
             submission = (await client.get(f"/v1/submissions/{args.submission}")).data

@@ -15,6 +15,7 @@ from typing import Any
 
 from app.commands.bounty_fields import add_field_options, body_from_args, constraints
 from app.commands.platform_session import print_json, run_async, stdout_console
+from app.commands.subcommand import add_command, add_group
 from app.errors import UserError
 
 ORDER = 64
@@ -36,14 +37,15 @@ def new_key() -> str:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
+    sub = add_group(
+        subparsers,
         "bounty",
-        help="post, edit and close your bounties (lab)",
-        description="For labs: post a bounty, change it, close it, and see the submissions to "
-        "it with the platform's check results. Uses your platform token (see `gauntlet login`).",
+        "post, edit and close your bounties (lab)",
+        "For labs: post a bounty, change it, close it, and see the submissions to it with the "
+        "platform's check results. Uses your platform token (see `gauntlet login`).",
+        dest="bounty_command",
+        metavar="ACTION",
     )
-    sub = p.add_subparsers(dest="bounty_command", metavar="ACTION")
-    p.set_defaults(handler=lambda _args: (p.print_help(), 2)[1])
     _register_create(sub)
     _register_edit(sub)
     _register_close(sub)
@@ -51,29 +53,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _register_create(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "create",
-        help="post a new bounty",
-        description="Post a bounty: title, domain, reward and deadline are needed; brief, tags, "
-        "scoring criteria and constraints are optional. The domain must be one the platform "
-        "knows (a reviewer is vetted in it, or a bounty uses it) unless --new-domain is given.",
-    )
+    p = add_command(sub, "create", run_create)
     add_field_options(p, creating=True)
     p.add_argument("--draft", action="store_true", help="post as a draft only you can see")
     p.add_argument(
         "--new-domain", action="store_true", help="accept a domain no reviewer or bounty has yet"
     )
     p.add_argument("--json", action="store_true", help="print the bounty as JSON")
-    p.set_defaults(handler=run_create)
 
 
 def _register_edit(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "edit",
-        help="change a bounty you posted",
-        description="Change any field of a bounty you posted; fields not given stay as they "
-        "are. Refused if someone changed it since it was read (run the command again).",
-    )
+    p = add_command(sub, "edit", run_edit)
     p.add_argument("id", help="the bounty id (see `gauntlet bounties`)")
     add_field_options(p, creating=False)
     p.add_argument("--publish", action="store_true", help="open a draft to authors")
@@ -81,36 +71,30 @@ def _register_edit(sub: argparse._SubParsersAction) -> None:
         "--new-domain", action="store_true", help="accept a domain no reviewer or bounty has yet"
     )
     p.add_argument("--json", action="store_true", help="print the bounty as JSON")
-    p.set_defaults(handler=run_edit)
 
 
 def _register_close(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "close",
-        help="close a bounty to new submissions",
-        description="Close a bounty you posted: it stays visible, but takes no new submissions.",
-    )
+    p = add_command(sub, "close", run_close)
     p.add_argument("id", help="the bounty id")
     p.add_argument("--json", action="store_true", help="print the bounty as JSON")
-    p.set_defaults(handler=run_close)
 
 
 def _register_submissions(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "submissions",
-        help="the submissions to a bounty, with their check results",
-        description="List the submissions to a bounty you posted: author, state, latest "
-        "revision, the platform's own check verdict and the assigned reviewers.",
-    )
+    p = add_command(sub, "submissions", run_submissions)
     p.add_argument("id", help="the bounty id")
     p.add_argument("--json", action="store_true", help="print JSON (one object per submission)")
-    p.set_defaults(handler=run_submissions)
 
 
 # -- create / edit / close ---------------------------------------------------------------------
 
 
 def run_create(args: argparse.Namespace) -> int:
+    """post a new bounty
+
+    Post a bounty: title, domain, reward and deadline are needed; brief, tags, scoring criteria
+    and constraints are optional. The domain must be one the platform knows (a reviewer is
+    vetted in it, or a bounty uses it) unless --new-domain is given.
+    """
     body = body_from_args(args, creating=True)
     body["constraints"] = constraints(args.constraint or [], {})
     if args.draft:
@@ -128,6 +112,11 @@ def run_create(args: argparse.Namespace) -> int:
 
 
 def run_edit(args: argparse.Namespace) -> int:
+    """change a bounty you posted
+
+    Change any field of a bounty you posted; fields not given stay as they are. Refused if
+    someone changed it since it was read (run the command again).
+    """
     body = body_from_args(args, creating=False)
     if args.publish:
         body["status"] = "open"
@@ -154,6 +143,11 @@ def run_edit(args: argparse.Namespace) -> int:
 
 
 def run_close(args: argparse.Namespace) -> int:
+    """close a bounty to new submissions
+
+    Close a bounty you posted: it stays visible, but takes no new submissions.
+    """
+
     async def work() -> tuple[dict, bool]:
         async with lab_client() as client:
             current = await client.get(f"/v1/bounties/{args.id}")
@@ -214,6 +208,12 @@ def _print_bounty(verb: str, bounty: dict, *, as_json: bool) -> int:
 
 
 def run_submissions(args: argparse.Namespace) -> int:
+    """the submissions to a bounty, with their check results
+
+    List the submissions to a bounty you posted: author, state, latest revision, the platform's
+    own check verdict and the assigned reviewers.
+    """
+
     async def work() -> tuple[dict, list[dict]]:
         async with lab_client() as client:
             bounty = (await client.get(f"/v1/bounties/{args.id}")).data

@@ -11,21 +11,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from app.commands.subcommand import add_command
 from app.errors import UserError
 
 ORDER = 26
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "report",
-        help="turn a saved funnel report (JSON) into a readable HTML page with charts",
-        description="Read a gauntlet-report/1 JSON file (from `gauntlet run DIR --json`, "
-        "`gauntlet check --json` or the app) and write it as one self-contained HTML page: "
-        "the verdict, the stages, charts of the rewards and the time per stage, and every "
-        "finding with its fix. The page needs no network and runs no script. "
-        "Exit 0: written; 2: the report is unreadable or the page cannot be written.",
-    )
+    p = add_command(subparsers, "report", run_report)
     p.add_argument("report", type=Path, metavar="REPORT.json", help="the report to show")
     p.add_argument(
         "--html",
@@ -34,10 +27,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="OUT.html",
         help="where to write the page (replaced atomically if it exists)",
     )
-    p.set_defaults(handler=run_report)
 
 
 def run_report(args: argparse.Namespace) -> int:
+    """turn a saved funnel report (JSON) into a readable HTML page with charts
+
+    Read a gauntlet-report/1 JSON file (from `gauntlet run DIR --json`, `gauntlet check --json`
+    or the app) and write it as one self-contained HTML page: the verdict, the stages, charts of
+    the rewards and the time per stage, and every finding with its fix. The page needs no
+    network and runs no script. Exit 0: written; 2: the report is unreadable or the page cannot
+    be written.
+    """
     from app.funnel.report_page import ReportFileError, load_report
 
     try:

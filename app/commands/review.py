@@ -13,6 +13,7 @@ import re
 from app.commands.platform_session import print_json, quiet_sync, run_async, stdout_console
 from app.commands.review_queue import queue_rows, submission_detail
 from app.commands.review_views import print_review, print_thread
+from app.commands.subcommand import add_command, add_group
 from app.errors import UserError
 
 ORDER = 64
@@ -23,13 +24,15 @@ _LOCATION = re.compile(r"^(?P<path>.+):(?P<start>\d+)(?:-(?P<end>\d+))?$")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
+    sub = add_group(
+        subparsers,
         "review",
-        help="review submissions assigned to you (list, show, comment, verdict)",
-        description="The reviewer's side: list your queue, show a submission with what changed "
-        "since your last review, comment on lines or task rows, and give a verdict.",
+        "review submissions assigned to you (list, show, comment, verdict)",
+        "The reviewer's side: list your queue, show a submission with what changed since your "
+        "last review, comment on lines or task rows, and give a verdict.",
+        dest="review_command",
+        metavar="ACTION",
     )
-    sub = p.add_subparsers(dest="review_command", metavar="ACTION", required=True)
     _register_list(sub)
     _register_show(sub)
     _register_comment(sub)
@@ -42,36 +45,18 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _register_list(sub) -> None:
-    p = sub.add_parser(
-        "list",
-        help="submissions assigned to you",
-        description="Submissions assigned to you, the longest-waiting first, with their state, "
-        "age and the platform's automated check verdict.",
-    )
+    p = add_command(sub, "list", run_list)
     _common(p)
-    p.set_defaults(handler=run_list)
 
 
 def _register_show(sub) -> None:
-    p = sub.add_parser(
-        "show",
-        help="one submission: changes since your last review, threads, rubric",
-        description="Show a submission's latest revision, the files changed since the revision "
-        "you last reviewed, its threads (severity, anchor, status) and the bounty's rubric.",
-    )
+    p = add_command(sub, "show", run_show)
     p.add_argument("submission", metavar="SUBMISSION")
     _common(p)
-    p.set_defaults(handler=run_show)
 
 
 def _register_comment(sub) -> None:
-    p = sub.add_parser(
-        "comment",
-        help="comment on lines or a task row; reply, resolve or reopen a thread",
-        description="Start a thread on FILE:LINE or FILE:START-END of the latest revision (or "
-        "on a task row with --task), or act on an existing thread with --reply, --resolve or "
-        "--reopen. Thread ids are shown by `gauntlet review show`.",
-    )
+    p = add_command(sub, "comment", run_comment)
     p.add_argument("submission", metavar="SUBMISSION")
     p.add_argument("location", nargs="?", metavar="FILE:LINE[-LINE]", help="e.g. grader.py:12-14")
     p.add_argument("--body", help="the comment (markdown)")
@@ -82,16 +67,10 @@ def _register_comment(sub) -> None:
     act.add_argument("--reply", metavar="THREAD", help="reply in this thread (needs --body)")
     act.add_argument("--resolve", metavar="THREAD", help="mark this thread resolved")
     act.add_argument("--reopen", metavar="THREAD", help="reopen this resolved thread")
-    p.set_defaults(handler=run_comment)
 
 
 def _register_verdict(sub) -> None:
-    p = sub.add_parser(
-        "verdict",
-        help="approve, request changes or reject the latest revision",
-        description="Score the bounty's rubric and decide; the verdict is bound to the latest "
-        "revision (or --revision N), and the platform refuses it if the author pushed since.",
-    )
+    p = add_command(sub, "verdict", run_verdict)
     p.add_argument("submission", metavar="SUBMISSION")
     p.add_argument("decision", choices=list(VERDICTS), metavar="{approve,request-changes,reject}")
     p.add_argument(
@@ -103,7 +82,6 @@ def _register_verdict(sub) -> None:
     )
     p.add_argument("--body", default="", help="the review's summary (markdown)")
     p.add_argument("--revision", type=int, default=None, help="the revision you reviewed")
-    p.set_defaults(handler=run_verdict)
 
 
 # -- sessions ------------------------------------------------------------------------------------
@@ -147,6 +125,11 @@ async def _read(args, collect):
 
 
 def run_list(args: argparse.Namespace) -> int:
+    """submissions assigned to you
+
+    Submissions assigned to you, the longest-waiting first, with their state, age and the
+    platform's automated check verdict.
+    """
     rows = run_async(lambda: _read(args, queue_rows))
     if args.json:
         print_json(rows)
@@ -170,6 +153,11 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    """one submission: changes since your last review, threads, rubric
+
+    Show a submission's latest revision, the files changed since the revision you last reviewed,
+    its threads (severity, anchor, status) and the bounty's rubric.
+    """
     data = run_async(lambda: _read(args, lambda s, me: submission_detail(s, args.submission, me)))
     if args.json:
         print_json(data)
@@ -250,6 +238,12 @@ def parse_scores(pairs: list[str]) -> dict[str, float]:
 
 
 def run_comment(args: argparse.Namespace) -> int:
+    """comment on lines or a task row; reply, resolve or reopen a thread
+
+    Start a thread on FILE:LINE or FILE:START-END of the latest revision (or on a task row with
+    --task), or act on an existing thread with --reply, --resolve or --reopen. Thread ids are
+    shown by `gauntlet review show`.
+    """
     from app.commands.review_send import comment
 
     message = run_async(lambda: comment(args))
@@ -258,6 +252,11 @@ def run_comment(args: argparse.Namespace) -> int:
 
 
 def run_verdict(args: argparse.Namespace) -> int:
+    """approve, request changes or reject the latest revision
+
+    Score the bounty's rubric and decide; the verdict is bound to the latest revision (or
+    --revision N), and the platform refuses it if the author pushed since.
+    """
     from app.commands.review_send import verdict
 
     scores = parse_scores(args.score)
