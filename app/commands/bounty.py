@@ -56,10 +56,7 @@ def _register_create(sub: argparse._SubParsersAction) -> None:
     p = add_command(sub, "create", run_create)
     add_field_options(p, creating=True)
     p.add_argument("--draft", action="store_true", help="post as a draft only you can see")
-    p.add_argument(
-        "--new-domain", action="store_true", help="accept a domain no reviewer or bounty has yet"
-    )
-    p.add_argument("--json", action="store_true", help="print the bounty as JSON")
+    _new_domain_and_json(p)
 
 
 def _register_edit(sub: argparse._SubParsersAction) -> None:
@@ -67,6 +64,10 @@ def _register_edit(sub: argparse._SubParsersAction) -> None:
     p.add_argument("id", help="the bounty id (see `gauntlet bounties`)")
     add_field_options(p, creating=False)
     p.add_argument("--publish", action="store_true", help="open a draft to authors")
+    _new_domain_and_json(p)
+
+
+def _new_domain_and_json(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--new-domain", action="store_true", help="accept a domain no reviewer or bounty has yet"
     )
