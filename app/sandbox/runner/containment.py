@@ -73,6 +73,19 @@ def kill_group(pid: int) -> None:
             pass
 
 
+def exited_child() -> int | None:
+    """The pid of a child that has exited, still a zombie: None when none has. Peek without
+    reaping: while the child is a zombie its pid (and process group id) cannot be reused, so
+    killing its group before reaping it can never hit an unrelated process."""
+    try:
+        info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return None
+    if info is None or info.si_pid == 0:
+        return None
+    return info.si_pid
+
+
 def parent_of(pid: int) -> int | None:
     """The parent of `pid` from /proc, or None when it does not exist (or there is no /proc).
     A process being released after it was reaped still shows for a moment, with parent 0."""

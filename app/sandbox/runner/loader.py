@@ -28,7 +28,7 @@ import signal
 import socket
 
 from . import grading
-from .containment import PR_SET_DUMPABLE, kill_group
+from .containment import PR_SET_DUMPABLE, exited_child, kill_group
 
 SOCKET_FD = 3
 
@@ -152,19 +152,11 @@ class Loader:
 
     def _reap(self) -> None:
         exits = []
-        while True:
-            # Peek without reaping: while the child is a zombie its pid (and process group id)
-            # cannot be reused, so killing its group below can never hit an unrelated process.
-            try:
-                info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-            except ChildProcessError:
-                break
-            if info is None or info.si_pid == 0:
-                break
-            seq = self.children.pop(info.si_pid, None)
+        while (pid := exited_child()) is not None:
+            seq = self.children.pop(pid, None)
             if seq is not None:
-                kill_group(info.si_pid)  # what the grading left running in its session
-            _, status = os.waitpid(info.si_pid, 0)
+                kill_group(pid)  # what the grading left running in its session
+            _, status = os.waitpid(pid, 0)
             if seq is not None:
                 exits.append({"op": "exited", "seq": seq, "status": status})
         if exits:

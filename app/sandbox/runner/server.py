@@ -39,6 +39,7 @@ from . import wire
 from .containment import (
     apply_rlimits,
     bury,
+    exited_child,
     harden_self,
     kill_group,
     parent_of,
@@ -490,16 +491,7 @@ class Server:
             active.grace = time.monotonic() + KILL_GRACE_S
 
     def _reap(self) -> None:
-        while True:
-            # Peek without reaping: while the child is a zombie its pid (and process group id)
-            # cannot be reused, so killing its group below can never hit an unrelated process.
-            try:
-                info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-            except ChildProcessError:
-                return
-            if info is None or info.si_pid == 0:
-                return
-            pid = info.si_pid
+        while (pid := exited_child()) is not None:
             if self.loader is not None and pid == self.loader.pid:
                 self._loader_exited(os.waitpid(pid, 0)[1])
                 continue
