@@ -93,10 +93,7 @@ def reviewer_session():
     from app.sync.platform import connect
     from app.sync.session import SyncSession
 
-    connection = connect(role="reviewer")
-    if connection.embedded is not None:
-        connection.key = f"{connection.key}-reviewer"
-    return SyncSession(connection)
+    return SyncSession(connect(role="reviewer"))
 
 
 async def my_id(session) -> str | None:

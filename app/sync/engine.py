@@ -82,7 +82,7 @@ class SyncEngine:
             if outcome.stopped_by is not None and not outcome.waiting:
                 raise outcome.stopped_by
             if pull:
-                if self.store.get_meta("me") is None:  # once: our name for offline replies
+                if self.store.get_meta("me_id") is None:  # once: who we are, for offline use
                     await self.who_am_i()
                 result.pulled = await self.pull()
         except PlatformError as exc:
@@ -265,6 +265,7 @@ class SyncEngine:
                 "The server may be a different version than this app.",
             )
         self.store.set_meta("me", data.get("name") or data.get("id") or "you")
+        self.store.set_meta("me_id", str(data.get("id") or ""))
         self.ctx.me = str(data.get("name") or "you")
         return data
 

@@ -214,8 +214,14 @@ def start_local_platform(*, role: str = "author", folder: Path | None = None) ->
     embedded = _local_launcher(folder or data_dir() / "platform")
     token = embedded_token(embedded, role)
     return PlatformConnection(
-        embedded.url, token, EMBEDDED_KEY, embedded=embedded, label="local platform"
+        embedded.url, token, embedded_store_key(role), embedded=embedded, label="local platform"
     )
+
+
+def embedded_store_key(role: str) -> str:
+    """Each local account (author, reviewer, lab) keeps its own store: one person's drafts and
+    feed must not mix with another's when the roles are switched on one machine."""
+    return EMBEDDED_KEY if role == "author" else f"{EMBEDDED_KEY}-{role}"
 
 
 def embedded_token(embedded: Any, role: str) -> str:
@@ -234,12 +240,14 @@ def _stored_token(credentials: CredentialStore | None, url: str) -> str | None:
     return credentials.get(platform_token_name(url))
 
 
-def current_store_path() -> Path:
+def current_store_path(role: str = "author") -> Path:
     """The local store of the platform in use, without connecting (for offline reads)."""
     url = os.environ.get("GAUNTLET_SERVER") or configured_server()
     # Only the store's name is derived here; nothing is sent, so http:// needs no opt-in.
     return store_file(
-        store_key_for(validate_server_url(url, allow_insecure_http=True)) if url else EMBEDDED_KEY
+        store_key_for(validate_server_url(url, allow_insecure_http=True))
+        if url
+        else embedded_store_key(role)
     )
 
 

@@ -58,6 +58,7 @@ class AppSettings:
         self._qs.setValue(f"splitters/{name}", state)
 
     last_screen = _TextSetting("window/screen", "bounties")
+    role = _TextSetting("window/role", "author")  # author, reviewer or lab (see app/ui/sidebar.py)
 
     # -- packages ----------------------------------------------------------------------------
 

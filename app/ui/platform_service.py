@@ -27,14 +27,27 @@ class PlatformService(QObject):
     synced = Signal(object)  # SyncResult of every finished sync
     sync_failed = Signal(object)  # the exception that stopped a sync (also sent to `problem`)
     problem = Signal(object)
+    role_changed = Signal(str)
 
     def __init__(
-        self, credentials, job_runner, *, auto_sync: bool = True, parent: QObject | None = None
+        self,
+        credentials,
+        job_runner,
+        *,
+        auto_sync: bool = True,
+        connector=None,
+        parent: QObject | None = None,
     ) -> None:
+        """`connector(role)` returns the PlatformConnection to use (default: the configured
+        platform, or the embedded one with that role's local account). Two windows in one
+        process, each its own user with its own store, pass their own."""
         super().__init__(parent)
         self._credentials = credentials
+        self._connector = connector
         self._job_runner = job_runner
         self._auto_sync = auto_sync
+        self.role = "author"  # which local account to use on the embedded platform
+        self._generation = 0  # bumped by a role switch: a connection begun before it is stale
         self.session = None
         self.store = None
         self._cached_store = None
@@ -59,13 +72,34 @@ class PlatformService(QObject):
         """Show what we have at once, then connect in the background."""
         self._open_cached_store()
         self.status.update(phase=SyncPhase.SYNCING, message="Connecting to the platform…")
+        generation = self._generation
         self._job_runner.run_in_thread(
-            self._connect, on_done=self._on_connected, on_error=self._on_connect_failed
+            self._connect,
+            on_done=lambda session: self._on_connected(session, generation),
+            on_error=self._on_connect_failed,
         )
 
     def restart(self) -> None:
         """After the user changed the platform or signed in: reconnect."""
         self._close_session()
+        self.start()
+
+    def switch_role(self, role: str) -> None:
+        """Act as another role. On the embedded platform that is another local account with its
+        own store; on a real platform the account stays the same (the server decides what it
+        may do), only the screens change."""
+        if role == self.role:
+            return
+        self.role = role
+        self._generation += 1
+        self.role_changed.emit(role)
+        if self.session is not None and self.session.connection.embedded is None:
+            return
+        self._close_session()
+        if self._cached_store is not None:
+            self._cached_store.close()
+            self._cached_store = None
+        self.store = None
         self.start()
 
     def sync_now(self) -> None:
@@ -98,7 +132,7 @@ class PlatformService(QObject):
             from app.sync.platform import current_store_path
             from app.sync.store import LocalStore
 
-            path = current_store_path()
+            path = current_store_path(self.role)
             if path.exists():
                 self._cached_store = self.store = LocalStore(path)
                 self.store_ready.emit(self.store)
@@ -110,15 +144,18 @@ class PlatformService(QObject):
         from app.sync.platform import connect
         from app.sync.session import SyncSession
 
-        connection = connect(self._credentials)
+        if self._connector is not None:
+            connection = self._connector(self.role)
+        else:
+            connection = connect(self._credentials, role=self.role)
         try:
             return SyncSession(connection, status=self.status)
         except BaseException:
             connection.close()
             raise
 
-    def _on_connected(self, session) -> None:
-        if self._closed:
+    def _on_connected(self, session, generation: int) -> None:
+        if self._closed or generation != self._generation:
             session.store.close()
             session.connection.close()
             return
