@@ -219,7 +219,7 @@ def reviewer_candidates(users: list[dict], domain: str, submission: dict) -> lis
     picks, others, excluded = [], [], []
     for user in users:
         if user["id"] == author:
-            reason = "wrote this submission: nobody may review their own submission"
+            reason = "they wrote this submission, and nobody may review their own submission"
             excluded.append(Candidate(user, False, reason))
         elif user["role"] in REVIEWING_ROLES:
             matches = domain in (user.get("domains") or [])
