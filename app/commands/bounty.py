@@ -8,15 +8,16 @@ that the bounty is live.
 from __future__ import annotations
 
 import argparse
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from app.commands.bounty_fields import add_field_options, body_from_args, constraints
+from app.commands.bounty_fields import add_field_options, body_from_args
 from app.commands.platform_session import print_json, run_async, stdout_console
 from app.commands.subcommand import add_command, add_group
 from app.errors import UserError
+from app.sync import lab
+from app.sync.lab_fields import constraints
 
 ORDER = 64
 
@@ -30,10 +31,6 @@ async def lab_client() -> AsyncIterator[Any]:
     with connect(role="lab") as connection:
         async with PlatformClient(connection.url, connection.token) as client:
             yield client
-
-
-def new_key() -> str:
-    return str(uuid.uuid4())
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -103,10 +100,7 @@ def run_create(args: argparse.Namespace) -> int:
 
     async def work() -> dict:
         async with lab_client() as client:
-            if not args.new_domain:
-                await check_known_domain(client, body["domain"])
-            reply = await client.post("/v1/bounties", body, idempotency_key=new_key())
-            return reply.data
+            return await lab.post_bounty(client, body, new_domain=args.new_domain)
 
     bounty = run_async(work)
     return _print_bounty("Posted", bounty, as_json=args.json)
@@ -129,16 +123,10 @@ def run_edit(args: argparse.Namespace) -> int:
 
     async def work() -> dict:
         async with lab_client() as client:
-            current = await client.get(f"/v1/bounties/{args.id}")
+            current, etag = await lab.read_bounty(client, args.id)
             if args.constraint:
-                body["constraints"] = constraints(args.constraint, current.data["constraints"])
-            moved = "domain" in body and body["domain"] != current.data["domain"]
-            if moved and not args.new_domain:
-                await check_known_domain(client, body["domain"])
-            reply = await client.request(
-                "PATCH", f"/v1/bounties/{args.id}", json_body=body, if_match=current.etag
-            )
-            return reply.data
+                body["constraints"] = constraints(args.constraint, current["constraints"])
+            return await lab.edit_bounty(client, current, etag, body, new_domain=args.new_domain)
 
     return _print_bounty("Changed", run_async(work), as_json=args.json)
 
@@ -151,41 +139,10 @@ def run_close(args: argparse.Namespace) -> int:
 
     async def work() -> tuple[dict, bool]:
         async with lab_client() as client:
-            current = await client.get(f"/v1/bounties/{args.id}")
-            if current.data["status"] == "closed":
-                return current.data, False
-            reply = await client.request(
-                "PATCH",
-                f"/v1/bounties/{args.id}",
-                json_body={"status": "closed"},
-                if_match=current.etag,
-            )
-            return reply.data, True
+            return await lab.close_bounty(client, args.id)
 
     bounty, changed = run_async(work)
     return _print_bounty("Closed" if changed else "Already closed:", bounty, as_json=args.json)
-
-
-async def check_known_domain(client: Any, domain: str) -> None:
-    """Refuse a domain nobody on the platform knows: most often a typo of one that exists."""
-    known = await known_domains(client)
-    if domain in known:
-        return
-    raise UserError(
-        f"Unknown domain '{domain}': no reviewer on this platform is vetted in it and no bounty "
-        "uses it.",
-        f"Known domains: {', '.join(sorted(known)) or 'none yet'}. Check the spelling, or pass "
-        "--new-domain to start a new one (then ask the platform's operator for reviewers in it).",
-        where="--domain",
-    )
-
-
-async def known_domains(client: Any) -> set[str]:
-    users = (await client.get("/v1/users")).data.get("items", [])
-    known = {d for u in users for d in (u.get("domains") or [])}
-    async for page in client.paginate("/v1/bounties", params={"limit": 200}):
-        known |= {b["domain"] for b in page}
-    return known
 
 
 def _print_bounty(verb: str, bounty: dict, *, as_json: bool) -> int:
@@ -217,20 +174,7 @@ def run_submissions(args: argparse.Namespace) -> int:
 
     async def work() -> tuple[dict, list[dict]]:
         async with lab_client() as client:
-            bounty = (await client.get(f"/v1/bounties/{args.id}")).data
-            me = (await client.get("/v1/me")).data
-            if me.get("role") != "admin" and (bounty.get("lab") or {}).get("id") != me.get("id"):
-                raise UserError(
-                    f"Bounty {args.id} was posted by {(bounty.get('lab') or {}).get('name')}, "
-                    f"not by you ({me.get('name')}, {me.get('role')}).",
-                    "Only the lab that posted a bounty (or an admin) sees its submissions.",
-                )
-            rows = []
-            params = {"bounty_id": args.id, "limit": 200}
-            async for page in client.paginate("/v1/submissions", params=params):
-                for item in page:
-                    rows.append(await _with_check(client, item))
-            return bounty, rows
+            return await lab.bounty_submissions(client, args.id)
 
     bounty, rows = run_async(work)
     if args.json:
@@ -244,28 +188,8 @@ def run_submissions(args: argparse.Namespace) -> int:
         reviewers = ", ".join(r["name"] for r in row["reviewers"]) or "no reviewer"
         out.plain(
             f"{out.paint(row['id'], 'bold')}  {row['author']['name']}  [{row['state']}]  "
-            f"revision {row['current_revision'] or '-'}  check: {_check_words(row['check'])}  "
+            f"revision {row['current_revision'] or '-'}  check: {lab.check_words(row['check'])}  "
             f"· {reviewers}"
         )
     out.plain(f"{len(rows)} submission{'' if len(rows) == 1 else 's'}")
     return 0
-
-
-async def _with_check(client: Any, item: dict) -> dict:
-    """The submission with its latest revision's server check (None before a revision)."""
-    number = item.get("current_revision")
-    check = None
-    if number:
-        revision = (await client.get(f"/v1/submissions/{item['id']}/revisions/{number}")).data
-        check = {k: revision["check"].get(k) for k in ("status", "verdict", "error")}
-    return {**item, "check": check}
-
-
-def _check_words(check: dict | None) -> str:
-    if check is None:
-        return "no revision yet"
-    if check.get("verdict"):
-        return f"{check['status']}, verdict {check['verdict']}"
-    if check.get("error"):
-        return f"{check['status']} ({check['error']})"
-    return str(check.get("status"))

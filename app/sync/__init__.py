@@ -10,4 +10,5 @@
 - `credentials.CredentialStore`: tokens and LLM keys in the OS keychain, with a chosen fallback.
 - `platform` / `session`: which platform to use (configured, environment, or embedded local).
 - `blobcache`: snapshots of files queued for upload.
+- `lab` (+ `lab_fields`): a lab's direct calls: bounties, their submissions, reviewer assignment.
 """
