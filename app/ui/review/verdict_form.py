@@ -114,6 +114,7 @@ class VerdictForm(QWidget):
         layout.addWidget(self.error)
         layout.addLayout(self._buttons())
         layout.addStretch(1)
+        self.summary.editor.textChanged.connect(self._clear_error)
         self._enable()
 
     def _buttons(self) -> QHBoxLayout:
@@ -163,7 +164,9 @@ class VerdictForm(QWidget):
         bounty = self.store.bounties.get(sub.bounty_id)
         self.header.title.setText(f"Verdict on revision {self.revision or '?'}")
         title = bounty.row.title if bounty is not None else sub.bounty_id
-        self.header.subtitle.setText(f"{title} · submission {sub.id} by {sub.author} · {sub.state}")
+        self.header.subtitle.setText(
+            f"{title} · submission {sub.id} by {sub.author} · {sub.state.replace('_', ' ')}"
+        )
         criteria = criteria_of(bounty)
         if criteria != self.criteria:
             self._build_rubric(criteria)
@@ -236,6 +239,7 @@ class VerdictForm(QWidget):
             spin.setMinimumWidth(110)
             spin.setToolTip(f"Score {item['title']} from 0 to {item['max_score']}.")
             spin.valueChanged.connect(self._update_total)
+            spin.valueChanged.connect(self._clear_error)
             self.spins[item["id"]] = spin
             self.rubric_grid.addWidget(spin, 2 * row, 1)
             if item["description"]:
@@ -302,6 +306,9 @@ class VerdictForm(QWidget):
         self.refresh()
         self.verdict_queued.emit(entry)
         self.changed.emit()
+
+    def _clear_error(self) -> None:
+        self.error.setVisible(False)
 
     def _fail(self, message: str) -> None:
         self.error.setText(message)
