@@ -88,3 +88,8 @@ _.QT_PLUGIN_DIRS_UNUSED  # likewise
 _.QT_PLATFORMS_KEPT  # likewise
 _.MyBountiesScreen  # app/ui/lab: the main window shows it for the lab role (tests/ui/lab)
 _.set_client_factory
+_.NewThreadForm  # app/ui/review: the lead wires these into the window (tests/ui/review)
+_.ThreadsPanel
+_.VerdictForm
+_.set_engine
+_.show_submission
