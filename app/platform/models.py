@@ -241,6 +241,8 @@ class Change(Base):
     __table_args__ = (
         UniqueConstraint("entity", "entity_id", "audience_user_id", name="uq_change_entity"),
         Index("ix_changes_submission", "submission_id"),
+        # A republished entity must get a seq above every cursor, never a reused one.
+        {"sqlite_autoincrement": True},
     )
     seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     entity: Mapped[str] = mapped_column(String(20))

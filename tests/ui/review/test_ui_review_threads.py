@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from app.ui.review.comment_form import NewThreadForm
 from app.ui.review.threads_panel import READ_ONLY, ThreadsPanel
 
@@ -137,12 +135,6 @@ def test_task_rows_replies_resolving_and_reopening(qtbot, review):
     assert [r.body for r in panel.cards[thread_id].view.replies] == ["Which unit is expected?"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="platform bug: on SQLite the change feed's seq is a plain INTEGER PRIMARY KEY (no "
-    "AUTOINCREMENT), so re-publishing the newest entity reuses its seq and a client whose cursor "
-    "is already there never sees the update",
-)
 def test_the_other_side_sees_a_reopen_after_syncing(qtbot, review):
     form = _start_thread(
         qtbot,
