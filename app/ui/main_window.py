@@ -1,19 +1,19 @@
-"""The main window: a sidebar of screens (Bounties, Workspace, Submissions, Reviews, Settings),
-notifications above a quiet status bar, and the layout remembered between runs."""
+"""The main window: a sidebar of the screens of the role the user acts in (author, reviewer,
+lab), badges for what a sync brought, notifications above a quiet status bar, and the layout
+remembered between runs."""
 
 from __future__ import annotations
 
 import logging
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
-    QListWidget,
-    QListWidgetItem,
     QMainWindow,
     QStackedWidget,
     QVBoxLayout,
@@ -29,6 +29,7 @@ from app.ui.error_reporter import ErrorReporter, Problem
 from app.ui.icons import icon
 from app.ui.notifications import NotificationArea
 from app.ui.platform_service import PlatformService
+from app.ui.sidebar import ROLE_SCREENS, ROLE_TITLES, Sidebar
 from app.ui.status_bar import StudioStatusBar
 
 if TYPE_CHECKING:  # the other screens are imported when first shown (a faster start)
@@ -38,8 +39,10 @@ if TYPE_CHECKING:  # the other screens are imported when first shown (a faster s
 
 log = logging.getLogger(__name__)
 
-SCREENS = ("bounties", "workspace", "submissions", "reviews", "settings")
+SCREENS = ("lab", "queue", "bounties", "workspace", "submissions", "reviews", "settings")
 SCREEN_TITLES = {
+    "lab": "My bounties",
+    "queue": "Review queue",
     "bounties": "Bounties",
     "workspace": "Workspace",
     "submissions": "Submissions",
@@ -47,12 +50,15 @@ SCREEN_TITLES = {
     "settings": "Settings",
 }
 SCREEN_TIPS = {
-    "bounties": "Find a bounty and start an environment for it (Ctrl+1)",
-    "workspace": "Edit your environment and run the gauntlet on it (Ctrl+2)",
-    "submissions": "What you submitted and what the platform said (Ctrl+3)",
-    "reviews": "Reviewers' verdicts and comments (Ctrl+4)",
-    "settings": "Platform, language models, sandbox and theme (Ctrl+5)",
+    "lab": "Post bounties, see their submissions and assign reviewers",
+    "queue": "The submissions assigned to you for review",
+    "bounties": "Find a bounty and start an environment for it",
+    "workspace": "Edit an environment and run the gauntlet on it",
+    "submissions": "What you submitted and what the platform said",
+    "reviews": "Reviewers' verdicts and comments",
+    "settings": "Platform, language models, sandbox and theme",
 }
+BADGED = ("submissions", "reviews", "queue")  # screens that show what a sync brought
 
 
 class MainWindow(QMainWindow):
@@ -67,6 +73,7 @@ class MainWindow(QMainWindow):
         folder_picker=ask_for_folder,
         connect_platform: bool = True,
         check_sandbox: bool = True,
+        connector=None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -80,7 +87,9 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(icon("app", "#2f6fde", 64))
         self.setObjectName("mainWindow")
         self.job_runner = JobRunner(self.report, parent=self)
-        self.platform = PlatformService(credentials, self.job_runner, parent=self)
+        self.platform = PlatformService(
+            credentials, self.job_runner, connector=connector, parent=self
+        )
 
         self._folder_picker = folder_picker
         self._store = None
@@ -88,7 +97,9 @@ class MainWindow(QMainWindow):
         self._banner_put_away = False
         self._banner_wanted = False
 
-        self.sidebar = self._build_sidebar()
+        self.side = Sidebar(SCREENS, SCREEN_TITLES, SCREEN_TIPS)
+        self.side.role_chosen.connect(self.switch_role)
+        self.sidebar = self.side.list
         self.pages = QStackedWidget()
         for _name in SCREENS:  # each screen is built the first time it is shown (fast start)
             self.pages.addWidget(QWidget())
@@ -98,7 +109,7 @@ class MainWindow(QMainWindow):
         layout = QHBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addWidget(self.sidebar)
+        layout.addWidget(self.side)
         layout.addWidget(self._build_right_column(), 1)
         self.setCentralWidget(central)
         self.status = StudioStatusBar()
@@ -117,20 +128,6 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(150, self, self._start_background_work)
 
     # -- building ---------------------------------------------------------------------------------
-
-    def _build_sidebar(self) -> QListWidget:
-        """One entry per screen, with its icon and what it is for."""
-        sidebar = QListWidget()
-        sidebar.setObjectName("sidebar")
-        sidebar.setIconSize(QSize(20, 20))
-        sidebar.setFixedWidth(190)
-        sidebar.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        for name in SCREENS:
-            item = QListWidgetItem(icon(name, size=20), SCREEN_TITLES[name])
-            item.setToolTip(SCREEN_TIPS[name])
-            item.setSizeHint(QSize(170, 40))
-            sidebar.addItem(item)
-        return sidebar
 
     def _build_right_column(self) -> QWidget:
         """The Docker banner above the current screen, the notifications below it."""
@@ -161,6 +158,7 @@ class MainWindow(QMainWindow):
         self.platform.store_ready.connect(self._on_store_ready)
         self.platform.data_changed.connect(self._on_data_changed)
         self.platform.problem.connect(self._on_platform_problem)
+        self.platform.connected.connect(self._on_connected)
 
     def _start_background_work(self) -> None:
         if self._closing:
@@ -197,6 +195,13 @@ class MainWindow(QMainWindow):
             saved = self.settings.splitter_state("workspace")
             if saved is not None:
                 page.splitter.restoreState(saved)
+        elif name == "lab":
+            from app.ui.lab.bounties_screen import MyBountiesScreen
+
+            page = MyBountiesScreen(self.job_runner)
+            page.set_client_factory(self._platform_client_factory())
+            if self.platform.session is not None:
+                page.refresh()
         elif name == "submissions":
             from app.ui.store_views import SubmissionsView
 
@@ -271,6 +276,11 @@ class MainWindow(QMainWindow):
         page = self._build(name)
         self.pages.setCurrentWidget(page)
         self._update_banner()  # Settings → Sandbox carries the full guide itself
+        if name in BADGED and self._store is not None:
+            from app.sync.activity import mark_seen
+
+            mark_seen(self._store, name)
+            self.side.set_badge(name, 0)
         if name in ("submissions", "reviews") and not fresh:
             page.refresh()
         elif (
@@ -281,10 +291,10 @@ class MainWindow(QMainWindow):
             page.run_doctor()
 
     def _add_shortcuts(self) -> None:
-        for i, name in enumerate(SCREENS):
+        for i in range(max(len(screens) for screens in ROLE_SCREENS.values())):
             action = QAction(self)
-            action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
-            action.triggered.connect(lambda _=False, n=name: self.show_screen(n))
+            action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))  # the i-th screen of the role
+            action.triggered.connect(lambda _=False, i=i: self._show_nth(i))
             self.addAction(action)
         open_action = QAction(self)
         open_action.setShortcut(QKeySequence.StandardKey.Open)
@@ -292,6 +302,73 @@ class MainWindow(QMainWindow):
             lambda: (self.show_screen("workspace"), self.workspace.browse())
         )
         self.addAction(open_action)
+
+    def _show_nth(self, index: int) -> None:
+        visible = self.side.visible_screens()
+        if index < len(visible):
+            self.show_screen(visible[index])
+
+    # -- roles and badges -----------------------------------------------------------------------
+
+    def _platform_client_factory(self):
+        """Opens a short-lived client as the signed-in account (None while not connected)."""
+        session = self.platform.session
+        if session is None:
+            return None
+        url, token = session.connection.url, session.connection.token
+
+        @asynccontextmanager
+        async def open_client():
+            from app.sync.client import PlatformClient
+
+            async with PlatformClient(url, token) as client:
+                yield client
+
+        return open_client
+
+    def _on_connected(self, _label: str) -> None:
+        lab = self._built.get("lab")
+        if lab is not None:
+            lab.set_client_factory(self._platform_client_factory())
+            lab.refresh()
+
+    def switch_role(self, role: str) -> None:
+        """Act as author, reviewer or lab: that role's screens, and on the local platform its
+        local account (the platform service reconnects in the background)."""
+        if role not in ROLE_SCREENS:
+            return
+        self.settings.role = role
+        self.side.show_role(role)
+        self.platform.switch_role(role)
+        if "lab" in self._built:  # not connected until the new account's session is up
+            self._built["lab"].set_client_factory(self._platform_client_factory())
+        if self.current_screen() not in ROLE_SCREENS[role]:
+            self.show_screen(ROLE_SCREENS[role][0])
+        self.notifications.show_message(
+            f"You are acting as {ROLE_TITLES[role].lower()}.",
+            "On the local platform each role is its own local account; switch back from the "
+            "button at the bottom of the sidebar.",
+        )
+
+    def _update_badges(self, *, announce: bool) -> None:
+        """Badges for what the user has not seen; after a sync, one quiet notification."""
+        from app.sync.activity import Activity, activity, mark_seen
+
+        if self._store is None:
+            return
+        current = self.current_screen()
+        if current in BADGED:
+            mark_seen(self._store, current)
+        news = activity(self._store)
+        shown = {s: n for s, n in news.unseen.items() if s in self.side.visible_screens()}
+        added = {}
+        for screen in BADGED:
+            count = shown.get(screen, 0)
+            added[screen] = max(0, count - self.side.badge(screen))  # what this sync brought
+            self.side.set_badge(screen, count)
+        summary = Activity(added).summary()
+        if announce and summary:
+            self.notifications.show_message(f"New on the platform: {summary}.", "")
 
     # -- packages ------------------------------------------------------------------------------
 
@@ -313,6 +390,7 @@ class MainWindow(QMainWindow):
         for page in self._built.values():
             if hasattr(page, "set_store"):
                 page.set_store(store)
+        self._update_badges(announce=False)
 
     def _on_data_changed(self) -> None:
         for name, page in self._built.items():
@@ -320,6 +398,7 @@ class MainWindow(QMainWindow):
                 page.reload()
             elif name in ("submissions", "reviews"):
                 page.refresh()
+        self._update_badges(announce=True)
 
     def _on_platform_state(self, state) -> None:
         self.status.set_platform(str(state.phase), state.message, state.hint, self.platform.label)
@@ -413,8 +492,7 @@ class MainWindow(QMainWindow):
         from app.ui.theme import apply_theme
 
         apply_theme(QApplication.instance(), choice)
-        for i, name in enumerate(SCREENS):
-            self.sidebar.item(i).setIcon(icon(name, size=20))
+        self.side.refresh_icons()
 
     def _splitters(self):
         return {
@@ -429,8 +507,11 @@ class MainWindow(QMainWindow):
             self.resize(1280, 800)
         if state is not None:
             self.restoreState(state)
+        role = self.settings.role if self.settings.role in ROLE_SCREENS else "author"
+        self.side.show_role(role)
+        self.platform.role = role
         last = self.settings.last_screen
-        self.show_screen(last if last in SCREENS else "bounties")
+        self.show_screen(last if last in ROLE_SCREENS[role] else ROLE_SCREENS[role][0])
 
     def save_layout(self) -> None:
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
