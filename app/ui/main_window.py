@@ -202,6 +202,14 @@ class MainWindow(QMainWindow):
             page.set_client_factory(self._platform_client_factory())
             if self.platform.session is not None:
                 page.refresh()
+        elif name == "queue":
+            from app.ui.review.review_screen import ReviewScreen
+
+            page = ReviewScreen(
+                settings=self.settings, credentials=self.credentials, job_runner=self.job_runner
+            )
+            page.set_session(self.platform.session)
+            page.changed.connect(self.platform.sync_now)
         elif name == "submissions":
             from app.ui.store_views import SubmissionsView
 
@@ -281,7 +289,7 @@ class MainWindow(QMainWindow):
 
             mark_seen(self._store, name)
             self.side.set_badge(name, 0)
-        if name in ("submissions", "reviews") and not fresh:
+        if name in ("submissions", "reviews", "queue") and not fresh:
             page.refresh()
         elif (
             name == "settings"
@@ -327,6 +335,8 @@ class MainWindow(QMainWindow):
         return open_client
 
     def _on_connected(self, _label: str) -> None:
+        if "queue" in self._built:
+            self._built["queue"].set_session(self.platform.session)
         lab = self._built.get("lab")
         if lab is not None:
             lab.set_client_factory(self._platform_client_factory())
@@ -342,6 +352,8 @@ class MainWindow(QMainWindow):
         self.platform.switch_role(role)
         if "lab" in self._built:  # not connected until the new account's session is up
             self._built["lab"].set_client_factory(self._platform_client_factory())
+        if "queue" in self._built:
+            self._built["queue"].set_session(self.platform.session)
         if self.current_screen() not in ROLE_SCREENS[role]:
             self.show_screen(ROLE_SCREENS[role][0])
         self.notifications.show_message(
@@ -396,7 +408,7 @@ class MainWindow(QMainWindow):
         for name, page in self._built.items():
             if name == "bounties":
                 page.reload()
-            elif name in ("submissions", "reviews"):
+            elif name in ("submissions", "reviews", "queue"):
                 page.refresh()
         self._update_badges(announce=True)
 
@@ -527,8 +539,9 @@ class MainWindow(QMainWindow):
         self._closing = True
         self.save_layout()
         self.notifications.clear()
-        if "workspace" in self._built:
-            self.workspace.shutdown()
+        for name in ("workspace", "queue"):
+            if name in self._built:
+                self._built[name].shutdown()
         self.platform.shutdown()
         self.job_runner.shutdown(wait=True)
 

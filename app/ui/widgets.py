@@ -33,6 +33,11 @@ class PageHeader(QWidget):
         self.subtitle.setVisible(bool(subtitle))
         layout.addWidget(self.subtitle)
 
+    def set_text(self, title: str, subtitle: str = "") -> None:
+        self.title.setText(title)
+        self.subtitle.setText(subtitle)
+        self.subtitle.setVisible(bool(subtitle))
+
 
 def screen_layout(
     owner: QWidget, header: PageHeader, *, spacing: int | None = None, bottom: int = 12

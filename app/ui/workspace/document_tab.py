@@ -229,6 +229,14 @@ class DocumentTab(QWidget):
         else:
             self.editor.replace_text_undoably(text)
 
+    def set_read_only(self, read_only: bool) -> None:
+        """Someone else's file, under review: readable and selectable, never changed."""
+        self.editor.setReadOnly(read_only)
+        if self.table is not None:
+            self.table.set_read_only(read_only)
+        if self.form is not None:
+            self.form.setEnabled(not read_only)
+
     def is_dirty(self) -> bool:
         return self.document.is_dirty(self.text())
 

@@ -70,11 +70,7 @@ class TaskTable(QWidget):
         view.setItemDelegate(CellDelegate(view))
         view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        view.setEditTriggers(
-            QAbstractItemView.EditTrigger.DoubleClicked
-            | QAbstractItemView.EditTrigger.EditKeyPressed
-            | QAbstractItemView.EditTrigger.AnyKeyPressed
-        )
+        view.setEditTriggers(_EDIT_TRIGGERS)
         view.setAlternatingRowColors(True)
         view.setWordWrap(False)
         view.setTextElideMode(Qt.TextElideMode.ElideRight)
@@ -132,6 +128,7 @@ class TaskTable(QWidget):
         return bar
 
     def _add_shortcuts(self) -> None:
+        self._edit_actions = []
         for sequence, slot in (
             ("Ctrl+Shift+N", self.add_row),
             ("Ctrl+D", self.duplicate_selected),
@@ -145,6 +142,25 @@ class TaskTable(QWidget):
             action.setShortcut(QKeySequence(sequence))
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             action.triggered.connect(slot)
+            self._edit_actions.append(action)
+
+    def set_read_only(self, read_only: bool) -> None:
+        """For a reviewer: rows can be read, selected and commented on, not changed."""
+        self.view.setEditTriggers(
+            QAbstractItemView.EditTrigger.NoEditTriggers if read_only else _EDIT_TRIGGERS
+        )
+        for action in self._edit_actions:
+            action.setEnabled(not read_only)
+        for button in (
+            self.add_button,
+            self.duplicate_button,
+            self.delete_button,
+            self.up_button,
+            self.down_button,
+            self.undo_button,
+            self.redo_button,
+        ):
+            button.setVisible(not read_only)
 
     def _connect_model(self) -> None:
         self.model.changed.connect(self._model_changed)
@@ -315,6 +331,13 @@ class TaskTable(QWidget):
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(800, 500)
+
+
+_EDIT_TRIGGERS = (
+    QAbstractItemView.EditTrigger.DoubleClicked
+    | QAbstractItemView.EditTrigger.EditKeyPressed
+    | QAbstractItemView.EditTrigger.AnyKeyPressed
+)
 
 
 def _tool(text: str, tip: str, slot) -> QToolButton:

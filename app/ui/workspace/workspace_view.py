@@ -80,6 +80,7 @@ class WorkspaceView(QWidget):
         self._tabs: dict[str, DocumentTab] = {}
         self._findings: list[Finding] = []
         self._annotations: list[ReviewAnnotation] = []
+        self.read_only = False  # set before open_package: a reviewer's checkout
         self._roles: dict[str, str] = {}
         self._closed = False
 
@@ -266,6 +267,7 @@ class WorkspaceView(QWidget):
             self._disk.watch(str(document.path))
             tab.set_findings(findings_for(self._findings, relpath))
             tab.set_annotations(self._annotations)
+            tab.set_read_only(self.read_only)
         if focus:
             self.tabs.setCurrentWidget(tab)
             self.tree.select_relpath(relpath)
