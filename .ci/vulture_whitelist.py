@@ -86,3 +86,7 @@ _.writelines  # app/frozen.py: the stand-in stdout/stderr of a windowed build is
 _.EXCLUDED_MODULES  # installer/bundle_excludes.py: read by installer/gauntlet-studio.spec
 _.QT_PLUGIN_DIRS_UNUSED  # likewise
 _.QT_PLATFORMS_KEPT  # likewise
+
+# Review screens' API, wired into the window by the review-mode work (tests use them now)
+_.fetch_checkout  # app/sync/revision_files.py (tests/sync/test_review_revision_files.py)
+_.diff_revisions  # app/sync/revision_diff.py (until the changes view runs it)
