@@ -89,4 +89,6 @@ _.QT_PLATFORMS_KEPT  # likewise
 
 # Review screens' API, wired into the window by the review-mode work (tests use them now)
 _.fetch_checkout  # app/sync/revision_files.py (tests/sync/test_review_revision_files.py)
-_.diff_revisions  # app/sync/revision_diff.py (until the changes view runs it)
+_.ReviewQueueScreen  # app/ui/review/queue_screen.py (tests/ui/test_ui_review_queue.py)
+_.ChangesView  # app/ui/review/changes_view.py (same)
+_.show_changes  # ChangesView (same)
