@@ -86,10 +86,3 @@ _.writelines  # app/frozen.py: the stand-in stdout/stderr of a windowed build is
 _.EXCLUDED_MODULES  # installer/bundle_excludes.py: read by installer/gauntlet-studio.spec
 _.QT_PLUGIN_DIRS_UNUSED  # likewise
 _.QT_PLATFORMS_KEPT  # likewise
-_.MyBountiesScreen  # app/ui/lab: the main window shows it for the lab role (tests/ui/lab)
-_.set_client_factory
-_.NewThreadForm  # app/ui/review: the lead wires these into the window (tests/ui/review)
-_.ThreadsPanel
-_.VerdictForm
-_.set_engine
-_.show_submission

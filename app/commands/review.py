@@ -11,10 +11,10 @@ import argparse
 import re
 
 from app.commands.platform_session import print_json, quiet_sync, run_async, stdout_console
-from app.commands.review_queue import queue_rows, submission_detail
 from app.commands.review_views import print_review, print_thread
 from app.commands.subcommand import add_command, add_group
 from app.errors import UserError
+from app.sync.review_queue import queue_rows, submission_detail
 
 ORDER = 64
 

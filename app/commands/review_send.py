@@ -7,8 +7,8 @@ import argparse
 
 from app.commands.platform_session import quiet_sync
 from app.commands.review import VERDICTS, my_id, parse_location, reviewer_session
-from app.commands.review_queue import assigned_submission
 from app.errors import UserError
+from app.sync.review_queue import assigned_submission
 
 _QUEUED = "You are offline: it is queued and will be sent by the next `gauntlet sync`."
 

@@ -1,45 +1,10 @@
-"""How reviews and threads look in the terminal and in --json: shared by the author's
-`gauntlet reviews` and the reviewer's `gauntlet review`, so both show a thread the same way."""
+"""How reviews and threads look in the terminal: shared by the author's `gauntlet reviews` and
+the reviewer's `gauntlet review`, so both show a thread the same way. (Their --json shape is
+app/sync/review_queue.py's `review_json` and `thread_json`, which the app reads too.)"""
 
 from __future__ import annotations
 
 from typing import Any
-
-
-def review_json(review) -> dict[str, Any]:
-    return {
-        "id": review.id,
-        "reviewer": review.reviewer,
-        "verdict": review.verdict,
-        "revision": review.data.get("revision"),
-        "scores": review.data.get("scores") or {},
-        "summary": review.data.get("summary") or "",
-        "created_at": review.created_at,
-    }
-
-
-def thread_json(thread) -> dict[str, Any]:
-    return {
-        "id": thread.id,
-        "file": thread.file,
-        "start_line": thread.start_line,
-        "end_line": thread.end_line,
-        "anchor_state": thread.anchor_state,
-        "resolved": thread.resolved,
-        "severity": thread.severity,
-        "suggestion": thread.suggestion,
-        "task_id": thread.task_id,
-        "comments": [
-            {
-                "id": c.id,
-                "author": c.author,
-                "body": c.body,
-                "created_at": c.created_at,
-                "pending": c.pending,
-            }
-            for c in thread.comments
-        ],
-    }
 
 
 def print_review(out, review: dict[str, Any]) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 
 from app.commands.platform_session import print_json, quiet_sync, run_async, stdout_console
-from app.commands.review_views import print_review, print_thread, review_json, thread_json
+from app.commands.review_views import print_review, print_thread
 from app.commands.subcommand import add_command
+from app.sync.review_queue import review_json, thread_json
 
 ORDER = 63
 

@@ -135,10 +135,30 @@ class PlatformClient:
         if if_none_match:
             hdrs["If-None-Match"] = if_none_match
         what = f"{method} {path}"
-        try:
-            response = await self._read_capped(
-                method, path, params=_clean(params), json=json_body, content=content, headers=hdrs
+        response = await self._send(
+            method, path, params=_clean(params), json=json_body, content=content, headers=hdrs
+        )
+        if 200 <= response.status_code < 300 and len(response.content) > _PARSE_IN_THREAD_BYTES:
+            # A big page (thousands of bounties) is parsed off the event loop: a GUI sharing
+            # the loop keeps painting.
+            data = await asyncio.to_thread(self._json, response, what)
+            return ApiResponse(
+                response.status_code, data, response.headers.get("ETag"), response.headers
             )
+        return self._interpret(response, what)
+
+    async def get_bytes(self, path: str) -> bytes:
+        """The raw body of a GET (a blob), read within the same cap as every reply."""
+        response = await self._send("GET", path)
+        if not 200 <= response.status_code < 300:
+            raise self._error(response, f"GET {path}")
+        return response.content
+
+    async def _send(self, method: str, path: str, **kwargs: Any) -> _Reply:
+        """One request, its reply read within the cap; a network failure is PlatformOffline."""
+        what = f"{method} {path}"
+        try:
+            return await self._read_capped(method, path, **kwargs)
         except httpx.TimeoutException as exc:
             raise PlatformOffline(
                 f"The platform at {self.base_url} did not answer in time ({what}).",
@@ -154,14 +174,6 @@ class PlatformClient:
             raise PlatformOffline(
                 f"Talking to {self.base_url} failed: {exc}.", "Try again later."
             ) from exc
-        if 200 <= response.status_code < 300 and len(response.content) > _PARSE_IN_THREAD_BYTES:
-            # A big page (thousands of bounties) is parsed off the event loop: a GUI sharing
-            # the loop keeps painting.
-            data = await asyncio.to_thread(self._json, response, what)
-            return ApiResponse(
-                response.status_code, data, response.headers.get("ETag"), response.headers
-            )
-        return self._interpret(response, what)
 
     async def _read_capped(self, method: str, path: str, **kwargs: Any) -> _Reply:
         """Send the request and read the reply, refusing one larger than `max_body_bytes`."""

@@ -6,73 +6,38 @@ from __future__ import annotations
 import json
 
 import pytest
-from support.platform_testkit import passing_report
-
-from app.cli import main
+from support.review_setup import Roles, on_platform, start_local
+from support.review_setup import pass_check as check_passes
 
 
 @pytest.fixture
 def local(tmp_path, gauntlet_home):
-    """The embedded platform without its worker: the test records the server check itself."""
-    from app.platform.embedded import start_embedded
-
-    embedded = start_embedded(tmp_path / "platform", run_worker=False)
+    embedded = start_local(tmp_path / "platform")
     try:
         yield embedded
     finally:
         embedded.stop()
 
 
-def _on_platform(tmp_path, work):
-    from app.platform.platform import Platform
-    from app.platform.settings import Settings
-
-    settings = Settings(data_dir=tmp_path / "platform", auto_assign_reviewers=True)
-    platform = Platform.open(settings, run_migrations=False)
-    try:
-        with platform.write() as session:
-            return work(session, platform.settings)
-    finally:
-        platform.close()
-
-
-def pass_check(tmp_path, submission_id: str, number: int) -> None:
-    """The server's check passes (as its worker records it): in review, reviewer assigned."""
-    from app.platform.recheck import store_report
-
-    _on_platform(
-        tmp_path,
-        lambda s, settings: store_report(s, settings, submission_id, number, passing_report()),
-    )
-
-
 @pytest.fixture
 def act(local, tmp_path, monkeypatch, capsys):
     """Run a `gauntlet` command as one role, each with its own profile and local store."""
+    return Roles(local, tmp_path, monkeypatch, capsys)
 
-    def run(role: str, *argv: str, token: str | None = None) -> tuple[int, str, str]:
-        monkeypatch.setenv("GAUNTLET_HOME", str(tmp_path / f"home-{role}"))
-        monkeypatch.setenv("GAUNTLET_SERVER", local.url)
-        monkeypatch.setenv("GAUNTLET_TOKEN", token or local.tokens[role])
-        code = main(list(argv))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
 
-    return run
+def pass_check(tmp_path, submission_id: str, number: int) -> None:
+    check_passes(tmp_path / "platform", submission_id, number)
+
+
+def _on_platform(tmp_path, work):
+    return on_platform(tmp_path / "platform", work)
 
 
 def _submitted(act, tmp_path):
     from app.envpack.templates import create_from_template
 
     package = create_from_template("qa-python", tmp_path / "pkg")
-    code, out, err = act("author", "bounties", "--json", "--status", "open")
-    bounty = json.loads(out)[0]
-    code, out, err = act("author", "submit", str(package), "--bounty", bounty["id"])
-    assert code == 0, err
-    code, out, _ = act("author", "status", "--json")
-    (sub,) = json.loads(out)["submissions"]
-    pass_check(tmp_path, sub["id"], 1)
-    return sub["id"], package
+    return act.submit(package, tmp_path / "platform"), package
 
 
 def _first_task(package) -> str:

@@ -58,7 +58,7 @@ class ReviewPage(QWidget):
         layout.addWidget(self.status)
         self.workspace = self._make_workspace()
         self.tabs = QTabWidget()
-        self.changes = ChangesView()
+        self.changes = ChangesView(job_runner)
         self.threads = ThreadsPanel()
         self.verdict = VerdictForm()
         self.funnel = FunnelPanel(settings=settings, credentials=credentials, job_runner=job_runner)
@@ -78,7 +78,7 @@ class ReviewPage(QWidget):
             widget.problem.connect(self.problem)
         self.funnel.problem.connect(self.problem)
         self.threads.thread_activated.connect(self._show_thread)
-        self.changes.file_activated.connect(lambda path, line: self.workspace.jump_to(path, line))
+        self.changes.problem.connect(self.problem)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(self.workspace)
@@ -161,7 +161,7 @@ class ReviewPage(QWidget):
         if detail["id"] != self.submission_id:
             return  # another submission was opened meanwhile
         self.workspace.open_package(new.root)
-        self.changes.show_revisions(old, new, since=detail["last_reviewed_revision"])
+        self.changes.show_changes(old, new)
         self.threads.show_submission(self.submission_id, self.revision)
         self.verdict.set_store(self.session.store)
         self.verdict.show_submission(self.submission_id)

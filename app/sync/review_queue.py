@@ -1,13 +1,49 @@
-"""What `gauntlet review` reads from the reviewer's local store: the queue of assigned
-submissions, one submission in full, and the files changed since the reviewer's last verdict."""
+"""What a reviewer reads from their local store after a sync: the queue of assigned
+submissions, one submission in full, and the files changed since the reviewer's last verdict.
+Shared by `gauntlet review` and the app's review screens, so both say the same thing."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from app.commands.review_views import review_json, thread_json
 from app.errors import UserError
+
+
+def review_json(review) -> dict[str, Any]:
+    return {
+        "id": review.id,
+        "reviewer": review.reviewer,
+        "verdict": review.verdict,
+        "revision": review.data.get("revision"),
+        "scores": review.data.get("scores") or {},
+        "summary": review.data.get("summary") or "",
+        "created_at": review.created_at,
+    }
+
+
+def thread_json(thread) -> dict[str, Any]:
+    return {
+        "id": thread.id,
+        "file": thread.file,
+        "start_line": thread.start_line,
+        "end_line": thread.end_line,
+        "anchor_state": thread.anchor_state,
+        "resolved": thread.resolved,
+        "severity": thread.severity,
+        "suggestion": thread.suggestion,
+        "task_id": thread.task_id,
+        "comments": [
+            {
+                "id": c.id,
+                "author": c.author,
+                "body": c.body,
+                "created_at": c.created_at,
+                "pending": c.pending,
+            }
+            for c in thread.comments
+        ],
+    }
 
 
 def age(timestamp: str | None, now: datetime | None = None) -> str:
