@@ -133,7 +133,7 @@ def test_the_author_sees_applies_and_answers_review_threads(qtbot, review, job_r
         assert tab.text().replace("MAX_RESPONSE_CHARS = 400", "MAX_RESPONSE_CHARS = 200") == (
             original
         )
-        page.workspace.undo()
+        qtbot.keyClick(tab.editor, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
         assert tab.text() == original
 
         # The author edited those lines since the review: refused, nothing overwritten.
