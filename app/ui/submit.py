@@ -165,14 +165,14 @@ def _check_and_queue(session, root: Path, message: str):
     report = run_funnel(root, stages=(Stage.STRUCTURE,))
     if report.errors():
         return report, None, ""
-    bounty_id = _bounty_for(session.store, root)
+    bounty_id = bounty_for(session.store, root)
     entry = session.engine.queue_submit(
         root, bounty_id, message=message, client_report=report.to_dict()
     )
     return report, entry, bounty_id
 
 
-def _bounty_for(store, root: Path) -> str:
+def bounty_for(store, root: Path) -> str:
     """The bounty named in env.toml, else the one the environment was started from."""
     from app.envpack.loader import load_envpack
 

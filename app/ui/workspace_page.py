@@ -15,10 +15,12 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QSplitter,
+    QTabWidget,
     QWidget,
 )
 
 from app.errors import UserError
+from app.ui.author_review import AuthorReview
 from app.ui.funnel.panel import FunnelPanel
 from app.ui.widgets import PageHeader, button_row, fill_with_pages, push_button, screen_layout
 
@@ -141,7 +143,10 @@ class WorkspacePage(QWidget):
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(self.workspace)
-        self.splitter.addWidget(self.funnel)
+        self.side = QTabWidget()  # the gauntlet, and the reviewers' threads
+        self.side.setDocumentMode(True)
+        self.side.addTab(self.funnel, "Gauntlet")
+        self.splitter.addWidget(self.side)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setSizes([700, 460])
@@ -149,8 +154,15 @@ class WorkspacePage(QWidget):
         self.funnel.jump_requested.connect(self.jump_to)
         self.funnel.before_run = getattr(self.workspace, "save_all", None)
         self.welcome.set_recent(settings.recent_packages())
+        self.review = AuthorReview(self.workspace, self.side, platform, parent=self)
+        self.threads = self.review.panel
+        self.threads.problem.connect(self.problem)
         if platform is not None:
             self.enable_submit(platform)
+
+    def set_store(self, store) -> None:
+        """The main window hands over the local store once it is ready (and on a role switch)."""
+        self.review.set_store(store)
 
     # -- submitting ------------------------------------------------------------------------------
 
@@ -259,12 +271,14 @@ class WorkspacePage(QWidget):
         self.welcome.set_recent(self._settings.recent_packages())
         self.funnel.set_package(path)
         self.stack.setCurrentWidget(self.splitter)
+        self.review.refresh()
         self.package_opened.emit(path)
 
     def jump_to(self, file: str, line: int, column: int) -> None:
         self.workspace.jump_to(file, line, column)
 
     def shutdown(self) -> None:
+        self.review.shutdown()
         self.funnel.shutdown()
         close = getattr(self.workspace, "shutdown", None)
         if callable(close):
