@@ -97,23 +97,7 @@ class MainWindow(QMainWindow):
         self._banner_put_away = False
         self._banner_wanted = False
 
-        self.side = Sidebar(SCREENS, SCREEN_TITLES, SCREEN_TIPS)
-        self.side.role_chosen.connect(self.switch_role)
-        self.sidebar = self.side.list
-        self.pages = QStackedWidget()
-        for _name in SCREENS:  # each screen is built the first time it is shown (fast start)
-            self.pages.addWidget(QWidget())
-        self.sidebar.currentRowChanged.connect(self._on_screen_changed)
-        self.notifications = NotificationArea()
-        central = QWidget()
-        layout = QHBoxLayout(central)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.side)
-        layout.addWidget(self._build_right_column(), 1)
-        self.setCentralWidget(central)
-        self.status = StudioStatusBar()
-        self.setStatusBar(self.status)
+        self._build_layout()
 
         self._follow_services()
         self._add_shortcuts()
@@ -128,6 +112,27 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(150, self, self._start_background_work)
 
     # -- building ---------------------------------------------------------------------------------
+
+    def _build_layout(self) -> None:
+        """The sidebar, the screens (each built the first time it is shown: a fast start), the
+        notifications and the status bar."""
+        self.side = Sidebar(SCREENS, SCREEN_TITLES, SCREEN_TIPS)
+        self.side.role_chosen.connect(self.switch_role)
+        self.sidebar = self.side.list
+        self.pages = QStackedWidget()
+        for _name in SCREENS:
+            self.pages.addWidget(QWidget())
+        self.sidebar.currentRowChanged.connect(self._on_screen_changed)
+        self.notifications = NotificationArea()
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.side)
+        layout.addWidget(self._build_right_column(), 1)
+        self.setCentralWidget(central)
+        self.status = StudioStatusBar()
+        self.setStatusBar(self.status)
 
     def _build_right_column(self) -> QWidget:
         """The Docker banner above the current screen, the notifications below it."""
@@ -174,65 +179,16 @@ class MainWindow(QMainWindow):
         page = self._built.get(name)
         if page is not None:
             return page
-        if name == "bounties":
-            page = BountyBrowser(self.job_runner, folder_picker=self._folder_picker)
-            page.environment_created.connect(self._on_environment_created)
-        elif name == "workspace":
-            from app.ui.workspace_page import WorkspacePage
-
-            page = WorkspacePage(
-                settings=self.settings,
-                credentials=self.credentials,
-                job_runner=self.job_runner,
-                folder_picker=self._folder_picker,
-                platform=self.platform,
-            )
-            page.welcome.bounties_requested.connect(lambda: self.show_screen("bounties"))
-            page.package_opened.connect(
-                lambda path: self.setWindowTitle(f"{Path(path).name} — Gauntlet Studio")
-            )
-            page.funnel.running_changed.connect(self._update_jobs)
-            saved = self.settings.splitter_state("workspace")
-            if saved is not None:
-                page.splitter.restoreState(saved)
-        elif name == "lab":
-            from app.ui.lab.bounties_screen import MyBountiesScreen
-
-            page = MyBountiesScreen(self.job_runner)
-            page.set_client_factory(self._platform_client_factory())
-            if self.platform.session is not None:
-                page.refresh()
-        elif name == "queue":
-            from app.ui.review.review_screen import ReviewScreen
-
-            page = ReviewScreen(
-                settings=self.settings, credentials=self.credentials, job_runner=self.job_runner
-            )
-            page.set_session(self.platform.session)
-            page.changed.connect(self.platform.sync_now)
-        elif name == "submissions":
-            from app.ui.store_views import SubmissionsView
-
-            page = SubmissionsView()
-        elif name == "reviews":
-            from app.ui.store_views import ReviewsView
-
-            page = ReviewsView()
-        else:
-            from app.ui.settings_view import SettingsView
-
-            page = SettingsView(self.settings, self.credentials, self.job_runner)
-            page.platform_changed.connect(self.platform.restart)
-            page.models_changed.connect(self._on_models_changed)
-            page.theme_changed.connect(self._apply_theme)
-            page.refresh_keychain_status()
-            page.diagnosis_shown.connect(self._on_diagnosis)
-            if self._diagnosis is not None:
-                page.show_diagnosis(self._diagnosis)
-        if name == "bounties":
-            saved = self.settings.splitter_state("bounties")
-            if saved is not None:
-                page.splitter.restoreState(saved)
+        makers = {
+            "bounties": self._make_bounties,
+            "workspace": self._make_workspace,
+            "lab": self._make_lab,
+            "queue": self._make_queue,
+            "submissions": self._make_submissions,
+            "reviews": self._make_reviews,
+            "settings": self._make_settings,
+        }
+        page = makers[name]()
         page.problem.connect(self.report)
         if self._store is not None and hasattr(page, "set_store"):
             page.set_store(self._store)
@@ -242,6 +198,76 @@ class MainWindow(QMainWindow):
         self.pages.removeWidget(placeholder)
         placeholder.deleteLater()
         self._built[name] = page
+        return page
+
+    def _make_bounties(self) -> QWidget:
+        page = BountyBrowser(self.job_runner, folder_picker=self._folder_picker)
+        page.environment_created.connect(self._on_environment_created)
+        saved = self.settings.splitter_state("bounties")
+        if saved is not None:
+            page.splitter.restoreState(saved)
+        return page
+
+    def _make_workspace(self) -> QWidget:
+        from app.ui.workspace_page import WorkspacePage
+
+        page = WorkspacePage(
+            settings=self.settings,
+            credentials=self.credentials,
+            job_runner=self.job_runner,
+            folder_picker=self._folder_picker,
+            platform=self.platform,
+        )
+        page.welcome.bounties_requested.connect(lambda: self.show_screen("bounties"))
+        page.package_opened.connect(
+            lambda path: self.setWindowTitle(f"{Path(path).name} — Gauntlet Studio")
+        )
+        page.funnel.running_changed.connect(self._update_jobs)
+        saved = self.settings.splitter_state("workspace")
+        if saved is not None:
+            page.splitter.restoreState(saved)
+        return page
+
+    def _make_lab(self) -> QWidget:
+        from app.ui.lab.bounties_screen import MyBountiesScreen
+
+        page = MyBountiesScreen(self.job_runner)
+        page.set_client_factory(self._platform_client_factory())
+        if self.platform.session is not None:
+            page.refresh()
+        return page
+
+    def _make_queue(self) -> QWidget:
+        from app.ui.review.review_screen import ReviewScreen
+
+        page = ReviewScreen(
+            settings=self.settings, credentials=self.credentials, job_runner=self.job_runner
+        )
+        page.set_session(self.platform.session)
+        page.changed.connect(self.platform.sync_now)
+        return page
+
+    def _make_submissions(self) -> QWidget:
+        from app.ui.store_views import SubmissionsView
+
+        return SubmissionsView()
+
+    def _make_reviews(self) -> QWidget:
+        from app.ui.store_views import ReviewsView
+
+        return ReviewsView()
+
+    def _make_settings(self) -> QWidget:
+        from app.ui.settings_view import SettingsView
+
+        page = SettingsView(self.settings, self.credentials, self.job_runner)
+        page.platform_changed.connect(self.platform.restart)
+        page.models_changed.connect(self._on_models_changed)
+        page.theme_changed.connect(self._apply_theme)
+        page.refresh_keychain_status()
+        page.diagnosis_shown.connect(self._on_diagnosis)
+        if self._diagnosis is not None:
+            page.show_diagnosis(self._diagnosis)
         return page
 
     @property
@@ -354,8 +380,7 @@ class MainWindow(QMainWindow):
             self._built["lab"].set_client_factory(self._platform_client_factory())
         if "queue" in self._built:
             self._built["queue"].set_session(self.platform.session)
-        if self.current_screen() not in ROLE_SCREENS[role]:
-            self.show_screen(ROLE_SCREENS[role][0])
+        self.show_screen(ROLE_SCREENS[role][0])  # the role's home: queue, My bounties, Bounties
         self.notifications.show_message(
             f"You are acting as {ROLE_TITLES[role].lower()}.",
             "On the local platform each role is its own local account; switch back from the "

@@ -81,26 +81,40 @@ class PlatformService(QObject):
 
     def restart(self) -> None:
         """After the user changed the platform or signed in: reconnect."""
-        self._close_session()
+        self._generation += 1
+        self._reconnect()
+
+    def _reconnect(self) -> None:
+        """Leave the current session and connect again. A sync still running keeps its session
+        (and store) open until it ends; its result is then dropped (see `_sync_ended`)."""
+        if self._syncing is not None:
+            retiring, self.session = self.session, None
+            self._syncing.add_done_callback(lambda _task: self._close_session(retiring))
+            self._syncing, self._sync_again = None, False
+            if retiring is not None and self.store is retiring.store:
+                self.store = None
+        else:
+            self._close_session()
         self.start()
 
     def switch_role(self, role: str) -> None:
         """Act as another role. On the embedded platform that is another local account with its
-        own store; on a real platform the account stays the same (the server decides what it
-        may do), only the screens change."""
+        own store (as with a `connector`, which picks the account per role); on a real platform
+        the account stays the same (the server decides what it may do), only the screens
+        change."""
         if role == self.role:
             return
         self.role = role
         self._generation += 1
         self.role_changed.emit(role)
-        if self.session is not None and self.session.connection.embedded is None:
+        session = self.session
+        if session is not None and session.connection.embedded is None and not self._connector:
             return
-        self._close_session()
         if self._cached_store is not None:
             self._cached_store.close()
             self._cached_store = None
-        self.store = None
-        self.start()
+            self.store = None
+        self._reconnect()
 
     def sync_now(self) -> None:
         if self.session is None or self._closed:
@@ -108,8 +122,11 @@ class PlatformService(QObject):
         if self._syncing is not None:
             self._sync_again = True  # the running sync may have missed a change queued just now
             return
+        generation = self._generation
         self._syncing = self._job_runner.run_coroutine(
-            self.session.engine.sync(), on_done=self._on_synced, on_error=self._on_sync_failed
+            self.session.engine.sync(),
+            on_done=lambda result: self._on_synced(result, generation),
+            on_error=lambda exc: self._on_sync_failed(exc, generation),
         )
 
     def shutdown(self) -> None:
@@ -180,7 +197,9 @@ class PlatformService(QObject):
         )
         self.problem.emit(exc)
 
-    def _on_synced(self, result) -> None:
+    def _on_synced(self, result, generation: int) -> None:
+        if generation != self._generation:
+            return  # a sync of a session left meanwhile (role switch, new platform)
         self._syncing = None
         self.sync_count += 1
         if result.pulled or self.sync_count == 1:
@@ -190,7 +209,9 @@ class PlatformService(QObject):
             self._sync_again = False
             self.sync_now()
 
-    def _on_sync_failed(self, exc: BaseException) -> None:
+    def _on_sync_failed(self, exc: BaseException, generation: int) -> None:
+        if generation != self._generation:
+            return
         self._syncing = None
         self._sync_again = False
         self.sync_failed.emit(exc)
@@ -201,8 +222,10 @@ class PlatformService(QObject):
         )
         self.problem.emit(exc)
 
-    def _close_session(self) -> None:
-        session, self.session = self.session, None
+    def _close_session(self, session=None) -> None:
+        """Close `session` (default: the current one, which is then left)."""
+        if session is None:
+            session, self.session = self.session, None
         if session is None:
             return
         if self.store is session.store:

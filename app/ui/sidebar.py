@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMenu,
+    QSizePolicy,
     QStyledItemDelegate,
     QToolButton,
     QVBoxLayout,
@@ -88,6 +89,7 @@ class Sidebar(QWidget):
         self.role_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.role_button.setIcon(icon("role", size=18))
         self.role_button.setMenu(self._role_menu())
+        self.role_button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)

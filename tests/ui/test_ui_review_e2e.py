@@ -13,11 +13,15 @@ reaches the platform in order once the author is back online.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QTextCursor
-from support.fault_proxy import FaultProxy
-from support.review_setup import Roles, on_platform, start_local
+from support.fault_proxy import Fault, FaultProxy
+from support.review_setup import on_platform, start_local
 
 from app.sync.platform import PlatformConnection
 from app.ui.app_settings import AppSettings
@@ -28,12 +32,40 @@ from tests.ui.review.conftest import screenshot
 SUGGESTED = "MAX_RESPONSE_CHARS = 120"
 
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Lab:
+    """The lab's actions, through the real `gauntlet` CLI in its own process and profile (the
+    app's event loop runs in this one)."""
+
+    def __init__(self, embedded, home: Path) -> None:
+        self.embedded, self.home = embedded, home
+
+    def __call__(self, *argv: str) -> tuple[int, str, str]:
+        env = dict(os.environ)
+        env.update(
+            GAUNTLET_HOME=str(self.home),
+            GAUNTLET_SERVER=self.embedded.url,
+            GAUNTLET_TOKEN=self.embedded.tokens["lab"],
+            PYTHONPATH=str(ROOT),
+        )
+        done = subprocess.run(
+            [sys.executable, "-m", "app", *argv],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        return done.returncode, done.stdout, done.stderr
+
+
 @pytest.fixture
-def loop(tmp_path, monkeypatch, capsys, async_loop):
+def loop(tmp_path, async_loop):
     embedded = start_local(tmp_path / "platform")
-    roles = Roles(embedded, tmp_path, monkeypatch, capsys)
     try:
-        yield embedded, roles
+        yield embedded, Lab(embedded, tmp_path / "home-lab")
     finally:
         embedded.stop()
 
@@ -64,8 +96,9 @@ def _sync(qtbot, window: MainWindow) -> None:
 def _check_passes(data_dir, submission_id: str, number: int) -> None:
     """The server's check of a revision passes, as its worker records it (no auto-assignment:
     the lab assigns)."""
-    from app.platform.recheck import store_report
     from support.platform_testkit import passing_report
+
+    from app.platform.recheck import store_report
 
     def work(session, settings):
         settings.auto_assign_reviewers = False
@@ -74,9 +107,8 @@ def _check_passes(data_dir, submission_id: str, number: int) -> None:
     on_platform(data_dir, work)
 
 
-def _post_bounty(roles: Roles) -> str:
-    code, out, err = roles(
-        "lab",
+def _post_bounty(lab: Lab) -> str:
+    code, out, err = lab(
         "bounty", "create", "--json",
         "--title", "Balancing chemical equations",
         "--domain", "chemistry",
@@ -120,9 +152,9 @@ def _comment(qtbot, page, body: str, suggestion: str | None = None, severity="no
 
 
 def test_lab_author_and_reviewer_close_the_loop_in_the_app(qtbot, tmp_path, loop):
-    embedded, roles = loop
+    embedded, lab = loop
     data_dir = tmp_path / "platform"
-    bounty_id = _post_bounty(roles)
+    bounty_id = _post_bounty(lab)
 
     # The author starts from the bounty and submits from the app.
     author = _window(qtbot, tmp_path, "author", "author", embedded.url, embedded.tokens["author"])
@@ -137,7 +169,7 @@ def test_lab_author_and_reviewer_close_the_loop_in_the_app(qtbot, tmp_path, loop
     (sub,) = author.platform.store.submissions.list()
     _check_passes(data_dir, sub.id, 1)
 
-    code, out, err = roles("lab", "assign", sub.id, "reviewer", "--json")
+    code, out, err = lab("assign", sub.id, "reviewer", "--json")
     assert code == 0, err
     assert [r["name"] for r in json.loads(out)["reviewers"]] == ["reviewer"]
 
@@ -157,6 +189,9 @@ def test_lab_author_and_reviewer_close_the_loop_in_the_app(qtbot, tmp_path, loop
     tasks = review.workspace.open_file("tasks.jsonl")
     tasks.table.select_row(2)  # the "rust" task
     _comment(qtbot, review, "Say whether 4, 3, 2 or 4:3:2 is expected.")
+    review.workspace.open_file("grader.py")
+    _select_lines(grader, 15, 15)
+    _comment(qtbot, review, "Why 1000? Say where the bound comes from.", severity="nit")
     for item in review.verdict.criteria:
         review.verdict.spins[item["id"]].setValue(item["max_score"] - 1)
     review.verdict.summary.set_text("Two things to fix, see the threads.")
@@ -170,19 +205,23 @@ def test_lab_author_and_reviewer_close_the_loop_in_the_app(qtbot, tmp_path, loop
     _sync(qtbot, author)
     state = author.platform.store.submissions.get(sub.id).state
     assert state == "changes_requested"
-    threads = {t.task_id or t.file: t for t in author.platform.store.reviews.threads_for(sub.id)}
-    assert threads["grader.py"].start_line == 14 and threads["grader.py"].suggestion
+    threads = {
+        (t.start_line if t.file == "grader.py" else t.task_id): t
+        for t in author.platform.store.reviews.threads_for(sub.id)
+    }
+    assert set(threads) == {14, 15, "rust"} and threads[14].suggestion == SUGGESTED
     assert threads["rust"].file == "tasks.jsonl" and threads["rust"].start_line == 3
     author_review = author.workspace.review
     assert {a.thread_id for a in author.workspace.workspace._annotations} == {
         t.id for t in threads.values()
     }
-    author_review.apply_suggestion(threads["grader.py"])
+    author_review.apply_suggestion(threads[14])
     tab = author.workspace.workspace.open_file("grader.py")
     assert tab.text().splitlines()[13] == SUGGESTED
-    tasks_tab = author.workspace.workspace.open_file("tasks.jsonl")
-    new_task = {"id": "ammonia", "prompt": "Balance N2 + H2 → NH3.", "answer": [1, 3, 2]}
-    tasks_tab.replace_text(json.dumps(new_task) + "\n" + tasks_tab.text(), "Add a task")
+    # Another edit: a comment above the limits, so the lines below it move down by one.
+    lines = tab.text().splitlines(keepends=True)
+    lines.insert(12, "# Limits agreed with the reviewer.\n")
+    tab.replace_text("".join(lines), "Add a comment")
     with qtbot.waitSignal(page.submit_job.sent, timeout=60000):
         page.submit()
     _check_passes(data_dir, sub.id, 2)
@@ -195,10 +234,14 @@ def test_lab_author_and_reviewer_close_the_loop_in_the_app(qtbot, tmp_path, loop
         review.changes.files.topLevelItem(i).text(1)
         for i in range(review.changes.files.topLevelItemCount())
     ]
-    assert changed == ["grader.py", "tasks.jsonl"]
-    placed = {t.task_id or t.file: t for t in reviewer.platform.store.reviews.threads_for(sub.id)}
-    assert placed["grader.py"].anchor_state == "outdated"  # its line is what the author rewrote
-    assert placed["rust"].anchor_state == "moved" and placed["rust"].start_line == 4
+    assert changed == ["grader.py"]  # nothing else changed, nothing else to read
+    placed = {
+        (t.data.get("anchor", {}).get("start_line") if t.file == "grader.py" else t.task_id): t
+        for t in reviewer.platform.store.reviews.threads_for(sub.id)
+    }
+    assert placed[14].anchor_state == "outdated"  # its line is what the author rewrote
+    assert placed[15].anchor_state == "moved" and placed[15].start_line == 16
+    assert placed["rust"].anchor_state == "current" and placed["rust"].start_line == 3
     screenshot(review.changes, "e2e-review-diff.png")
 
     for item in review.verdict.criteria:
@@ -211,15 +254,15 @@ def test_lab_author_and_reviewer_close_the_loop_in_the_app(qtbot, tmp_path, loop
     _sync(qtbot, reviewer)
     _sync(qtbot, author)
     for window in (author, reviewer):
-        assert window.platform.store.submissions.get(sub.id).state == "approved"
-    code, out, _ = roles("lab", "bounty", "submissions", bounty_id, "--json")
-    assert code == 0 and json.loads(out)[0]["state"] == "approved"
+        assert window.platform.store.submissions.get(sub.id).state == "accepted"
+    code, out, _ = lab("bounty", "submissions", bounty_id, "--json")
+    assert code == 0 and json.loads(out)[0]["state"] == "accepted"
 
 
 def test_the_author_works_offline_and_everything_arrives_in_order(qtbot, tmp_path, loop):
-    embedded, roles = loop
+    embedded, lab = loop
     data_dir = tmp_path / "platform"
-    bounty_id = _post_bounty(roles)
+    bounty_id = _post_bounty(lab)
     proxy = FaultProxy(embedded.url)
     proxy.start()
     try:
@@ -234,7 +277,7 @@ def test_the_author_works_offline_and_everything_arrives_in_order(qtbot, tmp_pat
             page.submit()
         (sub,) = author.platform.store.submissions.list()
         _check_passes(data_dir, sub.id, 1)
-        assert roles("lab", "assign", sub.id, "reviewer")[0] == 0
+        assert lab("assign", sub.id, "reviewer")[0] == 0
         reviewer = _window(
             qtbot, tmp_path, "reviewer", "reviewer", embedded.url, embedded.tokens["reviewer"]
         )
@@ -247,7 +290,7 @@ def test_the_author_works_offline_and_everything_arrives_in_order(qtbot, tmp_pat
         _sync(qtbot, author)
 
         # Offline: apply the suggestion, reply, resolve, resubmit. All of it waits.
-        proxy.go_offline()
+        offline = proxy.add(Fault("drop", times=-1))  # every request: connection dropped
         threads = {t.start_line: t for t in author.platform.store.reviews.threads_for(sub.id)}
         author.workspace.review.apply_suggestion(threads[14])
         author.platform.session.engine.queue_reply(threads[15].id, "Any large bound works.")
@@ -260,13 +303,16 @@ def test_the_author_works_offline_and_everything_arrives_in_order(qtbot, tmp_pat
         assert (package / "grader.py").read_text().splitlines()[13] == SUGGESTED  # kept on disk
 
         # Back online: one sync sends everything, in the order it was done.
-        proxy.go_online()
+        proxy.clear()
+        assert offline.reached.is_set()
         _sync(qtbot, author)
         assert author.platform.store.outbox.pending() == []
         _sync(qtbot, reviewer)
         store = reviewer.platform.store
         assert store.submissions.get(sub.id).latest_revision == 2
-        by_line = {t.data.get("anchor", {}).get("start_line"): t for t in store.reviews.threads_for(sub.id)}
+        by_line = {
+            t.data.get("anchor", {}).get("start_line"): t for t in store.reviews.threads_for(sub.id)
+        }
         assert by_line[14].resolved
         assert [c.body for c in by_line[15].comments][-1] == "Any large bound works."
     finally:

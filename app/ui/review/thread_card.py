@@ -150,7 +150,7 @@ class ThreadCard(QFrame):
         row.addWidget(self.location)
         row.addWidget(dim_label(f"by {self.view.author}"))
         row.addStretch(1)
-        self.waiting_label = dim_label(f"⏳ {self.view.waiting}" if self.view.waiting else "")
+        self.waiting_label = dim_label(f"{self.view.waiting}" if self.view.waiting else "")
         self.waiting_label.setVisible(bool(self.view.waiting))
         row.addWidget(self.waiting_label)
         return row
@@ -160,7 +160,7 @@ class ThreadCard(QFrame):
         layout = QVBoxLayout(box)
         layout.setContentsMargins(16, 2, 0, 0)
         layout.setSpacing(0)
-        mark = f" · ⏳ {WAITING}" if reply.pending else ""
+        mark = f" · {WAITING}" if reply.pending else ""
         layout.addWidget(dim_label(f"{reply.author} replied{mark}"))
         layout.addWidget(MarkdownView(reply.body))
         return box

@@ -192,7 +192,7 @@ class VerdictForm(QWidget):
             p = waiting[-1].payload
             verdict = VERDICT_LABELS.get(p.get("verdict"), p.get("verdict"))
             self.status.setText(
-                f"⏳ Your verdict '{verdict}' on revision {p.get('revision')} is waiting to sync."
+                f"Your verdict '{verdict}' on revision {p.get('revision')} is waiting to sync."
             )
             return
         reviews = [r for r in self.store.reviews.list(self.submission_id) if r.verdict]

@@ -232,6 +232,7 @@ class DocumentTab(QWidget):
     def set_read_only(self, read_only: bool) -> None:
         """Someone else's file, under review: readable and selectable, never changed."""
         self.editor.setReadOnly(read_only)
+        self._sync_buttons()
         if self.table is not None:
             self.table.set_read_only(read_only)
         if self.form is not None:
@@ -279,6 +280,9 @@ class DocumentTab(QWidget):
             FORM: "Each setting of env.toml, explained. Comments in the file are kept.",
             TEXT: "The file as written. Problems are underlined; hover for how to fix them.",
         }
+        if self.editor.isReadOnly():
+            hints[TABLE] = "One row per line of the file. Read-only: select rows to comment."
+            hints[TEXT] = "The file as submitted. Read-only: select lines to comment."
         self.view_hint.setText(hints[self._mode])
 
     def _explain_text_only(self, exc: UserError) -> None:
