@@ -148,7 +148,7 @@ def submission_detail(store, submission_id: str, me_id: str | None) -> dict[str,
         "id": sub.id,
         "bounty_id": sub.bounty_id,
         "bounty_title": bounty.title if bounty else "",
-        "author": (sub.data.get("author") or {}).get("name", sub.author),
+        "author": sub.author,  # the name, as the store keeps it (see records.person)
         "state": sub.state,
         "revision": sub.latest_revision,
         "check": _check(latest),
