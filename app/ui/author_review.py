@@ -85,6 +85,7 @@ class AuthorReview(QObject):
         layout.addWidget(self.panel, 1)
         self.index = tabs.addTab(self.page, "Review")
         self.panel.thread_activated.connect(self.show_thread_lines)
+        self.panel.applies_suggestions = True
         self.panel.suggestion_requested.connect(self.apply_suggestion)
         self.panel.changed.connect(self._sync_now)
         workspace.annotation_clicked.connect(self.open_thread)

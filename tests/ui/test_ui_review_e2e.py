@@ -23,6 +23,7 @@ from PySide6.QtGui import QTextCursor
 from support.fault_proxy import Fault, FaultProxy
 from support.review_setup import on_platform, start_local
 
+from app.envpack.provenance import is_own
 from app.sync.platform import PlatformConnection
 from app.ui.app_settings import AppSettings
 from app.ui.error_reporter import ErrorReporter
@@ -184,6 +185,8 @@ def test_lab_author_and_reviewer_close_the_loop_in_the_app(qtbot, tmp_path, loop
     assert "First review" in review.changes.summary.text()
     grader = review.workspace.open_file("grader.py")
     assert grader.editor.isReadOnly()
+    # Someone else's code: the local run may only use Docker, never the process backend.
+    assert not is_own(review.workspace.current_package())
     _select_lines(grader, 14, 14)
     _comment(qtbot, review, "Responses this long are never right.", SUGGESTED, "blocking")
     tasks = review.workspace.open_file("tasks.jsonl")
@@ -243,6 +246,8 @@ def test_lab_author_and_reviewer_close_the_loop_in_the_app(qtbot, tmp_path, loop
     assert placed[15].anchor_state == "moved" and placed[15].start_line == 16
     assert placed["rust"].anchor_state == "current" and placed["rust"].start_line == 3
     screenshot(review.changes, "e2e-review-diff.png")
+    review.tabs.setCurrentWidget(review.threads)
+    screenshot(reviewer, "e2e-review-threads.png")
 
     for item in review.verdict.criteria:
         review.verdict.spins[item["id"]].setValue(item["max_score"])

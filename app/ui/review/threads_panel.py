@@ -39,6 +39,7 @@ class ThreadsPanel(QWidget):
         self.submission_id: str | None = None
         self.revision: int | None = None
         self.cards: dict[str, ThreadCard] = {}
+        self.applies_suggestions = False  # the author's panel: "Apply suggestion" is offered
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         self.header = PageHeader("Review threads", "")
@@ -188,6 +189,8 @@ class ThreadsPanel(QWidget):
         card = ThreadCard(view, read_only_reason="" if self.engine is not None else READ_ONLY)
         card.activated.connect(self.thread_activated)
         card.suggestion_requested.connect(self.suggestion_requested)
+        if not self.applies_suggestions and getattr(card, "apply_button", None) is not None:
+            card.apply_button.hide()  # a reviewer proposes; only the author's copy can change
         card.reply_requested.connect(lambda thread, text: self._reply(card, thread, text))
         card.resolve_requested.connect(self._resolve)
         self.cards[view.key] = card

@@ -75,6 +75,11 @@ def test_a_thread_with_a_suggestion_goes_from_the_form_to_the_author(qtbot, revi
     with qtbot.waitSignal(panel.thread_activated) as activated:
         card.location.linkActivated.emit("#")
     assert activated.args[0].id == thread.id and (thread.start_line, thread.end_line) == (1, 2)
+    assert card.apply_button.isHidden()  # the reviewer proposes; only the author applies
+    panel.applies_suggestions = True  # as the author's Review tab sets it
+    panel.refresh()
+    (card,) = panel.cards.values()
+    assert not card.apply_button.isHidden()
     with qtbot.waitSignal(panel.suggestion_requested) as wanted:
         card.apply_button.click()
     assert wanted.args[0].suggestion.startswith("# Compare answers exactly")
