@@ -163,6 +163,9 @@ class ReviewPage(QWidget):
         if detail["id"] != self.submission_id:
             return  # another submission was opened meanwhile
         self.workspace.open_package(new.root)
+        # The checkout's folder means nothing to a reviewer; say what it is instead.
+        self.workspace.package_path.setText(f"Revision {new.number} as submitted · read-only")
+        self.workspace.package_path.setToolTip(str(new.root))
         self.changes.show_changes(old, new)
         self.threads.show_submission(self.submission_id, self.revision)
         self.verdict.set_store(self.session.store)
