@@ -4,7 +4,8 @@ environment through verifiers' own loader and scores responses through verifiers
 reply), as a rollout's scoring step does. No model is called.
 
     python peer_verifiers_probe.py MODULE < {"cases": [{"task_id", "response"}, ...]}
-prints {"version", "taskset", "tasks", "scores": [{"task_id", "reward", "rewards"}], "gold"}.
+prints {"version", "taskset", "tasks", "scores": [{"task_id", "reward", "rewards"}], "gold",
+"judges"}.
 """
 
 import asyncio
@@ -38,12 +39,15 @@ async def main(module, cases):
         rewards = {name: r.score if r else None for name, r in trace.rewards.items()}
         scores.append({"task_id": case["task_id"], "reward": trace.reward, "rewards": rewards})
     gold = {task_id: await task.validate(None) for task_id, task in tasks.items()}
+    # plugged judges (judge packages) are built from their config, as scoring would
+    judges = [type(judge).__name__ for judge in next(iter(tasks.values())).plugged_judges()]
     return {
         "version": verifiers.__version__,
         "taskset": type(taskset).__name__,
         "tasks": list(tasks),
         "scores": scores,
         "gold": gold,
+        "judges": judges,
     }
 
 

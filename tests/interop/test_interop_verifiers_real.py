@@ -81,10 +81,25 @@ def test_real_verifiers_loads_the_export_and_scores_like_the_funnel(
     with_reference = {r.task_id for r in pack.solutions}
     assert result["gold"] == {t.id: (True if t.id in with_reference else None) for t in pack.tasks}
 
+    assert result["judges"] == []
+
     back = tmp_path / "back"
     import_verifiers(out, back)
     assert errors_of(back) == []
     assert [t.record for t in load_envpack(back).pack.tasks] == [t.record for t in pack.tasks]
+
+
+def test_real_verifiers_loads_a_judge_export_with_its_rubric_judge(template, runtime, tmp_path):
+    python = peer_python()
+    pack = load_envpack(template("qa-judge")).pack
+    out = tmp_path / "env"
+    module = export_verifiers(pack.root, out, runtime)
+    # scoring a judge needs a model: load and build the judge only, and no gold check
+    stdout = run_peer(python, [str(PROBE), module], out, tmp_path, json.dumps({"cases": []}))
+    result = json.loads(stdout.strip().splitlines()[-1])
+    assert result["tasks"] == [t.id for t in pack.tasks]
+    assert result["judges"] == ["RubricJudge"]
+    assert set(result["gold"].values()) == {None}
 
 
 def test_vf_validate_runs_the_gold_and_noop_checks_with_no_model(template, runtime, tmp_path):
