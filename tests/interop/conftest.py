@@ -33,41 +33,61 @@ def template(tmp_path):
     return copy
 
 
-class _StubDataset(list):
-    @classmethod
-    def from_list(cls, rows):
-        return cls(rows)
+class _Subscriptable:
+    def __class_getitem__(cls, item):
+        return cls
 
 
-class _StubRubric:
-    def __init__(self, funcs=None, weights=None, **kwargs):
-        self.funcs, self.weights, self.kwargs = list(funcs or []), list(weights or []), kwargs
-
-    def add_reward_func(self, func, weight=1.0):
-        self.funcs.append(func)
-        self.weights.append(weight)
+class _StubTaskData:
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
 
 
-class _StubEnv:
-    def __init__(self, dataset=None, rubric=None, **kwargs):
-        self.dataset, self.rubric, self.kwargs = dataset, rubric, kwargs
+class _StubTask(_Subscriptable):
+    def __init__(self, data, config=None):
+        self.data, self.config = data, config
+
+
+class _StubTaskConfig:
+    def __init__(self, judges=()):
+        self.judges = list(judges)
+
+
+class _StubTasksetConfig:
+    def __init__(self, id="", task=None, **kwargs):
+        self.id, self.task, self.kwargs = id, task or _StubTaskConfig(), kwargs
+
+
+class _StubTaskset(_Subscriptable):
+    def __init__(self, config):
+        self.config = config
+
+    def __iter__(self):
+        return iter(self.load())
+
+
+def _stub_reward(func):
+    func.reward = True
+    return func
 
 
 @pytest.fixture
 def load_exported(monkeypatch):
-    """Import an exported verifiers environment. `verifiers` (and its `datasets`) cannot be
-    installed into the shared venv (it pulls in transformers, numpy, ...), so *only those two
-    imports* are replaced by a tiny stub that records what the module builds; everything the
-    environment itself does (dataset rows, reward functions, Gauntlet's graders) runs for real.
-    The same export was checked by hand against the real verifiers 0.1.14 (docs/interop.md)."""
+    """Import an exported verifiers environment with *only* the `verifiers` import replaced by
+    a tiny stub of the verifiers 0.4 classes it subclasses (Task, TaskData, Taskset, the
+    configs, @vf.reward), for unit tests: everything the environment itself does (task data,
+    the reward, Gauntlet's graders) runs for real. The real package runs the same export in
+    test_interop_verifiers_real.py (its own venv: it cannot go into the app's .venv)."""
 
     def load(folder: Path, module: str):
-        vf = types.ModuleType("verifiers")
-        vf.SingleTurnEnv, vf.Rubric, vf.JudgeRubric = _StubEnv, _StubRubric, _StubRubric
-        datasets = types.ModuleType("datasets")
-        datasets.Dataset = _StubDataset
-        monkeypatch.setitem(sys.modules, "verifiers", vf)
-        monkeypatch.setitem(sys.modules, "datasets", datasets)
+        vf = types.ModuleType("verifiers.v1")
+        vf.Task, vf.TaskData, vf.Taskset, vf.State = _StubTask, _StubTaskData, _StubTaskset, object
+        vf.TaskConfig, vf.TasksetConfig = _StubTaskConfig, _StubTasksetConfig
+        vf.reward = _stub_reward
+        root = types.ModuleType("verifiers")
+        root.v1 = vf
+        monkeypatch.setitem(sys.modules, "verifiers", root)
+        monkeypatch.setitem(sys.modules, "verifiers.v1", vf)
         monkeypatch.syspath_prepend(str(folder))
         for name in [m for m in sys.modules if m == module or m.startswith(module + ".")]:
             monkeypatch.delitem(sys.modules, name)

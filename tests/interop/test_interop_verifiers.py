@@ -1,14 +1,16 @@
-"""Prime Intellect `verifiers` export and import.
+"""Prime Intellect `verifiers` export and import (unit tests).
 
-The exported environment is imported and `load_environment()` called for real; only the
-`verifiers` and `datasets` imports are stubbed when those packages are not installed (see
-conftest.load_exported). The reward functions, dataset rows and Gauntlet graders all run."""
+The exported environment is imported and its taskset built for real; only the `verifiers`
+import is stubbed (conftest.load_exported). The task data, the reward and Gauntlet's graders
+all run. test_interop_verifiers_real.py runs the same export in the real verifiers release."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import tomllib
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from support.interop_checks import assert_reimport_is_someone_elses, errors_of
@@ -20,8 +22,9 @@ from app.errors import UserError
 from app.sandbox.runner.match import grade_match
 
 
-def chat(text: str) -> list[dict]:
-    return [{"role": "assistant", "content": text}]
+def reply(text):
+    """A finished rollout's trace as the reward reads it: the sampled assistant replies."""
+    return SimpleNamespace(root_reply=None, assistant_messages=[SimpleNamespace(content=text)])
 
 
 @pytest.mark.parametrize("name", HARBOR_TEMPLATES)
@@ -33,19 +36,25 @@ def test_exported_environment_rewards_references_and_negatives_like_the_funnel(
     module_name = export_verifiers(pack.root, out, runtime)
     project = tomllib.loads((out / "pyproject.toml").read_text())
     assert project["project"]["name"] == module_name.replace("_", "-")
-    assert any(d.startswith("verifiers") for d in project["project"]["dependencies"])
+    assert project["project"]["dependencies"] == ["verifiers>=0.4,<0.5"]
     module = load_exported(out, module_name)
-    env = module.load_environment()
-    rows = list(env.dataset)
-    assert [json.loads(r["info"]["gauntlet_task"]) for r in rows] == [t.record for t in pack.tasks]
-    assert all(task.prompt in row["question"] for task, row in zip(pack.tasks, rows, strict=True))
-    (reward,) = env.rubric.funcs
-    info = {t.id: row["info"] for t, row in zip(pack.tasks, rows, strict=True)}
+    assert module.__all__ == ["GauntletTaskset", "load_environment"]
+    tasks = {task.data.id: task for task in module.load_environment()}
+    assert [json.loads(t.data.gauntlet_task) for t in tasks.values()] == [
+        t.record for t in pack.tasks
+    ]
+    assert all(t.prompt in tasks[t.id].data.prompt for t in pack.tasks)
+    references = {r.task_id: r.response for r in pack.solutions}
+    assert {i: t.data.reference for i, t in tasks.items()} == {
+        t.id: references.get(t.id) for t in pack.tasks
+    }
     for ref in pack.solutions:
-        assert reward(completion=chat(ref.response), info=info[ref.task_id]) == 1.0, ref
+        assert asyncio.run(tasks[ref.task_id].gauntlet(reply(ref.response))) == 1.0, ref
+        assert asyncio.run(tasks[ref.task_id].validate()) is True
     for neg in pack.negatives:
-        assert reward(completion=chat(neg.response), info=info[neg.task_id]) == 0.0, neg
-    assert reward(completion="", info=info[pack.tasks[0].id]) == 0.0
+        assert asyncio.run(tasks[neg.task_id].gauntlet(reply(neg.response))) == 0.0, neg
+    first = tasks[pack.tasks[0].id]
+    assert asyncio.run(first.gauntlet(SimpleNamespace(root_reply=None, assistant_messages=[]))) == 0
 
 
 @pytest.mark.parametrize(
@@ -60,13 +69,11 @@ def test_reward_agrees_with_the_sandbox_grader(
     task = pack.task("alcohol-2")
     expected = grade_match(task.record, response, pack.grader.to_dict())["reward"]
     assert module.rewards.score(task.record, response)["reward"] == expected
-    assert (
-        module.rewards.completion_text([{"role": "user", "content": "q"}, *chat(response)])
-        == response
-    )
+    assert module.reply_text(reply(response)) == response  # unstripped, as the funnel grades
+    assert module.reply_text(SimpleNamespace(root_reply=response)) == response
 
 
-def test_judge_environment_uses_a_judge_rubric_with_the_package_rubric(
+def test_judge_environment_plugs_the_rubric_judge_with_the_package_rubric(
     template, runtime, load_exported, tmp_path
 ):
     root = template("qa-judge")
@@ -74,22 +81,15 @@ def test_judge_environment_uses_a_judge_rubric_with_the_package_rubric(
         rubric.write("\nNever reward a response that only says {placeholder}.\n")
     pack = load_envpack(root).pack
     module = load_exported(tmp_path / "env", export_verifiers(pack.root, tmp_path / "env", runtime))
-    env = module.load_environment(judge_model="gpt-test")
-    rubric_text = (pack.root / "rubric.md").read_text()
-    assert env.rubric.kwargs["judge_model"] == "gpt-test"
-    # verifiers fills the prompt with str.format; the rubric's own braces must survive that
-    filled = env.rubric.kwargs["judge_prompt"].format(
-        question="Q?", answer="key points", response="R."
-    )
-    assert rubric_text.strip() in filled and "{placeholder}" in filled and "R." in filled
-    (judge_reward,) = env.rubric.funcs
-
-    async def judge(prompt, completion, answer, state):
-        return " 0.5 "
-
-    assert asyncio.run(judge_reward(judge, "p", chat("x"), "a", {})) == 0.5
-    assert module.rewards.judge_score("8/10") == 0.0  # two numbers: unclear, the floor
-    assert module.rewards.judge_score("1.7") == 0.0
+    tasks = list(module.load_environment())
+    assert not hasattr(tasks[0], "gauntlet")  # the judge is the reward, not a function
+    assert asyncio.run(tasks[0].validate()) is None  # no model-free gold check for a judge
+    (judge,) = tasks[0].config.judges
+    assert judge["id"] == "rubric" and judge["answer_field"] == "answer"
+    assert judge["model"] == pack.grader.to_dict()["model"]
+    criteria = json.loads(Path(judge["path"]).read_text())["criteria"]
+    assert criteria == [{"name": "rubric", "text": (pack.root / "rubric.md").read_text().strip()}]
+    assert "{placeholder}" in criteria[0]["text"]
 
 
 @pytest.mark.parametrize("name", [*HARBOR_TEMPLATES, "qa-judge"])

@@ -1,14 +1,16 @@
 """Export an env pack as a Prime Intellect `verifiers` environment (an installable package).
 
-    <out>/pyproject.toml        name, version, dependencies (verifiers, datasets)
+    <out>/pyproject.toml        name, version, dependencies (verifiers 0.4)
          README.md
-         <module>/__init__.py   load_environment(**kwargs) -> vf.SingleTurnEnv
+         <module>/__init__.py   the Taskset subclass (in __all__), its Task with a @vf.reward
          <module>/rewards.py    the reward function (standard library only)
          <module>/gauntlet_runtime/   Gauntlet Studio's own graders
          <module>/data/         tasks.jsonl, grader.json, pack.json (for re-import),
-                                grader/ (python graders), rubric.md (judge graders)
+                                grader/ (python graders), rubric.md and judge.json
+                                (judge graders)
 
-`pip install <out>` (or `vf-install`) then `vf-eval <name>` runs it. The module name is the
+`pip install <out>` then `vf-eval <module>` runs it and `vf-validate <module>` checks the
+references with no model. The module name is the
 package's short name with underscores: "acme/enzyme-kinetics" -> `enzyme_kinetics`.
 """
 
@@ -25,9 +27,9 @@ from app.envpack.interop.runtime import GraderRuntime
 from app.envpack.staging import staged_folder
 
 EXPORT_FORMAT = "gauntlet-verifiers/1"
-# The classic API (vf.SingleTurnEnv, vf.Rubric, vf.JudgeRubric) that environments on the
-# Environments Hub use; tested against 0.1.14. verifiers 0.4 replaced it with `verifiers.v1`.
-VERIFIERS_REQUIREMENT = "verifiers>=0.1.14,<0.2"
+# verifiers 0.4 removed the classic API (vf.SingleTurnEnv, vf.Rubric) for `verifiers.v1`
+# tasksets; tested against the release pinned in .ci/peers/verifiers.txt.
+VERIFIERS_REQUIREMENT = "verifiers>=0.4,<0.5"
 ASSETS = Path(__file__).parent / "assets"
 
 
@@ -82,9 +84,9 @@ def export_verifiers(
         if pack.grader.type == "python":
             write_grader_files(data / "grader", source.extra_files)
         if pack.grader.type == "judge":
-            (data / "rubric.md").write_text(
-                source.extra_files.get(pack.grader.rubric, ""), encoding="utf-8"
-            )
+            rubric = source.extra_files.get(pack.grader.rubric, "")
+            (data / "rubric.md").write_text(rubric, encoding="utf-8")
+            _dump(data / "judge.json", {"criteria": [{"name": "rubric", "text": rubric.strip()}]})
         (staging / "pyproject.toml").write_text(_pyproject(info, module), encoding="utf-8")
         (staging / "README.md").write_text(
             _readme(info, module, pack.grader.type), encoding="utf-8"
@@ -101,7 +103,7 @@ def _pyproject(info, module: str) -> str:
         "description": info.title or info.name,
         "license": {"text": info.license},
         "requires-python": ">=3.10",
-        "dependencies": [VERIFIERS_REQUIREMENT, "datasets"],
+        "dependencies": [VERIFIERS_REQUIREMENT],
         "keywords": list(info.tags),
     }
     doc["tool"] = {
@@ -115,8 +117,8 @@ def _pyproject(info, module: str) -> str:
 
 def _readme(info, module: str, grader_type: str) -> str:
     judge = (
-        "\nThe judge is `vf.JudgeRubric` with the package's rubric; choose the judge with\n"
-        "`load_environment(judge_model=..., judge_client=...)`.\n"
+        "\nThe judge is verifiers' rubric judge with the package's rubric as its one criterion;\n"
+        "choose its model with `--env.taskset.task.judges`.\n"
         if grader_type == "judge"
         else ""
     )
@@ -125,12 +127,12 @@ def _readme(info, module: str, grader_type: str) -> str:
         f"A `verifiers` environment exported by Gauntlet Studio from `{info.name}` {info.version} "
         f"(license {info.license}).\n\n"
         "```\n"
-        f"pip install .            # or: vf-install {module.replace('_', '-')} -p <parent folder>\n"
-        f"vf-eval {module.replace('_', '-')}\n"
+        "pip install .\n"
+        f"vf-validate {module} --runtime.type subprocess   # references score 1, no model\n"
+        f"vf-eval {module}\n"
         "```\n\n"
-        f"`{module}.load_environment()` returns a `vf.SingleTurnEnv`; "
-        f"`{module}/rewards.py` grades\n"
-        "each completion with Gauntlet Studio's own grader, "
+        f"`{module}` exports a verifiers 0.4 `Taskset` (`GauntletTaskset`); each task's reward\n"
+        f"(`{module}/rewards.py`) grades the final reply with Gauntlet Studio's own grader, "
         "so rewards match the verification funnel.\n"
         f"{judge}"
     )

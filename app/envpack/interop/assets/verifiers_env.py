@@ -1,34 +1,24 @@
-"""A Prime Intellect `verifiers` environment exported by Gauntlet Studio.
+"""A Prime Intellect `verifiers` environment exported by Gauntlet Studio (verifiers 0.4 API).
 
-`load_environment(**kwargs)` returns a `vf.SingleTurnEnv` whose dataset is the package's tasks
-(question = prompt, answer = expected answer, info = the whole task record) and whose rubric
-grades with Gauntlet Studio's own grader (see rewards.py). Judge packages use `vf.JudgeRubric`
-with the package's rubric; pass `judge_model=` / `judge_client=` to choose the judge.
+verifiers 0.4 loads an environment as a *taskset* package: this module exports its `Taskset`
+subclass through `__all__`, so `vf-eval <module>` / `vf-validate <module>` (or
+`vf.load_taskset(vf.TasksetConfig(id="<module>"))`) find it once the package is installed or
+on the path. Each task carries the prompt, the expected answer and the whole Gauntlet task
+record; its `@vf.reward` grades the final reply with Gauntlet Studio's own grader
+(see rewards.py), and `validate()` (vf-validate's gold check, no model) grades the package's
+reference response. Judge packages plug verifiers' built-in rubric judge with the package's
+rubric as its one criterion (data/judge.json); override it with `--env.taskset.task.judges`.
 """
 
+import asyncio
 import json
 import os
 
-import verifiers as vf
-from datasets import Dataset
+import verifiers.v1 as vf
 
-from .rewards import DATA, SPEC, gauntlet_reward, judge_score, load_tasks
+from .rewards import DATA, SPEC, load_references, load_tasks, score
 
-JUDGE_PROMPT = """You are grading a response against a rubric.
-
-Rubric:
-{rubric}
-
-Question:
-{{question}}
-
-Key points the answer must contain:
-{{answer}}
-
-Response:
-{{response}}
-
-Reply with one number from 0 to 1 (1 = fully meets the rubric) and nothing else."""
+__all__ = ["GauntletTaskset", "load_environment"]
 
 
 def _question(task):
@@ -45,37 +35,79 @@ def _answer(task):
     return answer if isinstance(answer, str) else json.dumps(answer, ensure_ascii=False)
 
 
-def build_dataset():
-    rows = [
-        {
-            "question": _question(t),
-            "answer": _answer(t),
-            "info": {"gauntlet_task": json.dumps(t, ensure_ascii=False)},
-        }
-        for t in load_tasks()
-    ]
-    return Dataset.from_list(rows)
+def reply_text(trace):
+    """The model's final answer as the funnel sees it (unstripped, unlike `trace.last_reply`)."""
+    if trace.root_reply is not None:
+        return trace.root_reply
+    replies = trace.assistant_messages
+    content = replies[-1].content if replies else ""
+    return content if isinstance(content, str) else ""
+
+
+class GauntletData(vf.TaskData):
+    answer: str = ""
+    """The expected answer (text; JSON for structured answers)."""
+    gauntlet_task: str = "{}"
+    """The whole Gauntlet task record, as JSON: what the grader reads."""
+    reference: str | None = None
+    """The package's reference response, for vf-validate's model-free gold check."""
+
+
+class GauntletTask(vf.Task[GauntletData, vf.State]):
+    def record(self):
+        return json.loads(self.data.gauntlet_task)
+
+    async def grade(self, response):
+        # Code graders run test cases in subprocesses: keep the event loop free meanwhile.
+        return await asyncio.to_thread(score, self.record(), response)
+
+    async def validate(self, runtime=None):
+        if self.data.reference is None or SPEC["type"] == "judge":
+            return None
+        graded = await self.grade(self.data.reference)
+        return graded["reward"] >= float(SPEC["reward_range"][1])
+
+    if SPEC["type"] != "judge":
+
+        @vf.reward
+        async def gauntlet(self, trace):
+            """Gauntlet Studio's grade of the final reply."""
+            return (await self.grade(reply_text(trace)))["reward"]
+
+
+def _task_config():
+    if SPEC["type"] != "judge":
+        return vf.TaskConfig()
+    # The package's rubric is the one criterion: the judge's verdict is the reward.
+    judge = {
+        "id": "rubric",
+        "name": "gauntlet_judge",
+        "path": os.path.join(DATA, "judge.json"),
+        "answer_field": "answer",
+        "view": "last_reply",
+    }
+    if SPEC.get("model"):
+        judge["model"] = SPEC["model"]
+    return vf.TaskConfig(judges=[judge])
+
+
+class GauntletTaskset(vf.Taskset[GauntletTask]):
+    def load(self):
+        config = self.config.task if self.config.task.judges else _task_config()
+        references = load_references()
+        for task in load_tasks():
+            data = GauntletData(
+                id=str(task["id"]),
+                name=str(task["id"]),
+                prompt=_question(task),
+                answer=_answer(task),
+                gauntlet_task=json.dumps(task, ensure_ascii=False),
+                reference=references.get(task["id"]),
+            )
+            yield GauntletTask(data, config)
 
 
 def load_environment(**kwargs):
-    dataset = build_dataset()
-    if SPEC["type"] == "judge":
-        with open(os.path.join(DATA, "rubric.md"), encoding="utf-8") as handle:
-            rubric_text = handle.read()
-        # verifiers fills {question}/{answer}/{response} with str.format: keep the rubric's braces
-        escaped = rubric_text.replace("{", "{{").replace("}", "}}")
-        judge_args = {"judge_prompt": JUDGE_PROMPT.format(rubric=escaped)}
-        model = kwargs.pop("judge_model", SPEC.get("model", "").split("/", 1)[-1] or None)
-        if model:
-            judge_args["judge_model"] = model
-        if "judge_client" in kwargs:
-            judge_args["judge_client"] = kwargs.pop("judge_client")
-        rubric = vf.JudgeRubric(**judge_args)
-
-        async def judge_reward(judge, prompt, completion, answer, state, **_):
-            return judge_score(await judge(prompt, completion, answer, state))
-
-        rubric.add_reward_func(judge_reward, weight=1.0)
-    else:
-        rubric = vf.Rubric(funcs=[gauntlet_reward], weights=[1.0])
-    return vf.SingleTurnEnv(dataset=dataset, rubric=rubric, **kwargs)
+    """The taskset, for code that loads environments by calling the module (kwargs: the
+    TasksetConfig fields, e.g. `system_prompt`)."""
+    return GauntletTaskset(vf.TasksetConfig(id=__name__, **kwargs))

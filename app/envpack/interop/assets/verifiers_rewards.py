@@ -2,15 +2,14 @@
 
 `score(task, response)` grades exactly as Gauntlet Studio does: the `gauntlet_runtime`
 package next to this file is a copy of the app's own graders (match modes, code test cases);
-python graders run the package's own grader.py. `gauntlet_reward` is the verifiers reward
-function: it takes the model's completion and the task record stored in the row's `info`.
+python graders run the package's own grader.py. The task's `@vf.reward` (in __init__.py)
+calls it with the final reply.
 """
 
 import importlib.util
 import json
 import math
 import os
-import re
 import sys
 import tempfile
 
@@ -34,18 +33,9 @@ def load_tasks():
         return [json.loads(line) for line in handle if line.strip()]
 
 
-def completion_text(completion):
-    """The model's final answer: the text of a completion, or of the last assistant message."""
-    if isinstance(completion, str):
-        return completion
-    if isinstance(completion, list):
-        for message in reversed(completion):
-            if isinstance(message, dict) and message.get("role") == "assistant":
-                content = message.get("content")
-                if isinstance(content, list):  # content parts
-                    return "".join(p.get("text", "") for p in content if isinstance(p, dict))
-                return content if isinstance(content, str) else ""
-    return ""
+def load_references():
+    """{task id: reference response} from the export's pack.json (for the gold check)."""
+    return {r["task_id"]: r["response"] for r in _load("pack.json").get("solutions", [])}
 
 
 def score(task, response):
@@ -94,24 +84,3 @@ def _python(task, response):
     if type(value) not in (int, float) or not math.isfinite(value) or not low <= value <= high:
         return {"reward": low, "feedback": f"the grader returned an invalid reward: {value!r:.80}"}
     return {"reward": float(value), "feedback": feedback}
-
-
-def gauntlet_reward(completion, info=None, **kwargs) -> float:
-    """verifiers reward function: Gauntlet Studio's grade of the completion."""
-    task = json.loads((info or {})["gauntlet_task"])
-    return score(task, completion_text(completion))["reward"]
-
-
-_SCORE = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)")
-
-
-def judge_score(text):
-    """A judge's verdict "0.8" (0 to 1) as a reward in the package's range; the floor if unclear."""
-    low, high = (float(x) for x in SPEC["reward_range"])
-    found = _SCORE.findall(text or "")
-    if len(found) != 1:
-        return low
-    value = float(found[0])
-    if not math.isfinite(value) or not 0.0 <= value <= 1.0:
-        return low
-    return low + (high - low) * value

@@ -1,0 +1,119 @@
+"""The verifiers export under the REAL verifiers release (.ci/peers/verifiers.txt), run in its
+own venv (.ci/setup-peers; GAUNTLET_PEER_VERIFIERS_PYTHON): verifiers' loader finds the
+exported taskset, and verifiers' own `Task.score` and `vf-validate` grade every reference 1.0
+and every negative 0.0, as the funnel does. Skips locally without the peer venv; fails on CI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from support.interop_checks import errors_of
+from support.interop_templates import HARBOR_TEMPLATES
+from support.services import need
+
+from app.envpack.interop import export_verifiers, import_verifiers
+from app.envpack.loader import load_envpack
+
+pytestmark = pytest.mark.peers
+
+PROBE = Path(__file__).with_name("peer_verifiers_probe.py")
+PINNED = Path(__file__).parents[2] / ".ci" / "peers" / "verifiers.txt"
+
+
+def peer_python() -> Path:
+    path = os.environ.get("GAUNTLET_PEER_VERIFIERS_PYTHON", "")
+    need(
+        "verifiers peer venv",
+        bool(path) and Path(path).is_file(),
+        'set GAUNTLET_PEER_VERIFIERS_PYTHON (eval "$(.ci/setup-peers)"; ./run-tests does it)',
+    )
+    return Path(path)
+
+
+def pinned_version() -> str:
+    (line,) = [x for x in PINNED.read_text().splitlines() if x.startswith("verifiers==")]
+    return line.split("==")[1].split()[0]
+
+
+def run_peer(python: Path, args: list[str], env_folder: Path, cwd: Path, stdin: str = ""):
+    # The export is put on the path (as `pip install` would make it importable); the peer venv
+    # itself stays untouched, so one cached venv serves every run.
+    env = {**os.environ, "PYTHONPATH": str(env_folder), "PYTHONDONTWRITEBYTECODE": "1"}
+    done = subprocess.run(
+        [str(python), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+@pytest.mark.parametrize("name", HARBOR_TEMPLATES)
+def test_real_verifiers_loads_the_export_and_scores_like_the_funnel(
+    name, template, runtime, tmp_path
+):
+    python = peer_python()
+    pack = load_envpack(template(name)).pack
+    out = tmp_path / "env"
+    module = export_verifiers(pack.root, out, runtime)
+    cases = [{"task_id": r.task_id, "response": r.response} for r in pack.solutions]
+    cases += [{"task_id": n.task_id, "response": n.response} for n in pack.negatives]
+    cases.append({"task_id": pack.tasks[0].id, "response": ""})
+    stdout = run_peer(python, [str(PROBE), module], out, tmp_path, json.dumps({"cases": cases}))
+    result = json.loads(stdout.strip().splitlines()[-1])
+
+    assert result["version"] == pinned_version()
+    assert result["taskset"] == "GauntletTaskset"
+    assert result["tasks"] == [t.id for t in pack.tasks]
+    expected = [1.0] * len(pack.solutions) + [0.0] * (len(pack.negatives) + 1)
+    assert pack.solutions and pack.negatives
+    for case, want, got in zip(cases, expected, result["scores"], strict=True):
+        assert got == {"task_id": case["task_id"], "reward": want, "rewards": {"gauntlet": want}}
+    # vf-validate's gold check: every task with a reference validates
+    with_reference = {r.task_id for r in pack.solutions}
+    assert result["gold"] == {t.id: (True if t.id in with_reference else None) for t in pack.tasks}
+
+    assert result["judges"] == []
+
+    back = tmp_path / "back"
+    import_verifiers(out, back)
+    assert errors_of(back) == []
+    assert [t.record for t in load_envpack(back).pack.tasks] == [t.record for t in pack.tasks]
+
+
+def test_real_verifiers_loads_a_judge_export_with_its_rubric_judge(template, runtime, tmp_path):
+    python = peer_python()
+    pack = load_envpack(template("qa-judge")).pack
+    out = tmp_path / "env"
+    module = export_verifiers(pack.root, out, runtime)
+    # scoring a judge needs a model: load and build the judge only, and no gold check
+    stdout = run_peer(python, [str(PROBE), module], out, tmp_path, json.dumps({"cases": []}))
+    result = json.loads(stdout.strip().splitlines()[-1])
+    assert result["tasks"] == [t.id for t in pack.tasks]
+    assert result["judges"] == ["RubricJudge"]
+    assert set(result["gold"].values()) == {None}
+
+
+def test_vf_validate_runs_the_gold_and_noop_checks_with_no_model(template, runtime, tmp_path):
+    python = peer_python()
+    pack = load_envpack(template("code-tests")).pack
+    out = tmp_path / "env"
+    module = export_verifiers(pack.root, out, runtime)
+    cli = python.parent / "vf-validate"
+    args = [module, "--runtime.type", "subprocess", "-o", str(tmp_path / "runs")]
+    run_peer(python, [str(cli), *args], out, tmp_path)
+    (summary_file,) = (tmp_path / "runs").glob("*/summary.json")  # one run directory
+    summary = json.loads(summary_file.read_text())
+    n = len(pack.tasks)
+    assert summary["total"] == n and summary["outcomes"]["valid"] == n, summary
+    # gold: the references score 1; noop: an untouched rollout (no reply) does not pass
+    assert summary["checks"]["gold"]["valid"] == n
+    assert summary["checks"]["noop"]["valid"] == n
