@@ -1,10 +1,10 @@
-"""The catalogue of finding codes: every code the funnel reports, GX1xx to GX3xx, in one place.
+"""The catalogue of finding codes: the funnel's GX1xx to GX3xx and calibration's GX4xx.
 
 A code always has the same stage, severity, title and default fix hint, wherever it is emitted:
 structural checks (GX1xx, via `app.envpack.rules`), sandboxed verification (GX2xx) and attacks
-(GX3xx). The docs explain each code under a heading `### GXnnn — title (severity)`
-(docs/checks.md, docs/verification.md, docs/attacks.md); tests/test_finding_catalogue.py keeps
-them and every code written in app/ in step with this table.
+(GX3xx). The docs explain each code under a heading `### GXnnn — title (severity)` (checks.md,
+verification.md, attacks.md, calibrate.md in docs/); tests/test_finding_catalogue.py keeps them
+and every code written in app/ in step with this table.
 """
 
 from __future__ import annotations
@@ -577,6 +577,23 @@ _ATTACK = _codes(
     ),
 )
 
+# -- `gauntlet calibrate` (docs/calibrate.md) -----------------------------------------------------
+_CALIBRATE = _codes(
+    Stage.CALIBRATE,
+    (
+        "GX401",
+        W,
+        "every model solves the task",
+        "No learning signal for these models: make it harder, or calibrate with weaker ones.",
+    ),
+    (
+        "GX402",
+        W,
+        "no model solves the task, though its reference passes",
+        "Read the failing samples in the card: too hard, or the prompt hides the expected form?",
+    ),
+)
+
 CATALOGUE: dict[str, FindingCode] = {
-    entry.code: entry for entry in (*_STRUCTURE, *_VERIFY, *_ATTACK)
+    entry.code: entry for entry in (*_STRUCTURE, *_VERIFY, *_ATTACK, *_CALIBRATE)
 }

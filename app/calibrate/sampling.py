@@ -112,15 +112,13 @@ class Estimate:
     def describe(self, budget_usd: float) -> str:
         if not self.requests:
             return f"all {self.cached} completions are cached: this run costs nothing"
-        cost = (
-            f"at most ${self.usd:.4f}"
-            if not self.unpriced_models
-            else (
-                f"at most ${self.usd:.4f} for the priced models; no known price for "
-                f"{', '.join(self.unpriced_models)} (a local server is free; otherwise the cap "
-                "cannot count their cost)"
+        cost = f"at most ${self.usd:.4f}"
+        if self.unpriced_models:
+            priced = f"{cost} for the priced models; " if self.usd else ""
+            cost = (
+                f"{priced}no known price for {', '.join(self.unpriced_models)} (free on a local "
+                "server; elsewhere the cap cannot count their cost)"
             )
-        )
         return (
             f"{self.requests} requests to make ({self.cached} cached): at most "
             f"{self.prompt_tokens} prompt + {self.completion_tokens} completion tokens, "
