@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from app.calibrate.formats import checks_format, format_failure
 from app.calibrate.grading import Graded, Grading
 from app.calibrate.stats import has_signal, rate_summary, signal_share
 from app.envpack.model import EnvPack
@@ -17,6 +18,7 @@ from app.finding_codes import FindingSink
 from app.findings import Finding, Stage
 
 FAILURES_SHOWN = 3  # per task, in the card: enough to see why, small enough to read
+MIN_FAILURES_FOR_FORMAT = 2  # one odd reply is not a pattern
 EXCERPT_CHARS = 300
 
 
@@ -29,7 +31,8 @@ def analyse(pack: EnvPack, models: list[str], k: int, grading: Grading) -> dict[
         by_task[request.task_id][request.model].append(graded)
         by_model[request.model].append(graded)
     tasks = [
-        _task_entry(task.id, models, k, by_task.get(task.id, {}), grading) for task in pack.tasks
+        _task_entry(pack, task.id, models, k, by_task.get(task.id, {}), grading)
+        for task in pack.tasks
     ]
     sampled = {t["id"]: t for t in tasks if t["complete"]}
     findings = _findings(pack, sampled)
@@ -50,6 +53,7 @@ def analyse(pack: EnvPack, models: list[str], k: int, grading: Grading) -> dict[
                 + ": raw pass rates shown"
             ),
         },
+        "format_checked": checks_format(pack.grader),
         "tasks": tasks,
         "findings": [f.to_dict() for f in findings],
     }
@@ -60,9 +64,17 @@ def _summary(graded: list[Graded], k: int) -> dict[str, Any]:
 
 
 def _task_entry(
-    task_id: str, models: list[str], k: int, per_model: dict[str, list[Graded]], grading: Grading
+    pack: EnvPack,
+    task_id: str,
+    models: list[str],
+    k: int,
+    per_model: dict[str, list[Graded]],
+    grading: Grading,
 ) -> dict[str, Any]:
     stats = {model: _summary(per_model[model], k) for model in models if per_model.get(model)}
+    record = pack.task(task_id).record
+    failing = [g for model in models for g in per_model.get(model, []) if not g.passed]
+    formats = [format_failure(pack.grader, record, g.sample.text) for g in failing]
     failures = [
         {
             "model": g.sample.request.model,
@@ -71,10 +83,9 @@ def _task_entry(
             "reward": g.result.reward,
             "feedback": (g.result.feedback or g.result.detail)[:EXCERPT_CHARS],
             "error": g.result.error,
+            "format_failure": wrong_form,
         }
-        for model in models
-        for g in per_model.get(model, [])
-        if not g.passed
+        for g, wrong_form in zip(failing, formats, strict=True)
     ]
     return {
         "id": task_id,
@@ -84,6 +95,7 @@ def _task_entry(
         "reference_passes": grading.reference_passes.get(task_id),
         "failures": failures[:FAILURES_SHOWN],
         "failures_total": len(failures),
+        "format_failures": sum(f is True for f in formats) if checks_format(pack.grader) else None,
     }
 
 
@@ -107,7 +119,24 @@ def _findings(pack: EnvPack, tasks: dict[str, dict[str, Any]]) -> list[Finding]:
                 evidence={**evidence, "failures": entry["failures"]},
                 **where,
             )
+        _format_finding(sink, entry, where)
     return sink.findings
+
+
+def _format_finding(sink: FindingSink, entry: dict[str, Any], where: dict[str, Any]) -> None:
+    """GX403: more than half of the task's failing samples were not in the form the grader
+    reads (only where that can be told: see app/calibrate/formats.py)."""
+    wrong_form, failing = entry["format_failures"], entry["failures_total"]
+    if wrong_form is None or failing < MIN_FAILURES_FOR_FORMAT or wrong_form * 2 <= failing:
+        return
+    examples = [f["response"] for f in entry["failures"] if f["format_failure"]]
+    sink.report(
+        "GX403",
+        f"task '{entry['id']}': {wrong_form} of {failing} failing samples were not in the "
+        "form the grader reads",
+        evidence={"format_failures": wrong_form, "failures": failing, "examples": examples},
+        **where,
+    )
 
 
 def _line(pack: EnvPack, task_id: str) -> int | None:

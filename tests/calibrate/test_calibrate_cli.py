@@ -183,3 +183,105 @@ def test_an_unreachable_server_is_a_clear_error(package, capsys) -> None:
 def test_not_a_package_is_a_clear_error(tmp_path, capsys) -> None:
     assert main(["calibrate", str(tmp_path), "--model", "openai/x"]) == 2
     assert "has no env.toml" in capsys.readouterr().err
+
+
+def _template(name: str, tmp_path: Path) -> tuple[Path, dict, dict, dict]:
+    root = resource_path("templates", name)
+
+    def lines(file: str) -> list[dict]:
+        text = (root / file).read_text(encoding="utf-8")
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+    prompts = {t["prompt"]: t["id"] for t in lines("tasks.jsonl")}
+    right = {s["task_id"]: s["response"] for s in reversed(lines("solutions.jsonl"))}
+    wrong = {n["task_id"]: n["response"] for n in reversed(lines("negatives.jsonl"))}
+    return Path(shutil.copytree(root, tmp_path / name)), prompts, right, wrong
+
+
+def test_answers_in_the_wrong_form_are_flagged_gx403(package, tmp_path, capsys) -> None:
+    pack, prompts, right, _ = _template("qa-numeric", tmp_path)
+
+    def personas(request: dict) -> str:
+        task = prompts[request["messages"][-1]["content"]]
+        if request["model"] == "right":
+            return right[task]
+        return f"The answer is {right[task]}, as the formula shows."  # right, wrong form
+
+    with ScriptedLLMServer([personas]) as server:
+        code = main(
+            [
+                "calibrate",
+                str(pack),
+                "--model",
+                "openai/right",
+                "--model",
+                "openai/wordy",
+                "--samples",
+                "2",
+                "--llm-api-base",
+                server.url,
+                "--backend",
+                "docker",
+                "--json",
+            ]
+        )
+    card = json.loads(capsys.readouterr().out)
+    assert code == 0 and card["format_checked"]
+    flagged = {f["task_id"] for f in card["findings"] if f["code"] == "GX403"}
+    assert flagged == set(prompts.values())
+    assert all(t["format_failures"] == t["failures_total"] == 2 for t in card["tasks"])
+    assert not [f for f in card["findings"] if f["code"] != "GX403"]
+
+
+def test_a_code_package_is_calibrated_the_same_way(package, tmp_path, capsys) -> None:
+    pack, prompts, right, wrong = _template("code-tests", tmp_path)
+
+    def personas(request: dict) -> str:
+        task = prompts[request["messages"][-1]["content"]]
+        return right[task] if request["model"] == "right" else wrong[task]
+
+    with ScriptedLLMServer([personas]) as server:
+        code = main(
+            [
+                "calibrate",
+                str(pack),
+                "--model",
+                "openai/right",
+                "--model",
+                "openai/wrong",
+                "--samples",
+                "1",
+                "--llm-api-base",
+                server.url,
+                "--backend",
+                "docker",
+                "--json",
+            ]
+        )
+    card = json.loads(capsys.readouterr().out)
+    assert code == 0 and card["package"]["kind"] == "code" and not card["format_checked"]
+    right_stats, wrong_stats = (card["per_model"][m] for m in ("openai/right", "openai/wrong"))
+    assert right_stats["pass_at_1"] == 1.0 and wrong_stats["pass_at_1"] == 0.0
+    assert card["signal_share"] == 0.0 and card["findings"] == []
+    assert all(t["format_failures"] is None for t in card["tasks"])
+
+
+def test_a_run_cut_short_by_the_provider_resumes_without_asking_again(package, capsys) -> None:
+    personas = Personas()
+    answered = {"n": 0}
+
+    def failing_after_six(request: dict):
+        answered["n"] += 1
+        return personas(request) if answered["n"] <= 6 else {"status": 503, "content": "down"}
+
+    with ScriptedLLMServer([failing_after_six]) as server:
+        assert _calibrate(package, server, "--concurrency", "1") == 2
+    err = capsys.readouterr().err
+    assert "(6 of 20 samples are cached)" in err and "run the same command again" in err
+    assert "Traceback" not in err
+    with ScriptedLLMServer([personas]) as server:
+        assert _calibrate(package, server, "--json") == 0
+        asked = len(server.requests)
+    card = json.loads(capsys.readouterr().out)
+    assert asked == 14 and card["requests"]["cache_hits"] == 6 and card["requests"]["made"] == 14
+    assert card["complete"] and card["signal_share"] == pytest.approx(0.2)
