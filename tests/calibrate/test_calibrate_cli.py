@@ -119,8 +119,6 @@ def test_the_card_says_what_the_personas_imply_and_a_rerun_asks_nothing(package,
 
 
 def test_the_budget_cap_stops_the_run_and_the_card_says_how_far_it_got(package, capsys) -> None:
-    from app.calibrate.run import Calibration
-
     out = package.parent / "card.json"
     with ScriptedLLMServer([{"content": "ethanol", "completion_tokens": 100}]) as server:
         code = main(
@@ -153,7 +151,6 @@ def test_the_budget_cap_stops_the_run_and_the_card_says_how_far_it_got(package, 
     assert card["cost"]["spent_usd"] <= 0.0001
     assert card["requests"]["made"] == asked and 0 < asked < 10
     assert card["requests"]["not_sampled"] == 10 - asked
-    assert Calibration  # the module behind the command is importable on its own
 
 
 @pytest.mark.parametrize(
