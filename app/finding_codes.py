@@ -1,10 +1,8 @@
-"""The catalogue of finding codes: every code the funnel reports, GX1xx to GX3xx, in one place.
+"""The catalogue of finding codes (GX1xx structure, GX2xx verify, GX3xx attack, GX4xx calibrate).
 
-A code always has the same stage, severity, title and default fix hint, wherever it is emitted:
-structural checks (GX1xx, via `app.envpack.rules`), sandboxed verification (GX2xx) and attacks
-(GX3xx). The docs explain each code under a heading `### GXnnn — title (severity)`
-(docs/checks.md, docs/verification.md, docs/attacks.md); tests/test_finding_catalogue.py keeps
-them and every code written in app/ in step with this table.
+A code always has the same stage, severity, title and default fix hint, wherever it is emitted.
+docs/checks.md, verification.md, attacks.md and calibrate.md explain each code under a heading
+`### GXnnn — title (severity)`; tests/test_finding_catalogue.py keeps them in step with this table.
 """
 
 from __future__ import annotations
@@ -577,6 +575,25 @@ _ATTACK = _codes(
     ),
 )
 
-CATALOGUE: dict[str, FindingCode] = {
-    entry.code: entry for entry in (*_STRUCTURE, *_VERIFY, *_ATTACK)
-}
+_CALIBRATE = _codes(  # `gauntlet calibrate` (docs/calibrate.md)
+    Stage.CALIBRATE,
+    (
+        "GX401",
+        W,
+        "every model solves the task",
+        "No learning signal for these models: make it harder, or calibrate with weaker ones.",
+    ),
+    (
+        "GX402",
+        W,
+        "no model solves the task, though its reference passes",
+        "Read the failing samples in the card: too hard, or the prompt hides the expected form?",
+    ),
+    (
+        "GX403",
+        W,
+        "the task's failures are mostly format failures",
+        "Say in the prompt exactly what form the answer takes, e.g. 'Reply with the number only.'",
+    ),
+)
+CATALOGUE = {entry.code: entry for entry in (*_STRUCTURE, *_VERIFY, *_ATTACK, *_CALIBRATE)}

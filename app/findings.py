@@ -22,6 +22,7 @@ class Stage(StrEnum):
     STRUCTURE = "structure"
     VERIFY = "verify"
     ATTACK = "attack"
+    CALIBRATE = "calibrate"  # `gauntlet calibrate`, not a funnel stage (GX4xx)
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,3 +33,9 @@ def config_dir() -> Path:
     return (
         home / "config" if home else Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
     )
+
+
+def cache_dir() -> Path:
+    """Files that can be rebuilt (or re-bought): e.g. calibration's cached model completions."""
+    home = _home_override()
+    return home / "cache" if home else Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))

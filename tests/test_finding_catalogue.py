@@ -14,8 +14,13 @@ from app.finding_codes import CATALOGUE
 from app.findings import Severity, Stage
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = {Stage.STRUCTURE: "checks.md", Stage.VERIFY: "verification.md", Stage.ATTACK: "attacks.md"}
-RANGES = {Stage.STRUCTURE: "GX1", Stage.VERIFY: "GX2", Stage.ATTACK: "GX3"}
+DOCS = {
+    Stage.STRUCTURE: "checks.md",
+    Stage.VERIFY: "verification.md",
+    Stage.ATTACK: "attacks.md",
+    Stage.CALIBRATE: "calibrate.md",
+}
+RANGES = {Stage.STRUCTURE: "GX1", Stage.VERIFY: "GX2", Stage.ATTACK: "GX3", Stage.CALIBRATE: "GX4"}
 HEADING = re.compile(r"^### (GX\d{3}) — (.+) \((error|warning|info)\)$", re.MULTILINE)
 CODE = re.compile(r"\bGX\d{3}\b")
 

@@ -1,0 +1,120 @@
+"""One calibration: the requests for every (model, task, sample), their cost estimate, the
+sampling, the grading in the sandbox, and the pack card (`gauntlet-card/1`).
+
+Each task is sent as one user message holding its prompt, as a policy being trained sees it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from app.atomic import write_text_atomic
+from app.calibrate.analysis import analyse
+from app.calibrate.grading import Grading, grade_samples
+from app.calibrate.sampling import (
+    CompletionCache,
+    Estimate,
+    ProgressFn,
+    Sampler,
+    SampleRequest,
+    SamplingOutcome,
+    SamplingSettings,
+)
+from app.envpack.model import EnvPack
+from app.funnel.pipeline import FunnelOptions
+from app.sandbox.base import GradingResult
+
+CARD_SCHEMA = "gauntlet-card/1"
+
+
+def build_requests(pack: EnvPack, models: list[str], samples: int) -> list[SampleRequest]:
+    """Model by model, task by task, sample by sample: a budget stop leaves whole tasks."""
+    return [
+        SampleRequest(model, task.id, index, (("user", task.prompt),))
+        for model in models
+        for task in pack.tasks
+        for index in range(samples)
+    ]
+
+
+@dataclass
+class Calibration:
+    pack: EnvPack
+    models: list[str]
+    samples: int
+    sampling: SamplingSettings
+    options: FunnelOptions  # the sandbox (and a judge grader's key) for grading
+    cache: CompletionCache | None = None
+
+    def __post_init__(self) -> None:
+        self._sampler = Sampler(self.sampling, self.cache)
+        self._requests = build_requests(self.pack, self.models, self.samples)
+
+    def estimate(self) -> Estimate:
+        return self._sampler.estimate(self._requests)
+
+    def sample(self, progress: ProgressFn | None = None) -> SamplingOutcome:
+        return self._sampler.run(self._requests, progress)
+
+    def grade(
+        self,
+        outcome: SamplingOutcome,
+        on_result: Callable[[GradingResult], None] | None = None,
+    ) -> Grading:
+        return grade_samples(self.pack, outcome.samples, self.options, on_result=on_result)
+
+    def card(self, outcome: SamplingOutcome, grading: Grading, started: datetime) -> dict[str, Any]:
+        stats = analyse(self.pack, self.models, self.samples, grading)
+        manifest = self.pack.manifest
+        return {
+            "schema": CARD_SCHEMA,
+            "package": {
+                "name": manifest.package.name,
+                "version": manifest.package.version,
+                "kind": manifest.kind,
+                "grader": manifest.grader.type,
+                "tasks": len(self.pack.tasks),
+            },
+            "started": started.isoformat(timespec="seconds"),
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            "models": list(self.models),
+            "sampling": {
+                "samples_per_task": self.samples,
+                "temperature": self.sampling.temperature,
+                "max_tokens": self.sampling.max_tokens,
+                "prompt": "the task's prompt as one user message",
+            },
+            "requests": {
+                "total": len(self._requests),
+                "made": outcome.requests_made,
+                "cache_hits": outcome.cache_hits,
+                "not_sampled": outcome.not_sampled,
+                "rate_limit_retries": outcome.retries,
+            },
+            "cost": {
+                "spent_usd": round(outcome.spent_usd, 6),
+                "budget_usd": self.sampling.budget_usd,
+                "stopped_by_budget": outcome.stopped_by_budget,
+                "unpriced_models": sorted(outcome.unpriced_models),
+            },
+            "grading": {
+                "backend": grading.backend,
+                "weak_backend": grading.weak_backend,
+                "stopped": grading.stopped,
+            },
+            "complete": outcome.not_sampled == 0 and grading.stopped is None,
+            **stats,
+        }
+
+
+def write_card(card: dict[str, Any], path: Path) -> None:
+    write_text_atomic(path, json.dumps(card, indent=2, ensure_ascii=False) + "\n")
+
+
+def default_card_path(root: Path) -> Path:
+    return root / ".gauntlet" / "card.json"
