@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.finding_codes_agentic import AGENTIC_CODES
 from app.findings import Finding, Severity, Stage
 
 
@@ -61,6 +62,8 @@ def _codes(stage: Stage, *entries: tuple[str, Severity, str, str]) -> list[Findi
 
 
 E, W = Severity.ERROR, Severity.WARNING
+_DEEPER = "Raise --budget-usd (or the attempt limit) for a deeper search."
+_DOCTOR_AGAIN = "Run `gauntlet sandbox doctor`, then run the attacks again."
 
 # -- stage 1: structural checks (docs/checks.md) ------------------------------------------------
 _STRUCTURE = _codes(
@@ -543,18 +546,8 @@ _ATTACK = _codes(
         ("Try another model (one that accepts authorised security testing) or a larger budget."),
     ),
     ("GX306", W, "LLM red team could not run", "check the model name and its API key"),
-    (
-        "GX307",
-        Severity.INFO,
-        "LLM red team stopped at its budget",
-        "Raise --budget-usd (or the attempt limit) for a deeper search.",
-    ),
-    (
-        "GX308",
-        W,
-        "attack gradings failed in the sandbox",
-        "Run `gauntlet sandbox doctor`, then run the attacks again.",
-    ),
+    ("GX307", Severity.INFO, "LLM red team stopped at its budget", _DEEPER),
+    ("GX308", W, "attack gradings failed in the sandbox", _DOCTOR_AGAIN),
     (
         "GX309",
         W,
@@ -596,4 +589,7 @@ _CALIBRATE = _codes(  # `gauntlet calibrate` (docs/calibrate.md)
         "Say in the prompt exactly what form the answer takes, e.g. 'Reply with the number only.'",
     ),
 )
-CATALOGUE = {entry.code: entry for entry in (*_STRUCTURE, *_VERIFY, *_ATTACK, *_CALIBRATE)}
+_AGENTIC = [FindingCode(*entry) for entry in AGENTIC_CODES]  # app/finding_codes_agentic.py
+CATALOGUE = {
+    entry.code: entry for entry in (*_STRUCTURE, *_VERIFY, *_ATTACK, *_CALIBRATE, *_AGENTIC)
+}

@@ -129,6 +129,11 @@ class _Loader:
         manifest = read_manifest(data, spans, self.emit)
         pack = EnvPack(root=self.root, manifest=manifest, locations=spans)
         self.result.pack = pack
+        if manifest.kind == "agentic":  # task folders instead of JSONL files (DESIGN §4.1)
+            from app.envpack.agentic_tasks import load_agentic_tasks
+
+            pack.agentic_tasks = load_agentic_tasks(self.source, self.emit)
+            return self.result
         pack.tasks = self._load_tasks(manifest)
         pack.solutions = [
             r

@@ -14,17 +14,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.envpack.model import (
+    AGENT_NETWORK_MODES,
     GRADER_TYPES,
     KINDS,
     MATCH_MODES,
     NETWORK_MODES,
     NORMALIZATIONS,
     SCHEMA,
+    VERIFIER_MODES,
+    AgentSpec,
     GraderSpec,
     Manifest,
     PackageInfo,
     SandboxSpec,
     Span,
+    VerifierSpec,
 )
 from app.envpack.rules import rule
 from app.envpack.toml_locations import locate
@@ -48,6 +52,8 @@ TABLES: dict[str, dict[str, Field]] = {
         "solutions": Field("table"),
         "negatives": Field("table"),
         "sandbox": Field("table"),
+        "agent": Field("table"),
+        "verifier": Field("table"),
     },
     "package": {
         "name": Field("string"),
@@ -79,6 +85,16 @@ TABLES: dict[str, dict[str, Field]] = {
         "cpus": Field("number"),
         "memory_mb": Field("integer"),
         "network": Field("string", NETWORK_MODES),
+        "disk_mb": Field("integer"),
+    },
+    "agent": {
+        "timeout_s": Field("number"),
+        "network": Field("string", AGENT_NETWORK_MODES),
+        "hosts": Field("strings"),
+    },
+    "verifier": {
+        "timeout_s": Field("number"),
+        "mode": Field("string", VERIFIER_MODES),
     },
 }
 
@@ -226,12 +242,20 @@ def _build_manifest(valid: dict[str, dict[str, Any]]) -> Manifest:
     box = SandboxSpec(**sandbox)
     if "cpus" in sandbox:
         box.cpus = float(sandbox["cpus"])
+    agent = AgentSpec(
+        **{k: (list(v) if isinstance(v, list) else v) for k, v in valid["agent"].items()}
+    )
+    verifier = VerifierSpec(**valid["verifier"])
+    for phase in (agent, verifier):
+        phase.timeout_s = float(phase.timeout_s)
     manifest = Manifest(
         schema=valid[""].get("schema", SCHEMA),
         kind=valid[""].get("kind", "qa"),
         package=package,
         grader=spec,
         sandbox=box,
+        agent=agent,
+        verifier=verifier,
     )
     for table, attr in (
         ("tasks", "tasks_path"),

@@ -11,11 +11,14 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA = "gauntlet/1"
-KINDS = ("qa", "code")
-GRADER_TYPES = ("match", "python", "judge", "tests")
+KINDS = ("qa", "code", "agentic")
+# "verifier": an agentic task's own tests/test.sh writes the reward (DESIGN §4.1)
+GRADER_TYPES = ("match", "python", "judge", "tests", "verifier")
 MATCH_MODES = ("exact", "numeric", "choice", "regex", "set", "json")
 NORMALIZATIONS = ("case", "whitespace", "unicode", "punctuation")
 NETWORK_MODES = ("none",)
+AGENT_NETWORK_MODES = ("none", "allowlist")
+VERIFIER_MODES = ("separate", "shared")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +98,26 @@ class SandboxSpec:
     cpus: float = 1.0
     memory_mb: int = 512
     network: str = "none"
+    disk_mb: int = 2048  # agentic: the writable space (workdir, /tmp, logs) of each phase
+
+
+@dataclass(slots=True)
+class AgentSpec:
+    """`[agent]`: the agent phase of an agentic task."""
+
+    timeout_s: float = 600.0
+    network: str = "none"  # "none" | "allowlist"
+    hosts: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class VerifierSpec:
+    """`[verifier]`: the phase that runs an agentic task's tests/test.sh."""
+
+    timeout_s: float = 120.0
+    # "separate": a fresh container with a copy of the agent's workdir (the safe default);
+    # "shared": the agent's own container afterwards, as Harbor does (weaker, flagged)
+    mode: str = "separate"
 
 
 @dataclass(slots=True)
@@ -107,6 +130,22 @@ class Manifest:
     solutions_path: str = "solutions.jsonl"
     negatives_path: str = "negatives.jsonl"
     sandbox: SandboxSpec = field(default_factory=SandboxSpec)
+    agent: AgentSpec = field(default_factory=AgentSpec)
+    verifier: VerifierSpec = field(default_factory=VerifierSpec)
+
+
+@dataclass(slots=True)
+class AgenticTask:
+    """One Harbor-shaped task folder `tasks/<id>/` of an agentic package."""
+
+    id: str
+    folder: str  # package-relative, e.g. "tasks/clean-csv"
+    instruction: str = ""
+    negatives: list[str] = field(default_factory=list)  # names of negatives/<name>.sh
+    has_dockerfile: bool = False  # tasks/<id>/environment/Dockerfile overrides the package's
+
+    def path(self, *parts: str) -> str:
+        return "/".join((self.folder, *parts))
 
 
 @dataclass(slots=True)
@@ -161,6 +200,7 @@ class EnvPack:
     tasks: list[Task] = field(default_factory=list)
     solutions: list[Reference] = field(default_factory=list)
     negatives: list[Negative] = field(default_factory=list)
+    agentic_tasks: list[AgenticTask] = field(default_factory=list)  # kind = "agentic" only
     # "grader.mode" -> where it was written in env.toml (absent keys have no entry)
     locations: dict[str, Span] = field(default_factory=dict)
 
@@ -171,6 +211,13 @@ class EnvPack:
     @property
     def grader(self) -> GraderSpec:
         return self.manifest.grader
+
+    @property
+    def is_agentic(self) -> bool:
+        return self.manifest.kind == "agentic"
+
+    def agentic_task(self, task_id: str) -> AgenticTask | None:
+        return next((t for t in self.agentic_tasks if t.id == task_id), None)
 
     def task(self, task_id: str) -> Task | None:
         for task in self.tasks:
