@@ -63,24 +63,24 @@ def instructions(text: str) -> list[Instruction]:
     return result
 
 
-def problems(text: str) -> list[DockerfileProblem]:
+def problems(text: str, name: str = "environment/Dockerfile") -> list[DockerfileProblem]:
     """Everything in the Dockerfile the sandbox will not build (GX126, GX127) or that cannot
-    work without the network (GX128)."""
+    work without the network (GX128); `name` is the file as messages call it."""
     found: list[DockerfileProblem] = []
     stages: set[str] = set()  # names given with FROM ... AS name, lower case
     saw_from = False
     for ins in instructions(text):
         if ins.keyword == "FROM":
             saw_from = True
-            found += _stage_problems(ins, stages)
+            found += _stage_problems(ins, stages, name)
         elif ins.keyword in ("COPY", "ADD", "RUN"):
             found += _other_image_problems(ins, stages) + _network_problems(ins)
     if not saw_from:
-        found.append(DockerfileProblem("GX126", 1, "environment/Dockerfile has no FROM line"))
+        found.append(DockerfileProblem("GX126", 1, f"{name} has no FROM line"))
     return found
 
 
-def _stage_problems(ins: Instruction, stages: set[str]) -> list[DockerfileProblem]:
+def _stage_problems(ins: Instruction, stages: set[str], name: str) -> list[DockerfileProblem]:
     """A FROM must start from the sandbox image or an earlier stage (noted in `stages`)."""
     found: list[DockerfileProblem] = []
     words = [w for w in ins.args.split() if not w.startswith("--")]
@@ -90,8 +90,7 @@ def _stage_problems(ins: Instruction, stages: set[str]) -> list[DockerfileProble
             DockerfileProblem(
                 "GX126",
                 ins.line,
-                f"environment/Dockerfile starts a stage FROM {image or '(nothing)'!s}, "
-                "not from the sandbox image",
+                f"{name} starts a stage FROM {image or '(nothing)'!s}, not from the sandbox image",
             )
         )
     if len(words) >= 3 and words[1].upper() == "AS":

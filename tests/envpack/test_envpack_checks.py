@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from support.agentic_packages import AGENTIC_CASES
 from support.envpack_packages import (
     CHOICE_TASKS,
     NUMERIC_TASKS,
@@ -568,6 +569,7 @@ def test_every_rule_has_a_trigger_test() -> None:
     tested = {case.code for case in CASES} | {
         "GX199"
     }  # GX199: see test_a_crashing_check_becomes_a_finding
+    tested |= {case.code for case in AGENTIC_CASES}  # test_envpack_agentic_checks.py
     assert set(RULES) == tested, sorted(set(RULES) ^ tested)
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.envpack.checks import (
+    agentic,
     code_tasks,
     dockerfile,
     files,
@@ -54,6 +55,10 @@ LOADER_CODES = (
     "GX133",
     "GX139",
     "GX136",
+    "GX162",  # agentic task folders (app/envpack/agentic_tasks.py)
+    "GX163",
+    "GX164",
+    "GX184",
 )
 
 CHECKS: tuple[Check, ...] = (
@@ -137,6 +142,13 @@ CHECKS: tuple[Check, ...] = (
         "code tasks name an entry function and carry well-formed test cases",
         ("GX180", "GX181", "GX182", "GX191"),
         code_tasks.check_code_tasks,
+    ),
+    Check(
+        "agentic-tasks",
+        "agentic tasks: instructions written, tests and solution kept out of the image, a "
+        "reward written, a separate verifier, a grader that fits the kind",
+        ("GX165", "GX166", "GX167", "GX168", "GX169", "GX183"),
+        agentic.check_agentic,
     ),
     Check(
         "answer-leakage",

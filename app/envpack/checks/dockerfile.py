@@ -1,4 +1,5 @@
-"""environment/Dockerfile: built on the sandbox image only, offline (read as text, never built)."""
+"""environment/Dockerfile (and, in an agentic package, each tasks/<id>/environment/Dockerfile):
+built on the sandbox image only, offline (read as text, never built)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,19 @@ from app.envpack.model import Span
 PATH = "environment/Dockerfile"
 
 
+def dockerfile_paths(ctx: CheckContext) -> list[str]:
+    """The package's Dockerfile, then each agentic task's own one (when the package loaded)."""
+    paths = [PATH]
+    pack = ctx.result.pack
+    if pack is not None and pack.is_agentic:
+        paths += [t.path(PATH) for t in pack.agentic_tasks if t.has_dockerfile]
+    return paths
+
+
 def check_dockerfile(ctx: CheckContext) -> None:
-    read = ctx.source.read_text(PATH)
-    if read.text is None:
-        return  # absent; an unreadable one is reported by the package-files check
-    for problem in dockerfile.problems(read.text):
-        ctx.report(problem.code, problem.message + ".", Span(PATH, problem.line))
+    for path in dockerfile_paths(ctx):
+        read = ctx.source.read_text(path)
+        if read.text is None:
+            continue  # absent; an unreadable one is reported by the package-files check
+        for problem in dockerfile.problems(read.text, path):
+            ctx.report(problem.code, problem.message + ".", Span(path, problem.line))
