@@ -116,6 +116,7 @@ def create_from_template(
             target = staging / entry.path
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(template.path / entry.path, target)
+            shutil.copymode(template.path / entry.path, target)  # solve.sh, test.sh: executable
         manifest = ManifestDocument.load(staging / "env.toml")
         manifest.set("package.name", package_name)
         if title is not None:

@@ -14,14 +14,43 @@ from app.errors import UserError
 from app.funnel.structure import run_structure_stage
 
 EXPECTED = {"qa-exact", "qa-numeric", "qa-choice", "qa-python", "qa-judge", "code-tests"}
+AGENTIC = {"agentic-data", "agentic-bugfix"}
 
 
-def test_all_six_templates_are_listed() -> None:
+def test_all_templates_are_listed() -> None:
     templates = {t.name: t for t in list_templates()}
-    assert set(templates) >= EXPECTED
+    assert set(templates) >= EXPECTED | AGENTIC
     assert templates["qa-python"].grader == "python"
     assert templates["code-tests"].kind == "code"
+    assert {(templates[n].kind, templates[n].grader) for n in AGENTIC} == {("agentic", "verifier")}
     assert all(t.title and t.description for t in templates.values())
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED | AGENTIC))
+def test_every_template_passes_check_with_no_findings(name: str, tmp_path: Path, capsys) -> None:
+    dest = tmp_path / name
+    create_from_template(name, dest)
+    _, findings = run_structure_stage(dest)
+    assert findings == [], [(f.code, f.location(), f.message) for f in findings]
+    assert main(["check", str(dest)]) == 0
+    assert "no problems found" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", sorted(AGENTIC))
+def test_agentic_template_is_complete(name: str, tmp_path: Path) -> None:
+    dest = create_from_template(name, tmp_path / name)
+    pack = load_envpack(dest).pack
+    assert pack.is_agentic and pack.grader.type == "verifier"
+    assert (pack.manifest.sandbox.memory_mb, pack.manifest.sandbox.disk_mb) == (512, 256)
+    assert pack.agentic_tasks and all(len(t.negatives) >= 2 for t in pack.agentic_tasks)
+    for task in pack.agentic_tasks:
+        for script in ("solution/solve.sh", "tests/test.sh"):
+            mode = (dest / task.path(script)).stat().st_mode
+            assert mode & 0o111, f"{task.path(script)} is not executable"
+        test_sh = (dest / task.path("tests/test.sh")).read_text()
+        assert "set -euo pipefail" in test_sh and "/usr/bin/python3 -I" in test_sh
+        assert test_sh.rstrip().endswith("echo 1 > /logs/verifier/reward.txt")
+    assert (dest / "README.md").read_text().strip()
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
