@@ -17,6 +17,7 @@ from pathlib import Path
 from app.commands.console import Console
 from app.commands.package_args import add_output_argument
 from app.commands.subcommand import add_command
+from app.errors import UserError
 
 ORDER = 15
 FORMATS = ("harbor", "verifiers")
@@ -34,6 +35,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--from", dest="source_format", required=True, choices=FORMATS, help="the source format"
+    )
+    p.add_argument(
+        "--kind",
+        choices=("auto", "qa", "agentic"),
+        default="auto",
+        help=(
+            "harbor only: qa converts question-answer tasks, agentic keeps every task folder "
+            "as it is; auto (the default) takes qa when every task converts"
+        ),
     )
     add_output_argument(p, "DIR", "the package folder to create (new or empty)")
 
@@ -75,10 +85,16 @@ def run_import(args: argparse.Namespace) -> int:
     """
     from app.envpack.interop import import_harbor, import_verifiers
 
-    convert = import_harbor if args.source_format == "harbor" else import_verifiers
-    imported = convert(args.src, args.output)
+    if args.source_format == "harbor":
+        imported = import_harbor(args.src, args.output, kind=args.kind)
+    elif args.kind != "auto":
+        raise UserError("--kind applies to Harbor imports only.", "Leave --kind out for verifiers.")
+    else:
+        imported = import_verifiers(args.src, args.output)
     console = Console.for_stream(sys.stdout)
-    name = imported.manifest.get("package", {}).get("name", "")
-    console.plain(f"Wrote {name} ({len(imported.tasks)} task(s)) to {args.output}")
+    manifest = imported.manifest
+    name = manifest.get("package", {}).get("name", "")
+    kind = "agentic " if manifest.get("kind") == "agentic" else ""
+    console.plain(f"Wrote {name} ({imported.task_count} {kind}task(s)) to {args.output}")
     console.plain(f"next: gauntlet check {args.output}")
     return 0

@@ -281,7 +281,7 @@ def test_a_task_graded_by_a_test_suite_is_refused_by_name_and_nothing_is_written
     )
     back = tmp_path / "pack"
     with pytest.raises(UserError, match='Task "server-fix" cannot be converted') as caught:
-        import_harbor(src, back)
+        import_harbor(src, back, kind="qa")
     assert "not a plain value" in caught.value.message
     assert not back.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging left

@@ -27,6 +27,7 @@ from typing import Any
 
 import tomlkit
 
+from app.envpack.interop.harbor_agentic_export import export_agentic, is_agentic_package
 from app.envpack.interop.pack_io import ExportSource, read_for_export, write_grader_files
 from app.envpack.interop.runtime import GraderRuntime
 from app.envpack.model import Task
@@ -52,6 +53,8 @@ def export_harbor(
     root: str | os.PathLike[str], dest: str | os.PathLike[str], runtime: GraderRuntime
 ) -> list[str]:
     """Write one Harbor task folder per task of the package at `root`; returns the folder names."""
+    if is_agentic_package(root):  # task folders already: copied (app/.../harbor_agentic_export)
+        return export_agentic(root, dest)
     source = read_for_export(root)
     grader = source.pack.grader
     if grader.type == "judge":

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from app.envpack.interop.answers import as_number, is_number_text
+from app.envpack.interop.harbor_agentic_import import AgenticImport, read_agentic, write_agentic
 from app.envpack.interop.harbor_export import EXPORT_FORMAT
 from app.envpack.interop.pack_io import (
     ImportedPack,
@@ -41,6 +42,7 @@ from app.envpack.staging import refuse_non_empty, staged_folder
 from app.envpack.templates import slug
 from app.errors import UserError
 
+IMPORT_KINDS = ("auto", "qa", "agentic")
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 _EXPECTED_NAMES = {
     "EXPECTED",
@@ -57,7 +59,14 @@ _HEREDOC_LAST = re.compile(r"cat\s*<<-?\s*(['\"]?)(?P<end>\w+)\1\s*>\s*\S+")
 _OUR_SOLVE = re.compile(r"base64\.b64decode\(sys\.argv\[1\]\)\)' ([A-Za-z0-9+/=]*) > (\S+)")
 
 
-def import_harbor(src: str | os.PathLike[str], dest: str | os.PathLike[str]) -> ImportedPack:
+def import_harbor(
+    src: str | os.PathLike[str], dest: str | os.PathLike[str], *, kind: str = "auto"
+) -> ImportedPack | AgenticImport:
+    """`kind`: "qa" converts question-answer tasks only; "agentic" keeps every task folder as it
+    is (an agentic package); "auto" takes "qa" when every task converts, "agentic" otherwise.
+    A set exported by Gauntlet Studio always comes back as the package it was."""
+    if kind not in IMPORT_KINDS:
+        raise UserError(f"Unknown import kind {kind!r}.", f"Use one of: {', '.join(IMPORT_KINDS)}.")
     src = Path(src).expanduser()
     refuse_non_empty(Path(dest).expanduser())
     folders = find_task_folders(src)
@@ -71,10 +80,43 @@ def import_harbor(src: str | os.PathLike[str], dest: str | os.PathLike[str]) -> 
             "Import the Gauntlet-exported tasks and the other tasks from separate folders.",
             where=str(odd),
         )
-    imported = _from_gauntlet_export(src, ours) if ours else _from_plain_tasks(src, folders)
+    if ours:
+        imported = _from_gauntlet_export(src, ours)
+    elif kind == "agentic":
+        return _import_agentic(src, dest, folders)
+    else:
+        try:
+            imported = _from_plain_tasks(src, folders)
+        except UserError as not_qa:
+            if kind == "qa":
+                raise
+            return _import_agentic_instead(src, dest, folders, not_qa)
     with staged_folder(dest) as staging:
         write_pack(staging, imported)
     mark_foreign(dest)  # someone else's tasks: the strict sandbox path
+    return imported
+
+
+def _import_agentic_instead(
+    src: Path, dest: str | os.PathLike[str], folders: list[Path], not_qa: UserError
+) -> AgenticImport:
+    """auto: the tasks are not question-answer tasks, so they come in as agentic tasks; when
+    that fails too, the error says why neither works."""
+    try:
+        return _import_agentic(src, dest, folders)
+    except UserError as exc:
+        exc.hint = f"{exc.hint} (As a question-answer task it does not convert either: " + (
+            f"{not_qa.message})"
+        )
+        raise
+
+
+def _import_agentic(src: Path, dest: str | os.PathLike[str], folders: list[Path]) -> AgenticImport:
+    owner, name = _package_name(src, folders)
+    imported = read_agentic(src, folders, f"{owner}/{name}")
+    with staged_folder(dest) as staging:
+        write_agentic(staging, folders, imported)
+    mark_foreign(dest)
     return imported
 
 

@@ -78,6 +78,10 @@ class ImportedPack:
     negatives: list[dict[str, Any]] = field(default_factory=list)
     extra_files: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def task_count(self) -> int:
+        return len(self.tasks)
+
 
 def foreign_qa_manifest(
     *, name: str, title: str, description: str, source: str, grader: dict[str, Any]
