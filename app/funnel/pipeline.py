@@ -103,8 +103,18 @@ def run_funnel(
     return report
 
 
+# Said instead of a pass that checked nothing: stages 2 and 3 do not run agentic tasks yet.
+AGENTIC_NOT_YET = (
+    "the sandboxed gates and cheating agents for agentic tasks are not in this version of "
+    "Gauntlet Studio; only the structural checks ran. Try the oracle by hand with "
+    "solution/solve.sh in the task image."
+)
+
+
 def _run_stage(stage, pack, options, progress, cancel) -> tuple[StageResult, list[Finding]]:
-    if stage == Stage.VERIFY:
+    if pack.is_agentic:
+        run = _agentic_not_yet(stage)
+    elif stage == Stage.VERIFY:
         from app.funnel.verify import run_verify_stage as run
     else:
         from app.funnel.attack import run_attack_stage as run
@@ -120,6 +130,13 @@ def _run_stage(stage, pack, options, progress, cancel) -> tuple[StageResult, lis
     _emit_findings(progress, stage, findings)
     progress(ProgressEvent(stage, "stage-end", message=str(result.status)))
     return result, findings
+
+
+def _agentic_not_yet(stage: Stage):
+    def run(pack, options, *, progress, cancel) -> tuple[StageResult, list[Finding]]:
+        return StageResult(stage, StageStatus.ERROR, details={"reason": AGENTIC_NOT_YET}), []
+
+    return run
 
 
 def _skip_reason(report: Report) -> str:
