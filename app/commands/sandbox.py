@@ -115,7 +115,9 @@ def _print_stage(console: Console, stage) -> None:
 
     extra = ""
     details = stage.details or {}
-    if stage.name == Stage.VERIFY and "backend" in details:
+    if stage.name == Stage.VERIFY and "episodes" in details:  # an agentic package
+        extra = f" — {details['episodes']} episodes over {details['tasks']} task(s) in Docker"
+    elif stage.name == Stage.VERIFY and "backend" in details:
         refs = details.get("references_passed", {})
         extra = (
             f" — {details['gradings']} gradings × {details['runs']} run(s) "

@@ -103,16 +103,17 @@ def run_funnel(
     return report
 
 
-# Said instead of a pass that checked nothing: stages 2 and 3 do not run agentic tasks yet.
+# Said instead of a pass that checked nothing: stage 3 does not attack agentic tasks yet.
 AGENTIC_NOT_YET = (
-    "the sandboxed gates and cheating agents for agentic tasks are not in this version of "
-    "Gauntlet Studio; only the structural checks ran. Try the oracle by hand with "
-    "solution/solve.sh in the task image."
+    "the cheating agents for agentic tasks are not in this version of Gauntlet Studio; "
+    "stage 2 (oracle, no-op, negatives, determinism, hidden tests) is what ran."
 )
 
 
 def _run_stage(stage, pack, options, progress, cancel) -> tuple[StageResult, list[Finding]]:
-    if pack.is_agentic:
+    if pack.is_agentic and stage == Stage.VERIFY:
+        from app.funnel.agentic_verify import run_agentic_verify_stage as run
+    elif pack.is_agentic:
         run = _agentic_not_yet(stage)
     elif stage == Stage.VERIFY:
         from app.funnel.verify import run_verify_stage as run

@@ -193,6 +193,10 @@ def _stage_note(stage: StageResult) -> str:
         counts = details.get(key)
         if isinstance(counts, dict):
             notes.append(f"{label}: {counts.get('ok', '?')}/{counts.get('total', '?')}")
+    if "episodes" in details:  # an agentic package's gates
+        notes.append(
+            f"{details['episodes']} agent episodes over {details.get('tasks', '?')} task(s)"
+        )
     if "confirmed_hits" in details:
         notes.append(
             f"{details.get('gradings', 0)} gradings, confirmed hacks: {details['confirmed_hits']}"

@@ -333,6 +333,12 @@ BUILD_CONTEXT_MAX_BYTES = 32 << 20
 
 
 def _build_pack_image(client: Any, pack: EnvPack, default: str) -> str:
+    return build_folder_image(client, pack.root / "environment", default)
+
+
+def build_folder_image(client: Any, folder: Path, default: str) -> str:
+    """The image of `folder`/Dockerfile on top of `default`: hardened, offline, and cached by
+    the content hash of the folder (a second build of the same files is free)."""
     from app.envpack import dockerfile
 
     if not image_present(client, default):
@@ -343,7 +349,6 @@ def _build_pack_image(client: Any, pack: EnvPack, default: str) -> str:
             ),
             "build it first with `gauntlet sandbox image`",
         )
-    folder = pack.root / "environment"
     text = (folder / "Dockerfile").read_text(encoding="utf-8", errors="replace")
     refused = [p for p in dockerfile.problems(text) if p.code in ("GX126", "GX127")]
     if refused:

@@ -1,0 +1,305 @@
+"""One episode of an agentic task in Docker (DESIGN §4.1): agent phase, then verifier phase.
+
+The agent phase runs a script (the oracle, a negative, a cheating agent, or nothing) in a
+hardened container made from the task image: no network, read-only root filesystem, every
+capability dropped, an unprivileged user, memory/CPU/pids limits, and writable space only in
+size-capped tmpfs mounts (the workdir, /tmp and /logs: the disk quota). tests/ and solution/
+are not there. The workdir is then copied out, and in `separate` mode the verifier runs in a
+fresh container that receives that copy and tests/ (owned by root, so read-only to it). The
+trusted side reads the reward file. Containers are always removed.
+
+tmpfs mounts cannot be filled with `docker cp`, so files go in and out as tar streams through
+`tar` inside the container. All calls block (Docker SDK): callers use worker threads.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.sandbox import containers
+from app.sandbox.base import SandboxUnavailable
+
+AGENT_USER = "10001:10001"
+ROOT_USER = "0:0"
+WORKDIR = "/app"
+REWARD_DIR = "/logs/verifier"
+PIDS_LIMIT = 256
+OUTPUT_CAP = 64 * 1024  # bytes of each phase's output kept for the report
+PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+@dataclass(slots=True)
+class PhaseLimits:
+    cpus: float = 1.0
+    memory_mb: int = 512
+    disk_mb: int = 256
+    agent_timeout_s: float = 600.0
+    verifier_timeout_s: float = 120.0
+    shared: bool = False  # verifier in the agent's container (Harbor's way; weaker)
+
+
+@dataclass(slots=True)
+class Episode:
+    """What one agent did and what the verifier made of it."""
+
+    reward: float | None = None
+    error: str | None = None  # "agent-timeout" | "verifier-timeout" | "no-reward" | ...
+    detail: str = ""
+    agent_exit: int | None = None
+    agent_output: str = ""
+    verifier_exit: int | None = None
+    verifier_output: str = ""
+
+
+@dataclass(slots=True)
+class AgentScript:
+    """What runs as the agent: `command` in the workdir, with `files` placed under `folder`."""
+
+    command: list[str]
+    files: dict[str, bytes]
+    folder: str = "/agent"
+
+    @classmethod
+    def nothing(cls) -> AgentScript:
+        return cls(["true"], {})
+
+    @classmethod
+    def from_folder(cls, folder: Path, script: str, mount: str) -> AgentScript:
+        files = {
+            p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*"))
+            if p.is_file() and not p.is_symlink()
+        }
+        return cls(["bash", f"{mount}/{script}"], files, mount)
+
+
+def run_episode(
+    client: Any, image: str, tests_dir: Path, agent: AgentScript, limits: PhaseLimits
+) -> Episode:
+    """Run `agent` on a fresh copy of the task's workdir, then the verifier; never raises for
+    what the package does (only SandboxUnavailable when Docker itself fails)."""
+    episode = Episode()
+    box = _start(client, image, limits)
+    try:
+        if agent.files:
+            _put(box, agent.folder, agent.files, user=ROOT_USER)
+        code, out = _exec(box, agent.command, limits.agent_timeout_s)
+        episode.agent_exit, episode.agent_output = code, out
+        if code in (124, 137):
+            episode.error, episode.detail = "agent-timeout", f"{limits.agent_timeout_s:g} s"
+        if limits.shared:
+            _verify(box, tests_dir, limits, episode)
+            return episode
+        snapshot = _tar_out(box, WORKDIR, limits.disk_mb)
+    finally:
+        if not limits.shared:
+            _remove(box)
+    verifier = _start(client, image, limits, pristine=False)
+    try:
+        _untar(verifier, WORKDIR, snapshot, user=AGENT_USER)
+        _verify(verifier, tests_dir, limits, episode)
+    finally:
+        _remove(verifier)
+    return episode
+
+
+def _verify(box: Any, tests_dir: Path, limits: PhaseLimits, episode: Episode) -> None:
+    files = {
+        p.relative_to(tests_dir).as_posix(): p.read_bytes()
+        for p in sorted(tests_dir.rglob("*"))
+        if p.is_file() and not p.is_symlink()
+    }
+    _put(box, "/tests", files, user=ROOT_USER)
+    code, out = _exec(box, ["bash", "/tests/test.sh"], limits.verifier_timeout_s)
+    episode.verifier_exit, episode.verifier_output = code, out
+    if code in (124, 137):
+        episode.error = episode.error or "verifier-timeout"
+        episode.detail = episode.detail or f"{limits.verifier_timeout_s:g} s"
+    reward, problem = read_reward(box)
+    episode.reward = reward
+    if problem and episode.error is None:
+        episode.error, episode.detail = "no-reward", problem
+    if limits.shared:
+        _remove(box)
+
+
+def read_reward(box: Any) -> tuple[float | None, str]:
+    """The reward the verifier wrote, parsed on the trusted side, or (None, what is wrong)."""
+    data = _tar_out(box, REWARD_DIR, 1)
+    files = _read_tar(data)
+    text = files.get("reward.txt")
+    if text is not None:
+        return parse_reward(text.decode("utf-8", "replace"), "reward.txt")
+    raw = files.get("reward.json")
+    if raw is not None:
+        return parse_reward_json(raw.decode("utf-8", "replace"))
+    return None, f"the verifier wrote neither {REWARD_DIR}/reward.txt nor reward.json"
+
+
+def parse_reward(text: str, name: str) -> tuple[float | None, str]:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        return None, f"{name} holds {text.strip()[:40]!r}, not one number"
+    if not math.isfinite(value):
+        return None, f"{name} holds {value}, not a finite number"
+    return value, ""
+
+
+def parse_reward_json(text: str) -> tuple[float | None, str]:
+    import json
+
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None, "reward.json is not valid JSON"
+    if isinstance(value, dict):  # Harbor: {"reward": x, ...other metrics}
+        value = value.get("reward", next(iter(value.values()), None) if len(value) == 1 else None)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None, 'reward.json must hold a number or {"reward": number}'
+    return parse_reward(str(value), "reward.json")
+
+
+def _start(client: Any, image: str, limits: PhaseLimits, *, pristine: bool = True) -> Any:
+    """A running, hardened container of `image`, its workdir filled from the image."""
+    import docker.errors
+    from docker.types import LogConfig, Ulimit
+
+    disk = f"size={limits.disk_mb}m,nr_inodes={max(limits.disk_mb * 64, 4096)}"
+    memory = f"{limits.memory_mb}m"
+    try:
+        box = client.containers.run(
+            image,
+            ["sleep", "infinity"],
+            entrypoint=[],
+            user=AGENT_USER,
+            working_dir=WORKDIR,
+            environment={"PATH": PATH, "HOME": "/tmp", "LANG": "C.UTF-8"},
+            detach=True,
+            network_mode="none",
+            read_only=True,
+            tmpfs={
+                WORKDIR: f"rw,nosuid,nodev,{disk},uid=10001,gid=10001,mode=0755",
+                "/tmp": f"rw,nosuid,nodev,{disk},mode=1777",
+                "/logs": "rw,nosuid,nodev,size=16m,uid=10001,gid=10001,mode=0755",
+                "/agent": "rw,nosuid,nodev,size=16m,mode=0755",
+                "/solution": "rw,nosuid,nodev,size=16m,mode=0755",
+                "/tests": "rw,nosuid,nodev,size=64m,mode=0755",
+            },
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges"],
+            pids_limit=PIDS_LIMIT,
+            mem_limit=memory,
+            memswap_limit=memory,
+            nano_cpus=int(limits.cpus * 1e9),
+            ulimits=[
+                Ulimit(name="core", soft=0, hard=0),
+                Ulimit(name="nofile", soft=1024, hard=1024),
+            ],
+            log_config=LogConfig(type="none"),
+            ipc_mode="private",
+            labels=containers.owner_labels(),
+            hostname="sandbox",
+            init=True,
+        )
+    except docker.errors.ImageNotFound as exc:
+        raise SandboxUnavailable(f"the task image {image} is not on this machine") from exc
+    except docker.errors.DockerException as exc:
+        raise SandboxUnavailable(f"Docker could not start the task container: {exc}") from exc
+    if pristine:
+        _untar(box, WORKDIR, pristine_workdir(client, image), user=AGENT_USER)
+    box.exec_run(["mkdir", "-p", REWARD_DIR], user=AGENT_USER)
+    return box
+
+
+_PRISTINE: dict[str, bytes] = {}
+
+
+def pristine_workdir(client: Any, image: str) -> bytes:
+    """The image's own /app (hidden by the tmpfs) as a tar of its contents; cached per image."""
+    image_id = client.images.get(image).id
+    if image_id not in _PRISTINE:
+        holder = client.containers.create(
+            image, ["true"], entrypoint=[], labels=containers.owner_labels()
+        )
+        try:
+            stream, _ = holder.get_archive(WORKDIR + "/.")
+            _PRISTINE[image_id] = b"".join(stream)
+        except Exception:  # noqa: BLE001 - an image without /app starts from an empty workdir
+            _PRISTINE[image_id] = b""
+        finally:
+            _remove(holder)
+    return _PRISTINE[image_id]
+
+
+def _put(box: Any, folder: str, files: dict[str, bytes], *, user: str) -> None:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), 0o755
+            archive.addfile(info, io.BytesIO(data))
+    _untar(box, folder, buffer.getvalue(), user=user)
+
+
+def _untar(box: Any, folder: str, data: bytes, *, user: str) -> None:
+    """Extract a tar stream into `folder` as `user`, through the container's own tar."""
+    if not data:
+        return
+    api = box.client.api
+    command = ["tar", "-x", "--no-same-owner", "-m", "-C", folder, "-f", "-"]
+    exec_id = api.exec_create(box.id, command, stdin=True, user=user)["Id"]
+    sock = api.exec_start(exec_id, socket=True)
+    raw = getattr(sock, "_sock", sock)
+    try:
+        raw.sendall(data)
+        raw.shutdown(1)
+        while raw.recv(65536):
+            pass
+    finally:
+        sock.close()
+
+
+def _tar_out(box: Any, folder: str, cap_mb: int) -> bytes:
+    cap = cap_mb << 20
+    command = ["sh", "-c", f'tar -c -C "{folder}" . 2>/dev/null | head -c {cap + 1}']
+    result = box.exec_run(command, user=AGENT_USER, demux=True)
+    data = result.output[0] or b""
+    if len(data) > cap:
+        raise SandboxUnavailable(f"{folder} holds more than {cap_mb} MB; it was not copied")
+    return data
+
+
+def _read_tar(data: bytes) -> dict[str, bytes]:
+    if not data:
+        return {}
+    files: dict[str, bytes] = {}
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        for member in archive.getmembers():
+            if member.isfile() and member.size <= 4096:
+                handle = archive.extractfile(member)
+                if handle is not None:
+                    files[member.name.removeprefix("./")] = handle.read()
+    return files
+
+
+def _exec(box: Any, command: list[str], timeout_s: float) -> tuple[int | None, str]:
+    # only the tail of a flood of output crosses to the host; the exit status is the command's
+    limit = f"{max(timeout_s, 1):g}"
+    script = f'timeout -s KILL {limit} "$@" 2>&1 | tail -c {OUTPUT_CAP}; exit ${{PIPESTATUS[0]}}'
+    wrapped = ["bash", "-c", script, "phase", *command]
+    result = box.exec_run(wrapped, user=AGENT_USER, workdir=WORKDIR, demux=False)
+    output = (result.output or b"")[-OUTPUT_CAP:].decode("utf-8", "replace")
+    return result.exit_code, output
+
+
+def _remove(container: Any) -> None:
+    try:
+        container.remove(force=True)
+    except Exception:  # noqa: BLE001 - already gone
+        pass
