@@ -31,6 +31,8 @@ REWARD_DIR = "/logs/verifier"
 PIDS_LIMIT = 256
 OUTPUT_CAP = 64 * 1024  # bytes of each phase's output kept for the report
 PATH = "/usr/local/bin:/usr/bin:/bin"
+PHASE_OUTPUT = "/logs/.phase-output"  # the agent may scribble on it: it only loses its own log
+HOST_GRACE_S = 30
 
 
 @dataclass(slots=True)
@@ -170,14 +172,14 @@ def _start(client: Any, image: str, limits: PhaseLimits, *, pristine: bool = Tru
     import docker.errors
     from docker.types import LogConfig, Ulimit
 
-    disk = f"size={limits.disk_mb}m,nr_inodes={max(limits.disk_mb * 64, 4096)}"
+    disk = f"size={limits.disk_mb}m,nr_inodes={_inodes(limits.disk_mb)}"
     memory = f"{limits.memory_mb}m"
     try:
         box = client.containers.run(
             image,
             ["sleep", "infinity"],
             entrypoint=[],
-            user=AGENT_USER,
+            user=ROOT_USER,  # root without capabilities: only so the agent cannot kill PID 1
             working_dir=WORKDIR,
             environment={"PATH": PATH, "HOME": "/tmp", "LANG": "C.UTF-8"},
             detach=True,
@@ -265,11 +267,20 @@ def _untar(box: Any, folder: str, data: bytes, *, user: str) -> None:
         sock.close()
 
 
+def _inodes(disk_mb: int) -> int:
+    return max(disk_mb * 64, 4096)
+
+
 def _tar_out(box: Any, folder: str, cap_mb: int) -> bytes:
-    cap = cap_mb << 20
+    # a full tmpfs fits: its bytes, plus a header and padding per possible file
+    cap = (cap_mb << 20) + _inodes(cap_mb) * 1536 + (1 << 20)
     command = ["sh", "-c", f'tar -c -C "{folder}" . 2>/dev/null | head -c {cap + 1}']
-    result = box.exec_run(command, user=AGENT_USER, demux=True)
-    data = result.output[0] or b""
+    api = box.client.api
+    exec_id = api.exec_create(box.id, command, stdout=True, stderr=False, user=AGENT_USER)["Id"]
+    chunks: list[bytes] = []  # joined once: exec_run's demux grows one bytes object (quadratic)
+    for chunk in api.exec_start(exec_id, stream=True):
+        chunks.append(chunk)
+    data = b"".join(chunks)
     if len(data) > cap:
         raise SandboxUnavailable(f"{folder} holds more than {cap_mb} MB; it was not copied")
     return data
@@ -289,13 +300,34 @@ def _read_tar(data: bytes) -> dict[str, bytes]:
 
 
 def _exec(box: Any, command: list[str], timeout_s: float) -> tuple[int | None, str]:
-    # only the tail of a flood of output crosses to the host; the exit status is the command's
+    """Run a phase as the agent user; at its deadline every process of that user dies (a
+    background child holding the output open cannot keep the phase alive), and only the tail
+    of its output crosses to the host. The container's own PID 1 is root's, so it survives."""
+    import threading
+
     limit = f"{max(timeout_s, 1):g}"
-    script = f'timeout -s KILL {limit} "$@" 2>&1 | tail -c {OUTPUT_CAP}; exit ${{PIPESTATUS[0]}}'
+    script = (
+        f'timeout -s KILL {limit} "$@" > {PHASE_OUTPUT} 2>&1; code=$?; '
+        f"kill -9 -1 2>/dev/null; tail -c {OUTPUT_CAP} {PHASE_OUTPUT} 2>/dev/null; exit $code"
+    )
     wrapped = ["bash", "-c", script, "phase", *command]
-    result = box.exec_run(wrapped, user=AGENT_USER, workdir=WORKDIR, demux=False)
+    # the host's own deadline, should the container stop answering: kill it, the stream ends
+    watchdog = threading.Timer(max(timeout_s, 1) + HOST_GRACE_S, _kill, (box,))
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        result = box.exec_run(wrapped, user=AGENT_USER, workdir=WORKDIR, demux=False)
+    finally:
+        watchdog.cancel()
     output = (result.output or b"")[-OUTPUT_CAP:].decode("utf-8", "replace")
     return result.exit_code, output
+
+
+def _kill(container: Any) -> None:
+    try:
+        container.kill()
+    except Exception:  # noqa: BLE001 - already stopped
+        pass
 
 
 def _remove(container: Any) -> None:
