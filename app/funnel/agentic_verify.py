@@ -26,7 +26,11 @@ from app.sandbox.agentic_run import AgentScript, Episode, PhaseLimits, run_episo
 from app.sandbox.base import SandboxUnavailable
 
 TAIL = 300  # characters of a phase's output quoted in a finding
-PROBE_MIN_BYTES = 32  # shorter files (a lone "1") match by chance
+PROBE_MIN_BYTES = 32
+PROCESS_REFUSED = (
+    "agentic tasks run only in Docker: an agent needs a container of its own, which the "
+    "process backend cannot give it"
+)  # shorter files (a lone "1") match by chance
 # Walks the agent's view of the filesystem and prints files whose hash is one of tests/solution's.
 PROBE = r"""
 import hashlib, os, sys
@@ -63,6 +67,8 @@ def run_agentic_verify_stage(
     from app.sandbox.docker_backend import docker_client
 
     cancel = cancel or CancelToken()
+    if options.backend == "process":
+        return _could_not_run(PROCESS_REFUSED, "start Docker; `gauntlet sandbox doctor` says how")
     try:
         client = docker_client()
     except SandboxUnavailable as exc:
