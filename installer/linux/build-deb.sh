@@ -25,8 +25,10 @@ cp -a "$icons/hicolor" "$stage/usr/share/icons/"
 
 # Which shared libraries the bundle needs from the system.
 provided=$(find "$stage/opt/gauntlet-studio" -name '*.so*' -printf '%f\n' | sort -u)
+# readelf fails on the executable files that are not ELF (the agentic templates' solve.sh and
+# test.sh keep their x bit): that says nothing about the libraries, so it must not end the build.
 needed=$(find "$stage/opt/gauntlet-studio" -type f \( -name '*.so*' -o -perm -u+x \) -print0 |
-  xargs -0 readelf -d 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort -u)
+  { xargs -0 readelf -d 2>/dev/null || true; } | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort -u)
 packages=()
 for lib in $needed; do
   grep -qxF "$lib" <<<"$provided" && continue
