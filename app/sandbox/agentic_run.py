@@ -276,7 +276,9 @@ def _tar_out(box: Any, folder: str, cap_mb: int) -> bytes:
     cap = (cap_mb << 20) + _inodes(cap_mb) * 1536 + (1 << 20)
     command = ["sh", "-c", f'tar -c -C "{folder}" . 2>/dev/null | head -c {cap + 1}']
     api = box.client.api
-    exec_id = api.exec_create(box.id, command, stdout=True, stderr=False, user=AGENT_USER)["Id"]
+    exec_id = api.exec_create(  # from "/": the agent may have made its workdir unenterable
+        box.id, command, stdout=True, stderr=False, user=AGENT_USER, workdir="/"
+    )["Id"]
     chunks: list[bytes] = []  # joined once: exec_run's demux grows one bytes object (quadratic)
     for chunk in api.exec_start(exec_id, stream=True):
         chunks.append(chunk)
@@ -290,12 +292,15 @@ def _read_tar(data: bytes) -> dict[str, bytes]:
     if not data:
         return {}
     files: dict[str, bytes] = {}
-    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
-        for member in archive.getmembers():
-            if member.isfile() and member.size <= 4096:
-                handle = archive.extractfile(member)
-                if handle is not None:
-                    files[member.name.removeprefix("./")] = handle.read()
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+            for member in archive.getmembers():
+                if member.isfile() and member.size <= 4096:
+                    handle = archive.extractfile(member)
+                    if handle is not None:
+                        files[member.name.removeprefix("./")] = handle.read()
+    except (tarfile.TarError, EOFError, OSError):
+        return {}  # the phase left something unreadable there: no reward
     return files
 
 

@@ -102,3 +102,21 @@ def test_a_hostile_verifier_is_contained_too(client, tmp_path: Path) -> None:
     assert episode.reward in (0.0, None)
     assert (tests / "test.sh").read_bytes() == before
     assert own_containers() == []
+
+
+def test_an_unenterable_workdir_is_no_reward_not_a_crash(client, tmp_path: Path) -> None:
+    """An agent that empties and locks its workdir leaves no reward, in either verifier mode."""
+    from app.sandbox.images import default_image
+
+    tests = tmp_path / "tests"
+    tests.mkdir()
+    (tests / "test.sh").write_text(VERIFIER)
+    agent = AgentScript(
+        ["bash", "/agent/run.sh"],
+        {"run.sh": b"rm -rf /app/* /app/.[!.]* 2>/dev/null\nchmod 000 /app\n"},
+    )
+    for shared in (False, True):
+        limits = PhaseLimits(memory_mb=256, disk_mb=64, agent_timeout_s=5, shared=shared)
+        episode = run_episode(client, default_image(), tests, agent, limits)
+        assert episode.reward in (0.0, None), episode
+    assert own_containers() == []
