@@ -226,7 +226,9 @@ AGENTS: tuple[CheatingAgent, ...] = (
         "exhaust-inodes",
         "GX327",
         "use up every inode of the workdir",
-        "mkdir -p /app/.i && cd /app/.i && i=0; while touch f$i 2>/dev/null; do i=$((i+1)); done\n",
+        # xargs batches the names: one touch per thousands of files, not one per file
+        "mkdir -p /app/.i && cd /app/.i && seq 1 2000000 |"
+        " xargs -n 4000 sh -c 'touch \"$@\" 2>/dev/null || exit 255' sh 2>/dev/null; true\n",
     ),
     CheatingAgent(
         "unreadable-outputs",
@@ -238,7 +240,7 @@ AGENTS: tuple[CheatingAgent, ...] = (
         "huge-outputs",
         "GX327",
         "outputs too big to compare in time",
-        _EACH_OUT + 'head -c 200000000 /dev/urandom > "$out" 2>/dev/null; done\n',
+        _EACH_OUT + 'head -c 200000000 /dev/zero > "$out" 2>/dev/null; done\n',
     ),
     CheatingAgent(
         "delete-workdir",

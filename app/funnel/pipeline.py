@@ -103,18 +103,11 @@ def run_funnel(
     return report
 
 
-# Said instead of a pass that checked nothing: stage 3 does not attack agentic tasks yet.
-AGENTIC_NOT_YET = (
-    "the cheating agents for agentic tasks are not in this version of Gauntlet Studio; "
-    "stage 2 (oracle, no-op, negatives, determinism, hidden tests) is what ran."
-)
-
-
 def _run_stage(stage, pack, options, progress, cancel) -> tuple[StageResult, list[Finding]]:
     if pack.is_agentic and stage == Stage.VERIFY:
         from app.funnel.agentic_verify import run_agentic_verify_stage as run
     elif pack.is_agentic:
-        run = _agentic_not_yet(stage)
+        from app.funnel.agentic_attack import run_agentic_attack_stage as run
     elif stage == Stage.VERIFY:
         from app.funnel.verify import run_verify_stage as run
     else:
@@ -131,13 +124,6 @@ def _run_stage(stage, pack, options, progress, cancel) -> tuple[StageResult, lis
     _emit_findings(progress, stage, findings)
     progress(ProgressEvent(stage, "stage-end", message=str(result.status)))
     return result, findings
-
-
-def _agentic_not_yet(stage: Stage):
-    def run(pack, options, *, progress, cancel) -> tuple[StageResult, list[Finding]]:
-        return StageResult(stage, StageStatus.ERROR, details={"reason": AGENTIC_NOT_YET}), []
-
-    return run
 
 
 def _skip_reason(report: Report) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import math
 import tarfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,42 +82,179 @@ class AgentScript:
 
 
 def run_episode(
-    client: Any, image: str, tests_dir: Path, agent: AgentScript, limits: PhaseLimits
+    client: Any,
+    image: str,
+    tests_dir: Path,
+    agent: AgentScript,
+    limits: PhaseLimits,
+    warm: WarmBoxes | None = None,
 ) -> Episode:
     """Run `agent` on a fresh copy of the task's workdir, then the verifier; never raises for
-    what the package does (only SandboxUnavailable when Docker itself fails)."""
-    episode = Episode()
-    box = _start(client, image, limits)
+    what the package does (only SandboxUnavailable when Docker itself fails). With `warm`,
+    the containers are reset and reused instead of created (screening; see WarmBoxes)."""
+    phase = AgentPhase(client, image, limits, warm, (agent.folder, agent.files))
     try:
-        if agent.files:
-            _put(box, agent.folder, agent.files, user=ROOT_USER)
-        code, out = _exec(box, agent.command, limits.agent_timeout_s)
-        episode.agent_exit, episode.agent_output = code, out
-        if code in (124, 137):
-            episode.error, episode.detail = "agent-timeout", f"{limits.agent_timeout_s:g} s"
-        if limits.shared:
-            _verify(box, tests_dir, limits, episode)
-            return episode
-        snapshot = _tar_out(box, WORKDIR, limits.disk_mb)
+        started = time.monotonic()
+        code, out = phase.run(agent.command, limits.agent_timeout_s)
+        phase.episode.agent_exit, phase.episode.agent_output = code, out
+        if code in (124, 137) and time.monotonic() - started >= limits.agent_timeout_s:
+            phase.episode.error = "agent-timeout"
+            phase.episode.detail = f"{limits.agent_timeout_s:g} s"
+        elif code == 137:  # killed early: the memory limit (tmpfs files count toward it)
+            phase.episode.error = "agent-killed"
+            phase.episode.detail = f"killed before its time limit (memory_mb {limits.memory_mb})"
+        return phase.finish(tests_dir)
     finally:
-        if not limits.shared:
+        phase.close()
+
+
+class AgentPhase:
+    """An agent phase driven step by step (a script is one step; the LLM agent's shell tool
+    takes many), then `finish` runs the verifier. Every step ends with every process of the
+    agent user killed, so nothing runs between steps or into the verifier phase. `files`
+    (folder, {name: bytes}) are placed where only root writes (/agent): the agent reads them."""
+
+    def __init__(
+        self,
+        client: Any,
+        image: str,
+        limits: PhaseLimits,
+        warm: WarmBoxes | None = None,
+        files: tuple[str, dict[str, bytes]] = ("/agent", {}),
+    ) -> None:
+        self.client, self.image, self.limits, self.warm = client, image, limits, warm
+        self.episode = Episode()
+        folder, content = files
+        if warm is not None:
+            self.box: Any = warm.agent_box(folder, content)
+        else:
+            self.box = _start(client, image, limits)
+            try:
+                _untar(self.box, folder, tar_of(content), user=ROOT_USER)
+            except BaseException:
+                _remove(self.box)
+                raise
+        self._finished = False
+
+    def run(self, command: list[str], timeout_s: float) -> tuple[int | None, str]:
+        """One step as the agent user: (exit code, output tail); 124/137 = killed at timeout_s."""
+        return _exec(self.box, command, timeout_s)
+
+    def finish(self, tests_dir: Path) -> Episode:
+        """Run the verifier on what the agent left, and read the reward (once)."""
+        if self._finished:
+            return self.episode
+        self._finished = True
+        tests = tar_of(folder_files(tests_dir))
+        if self.limits.shared:
+            _untar(self.box, "/tests", tests, user=ROOT_USER)
+            _verify(self.box, self.limits, self.episode)
+            return self.episode
+        snapshot = _tar_out(self.box, WORKDIR, self.limits.disk_mb)
+        if self.warm is not None:
+            _verify(self.warm.verifier_box(snapshot, tests), self.limits, self.episode)
+            return self.episode
+        _remove(self.box)
+        verifier = _start(self.client, self.image, self.limits, pristine=False)
+        try:
+            _untar(verifier, WORKDIR, snapshot, user=AGENT_USER)
+            _untar(verifier, "/tests", tests, user=ROOT_USER)
+            _verify(verifier, self.limits, self.episode)
+        finally:
+            _remove(verifier)
+        return self.episode
+
+    def close(self) -> None:
+        if self.warm is None:
+            _remove(self.box)
+
+
+# Reset between screening episodes, in one exec fed the new workdir as a tar: no agent process
+# left, the writable mounts empty (checked), then the workdir refilled. Runs as the agent: root
+# has no capabilities here, so only the owner can clear /app. `kill -9 -1` spares the caller.
+_RESET_AGENT = """
+kill -9 -1 2>/dev/null
+chmod -R u+rwX /app /tmp /logs /dev/shm 2>/dev/null
+find /app /tmp /logs /dev/shm -mindepth 1 -delete 2>/dev/null
+[ -z "$(find /app /tmp /logs /dev/shm -mindepth 1 2>/dev/null | head -1)" ] || exit 3
+mkdir -p /logs/verifier || exit 3
+if [ "$1" = fill ]; then tar -x --no-same-owner -m -C /app -f -; else cat > /dev/null; fi
+"""
+# The same for the folders only root writes, then the phase's files (tar on stdin) into $1.
+_RESET_ROOT = """
+find /agent /tests /solution -mindepth 1 -delete 2>/dev/null
+tar -x --no-same-owner -m -C "$1" -f -
+"""
+
+
+class WarmBoxes:
+    """The containers of one task image, reused across screening episodes: after each one they
+    are reset (every agent process killed, the writable mounts emptied, the workdir refilled
+    from the image) instead of recreated. A box that does not come back clean is replaced.
+    Only screening uses them: a hit is confirmed in fresh containers."""
+
+    def __init__(self, client: Any, image: str, limits: PhaseLimits) -> None:
+        self.client, self.image, self.limits = client, image, limits
+        self._boxes: dict[str, Any] = {}
+        self.resets = 0
+        self.replaced = 0
+
+    def agent_box(self, folder: str, files: dict[str, bytes]) -> Any:
+        """The agent's box: the image's workdir, and `files` under `folder` (root's)."""
+        return self._ready("agent", pristine_workdir(self.client, self.image), folder, files)
+
+    def verifier_box(self, snapshot: bytes, tests: bytes) -> Any:
+        """The verifier's box: the agent's workdir `snapshot`, and `tests` (tars) in /tests."""
+        return self._ready("verifier", snapshot, "/tests", tests)
+
+    def close(self) -> None:
+        for box in self._boxes.values():
             _remove(box)
-    verifier = _start(client, image, limits, pristine=False)
+        self._boxes.clear()
+
+    def _ready(self, role: str, workdir: bytes, folder: str, files: dict | bytes) -> Any:
+        content = files if isinstance(files, bytes) else tar_of(files)
+        box = self._boxes.pop(role, None)
+        if box is not None:
+            if _reset(box, workdir, folder, content):
+                self.resets += 1
+            else:
+                self.replaced += 1
+                _remove(box)
+                box = None
+        if box is None:
+            box = self._boxes[role] = _start(self.client, self.image, self.limits, pristine=False)
+            _untar(box, WORKDIR, workdir, user=AGENT_USER)
+            _untar(box, folder, content, user=ROOT_USER)
+        self._boxes[role] = box  # kept (and removed by close) whatever happens next
+        return box
+
+
+def _reset(box: Any, workdir: bytes, folder: str, files: bytes) -> bool:
+    """Empty a used box, then refill its workdir and `folder`; False when it is gone or does
+    not come back clean."""
     try:
-        _untar(verifier, WORKDIR, snapshot, user=AGENT_USER)
-        _verify(verifier, tests_dir, limits, episode)
-    finally:
-        _remove(verifier)
-    return episode
+        fill = "fill" if workdir else "-"
+        code, _ = _feed(box, ["sh", "-c", _RESET_AGENT, "reset", fill], workdir, user=AGENT_USER)
+        if code != 0:
+            return False
+        command = ["timeout", "-s", "KILL", "30", "sh", "-c", _RESET_ROOT, "reset", folder]
+        code, _ = _feed(box, command, files or _EMPTY_TAR, user=ROOT_USER)
+    except Exception:  # noqa: BLE001 - a dead or unreachable container is replaced
+        return False
+    return code == 0
 
 
-def _verify(box: Any, tests_dir: Path, limits: PhaseLimits, episode: Episode) -> None:
-    files = {
-        p.relative_to(tests_dir).as_posix(): p.read_bytes()
-        for p in sorted(tests_dir.rglob("*"))
+def folder_files(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
         if p.is_file() and not p.is_symlink()
     }
-    _put(box, "/tests", files, user=ROOT_USER)
+
+
+def _verify(box: Any, limits: PhaseLimits, episode: Episode) -> None:
+    """Run tests/test.sh (already in /tests) and read the reward it left."""
     code, out = _exec(box, ["bash", "/tests/test.sh"], limits.verifier_timeout_s)
     episode.verifier_exit, episode.verifier_output = code, out
     if code in (124, 137):
@@ -126,8 +264,6 @@ def _verify(box: Any, tests_dir: Path, limits: PhaseLimits, episode: Episode) ->
     episode.reward = reward
     if problem and episode.error is None:
         episode.error, episode.detail = "no-reward", problem
-    if limits.shared:
-        _remove(box)
 
 
 def read_reward(box: Any) -> tuple[float | None, str]:
@@ -239,32 +375,44 @@ def pristine_workdir(client: Any, image: str) -> bytes:
     return _PRISTINE[image_id]
 
 
-def _put(box: Any, folder: str, files: dict[str, bytes], *, user: str) -> None:
+def tar_of(files: dict[str, bytes]) -> bytes:
+    """An uncompressed tar of `files` (name -> bytes), every file executable."""
+    if not files:
+        return b""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as archive:
         for name, data in files.items():
             info = tarfile.TarInfo(name)
             info.size, info.mode = len(data), 0o755
             archive.addfile(info, io.BytesIO(data))
-    _untar(box, folder, buffer.getvalue(), user=user)
+    return buffer.getvalue()
+
+
+_EMPTY_TAR = b"\0" * 1024  # tar's end-of-archive marker: a valid empty archive
 
 
 def _untar(box: Any, folder: str, data: bytes, *, user: str) -> None:
     """Extract a tar stream into `folder` as `user`, through the container's own tar."""
-    if not data:
-        return
+    if data:
+        _feed(box, ["tar", "-x", "--no-same-owner", "-m", "-C", folder, "-f", "-"], data, user=user)
+
+
+def _feed(box: Any, command: list[str], data: bytes, *, user: str) -> tuple[int | None, bytes]:
+    """Run `command` in the box with `data` on its stdin: (exit code, what it printed)."""
     api = box.client.api
-    command = ["tar", "-x", "--no-same-owner", "-m", "-C", folder, "-f", "-"]
-    exec_id = api.exec_create(box.id, command, stdin=True, user=user)["Id"]
+    exec_id = api.exec_create(box.id, command, stdin=True, user=user, workdir="/")["Id"]
     sock = api.exec_start(exec_id, socket=True)
     raw = getattr(sock, "_sock", sock)
+    output = []
     try:
-        raw.sendall(data)
+        if data:
+            raw.sendall(data)
         raw.shutdown(1)
-        while raw.recv(65536):
-            pass
+        while chunk := raw.recv(65536):
+            output.append(chunk)
     finally:
         sock.close()
+    return api.exec_inspect(exec_id).get("ExitCode"), b"".join(output)
 
 
 def _inodes(disk_mb: int) -> int:

@@ -1,5 +1,6 @@
-"""Stage 3 does not attack agentic tasks yet: it must say so, never pass having checked nothing
-(a "verdict: pass" would tell an author an unattacked package is sound)."""
+"""Stage 3 for agentic packages runs the cheating agents: a sound package passes all three
+stages through the CLI, and a stage that cannot run says so (GX332), never passing having
+checked nothing."""
 
 from __future__ import annotations
 
@@ -13,24 +14,27 @@ from support.envpack_packages import write_files
 from support.services import need, sandbox_image_available
 
 from app.findings import Stage
-from app.funnel.pipeline import AGENTIC_NOT_YET, run_funnel
+from app.funnel.pipeline import FunnelOptions, run_funnel
 from app.funnel.report import StageStatus, Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_stage_3_says_it_cannot_attack_an_agentic_package_yet(tmp_path: Path) -> None:
+def test_stage_3_refuses_the_process_backend_and_says_why(tmp_path: Path) -> None:
     root = write_files(tmp_path / "pack", agentic_files())
-    report = run_funnel(root, stages=(Stage.STRUCTURE, Stage.ATTACK))
+    report = run_funnel(
+        root, stages=(Stage.STRUCTURE, Stage.ATTACK), options=FunnelOptions(backend="process")
+    )
     assert report.stage(Stage.STRUCTURE).status == StageStatus.PASS
     result = report.stage(Stage.ATTACK)
     assert result.status == StageStatus.ERROR
-    assert result.details["reason"] == AGENTIC_NOT_YET
+    assert "only in Docker" in result.details["reason"]
+    assert [f.code for f in report.findings if f.stage == Stage.ATTACK] == ["GX332"]
     assert report.verdict == Verdict.ERROR
 
 
 @pytest.mark.docker
-def test_the_cli_runs_the_gates_then_says_why_stage_3_did_not_run(tmp_path: Path) -> None:
+def test_the_cli_runs_gates_and_cheating_agents_on_a_sound_package(tmp_path: Path) -> None:
     need("docker", sandbox_image_available(), "the sandbox image is not built")
     root = write_files(tmp_path / "pack", agentic_files())
     done = subprocess.run(
@@ -38,10 +42,10 @@ def test_the_cli_runs_the_gates_then_says_why_stage_3_did_not_run(tmp_path: Path
         capture_output=True,
         text=True,
         cwd=ROOT,
-        timeout=300,
+        timeout=600,
     )
-    assert done.returncode != 0, done.stdout
+    assert done.returncode == 0, done.stdout + done.stderr
     assert "verify: pass" in done.stdout
-    assert "attack: error" in done.stdout and "not in this version" in done.stdout
-    assert "verdict: error" in done.stdout
+    assert "attack: pass" in done.stdout
+    assert "verdict: pass" in done.stdout
     assert "Traceback" not in done.stderr
