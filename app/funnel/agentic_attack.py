@@ -159,13 +159,11 @@ def script_limits(pack: EnvPack) -> PhaseLimits:
 
 
 def agent_script(agent: CheatingAgent, task: AgenticTask) -> AgentScript:
+    # the script goes on the command line: /agent then holds the same files for every agent of
+    # the task, so a reused container need not refill it
     outputs = "\n".join(named_outputs(task.instruction))
-    files = {
-        "run.sh": agent.script.encode(),
-        "instruction.md": task.instruction.encode(),
-        "outputs": outputs.encode(),
-    }
-    return AgentScript(["bash", "/agent/run.sh"], files)
+    files = {"instruction.md": task.instruction.encode(), "outputs": outputs.encode()}
+    return AgentScript(["bash", "-c", agent.script, agent.id], files)
 
 
 def beats_floor(pack: EnvPack, episode: Episode) -> bool:

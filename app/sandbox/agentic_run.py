@@ -196,6 +196,7 @@ class WarmBoxes:
     def __init__(self, client: Any, image: str, limits: PhaseLimits) -> None:
         self.client, self.image, self.limits = client, image, limits
         self._boxes: dict[str, Any] = {}
+        self._loaded: dict[str, tuple[str, bytes]] = {}  # role -> (folder, tar) root placed
         self.resets = 0
         self.replaced = 0
 
@@ -214,9 +215,11 @@ class WarmBoxes:
 
     def _ready(self, role: str, workdir: bytes, folder: str, files: dict | bytes) -> Any:
         content = files if isinstance(files, bytes) else tar_of(files)
+        # root's folders are unwritable to the agent and the verifier: unchanged content stays
+        refill = None if self._loaded.get(role) == (folder, content) else (folder, content)
         box = self._boxes.pop(role, None)
         if box is not None:
-            if _reset(box, workdir, folder, content):
+            if _reset(box, workdir, refill):
                 self.resets += 1
             else:
                 self.replaced += 1
@@ -227,17 +230,19 @@ class WarmBoxes:
             _untar(box, WORKDIR, workdir, user=AGENT_USER)
             _untar(box, folder, content, user=ROOT_USER)
         self._boxes[role] = box  # kept (and removed by close) whatever happens next
+        self._loaded[role] = (folder, content)
         return box
 
 
-def _reset(box: Any, workdir: bytes, folder: str, files: bytes) -> bool:
-    """Empty a used box, then refill its workdir and `folder`; False when it is gone or does
-    not come back clean."""
+def _reset(box: Any, workdir: bytes, refill: tuple[str, bytes] | None) -> bool:
+    """Empty a used box, then refill its workdir and, given `refill` (folder, tar), that
+    root-owned folder; False when the box is gone or does not come back clean."""
     try:
         fill = "fill" if workdir else "-"
         code, _ = _feed(box, ["sh", "-c", _RESET_AGENT, "reset", fill], workdir, user=AGENT_USER)
-        if code != 0:
-            return False
+        if code != 0 or refill is None:
+            return code == 0
+        folder, files = refill
         command = ["timeout", "-s", "KILL", "30", "sh", "-c", _RESET_ROOT, "reset", folder]
         code, _ = _feed(box, command, files or _EMPTY_TAR, user=ROOT_USER)
     except Exception:  # noqa: BLE001 - a dead or unreachable container is replaced
@@ -322,12 +327,14 @@ def _start(client: Any, image: str, limits: PhaseLimits, *, pristine: bool = Tru
             network_mode="none",
             read_only=True,
             tmpfs={
-                WORKDIR: f"rw,nosuid,nodev,{disk},uid=10001,gid=10001,mode=0755",
-                "/tmp": f"rw,nosuid,nodev,{disk},mode=1777",
-                "/logs": "rw,nosuid,nodev,size=16m,uid=10001,gid=10001,mode=0755",
-                "/agent": "rw,nosuid,nodev,size=16m,mode=0755",
-                "/solution": "rw,nosuid,nodev,size=16m,mode=0755",
-                "/tests": "rw,nosuid,nodev,size=64m,mode=0755",
+                # exec: agents build and run programs in the workdir, and tests/solution may
+                # call their own scripts (Docker's tmpfs default is noexec)
+                WORKDIR: f"rw,exec,nosuid,nodev,{disk},uid=10001,gid=10001,mode=0755",
+                "/tmp": f"rw,exec,nosuid,nodev,{disk},mode=1777",
+                "/logs": "rw,noexec,nosuid,nodev,size=16m,uid=10001,gid=10001,mode=0755",
+                "/agent": "rw,exec,nosuid,nodev,size=16m,mode=0755",
+                "/solution": "rw,exec,nosuid,nodev,size=16m,mode=0755",
+                "/tests": "rw,exec,nosuid,nodev,size=64m,mode=0755",
             },
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],

@@ -1,0 +1,3 @@
+#!/bin/bash
+set -euo pipefail
+find /app/work -name '*.tmp' -type f -delete
