@@ -51,6 +51,11 @@ _REFUSAL = re.compile(
 Complete = Callable[..., object]  # app.llm.complete's signature
 
 
+def is_refusal(text: str) -> bool:
+    """An empty reply or a refusal: inconclusive, never evidence that a grader is sound."""
+    return not text.strip() or bool(_REFUSAL.search(text))
+
+
 @dataclass(slots=True)
 class RedTeamBudget:
     attempts: int = DEFAULT_ATTEMPTS
@@ -285,7 +290,7 @@ class RedTeam:
         conv.messages.append({"role": "assistant", "content": text[:8000]})
         found = _RESPONSE.search(text)
         if not found:
-            if not text.strip() or _REFUSAL.search(text):
+            if is_refusal(text):
                 self.log.refusals += 1
                 conv.messages.append({"role": "user", "content": _NUDGE_REFUSAL})
             else:

@@ -107,6 +107,13 @@ def run_agentic_attack_stage(
     }
     if any(r.error for r in results):
         details["reason"] = "; ".join(f"{r.task.id}: {r.error}" for r in results if r.error)
+    if options.llm_model:
+        from app.funnel.agentic_redteam import run_red_team_agent
+
+        left = [r.task for r in results if not r.error and not _broken(pack, r)]
+        details["red_team"] = run_red_team_agent(
+            client, pack, left, options, sink, progress, cancel
+        )
     return StageResult(
         Stage.ATTACK, stage_status_for(sink.findings), details=details
     ), sink.findings
@@ -174,6 +181,10 @@ def beats_floor(pack: EnvPack, episode: Episode) -> bool:
 
 def is_confirmed(pack: EnvPack, hit: CheatResult) -> bool:
     return sum(beats_floor(pack, e) for e in hit.confirmations) >= CONFIRM_NEEDED
+
+
+def _broken(pack: EnvPack, result: TaskAttack) -> bool:
+    return any(is_confirmed(pack, hit) for hit in result.hits)
 
 
 def _decided(pack: EnvPack, hit: CheatResult) -> bool:
