@@ -71,12 +71,15 @@ class RedTeamEstimate:
 
     def describe(self, budget: RedTeamBudget) -> str:
         head = f"LLM red team: up to {self.attempts} attempts, ≤ {self.tokens:,} tokens"
-        if self.usd is None:
-            return (
-                f"{head}; the model's price is unknown, so only the attempt and token limits apply"
-            )
-        limit = f", never more than ${budget.usd:.2f}" if budget.usd is not None else ""
-        return f"{head}, ≈ ${self.usd:.4f}{limit}"
+        return describe_estimate(head, "attempt and token", self.usd, budget.usd)
+
+
+def describe_estimate(head: str, limits: str, usd: float | None, cap: float | None) -> str:
+    """An estimate's line: `head`, then its price and the cap, or why only `limits` apply."""
+    if usd is None:
+        return f"{head}; the model's price is unknown, so only the {limits} limits apply"
+    limit = f", never more than ${cap:.2f}" if cap is not None else ""
+    return f"{head}, ≈ ${usd:.4f}{limit}"
 
 
 @dataclass(slots=True)

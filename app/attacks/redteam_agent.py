@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from app import llm
-from app.attacks.redteam import is_refusal
+from app.attacks.redteam import describe_estimate, is_refusal
 from app.attacks.trajectory import Step, Trajectory
 from app.envpack.model import AgenticTask
 from app.sandbox.agentic_run import AgentPhase, PhaseLimits
@@ -67,10 +67,7 @@ class AgentEstimate:
 
     def describe(self, budget: AgentBudget) -> str:
         head = f"LLM agent: up to {self.steps} steps, ≤ {self.tokens:,} tokens"
-        if self.usd is None:
-            return f"{head}; the model's price is unknown, so only the step and token limits apply"
-        cap = f", never more than ${budget.usd:.2f}" if budget.usd is not None else ""
-        return f"{head}, at most ≈ ${self.usd:.4f}{cap}"
+        return describe_estimate(head, "step and token", self.usd, budget.usd)
 
 
 @dataclass(slots=True)

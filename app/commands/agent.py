@@ -141,9 +141,8 @@ def _load(args: argparse.Namespace):
             f"{args.dir} is not an agentic package (kind = {pack.manifest.kind!r}).",
             "For qa/code packages, use `gauntlet attack DIR --llm MODEL`.",
         )
-    tasks = {t.id: t for t in pack.agentic_tasks}
-    if args.task not in tasks:
-        raise UserError(
-            f"No task {args.task!r} in {args.dir}.", f"Its tasks: {', '.join(sorted(tasks))}."
-        )
-    return pack, tasks[args.task]
+    task = pack.agentic_task(args.task)
+    if task is None:
+        known = ", ".join(sorted(t.id for t in pack.agentic_tasks))
+        raise UserError(f"No task {args.task!r} in {args.dir}.", f"Its tasks: {known}.")
+    return pack, task
