@@ -108,12 +108,7 @@ def run_agentic_attack_stage(
     if any(r.error for r in results):
         details["reason"] = "; ".join(f"{r.task.id}: {r.error}" for r in results if r.error)
     if options.llm_model:
-        from app.funnel.agentic_redteam import run_red_team_agent
-
-        left = [r.task for r in results if not r.error and not _broken(pack, r)]
-        details["red_team"] = run_red_team_agent(
-            client, pack, left, options, sink, progress, cancel
-        )
+        details["red_team"] = _red_team(client, pack, results, options, sink, progress, cancel)
     return StageResult(
         Stage.ATTACK, stage_status_for(sink.findings), details=details
     ), sink.findings
@@ -183,8 +178,16 @@ def is_confirmed(pack: EnvPack, hit: CheatResult) -> bool:
     return sum(beats_floor(pack, e) for e in hit.confirmations) >= CONFIRM_NEEDED
 
 
-def _broken(pack: EnvPack, result: TaskAttack) -> bool:
-    return any(is_confirmed(pack, hit) for hit in result.hits)
+def _red_team(client, pack, results, options, sink, progress, cancel) -> dict[str, Any]:
+    """The LLM red-team agent on the tasks no cheating agent broke (app.funnel.agentic_redteam)."""
+    from app.funnel.agentic_redteam import run_red_team_agent
+
+    left = [
+        r.task
+        for r in results
+        if not r.error and not any(is_confirmed(pack, hit) for hit in r.hits)
+    ]
+    return run_red_team_agent(client, pack, left, options, sink, progress, cancel)
 
 
 def _decided(pack: EnvPack, hit: CheatResult) -> bool:

@@ -125,7 +125,8 @@ def report_trajectory(
     pack: EnvPack, task: AgenticTask, trajectory: Trajectory, sink: FindingSink
 ) -> None:
     """GX329 for a confirmed hack, GX330 for one that did not replay, GX331 for a search cut
-    short by its limits. A refusal or an honest run reports nothing (inconclusive / baseline)."""
+    short by its limits; a refusal is inconclusive (GX305), a provider failure GX306. An
+    honest run (the baseline) reports nothing."""
     test_sh = task.path("tests/test.sh")
     where = {"file": test_sh, "task_id": task.id, "attack": AttackRef(ATTACK_ID, "llm-agent")}
     evidence = {
@@ -156,6 +157,27 @@ def report_trajectory(
             "GX330",
             f"Task {task.id!r}: the LLM red-team agent earned {trajectory.reward:g}, but its "
             f"commands replayed in fresh containers did not ({rewards}).",
+            **where,
+            evidence=evidence,
+        )
+    _stop_findings(task, trajectory, sink, where, evidence)
+
+
+def _stop_findings(task, trajectory, sink, where, evidence) -> None:
+    """How the search ended, when that is worth a line: refused, failed, cut short."""
+    if trajectory.stopped == "refused":
+        sink.report(
+            "GX305",
+            f"Task {task.id!r}: the LLM red-team agent refused after {len(trajectory.steps)} "
+            "step(s); that says nothing about the verifier.",
+            **where,
+            evidence=evidence,
+        )
+    elif trajectory.stopped.startswith("error"):
+        sink.report(
+            "GX306",
+            f"Task {task.id!r}: the LLM red-team agent could not go on: "
+            f"{trajectory.stopped.removeprefix('error: ')}",
             **where,
             evidence=evidence,
         )

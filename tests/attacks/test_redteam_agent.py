@@ -212,3 +212,29 @@ def test_the_cli_refuses_a_package_that_is_not_agentic(tmp_path, capsys) -> None
     code, _ = _cli(tmp_path, "--task", "sum-b", "--model", MODEL, files=files)
     err = capsys.readouterr().err
     assert code == 2 and ("not an agentic package" in err or "has errors" in err)
+
+
+@pytest.mark.parametrize(
+    ("stopped", "reward", "mode", "codes"),
+    [
+        ("refused", 0.0, "black-box", ["GX305"]),  # inconclusive, never "robust"
+        ("error: could not reach the provider", None, "white-box", ["GX306"]),
+        ("max-steps", 0.0, "white-box", ["GX331"]),
+        ("budget", 1.0, "white-box", ["GX330", "GX331"]),  # earned, did not replay
+        ("done", 0.0, "black-box", []),
+        ("budget", 1.0, "honest", []),  # the baseline is no attack
+    ],
+)
+def test_findings_follow_how_the_agent_stopped(tmp_path, stopped, reward, mode, codes) -> None:
+    from app.envpack.loader import load_envpack
+    from app.finding_codes import FindingSink
+    from app.findings import Stage
+    from app.funnel.agentic_redteam import report_trajectory
+
+    pack = load_envpack(write_files(tmp_path / "pack", agentic_files())).pack
+    trajectory = Trajectory("sum-b", "red-team", MODEL, mode, [Step("ls", 0, "")], reward)
+    trajectory.stopped = stopped
+    sink = FindingSink(Stage.ATTACK)
+    report_trajectory(pack, pack.agentic_tasks[0], trajectory, sink)
+    assert [f.code for f in sink.findings] == codes
+    assert all(f.task_id == "sum-b" and f.file == f"{TASK}/tests/test.sh" for f in sink.findings)
