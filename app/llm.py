@@ -31,12 +31,20 @@ class LLMUnavailable(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class ToolCall:
+    id: str
+    name: str
+    arguments: str  # JSON text, as the model wrote it (it may be invalid)
+
+
+@dataclass(frozen=True, slots=True)
 class LLMReply:
     text: str
     prompt_tokens: int
     completion_tokens: int
     cost_usd: float | None  # None when the provider's prices are unknown (local models...)
     finish_reason: str = ""
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 def _litellm() -> Any:
@@ -50,7 +58,7 @@ def _litellm() -> Any:
 
 
 def complete(
-    messages: list[dict[str, str]],
+    messages: list[dict[str, Any]],
     *,
     model: str,
     api_key: str | None = None,
@@ -58,8 +66,10 @@ def complete(
     max_tokens: int = 1024,
     temperature: float = 0.0,
     timeout_s: float = DEFAULT_TIMEOUT_S,
+    tools: list[dict[str, Any]] | None = None,
 ) -> LLMReply:
-    """Ask `model` for one chat completion. Blocking: call it from a worker thread."""
+    """Ask `model` for one chat completion (offering `tools`, OpenAI function-calling schemas,
+    when given). Blocking: call it from a worker thread."""
     if not model or ("/" not in model and not _known_model(model)):
         raise LLMUnavailable(
             f"'{model or '(none)'}' is not a model name litellm knows",
@@ -81,6 +91,8 @@ def complete(
         kwargs["api_key"] = api_key
     if api_base:
         kwargs["api_base"] = api_base
+    if tools:
+        kwargs["tools"] = tools
     try:
         response = litellm.completion(**kwargs)
     except Exception as exc:  # litellm maps every provider's errors onto its own classes
@@ -93,6 +105,7 @@ def _reply_from(response: Any, model: str) -> LLMReply:
         choice = response.choices[0]
         text = choice.message.content or ""
         finish = getattr(choice, "finish_reason", "") or ""
+        calls = tuple(_tool_call(call) for call in (choice.message.tool_calls or ()))
     except (AttributeError, IndexError, TypeError) as exc:
         raise LLMUnavailable(
             f"the model '{model}' sent a reply with no message", "try again"
@@ -106,7 +119,26 @@ def _reply_from(response: Any, model: str) -> LLMReply:
         completion_tokens=completion_tokens,
         cost_usd=estimate_cost(model, prompt_tokens, completion_tokens),
         finish_reason=str(finish),
+        tool_calls=calls,
     )
+
+
+def _tool_call(call: Any) -> ToolCall:
+    function = getattr(call, "function", None)
+    return ToolCall(
+        id=str(getattr(call, "id", "") or ""),
+        name=str(getattr(function, "name", "") or ""),
+        arguments=str(getattr(function, "arguments", "") or ""),
+    )
+
+
+def prompt_token_bound(model: str, messages: list[dict[str, Any]]) -> int:
+    """A generous prompt size for budgeting: never trust one tokenizer to match the
+    provider's, so take the larger of its count and a character estimate, plus 10%."""
+    import json
+
+    chars = len(json.dumps(messages, ensure_ascii=False))
+    return int(max(count_tokens(model, messages), chars / 3) * 1.1) + 8 * len(messages)
 
 
 def estimate_cost(model: str, prompt_tokens: int, completion_tokens: int) -> float | None:

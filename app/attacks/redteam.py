@@ -51,6 +51,11 @@ _REFUSAL = re.compile(
 Complete = Callable[..., object]  # app.llm.complete's signature
 
 
+def is_refusal(text: str) -> bool:
+    """An empty reply or a refusal: inconclusive, never evidence that a grader is sound."""
+    return not text.strip() or bool(_REFUSAL.search(text))
+
+
 @dataclass(slots=True)
 class RedTeamBudget:
     attempts: int = DEFAULT_ATTEMPTS
@@ -66,12 +71,15 @@ class RedTeamEstimate:
 
     def describe(self, budget: RedTeamBudget) -> str:
         head = f"LLM red team: up to {self.attempts} attempts, ≤ {self.tokens:,} tokens"
-        if self.usd is None:
-            return (
-                f"{head}; the model's price is unknown, so only the attempt and token limits apply"
-            )
-        limit = f", never more than ${budget.usd:.2f}" if budget.usd is not None else ""
-        return f"{head}, ≈ ${self.usd:.4f}{limit}"
+        return describe_estimate(head, "attempt and token", self.usd, budget.usd)
+
+
+def describe_estimate(head: str, limits: str, usd: float | None, cap: float | None) -> str:
+    """An estimate's line: `head`, then its price and the cap, or why only `limits` apply."""
+    if usd is None:
+        return f"{head}; the model's price is unknown, so only the {limits} limits apply"
+    limit = f", never more than ${cap:.2f}" if cap is not None else ""
+    return f"{head}, ≈ ${usd:.4f}{limit}"
 
 
 @dataclass(slots=True)
@@ -285,7 +293,7 @@ class RedTeam:
         conv.messages.append({"role": "assistant", "content": text[:8000]})
         found = _RESPONSE.search(text)
         if not found:
-            if not text.strip() or _REFUSAL.search(text):
+            if is_refusal(text):
                 self.log.refusals += 1
                 conv.messages.append({"role": "user", "content": _NUDGE_REFUSAL})
             else:

@@ -107,6 +107,8 @@ def run_agentic_attack_stage(
     }
     if any(r.error for r in results):
         details["reason"] = "; ".join(f"{r.task.id}: {r.error}" for r in results if r.error)
+    if options.llm_model:
+        details["red_team"] = _red_team(client, pack, results, options, sink, progress, cancel)
     return StageResult(
         Stage.ATTACK, stage_status_for(sink.findings), details=details
     ), sink.findings
@@ -172,6 +174,18 @@ def beats_floor(pack: EnvPack, episode: Episode) -> bool:
 
 def is_confirmed(pack: EnvPack, hit: CheatResult) -> bool:
     return sum(beats_floor(pack, e) for e in hit.confirmations) >= CONFIRM_NEEDED
+
+
+def _red_team(client, pack, results, options, sink, progress, cancel) -> dict[str, Any]:
+    """The LLM red-team agent on the tasks no cheating agent broke (app.funnel.agentic_redteam)."""
+    from app.funnel.agentic_redteam import run_red_team_agent
+
+    left = [
+        r.task
+        for r in results
+        if not r.error and not any(is_confirmed(pack, hit) for hit in r.hits)
+    ]
+    return run_red_team_agent(client, pack, left, options, sink, progress, cancel)
 
 
 def _decided(pack: EnvPack, hit: CheatResult) -> bool:

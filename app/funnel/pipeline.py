@@ -43,6 +43,8 @@ class FunnelOptions:
     llm_from_environment: bool = True
     budget_usd: float | None = None
     max_llm_attempts: int | None = None
+    # Where the LLM agent's trajectories go (agentic packages); None: inline in the report.
+    trajectories_path: Path | None = None
     attack_categories: list[str] = field(default_factory=list)  # empty = all
     confirm_runs: int = 3
 

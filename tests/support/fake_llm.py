@@ -8,8 +8,10 @@ OpenAI-compatible server (vLLM, llama.cpp, Ollama's /v1) would be used:
         complete(messages, model="openai/scripted", api_base=llm.url, api_key="test")
 
 A script entry is a string (the reply), a dict ({"content", "prompt_tokens",
-"completion_tokens", "status", "finish_reason"}), or a callable taking the request JSON and
-returning either. When the script runs out, the last entry repeats (or `default` if given).
+"completion_tokens", "status", "finish_reason", "tool_calls"}), or a callable taking the
+request JSON and returning either. "tool_calls" is a list of {"name", "arguments" (a dict or
+JSON text), "id"?}: the reply calls those tools (finish_reason "tool_calls"). When the
+script runs out, the last entry repeats (or `default` if given).
 """
 
 from __future__ import annotations
@@ -113,6 +115,12 @@ class ScriptedLLMServer:
                     )
                     return
                 content = str(entry.get("content", ""))
+                message: dict[str, Any] = {"role": "assistant", "content": content}
+                calls = entry.get("tool_calls")
+                if calls:
+                    message["tool_calls"] = [_tool_call(call, i) for i, call in enumerate(calls)]
+                    message["content"] = content or None
+                finish = entry.get("finish_reason", "tool_calls" if calls else "stop")
                 prompt_tokens = int(entry.get("prompt_tokens", _rough_tokens(request)))
                 completion_tokens = int(entry.get("completion_tokens", max(1, len(content) // 4)))
                 self._send(
@@ -125,8 +133,8 @@ class ScriptedLLMServer:
                         "choices": [
                             {
                                 "index": 0,
-                                "message": {"role": "assistant", "content": content},
-                                "finish_reason": entry.get("finish_reason", "stop"),
+                                "message": message,
+                                "finish_reason": finish,
                             }
                         ],
                         "usage": {
@@ -146,6 +154,17 @@ class ScriptedLLMServer:
                 self.wfile.write(data)
 
         return Handler
+
+
+def _tool_call(call: dict[str, Any], index: int) -> dict[str, Any]:
+    arguments = call.get("arguments", {})
+    if not isinstance(arguments, str):
+        arguments = json.dumps(arguments)
+    return {
+        "id": call.get("id", f"call_{index}"),
+        "type": "function",
+        "function": {"name": call["name"], "arguments": arguments},
+    }
 
 
 def _rough_tokens(request: dict[str, Any]) -> int:
