@@ -18,7 +18,7 @@ import io
 import math
 import tarfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -124,13 +124,14 @@ class AgentPhase:
     ) -> None:
         self.client, self.image, self.limits, self.warm = client, image, limits, warm
         self.episode = Episode()
-        folder, content = files
+        self._files = files
+        self._pending: bytes | None = None  # a reused box's reset, done by its first exec
         if warm is not None:
-            self.box: Any = warm.agent_box(folder, content)
+            self.box, self._pending = warm.agent_box(*files)
         else:
             self.box = _start(client, image, limits)
             try:
-                _untar(self.box, folder, tar_of(content), user=ROOT_USER)
+                _untar(self.box, files[0], tar_of(files[1]), user=ROOT_USER)
             except BaseException:
                 _remove(self.box)
                 raise
@@ -138,13 +139,22 @@ class AgentPhase:
 
     def run(self, command: list[str], timeout_s: float) -> tuple[int | None, str]:
         """One step as the agent user: (exit code, output tail); 124/137 = killed at timeout_s."""
-        return _exec(self.box, command, timeout_s)
+        reset, self._pending = self._pending, None
+        try:
+            step = _exec(self.box, command, timeout_s, reset=reset)
+        except _ResetFailed:
+            assert self.warm is not None
+            self.box = self.warm.replace("agent", *self._files)
+            step = _exec(self.box, command, timeout_s)
+        return step.code, step.output
 
     def finish(self, tests_dir: Path) -> Episode:
         """Run the verifier on what the agent left, and read the reward (once)."""
         if self._finished:
             return self.episode
         self._finished = True
+        if self._pending is not None:  # no step ran: the reused box still needs its reset
+            self.run(["true"], 10)
         tests = tar_of(folder_files(tests_dir))
         if self.limits.shared:
             _untar(self.box, "/tests", tests, user=ROOT_USER)
@@ -152,7 +162,12 @@ class AgentPhase:
             return self.episode
         snapshot = _tar_out(self.box, WORKDIR, self.limits.disk_mb)
         if self.warm is not None:
-            _verify(self.warm.verifier_box(snapshot, tests), self.limits, self.episode)
+            box, pending = self.warm.verifier_box(snapshot, tests)
+            try:
+                _verify(box, self.limits, self.episode, reset=pending)
+            except _ResetFailed:
+                box = self.warm.replace("verifier", "/tests", tests, snapshot)
+                _verify(box, self.limits, self.episode)
             return self.episode
         _remove(self.box)
         verifier = _start(self.client, self.image, self.limits, pristine=False)
@@ -169,29 +184,40 @@ class AgentPhase:
             _remove(self.box)
 
 
-# Reset between screening episodes, in one exec fed the new workdir as a tar: no agent process
-# left, the writable mounts empty (checked), then the workdir refilled. Runs as the agent: root
-# has no capabilities here, so only the owner can clear /app. `kill -9 -1` spares the caller.
+# A reused box's reset, run as the agent at the start of its next exec (no exec of its own):
+# no agent process left (`kill -9 -1` spares the caller), the writable mounts emptied and
+# checked, then the new workdir extracted from stdin. Root has no capabilities here, so only
+# the owner can clear /app. A failure prints the exec's nonce, and the box is replaced.
 _RESET_AGENT = """
 kill -9 -1 2>/dev/null
 chmod -R u+rwX /app /tmp /logs /dev/shm 2>/dev/null
 find /app /tmp /logs /dev/shm -mindepth 1 -delete 2>/dev/null
-[ -z "$(find /app /tmp /logs /dev/shm -mindepth 1 2>/dev/null | head -1)" ] || exit 3
-mkdir -p /logs/verifier || exit 3
-if [ "$1" = fill ]; then tar -x --no-same-owner -m -C /app -f -; else cat > /dev/null; fi
+if [ -n "$(find /app /tmp /logs /dev/shm -mindepth 1 2>/dev/null | head -1)" ] ||
+   ! mkdir -p /logs/verifier || ! {fill}; then
+  echo "{nonce} reset-failed"; exit 3
+fi
 """
-# The same for the folders only root writes, then the phase's files (tar on stdin) into $1.
+_FILL = "tar -x --no-same-owner -m -C /app -f -"
+# The folders only root writes, emptied, then the phase's files (tar on stdin) put into $1.
 _RESET_ROOT = """
 find /agent /tests /solution -mindepth 1 -delete 2>/dev/null
 tar -x --no-same-owner -m -C "$1" -f -
 """
 
 
+class _ResetFailed(Exception):
+    """A reused box did not come back clean: it is replaced."""
+
+
+class _BoxGone(Exception):
+    """The container stopped (its PID 1 was killed) or was removed."""
+
+
 class WarmBoxes:
-    """The containers of one task image, reused across screening episodes: after each one they
-    are reset (every agent process killed, the writable mounts emptied, the workdir refilled
-    from the image) instead of recreated. A box that does not come back clean is replaced.
-    Only screening uses them: a hit is confirmed in fresh containers."""
+    """The containers of one task image, reused across screening episodes: before each one
+    they are reset (every agent process killed, the writable mounts emptied, the workdir
+    refilled) instead of recreated. A box that does not come back clean is replaced. Only
+    screening uses them: a hit is confirmed in fresh containers."""
 
     def __init__(self, client: Any, image: str, limits: PhaseLimits) -> None:
         self.client, self.image, self.limits = client, image, limits
@@ -200,51 +226,52 @@ class WarmBoxes:
         self.resets = 0
         self.replaced = 0
 
-    def agent_box(self, folder: str, files: dict[str, bytes]) -> Any:
-        """The agent's box: the image's workdir, and `files` under `folder` (root's)."""
-        return self._ready("agent", pristine_workdir(self.client, self.image), folder, files)
+    def agent_box(self, folder: str, files: dict[str, bytes]) -> tuple[Any, bytes | None]:
+        """The agent's box and, when reused, the workdir its first exec must reset to."""
+        workdir = pristine_workdir(self.client, self.image)
+        return self._claim("agent", folder, tar_of(files), workdir)
 
-    def verifier_box(self, snapshot: bytes, tests: bytes) -> Any:
-        """The verifier's box: the agent's workdir `snapshot`, and `tests` (tars) in /tests."""
-        return self._ready("verifier", snapshot, "/tests", tests)
+    def verifier_box(self, snapshot: bytes, tests: bytes) -> tuple[Any, bytes | None]:
+        """The verifier's box (tests/ in /tests) and, when reused, the workdir to reset to."""
+        return self._claim("verifier", "/tests", tests, snapshot)
+
+    def replace(self, role: str, folder: str, files: dict | bytes, workdir: bytes = b"") -> Any:
+        """A new box for `role`, its workdir and root's folder filled (the old one is gone)."""
+        _remove(self._boxes.pop(role, None))
+        content = files if isinstance(files, bytes) else tar_of(files)
+        if role == "agent":
+            workdir = pristine_workdir(self.client, self.image)
+        box = self._boxes[role] = _start(self.client, self.image, self.limits, pristine=False)
+        _untar(box, WORKDIR, workdir, user=AGENT_USER)
+        _untar(box, folder, content, user=ROOT_USER)
+        self._loaded[role] = (folder, content)
+        return box
 
     def close(self) -> None:
         for box in self._boxes.values():
             _remove(box)
         self._boxes.clear()
 
-    def _ready(self, role: str, workdir: bytes, folder: str, files: dict | bytes) -> Any:
-        content = files if isinstance(files, bytes) else tar_of(files)
-        # root's folders are unwritable to the agent and the verifier: unchanged content stays
-        refill = None if self._loaded.get(role) == (folder, content) else (folder, content)
-        box = self._boxes.pop(role, None)
-        if box is not None:
-            if _reset(box, workdir, refill):
-                self.resets += 1
-            else:
-                self.replaced += 1
-                _remove(box)
-                box = None
+    def _claim(
+        self, role: str, folder: str, content: bytes, workdir: bytes
+    ) -> tuple[Any, bytes | None]:
+        box = self._boxes.get(role)
         if box is None:
-            box = self._boxes[role] = _start(self.client, self.image, self.limits, pristine=False)
-            _untar(box, WORKDIR, workdir, user=AGENT_USER)
-            _untar(box, folder, content, user=ROOT_USER)
-        self._boxes[role] = box  # kept (and removed by close) whatever happens next
+            return self.replace(role, folder, content, workdir), None
+        # root's folders are unwritable to the agent and the verifier: unchanged content stays
+        if self._loaded.get(role) != (folder, content) and not _refill(box, folder, content):
+            self.replaced += 1
+            return self.replace(role, folder, content, workdir), None
         self._loaded[role] = (folder, content)
-        return box
+        self.resets += 1
+        return box, workdir
 
 
-def _reset(box: Any, workdir: bytes, refill: tuple[str, bytes] | None) -> bool:
-    """Empty a used box, then refill its workdir and, given `refill` (folder, tar), that
-    root-owned folder; False when the box is gone or does not come back clean."""
+def _refill(box: Any, folder: str, files: bytes) -> bool:
+    """Empty root's folders of a used box and put `files` (a tar) into `folder`."""
+    command = ["timeout", "-s", "KILL", "30", "sh", "-c", _RESET_ROOT, "reset", folder]
     try:
-        fill = "fill" if workdir else "-"
-        code, _ = _feed(box, ["sh", "-c", _RESET_AGENT, "reset", fill], workdir, user=AGENT_USER)
-        if code != 0 or refill is None:
-            return code == 0
-        folder, files = refill
-        command = ["timeout", "-s", "KILL", "30", "sh", "-c", _RESET_ROOT, "reset", folder]
-        code, _ = _feed(box, command, files or _EMPTY_TAR, user=ROOT_USER)
+        code, _ = _exec_io(box, command, user=ROOT_USER, stdin=files or _EMPTY_TAR)
     except Exception:  # noqa: BLE001 - a dead or unreachable container is replaced
         return False
     return code == 0
@@ -258,23 +285,23 @@ def folder_files(folder: Path) -> dict[str, bytes]:
     }
 
 
-def _verify(box: Any, limits: PhaseLimits, episode: Episode) -> None:
-    """Run tests/test.sh (already in /tests) and read the reward it left."""
-    code, out = _exec(box, ["bash", "/tests/test.sh"], limits.verifier_timeout_s)
-    episode.verifier_exit, episode.verifier_output = code, out
-    if code in (124, 137):
+def _verify(box: Any, limits: PhaseLimits, episode: Episode, *, reset: bytes | None = None) -> None:
+    """Run tests/test.sh (already in /tests) and read the reward it left, in one exec."""
+    timeout_s = limits.verifier_timeout_s
+    step = _exec(box, ["bash", "/tests/test.sh"], timeout_s, reset=reset, reward=True)
+    episode.verifier_exit, episode.verifier_output = step.code, step.output
+    if step.code in (124, 137):
         episode.error = episode.error or "verifier-timeout"
-        episode.detail = episode.detail or f"{limits.verifier_timeout_s:g} s"
-    reward, problem = read_reward(box)
+        episode.detail = episode.detail or f"{timeout_s:g} s"
+    reward, problem = reward_from_files(step.reward_files)
     episode.reward = reward
     if problem and episode.error is None:
         episode.error, episode.detail = "no-reward", problem
 
 
-def read_reward(box: Any) -> tuple[float | None, str]:
-    """The reward the verifier wrote, parsed on the trusted side, or (None, what is wrong)."""
-    data = _tar_out(box, REWARD_DIR, 1)
-    files = _read_tar(data)
+def reward_from_files(files: dict[str, bytes]) -> tuple[float | None, str]:
+    """The reward in the files the verifier left, parsed on the trusted side, or (None, what
+    is wrong)."""
     text = files.get("reward.txt")
     if text is not None:
         return parse_reward(text.decode("utf-8", "replace"), "reward.txt")
@@ -314,7 +341,9 @@ def _start(client: Any, image: str, limits: PhaseLimits, *, pristine: bool = Tru
     from docker.types import LogConfig, Ulimit
 
     disk = f"size={limits.disk_mb}m,nr_inodes={_inodes(limits.disk_mb)}"
-    memory = f"{limits.memory_mb}m"
+    # tmpfs pages count toward the memory cgroup: the disk quota (/app, /tmp, /logs) is added,
+    # so filling the disk cannot starve the processes (or kill PID 1) by itself
+    memory = f"{limits.memory_mb + 2 * limits.disk_mb + 16}m"
     try:
         box = client.containers.run(
             image,
@@ -401,25 +430,36 @@ _EMPTY_TAR = b"\0" * 1024  # tar's end-of-archive marker: a valid empty archive
 def _untar(box: Any, folder: str, data: bytes, *, user: str) -> None:
     """Extract a tar stream into `folder` as `user`, through the container's own tar."""
     if data:
-        _feed(box, ["tar", "-x", "--no-same-owner", "-m", "-C", folder, "-f", "-"], data, user=user)
+        command = ["tar", "-x", "--no-same-owner", "-m", "-C", folder, "-f", "-"]
+        _exec_io(box, command, user=user, stdin=data)
 
 
-def _feed(box: Any, command: list[str], data: bytes, *, user: str) -> tuple[int | None, bytes]:
-    """Run `command` in the box with `data` on its stdin: (exit code, what it printed)."""
+def _exec_io(
+    box: Any, command: list[str], *, user: str, stdin: bytes | None = None, workdir: str = "/"
+) -> tuple[int | None, bytes]:
+    """Run `command` in the box, `stdin` fed to it: (exit code, stdout and stderr)."""
+    import docker.errors
+    from docker.utils.socket import frames_iter
+
     api = box.client.api
-    exec_id = api.exec_create(box.id, command, stdin=True, user=user, workdir="/")["Id"]
-    sock = api.exec_start(exec_id, socket=True)
-    raw = getattr(sock, "_sock", sock)
-    output = []
     try:
-        if data:
-            raw.sendall(data)
-        raw.shutdown(1)
-        while chunk := raw.recv(65536):
-            output.append(chunk)
-    finally:
-        sock.close()
-    return api.exec_inspect(exec_id).get("ExitCode"), b"".join(output)
+        exec_id = api.exec_create(
+            box.id, command, stdin=stdin is not None, user=user, workdir=workdir
+        )["Id"]
+    except docker.errors.APIError as exc:  # stopped (PID 1 killed) or removed
+        raise _BoxGone(str(exc)) from exc
+    if stdin is None:
+        output = api.exec_start(exec_id)
+    else:
+        sock = api.exec_start(exec_id, socket=True)
+        raw = getattr(sock, "_sock", sock)
+        try:
+            raw.sendall(stdin)
+            raw.shutdown(1)  # end of input: the command sees EOF
+            output = b"".join(data for _, data in frames_iter(sock, tty=False))
+        finally:
+            sock.close()
+    return api.exec_inspect(exec_id).get("ExitCode"), output or b""
 
 
 def _inodes(disk_mb: int) -> int:
@@ -429,46 +469,74 @@ def _inodes(disk_mb: int) -> int:
 def _tar_out(box: Any, folder: str, cap_mb: int) -> bytes:
     # a full tmpfs fits: its bytes, plus a header and padding per possible file
     cap = (cap_mb << 20) + _inodes(cap_mb) * 1536 + (1 << 20)
-    command = ["sh", "-c", f'tar -c -C "{folder}" . 2>/dev/null | head -c {cap + 1}']
+    command = [
+        "sh",
+        "-c",
+        f'kill -9 -1 2>/dev/null; tar -c -C "{folder}" . 2>/dev/null | head -c {cap + 1}',
+    ]
+    import docker.errors
+
     api = box.client.api
-    exec_id = api.exec_create(  # from "/": the agent may have made its workdir unenterable
-        box.id, command, stdout=True, stderr=False, user=AGENT_USER, workdir="/"
-    )["Id"]
     chunks: list[bytes] = []  # joined once: exec_run's demux grows one bytes object (quadratic)
-    for chunk in api.exec_start(exec_id, stream=True):
-        chunks.append(chunk)
+    try:
+        exec_id = api.exec_create(  # from "/": the agent may have made its workdir unenterable
+            box.id, command, stdout=True, stderr=False, user=AGENT_USER, workdir="/"
+        )["Id"]
+        for chunk in api.exec_start(exec_id, stream=True):
+            chunks.append(chunk)
+    except docker.errors.APIError:
+        return b""  # the container died in the phase (out of memory): nothing to copy
     data = b"".join(chunks)
     if len(data) > cap:
         raise SandboxUnavailable(f"{folder} holds more than {cap_mb} MB; it was not copied")
     return data
 
 
-def _read_tar(data: bytes) -> dict[str, bytes]:
-    if not data:
-        return {}
-    files: dict[str, bytes] = {}
-    try:
-        with tarfile.open(fileobj=io.BytesIO(data)) as archive:
-            for member in archive.getmembers():
-                if member.isfile() and member.size <= 4096:
-                    handle = archive.extractfile(member)
-                    if handle is not None:
-                        files[member.name.removeprefix("./")] = handle.read()
-    except (tarfile.TarError, EOFError, OSError):
-        return {}  # the phase left something unreadable there: no reward
-    return files
+@dataclass(slots=True)
+class _Step:
+    code: int | None
+    output: str
+    reward_files: dict[str, bytes] = field(default_factory=dict)
 
 
-def _exec(box: Any, command: list[str], timeout_s: float) -> tuple[int | None, str]:
+# After the verifier, the reward files (regular files only, 4 kB each) follow a marker line
+# with the exec's nonce; the last marker is ours, as everything the verifier printed comes first.
+_REWARD_EPILOGUE = """
+echo; echo "{nonce} reward"
+for f in reward.txt reward.json; do
+  p={folder}/$f
+  if [ -f "$p" ] && [ ! -L "$p" ]; then echo "$f $(head -c 4096 "$p" | base64 -w0)"; fi
+done
+"""
+
+
+def _exec(
+    box: Any,
+    command: list[str],
+    timeout_s: float,
+    *,
+    reset: bytes | None = None,
+    reward: bool = False,
+) -> _Step:
     """Run a phase as the agent user; at its deadline every process of that user dies (a
     background child holding the output open cannot keep the phase alive), and only the tail
-    of its output crosses to the host. The container's own PID 1 is root's, so it survives."""
+    of its output crosses to the host. The container's own PID 1 is root's, so it survives.
+    `reset` (a reused box): reset first, to that workdir; `reward`: read the reward after."""
+    import secrets
     import threading
 
+    nonce = f"GX-{secrets.token_hex(8)}"
     limit = f"{max(timeout_s, 1):g}"
+    prologue = ""
+    if reset is not None:
+        prologue = _RESET_AGENT.format(nonce=nonce, fill=_FILL if reset else "true")
+    epilogue = _REWARD_EPILOGUE.format(nonce=nonce, folder=REWARD_DIR) if reward else ""
+    # first, kill what an earlier step left running (it may have killed its own wrapper)
     script = (
-        f'timeout -s KILL {limit} "$@" > {PHASE_OUTPUT} 2>&1; code=$?; '
-        f"kill -9 -1 2>/dev/null; tail -c {OUTPUT_CAP} {PHASE_OUTPUT} 2>/dev/null; exit $code"
+        f"kill -9 -1 2>/dev/null\n{prologue}\n"
+        f'timeout -s KILL {limit} "$@" > {PHASE_OUTPUT} 2>&1 < /dev/null; code=$?; '
+        f"kill -9 -1 2>/dev/null; tail -c {OUTPUT_CAP} {PHASE_OUTPUT} 2>/dev/null\n"
+        f"{epilogue}\nexit $code"
     )
     wrapped = ["bash", "-c", script, "phase", *command]
     # the host's own deadline, should the container stop answering: kill it, the stream ends
@@ -476,11 +544,38 @@ def _exec(box: Any, command: list[str], timeout_s: float) -> tuple[int | None, s
     watchdog.daemon = True
     watchdog.start()
     try:
-        result = box.exec_run(wrapped, user=AGENT_USER, workdir=WORKDIR, demux=False)
+        code, raw = _exec_io(box, wrapped, user=AGENT_USER, stdin=reset or None, workdir=WORKDIR)
+    except _BoxGone as exc:
+        if reset is not None:
+            raise _ResetFailed(str(exc)) from exc
+        return _Step(None, "the container stopped during the phase (out of memory, or killed)")
     finally:
         watchdog.cancel()
-    output = (result.output or b"")[-OUTPUT_CAP:].decode("utf-8", "replace")
-    return result.exit_code, output
+    text = raw.decode("utf-8", "replace")
+    if reset is not None and code == 3 and f"{nonce} reset-failed" in text:
+        raise _ResetFailed(text[-200:])
+    step = _Step(code, text[-OUTPUT_CAP:])
+    if reward:
+        body, marker, tail = text.rpartition(f"\n{nonce} reward\n")
+        if marker:  # else the wrapper died before its epilogue: no reward was read
+            step.output = body.removesuffix("\n")[-OUTPUT_CAP:]
+            step.reward_files = _decoded(tail)
+    return step
+
+
+def _decoded(listing: str) -> dict[str, bytes]:
+    import base64
+    import binascii
+
+    files = {}
+    for line in listing.splitlines():
+        name, _, data = line.partition(" ")
+        if name in ("reward.txt", "reward.json"):
+            try:
+                files[name] = base64.b64decode(data, validate=True)
+            except (binascii.Error, ValueError):
+                continue
+    return files
 
 
 def _kill(container: Any) -> None:
@@ -491,6 +586,8 @@ def _kill(container: Any) -> None:
 
 
 def _remove(container: Any) -> None:
+    if container is None:
+        return
     try:
         container.remove(force=True)
     except Exception:  # noqa: BLE001 - already gone

@@ -1,5 +1,8 @@
 """Exit 0 when the file argv[1] (a regular file, not a link) holds exactly argv[2]."""
-import os, sys
+
+import os
+import sys
+
 path, want = sys.argv[1], sys.argv[2].encode().decode("unicode_escape")
 if os.path.islink(path) or not os.path.isfile(path):
     sys.exit(1)
