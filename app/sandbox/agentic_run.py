@@ -1,49 +1,40 @@
 """One episode of an agentic task in Docker (DESIGN §4.1): agent phase, then verifier phase.
 
-The agent phase runs a script (the oracle, a negative, a cheating agent, or nothing) in a
-hardened container made from the task image: no network, read-only root filesystem, every
-capability dropped, an unprivileged user, memory/CPU/pids limits, and writable space only in
-size-capped tmpfs mounts (the workdir, /tmp and /logs: the disk quota). tests/ and solution/
-are not there. The workdir is then copied out, and in `separate` mode the verifier runs in a
-fresh container that receives that copy and tests/ (owned by root, so read-only to it). The
-trusted side reads the reward file. Containers are always removed.
-
-tmpfs mounts cannot be filled with `docker cp`, so files go in and out as tar streams through
-`tar` inside the container. All calls block (Docker SDK): callers use worker threads.
+The agent phase runs a script (the oracle, a negative, a cheating agent, or nothing), or the
+LLM agent's commands step by step, in a hardened box made from the task image
+(app.sandbox.agentic_box); tests/ and solution/ are not there. The workdir is then copied out,
+and in `separate` mode the verifier runs in a fresh box that receives that copy and tests/
+(owned by root, so read-only to it). The trusted side parses the reward. Containers are always
+removed; screening may reuse them (WarmBoxes), confirmation never does.
 """
 
 from __future__ import annotations
 
-import io
 import math
-import tarfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.sandbox import containers
-from app.sandbox.base import SandboxUnavailable
+from app.sandbox.agentic_box import (
+    AGENT_USER,
+    EMPTY_TAR,
+    REWARD_DIR,
+    ROOT_USER,
+    WORKDIR,
+    PhaseLimits,
+    ResetFailed,
+    exec_io,
+    pristine_workdir,
+    remove_box,
+    run_step,
+    start_box,
+    tar_of,
+    tar_out,
+    untar,
+)
 
-AGENT_USER = "10001:10001"
-ROOT_USER = "0:0"
-WORKDIR = "/app"
-REWARD_DIR = "/logs/verifier"
-PIDS_LIMIT = 256
-OUTPUT_CAP = 64 * 1024  # bytes of each phase's output kept for the report
-PATH = "/usr/local/bin:/usr/bin:/bin"
-PHASE_OUTPUT = "/logs/.phase-output"  # the agent may scribble on it: it only loses its own log
-HOST_GRACE_S = 30
-
-
-@dataclass(slots=True)
-class PhaseLimits:
-    cpus: float = 1.0
-    memory_mb: int = 512
-    disk_mb: int = 256
-    agent_timeout_s: float = 600.0
-    verifier_timeout_s: float = 120.0
-    shared: bool = False  # verifier in the agent's container (Harbor's way; weaker)
+__all__ = ["PhaseLimits"]  # re-exported: callers describe limits along with episodes
 
 
 @dataclass(slots=True)
@@ -129,11 +120,11 @@ class AgentPhase:
         if warm is not None:
             self.box, self._pending = warm.agent_box(*files)
         else:
-            self.box = _start(client, image, limits)
+            self.box = start_box(client, image, limits)
             try:
-                _untar(self.box, files[0], tar_of(files[1]), user=ROOT_USER)
+                untar(self.box, files[0], tar_of(files[1]), user=ROOT_USER)
             except BaseException:
-                _remove(self.box)
+                remove_box(self.box)
                 raise
         self._finished = False
 
@@ -141,11 +132,11 @@ class AgentPhase:
         """One step as the agent user: (exit code, output tail); 124/137 = killed at timeout_s."""
         reset, self._pending = self._pending, None
         try:
-            step = _exec(self.box, command, timeout_s, reset=reset)
-        except _ResetFailed:
+            step = run_step(self.box, command, timeout_s, reset=reset)
+        except ResetFailed:
             assert self.warm is not None
             self.box = self.warm.replace("agent", *self._files)
-            step = _exec(self.box, command, timeout_s)
+            step = run_step(self.box, command, timeout_s)
         return step.code, step.output
 
     def finish(self, tests_dir: Path) -> Episode:
@@ -157,60 +148,38 @@ class AgentPhase:
             self.run(["true"], 10)
         tests = tar_of(folder_files(tests_dir))
         if self.limits.shared:
-            _untar(self.box, "/tests", tests, user=ROOT_USER)
+            untar(self.box, "/tests", tests, user=ROOT_USER)
             _verify(self.box, self.limits, self.episode)
             return self.episode
-        snapshot = _tar_out(self.box, WORKDIR, self.limits.disk_mb)
+        snapshot = tar_out(self.box, WORKDIR, self.limits.disk_mb)
         if self.warm is not None:
             box, pending = self.warm.verifier_box(snapshot, tests)
             try:
                 _verify(box, self.limits, self.episode, reset=pending)
-            except _ResetFailed:
+            except ResetFailed:
                 box = self.warm.replace("verifier", "/tests", tests, snapshot)
                 _verify(box, self.limits, self.episode)
             return self.episode
-        _remove(self.box)
-        verifier = _start(self.client, self.image, self.limits, pristine=False)
+        remove_box(self.box)
+        verifier = start_box(self.client, self.image, self.limits, pristine=False)
         try:
-            _untar(verifier, WORKDIR, snapshot, user=AGENT_USER)
-            _untar(verifier, "/tests", tests, user=ROOT_USER)
+            untar(verifier, WORKDIR, snapshot, user=AGENT_USER)
+            untar(verifier, "/tests", tests, user=ROOT_USER)
             _verify(verifier, self.limits, self.episode)
         finally:
-            _remove(verifier)
+            remove_box(verifier)
         return self.episode
 
     def close(self) -> None:
         if self.warm is None:
-            _remove(self.box)
+            remove_box(self.box)
 
 
-# A reused box's reset, run as the agent at the start of its next exec (no exec of its own):
-# no agent process left (`kill -9 -1` spares the caller), the writable mounts emptied and
-# checked, then the new workdir extracted from stdin. Root has no capabilities here, so only
-# the owner can clear /app. A failure prints the exec's nonce, and the box is replaced.
-_RESET_AGENT = """
-kill -9 -1 2>/dev/null
-chmod -R u+rwX /app /tmp /logs /dev/shm 2>/dev/null
-find /app /tmp /logs /dev/shm -mindepth 1 -delete 2>/dev/null
-if [ -n "$(find /app /tmp /logs /dev/shm -mindepth 1 2>/dev/null | head -1)" ] ||
-   ! mkdir -p /logs/verifier || ! {fill}; then
-  echo "{nonce} reset-failed"; exit 3
-fi
-"""
-_FILL = "tar -x --no-same-owner -m -C /app -f -"
 # The folders only root writes, emptied, then the phase's files (tar on stdin) put into $1.
 _RESET_ROOT = """
 find /agent /tests /solution -mindepth 1 -delete 2>/dev/null
 tar -x --no-same-owner -m -C "$1" -f -
 """
-
-
-class _ResetFailed(Exception):
-    """A reused box did not come back clean: it is replaced."""
-
-
-class _BoxGone(Exception):
-    """The container stopped (its PID 1 was killed) or was removed."""
 
 
 class WarmBoxes:
@@ -237,19 +206,19 @@ class WarmBoxes:
 
     def replace(self, role: str, folder: str, files: dict | bytes, workdir: bytes = b"") -> Any:
         """A new box for `role`, its workdir and root's folder filled (the old one is gone)."""
-        _remove(self._boxes.pop(role, None))
+        remove_box(self._boxes.pop(role, None))
         content = files if isinstance(files, bytes) else tar_of(files)
         if role == "agent":
             workdir = pristine_workdir(self.client, self.image)
-        box = self._boxes[role] = _start(self.client, self.image, self.limits, pristine=False)
-        _untar(box, WORKDIR, workdir, user=AGENT_USER)
-        _untar(box, folder, content, user=ROOT_USER)
+        box = self._boxes[role] = start_box(self.client, self.image, self.limits, pristine=False)
+        untar(box, WORKDIR, workdir, user=AGENT_USER)
+        untar(box, folder, content, user=ROOT_USER)
         self._loaded[role] = (folder, content)
         return box
 
     def close(self) -> None:
         for box in self._boxes.values():
-            _remove(box)
+            remove_box(box)
         self._boxes.clear()
 
     def _claim(
@@ -271,7 +240,7 @@ def _refill(box: Any, folder: str, files: bytes) -> bool:
     """Empty root's folders of a used box and put `files` (a tar) into `folder`."""
     command = ["timeout", "-s", "KILL", "30", "sh", "-c", _RESET_ROOT, "reset", folder]
     try:
-        code, _ = _exec_io(box, command, user=ROOT_USER, stdin=files or _EMPTY_TAR)
+        code, _ = exec_io(box, command, user=ROOT_USER, stdin=files or EMPTY_TAR)
     except Exception:  # noqa: BLE001 - a dead or unreachable container is replaced
         return False
     return code == 0
@@ -288,7 +257,7 @@ def folder_files(folder: Path) -> dict[str, bytes]:
 def _verify(box: Any, limits: PhaseLimits, episode: Episode, *, reset: bytes | None = None) -> None:
     """Run tests/test.sh (already in /tests) and read the reward it left, in one exec."""
     timeout_s = limits.verifier_timeout_s
-    step = _exec(box, ["bash", "/tests/test.sh"], timeout_s, reset=reset, reward=True)
+    step = run_step(box, ["bash", "/tests/test.sh"], timeout_s, reset=reset, reward=True)
     episode.verifier_exit, episode.verifier_output = step.code, step.output
     if step.code in (124, 137):
         episode.error = episode.error or "verifier-timeout"
@@ -333,262 +302,3 @@ def parse_reward_json(text: str) -> tuple[float | None, str]:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None, 'reward.json must hold a number or {"reward": number}'
     return parse_reward(str(value), "reward.json")
-
-
-def _start(client: Any, image: str, limits: PhaseLimits, *, pristine: bool = True) -> Any:
-    """A running, hardened container of `image`, its workdir filled from the image."""
-    import docker.errors
-    from docker.types import LogConfig, Ulimit
-
-    disk = f"size={limits.disk_mb}m,nr_inodes={_inodes(limits.disk_mb)}"
-    # tmpfs pages count toward the memory cgroup: the disk quota (/app, /tmp, /logs) is added,
-    # so filling the disk cannot starve the processes (or kill PID 1) by itself
-    memory = f"{limits.memory_mb + 2 * limits.disk_mb + 16}m"
-    try:
-        box = client.containers.run(
-            image,
-            ["sleep", "infinity"],
-            entrypoint=[],
-            user=ROOT_USER,  # root without capabilities: only so the agent cannot kill PID 1
-            working_dir=WORKDIR,
-            environment={"PATH": PATH, "HOME": "/tmp", "LANG": "C.UTF-8"},
-            detach=True,
-            network_mode="none",
-            read_only=True,
-            tmpfs={
-                # exec: agents build and run programs in the workdir, and tests/solution may
-                # call their own scripts (Docker's tmpfs default is noexec)
-                WORKDIR: f"rw,exec,nosuid,nodev,{disk},uid=10001,gid=10001,mode=0755",
-                "/tmp": f"rw,exec,nosuid,nodev,{disk},mode=1777",
-                "/logs": "rw,noexec,nosuid,nodev,size=16m,uid=10001,gid=10001,mode=0755",
-                "/agent": "rw,exec,nosuid,nodev,size=16m,mode=0755",
-                "/solution": "rw,exec,nosuid,nodev,size=16m,mode=0755",
-                "/tests": "rw,exec,nosuid,nodev,size=64m,mode=0755",
-            },
-            cap_drop=["ALL"],
-            security_opt=["no-new-privileges"],
-            pids_limit=PIDS_LIMIT,
-            mem_limit=memory,
-            memswap_limit=memory,
-            nano_cpus=int(limits.cpus * 1e9),
-            ulimits=[
-                Ulimit(name="core", soft=0, hard=0),
-                Ulimit(name="nofile", soft=1024, hard=1024),
-            ],
-            log_config=LogConfig(type="none"),
-            ipc_mode="private",
-            labels=containers.owner_labels(),
-            hostname="sandbox",
-            init=True,
-        )
-    except docker.errors.ImageNotFound as exc:
-        raise SandboxUnavailable(f"the task image {image} is not on this machine") from exc
-    except docker.errors.DockerException as exc:
-        raise SandboxUnavailable(f"Docker could not start the task container: {exc}") from exc
-    if pristine:
-        _untar(box, WORKDIR, pristine_workdir(client, image), user=AGENT_USER)
-    box.exec_run(["mkdir", "-p", REWARD_DIR], user=AGENT_USER)
-    return box
-
-
-_PRISTINE: dict[str, bytes] = {}
-
-
-def pristine_workdir(client: Any, image: str) -> bytes:
-    """The image's own /app (hidden by the tmpfs) as a tar of its contents; cached per image."""
-    image_id = client.images.get(image).id
-    if image_id not in _PRISTINE:
-        holder = client.containers.create(
-            image, ["true"], entrypoint=[], labels=containers.owner_labels()
-        )
-        try:
-            stream, _ = holder.get_archive(WORKDIR + "/.")
-            _PRISTINE[image_id] = b"".join(stream)
-        except Exception:  # noqa: BLE001 - an image without /app starts from an empty workdir
-            _PRISTINE[image_id] = b""
-        finally:
-            _remove(holder)
-    return _PRISTINE[image_id]
-
-
-def tar_of(files: dict[str, bytes]) -> bytes:
-    """An uncompressed tar of `files` (name -> bytes), every file executable."""
-    if not files:
-        return b""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size, info.mode = len(data), 0o755
-            archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
-
-
-_EMPTY_TAR = b"\0" * 1024  # tar's end-of-archive marker: a valid empty archive
-
-
-def _untar(box: Any, folder: str, data: bytes, *, user: str) -> None:
-    """Extract a tar stream into `folder` as `user`, through the container's own tar."""
-    if data:
-        command = ["tar", "-x", "--no-same-owner", "-m", "-C", folder, "-f", "-"]
-        _exec_io(box, command, user=user, stdin=data)
-
-
-def _exec_io(
-    box: Any, command: list[str], *, user: str, stdin: bytes | None = None, workdir: str = "/"
-) -> tuple[int | None, bytes]:
-    """Run `command` in the box, `stdin` fed to it: (exit code, stdout and stderr)."""
-    import docker.errors
-    from docker.utils.socket import frames_iter
-
-    api = box.client.api
-    try:
-        exec_id = api.exec_create(
-            box.id, command, stdin=stdin is not None, user=user, workdir=workdir
-        )["Id"]
-    except docker.errors.APIError as exc:  # stopped (PID 1 killed) or removed
-        raise _BoxGone(str(exc)) from exc
-    if stdin is None:
-        output = api.exec_start(exec_id)
-    else:
-        sock = api.exec_start(exec_id, socket=True)
-        raw = getattr(sock, "_sock", sock)
-        try:
-            raw.sendall(stdin)
-            raw.shutdown(1)  # end of input: the command sees EOF
-            output = b"".join(data for _, data in frames_iter(sock, tty=False))
-        finally:
-            sock.close()
-    return api.exec_inspect(exec_id).get("ExitCode"), output or b""
-
-
-def _inodes(disk_mb: int) -> int:
-    return max(disk_mb * 64, 4096)
-
-
-def _tar_out(box: Any, folder: str, cap_mb: int) -> bytes:
-    # a full tmpfs fits: its bytes, plus a header and padding per possible file
-    cap = (cap_mb << 20) + _inodes(cap_mb) * 1536 + (1 << 20)
-    command = [
-        "sh",
-        "-c",
-        f'kill -9 -1 2>/dev/null; tar -c -C "{folder}" . 2>/dev/null | head -c {cap + 1}',
-    ]
-    import docker.errors
-
-    api = box.client.api
-    chunks: list[bytes] = []  # joined once: exec_run's demux grows one bytes object (quadratic)
-    try:
-        exec_id = api.exec_create(  # from "/": the agent may have made its workdir unenterable
-            box.id, command, stdout=True, stderr=False, user=AGENT_USER, workdir="/"
-        )["Id"]
-        for chunk in api.exec_start(exec_id, stream=True):
-            chunks.append(chunk)
-    except docker.errors.APIError:
-        return b""  # the container died in the phase (out of memory): nothing to copy
-    data = b"".join(chunks)
-    if len(data) > cap:
-        raise SandboxUnavailable(f"{folder} holds more than {cap_mb} MB; it was not copied")
-    return data
-
-
-@dataclass(slots=True)
-class _Step:
-    code: int | None
-    output: str
-    reward_files: dict[str, bytes] = field(default_factory=dict)
-
-
-# After the verifier, the reward files (regular files only, 4 kB each) follow a marker line
-# with the exec's nonce; the last marker is ours, as everything the verifier printed comes first.
-_REWARD_EPILOGUE = """
-echo; echo "{nonce} reward"
-for f in reward.txt reward.json; do
-  p={folder}/$f
-  if [ -f "$p" ] && [ ! -L "$p" ]; then echo "$f $(head -c 4096 "$p" | base64 -w0)"; fi
-done
-"""
-
-
-def _exec(
-    box: Any,
-    command: list[str],
-    timeout_s: float,
-    *,
-    reset: bytes | None = None,
-    reward: bool = False,
-) -> _Step:
-    """Run a phase as the agent user; at its deadline every process of that user dies (a
-    background child holding the output open cannot keep the phase alive), and only the tail
-    of its output crosses to the host. The container's own PID 1 is root's, so it survives.
-    `reset` (a reused box): reset first, to that workdir; `reward`: read the reward after."""
-    import secrets
-    import threading
-
-    nonce = f"GX-{secrets.token_hex(8)}"
-    limit = f"{max(timeout_s, 1):g}"
-    prologue = ""
-    if reset is not None:
-        prologue = _RESET_AGENT.format(nonce=nonce, fill=_FILL if reset else "true")
-    epilogue = _REWARD_EPILOGUE.format(nonce=nonce, folder=REWARD_DIR) if reward else ""
-    # first, kill what an earlier step left running (it may have killed its own wrapper)
-    script = (
-        f"kill -9 -1 2>/dev/null\n{prologue}\n"
-        f'timeout -s KILL {limit} "$@" > {PHASE_OUTPUT} 2>&1 < /dev/null; code=$?; '
-        f"kill -9 -1 2>/dev/null; tail -c {OUTPUT_CAP} {PHASE_OUTPUT} 2>/dev/null\n"
-        f"{epilogue}\nexit $code"
-    )
-    wrapped = ["bash", "-c", script, "phase", *command]
-    # the host's own deadline, should the container stop answering: kill it, the stream ends
-    watchdog = threading.Timer(max(timeout_s, 1) + HOST_GRACE_S, _kill, (box,))
-    watchdog.daemon = True
-    watchdog.start()
-    try:
-        code, raw = _exec_io(box, wrapped, user=AGENT_USER, stdin=reset or None, workdir=WORKDIR)
-    except _BoxGone as exc:
-        if reset is not None:
-            raise _ResetFailed(str(exc)) from exc
-        return _Step(None, "the container stopped during the phase (out of memory, or killed)")
-    finally:
-        watchdog.cancel()
-    text = raw.decode("utf-8", "replace")
-    if reset is not None and code == 3 and f"{nonce} reset-failed" in text:
-        raise _ResetFailed(text[-200:])
-    step = _Step(code, text[-OUTPUT_CAP:])
-    if reward:
-        body, marker, tail = text.rpartition(f"\n{nonce} reward\n")
-        if marker:  # else the wrapper died before its epilogue: no reward was read
-            step.output = body.removesuffix("\n")[-OUTPUT_CAP:]
-            step.reward_files = _decoded(tail)
-    return step
-
-
-def _decoded(listing: str) -> dict[str, bytes]:
-    import base64
-    import binascii
-
-    files = {}
-    for line in listing.splitlines():
-        name, _, data = line.partition(" ")
-        if name in ("reward.txt", "reward.json"):
-            try:
-                files[name] = base64.b64decode(data, validate=True)
-            except (binascii.Error, ValueError):
-                continue
-    return files
-
-
-def _kill(container: Any) -> None:
-    try:
-        container.kill()
-    except Exception:  # noqa: BLE001 - already stopped
-        pass
-
-
-def _remove(container: Any) -> None:
-    if container is None:
-        return
-    try:
-        container.remove(force=True)
-    except Exception:  # noqa: BLE001 - already gone
-        pass
