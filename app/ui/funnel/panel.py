@@ -26,13 +26,14 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import UserError
-from app.findings import Finding, Severity, Stage
+from app.findings import Finding, Stage
 from app.funnel.pipeline import ALL_STAGES, FunnelOptions
-from app.funnel.report import Report, StageStatus, Verdict
+from app.funnel.report import Report
 from app.ui.funnel import red_team_cost
-from app.ui.funnel.findings_tree import STAGE_TITLES, FindingsTree
-from app.ui.funnel.job import FunnelJob, report_is_cancelled
+from app.ui.funnel.findings_tree import FindingsTree
+from app.ui.funnel.job import FunnelJob
 from app.ui.funnel.stage_row import STAGE_SHORT, StageRow
+from app.ui.funnel.verdict import verdict_for
 from app.ui.icons import icon
 from app.ui.widgets import push_button
 
@@ -471,58 +472,7 @@ class FunnelPanel(QWidget):
                 row.finished("error")
 
     def _show_verdict(self, report: Report) -> None:
-        errors = [f for f in report.findings if f.severity == Severity.ERROR]
-        warnings = [f for f in report.findings if f.severity == Severity.WARNING]
-        if report_is_cancelled(report):
-            self._set_verdict(
-                "error",
-                "Cancelled",
-                "The run was stopped before it finished; nothing was left running.",
-            )
-            return
-        if report.verdict == Verdict.ERROR:
-            stage = next((s for s in report.stages if s.status == StageStatus.ERROR), None)
-            reason = (
-                report.error
-                or ((stage.details or {}).get("reason") if stage else "")
-                or "a stage could not run"
-            )
-            self._set_verdict(
-                "error", "The gauntlet could not finish", f"{reason}. Fix that and run it again."
-            )
-            return
-        if report.verdict == Verdict.FAIL:
-            first = _first_failed_stage(report)
-            where = f" in {STAGE_TITLES[first].split(' · ')[1].lower()}" if first else ""
-            self._set_verdict(
-                "fail",
-                f"Not ready yet: {_count(len(errors), 'problem')} to fix{where}",
-                (
-                    "Each one below says what is wrong and how to fix it. "
-                    "Double-click one to jump to the line."
-                ),
-            )
-            return
-        skipped = [s for s in report.stages if s.status == StageStatus.SKIPPED]
-        ran = [s.name for s in report.stages if s.status != StageStatus.SKIPPED]
-        if set(ran) >= set(ALL_STAGES) and not skipped:
-            body = (
-                "Every stage passed. It is ready to submit."
-                if not warnings
-                else (
-                    f"Every stage passed, with {_count(len(warnings), 'warning')} "
-                    "worth a look before you submit."
-                )
-            )
-            self._set_verdict("pass", "Passed the gauntlet", body)
-        else:
-            names = ", ".join(STAGE_SHORT[s].split(" · ")[1].lower() for s in ran)
-            self._set_verdict(
-                "pass",
-                f"Passed: {names}",
-                "Run the whole gauntlet before submitting."
-                + (f" {_count(len(warnings), 'warning')} worth a look." if warnings else ""),
-            )
+        self._set_verdict(*verdict_for(report))
 
     def _set_verdict(self, kind: str, title: str, body: str) -> None:
         self.verdict.setProperty("verdict", kind)
@@ -589,11 +539,3 @@ class FunnelPanel(QWidget):
             )
         else:
             show(red_team_cost.estimate(model))
-
-
-def _first_failed_stage(report: Report) -> Stage | None:
-    return next((s.name for s in report.stages if s.status == StageStatus.FAIL), None)
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'s' if n != 1 else ''}"
