@@ -4,36 +4,10 @@ the agent, verifier and disk fields instead of the per-answer time limit."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from PySide6.QtCore import QModelIndex, Qt
 
-from app.envpack.templates import create_from_template
 from app.ui.workspace.document_tab import FORM, TEXT
 from app.ui.workspace.file_tree import PATH_ROLE
-
-
-@pytest.fixture
-def agentic_pack(tmp_path: Path) -> Path:
-    return create_from_template(
-        "agentic-data", tmp_path / "instrument-qc", package_name="lab/instrument-qc"
-    )
-
-
-@pytest.fixture
-def agentic_workspace(qtbot, agentic_pack):
-    from app.ui.workspace import WorkspaceView
-
-    view = WorkspaceView()
-    qtbot.addWidget(view)
-    view.resize(1280, 800)
-    view.show()
-    qtbot.waitExposed(view)
-    view.open_package(agentic_pack)
-    qtbot.waitUntil(lambda: not view.is_linting(), timeout=20_000)
-    yield view
-    view.shutdown()
 
 
 def rows(tree, parent: QModelIndex | None = None) -> list[str]:
