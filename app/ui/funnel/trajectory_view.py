@@ -9,7 +9,7 @@ where a reviewer learns how the reward was got.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -172,6 +172,9 @@ class TrajectoryView(QWidget):
 
     def _show_run(self) -> None:
         trajectory = self.current_run()
+        # Quiet while the old steps go: clearing moves the current row through them, and those
+        # rows are not the new run's.
+        blocker = QSignalBlocker(self.steps)
         self.steps.clear()
         self.summary.setText(_summary(trajectory) if trajectory else "No agent run to show.")
         earned = _earned_index(trajectory)
@@ -192,6 +195,7 @@ class TrajectoryView(QWidget):
         _fit_columns(self.steps)
         self.earned_button.setEnabled(earned is not None)
         self.select_step(earned if earned is not None else 0)
+        blocker.unblock()
         self._show_step()
 
     def _show_step(self) -> None:
