@@ -52,7 +52,7 @@ def test_runs_are_listed_and_the_earned_step_is_marked_and_shown_first(view):
     assert runs[1][:5] == ["qc-summary", "baseline", "openai/gpt-4o-mini", "0", "max-steps"]
     assert runs[2][3:] == ["none", "error: budget exhausted", "0"]
     assert view.current_step() == 2  # earned_at, not the first step
-    assert step_cells(view, 2) == ["★ 3", "mkdir -p /logs/verifier …", "0", "0.3"]
+    assert step_cells(view, 2) == ["★ 3", "0", "0.3", "mkdir -p /logs/verifier …"]
     assert step_cells(view, 0)[0] == "1"
     assert "earned the reward" in view.steps.topLevelItem(2).toolTip(1)
     assert "This step earned the reward" in view.step_title.text()

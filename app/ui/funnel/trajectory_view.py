@@ -29,7 +29,7 @@ EARNED = "earned the reward"
 EARNED_COLOUR = QColor("#e3f2e5")  # a pale green row: visible in the light and dark themes' text
 COMMAND_CHARS = 90  # the step list shows a command's first line, cut here
 RUN_COLUMNS = ("Task", "Agent", "Model", "Reward", "Stopped", "Steps")
-STEP_COLUMNS = ("#", "Command", "Exit", "Seconds")
+STEP_COLUMNS = ("#", "Exit", "Seconds", "Command")  # the command last: it takes the width
 
 
 class TrajectoryView(QWidget):
@@ -54,6 +54,7 @@ class TrajectoryView(QWidget):
         splitter.addWidget(self._build_run_pane())
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 4)
+        splitter.setSizes([150, 570])  # a few runs in view, most room for the steps
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(splitter)
@@ -111,7 +112,7 @@ class TrajectoryView(QWidget):
         for title, pane, stretch in (
             ("What the model thought", self.thought, 1),
             ("Command", self.command, 1),
-            ("Output", self.output, 3),
+            ("Output", self.output, 4),
         ):
             label = QLabel(title)
             label.setObjectName("sectionLabel")
@@ -182,13 +183,13 @@ class TrajectoryView(QWidget):
             item = QTreeWidgetItem(
                 [
                     f"★ {number}" if number - 1 == earned else str(number),
-                    _first_line(step.command),
                     "—" if step.exit_code is None else str(step.exit_code),
                     _seconds(step.seconds),
+                    _first_line(step.command),
                 ]
             )
+            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
             item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight)
-            item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight)
             if number - 1 == earned:
                 _mark_earned(item)
             self.steps.addTopLevelItem(item)

@@ -15,6 +15,7 @@ from app.ui.workspace.task_folders import GROUPS, TaskFolder, task_folders
 
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 FOLDER_ROLE = Qt.ItemDataRole.UserRole + 2  # a folder row's key, to keep it open over refreshes
+NEW_FILE_ROLE = Qt.ItemDataRole.UserRole + 3  # the folder "New file…" on a folder row creates in
 EXPAND_TASKS_UP_TO = 4  # a small package opens with its tasks unfolded
 
 # What each well-known file is, for someone who has never seen an env pack.
@@ -167,10 +168,13 @@ class PackageTree(QTreeView):
         for task in tasks:
             folder = f"{TASKS_DIR}/{task.task_id}"
             item = folders[folder] = _folder_item(task.label, folder)
+            item.setToolTip(f"{task.label}\n{folder}")
             worst = self._worst_problem([rel for rels in task.groups.values() for rel in rels])
             if worst is not None:
-                item.setText(item.text() + ("  ●" if worst == Severity.ERROR else "  ▲"))
+                item.setText(("● " if worst == Severity.ERROR else "▲ ") + item.text())
             top.appendRow(item)
+            # Across both columns, so a long heading ends in "…" at the pane's edge.
+            self.setFirstColumnSpanned(item.row(), top.index(), True)
             for group, rels in task.groups.items():
                 if group == "Instruction":  # one file: the row is the file itself
                     item.appendRow(self._file_items(rels[0], INSTRUCTION, role=group))
@@ -178,7 +182,7 @@ class PackageTree(QTreeView):
                 key = f"{folder}#{group}"
                 subfolder = GROUPS.get(group)  # where "New file…" puts a file of this group
                 tip = f"{folder}/{subfolder}" if subfolder else folder
-                group_item = folders[key] = _folder_item(group, key, tip=tip)
+                group_item = folders[key] = _folder_item(group, key, new_files_in=tip)
                 item.appendRow(group_item)
                 for rel in rels:  # named inside the group: "test.sh", not "tests/test.sh"
                     group_item.appendRow(self._file_items(rel, rel[len(tip) + 1 :]))
@@ -247,13 +251,10 @@ class PackageTree(QTreeView):
     def _context_menu(self, position) -> None:
         index = self.indexAt(position)
         rel = index.data(PATH_ROLE) if index.isValid() else None
-        folder = ""
-        if index.isValid():
-            folder = (
-                rel.rsplit("/", 1)[0]
-                if rel and "/" in rel
-                else (index.data(Qt.ItemDataRole.ToolTipRole) if not rel else "")
-            )
+        if rel:
+            folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
+        else:
+            folder = index.siblingAtColumn(0).data(NEW_FILE_ROLE) if index.isValid() else ""
         menu = QMenu(self)
         menu.addAction("New file…", lambda: self.new_file_requested.emit(folder or ""))
         if rel:
@@ -268,12 +269,13 @@ class PackageTree(QTreeView):
             self.file_activated.emit(rel)
 
 
-def _folder_item(text: str, key: str, tip: str | None = None) -> QStandardItem:
-    """A folder-like row: no file to open; its tooltip is the folder new files go into."""
+def _folder_item(text: str, key: str, new_files_in: str | None = None) -> QStandardItem:
+    """A folder-like row (no file to open) and the folder new files made on it go into."""
     item = QStandardItem(text)
     item.setData(None, PATH_ROLE)
     item.setData(key, FOLDER_ROLE)
-    item.setToolTip(tip or key)
+    item.setData(new_files_in or key, NEW_FILE_ROLE)
+    item.setToolTip(new_files_in or key)
     return item
 
 

@@ -79,6 +79,11 @@ CHOICE_LABELS: dict[str, dict[str, str]] = {
         "tests": "tests — run the code against test cases",
         "verifier": "verifier — each task's tests/test.sh",
     },
+    "agent.network": {"none": "none — no network", "allowlist": "allowlist — listed hosts only"},
+    "verifier.mode": {
+        "separate": "separate — a fresh container (safer)",
+        "shared": "shared — the agent's own container",
+    },
     "grader.mode": {
         "exact": "exact — same text",
         "numeric": "numeric — a number within a tolerance",

@@ -7,7 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, Qt
 
 from app.ui.workspace.document_tab import FORM, TEXT
-from app.ui.workspace.file_tree import PATH_ROLE
+from app.ui.workspace.file_tree import NEW_FILE_ROLE, PATH_ROLE
 
 
 def rows(tree, parent: QModelIndex | None = None) -> list[str]:
@@ -37,12 +37,14 @@ def test_tasks_show_as_a_tree_of_tasks_with_grouped_files(agentic_workspace):
         "qc-summary — Summarise the QC of two plate readers",
     ]
     report = child(tree, tasks, "qc-report")
+    assert tree.isFirstColumnSpanned(report.row(), tasks)  # a long heading is elided, not cut
     assert tree.isExpanded(tasks) and tree.isExpanded(report)
     assert rows(tree, report) == ["Instruction", "Solution", "Tests", "Negatives"]
     instruction = child(tree, report, "Instruction")
     assert instruction.data(PATH_ROLE) == "tasks/qc-report/instruction.md"
     tests = child(tree, report, "Tests")
     assert tests.data(PATH_ROLE) is None
+    assert tests.data(NEW_FILE_ROLE) == "tasks/qc-report/tests"  # "New file…" on it goes there
     assert rows(tree, tests) == ["check_output.py", "expected_report.csv", "test.sh"]
     assert rows(tree, child(tree, report, "Negatives")) == [
         "case-sensitive-join.sh",
@@ -105,3 +107,17 @@ def test_settings_form_keeps_the_time_limit_for_a_qa_package(workspace):
     assert form.is_field_shown("grader.timeout_s")
     for key in ("agent.timeout_s", "verifier.mode", "sandbox.disk_mb"):
         assert not form.is_field_shown(key), key
+
+
+def test_a_task_with_a_problem_in_one_of_its_files_is_marked(agentic_workspace, qtbot):
+    view = agentic_workspace
+    view.create_file("tasks/qc-summary/negatives/notes.txt")  # not a <name>.sh: GX184
+    view.lint_now()
+    qtbot.waitUntil(
+        lambda: any(f.code == "GX184" for f in view.findings()) and not view.is_linting(),
+        timeout=20_000,
+    )
+    tasks = child(view.tree, QModelIndex(), "Tasks")
+    assert rows(view.tree, tasks)[0].startswith("qc-report")  # untouched
+    marked = rows(view.tree, tasks)[1]
+    assert marked[:2] in ("● ", "▲ ") and "qc-summary" in marked
