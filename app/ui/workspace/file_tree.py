@@ -146,9 +146,12 @@ class PackageTree(QTreeView):
                 parent = folders[folder]
             parent.appendRow(self._file_items(rel, parts[-1]))
         # Two columns: what the file is (kept whole) and its name (cut first when narrow).
+        # Task folders nest deep: there one column fills the pane and elides ("…"), or a task's
+        # heading and its files' names would run out of the narrow pane, cut.
         header = self.header()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(0, header.ResizeMode.ResizeToContents)
+        self.setColumnHidden(1, bool(tasks))
         plain_folders = [f for f in folders if not f.startswith(TASKS_DIR + "/")]
         for folder, item in folders.items():
             if folder in expanded or (len(plain_folders) <= 3 and folder in plain_folders):
