@@ -26,6 +26,7 @@ from app.ui.background_jobs import JobRunner
 from app.ui.bounties.browser import BountyBrowser, ask_for_folder
 from app.ui.docker_guide import DockerGuide
 from app.ui.error_reporter import ErrorReporter, Problem
+from app.ui.file_menu import install_file_menu
 from app.ui.icons import icon
 from app.ui.notifications import NotificationArea
 from app.ui.platform_service import PlatformService
@@ -330,12 +331,7 @@ class MainWindow(QMainWindow):
             action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))  # the i-th screen of the role
             action.triggered.connect(lambda _=False, i=i: self._show_nth(i))
             self.addAction(action)
-        open_action = QAction(self)
-        open_action.setShortcut(QKeySequence.StandardKey.Open)
-        open_action.triggered.connect(
-            lambda: (self.show_screen("workspace"), self.workspace.browse())
-        )
-        self.addAction(open_action)
+        install_file_menu(self, lambda: (self.show_screen("workspace"), self.workspace.browse()))
 
     def _show_nth(self, index: int) -> None:
         visible = self.side.visible_screens()

@@ -55,6 +55,8 @@ class FunnelJob(QObject):
     stage_progress = Signal(object, int, object, object)  # Stage, done, total | None, eta_s | None
     stage_finished = Signal(object, str)  # Stage, status
     log_line = Signal(str)
+    # Every progress message, uncoalesced ("qc-report: forge-reward-txt"): the agentic log
+    progress_message = Signal(object, str)  # Stage, message
     finding = Signal(object)  # Finding
     finished = Signal(object)  # Report
     failed = Signal(object)  # exception (UserError for the expected ones)
@@ -151,6 +153,8 @@ class FunnelJob(QObject):
             if isinstance(item, ProgressEvent):
                 if item.kind == "progress":
                     progress[item.stage] = item  # only the latest count per stage matters
+                    if item.message:
+                        self.progress_message.emit(item.stage, item.message)
                     continue
                 self._flush_progress(progress)
                 self._handle(item)

@@ -26,15 +26,20 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import UserError
-from app.findings import Finding, Severity, Stage
+from app.findings import Finding, Stage
 from app.funnel.pipeline import ALL_STAGES, FunnelOptions
-from app.funnel.report import Report, StageStatus, Verdict
+from app.funnel.report import Report
 from app.ui.funnel import red_team_cost
-from app.ui.funnel.findings_tree import STAGE_TITLES, FindingsTree
-from app.ui.funnel.job import FunnelJob, report_is_cancelled
+from app.ui.funnel.container_log import ContainerLog
+from app.ui.funnel.findings_tree import FindingsTree
+from app.ui.funnel.job import FunnelJob
 from app.ui.funnel.stage_row import STAGE_SHORT, StageRow
+from app.ui.funnel.trajectory_source import has_trajectories, report_trajectories
+from app.ui.funnel.trajectory_view import show_trajectory_window
+from app.ui.funnel.verdict import verdict_for
 from app.ui.icons import icon
 from app.ui.widgets import push_button
+from app.ui.workspace.package_files import package_kind
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +89,7 @@ class FunnelPanel(QWidget):
         self._package: Path | None = None
         self._queued: tuple[Stage, ...] = ()
         self._estimate: red_team_cost.CostEstimate | None = None
+        self._agentic = False  # the package's kind: agents in containers (DESIGN §4.1)
         self.last_report: Report | None = None
         # Called before a run so the funnel sees what is on screen (the Workspace saves its tabs).
         self.before_run: Callable[[], object] | None = None
@@ -145,6 +151,13 @@ class FunnelPanel(QWidget):
         self.page_button = push_button("Open as page", self.open_page, tip="Report with charts")
         self.page_button.setEnabled(False)
         buttons.addWidget(self.page_button)
+        self.runs_button = push_button(
+            "Agent runs…",
+            self.open_agent_runs,
+            tip="Step through the commands the agents ran on each task",
+        )
+        self.runs_button.setEnabled(False)
+        buttons.addWidget(self.runs_button)
         buttons.addStretch(1)
         self.cancel_button = push_button(
             "Cancel",
@@ -213,6 +226,8 @@ class FunnelPanel(QWidget):
         self.log_view.setMaximumBlockCount(MAX_LOG_LINES)
         self.log_view.setPlaceholderText("What the gauntlet is doing appears here while it runs.")
         self.tabs.addTab(self.log_view, "Live log")
+        self.container_log = ContainerLog()
+        self.tabs.addTab(self.container_log, "Containers")
         return self.tabs
 
     def _connect_job(self) -> None:
@@ -220,6 +235,7 @@ class FunnelPanel(QWidget):
         self.job.stage_progress.connect(self._on_stage_progress)
         self.job.stage_finished.connect(self._on_stage_finished)
         self.job.log_line.connect(self.log_view.appendPlainText)
+        self.job.progress_message.connect(self._on_progress_message)
         self.job.finding.connect(self.findings.add_finding)
         self.job.finished.connect(self._on_finished)
         self.job.failed.connect(self._on_failed)
@@ -252,6 +268,9 @@ class FunnelPanel(QWidget):
             return  # the run keeps its package; a new one shows when it is done
         self._package = Path(path) if path else None
         enabled = self._package is not None
+        self._agentic = enabled and package_kind(self._package) == "agentic"
+        self.tabs.setTabVisible(self.tabs.indexOf(self.container_log), self._agentic)
+        self.runs_button.setVisible(self._agentic)
         self.run_button.setEnabled(enabled)
         self.submit_button.setEnabled(enabled)
         for button in self.stage_buttons.values():
@@ -363,6 +382,15 @@ class FunnelPanel(QWidget):
         self.report_page.show_report(self.last_report)
         self.report_page.show()
 
+    def open_agent_runs(self) -> None:
+        """The agents' runs the last report carries, in the trajectory viewer."""
+        try:
+            runs = report_trajectories(self.last_report, base=self._package)
+        except UserError as exc:
+            self.problem.emit(exc)
+            return
+        show_trajectory_window(self, runs, self._package.name if self._package else "")
+
     def show_message(self, kind: str, title: str, body: str) -> None:
         """A verdict-box message from a neighbouring action
         ("pass", "fail", "error", "running", "idle").
@@ -396,6 +424,10 @@ class FunnelPanel(QWidget):
         self._queued = (Stage.STRUCTURE, *[s for s in stages if s != Stage.STRUCTURE])
         self.findings.clear_findings()
         self.log_view.clear()
+        self.container_log.clear()
+        self.runs_button.setEnabled(False)
+        if self._agentic:  # what runs where, while it runs
+            self.tabs.setCurrentWidget(self.container_log)
         self.finding_detail.setText("")
         for stage, row in self.stage_rows.items():
             row.reset(stage in self._queued)
@@ -440,12 +472,20 @@ class FunnelPanel(QWidget):
     def _on_stage_progress(self, stage: Stage, done: int, total, eta_s) -> None:
         self.stage_rows[stage].progress(done, total, eta_s)
 
+    def _on_progress_message(self, stage: Stage, message: str) -> None:
+        if self._agentic:  # a qa run's thousands of answers stay in the counts
+            self.container_log.add(stage, message)
+
     def _on_stage_finished(self, stage: Stage, status: str) -> None:
         self.stage_rows[stage].finished(status)
 
     def _on_finished(self, report: Report) -> None:
         self.last_report = report
         self.page_button.setEnabled(True)
+        self.runs_button.setEnabled(has_trajectories(report))
+        self.runs_button.setVisible(self._agentic or has_trajectories(report))
+        if report.findings:
+            self.tabs.setCurrentIndex(0)  # the findings, once there are some to read
         for result in report.stages:
             reason = (result.details or {}).get("reason", "")
             self.stage_rows[result.name].finished(str(result.status), reason)
@@ -471,58 +511,7 @@ class FunnelPanel(QWidget):
                 row.finished("error")
 
     def _show_verdict(self, report: Report) -> None:
-        errors = [f for f in report.findings if f.severity == Severity.ERROR]
-        warnings = [f for f in report.findings if f.severity == Severity.WARNING]
-        if report_is_cancelled(report):
-            self._set_verdict(
-                "error",
-                "Cancelled",
-                "The run was stopped before it finished; nothing was left running.",
-            )
-            return
-        if report.verdict == Verdict.ERROR:
-            stage = next((s for s in report.stages if s.status == StageStatus.ERROR), None)
-            reason = (
-                report.error
-                or ((stage.details or {}).get("reason") if stage else "")
-                or "a stage could not run"
-            )
-            self._set_verdict(
-                "error", "The gauntlet could not finish", f"{reason}. Fix that and run it again."
-            )
-            return
-        if report.verdict == Verdict.FAIL:
-            first = _first_failed_stage(report)
-            where = f" in {STAGE_TITLES[first].split(' · ')[1].lower()}" if first else ""
-            self._set_verdict(
-                "fail",
-                f"Not ready yet: {_count(len(errors), 'problem')} to fix{where}",
-                (
-                    "Each one below says what is wrong and how to fix it. "
-                    "Double-click one to jump to the line."
-                ),
-            )
-            return
-        skipped = [s for s in report.stages if s.status == StageStatus.SKIPPED]
-        ran = [s.name for s in report.stages if s.status != StageStatus.SKIPPED]
-        if set(ran) >= set(ALL_STAGES) and not skipped:
-            body = (
-                "Every stage passed. It is ready to submit."
-                if not warnings
-                else (
-                    f"Every stage passed, with {_count(len(warnings), 'warning')} "
-                    "worth a look before you submit."
-                )
-            )
-            self._set_verdict("pass", "Passed the gauntlet", body)
-        else:
-            names = ", ".join(STAGE_SHORT[s].split(" · ")[1].lower() for s in ran)
-            self._set_verdict(
-                "pass",
-                f"Passed: {names}",
-                "Run the whole gauntlet before submitting."
-                + (f" {_count(len(warnings), 'warning')} worth a look." if warnings else ""),
-            )
+        self._set_verdict(*verdict_for(report))
 
     def _set_verdict(self, kind: str, title: str, body: str) -> None:
         self.verdict.setProperty("verdict", kind)
@@ -589,11 +578,3 @@ class FunnelPanel(QWidget):
             )
         else:
             show(red_team_cost.estimate(model))
-
-
-def _first_failed_stage(report: Report) -> Stage | None:
-    return next((s.name for s in report.stages if s.status == StageStatus.FAIL), None)
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'s' if n != 1 else ''}"

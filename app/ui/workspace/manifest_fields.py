@@ -12,26 +12,45 @@ from typing import Any
 
 from app.envpack.manifest_edit import ManifestDocument
 from app.envpack.model import (
+    AGENT_NETWORK_MODES,
     GRADER_TYPES,
     KINDS,
     MATCH_MODES,
     NORMALIZATIONS,
+    VERIFIER_MODES,
+    AgentSpec,
     GraderSpec,
     SandboxSpec,
+    VerifierSpec,
 )
 
 _DEFAULT_GRADER = GraderSpec()
 _DEFAULT_SANDBOX = SandboxSpec()
+_DEFAULT_AGENT = AgentSpec()
+_DEFAULT_VERIFIER = VerifierSpec()
 
 KIND_HELP = {
     "qa": "The model answers in text (a number, a word, a choice, a paragraph).",
     "code": "The model answers with program code, which is run against the task's test cases.",
+    "agentic": (
+        "An agent works on each task in a container; the task's tests/test.sh writes the reward."
+    ),
 }
 GRADER_HELP = {
     "match": 'Compare the response with each task\'s "answer" — no code to write.',
     "python": "Your own grade(task, response) function in a Python file decides the score.",
     "judge": "An AI model scores the response following your rubric (needs an API key).",
     "tests": "Run the submitted code against each task's test cases (for kind = code).",
+    "verifier": "Each task's tests/test.sh checks the agent's work and writes the reward.",
+}
+AGENT_NETWORK_HELP = {
+    "none": "No network while the agent works: everything it needs is in the image.",
+    "allowlist": "Only the hosts listed below can be reached.",
+}
+VERIFIER_MODE_HELP = {
+    "separate": "The tests run in a fresh container with a copy of the agent's work (safer).",
+    "shared": "The tests run in the agent's own container afterwards, as Harbor does; an agent "
+    "can tamper with what they rely on.",
 }
 MODE_HELP = {
     "exact": "The response must equal the answer (after the normalisations below).",
@@ -47,13 +66,23 @@ NORMALIZE_HELP = {
     "unicode": "treat look-alike characters the same (NFKC)",
     "punctuation": "ignore punctuation",
 }
-CHOICE_LABELS = {
-    "kind": {"qa": "qa — a text answer", "code": "code — a program"},
+CHOICE_LABELS: dict[str, dict[str, str]] = {
+    "kind": {
+        "qa": "qa — a text answer",
+        "code": "code — a program",
+        "agentic": "agentic — an agent works in a container",
+    },
     "grader.type": {
         "match": "match — compare with the answer",
         "python": "python — my own grading function",
         "judge": "judge — an AI model with my rubric",
         "tests": "tests — run the code against test cases",
+        "verifier": "verifier — each task's tests/test.sh",
+    },
+    "agent.network": {"none": "none — no network", "allowlist": "allowlist — listed hosts only"},
+    "verifier.mode": {
+        "separate": "separate — a fresh container (safer)",
+        "shared": "shared — the agent's own container",
     },
     "grader.mode": {
         "exact": "exact — same text",
@@ -89,6 +118,70 @@ def _grader(doc: ManifestDocument) -> str:
 def _mode(doc: ManifestDocument) -> str:
     return str(doc.get("grader.mode", _DEFAULT_GRADER.mode))
 
+
+def _agentic(doc: ManifestDocument) -> bool:
+    """An agentic package has task folders, an agent phase and a verifier phase instead."""
+    return doc.get("kind", "qa") == "agentic"
+
+
+# Only for kind = "agentic" (DESIGN §4.1); the form hides a section none of whose fields apply.
+AGENT_SECTION: tuple[str, str, list[FieldSpec]] = (
+    "Agent and verifier",
+    (
+        "Each task runs in two phases: the agent works on it in a container, then the "
+        "task's tests check the result and write the reward."
+    ),
+    [
+        FieldSpec(
+            "agent.timeout_s",
+            "Time limit for the agent (s)",
+            "float",
+            "An agent still working after this is stopped; its work is graded as it is.",
+            default=_DEFAULT_AGENT.timeout_s,
+            minimum=1,
+            maximum=86_400,
+            decimals=0,
+            shown=_agentic,
+        ),
+        FieldSpec(
+            "agent.network",
+            "Network for the agent",
+            "choice",
+            choices=AGENT_NETWORK_MODES,
+            choice_help=AGENT_NETWORK_HELP,
+            default=_DEFAULT_AGENT.network,
+            shown=_agentic,
+        ),
+        FieldSpec(
+            "agent.hosts",
+            "Allowed hosts",
+            "list",
+            "Comma-separated host names, e.g. pypi.org, files.pythonhosted.org.",
+            default=[],
+            shown=lambda d: _agentic(d) and d.get("agent.network") == "allowlist",
+        ),
+        FieldSpec(
+            "verifier.timeout_s",
+            "Time limit for the tests (s)",
+            "float",
+            "Tests still running after this are stopped; the run is reported as timed out.",
+            default=_DEFAULT_VERIFIER.timeout_s,
+            minimum=1,
+            maximum=86_400,
+            decimals=0,
+            shown=_agentic,
+        ),
+        FieldSpec(
+            "verifier.mode",
+            "Where the tests run",
+            "choice",
+            choices=VERIFIER_MODES,
+            choice_help=VERIFIER_MODE_HELP,
+            default=_DEFAULT_VERIFIER.mode,
+            shown=_agentic,
+        ),
+    ],
+)
 
 SECTIONS: list[tuple[str, str, list[FieldSpec]]] = [
     (
@@ -212,9 +305,11 @@ SECTIONS: list[tuple[str, str, list[FieldSpec]]] = [
                 minimum=0.1,
                 maximum=3600,
                 decimals=1,
+                shown=lambda d: not _agentic(d),
             ),
         ],
     ),
+    AGENT_SECTION,
     (
         "About this environment",
         "Shown to reviewers and on the platform.",
@@ -279,6 +374,7 @@ SECTIONS: list[tuple[str, str, list[FieldSpec]]] = [
                 "text",
                 "One task per line (JSON Lines).",
                 default="tasks.jsonl",
+                shown=lambda d: not _agentic(d),
             ),
             FieldSpec(
                 "solutions.path",
@@ -286,6 +382,7 @@ SECTIONS: list[tuple[str, str, list[FieldSpec]]] = [
                 "text",
                 "Correct answers that must get full marks.",
                 default="solutions.jsonl",
+                shown=lambda d: not _agentic(d),
             ),
             FieldSpec(
                 "negatives.path",
@@ -293,6 +390,7 @@ SECTIONS: list[tuple[str, str, list[FieldSpec]]] = [
                 "text",
                 "Wrong answers that must get the lowest reward.",
                 default="negatives.jsonl",
+                shown=lambda d: not _agentic(d),
             ),
         ],
     ),
@@ -318,6 +416,16 @@ SECTIONS: list[tuple[str, str, list[FieldSpec]]] = [
                 default=_DEFAULT_SANDBOX.memory_mb,
                 minimum=64,
                 maximum=65536,
+            ),
+            FieldSpec(
+                "sandbox.disk_mb",
+                "Disk (MB)",
+                "int",
+                "Writable space for each phase (the work folder, /tmp and the logs).",
+                default=_DEFAULT_SANDBOX.disk_mb,
+                minimum=16,
+                maximum=1_048_576,
+                shown=_agentic,
             ),
             FieldSpec(
                 "sandbox.image",

@@ -104,6 +104,7 @@ class ManifestForm(QScrollArea):
         self._rows: dict[str, tuple[QWidget, QWidget]] = {}
         self._errors: dict[str, QLabel] = {}
         self._choice_help: dict[str, QLabel] = {}
+        self._sections: list[tuple[QGroupBox, list[str]]] = []  # each box and its fields' keys
         self._updating = False
 
         self.setWidget(self._build_body())
@@ -237,6 +238,7 @@ class ManifestForm(QScrollArea):
             cell = self._field_cell(spec)
             form.addRow(label, cell)
             self._rows[spec.key] = (label, cell)
+        self._sections.append((box, [spec.key for spec in specs]))
         return box
 
     def _add_undo_shortcuts(self) -> None:
@@ -329,6 +331,8 @@ class ManifestForm(QScrollArea):
                 visible = spec.shown(self._doc)
                 label.setVisible(visible)
                 cell.setVisible(visible)
+            for box, keys in self._sections:  # no empty boxes (e.g. "Files" when agentic)
+                box.setVisible(any(self.is_field_shown(key) for key in keys))
         finally:
             self._updating = False
 

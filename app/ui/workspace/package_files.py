@@ -99,12 +99,26 @@ def package_path(root: Path, relpath: str) -> tuple[str, Path]:
     return clean, root / clean
 
 
-def file_roles(root: Path) -> dict[str, str]:
-    """Where env.toml says the tasks, solutions and negatives are (defaults when unreadable)."""
-    roles = {"tasks": "tasks.jsonl", "solutions": "solutions.jsonl", "negatives": "negatives.jsonl"}
+def _manifest_data(root: Path) -> dict | None:
+    """env.toml as a table, or None when it cannot be read (the live checks say why)."""
     try:
         data = tomllib.loads((root / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def package_kind(root: Path) -> str:
+    """env.toml's kind ("qa", "code", "agentic"...); "qa", its default, when unreadable."""
+    kind = (_manifest_data(root) or {}).get("kind")
+    return kind if isinstance(kind, str) else "qa"
+
+
+def file_roles(root: Path) -> dict[str, str]:
+    """Where env.toml says the tasks, solutions and negatives are (defaults when unreadable)."""
+    roles = {"tasks": "tasks.jsonl", "solutions": "solutions.jsonl", "negatives": "negatives.jsonl"}
+    data = _manifest_data(root)
+    if data is None:
         return roles
     for role in roles:
         table = data.get(role)
@@ -113,11 +127,20 @@ def file_roles(root: Path) -> dict[str, str]:
     return roles
 
 
+def first_file(root: Path, roles: dict[str, str]) -> str | None:
+    """The file to show first: the tasks file, or the first task's instruction (agentic)."""
+    if package_kind(root) == "agentic":
+        tasks = sorted(p for p in (root / "tasks").glob("*/instruction.md") if p.is_file())
+        return tasks[0].relative_to(root).as_posix() if tasks else None
+    tasks_file = roles.get("tasks", "tasks.jsonl")
+    return tasks_file if (root / tasks_file).is_file() else None
+
+
 def package_title(root: Path) -> str:
     """The package's title from env.toml, else its name, else the folder's name."""
-    try:
-        data = tomllib.loads((root / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    data = _manifest_data(root)
+    if data is None:
         return root.name
-    package = data.get("package", {}) if isinstance(data, dict) else {}
+    package = data.get("package", {})
+    package = package if isinstance(package, dict) else {}
     return package.get("title") or package.get("name") or root.name

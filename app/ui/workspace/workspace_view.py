@@ -40,9 +40,12 @@ from app.ui.workspace.package_files import (
     check_rename,
     create_package_file,
     file_roles,
+    first_file,
     move_package_file,
+    package_kind,
     package_title,
 )
+from app.ui.workspace.task_folders import short_name
 
 log = logging.getLogger(__name__)
 
@@ -209,16 +212,14 @@ class WorkspaceView(QWidget):
         self._root = root
         self._roles = file_roles(root)
         self.tree.set_roles(self._roles)
+        self.tree.set_agentic(package_kind(root) == "agentic")
         self.tree.set_root(root)
         self._disk.set_root(root)
         self._linter.set_root(root)
         self.pages.setCurrentWidget(self.splitter)
         self._show_package_title()
-        first = (
-            self.open_file(self._roles.get("tasks", "tasks.jsonl"))
-            if (root / self._roles.get("tasks", "tasks.jsonl")).is_file()
-            else None
-        )
+        first_rel = first_file(root, self._roles)  # the tasks, shown beside the settings
+        first = self.open_file(first_rel) if first_rel else None
         self.open_file(MANIFEST, focus=first is None)
         if first is not None:
             self.tabs.setCurrentWidget(first)
@@ -504,6 +505,7 @@ class WorkspaceView(QWidget):
         and tabs, and reopen (unsaved edits permitting) a tab whose table kind changed."""
         if self._root is None:
             return
+        self.tree.set_agentic(package_kind(self._root) == "agentic")
         roles = file_roles(self._root)
         if roles == self._roles:
             return
@@ -532,7 +534,7 @@ class WorkspaceView(QWidget):
         )
 
     def _tab_title(self, tab: DocumentTab) -> str:
-        name = tab.relpath.rsplit("/", 1)[-1]
+        name = short_name(tab.relpath)
         role = self.tree.label_for(tab.relpath)
         title = (
             f"{role} ({name})"

@@ -18,7 +18,14 @@ def pack(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def workspace(qtbot, pack):
+def agentic_pack(tmp_path: Path) -> Path:
+    """A fresh agentic package (kind = "agentic": two task folders under tasks/)."""
+    return create_from_template(
+        "agentic-data", tmp_path / "instrument-qc", package_name="lab/instrument-qc"
+    )
+
+
+def open_workspace(qtbot, package: Path):
     from app.ui.workspace import WorkspaceView
 
     view = WorkspaceView()
@@ -26,7 +33,20 @@ def workspace(qtbot, pack):
     view.resize(1280, 800)
     view.show()
     qtbot.waitExposed(view)
-    view.open_package(pack)
+    view.open_package(package)
     qtbot.waitUntil(lambda: not view.is_linting(), timeout=20_000)
+    return view
+
+
+@pytest.fixture
+def workspace(qtbot, pack):
+    view = open_workspace(qtbot, pack)
+    yield view
+    view.shutdown()
+
+
+@pytest.fixture
+def agentic_workspace(qtbot, agentic_pack):
+    view = open_workspace(qtbot, agentic_pack)
     yield view
     view.shutdown()
