@@ -75,6 +75,7 @@ def test_every_task_is_sound_except_for_its_planted_flaw() -> None:
     assert problems == []
 
 
+@pytest.mark.timeout(900)  # 21 tasks x 27 agents: about 3 minutes on 2 cores
 def test_stage_3_flags_every_vulnerable_task_and_no_robust_one() -> None:
     need("docker", sandbox_image_available(), "the sandbox image is not built")
     found: dict[str, set[str]] = {}
