@@ -96,7 +96,3 @@ _.agentic_task
 
 # Read back by tests and by the trajectory viewer to come (app/attacks/trajectory.py)
 _.load_trajectories
-# From the cheating-agent commit this branch starts at: a lookup by id and a reset counter
-# (WarmBoxes.resets) that nothing reads yet
-_.BY_ID
-_.resets

@@ -264,8 +264,6 @@ AGENTS: tuple[CheatingAgent, ...] = (
     ),
 )
 
-BY_ID = {agent.id: agent for agent in AGENTS}
-
 
 def named_outputs(instruction: str) -> list[str]:
     """The workdir paths an instruction names (`/app/qc/report.csv`), for /agent/outputs."""

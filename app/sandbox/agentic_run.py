@@ -64,12 +64,7 @@ class AgentScript:
 
     @classmethod
     def from_folder(cls, folder: Path, script: str, mount: str) -> AgentScript:
-        files = {
-            p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*"))
-            if p.is_file() and not p.is_symlink()
-        }
-        return cls(["bash", f"{mount}/{script}"], files, mount)
+        return cls(["bash", f"{mount}/{script}"], folder_files(folder), mount)
 
 
 def run_episode(
@@ -192,8 +187,6 @@ class WarmBoxes:
         self.client, self.image, self.limits = client, image, limits
         self._boxes: dict[str, Any] = {}
         self._loaded: dict[str, tuple[str, bytes]] = {}  # role -> (folder, tar) root placed
-        self.resets = 0
-        self.replaced = 0
 
     def agent_box(self, folder: str, files: dict[str, bytes]) -> tuple[Any, bytes | None]:
         """The agent's box and, when reused, the workdir its first exec must reset to."""
@@ -229,10 +222,8 @@ class WarmBoxes:
             return self.replace(role, folder, content, workdir), None
         # root's folders are unwritable to the agent and the verifier: unchanged content stays
         if self._loaded.get(role) != (folder, content) and not _refill(box, folder, content):
-            self.replaced += 1
             return self.replace(role, folder, content, workdir), None
         self._loaded[role] = (folder, content)
-        self.resets += 1
         return box, workdir
 
 

@@ -7,13 +7,13 @@ import subprocess
 
 import pytest
 
-from app.attacks.cheating_agents import AGENTS, BY_ID, named_outputs
+from app.attacks.cheating_agents import AGENTS, named_outputs
 from app.finding_codes import CATALOGUE
 
 
 def test_at_least_25_agents_with_unique_ids_and_catalogued_codes() -> None:
     assert len(AGENTS) >= 25
-    assert len(BY_ID) == len(AGENTS)
+    assert len({agent.id for agent in AGENTS}) == len(AGENTS)
     for agent in AGENTS:
         assert agent.code in CATALOGUE and CATALOGUE[agent.code].stage.value == "attack"
         assert agent.steps, agent.id
