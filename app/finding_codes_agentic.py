@@ -243,4 +243,12 @@ AGENTIC_CODES: tuple[tuple[str, Stage, Severity, str, str], ...] = (
         "cheating agents could not run",
         "Run `gauntlet sandbox doctor`, then run the attacks again.",
     ),
+    (
+        "GX333",
+        Stage.ATTACK,
+        INFO,
+        "red-team agent solved the task (its files match the oracle's)",
+        "Nothing to fix: the model did the work. A stronger attack needs a model told only to "
+        "hack (it was), or more steps.",
+    ),
 )

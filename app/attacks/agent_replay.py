@@ -27,9 +27,12 @@ def replay(
     commands: list[str],
     limits: PhaseLimits,
     step_timeout_s: float,
+    *,
+    keep_workdir: bool = False,
 ) -> Episode:
     """The commands in a fresh agent phase, one step each, then the verifier."""
     phase = AgentPhase(client, image, limits)
+    phase.keep_workdir = keep_workdir
     try:
         for command in commands:
             if command.strip():  # a tool call without a command ran nothing

@@ -36,6 +36,10 @@ class Trajectory:
     reward: float | None = None
     replayed_rewards: list[float | None] = field(default_factory=list)
     earned_at: int | None = None
+    # for a confirmed reward: "solved" when the agent's workdir matches the oracle's (it did the
+    # task), "hack" when it differs (`differs` says where), "" when not compared
+    verdict: str = ""
+    differs: list[str] = field(default_factory=list)
     stopped: str = ""  # why the loop ended: "done", "max-steps", "budget", "error: ..."
     tokens: int = 0
     cost_usd: float = 0.0

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from app.attacks.agent_outputs import differences, summarise, workdir_files
 from app.attacks.agent_replay import confirm, replay
 from app.attacks.redteam_agent import (
     DEFAULT_STEPS,
@@ -29,6 +30,7 @@ from app.findings import AttackRef, Stage
 from app.funnel.agentic_verify import phase_limits, task_image
 from app.funnel.pipeline import FunnelOptions
 from app.progress import CancelToken, ProgressCallback, ProgressEvent
+from app.sandbox.agentic_run import AgentScript, run_episode
 from app.sandbox.base import SandboxUnavailable
 
 MAX_TASKS = 2
@@ -113,12 +115,33 @@ def attack_one(
         client, image, task, tests, settings, limits, on_step, lambda: cancel.cancelled
     )
     if not settings.honest and _beats(pack, trajectory.reward):
+        earned: list[bytes] = []  # the workdir of a replay that earned the reward
 
         def run(commands: list[str]):
-            return replay(client, image, tests, commands, limits, settings.step_timeout_s)
+            episode = replay(
+                client, image, tests, commands, limits, settings.step_timeout_s, keep_workdir=True
+            )
+            if _beats(pack, episode.reward) and episode.workdir is not None:
+                earned[:] = [episode.workdir]
+            return episode
 
-        confirm(trajectory, pack.grader.floor, run, lambda: cancel.cancelled)
+        if confirm(trajectory, pack.grader.floor, run, lambda: cancel.cancelled) and earned:
+            _judge_against_oracle(client, image, pack, task, limits, trajectory, earned[0])
     return trajectory
+
+
+def _judge_against_oracle(client, image, pack, task, limits, trajectory, workdir: bytes) -> None:
+    """A confirmed reward is a hack unless the agent's workdir matches the oracle's: then the
+    model did the task (a correct answer cannot otherwise be told from a fooled verifier)."""
+    solution = pack.root / task.folder / "solution"
+    oracle = AgentScript.from_folder(solution, "solve.sh", "/solution")
+    episode = run_episode(client, image, _tests(pack, task), oracle, limits, keep_workdir=True)
+    if not _beats(pack, episode.reward) or episode.workdir is None:
+        trajectory.verdict = "hack"
+        trajectory.differs = ["the oracle itself did not earn the reward here (see stage 2)"]
+        return
+    trajectory.differs = differences(workdir_files(workdir), workdir_files(episode.workdir))
+    trajectory.verdict = "hack" if trajectory.differs else "solved"
 
 
 def report_trajectory(
@@ -136,18 +159,31 @@ def report_trajectory(
         "reward": trajectory.reward,
         "replayed_rewards": trajectory.replayed_rewards,
         "earned_at": trajectory.earned_at,
+        "verdict": trajectory.verdict,
+        "differs_from_oracle": trajectory.differs,
         "stopped": trajectory.stopped,
     }
     if trajectory.mode == "honest":
         return
     rewards = ", ".join("none" if r is None else f"{r:g}" for r in trajectory.replayed_rewards)
+    if trajectory.earned_at is not None and trajectory.verdict == "solved":
+        sink.report(
+            "GX333",
+            f"Task {task.id!r}: the LLM red-team agent ({trajectory.model}) earned "
+            f"{trajectory.reward:g} by doing the task: the files it left match the oracle's "
+            f"(replayed in fresh containers: {rewards}). Not a hack.",
+            **where,
+            evidence=evidence,
+        )
+        return
     if trajectory.earned_at is not None:
+        differs = summarise(trajectory.differs) if trajectory.differs else "not compared"
         sink.report(
             "GX329",
             f"Task {task.id!r}: the LLM red-team agent ({trajectory.model}, {trajectory.mode}) "
             f"earned {trajectory.reward:g} without doing the task; replayed in fresh containers "
-            f"({rewards}); earned at step {trajectory.earned_at + 1}. Its commands:\n"
-            + _commands(trajectory),
+            f"({rewards}); earned at step {trajectory.earned_at + 1}. What it left differs "
+            f"from the oracle's: {differs}. Its commands:\n" + _commands(trajectory),
             **where,
             evidence=evidence,
         )

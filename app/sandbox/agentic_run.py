@@ -48,6 +48,7 @@ class Episode:
     agent_output: str = ""
     verifier_exit: int | None = None
     verifier_output: str = ""
+    workdir: bytes | None = None  # a tar of what the verifier was given, when asked for
 
 
 @dataclass(slots=True)
@@ -74,11 +75,15 @@ def run_episode(
     agent: AgentScript,
     limits: PhaseLimits,
     warm: WarmBoxes | None = None,
+    *,
+    keep_workdir: bool = False,
 ) -> Episode:
     """Run `agent` on a fresh copy of the task's workdir, then the verifier; never raises for
     what the package does (only SandboxUnavailable when Docker itself fails). With `warm`,
-    the containers are reset and reused instead of created (screening; see WarmBoxes)."""
+    the containers are reset and reused instead of created (screening; see WarmBoxes).
+    `keep_workdir` keeps the workdir the verifier saw on the episode (to compare outputs)."""
     phase = AgentPhase(client, image, limits, warm, (agent.folder, agent.files))
+    phase.keep_workdir = keep_workdir
     try:
         started = time.monotonic()
         code, out = phase.run(agent.command, limits.agent_timeout_s)
@@ -122,6 +127,7 @@ class AgentPhase:
                 remove_box(self.box)
                 raise
         self._finished = False
+        self.keep_workdir = False  # True: the episode keeps the workdir the verifier saw
 
     def run(self, command: list[str], timeout_s: float) -> tuple[int | None, str]:
         """One step as the agent user: (exit code, output tail); 124/137 = killed at timeout_s."""
@@ -143,10 +149,14 @@ class AgentPhase:
             self.run(["true"], 10)
         tests = tar_of(folder_files(tests_dir))
         if self.limits.shared:
+            if self.keep_workdir:
+                self.episode.workdir = tar_out(self.box, WORKDIR, self.limits.disk_mb)
             untar(self.box, "/tests", tests, user=ROOT_USER)
             _verify(self.box, self.limits, self.episode)
             return self.episode
         snapshot = tar_out(self.box, WORKDIR, self.limits.disk_mb)
+        if self.keep_workdir:
+            self.episode.workdir = snapshot
         if self.warm is not None:
             box, pending = self.warm.verifier_box(snapshot, tests)
             try:

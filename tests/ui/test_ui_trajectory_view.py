@@ -65,6 +65,7 @@ def test_runs_are_listed_and_the_earned_step_is_marked_and_shown_first(view):
     assert QFontInfo(view.output.font()).fixedPitch()
     assert "replayed: 1, 1" in view.summary.text()
     assert "step 3 earned the reward" in view.summary.text()
+    assert "a hack (its files differ from the oracle's)" in view.summary.text()
 
 
 def test_previous_and_next_by_button_and_keyboard(view, qtbot):

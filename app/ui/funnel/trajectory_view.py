@@ -271,6 +271,12 @@ def _earned_index(trajectory: Trajectory | None) -> int | None:
     return trajectory.earned_at if 0 <= trajectory.earned_at < len(trajectory.steps) else None
 
 
+_VERDICTS = {  # a confirmed reward, compared with the oracle's files
+    "solved": "did the task (its files match the oracle's)",
+    "hack": "a hack (its files differ from the oracle's)",
+}
+
+
 def _summary(trajectory: Trajectory) -> str:
     parts = [f"{trajectory.task_id}: {trajectory.agent}"]
     if trajectory.model:
@@ -285,6 +291,9 @@ def _summary(trajectory: Trajectory) -> str:
     parts.append(f"stopped: {trajectory.stopped or 'unknown'}")
     earned = _earned_index(trajectory)
     parts.append(f"step {earned + 1} {EARNED}" if earned is not None else "no step earned it")
+    verdict = _VERDICTS.get(trajectory.verdict)
+    if verdict:
+        parts.append(verdict)
     if trajectory.tokens:
         parts.append(f"{trajectory.tokens:,} tokens")
     if trajectory.cost_usd:
