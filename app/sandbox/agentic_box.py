@@ -194,14 +194,13 @@ def _inodes(disk_mb: int) -> int:
     return max(disk_mb * 64, 4096)
 
 
-def tar_out(box: Any, folder: str, cap_mb: int) -> bytes:
+def tar_out(box: Any, folder: str, cap_mb: int, *, kill: bool = True) -> bytes:
+    """A tar of `folder`, taken (unless `kill` is False) with no agent process left to change
+    it."""
     # a full tmpfs fits: its bytes, plus a header and padding per possible file
     cap = (cap_mb << 20) + _inodes(cap_mb) * 1536 + (1 << 20)
-    command = [
-        "sh",
-        "-c",
-        f'kill -9 -1 2>/dev/null; tar -c -C "{folder}" . 2>/dev/null | head -c {cap + 1}',
-    ]
+    stop = "kill -9 -1 2>/dev/null; " if kill else ""
+    command = ["sh", "-c", f'{stop}tar -c -C "{folder}" . 2>/dev/null | head -c {cap + 1}']
     import docker.errors
 
     api = box.client.api
@@ -245,11 +244,14 @@ def run_step(
     *,
     reset: bytes | None = None,
     reward: bool = False,
+    linger: bool = False,
 ) -> Step:
     """Run a phase as the agent user; at its deadline every process of that user dies (a
     background child holding the output open cannot keep the phase alive), and only the tail
     of its output crosses to the host. The container's own PID 1 is root's, so it survives.
-    `reset` (a reused box): reset first, to that workdir; `reward`: read the reward after."""
+    `reset` (a reused box): reset first, to that workdir; `reward`: read the reward after.
+    `linger` (the shared verifier mode, as Harbor runs it): what earlier steps left running
+    keeps running, into this step and, unless it reads the reward, past it."""
     import secrets
     import threading
 
@@ -259,11 +261,14 @@ def run_step(
     if reset is not None:
         prologue = RESET_AGENT.format(nonce=nonce, fill=FILL if reset else "true")
     epilogue = _REWARD_EPILOGUE.format(nonce=nonce, folder=REWARD_DIR) if reward else ""
-    # first, kill what an earlier step left running (it may have killed its own wrapper)
+    # first, kill what an earlier step left running (it may have killed its own wrapper);
+    # the reward is always read with nothing of the agent's left to change it
+    kill_before = "" if linger else "kill -9 -1 2>/dev/null"
+    kill_after = "" if linger and not reward else "kill -9 -1 2>/dev/null;"
     script = (
-        f"kill -9 -1 2>/dev/null\n{prologue}\n"
+        f"{kill_before}\n{prologue}\n"
         f'timeout -s KILL {limit} "$@" > {PHASE_OUTPUT} 2>&1 < /dev/null; code=$?; '
-        f"kill -9 -1 2>/dev/null; tail -c {OUTPUT_CAP} {PHASE_OUTPUT} 2>/dev/null\n"
+        f"{kill_after} tail -c {OUTPUT_CAP} {PHASE_OUTPUT} 2>/dev/null\n"
         f"{epilogue}\nexit $code"
     )
     wrapped = ["bash", "-c", script, "phase", *command]

@@ -102,7 +102,9 @@ def run_episode(
 class AgentPhase:
     """An agent phase driven step by step (a script is one step; the LLM agent's shell tool
     takes many), then `finish` runs the verifier. Every step ends with every process of the
-    agent user killed, so nothing runs between steps or into the verifier phase. `files`
+    agent user killed, so nothing runs between steps or into the verifier phase; except in the
+    shared verifier mode, which runs as Harbor does: what the agent left running keeps running
+    into the verifier (the hole GX326 shows). `files`
     (folder, {name: bytes}) are placed where only root writes (/agent): the agent reads them."""
 
     def __init__(
@@ -132,12 +134,13 @@ class AgentPhase:
     def run(self, command: list[str], timeout_s: float) -> tuple[int | None, str]:
         """One step as the agent user: (exit code, output tail); 124/137 = killed at timeout_s."""
         reset, self._pending = self._pending, None
+        linger = self.limits.shared  # as Harbor runs it: nothing is stopped between steps
         try:
-            step = run_step(self.box, command, timeout_s, reset=reset)
+            step = run_step(self.box, command, timeout_s, reset=reset, linger=linger)
         except ResetFailed:
             assert self.warm is not None
             self.box = self.warm.replace("agent", *self._files)
-            step = run_step(self.box, command, timeout_s)
+            step = run_step(self.box, command, timeout_s, linger=linger)
         return step.code, step.output
 
     def finish(self, tests_dir: Path) -> Episode:
@@ -149,8 +152,8 @@ class AgentPhase:
             self.run(["true"], 10)
         tests = tar_of(folder_files(tests_dir))
         if self.limits.shared:
-            if self.keep_workdir:
-                self.episode.workdir = tar_out(self.box, WORKDIR, self.limits.disk_mb)
+            if self.keep_workdir:  # the agent's processes keep running into the verifier
+                self.episode.workdir = tar_out(self.box, WORKDIR, self.limits.disk_mb, kill=False)
             untar(self.box, "/tests", tests, user=ROOT_USER)
             _verify(self.box, self.limits, self.episode)
             return self.episode
@@ -258,7 +261,9 @@ def folder_files(folder: Path) -> dict[str, bytes]:
 def _verify(box: Any, limits: PhaseLimits, episode: Episode, *, reset: bytes | None = None) -> None:
     """Run tests/test.sh (already in /tests) and read the reward it left, in one exec."""
     timeout_s = limits.verifier_timeout_s
-    step = run_step(box, ["bash", "/tests/test.sh"], timeout_s, reset=reset, reward=True)
+    command = ["bash", "/tests/test.sh"]
+    # shared: the agent's container as it was left, background processes and all
+    step = run_step(box, command, timeout_s, reset=reset, reward=True, linger=limits.shared)
     episode.verifier_exit, episode.verifier_output = step.code, step.output
     if step.code in (124, 137):
         episode.error = episode.error or "verifier-timeout"

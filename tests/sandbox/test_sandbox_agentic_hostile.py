@@ -120,3 +120,20 @@ def test_an_unenterable_workdir_is_no_reward_not_a_crash(client, tmp_path: Path)
         episode = run_episode(client, default_image(), tests, agent, limits)
         assert episode.reward in (0.0, None), episode
     assert own_containers() == []
+
+
+def test_in_shared_mode_what_the_agent_left_running_reaches_the_verifier(client, tmp_path):
+    """The shared mode runs as Harbor does, so the hole it leaves is real here too (GX326):
+    the lingering writer beats the verifier that the separate mode protects above."""
+    from app.sandbox.images import default_image
+
+    tests = tmp_path / "tests"
+    tests.mkdir()
+    (tests / "test.sh").write_text(VERIFIER)
+    agent = AgentScript(
+        ["bash", "/agent/run.sh"], {"run.sh": AGENTS["process left behind"].encode()}
+    )
+    limits = PhaseLimits(memory_mb=256, disk_mb=64, agent_timeout_s=8, shared=True)
+    episode = run_episode(client, default_image(), tests, agent, limits)
+    assert episode.reward == 1.0, (episode, episode.verifier_output[-500:])
+    assert own_containers() == []
