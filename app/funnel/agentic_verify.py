@@ -80,7 +80,7 @@ def run_agentic_verify_stage(
 
     def one(task: AgenticTask) -> TaskOutcome:
         nonlocal done
-        outcome = _run_task(client, pack, task, options, cancel)
+        outcome = _run_task(client, pack, task, options, cancel, progress)
         with lock:
             done += 1
             progress(ProgressEvent(Stage.VERIFY, "progress", done, len(tasks), f"ran {task.id}"))
@@ -128,7 +128,12 @@ def _could_not_run(reason: str, hint: str = "") -> tuple[StageResult, list[Findi
 
 
 def _run_task(
-    client: Any, pack: EnvPack, task: AgenticTask, options: FunnelOptions, cancel: CancelToken
+    client: Any,
+    pack: EnvPack,
+    task: AgenticTask,
+    options: FunnelOptions,
+    cancel: CancelToken,
+    progress: ProgressCallback = ignore_progress,
 ) -> TaskOutcome:
     outcome = TaskOutcome(task)
     folder = pack.root / task.folder
@@ -142,11 +147,29 @@ def _run_task(
             agents[f"neg:{name}"] = AgentScript(["bash", "/agent/run.sh"], {"run.sh": script})
         for key, agent in agents.items():
             cancel.raise_if_cancelled()
-            outcome.episodes[key] = run_episode(client, image, folder / "tests", agent, limits)
+            episode = run_episode(client, image, folder / "tests", agent, limits)
+            outcome.episodes[key] = episode
+            progress(ProgressEvent(Stage.VERIFY, "log", message=episode_log(task.id, key, episode)))
         outcome.leaks = _probe(client, image, folder, limits)
     except SandboxUnavailable as exc:
         outcome.error = f"{exc} ({exc.hint})" if exc.hint else str(exc)
     return outcome
+
+
+LOG_TAIL_LINES = 6  # of each container's output, in the live log
+
+
+def episode_log(task_id: str, key: str, episode: Episode) -> str:
+    """One episode for the live log: its reward and exit codes, then the tail of what the agent's
+    and the verifier's containers printed."""
+    reward = "none" if episode.reward is None else f"{episode.reward:g}"
+    head = f"{task_id} · {key}: reward {reward} (agent exit {episode.agent_exit}, verifier exit "
+    head += f"{episode.verifier_exit})" + (f", {episode.error}" if episode.error else "")
+    lines = [head]
+    for name, text in (("agent", episode.agent_output), ("verifier", episode.verifier_output)):
+        tail = [line for line in text.splitlines() if line.strip()][-LOG_TAIL_LINES:]
+        lines += [f"  {name} | {line[:200]}" for line in tail]
+    return "\n".join(lines)
 
 
 def task_image(client: Any, pack: EnvPack, task: AgenticTask, options: FunnelOptions) -> str:

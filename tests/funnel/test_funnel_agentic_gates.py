@@ -21,19 +21,27 @@ TEST = f"{TASK}/tests/test.sh"
 LEAKED = "the expected total of column b is twelve, 12\n"
 
 
-def _verify(tmp_path: Path, *changes: Callable[[Files], None]):
+def _verify(tmp_path: Path, *changes: Callable[[Files], None], logs: list[str] | None = None):
     need("docker", sandbox_image_available(), "the sandbox image is not built")
     files = agentic_files()
     for change in changes:
         change(files)
     root = write_files(tmp_path / "pack", files)
-    report = run_funnel(root, (Stage.STRUCTURE, Stage.VERIFY), FunnelOptions(own_package=True))
+
+    def progress(event) -> None:
+        if event.kind == "log" and logs is not None:
+            logs.append(event.message)
+
+    options = FunnelOptions(own_package=True)
+    report = run_funnel(root, (Stage.STRUCTURE, Stage.VERIFY), options, progress)
     assert report.stage(Stage.STRUCTURE).status in (StageStatus.PASS, StageStatus.WARN)
     return report
 
 
 def test_a_sound_task_passes_every_gate(tmp_path: Path) -> None:
-    report = _verify(tmp_path)
+    logs: list[str] = []
+    echo = sub(TEST, "#!/bin/bash\n", "#!/bin/bash\necho checking total.txt\n")
+    report = _verify(tmp_path, echo, logs=logs)
     verify = report.stage(Stage.VERIFY)
     assert verify.status == StageStatus.PASS, report.findings
     rewards = verify.details["task_rewards"]["sum-b"]
@@ -45,6 +53,10 @@ def test_a_sound_task_passes_every_gate(tmp_path: Path) -> None:
     }
     chart = verify.details["rewards"]  # what the report's rewards chart draws
     assert chart["references"]["values"] == [1.0, 1.0] and chart["empty"]["values"] == [0.0]
+    # the live log has each container's own output, episode by episode
+    oracle = next(line for line in logs if line.startswith("sum-b · oracle: reward 1"))
+    assert "  verifier | checking total.txt" in oracle.splitlines()
+    assert any(line.startswith("sum-b · neg:wrong-column: reward 0") for line in logs)
 
 
 CASES = {
