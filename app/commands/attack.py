@@ -73,6 +73,13 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--max-llm-attempts", type=int, metavar="N", help="most LLM proposals (default: 12)"
     )
+    p.add_argument(
+        "--save-trajectories",
+        type=Path,
+        metavar="OUT.json",
+        help="agentic packages: write the LLM red-team agent's runs to this file, for the "
+        "app's trajectory viewer (File → Open trajectory…), instead of into the report",
+    )
     add_sandbox_arguments(p)
 
 
@@ -86,10 +93,18 @@ def _check_numbers(args: argparse.Namespace) -> None:
         raise UserError(
             "--max-llm-attempts must be 1 or more.", "Leave it out for the default (12)."
         )
-    if (args.budget_usd is not None or args.max_llm_attempts or args.llm_api_base) and not args.llm:
+    llm_only = args.budget_usd is not None or args.max_llm_attempts or args.llm_api_base
+    if (llm_only or args.save_trajectories) and not args.llm:
         raise UserError(
-            "--budget-usd, --max-llm-attempts and --llm-api-base only apply to the LLM red team.",
+            "--budget-usd, --max-llm-attempts, --llm-api-base and --save-trajectories only "
+            "apply to the LLM red team.",
             "Add --llm MODEL (for example --llm openai/gpt-4o-mini).",
+        )
+    saved = args.save_trajectories
+    if saved is not None and (saved.is_dir() or not saved.resolve().parent.is_dir()):
+        raise UserError(
+            f"--save-trajectories {saved}: not a file in an existing folder.",
+            "Give a file name in a folder that exists, for example --save-trajectories runs.json.",
         )
 
 
@@ -146,6 +161,7 @@ def run_attack(args: argparse.Namespace) -> int:
         budget_usd=args.budget_usd,
         max_llm_attempts=args.max_llm_attempts,
         attack_categories=categories,
+        trajectories_path=args.save_trajectories,
     )
     report = run_and_print(
         args, args.stages, options, _print_stage, notes=True, print_evidence=_print_working_response

@@ -42,6 +42,17 @@ def test_llm_options_without_a_model_are_refused(capsys):
     )
 
 
+def test_save_trajectories_needs_a_model_and_a_file_in_an_existing_folder(tmp_path, capsys):
+    package = str(CORPUS / "robust-match-exact")
+    assert main(["attack", package, "--save-trajectories", str(tmp_path / "runs.json")]) == 2
+    assert "--llm MODEL" in capsys.readouterr().err
+    for bad in (tmp_path, tmp_path / "missing" / "runs.json"):
+        args = ["attack", package, "--llm", "openai/x", "--save-trajectories", str(bad)]
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert "not a file in an existing folder" in err and "Traceback" not in err
+
+
 @pytest.mark.docker
 def test_robust_package_exits_0_with_a_summary_per_category(docker_sandbox, capsys):
     code = main(["attack", str(CORPUS / "robust-match-exact"), "--json", "--backend", "docker"])

@@ -76,6 +76,7 @@ def test_stage_3_confirms_a_hack_the_cheating_agents_missed_and_finds_its_step(t
             llm_model=MODEL,
             llm_api_key="test-key",
             llm_api_base=server.url,
+            trajectories_path=tmp_path / "runs.json",
         )
         report = run_funnel(root, stages=(Stage.ATTACK,), options=options)
     assert "open sesame" in server.requests[0]["messages"][1]["content"]  # white-box
@@ -98,7 +99,9 @@ def test_stage_3_confirms_a_hack_the_cheating_agents_missed_and_finds_its_step(t
     red = stage.details["red_team"]
     assert red["steps"] == 4 and red["stopped"] == {"sum-b": "done"}
     assert red["cost_usd"] <= red["budget_usd"] and red["tokens"] > 0
-    assert red["trajectories"][0]["earned_at"] == 2
+    assert red["trajectories"] == str(tmp_path / "runs.json")  # saved, not inline
+    saved = load_trajectories(tmp_path / "runs.json")
+    assert saved[0].earned_at == 2 and saved[0].verdict == "hack"
 
 
 def test_a_model_that_simply_does_the_task_is_not_reported_as_a_hack(tmp_path):
