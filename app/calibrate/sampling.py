@@ -34,6 +34,7 @@ class SampleRequest:
     task_id: str
     index: int  # 0..k-1
     messages: tuple[tuple[str, str], ...]  # (role, content): hashable, in order
+    kind: str = "sample"  # or a contamination probe (app/calibrate/contamination.py)
 
     def message_dicts(self) -> list[dict[str, str]]:
         return [{"role": role, "content": content} for role, content in self.messages]
