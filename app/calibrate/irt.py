@@ -82,29 +82,30 @@ def _objective(x, passed, samples, two: bool):
     return nll + penalty, np.concatenate(grads)
 
 
-def _information(x, samples, two: bool) -> np.ndarray:
-    """The Fisher information of the penalised likelihood at `x` (a dense square matrix)."""
+def _standard_errors(x, samples, two: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Standard errors from the inverse Fisher information of the penalised likelihood at `x`:
+    (per model, tasks × item parameters). The information couples a task only with the models,
+    so the inverse is taken by blocks (the Schur complement on the models' block): time and
+    memory grow with tasks × models, not with the square of the parameters."""
     tasks, models = samples.shape
     theta, b, alpha = _unpack(x, models, tasks, two)
-    a = np.exp(alpha)[:, None] * np.ones((1, models))
-    gap = theta[None, :] - b[:, None]
-    p = expit(a * gap)
-    weight = (samples * p * (1 - p)).ravel()
-    rows, cols = np.indices((tasks, models))
-    # dη/dθ_j = a_i, dη/db_i = −a_i, dη/dlog a_i = a_i (θ_j − b_i)
-    slots = [(cols.ravel(), a.ravel()), (models + rows.ravel(), -a.ravel())]
-    if two:
-        slots.append((models + tasks + rows.ravel(), (a * gap).ravel()))
-    size = models + tasks * (2 if two else 1)
-    info = np.zeros((size, size))
-    for index_s, grad_s in slots:
-        for index_t, grad_t in slots:
-            np.add.at(info, (index_s, index_t), weight * grad_s * grad_t)
-    prior = [PRIOR_SD["ability"]] * models + [PRIOR_SD["difficulty"]] * tasks
-    if two:
-        prior += [PRIOR_SD["log_discrimination"]] * tasks
-    info[np.diag_indices(size)] += 1.0 / np.square(prior)
-    return info
+    a = np.exp(alpha)[:, None]
+    eta = a * (theta[None, :] - b[:, None])
+    p = expit(eta)
+    weight = samples * p * (1 - p)  # tasks × models
+    # dη/dθ_j = a_i; the item gradients: dη/db_i = −a_i, dη/dlog a_i = η_ij
+    item_grad = np.stack([-a * np.ones_like(eta), eta] if two else [-a * np.ones_like(eta)], -1)
+    person = np.sum(weight * a**2, axis=0) + 1.0 / PRIOR_SD["ability"] ** 2  # diagonal block
+    cross = (weight * a)[:, :, None] * item_grad  # tasks × models × k
+    item = np.einsum("ij,ijk,ijl->ikl", weight, item_grad, item_grad)  # tasks × k × k
+    prior = [PRIOR_SD["difficulty"], PRIOR_SD["log_discrimination"]][: item.shape[1]]
+    item += np.diag(1.0 / np.square(prior))[None, :, :]
+    item_inv = np.linalg.inv(item)
+    spread = cross @ item_inv  # tasks × models × k
+    schur = np.diag(person) - np.einsum("ijk,ilk->jl", spread, cross)
+    schur_inv = np.linalg.inv(schur)
+    item_cov = item_inv + np.einsum("ijk,jl,ilm->ikm", spread, schur_inv, spread)
+    return np.sqrt(np.diag(schur_inv)), np.sqrt(np.einsum("ikk->ik", item_cov))
 
 
 def fit(passed: np.ndarray, samples: np.ndarray, model: str) -> Fit:
@@ -122,18 +123,18 @@ def fit(passed: np.ndarray, samples: np.ndarray, model: str) -> Fit:
     )
     x = result.x
     theta, b, alpha = _unpack(x, models, tasks, two)
-    se = np.sqrt(np.diag(np.linalg.inv(_information(x, samples, two))))
+    person_se, item_se = _standard_errors(x, samples, two)
     a = np.exp(alpha)
     eta = a[:, None] * (theta[None, :] - b[:, None])
     log_lik = float(np.sum(passed * eta - samples * np.logaddexp(0.0, eta)))
     return Fit(
         model=model,
         ability=theta,
-        ability_se=se[:models],
+        ability_se=person_se,
         difficulty=b,
-        difficulty_se=se[models : models + tasks],
+        difficulty_se=item_se[:, 0],
         discrimination=a,
-        discrimination_se=a * se[models + tasks :] if two else None,  # the delta method
+        discrimination_se=a * item_se[:, 1] if two else None,  # the delta method
         log_likelihood=log_lik,
         parameters=len(x),
         converged=bool(result.success),

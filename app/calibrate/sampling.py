@@ -253,7 +253,7 @@ class Sampler:
             "cost_usd": cost,
             "finish_reason": reply.finish_reason,
         }
-        self.cache.put(key, record)
+        await asyncio.to_thread(self.cache.put, key, record)  # its fsync must not stall the loop
         return _sample_from(request, record, cached=False)
 
     async def _ask(self, request: SampleRequest, outcome: SamplingOutcome) -> llm.LLMReply:

@@ -123,3 +123,38 @@ def test_degenerate_inputs_give_no_fit_and_say_why(models, rows, reason) -> None
     block = _block(models, rows)
     assert block == {"fitted": False, "reason": block["reason"]}
     assert reason in block["reason"] and block["reason"].endswith("raw pass rates shown")
+
+
+def _dense_fisher(fit: irt.Fit, samples: np.ndarray) -> np.ndarray:
+    """The 2PL's Fisher information plus the priors' precision, cell by cell (θ, b, log a)."""
+    tasks, models = samples.shape
+    size = models + 2 * tasks
+    info = np.zeros((size, size))
+    for i in range(tasks):
+        for j in range(models):
+            a, gap = fit.discrimination[i], fit.ability[j] - fit.difficulty[i]
+            p = 1 / (1 + np.exp(-a * gap))
+            grad = np.zeros(size)
+            grad[j], grad[models + i], grad[models + tasks + i] = a, -a, a * gap
+            info += samples[i, j] * p * (1 - p) * np.outer(grad, grad)
+    sd = irt.PRIOR_SD
+    prior = [sd["ability"]] * models + [sd["difficulty"]] * tasks
+    prior += [sd["log_discrimination"]] * tasks
+    return info + np.diag(1 / np.square(prior))
+
+
+def test_the_2pl_standard_errors_are_the_inverse_fisher_information() -> None:
+    passed, samples, *_ = _simulate(tasks=10, models=5, samples=8, seed=5, spread=0.4)
+    fit = irt.fit(passed, samples, "2PL")
+    se = np.sqrt(np.diag(np.linalg.inv(_dense_fisher(fit, samples))))
+    assert fit.ability_se == pytest.approx(se[:5], rel=1e-6)
+    assert fit.difficulty_se == pytest.approx(se[5:15], rel=1e-6)
+    assert fit.discrimination_se == pytest.approx(fit.discrimination * se[15:], rel=1e-6)
+
+
+def test_a_5000_task_package_fits_without_a_parameters_squared_matrix() -> None:
+    # a dense information matrix for this 2PL would hold 10004² floats (800 MB)
+    passed, samples, *_ = _simulate(tasks=5000, models=4, samples=8, seed=6, spread=0.3)
+    chosen, fits = irt.best_fit(passed, samples)
+    assert set(fits) == {"1PL", "2PL"} and all(f.converged for f in fits.values())
+    assert np.all(np.isfinite(chosen.difficulty_se))
