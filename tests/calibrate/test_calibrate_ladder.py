@@ -47,15 +47,18 @@ def test_only_the_memorised_persona_is_flagged_and_the_fit_ranks_the_ladder(
     models = [a for m in SKILL for a in ("--model", f"openai/{m}")]
     argv = ["calibrate", str(package), *models, "--samples", "2", "--contamination"]
     with ScriptedLLMServer([personas]) as server:
-        argv += ["--llm-api-base", server.url, "--backend", "docker", "--json"]
+        argv += ["--llm-api-base", server.url, "--backend", "docker"]
         assert main(argv) == 0
         asked = len(server.requests)
-        assert main(argv) == 0 and len(server.requests) == asked  # probes are cached too
-    out, err = capsys.readouterr()
+        text, err = capsys.readouterr()
+        assert main([*argv, "--json"]) == 0 and len(server.requests) == asked  # probes cached
+    out = capsys.readouterr().out
     # 4 models × 5 tasks × (2 samples + an answer probe + a prefix probe)
     assert asked == 80 and "80 requests to make (0 cached)" in err
+    assert "contamination probe: 5 of 5 probed tasks flagged (GX404)" in text
+    assert "ability (logits): openai/right" in text and "difficulty" in text
     card = json.loads((package / ".gauntlet" / "card.json").read_text(encoding="utf-8"))
-    assert json.loads(out[out.rindex('\n{\n  "schema"') :]) == card  # the second run's --json
+    assert json.loads(out) == card  # the second run's --json
     assert card["requests"]["probes"] == 40 and card["requests"]["cache_hits"] == 80
     probes = card["contamination"]
     assert probes["probed"] and probes["tasks_probed"] == probes["tasks_flagged"] == 5
