@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.finding_codes_agentic import AGENTIC_CODES
+from app.finding_codes_calibrate import CALIBRATE_CODES
 from app.findings import Finding, Severity, Stage
 
 
@@ -568,27 +569,7 @@ _ATTACK = _codes(
     ),
 )
 
-_CALIBRATE = _codes(  # `gauntlet calibrate` (docs/calibrate.md)
-    Stage.CALIBRATE,
-    (
-        "GX401",
-        W,
-        "every model solves the task",
-        "No learning signal for these models: make it harder, or calibrate with weaker ones.",
-    ),
-    (
-        "GX402",
-        W,
-        "no model solves the task, though its reference passes",
-        "Read the failing samples in the card: too hard, or the prompt hides the expected form?",
-    ),
-    (
-        "GX403",
-        W,
-        "the task's failures are mostly format failures",
-        "Say in the prompt exactly what form the answer takes, e.g. 'Reply with the number only.'",
-    ),
-)
+_CALIBRATE = [FindingCode(*entry) for entry in CALIBRATE_CODES]  # finding_codes_calibrate.py
 _AGENTIC = [FindingCode(*entry) for entry in AGENTIC_CODES]  # app/finding_codes_agentic.py
 CATALOGUE = {
     entry.code: entry for entry in (*_STRUCTURE, *_VERIFY, *_ATTACK, *_CALIBRATE, *_AGENTIC)

@@ -1,8 +1,8 @@
 """From graded samples to the card's numbers and the GX4xx findings.
 
 Per task and model: pass@1 with its Wilson interval, and pass@k. Per model: the pass rate over
-every sample. Per package: the signal share. No item-response fit (difficulty and
-discrimination) is made yet; the card says so and shows the raw rates.
+every sample. Per package: the signal share, and difficulty and discrimination from an
+item-response fit (app/calibrate/irt.py) when there are enough models.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 
 from app.calibrate.formats import checks_format, format_failure
 from app.calibrate.grading import Graded, Grading
+from app.calibrate.irt import difficulty_block
 from app.calibrate.stats import has_signal, rate_summary, signal_share
 from app.envpack.model import EnvPack
 from app.finding_codes import FindingSink
@@ -45,14 +46,13 @@ def analyse(pack: EnvPack, models: list[str], k: int, grading: Grading) -> dict[
         ),
         "tasks_complete": len(sampled),
         "tasks_with_signal": sum(1 for t in sampled.values() if t["signal"]),
-        "difficulty": {
-            "fitted": False,
-            "reason": (
-                "no item-response (1PL/2PL) fit in this version"
-                + ("" if len(models) >= 3 else "; a fit needs 3 or more models")
-                + ": raw pass rates shown"
-            ),
-        },
+        "difficulty": difficulty_block(
+            models,
+            {
+                tid: {m: (s["passed"], s["samples"]) for m, s in t["per_model"].items()}
+                for tid, t in sampled.items()
+            },
+        ),
         "format_checked": checks_format(pack.grader),
         "tasks": tasks,
         "findings": [f.to_dict() for f in findings],

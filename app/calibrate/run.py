@@ -2,6 +2,8 @@
 sampling, the grading in the sandbox, and the pack card (`gauntlet-card/1`).
 
 Each task is sent as one user message holding its prompt, as a policy being trained sees it.
+With `contamination`, the probes of app/calibrate/contamination.py follow the samples in the
+same run (a budget stop cuts probes before samples); they are not graded.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from app.atomic import write_text_atomic
 from app.calibrate.analysis import analyse
+from app.calibrate.contamination import analyse_probes, probe_requests
 from app.calibrate.grading import Grading, grade_samples
 from app.calibrate.sampling import (
     CompletionCache,
@@ -50,10 +53,13 @@ class Calibration:
     sampling: SamplingSettings
     options: FunnelOptions  # the sandbox (and a judge grader's key) for grading
     cache: CompletionCache | None = None
+    contamination: bool = False  # also run the contamination probes
 
     def __post_init__(self) -> None:
         self._sampler = Sampler(self.sampling, self.cache)
         self._requests = build_requests(self.pack, self.models, self.samples)
+        self._probes = probe_requests(self.pack, self.models) if self.contamination else []
+        self._requests += self._probes
 
     def estimate(self) -> Estimate:
         return self._sampler.estimate(self._requests)
@@ -66,10 +72,15 @@ class Calibration:
         outcome: SamplingOutcome,
         on_result: Callable[[GradingResult], None] | None = None,
     ) -> Grading:
-        return grade_samples(self.pack, outcome.samples, self.options, on_result=on_result)
+        samples = [s for s in outcome.samples if s.request.kind == "sample"]
+        return grade_samples(self.pack, samples, self.options, on_result=on_result)
 
     def card(self, outcome: SamplingOutcome, grading: Grading, started: datetime) -> dict[str, Any]:
         stats = analyse(self.pack, self.models, self.samples, grading)
+        contamination: dict[str, Any] = {"probed": False}
+        if self.contamination:
+            contamination, findings = analyse_probes(self.pack, self.models, outcome.samples)
+            stats["findings"] += [f.to_dict() for f in findings]
         manifest = self.pack.manifest
         return {
             "schema": CARD_SCHEMA,
@@ -91,6 +102,7 @@ class Calibration:
             },
             "requests": {
                 "total": len(self._requests),
+                "probes": len(self._probes),
                 "made": outcome.requests_made,
                 "cache_hits": outcome.cache_hits,
                 "not_sampled": outcome.not_sampled,
@@ -109,6 +121,7 @@ class Calibration:
             },
             "complete": outcome.not_sampled == 0 and grading.stopped is None,
             **stats,
+            "contamination": contamination,
         }
 
 

@@ -34,6 +34,7 @@ class SampleRequest:
     task_id: str
     index: int  # 0..k-1
     messages: tuple[tuple[str, str], ...]  # (role, content): hashable, in order
+    kind: str = "sample"  # or a contamination probe (app/calibrate/contamination.py)
 
     def message_dicts(self) -> list[dict[str, str]]:
         return [{"role": role, "content": content} for role, content in self.messages]
@@ -252,7 +253,7 @@ class Sampler:
             "cost_usd": cost,
             "finish_reason": reply.finish_reason,
         }
-        self.cache.put(key, record)
+        await asyncio.to_thread(self.cache.put, key, record)  # its fsync must not stall the loop
         return _sample_from(request, record, cached=False)
 
     async def _ask(self, request: SampleRequest, outcome: SamplingOutcome) -> llm.LLMReply:

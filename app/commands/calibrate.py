@@ -73,6 +73,12 @@ def _options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--estimate-only", action="store_true", help="show the cost estimate, ask nothing"
     )
+    p.add_argument(
+        "--contamination",
+        action="store_true",
+        help="also probe each model for memorised tasks: the answer without the question, and "
+        "the rest of the prompt from its first half (2 more requests per task and model)",
+    )
     add_sandbox_arguments(p)
 
 
@@ -168,7 +174,14 @@ def _calibration(args: argparse.Namespace, pack):
         api_keys=keys,
     )
     options = FunnelOptions(**sandbox_options(args))
-    return Calibration(pack, list(args.model), args.samples, sampling, options)
+    return Calibration(
+        pack,
+        list(args.model),
+        args.samples,
+        sampling,
+        options,
+        contamination=args.contamination,
+    )
 
 
 def _sample(calibration, notes: Console):
@@ -211,7 +224,8 @@ def _grade(calibration, outcome):
     from app.sandbox.base import SandboxUnavailable
 
     bar = ProgressBar(sys.stderr)
-    total = len(outcome.samples) + len(calibration.pack.solutions)
+    graded = sum(s.request.kind == "sample" for s in outcome.samples)
+    total = graded + len(calibration.pack.solutions)
     done = 0
 
     def on_result(_result) -> None:
@@ -264,7 +278,13 @@ def _print_card(console: Console, card: dict, path: Path) -> None:
         "strictly between 0 and 1 for some model)"
     )
     _print_tasks(console, card)
-    console.plain(console.paint(f"difficulty: {card['difficulty']['reason']}", "dim"))
+    _print_difficulty(console, card)
+    if card["contamination"]["probed"]:
+        probes = card["contamination"]
+        console.plain(
+            f"contamination probe: {probes['tasks_flagged']} of {probes['tasks_probed']} "
+            "probed tasks flagged (GX404)"
+        )
     for data in card["findings"]:
         console.finding(Finding.from_dict(data))
     if card["grading"]["stopped"]:
@@ -272,11 +292,25 @@ def _print_card(console: Console, card: dict, path: Path) -> None:
     console.plain(f"card written to {path}")
 
 
+def _print_difficulty(console: Console, card: dict) -> None:
+    difficulty = card["difficulty"]
+    console.plain(console.paint(f"difficulty: {difficulty['reason']}", "dim"))
+    if difficulty["fitted"]:
+        abilities = ", ".join(
+            f"{model} {fit['ability']:+.2f} ± {fit['se']:.2f}"
+            for model, fit in difficulty["ability"].items()
+        )
+        console.plain(f"  ability (logits): {abilities}")
+
+
 def _print_tasks(console: Console, card: dict, limit: int = 40) -> None:
-    """pass@1 per task and model, one row per task (the first `limit`; the card has all)."""
+    """pass@1 per task and model, one row per task (the first `limit`; the card has all), with
+    the fitted difficulty when there is one."""
     models = card["models"]
+    fitted = card["difficulty"].get("tasks", {})
     width = max(len(t["id"]) for t in card["tasks"])
-    console.plain(console.paint(f"  {'task':<{width}}  " + "  ".join(models), "dim"))
+    head = "  ".join(["difficulty", *models] if fitted else models)
+    console.plain(console.paint(f"  {'task':<{width}}  {head}", "dim"))
     for task in card["tasks"][:limit]:
         cells = [
             f"{task['per_model'][m]['pass_at_1']:.2f}".ljust(len(m))
@@ -284,6 +318,9 @@ def _print_tasks(console: Console, card: dict, limit: int = 40) -> None:
             else "-".ljust(len(m))
             for m in models
         ]
+        if fitted:
+            fit = fitted.get(task["id"])
+            cells.insert(0, (f"{fit['difficulty']:+.2f}" if fit else "-").ljust(10))
         console.plain(f"  {task['id']:<{width}}  " + "  ".join(cells).rstrip())
     if len(card["tasks"]) > limit:
         console.plain(f"  … and {len(card['tasks']) - limit} more tasks in the card")

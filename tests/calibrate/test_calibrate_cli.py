@@ -98,6 +98,7 @@ def test_the_card_says_what_the_personas_imply_and_a_rerun_asks_nothing(package,
     assert card["schema"] == "gauntlet-card/1" and card["models"] == MODELS
     assert card["requests"] == {
         "total": 20,
+        "probes": 0,
         "made": 0,
         "cache_hits": 20,
         "not_sampled": 0,
@@ -115,7 +116,17 @@ def test_the_card_says_what_the_personas_imply_and_a_rerun_asks_nothing(package,
     assert tasks["alkene-1"]["failures"][0]["response"] == WRONG["alkene-1"]
     codes = sorted((f["code"], f["task_id"]) for f in card["findings"])
     assert codes == [("GX401", "alcohol-1"), ("GX402", "alkene-1")]
-    assert not card["difficulty"]["fitted"] and "raw pass rates" in card["difficulty"]["reason"]
+    # Two models: a 1PL fit. alcohol-1 (both always right) is the easiest, alkene-1 (both always
+    # wrong) the hardest, and strong is abler than weak.
+    difficulty = card["difficulty"]
+    assert difficulty["fitted"] and difficulty["model"] == "1PL"
+    ranked = sorted(difficulty["tasks"], key=lambda t: difficulty["tasks"][t]["difficulty"])
+    assert ranked[0] == "alcohol-1" and ranked[-1] == "alkene-1"
+    assert (
+        difficulty["ability"]["openai/strong"]["ability"]
+        > difficulty["ability"]["openai/weak"]["ability"]
+    )
+    assert card["contamination"] == {"probed": False}
 
 
 def test_the_budget_cap_stops_the_run_and_the_card_says_how_far_it_got(package, capsys) -> None:

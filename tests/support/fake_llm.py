@@ -11,7 +11,8 @@ A script entry is a string (the reply), a dict ({"content", "prompt_tokens",
 "completion_tokens", "status", "finish_reason", "tool_calls"}), or a callable taking the
 request JSON and returning either. "tool_calls" is a list of {"name", "arguments" (a dict or
 JSON text), "id"?}: the reply calls those tools (finish_reason "tool_calls"). When the
-script runs out, the last entry repeats (or `default` if given).
+script runs out, the last entry repeats (or `default` if given). `latency_s` delays every
+chat reply by that long, as a model's own generation time would (bench/calibrate.py).
 """
 
 from __future__ import annotations
@@ -27,9 +28,15 @@ ScriptEntry = str | dict[str, Any] | Callable[[dict[str, Any]], "str | dict[str,
 
 
 class ScriptedLLMServer:
-    def __init__(self, script: Sequence[ScriptEntry], default: ScriptEntry | None = None) -> None:
+    def __init__(
+        self,
+        script: Sequence[ScriptEntry],
+        default: ScriptEntry | None = None,
+        latency_s: float = 0.0,
+    ) -> None:
         self.script = list(script)
         self.default = default
+        self.latency_s = latency_s
         self.requests: list[dict[str, Any]] = []
         self.api_keys: list[
             str
@@ -102,6 +109,8 @@ class ScriptedLLMServer:
                 bearer = self.headers.get("Authorization") or ""
                 server.api_keys.append(bearer.removeprefix("Bearer ").strip())
                 entry = server._next_entry(request)
+                if server.latency_s:
+                    time.sleep(server.latency_s)
                 status = int(entry.get("status", 200))
                 if status != 200:
                     self._send(
