@@ -24,6 +24,7 @@ from app.funnel.report import StageResult, StageStatus, stage_status_for
 from app.progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
 from app.sandbox.agentic_run import AgentScript, Episode, PhaseLimits, run_episode
 from app.sandbox.base import SandboxUnavailable
+from app.sandbox.egress import EgressPolicy
 
 TAIL = 300  # characters of a phase's output quoted in a finding
 PROBE_MIN_BYTES = 32
@@ -175,7 +176,14 @@ def phase_limits(pack: EnvPack) -> PhaseLimits:
         agent_timeout_s=manifest.agent.timeout_s,
         verifier_timeout_s=manifest.verifier.timeout_s,
         shared=manifest.verifier.mode == "shared",
+        egress=egress_policy(pack),
     )
+
+
+def egress_policy(pack: EnvPack) -> EgressPolicy | None:
+    """The agent phase's allowlist (enforced by a proxy), or None: no network at all."""
+    agent = pack.manifest.agent
+    return EgressPolicy(tuple(agent.hosts)) if agent.network == "allowlist" else None
 
 
 def _probe(client: Any, image: str, folder: Path, limits: PhaseLimits) -> list[tuple[str, str]]:
