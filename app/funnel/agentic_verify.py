@@ -223,7 +223,8 @@ def judge_outcome(pack: EnvPack, outcome: TaskOutcome, sink: FindingSink) -> Non
             "GX220",
             f"Task {task.id!r}: the oracle scored {oracle.reward:g} "
             f"(pass threshold {grader.pass_threshold:g}); solve.sh exited {oracle.agent_exit}, "
-            f"the verifier {oracle.verifier_exit}. Verifier said: {_tail(oracle)}",
+            f"the verifier {oracle.verifier_exit}. Verifier said: {_tail(oracle)}"
+            + _blocked(oracle),
             file=solve,
         )
     if oracle and again and oracle.reward != again.reward:
@@ -272,6 +273,12 @@ def _phase_problems(task, key, episode, sink, reward_range) -> None:
         )
         sink.report("GX225", message, file=test)
         episode.reward = None  # not compared as a score
+
+
+def _blocked(episode: Episode) -> str:
+    """What the network allowlist refused the agent: often why an oracle fails."""
+    blocked = episode.blocked()
+    return f" The network allowlist blocked: {'; '.join(blocked)}." if blocked else ""
 
 
 def _tail(episode: Episode) -> str:

@@ -55,6 +55,17 @@ class Episode:
     # "status", "reason"?}; empty without an allowlist
     egress: list[dict[str, Any]] = field(default_factory=list)
 
+    def blocked(self, limit: int = 5) -> list[str]:
+        """The requests the allowlist refused, as "host:port (why)", each once, at most `limit`."""
+        seen: list[str] = []
+        for entry in self.egress:
+            if entry.get("allowed") is False:
+                where = f"{entry.get('host', entry.get('target', '?'))}:{entry.get('port', '')}"
+                shown = f"{where.rstrip(':')} ({entry.get('reason', 'not HTTP')})"
+                if shown not in seen:
+                    seen.append(shown)
+        return seen[:limit]
+
 
 @dataclass(slots=True)
 class AgentScript:
