@@ -4,7 +4,8 @@ the sandbox's HTTP(S) proxy when `network = "allowlist"`.
 An entry is a host name (`pypi.org`), or `*.` and a name for any subdomain of it
 (`*.githubusercontent.com`, not the name itself), optionally with `:port`. Without a port, 80
 (HTTP) and 443 (HTTPS) are allowed. Names are matched as the agent's client sends them, so IP
-addresses are refused: the proxy never decides by address.
+addresses are refused: the proxy never decides by address. `localhost` would be the proxy's
+own container, so it is refused too.
 """
 
 from __future__ import annotations
@@ -58,6 +59,11 @@ def parse_host(entry: str) -> HostRule:
         raise BadHost(
             f"{entry!r} is an IP address: the proxy allows names only.",
             "Name the host (the agent's client sends the name to the proxy).",
+        )
+    if labels[-1] == "localhost":
+        raise BadHost(
+            f"{entry!r} would be the proxy's own container, not a host of the task.",
+            "Run what the task needs inside its image instead (environment/).",
         )
     if suffix and len(labels) < 2:
         raise BadHost(

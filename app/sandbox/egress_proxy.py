@@ -25,7 +25,7 @@ HEAD_CAP = 32 << 10  # request line and headers
 MAX_CLIENTS = 48  # connections at once (the container's pids limit is above it)
 IDLE_S = 120.0  # a tunnel with no traffic for that long is closed
 CONNECT_S = 10.0
-DROPPED_HEADERS = {"proxy-connection", "proxy-authorization", "connection", "keep-alive"}
+DROPPED_HEADERS = {"proxy-connection", "proxy-authorization", "connection", "keep-alive", "host"}
 
 _log_lock = threading.Lock()
 _log_size = 0
@@ -107,20 +107,16 @@ def relay(a: socket.socket, b: socket.socket) -> None:
 
 
 def origin_request(head: bytes, path: str, host: str) -> bytes:
-    """The request as an origin server expects it: path only, no proxy headers, one request."""
+    """The request as an origin server expects it: path only, no proxy headers, one request,
+    and the Host the proxy checked (not another site the same server also serves)."""
     lines = head.split(b"\r\n")
     method, _, rest = lines[0].partition(b" ")
     version = rest.rpartition(b" ")[2]
-    out = [b" ".join((method, path.encode(), version))]
-    has_host = False
+    out = [b" ".join((method, path.encode(), version)), b"Host: " + host.encode()]
     for line in lines[1:]:
         key = line.partition(b":")[0].strip().lower().decode("latin-1")
-        if key in DROPPED_HEADERS:
-            continue
-        has_host = has_host or key == "host"
-        out.append(line)
-    if not has_host:
-        out.append(b"Host: " + host.encode())
+        if key not in DROPPED_HEADERS:
+            out.append(line)
     out.append(b"Connection: close")
     return b"\r\n".join(out) + b"\r\n\r\n"
 
@@ -175,8 +171,8 @@ def handle(conn: socket.socket, rules: list) -> None:
 def serve(conn: socket.socket, rules: list, slots: threading.BoundedSemaphore) -> None:
     try:
         handle(conn, rules)
-    except (OSError, UnicodeError, ValueError):
-        pass  # the client or the server went away, or sent garbage: its connection ends
+    except Exception:  # noqa: BLE001 - gone, or garbage: that connection ends, nothing else
+        pass
     finally:
         conn.close()
         slots.release()
@@ -195,7 +191,11 @@ def main(argv: list[str]) -> None:
     log({"event": "ready", "address": f"{address}:{PORT}"})
     slots = threading.BoundedSemaphore(MAX_CLIENTS)
     while True:
-        conn, _ = server.accept()
+        try:
+            conn, _ = server.accept()
+        except OSError:  # a client that gave up in the queue, or out of descriptors: go on
+            time.sleep(0.05)
+            continue
         if not slots.acquire(blocking=False):
             try:
                 answer(conn, 503, "too many connections at once")

@@ -223,6 +223,69 @@ def test_a_shared_verifier_and_reused_boxes_get_no_network(client, upstream, tmp
     assert (_own_networks(client), len(own_containers())) == before
 
 
+HOSTILE = r"""
+import os, socket, time, urllib.request
+proxy = tuple(os.environ["HTTP_PROXY"][7:].split(":"))
+def get():
+    try:
+        return urllib.request.urlopen("http://allowed.test:8000/", timeout=10).status
+    except Exception as e:
+        return getattr(e, "code", repr(e))
+held = [socket.create_connection(proxy, timeout=5) for _ in range(100)]  # more than its slots
+time.sleep(0.5)
+print("FLOODED", get())
+for s in held:
+    s.close()
+for junk in (b"hello\r\n\r\n", b"GET / HTTP/1.1\r\n" + b"X: y\r\n" * 5000 + b"\r\n",
+             b"CONNECT [::1 HTTP/1.1\r\n\r\n", b"GET http://[::1/ HTTP/1.1\r\n\r\n"):
+    with socket.create_connection(proxy, timeout=5) as s:
+        try:
+            s.sendall(junk); s.recv(100)
+        except OSError:
+            pass
+time.sleep(0.5)
+print("AFTER", get())
+"""
+
+
+def test_the_proxy_survives_a_hostile_agent(client, upstream, tmp_path) -> None:
+    """Too many connections at once get 503, garbage gets nothing; then it serves again."""
+    from app.sandbox.images import default_image
+
+    agent = AgentScript(["python3", "/agent/run.py"], {"run.py": HOSTILE.encode()})
+    episode = run_episode(client, default_image(), _tests(tmp_path), agent, _limits(upstream[0]))
+    assert "FLOODED 503" in episode.agent_output, episode.agent_output[-2000:]
+    assert "AFTER 200" in episode.agent_output, episode.agent_output[-2000:]
+
+
+def test_a_dead_processs_networks_are_cleaned_up_a_live_ones_are_not(client) -> None:
+    import subprocess
+    import sys
+
+    from app.sandbox.containers import LABEL_PID, owner_labels, remove_leftovers
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], text=True,
+                          capture_output=True, check=True)  # fmt: skip
+    orphan = client.networks.create(
+        f"gx-test-orphan-{secrets.token_hex(4)}",
+        internal=True,
+        labels={**owner_labels(), LABEL_PID: dead.stdout.strip()},
+    )
+    mine = client.networks.create(
+        f"gx-test-mine-{secrets.token_hex(4)}", internal=True, labels=owner_labels()
+    )
+    try:
+        remove_leftovers(client)
+        names = {n.name for n in client.networks.list()}
+        assert orphan.name not in names and mine.name in names
+    finally:
+        for network in (orphan, mine):
+            try:
+                network.remove()
+            except Exception:  # noqa: BLE001 - the orphan is gone already
+                pass
+
+
 def test_a_proxy_that_cannot_start_leaves_nothing(client) -> None:
     before = (_own_networks(client), len(own_containers()))
     with pytest.raises(SandboxUnavailable, match="upstream network"):

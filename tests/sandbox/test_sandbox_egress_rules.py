@@ -19,7 +19,6 @@ from app.sandbox.egress_proxy import decide, host_port, origin_request
         ("*.example.org", HostRule("example.org", True, (80, 443))),
         ("example.org:8080", HostRule("example.org", False, (8080,))),
         ("*.a-b.example.org:443", HostRule("a-b.example.org", True, (443,))),
-        ("localhost", HostRule("localhost", False, (80, 443))),
     ],
 )
 def test_good_entries(entry: str, rule: HostRule) -> None:
@@ -41,6 +40,8 @@ def test_good_entries(entry: str, rule: HostRule) -> None:
         (" pypi.org", "spaces around it", "e.g. pypi.org"),
         ("", "empty", "e.g. pypi.org"),
         ("[::1]:443", "not a host name", "e.g. pypi.org"),
+        ("localhost:3128", "the proxy's own container", "inside its image"),
+        ("*.localhost", "the proxy's own container", "inside its image"),
     ],
 )
 def test_bad_entries_say_what_and_how_to_fix(entry: str, says: str, hint: str) -> None:
@@ -82,6 +83,9 @@ def test_host_port_and_the_rewritten_request() -> None:
     )
     bare = origin_request(b"GET http://x.org/ HTTP/1.0", "/", "x.org")
     assert bare == b"GET / HTTP/1.0\r\nHost: x.org\r\nConnection: close\r\n\r\n"
+    # another site on the same server is not reached by a Host header of the agent's choice
+    fronted = origin_request(b"GET http://x.org/ HTTP/1.1\r\nHost: other.org", "/", "x.org")
+    assert fronted == b"GET / HTTP/1.1\r\nHost: x.org\r\nConnection: close\r\n\r\n"
 
 
 def test_parse_hosts_keeps_the_good_and_names_the_bad() -> None:
