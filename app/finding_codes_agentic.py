@@ -68,9 +68,18 @@ AGENTIC_CODES: tuple[tuple[str, Stage, Severity, str, str], ...] = (
         "GX169",
         Stage.STRUCTURE,
         W,
-        "network allowlist is not enforced here",
-        "The agent phase runs without any network in Gauntlet Studio; the hosts are kept for "
-        "runners that enforce allowlists. Make the task work offline if you can.",
+        "agent phase reaches the network",
+        "Only HTTP and HTTPS to the listed hosts get through, via the proxy named in the agent's "
+        "HTTP_PROXY/HTTPS_PROXY; other protocols and DNS have no route. A task that depends on "
+        "outside hosts changes when they do: make it work offline if you can.",
+    ),
+    (
+        "GX185",
+        Stage.STRUCTURE,
+        E,
+        "malformed network host",
+        "Write each entry of [agent] hosts as a host name, *.domain for its subdomains, and "
+        'an optional :port, e.g. hosts = ["pypi.org", "*.example.org", "example.org:8080"].',
     ),
     (
         "GX183",

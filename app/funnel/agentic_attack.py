@@ -215,6 +215,8 @@ def judge_task(pack: EnvPack, result: TaskAttack, sink: FindingSink) -> None:
         )
         if more > 0:
             message += f"\n  ... ({more} more)"
+        if blocked := hit.screen.blocked():
+            message += "\nThe network allowlist blocked it from: " + "; ".join(blocked)
         sink.report(
             agent.code,
             message,
@@ -227,6 +229,7 @@ def judge_task(pack: EnvPack, result: TaskAttack, sink: FindingSink) -> None:
                 "screen_reward": hit.screen.reward,
                 "confirm_rewards": hit.confirmed_rewards,
                 "verifier_output": hit.screen.verifier_output[-2000:],
+                "blocked_requests": [e for e in hit.screen.egress if not e.get("allowed")][:50],
             },
         )
 

@@ -24,6 +24,7 @@ from app.funnel.report import StageResult, StageStatus, stage_status_for
 from app.progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
 from app.sandbox.agentic_run import AgentScript, Episode, PhaseLimits, run_episode
 from app.sandbox.base import SandboxUnavailable
+from app.sandbox.egress import EgressPolicy
 
 TAIL = 300  # characters of a phase's output quoted in a finding
 PROBE_MIN_BYTES = 32
@@ -198,7 +199,14 @@ def phase_limits(pack: EnvPack) -> PhaseLimits:
         agent_timeout_s=manifest.agent.timeout_s,
         verifier_timeout_s=manifest.verifier.timeout_s,
         shared=manifest.verifier.mode == "shared",
+        egress=egress_policy(pack),
     )
+
+
+def egress_policy(pack: EnvPack) -> EgressPolicy | None:
+    """The agent phase's allowlist (enforced by a proxy), or None: no network at all."""
+    agent = pack.manifest.agent
+    return EgressPolicy(tuple(agent.hosts)) if agent.network == "allowlist" else None
 
 
 def _probe(client: Any, image: str, folder: Path, limits: PhaseLimits) -> list[tuple[str, str]]:
@@ -238,7 +246,8 @@ def judge_outcome(pack: EnvPack, outcome: TaskOutcome, sink: FindingSink) -> Non
             "GX220",
             f"Task {task.id!r}: the oracle scored {oracle.reward:g} "
             f"(pass threshold {grader.pass_threshold:g}); solve.sh exited {oracle.agent_exit}, "
-            f"the verifier {oracle.verifier_exit}. Verifier said: {_tail(oracle)}",
+            f"the verifier {oracle.verifier_exit}. Verifier said: {_tail(oracle)}"
+            + _blocked(oracle),
             file=solve,
         )
     if oracle and again and oracle.reward != again.reward:
@@ -287,6 +296,12 @@ def _phase_problems(task, key, episode, sink, reward_range) -> None:
         )
         sink.report("GX225", message, file=test)
         episode.reward = None  # not compared as a score
+
+
+def _blocked(episode: Episode) -> str:
+    """What the network allowlist refused the agent: often why an oracle fails."""
+    blocked = episode.blocked()
+    return f" The network allowlist blocked: {'; '.join(blocked)}." if blocked else ""
 
 
 def _tail(episode: Episode) -> str:

@@ -1,7 +1,8 @@
 """The hardened container of an agentic phase (DESIGN §4.1) and the plumbing to talk to it.
 
 A box runs `sleep infinity` as PID 1 (root, but with every capability dropped, only so the agent
-cannot kill it), has no network, a read-only root filesystem, an unprivileged agent user,
+cannot kill it), has no network (an agent phase with an allowlist: only its proxy, see
+app.sandbox.egress), a read-only root filesystem, an unprivileged agent user,
 memory/CPU/pids limits, and writable space only in size-capped tmpfs mounts (the workdir, /tmp
 and /logs: the disk quota; /agent, /solution and /tests: root's, read-only to the agent).
 tmpfs mounts cannot be filled with `docker cp`, so files go in and out as tar streams through
@@ -17,6 +18,7 @@ from typing import Any
 
 from app.sandbox import containers
 from app.sandbox.base import SandboxUnavailable
+from app.sandbox.egress import EgressPolicy
 
 AGENT_USER = "10001:10001"
 ROOT_USER = "0:0"
@@ -37,6 +39,7 @@ class PhaseLimits:
     agent_timeout_s: float = 600.0
     verifier_timeout_s: float = 120.0
     shared: bool = False  # verifier in the agent's container (Harbor's way; weaker)
+    egress: EgressPolicy | None = None  # the agent phase's allowlist; None: no network at all
 
 
 # A reused box's reset, run as the agent at the start of its next exec (no exec of its own):
@@ -63,15 +66,24 @@ class BoxGone(Exception):
     """The container stopped (its PID 1 was killed) or was removed."""
 
 
-def start_box(client: Any, image: str, limits: PhaseLimits, *, pristine: bool = True) -> Any:
-    """A running, hardened container of `image`, its workdir filled from the image."""
+def start_box(
+    client: Any,
+    image: str,
+    limits: PhaseLimits,
+    *,
+    pristine: bool = True,
+    egress: dict[str, Any] | None = None,
+) -> Any:
+    """A running, hardened container of `image`, its workdir filled from the image; with
+    `egress` (Egress.box_options), on the proxy's network instead of none."""
     import docker.errors
     from docker.types import LogConfig, Ulimit
 
-    disk = f"size={limits.disk_mb}m,nr_inodes={_inodes(limits.disk_mb)}"
     # tmpfs pages count toward the memory cgroup: the disk quota (/app, /tmp, /logs) is added,
     # so filling the disk cannot starve the processes (or kill PID 1) by itself
     memory = f"{limits.memory_mb + 2 * limits.disk_mb + 16}m"
+    network = dict(egress) if egress else {"network_mode": "none", "env": {}}
+    environment = {"PATH": PATH, "HOME": "/tmp", "LANG": "C.UTF-8", **network.pop("env")}
     try:
         box = client.containers.run(
             image,
@@ -79,20 +91,11 @@ def start_box(client: Any, image: str, limits: PhaseLimits, *, pristine: bool = 
             entrypoint=[],
             user=ROOT_USER,  # root without capabilities: only so the agent cannot kill PID 1
             working_dir=WORKDIR,
-            environment={"PATH": PATH, "HOME": "/tmp", "LANG": "C.UTF-8"},
+            environment=environment,
             detach=True,
-            network_mode="none",
+            **network,
             read_only=True,
-            tmpfs={
-                # exec: agents build and run programs in the workdir, and tests/solution may
-                # call their own scripts (Docker's tmpfs default is noexec)
-                WORKDIR: f"rw,exec,nosuid,nodev,{disk},uid=10001,gid=10001,mode=0755",
-                "/tmp": f"rw,exec,nosuid,nodev,{disk},mode=1777",
-                "/logs": "rw,noexec,nosuid,nodev,size=16m,uid=10001,gid=10001,mode=0755",
-                "/agent": "rw,exec,nosuid,nodev,size=16m,mode=0755",
-                "/solution": "rw,exec,nosuid,nodev,size=16m,mode=0755",
-                "/tests": "rw,exec,nosuid,nodev,size=64m,mode=0755",
-            },
+            tmpfs=_mounts(limits.disk_mb),
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],
             pids_limit=PIDS_LIMIT,
@@ -117,6 +120,20 @@ def start_box(client: Any, image: str, limits: PhaseLimits, *, pristine: bool = 
         untar(box, WORKDIR, pristine_workdir(client, image), user=AGENT_USER)
     box.exec_run(["mkdir", "-p", REWARD_DIR], user=AGENT_USER)
     return box
+
+
+def _mounts(disk_mb: int) -> dict[str, str]:
+    disk = f"size={disk_mb}m,nr_inodes={_inodes(disk_mb)}"
+    return {
+        # exec: agents build and run programs in the workdir, and tests/solution may
+        # call their own scripts (Docker's tmpfs default is noexec)
+        WORKDIR: f"rw,exec,nosuid,nodev,{disk},uid=10001,gid=10001,mode=0755",
+        "/tmp": f"rw,exec,nosuid,nodev,{disk},mode=1777",
+        "/logs": "rw,noexec,nosuid,nodev,size=16m,uid=10001,gid=10001,mode=0755",
+        "/agent": "rw,exec,nosuid,nodev,size=16m,mode=0755",
+        "/solution": "rw,exec,nosuid,nodev,size=16m,mode=0755",
+        "/tests": "rw,exec,nosuid,nodev,size=64m,mode=0755",
+    }
 
 
 _PRISTINE: dict[str, bytes] = {}

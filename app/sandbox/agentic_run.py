@@ -5,14 +5,16 @@ LLM agent's commands step by step, in a hardened box made from the task image
 (app.sandbox.agentic_box); tests/ and solution/ are not there. The workdir is then copied out,
 and in `separate` mode the verifier runs in a fresh box that receives that copy and tests/
 (owned by root, so read-only to it). The trusted side parses the reward. Containers are always
-removed; screening may reuse them (WarmBoxes), confirmation never does.
+removed; screening may reuse them (WarmBoxes), confirmation never does. With an allowlist
+(`limits.egress`), the agent's box is on a network of its own with a proxy (app.sandbox.egress);
+the verifier never has a network.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,7 @@ from app.sandbox.agentic_box import (
     tar_out,
     untar,
 )
+from app.sandbox.egress import Egress
 
 __all__ = ["PhaseLimits"]  # re-exported: callers describe limits along with episodes
 
@@ -49,6 +52,20 @@ class Episode:
     verifier_exit: int | None = None
     verifier_output: str = ""
     workdir: bytes | None = None  # a tar of what the verifier was given, when asked for
+    # the agent's requests through the allowlist proxy: {"method", "host", "port", "allowed",
+    # "status", "reason"?}; empty without an allowlist
+    egress: list[dict[str, Any]] = field(default_factory=list)
+
+    def blocked(self, limit: int = 5) -> list[str]:
+        """The requests the allowlist refused, as "host:port (why)", each once, at most `limit`."""
+        seen: list[str] = []
+        for entry in self.egress:
+            if entry.get("allowed") is False:
+                where = f"{entry.get('host', entry.get('target', '?'))}:{entry.get('port', '')}"
+                shown = f"{where.rstrip(':')} ({entry.get('reason', 'not HTTP')})"
+                if shown not in seen:
+                    seen.append(shown)
+        return seen[:limit]
 
 
 @dataclass(slots=True)
@@ -119,14 +136,18 @@ class AgentPhase:
         self.episode = Episode()
         self._files = files
         self._pending: bytes | None = None  # a reused box's reset, done by its first exec
+        self._egress: Egress | None = None  # a fresh box's own network and proxy
+        self.box: Any = None
         if warm is not None:
             self.box, self._pending = warm.agent_box(*files)
         else:
-            self.box = start_box(client, image, limits)
             try:
+                if limits.egress is not None:
+                    self._egress = Egress(client, limits.egress)
+                self.box = start_box(client, image, limits, egress=_options(self._egress))
                 untar(self.box, files[0], tar_of(files[1]), user=ROOT_USER)
             except BaseException:
-                remove_box(self.box)
+                self.close()
                 raise
         self._finished = False
         self.keep_workdir = False  # True: the episode keeps the workdir the verifier saw
@@ -150,12 +171,15 @@ class AgentPhase:
         self._finished = True
         if self._pending is not None:  # no step ran: the reused box still needs its reset
             self.run(["true"], 10)
+        isolated = self._end_agent_network()
         tests = tar_of(folder_files(tests_dir))
         if self.limits.shared:
             if self.keep_workdir:  # the agent's processes keep running into the verifier
                 self.episode.workdir = tar_out(self.box, WORKDIR, self.limits.disk_mb, kill=False)
             untar(self.box, "/tests", tests, user=ROOT_USER)
             _verify(self.box, self.limits, self.episode)
+            if isolated and self.warm is not None:
+                self.warm.discard("agent")  # off its network: the next episode gets a new box
             return self.episode
         snapshot = tar_out(self.box, WORKDIR, self.limits.disk_mb)
         if self.keep_workdir:
@@ -178,9 +202,23 @@ class AgentPhase:
             remove_box(verifier)
         return self.episode
 
+    def _end_agent_network(self) -> bool:
+        """Keep what the agent asked the proxy; the verifier gets no network, even shared
+        (then the box is taken off its network: True)."""
+        egress = self._egress or (self.warm.egress if self.warm is not None else None)
+        if egress is None:
+            return False
+        self.episode.egress = egress.take_log()
+        if self.limits.shared:
+            egress.isolate(self.box)
+        return self.limits.shared
+
     def close(self) -> None:
         if self.warm is None:
             remove_box(self.box)
+            if self._egress is not None:
+                self._egress.close()
+                self._egress = None
 
 
 # The folders only root writes, emptied, then the phase's files (tar on stdin) put into $1.
@@ -198,6 +236,7 @@ class WarmBoxes:
 
     def __init__(self, client: Any, image: str, limits: PhaseLimits) -> None:
         self.client, self.image, self.limits = client, image, limits
+        self.egress: Egress | None = None  # the agent box's network, kept while reused
         self._boxes: dict[str, Any] = {}
         self._loaded: dict[str, tuple[str, bytes]] = {}  # role -> (folder, tar) root placed
 
@@ -214,18 +253,31 @@ class WarmBoxes:
         """A new box for `role`, its workdir and root's folder filled (the old one is gone)."""
         remove_box(self._boxes.pop(role, None))
         content = files if isinstance(files, bytes) else tar_of(files)
+        egress = None
         if role == "agent":
             workdir = pristine_workdir(self.client, self.image)
-        box = self._boxes[role] = start_box(self.client, self.image, self.limits, pristine=False)
+            if self.limits.egress is not None and self.egress is None:
+                self.egress = Egress(self.client, self.limits.egress)
+            egress = _options(self.egress)
+        box = start_box(self.client, self.image, self.limits, pristine=False, egress=egress)
+        self._boxes[role] = box
         untar(box, WORKDIR, workdir, user=AGENT_USER)
         untar(box, folder, content, user=ROOT_USER)
         self._loaded[role] = (folder, content)
         return box
 
+    def discard(self, role: str) -> None:
+        """Remove `role`'s box: the next episode starts a new one."""
+        remove_box(self._boxes.pop(role, None))
+        self._loaded.pop(role, None)
+
     def close(self) -> None:
         for box in self._boxes.values():
             remove_box(box)
         self._boxes.clear()
+        if self.egress is not None:
+            self.egress.close()
+            self.egress = None
 
     def _claim(
         self, role: str, folder: str, content: bytes, workdir: bytes
@@ -248,6 +300,10 @@ def _refill(box: Any, folder: str, files: bytes) -> bool:
     except Exception:  # noqa: BLE001 - a dead or unreachable container is replaced
         return False
     return code == 0
+
+
+def _options(egress: Egress | None) -> dict[str, Any] | None:
+    return egress.box_options() if egress is not None else None
 
 
 def folder_files(folder: Path) -> dict[str, bytes]:

@@ -63,7 +63,8 @@ def owner_alive(labels: dict[str, str]) -> bool:
 
 
 def remove_leftovers(client: Any) -> int:
-    """Remove sandbox containers whose owner process is dead; returns how many were removed."""
+    """Remove sandbox containers whose owner process is dead, then such networks (an agent
+    phase's allowlist network, app.sandbox.egress); returns how many containers were removed."""
     removed = 0
     try:
         containers = client.containers.list(all=True, filters={"label": f"{LABEL}=1"})
@@ -79,4 +80,20 @@ def remove_leftovers(client: Any) -> int:
             removed += 1
         except Exception as exc:  # noqa: BLE001 - already gone, or being removed by someone else
             log.debug("could not remove leftover sandbox %s: %s", container.short_id, exc)
+    _remove_leftover_networks(client)
     return removed
+
+
+def _remove_leftover_networks(client: Any) -> None:
+    try:
+        networks = client.networks.list(filters={"label": f"{LABEL}=1"})
+    except Exception as exc:  # noqa: BLE001 - clean-up must never stop a run
+        log.debug("listing leftover networks failed: %s", exc)
+        return
+    for network in networks:
+        if owner_alive(network.attrs.get("Labels") or {}):
+            continue
+        try:
+            network.remove()  # its containers were leftovers too, removed above
+        except Exception as exc:  # noqa: BLE001 - in use, or removed by someone else
+            log.debug("could not remove leftover network %s: %s", network.name, exc)

@@ -79,6 +79,15 @@ def test_prompts_show_the_verifier_only_to_the_white_box_red_team(tmp_path: Path
     assert "WITHOUT" not in honest[0]["content"] and "as well as you can" in honest[0]["content"]
 
 
+def test_the_prompt_says_which_network_the_agent_has(tmp_path: Path) -> None:
+    task, tests = _task(tmp_path)
+    offline = opening(task, tests, AgentSettings(MODEL))[0]["content"]
+    online = opening(task, tests, AgentSettings(MODEL), hosts=("pypi.org", "*.x.org"))[0]
+    assert "there is no network," in offline and "{network}" not in offline
+    assert "reaches only pypi.org, *.x.org over HTTP(S)" in online["content"]
+    assert "no network" not in online["content"]
+
+
 def test_commands_come_from_tool_calls_or_else_a_fenced_bash_block() -> None:
     assert extract_commands(_reply("", '{"command": "ls /app"}')) == [("c0", "ls /app")]
     assert extract_commands(_reply("", "not json")) == [("c0", "")]

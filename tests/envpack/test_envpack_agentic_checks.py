@@ -15,7 +15,8 @@ from app.envpack.rules import RULES
 from app.funnel.structure import run_structure_stage
 
 AGENTIC_STRUCTURE_CODES = {
-    "GX162", "GX163", "GX164", "GX165", "GX166", "GX167", "GX168", "GX169", "GX183", "GX184"
+    "GX162", "GX163", "GX164", "GX165", "GX166", "GX167", "GX168", "GX169", "GX183", "GX184",
+    "GX185",
 }  # fmt: skip
 
 
@@ -44,7 +45,7 @@ def test_agentic_check_triggers_and_fix_clears(tmp_path: Path, case: AgenticCase
     assert finding.line == _expected_line(root, case), (finding.line, finding.message)
     assert finding.severity == RULES[case.code].severity
     assert finding.message.strip() and finding.hint.strip()
-    assert finding.hint == RULES[case.code].hint or case.code in ("GX163", "GX166")
+    assert finding.hint == RULES[case.code].hint or case.code in ("GX163", "GX166", "GX185")
 
     _, fixed = run_structure_stage(_write(tmp_path, "fixed", case, broken=False))
     assert [f for f in fixed if f.code == case.code] == []

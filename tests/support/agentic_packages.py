@@ -155,6 +155,16 @@ AGENTIC_CASES = [
         'network = "allowlist"',
     ),
     AgenticCase(
+        "GX185",
+        sub(
+            "env.toml",
+            'network = "none"',
+            'network = "allowlist"\nhosts = ["pypi.org", "https://files.example.org/x"]',
+        ),
+        "env.toml",
+        "hosts = ",
+    ),
+    AgenticCase(
         "GX183", sub("env.toml", 'type = "verifier"', 'type = "python"'), "env.toml", 'type = "'
     ),
     AgenticCase(

@@ -147,7 +147,7 @@ CHECKS: tuple[Check, ...] = (
         "agentic-tasks",
         "agentic tasks: instructions written, tests and solution kept out of the image, a "
         "reward written, a separate verifier, a grader that fits the kind",
-        ("GX165", "GX166", "GX167", "GX168", "GX169", "GX183"),
+        ("GX165", "GX166", "GX167", "GX168", "GX169", "GX183", "GX185"),
         agentic.check_agentic,
     ),
     Check(

@@ -13,6 +13,7 @@ import re
 from app.envpack import dockerfile
 from app.envpack.checks.context import CheckContext
 from app.envpack.checks.dockerfile import dockerfile_paths
+from app.envpack.egress_hosts import parse_hosts
 from app.envpack.limits import MAX_FILE_BYTES
 from app.envpack.model import AgenticTask, Span
 from app.envpack.walk import package_entries
@@ -36,16 +37,31 @@ def check_agentic(ctx: CheckContext) -> None:
             ctx.at_key("verifier.mode"),
         )
     if manifest.agent.network == "allowlist":
-        hosts = ", ".join(manifest.agent.hosts) or "no hosts"
-        ctx.report(
-            "GX169",
-            f'agent.network = "allowlist" ({hosts}): the agent phase runs with no network here.',
-            ctx.at_key("agent.network"),
-        )
+        _check_allowlist(ctx)
     for task in pack.agentic_tasks:
         _check_task_files(ctx, task)
     _check_dockerfile_copies(ctx)
     _check_environment_copies(ctx)
+
+
+def _check_allowlist(ctx: CheckContext) -> None:
+    """GX169 says what the agent can reach; GX185 for each entry that is not a host."""
+    hosts = ctx.pack.manifest.agent.hosts
+    rules, bad = parse_hosts(hosts)
+    reach = ", ".join(str(rule) for rule in rules)
+    ctx.report(
+        "GX169",
+        f'agent.network = "allowlist": the agent reaches {reach or "no host at all"} over '
+        "HTTP(S), through a proxy; nothing else.",
+        ctx.at_key("agent.network"),
+    )
+    for _, problem in bad:
+        ctx.report(
+            "GX185",
+            f"agent.hosts: {problem} It allows nothing.",
+            ctx.at_key("agent.hosts"),
+            hint=problem.hint,
+        )
 
 
 def _check_grader_type(ctx: CheckContext) -> None:

@@ -45,7 +45,8 @@ GRADER_HELP = {
 }
 AGENT_NETWORK_HELP = {
     "none": "No network while the agent works: everything it needs is in the image.",
-    "allowlist": "Only the hosts listed below can be reached.",
+    "allowlist": "Only HTTP and HTTPS to the hosts listed below, through a proxy; no DNS, "
+    "nothing else.",
 }
 VERIFIER_MODE_HELP = {
     "separate": "The tests run in a fresh container with a copy of the agent's work (safer).",
@@ -156,7 +157,8 @@ AGENT_SECTION: tuple[str, str, list[FieldSpec]] = (
             "agent.hosts",
             "Allowed hosts",
             "list",
-            "Comma-separated host names, e.g. pypi.org, files.pythonhosted.org.",
+            "Comma-separated host names (ports 80 and 443), *.domain for its subdomains, "
+            "name:port for another port, e.g. pypi.org, *.pythonhosted.org.",
             default=[],
             shown=lambda d: _agentic(d) and d.get("agent.network") == "allowlist",
         ),
