@@ -68,7 +68,8 @@ def _options(p: argparse.ArgumentParser) -> None:
         "--out",
         type=Path,
         metavar="CARD.json",
-        help="where to write the card (default DIR/.gauntlet/card.json)",
+        help="where to write the card (default DIR/.gauntlet/card.json); its HTML page goes "
+        "next to it (card.html)",
     )
     p.add_argument(
         "--estimate-only", action="store_true", help="show the cost estimate, ask nothing"
@@ -123,7 +124,8 @@ def run_calibrate(args: argparse.Namespace) -> int:
     after a grader change, costs nothing, and an interrupted run resumes. Exit 0: complete;
     1: stopped at the cap (the card says how far it got); 2: bad input, provider or sandbox.
     """
-    from app.calibrate.run import default_card_path, write_card
+    from app.calibrate.run import card_page_path, default_card_path, write_card
+    from app.commands.card import write_card_page
 
     require_package(args.dir)
     _check(args)
@@ -145,6 +147,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
     card = calibration.card(outcome, grading, started)
     path = args.out or default_card_path(args.dir)
     write_card(card, path)
+    write_card_page(card, card_page_path(path))
     if args.json:
         print(json.dumps(card, indent=2, ensure_ascii=False))
     else:
@@ -231,6 +234,7 @@ def _grade(calibration, outcome):
 
 
 def _print_card(console: Console, card: dict, path: Path) -> None:
+    from app.calibrate.run import card_page_path
     from app.findings import Finding
 
     requests, cost = card["requests"], card["cost"]
@@ -269,7 +273,7 @@ def _print_card(console: Console, card: dict, path: Path) -> None:
         console.finding(Finding.from_dict(data))
     if card["grading"]["stopped"]:
         console.plain(f"grading stopped: {card['grading']['stopped']}")
-    console.plain(f"card written to {path}")
+    console.plain(f"card written to {path}, its page to {card_page_path(path)}")
 
 
 def _print_tasks(console: Console, card: dict, limit: int = 40) -> None:
