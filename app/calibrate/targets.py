@@ -75,6 +75,23 @@ class TargetResult:
         }
 
 
+def results_from_json(data: Any) -> list[TargetResult]:
+    """Checked targets as the platform sends them (`TargetResult.to_dict`); entries that are
+    not such are left out (a newer server's metric this version does not know)."""
+    results = []
+    for entry in data if isinstance(data, list) else []:
+        if not isinstance(entry, dict) or entry.get("status") not in (MET, NOT_MET, UNMEASURABLE):
+            continue
+        fields = {k: entry.get(k) for k in ("metric", "comparator", "value", "model")}
+        try:
+            (target,) = parse_targets([{k: v for k, v in fields.items() if v is not None}])
+        except TargetError:
+            continue
+        note = entry.get("note") if isinstance(entry.get("note"), str) else ""
+        results.append(TargetResult(target, entry["status"], _number(entry.get("measured")), note))
+    return results
+
+
 def parse_targets(data: Any) -> list[Target]:
     """Targets from JSON (a list of objects), or a `TargetError` naming the bad one."""
     if not isinstance(data, list):

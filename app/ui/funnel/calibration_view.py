@@ -34,7 +34,9 @@ from app.calibrate import card_data
 from app.calibrate.card_charts import card_charts
 from app.calibrate.card_data import CardFileError, TaskRow
 from app.calibrate.card_html import export_html
+from app.calibrate.targets import MET, TargetResult
 from app.errors import UserError
+from app.paths import cache_dir
 from app.ui.widgets import PageHeader, button_row, push_button, screen_layout
 
 OpenPicker = Callable[[QWidget], str | None]
@@ -88,6 +90,7 @@ class CalibrationView(QDialog):
         self._open_picker, self._open_url = open_picker, open_url
         self.card: dict[str, Any] | None = None
         self.card_path: Path | None = None
+        self.targets: list[TargetResult] | None = None
         self.rows: list[TaskRow] = []
         self.images: dict[str, bytes] = {}
         self.header = PageHeader(
@@ -153,12 +156,18 @@ class CalibrationView(QDialog):
         self.show_card(card, Path(path))
         return True
 
-    def show_card(self, card: dict[str, Any], path: Path | None = None) -> None:
-        self.card, self.card_path = card, path
+    def show_card(
+        self,
+        card: dict[str, Any],
+        path: Path | None = None,
+        targets: list[TargetResult] | None = None,
+    ) -> None:
+        """Shows `card` (read from `path`, if from a file) with a bounty's checked `targets`."""
+        self.card, self.card_path, self.targets = card, path, targets
         self.rows = card_data.task_rows(card)
         package = card_data.block(card, "package")
         self.header.set_text(f"Calibration: {card_data.text(package.get('name')) or 'package'}")
-        self.summary.setText(_summary(card))
+        self.summary.setText(_summary(card) + _targets_line(targets))
         self._fill_table(card)
         self._fill_charts(card)
         self.html_button.setEnabled(True)
@@ -170,13 +179,17 @@ class CalibrationView(QDialog):
             self.open_file(path)
 
     def open_html(self) -> None:
-        """Writes card.html next to the card (it is rebuilt from the JSON) and opens it."""
+        """Writes card.html next to the card (it is rebuilt from the JSON), or for a card from
+        the platform into the cache folder, and opens it in the browser."""
         if self.card is None:
             return
-        folder = self.card_path.parent if self.card_path else Path.home()
-        target = folder / "card.html"
+        if self.card_path is not None:
+            target = self.card_path.parent / "card.html"
+        else:
+            name = card_data.text(card_data.block(self.card, "package").get("name")) or "card"
+            target = cache_dir() / "cards" / f"{_file_safe(name)}.html"
         try:
-            export_html(self.card, target)
+            export_html(self.card, target, self.targets)
         except OSError as exc:
             said = f"the page could not be written: {exc.strerror or exc}."
             self._fail(UserError(said, "Choose a folder you can write to.", where=str(target)))
@@ -259,6 +272,20 @@ class CalibrationView(QDialog):
         self.problem.emit(error)
 
 
+def _file_safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in name)[:80] or "card"
+
+
+def _targets_line(targets: list[TargetResult] | None) -> str:
+    if targets is None:
+        return ""
+    if not targets:
+        return "<br>The bounty states no calibration targets."
+    met = sum(t.status == MET for t in targets)
+    each = "; ".join(f"{html.escape(t.target.describe())}: <b>{t.status}</b>" for t in targets)
+    return f"<br>Bounty targets: {met} of {len(targets)} met ({each})"
+
+
 def _number(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
 
@@ -309,3 +336,16 @@ def why_html(row: TaskRow) -> str:
             f"</pre></td><td>{verdict}</td></tr>"
         )
     return "".join(parts) + "</table>"
+
+
+def open_card_window(
+    parent: QWidget, result: tuple[dict[str, Any], list[TargetResult]], source: str
+) -> CalibrationView:
+    """A submission's pack card from the platform (`app.sync.cards.fetch_card`'s result) in a
+    calibration view of its own; `source` says whose card it is."""
+    card, targets = result
+    view = CalibrationView(parent=parent)
+    view.show_card(card, targets=targets)
+    view.setWindowTitle(f"Pack card · {source}")
+    view.show()
+    return view
