@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import operator
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -73,6 +74,24 @@ class TargetResult:
             "measured": self.measured,
             "note": self.note,
         }
+
+
+def target_from_text(text: str) -> dict[str, Any]:
+    """`signal_share>=0.6@openai/gpt-4o-mini` (the `@MODEL` part optional) as a target's JSON
+    form, checked; a `TargetError` says what is wrong."""
+    found = re.fullmatch(r"\s*(\w+)\s*(>=|<=|>|<)\s*([^@\s]+)\s*(?:@\s*(\S.*?))?\s*", text)
+    if found is None:
+        raise TargetError(
+            f"{text!r} is not a target like signal_share>=0.6 or pass_rate>=0.5@openai/gpt-4o."
+        )
+    metric, comparator, value, model = found.groups()
+    try:
+        number_value = float(value)
+    except ValueError:
+        raise TargetError(f"{text!r}: {value!r} is not a number.") from None
+    entry = {"metric": metric, "comparator": comparator, "value": number_value}
+    (target,) = parse_targets([{**entry, **({"model": model} if model else {})}])
+    return target.to_dict()
 
 
 def results_from_json(data: Any) -> list[TargetResult]:

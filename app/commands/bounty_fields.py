@@ -50,6 +50,16 @@ def add_field_options(p: argparse.ArgumentParser, *, creating: bool) -> None:
         help="a constraint such as min_tasks=50 (repeatable; a JSON value is read as JSON; on "
         "edit KEY= removes one)",
     )
+    p.add_argument(
+        "--target",
+        action="append",
+        default=None,
+        metavar="METRIC>=VALUE[@MODEL]",
+        help="a calibration target the submission's pack card should meet, e.g. "
+        "signal_share>=0.6@openai/gpt-4o-mini (metrics: signal_share, pass_rate, "
+        "always_solved_share, never_solved_share, tasks; repeatable; on edit the targets given "
+        "replace them, and --target '' removes them all)",
+    )
     p.add_argument("--reward", metavar="AMOUNT", help="the reward, a whole number, e.g. 5000")
     p.add_argument("--currency", help="a three-letter code (default USD)" if creating else again)
     p.add_argument(
@@ -74,6 +84,8 @@ def body_from_args(args: argparse.Namespace, *, creating: bool) -> dict[str, Any
         body["brief"] = brief
     if args.criterion is not None:
         body["rubric"] = criteria(args.criterion, args.max_score)
+    if args.target is not None:
+        body["calibration_targets"] = targets([t for t in args.target if t.strip()])
     if args.reward is not None or creating:
         body["reward"] = fields.reward(args.reward)
     if args.currency is not None:
@@ -112,3 +124,20 @@ def criteria(specs: list[str], top: int) -> list[dict[str, Any]]:
         item = fields.criterion(ident, name, weight_text, where=f"--criterion {spec}")
         items.append({**item, "max_score": top})
     return fields.distinct_criteria(items)
+
+
+def targets(specs: list[str]) -> list[dict[str, Any]]:
+    """`--target` options as calibration targets, each checked (docs/calibrate.md)."""
+    from app.calibrate.targets import TargetError, target_from_text
+
+    found = []
+    for spec in specs:
+        try:
+            found.append(target_from_text(spec))
+        except TargetError as exc:
+            raise UserError(
+                str(exc),
+                "Write METRIC>=VALUE[@MODEL], e.g. --target signal_share>=0.6@openai/gpt-4o-mini.",
+                where=f"--target {spec}",
+            ) from None
+    return found

@@ -135,3 +135,24 @@ def test_gauntlet_submit_sends_the_packages_card(tmp_path, monkeypatch, capsys):
         assert got.json()["card"] == sample_card()
     finally:
         embedded.stop()
+
+
+def test_gauntlet_bounty_takes_targets_and_refuses_bad_ones(tmp_path, monkeypatch, capsys):
+    embedded = start_local(tmp_path / "platform")
+    try:
+        roles = Roles(embedded, tmp_path, monkeypatch, capsys)
+        base = ("bounty", "create", "--title", "Geometry", "--domain", "chemistry",
+                "--reward", "100", "--deadline", "2099-06-30")  # fmt: skip
+        code, out, err = roles(
+            "lab", *base, "--target", "signal_share>=0.6@openai/gpt-4o-mini",
+            "--target", "tasks >= 50",
+        )  # fmt: skip
+        assert code == 0, err
+        assert "calibration targets: signal_share >= 0.6 on openai/gpt-4o-mini; tasks >= 50" in out
+        code, out, err = roles("lab", *base, "--json", "--target", "signal_share=>0.6")
+        assert code == 2 and "is not a target like signal_share>=0.6" in err
+        assert "--target signal_share=>0.6" in err and "Traceback" not in err
+        code, out, err = roles("lab", *base, "--target", "pass_rate>=60")
+        assert code == 2 and "a share between 0 and 1" in err
+    finally:
+        embedded.stop()

@@ -136,7 +136,30 @@ def test_the_funnel_panel_opens_the_packages_card(qtbot, job_runner, tmp_path):
     panel.calibration_button.click()
     view = panel.calibration_view
     assert view.isVisible() and view.table.rowCount() == 12
+    assert view.calibrate_button.isVisibleTo(view)  # calibrating is offered from here
     view.close()
+
+
+def test_calibrate_needs_a_model_and_the_dialog_says_which(qtbot, tmp_path, job_runner):
+    from app.ui.funnel.calibration_run import CalibrationDialog
+    from app.ui.funnel.calibration_view import CalibrateContext
+
+    settings = AppSettings(tmp_path / "app.ini")
+    view = make_view(qtbot)
+    problems = []
+    view.problem.connect(problems.append)
+    view.set_calibrate_context(
+        CalibrateContext(tmp_path, settings, None, job_runner, lambda *_: True)
+    )
+    view.calibrate_button.click()
+    assert "no language model is set up" in problems[0].message
+    assert "Settings → Language models" in problems[0].hint
+    models = [{"model": "openai/a", "api_base": ""}, {"model": "openai/b", "api_base": ""}]
+    dialog = CalibrationDialog(models)
+    qtbot.addWidget(dialog)
+    assert dialog.chosen() == models  # every model ticked to begin with
+    dialog.models.item(0).setCheckState(Qt.CheckState.Unchecked)
+    assert dialog.chosen() == models[1:]
 
 
 @pytest.mark.xvfb

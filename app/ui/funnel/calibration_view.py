@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,12 @@ from app.calibrate.card_html import export_html
 from app.calibrate.targets import MET, TargetResult
 from app.errors import UserError
 from app.paths import cache_dir
+from app.ui.funnel.calibration_run import (
+    CalibrationDialog,
+    CalibrationJob,
+    CalibrationRequest,
+    prepare,
+)
 from app.ui.widgets import PageHeader, button_row, push_button, screen_layout
 
 OpenPicker = Callable[[QWidget], str | None]
@@ -74,8 +81,21 @@ class SortableItem(QTableWidgetItem):
         return mine < theirs
 
 
+@dataclass(slots=True)
+class CalibrateContext:
+    """What "Calibrate…" needs from the window: the package, its settings and keychain, the
+    worker threads, and how to ask for the cost confirmation."""
+
+    package: Path
+    settings: Any
+    credentials: Any
+    job_runner: Any
+    confirm: Callable[[QWidget, str, str], bool]
+
+
 class CalibrationView(QDialog):
     problem = Signal(object)  # a UserError for the window's notifications
+    calibrated = Signal(object)  # the card's path, after a calibration from here
 
     def __init__(
         self,
@@ -107,7 +127,15 @@ class CalibrationView(QDialog):
             primary=True,
         )
         self.html_button.setEnabled(False)
-        layout.addLayout(button_row(self.open_button, self.html_button))
+        self.calibrate_button = push_button(
+            "Calibrate…",
+            self.calibrate,
+            tip="Ask real models for answers to every task and grade them (you confirm the cost "
+            "first); the same as `gauntlet calibrate`",
+        )
+        self.calibrate_button.setVisible(False)
+        self._context: CalibrateContext | None = None
+        layout.addLayout(button_row(self.open_button, self.html_button, self.calibrate_button))
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
@@ -195,6 +223,72 @@ class CalibrationView(QDialog):
             self._fail(UserError(said, "Choose a folder you can write to.", where=str(target)))
             return
         self._open_url(QUrl.fromLocalFile(str(target)))
+
+    # -- calibrating from the app -------------------------------------------------------------
+
+    def set_calibrate_context(self, context: CalibrateContext) -> None:
+        """Offer "Calibrate…" on `context.package` (the funnel panel's open package)."""
+        self._context = context
+        self.calibrate_button.setVisible(context.job_runner is not None)
+
+    def calibrate(self) -> None:
+        context = self._context
+        if context is None:
+            return
+        models = context.settings.llm_models() if context.settings is not None else []
+        if not models:
+            hint = "Add one in Settings → Language models, then calibrate."
+            self._fail(UserError("no language model is set up.", hint))
+            return
+        dialog = CalibrationDialog(models, parent=self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        backend = context.settings.sandbox_backend if context.settings is not None else "auto"
+        request = CalibrationRequest(
+            context.package, dialog.chosen(), dialog.samples.value(), dialog.budget.value(), backend
+        )
+        self.start_calibration(request)
+
+    def start_calibration(self, request: CalibrationRequest) -> None:
+        """Estimate the cost (worker thread), ask, and only then sample and grade."""
+        context = self._context
+        self.calibrate_button.setEnabled(False)
+        self.summary.setText("Estimating the cost…")
+        context.job_runner.run_in_thread(
+            prepare, request, context.credentials,
+            on_done=lambda prepared: self._confirm_cost(request, *prepared),
+            on_error=self._calibration_failed,
+        )  # fmt: skip
+
+    def _confirm_cost(self, request: CalibrationRequest, calibration, estimate) -> None:
+        models = ", ".join(entry["model"] for entry in request.models)
+        text = (
+            f"{models} will answer each of the {len(calibration.pack.tasks)} tasks "
+            f"{request.samples} time(s); your tasks' prompts are sent to them.\n\n"
+            f"Cost: {estimate.describe(request.budget_usd)}.\n\nContinue?"
+        )
+        if not self._context.confirm(self, "Calibrate against real models?", text):
+            self.summary.setText("Calibration not started: nothing was sent.")
+            self.calibrate_button.setEnabled(True)
+            return
+        self.job = CalibrationJob()
+        self.job.progress.connect(self.summary.setText)
+        self._context.job_runner.run_in_thread(
+            self.job.run, calibration, request.package,
+            on_done=self._calibrated, on_error=self._calibration_failed,
+        )  # fmt: skip
+
+    def _calibrated(self, result: tuple[dict[str, Any], Path]) -> None:
+        card, path = result
+        self.calibrate_button.setEnabled(True)
+        self.show_card(card, path)
+        self.calibrated.emit(path)
+
+    def _calibration_failed(self, exc: BaseException) -> None:
+        self.calibrate_button.setEnabled(True)
+        if not isinstance(exc, UserError):
+            exc = UserError(f"the calibration stopped: {exc}.", "Check the models and try again.")
+        self._fail(exc)
 
     # -- filling -----------------------------------------------------------------------------
 

@@ -389,9 +389,11 @@ class FunnelPanel(QWidget):
 
     def open_calibration(self) -> None:
         """The package's pack card (.gauntlet/card.json) in the calibration view."""
-        from app.ui.funnel.calibration_view import CalibrationView
+        from app.ui.funnel.calibration_view import CalibrateContext, CalibrationView
 
         self.calibration_view = CalibrationView(parent=self)
+        context = (self._package, self._settings, self._credentials, self._job_runner)
+        self.calibration_view.set_calibrate_context(CalibrateContext(*context, self._confirm))
         self.calibration_view.problem.connect(self.problem)
         self.calibration_view.open_file(self._package / ".gauntlet" / "card.json")
         self.calibration_view.show()
