@@ -94,6 +94,14 @@ def target_from_text(text: str) -> dict[str, Any]:
     return target.to_dict()
 
 
+def target_text(data: dict[str, Any]) -> str:
+    """A target's JSON form as `target_from_text` reads it: `signal_share>=0.6@MODEL`."""
+    value = _number(data.get("value"))
+    shown = f"{value:g}" if value is not None else str(data.get("value"))
+    model = f"@{data['model']}" if data.get("model") else ""
+    return f"{data.get('metric')}{data.get('comparator')}{shown}{model}"
+
+
 def results_from_json(data: Any) -> list[TargetResult]:
     """Checked targets as the platform sends them (`TargetResult.to_dict`); entries that are
     not such are left out (a newer server's metric this version does not know)."""

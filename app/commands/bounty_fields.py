@@ -85,7 +85,9 @@ def body_from_args(args: argparse.Namespace, *, creating: bool) -> dict[str, Any
     if args.criterion is not None:
         body["rubric"] = criteria(args.criterion, args.max_score)
     if args.target is not None:
-        body["calibration_targets"] = targets([t for t in args.target if t.strip()])
+        body["calibration_targets"] = fields.calibration_targets(
+            [t for t in args.target if t.strip()]
+        )
     if args.reward is not None or creating:
         body["reward"] = fields.reward(args.reward)
     if args.currency is not None:
@@ -124,20 +126,3 @@ def criteria(specs: list[str], top: int) -> list[dict[str, Any]]:
         item = fields.criterion(ident, name, weight_text, where=f"--criterion {spec}")
         items.append({**item, "max_score": top})
     return fields.distinct_criteria(items)
-
-
-def targets(specs: list[str]) -> list[dict[str, Any]]:
-    """`--target` options as calibration targets, each checked (docs/calibrate.md)."""
-    from app.calibrate.targets import TargetError, target_from_text
-
-    found = []
-    for spec in specs:
-        try:
-            found.append(target_from_text(spec))
-        except TargetError as exc:
-            raise UserError(
-                str(exc),
-                "Write METRIC>=VALUE[@MODEL], e.g. --target signal_share>=0.6@openai/gpt-4o-mini.",
-                where=f"--target {spec}",
-            ) from None
-    return found

@@ -9,6 +9,7 @@ import json
 from contextlib import asynccontextmanager
 
 import pytest
+from PySide6.QtCore import QDate
 from support.card_samples import sample_card
 from support.platform_testkit import Api, package_files
 
@@ -65,9 +66,7 @@ def _submit_with_card(platform, bounty_id: str) -> str:
         author.close()
 
 
-def test_the_lab_opens_a_submissions_pack_card(qtbot, job_runner, async_loop, platform):
-    bid = _post_bounty(platform)
-    sid = _submit_with_card(platform, bid)
+def _screen(qtbot, job_runner, platform) -> MyBountiesScreen:
     screen = MyBountiesScreen(job_runner)
     qtbot.addWidget(screen)
     screen.resize(1100, 760)
@@ -81,6 +80,13 @@ def test_the_lab_opens_a_submissions_pack_card(qtbot, job_runner, async_loop, pl
     screen.set_client_factory(open_client)
     with qtbot.waitSignal(screen.loaded, timeout=20_000):
         screen.refresh()
+    return screen
+
+
+def test_the_lab_opens_a_submissions_pack_card(qtbot, job_runner, async_loop, platform):
+    bid = _post_bounty(platform)
+    sid = _submit_with_card(platform, bid)
+    screen = _screen(qtbot, job_runner, platform)
     with qtbot.waitSignal(screen.submissions_loaded, timeout=20_000):
         screen.select_bounty(bid)
     assert not screen.card_button.isEnabled()  # nothing selected yet
@@ -93,4 +99,30 @@ def test_the_lab_opens_a_submissions_pack_card(qtbot, job_runner, async_loop, pl
     assert [t.status for t in view.targets] == ["met", "not measurable"]
     assert "Bounty targets: 1 of 2 met" in view.summary.text()
     view.close()
+    qtbot.waitUntil(lambda: job_runner.running == 0, timeout=20_000)
+
+
+def test_the_bounty_form_takes_calibration_targets(qtbot, job_runner, async_loop, platform):
+    screen = _screen(qtbot, job_runner, platform)
+    form = screen.new_bounty()
+    form.title_edit.setText("Geometry QA")
+    form.domain_box.setEditText("biology")
+    form.reward_edit.setText("500")
+    form.deadline_edit.setDate(QDate(2099, 6, 30))
+    form.targets_edit.setPlainText("signal_share>=0.6@openai/gpt-4o-mini\npass_rate>=60")
+    form.save_button.click()
+    assert form.errors["targets"].isVisible()
+    assert "a share between 0 and 1" in form.errors["targets"].text()
+    form.targets_edit.setPlainText("signal_share>=0.6@openai/gpt-4o-mini\n\ntasks>=50")
+    with qtbot.waitSignal(form.saved, timeout=20_000) as saved:
+        form.save_button.click()
+    targets = saved.args[0]["calibration_targets"]
+    assert targets == [
+        {"metric": "signal_share", "comparator": ">=", "value": 0.6,
+         "model": "openai/gpt-4o-mini"},
+        {"metric": "tasks", "comparator": ">=", "value": 50.0},
+    ]  # fmt: skip
+    edit = screen._open_form(saved.args[0], None)
+    assert edit.targets_edit.toPlainText() == "signal_share>=0.6@openai/gpt-4o-mini\ntasks>=50"
+    edit.close()
     qtbot.waitUntil(lambda: job_runner.running == 0, timeout=20_000)
