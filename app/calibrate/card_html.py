@@ -19,7 +19,7 @@ from app.atomic import write_text_atomic
 from app.calibrate import card_data
 from app.calibrate.card_charts import CardChart, card_charts
 from app.calibrate.card_data import TaskRow, block, number, text
-from app.calibrate.targets import MET, NOT_MET, TargetResult
+from app.calibrate.targets import MET, NOT_MET, TargetResult, results_from_json
 from app.finding_codes import CATALOGUE
 from app.funnel.report_page import CSS, inline_svg
 
@@ -77,6 +77,8 @@ def page_html(
     name = text(package.get("name")) or "package"
     title = f"Pack card: {name}"
     rows = card_data.task_rows(card)
+    if targets is None and isinstance(card.get("targets"), dict):  # recorded when it was made
+        targets = results_from_json(card["targets"].get("results"))
     parts = [
         f"<h1>{_e(title)}</h1>",
         _package_line(package),

@@ -145,14 +145,38 @@ def run_calibrate(args: argparse.Namespace) -> int:
         )
     grading = _grade(calibration, outcome)
     card = calibration.card(outcome, grading, started)
+    targets = _bounty_targets(calibration.pack, card)
     path = args.out or default_card_path(args.dir)
     write_card(card, path)
-    write_card_page(card, card_page_path(path))
+    write_card_page(card, card_page_path(path), targets)
     if args.json:
         print(json.dumps(card, indent=2, ensure_ascii=False))
     else:
         _print_card(Console.for_stream(sys.stdout), card, path)
     return 0 if card["complete"] else 1
+
+
+def _bounty_targets(pack, card: dict):
+    """The calibration targets of the package's bounty (`package.bounty` in env.toml), as the
+    local copy of the platform has them after a sync, checked against `card`, which records
+    them (`targets`); None when the package names no bounty or it is not known here."""
+    from app.calibrate.targets import TargetError, evaluate, parse_targets
+    from app.commands.platform_session import open_local_store
+    from app.sync.platform import current_store_path
+
+    bounty_id = pack.manifest.package.bounty
+    try:
+        if not bounty_id or not current_store_path().is_file():
+            return None
+        with open_local_store() as store:
+            bounty = store.bounties.get(bounty_id)
+        if bounty is None:
+            return None
+        results = evaluate(parse_targets(bounty.detail.get("calibration_targets") or []), card)
+    except (UserError, OSError, TargetError):
+        return None  # no platform set up, or an unreadable copy: the card is made without them
+    card["targets"] = {"bounty": bounty_id, "results": [r.to_dict() for r in results]}
+    return results
 
 
 def _calibration(args: argparse.Namespace, pack):
@@ -260,6 +284,13 @@ def _print_card(console: Console, card: dict, path: Path) -> None:
             )
         )
         console.plain(f"  {model}: {rate}")
+    targets = (card.get("targets") or {}).get("results") or []
+    if targets:
+        met = sum(t["status"] == "met" for t in targets)
+        console.plain(
+            f"bounty {card['targets']['bounty']}: {met} of {len(targets)} calibration targets met"
+            + "".join(f"\n  {t['target']}: {t['status']} ({t['note']})" for t in targets)
+        )
     share = card["signal_share"]
     console.plain(
         "signal share: "

@@ -42,6 +42,7 @@ def test_calibrate_writes_the_html_card_with_costs_per_model_and_tags(tmp_path, 
             return {"content": right[task], "prompt_tokens": 20, "completion_tokens": 3}
         return {"content": wrong[task], "prompt_tokens": 20, "completion_tokens": 7}
 
+    _known_bounty(package)
     argv = ["calibrate", str(package), "--model", "openai/right", "--model", "openai/terse"]
     with ScriptedLLMServer([persona]) as server:
         argv += ["--samples", "2", "--llm-api-base", server.url, "--backend", "docker"]
@@ -58,8 +59,34 @@ def test_calibrate_writes_the_html_card_with_costs_per_model_and_tags(tmp_path, 
     by_id = {t["id"]: t for t in card["tasks"]}
     assert by_id[tasks[0]["id"]]["tags"] == ["acids", "<b>bold</b>"]
     assert by_id[tasks[1]["id"]]["tags"] == []
+    assert [r["status"] for r in card["targets"]["results"]] == ["met", "not met", "not measurable"]
+    assert card["targets"]["bounty"] == "b_cal"
     page = (package / ".gauntlet" / "card.html").read_text(encoding="utf-8")
+    assert "Bounty targets (1 of 3 met)" in page
     assert "Pack card:" in page and page.count("<svg") == 4
     assert "&lt;b&gt;bold&lt;/b&gt;" in page and "<b>bold</b>" not in page
     assert f"{n:,} in all" not in page  # 2 models: the total is 2n
     assert f"{2 * n} in all: 0 made by this run, {2 * n} from the cache" in page
+
+
+def _known_bounty(package: Path) -> None:
+    """The package names bounty b_cal, whose targets the local copy of the platform holds."""
+    from app.sync.platform import current_store_path
+    from app.sync.store import LocalStore
+
+    manifest = package / "env.toml"
+    manifest.write_text(
+        manifest.read_text().replace("[package]\n", '[package]\nbounty = "b_cal"\n', 1)
+    )
+    targets = [
+        {"metric": "pass_rate", "comparator": ">=", "value": 1.0, "model": "openai/right"},
+        {"metric": "signal_share", "comparator": ">=", "value": 0.5},
+        {"metric": "pass_rate", "comparator": ">", "value": 0.1, "model": "lab/reference"},
+    ]
+    bounty = {"id": "b_cal", "title": "Calibrated", "domain": "chemistry", "status": "open",
+              "reward": 10, "currency": "USD", "deadline": "2099-01-01T00:00:00Z",
+              "calibration_targets": targets}  # fmt: skip
+    path = current_store_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with LocalStore(path) as store:
+        assert store.bounties.upsert([bounty]) == 1
