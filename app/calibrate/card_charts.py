@@ -16,7 +16,7 @@ from app.funnel.report_charts import BAD, GOOD, MUTED, NEUTRAL, plain_label, ren
 
 # Okabe-Ito, one colour per model (in the card's order), cycling after eight
 MODEL_COLOURS = (NEUTRAL, "#E69F00", GOOD, "#CC79A7", "#56B4E9", BAD, "#F0E442", "#000000")
-BINS = 10
+BINS = ("0 (never)", "0–0.2", "0.2–0.4", "0.4–0.6", "0.6–0.8", "0.8–1", "1 (always)")
 LADDER_LABELLED = 40  # more tasks than this: a rank plot without task names
 
 
@@ -61,23 +61,32 @@ def _legend(axes, models: list[str]) -> None:
         text.set_parse_math(False)
 
 
+def _bin(rate: float) -> int:
+    """0 alone, five bands strictly between 0 and 1, 1 alone: the ends teach nothing."""
+    if rate <= 0.0:
+        return 0
+    if rate >= 1.0:
+        return len(BINS) - 1
+    return 1 + min(int(rate * 5), 4)
+
+
 def _histogram(rows: list[TaskRow], models: list[str]) -> CardChart | None:
     if not models:
         return None
-    counts = {m: [0] * BINS for m in models}
+    counts = {m: [0] * len(BINS) for m in models}
     for row in rows:
         for model, rate in row.rates.items():
             if model in counts:
-                counts[model][min(int(rate * BINS), BINS - 1)] += 1
+                counts[model][_bin(rate)] += 1
 
     def draw(axes) -> None:
         width = 0.8 / len(models)
+        axes.axvspan(0.5, len(BINS) - 1.5, color="#eef7f2", zorder=0)  # where the signal is
         for i, model in enumerate(models):
-            xs = [b + 0.1 + width * (i + 0.5) for b in range(BINS)]
+            xs = [b - 0.4 + width * (i + 0.5) for b in range(len(BINS))]
             axes.bar(xs, counts[model], width, color=_colour(i), label=plain_label(model))
-        axes.set_xticks(range(BINS + 1), [f"{b / BINS:.1f}" for b in range(BINS + 1)])
-        axes.set_xlim(0, BINS)
-        axes.set_xlabel("pass rate (pass@1) of the task")
+        axes.set_xticks(range(len(BINS)), BINS)
+        axes.set_xlabel("pass rate (pass@1) of the task; shaded: strictly between 0 and 1")
         axes.set_ylabel("tasks")
         axes.yaxis.get_major_locator().set_params(integer=True)
         _legend(axes, models)
@@ -85,8 +94,8 @@ def _histogram(rows: list[TaskRow], models: list[str]) -> CardChart | None:
     return CardChart(
         "histogram",
         "Pass rates",
-        "How many tasks each model passes how often. Tasks at 0 or 1 teach that model nothing; "
-        "the useful ones sit in between. The last bar includes 1.0.",
+        "How many tasks each model passes how often. Tasks a model never or always passes "
+        "teach it nothing; the useful ones sit in the shaded band.",
         (7.2, 2.8),
         draw,
     )
@@ -100,9 +109,11 @@ def _ladder(card: dict[str, Any], rows: list[TaskRow]) -> CardChart | None:
     label = "item-response difficulty (higher is harder)" if use_fit else "mean pass rate (raw)"
     labelled = len(pairs) <= LADDER_LABELLED
 
+    signal = {r.id: r.signal for r in rows}
+
     def draw(axes) -> None:
         values = [v for _tid, v in pairs]
-        colours = [MUTED if v in (0.0, 1.0) and not use_fit else NEUTRAL for v in values]
+        colours = [NEUTRAL if signal.get(tid) else MUTED for tid, _v in pairs]
         if labelled:
             axes.barh(range(len(pairs)), values, color=colours)
             axes.set_yticks(range(len(pairs)), [plain_label(t) for t, _v in pairs])
@@ -122,8 +133,8 @@ def _ladder(card: dict[str, Any], rows: list[TaskRow]) -> CardChart | None:
         "Tasks sorted by their fitted item-response difficulty, hardest first."
         if use_fit
         else "Tasks sorted hardest first by their mean raw pass rate over the models (no "
-        "item-response fit in this card); grey tasks are never or always solved."
-    )
+        "item-response fit in this card)."
+    ) + " Blue tasks have signal (some model passes them sometimes); grey ones have none."
     height = 0.9 + 0.2 * len(pairs) if labelled else 3.0
     return CardChart("ladder", "Difficulty ladder", how, (7.2, height), draw)
 

@@ -28,7 +28,7 @@ UNKNOWN_COLOUR = "#59636e"
 EXTRA_CSS = """
 pre.reply { white-space: pre-wrap; word-break: break-word; margin: 0; background: #f6f8fa;
   padding: 4px 6px; border-radius: 4px; font-size: 12px; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { font-variant-numeric: tabular-nums; }
 .warn { color: #b54708; }
 """
 ChartMarkup = Callable[[CardChart], str]
@@ -67,7 +67,9 @@ def page_with_png_charts(
         width, height = chart.size()
         return f'<img src="{name}" width="{width}" height="{height}" alt="{_e(chart.title)}">'
 
-    return page_html(card, image, targets), images
+    # Qt's text browser applies line-height to a line holding an image: a gap under each chart
+    page = page_html(card, image, targets).replace("line-height: 1.45;", "", 1)
+    return page, images
 
 
 def page_html(
