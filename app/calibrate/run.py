@@ -113,6 +113,7 @@ class Calibration:
                 "budget_usd": self.sampling.budget_usd,
                 "stopped_by_budget": outcome.stopped_by_budget,
                 "unpriced_models": sorted(outcome.unpriced_models),
+                "per_model": model_costs(self.models, outcome),
             },
             "grading": {
                 "backend": grading.backend,
@@ -120,9 +121,43 @@ class Calibration:
                 "stopped": grading.stopped,
             },
             "complete": outcome.not_sampled == 0 and grading.stopped is None,
-            **stats,
+            **_with_tags(stats, self.pack),
             "contamination": contamination,
         }
+
+
+def model_costs(models: list[str], outcome: SamplingOutcome) -> dict[str, dict[str, Any]]:
+    """Per model: its samples, how many came from the cache, their tokens, what they cost at
+    the provider's price (`usd`, cached ones at the price paid when they were made) and what
+    this run spent (`spent_usd`: cached samples are free)."""
+    costs: dict[str, dict[str, Any]] = {
+        m: {"samples": 0, "cache_hits": 0, "prompt_tokens": 0, "completion_tokens": 0,
+            "usd": 0.0, "spent_usd": 0.0}
+        for m in models
+    }  # fmt: skip
+    for sample in outcome.samples:
+        entry = costs.get(sample.request.model)
+        if entry is None:
+            continue
+        entry["samples"] += 1
+        entry["cache_hits"] += sample.cached
+        entry["prompt_tokens"] += sample.prompt_tokens
+        entry["completion_tokens"] += sample.completion_tokens
+        price = sample.cost_usd or 0.0
+        entry["usd"] += price
+        entry["spent_usd"] += 0.0 if sample.cached else price
+    for entry in costs.values():
+        entry["usd"], entry["spent_usd"] = round(entry["usd"], 6), round(entry["spent_usd"], 6)
+    return costs
+
+
+def _with_tags(stats: dict[str, Any], pack: EnvPack) -> dict[str, Any]:
+    """Each task's `tags` (its record's list of words, if it has one) for the per-tag view."""
+    for entry in stats.get("tasks", []):
+        task = pack.task(entry["id"])
+        tags = task.record.get("tags") if task is not None else None
+        entry["tags"] = [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
+    return stats
 
 
 def write_card(card: dict[str, Any], path: Path) -> None:
@@ -131,3 +166,10 @@ def write_card(card: dict[str, Any], path: Path) -> None:
 
 def default_card_path(root: Path) -> Path:
     return root / ".gauntlet" / "card.json"
+
+
+def card_page_path(card_path: Path) -> Path:
+    """Where the card's HTML page goes: next to the JSON, `.html` for its suffix."""
+    if card_path.suffix == ".html":
+        return card_path.with_name(card_path.name + ".html")
+    return card_path.with_suffix(".html")

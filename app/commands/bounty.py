@@ -159,7 +159,15 @@ def _print_bounty(verb: str, bounty: dict, *, as_json: bool) -> int:
     )
     if rubric:
         out.plain(f"  rubric: {rubric}")
+    targets = [_target_words(t) for t in bounty.get("calibration_targets") or []]
+    if targets:
+        out.plain(f"  calibration targets: {'; '.join(targets)}")
     return 0
+
+
+def _target_words(target: dict) -> str:
+    on = f" on {target['model']}" if target.get("model") else ""
+    return f"{target.get('metric')} {target.get('comparator')} {target.get('value')}{on}"
 
 
 # -- submissions -------------------------------------------------------------------------------

@@ -50,6 +50,16 @@ def add_field_options(p: argparse.ArgumentParser, *, creating: bool) -> None:
         help="a constraint such as min_tasks=50 (repeatable; a JSON value is read as JSON; on "
         "edit KEY= removes one)",
     )
+    p.add_argument(
+        "--target",
+        action="append",
+        default=None,
+        metavar="METRIC>=VALUE[@MODEL]",
+        help="a calibration target the submission's pack card should meet, e.g. "
+        "signal_share>=0.6@openai/gpt-4o-mini (metrics: signal_share, pass_rate, "
+        "always_solved_share, never_solved_share, tasks; repeatable; on edit the targets given "
+        "replace them, and --target '' removes them all)",
+    )
     p.add_argument("--reward", metavar="AMOUNT", help="the reward, a whole number, e.g. 5000")
     p.add_argument("--currency", help="a three-letter code (default USD)" if creating else again)
     p.add_argument(
@@ -74,6 +84,10 @@ def body_from_args(args: argparse.Namespace, *, creating: bool) -> dict[str, Any
         body["brief"] = brief
     if args.criterion is not None:
         body["rubric"] = criteria(args.criterion, args.max_score)
+    if args.target is not None:
+        body["calibration_targets"] = fields.calibration_targets(
+            [t for t in args.target if t.strip()]
+        )
     if args.reward is not None or creating:
         body["reward"] = fields.reward(args.reward)
     if args.currency is not None:

@@ -68,7 +68,8 @@ def _options(p: argparse.ArgumentParser) -> None:
         "--out",
         type=Path,
         metavar="CARD.json",
-        help="where to write the card (default DIR/.gauntlet/card.json)",
+        help="where to write the card (default DIR/.gauntlet/card.json); its HTML page goes "
+        "next to it (card.html)",
     )
     p.add_argument(
         "--estimate-only", action="store_true", help="show the cost estimate, ask nothing"
@@ -129,7 +130,8 @@ def run_calibrate(args: argparse.Namespace) -> int:
     after a grader change, costs nothing, and an interrupted run resumes. Exit 0: complete;
     1: stopped at the cap (the card says how far it got); 2: bad input, provider or sandbox.
     """
-    from app.calibrate.run import default_card_path, write_card
+    from app.calibrate.run import card_page_path, default_card_path, write_card
+    from app.commands.card import write_card_page
 
     require_package(args.dir)
     _check(args)
@@ -149,13 +151,38 @@ def run_calibrate(args: argparse.Namespace) -> int:
         )
     grading = _grade(calibration, outcome)
     card = calibration.card(outcome, grading, started)
+    targets = _bounty_targets(calibration.pack, card)
     path = args.out or default_card_path(args.dir)
     write_card(card, path)
+    write_card_page(card, card_page_path(path), targets)
     if args.json:
         print(json.dumps(card, indent=2, ensure_ascii=False))
     else:
         _print_card(Console.for_stream(sys.stdout), card, path)
     return 0 if card["complete"] else 1
+
+
+def _bounty_targets(pack, card: dict):
+    """The calibration targets of the package's bounty (`package.bounty` in env.toml), as the
+    local copy of the platform has them after a sync, checked against `card`, which records
+    them (`targets`); None when the package names no bounty or it is not known here."""
+    from app.calibrate.targets import TargetError, evaluate, parse_targets
+    from app.commands.platform_session import open_local_store
+    from app.sync.platform import current_store_path
+
+    bounty_id = pack.manifest.package.bounty
+    try:
+        if not bounty_id or not current_store_path().is_file():
+            return None
+        with open_local_store() as store:
+            bounty = store.bounties.get(bounty_id)
+        if bounty is None:
+            return None
+        results = evaluate(parse_targets(bounty.detail.get("calibration_targets") or []), card)
+    except (UserError, OSError, TargetError):
+        return None  # no platform set up, or an unreadable copy: the card is made without them
+    card["targets"] = {"bounty": bounty_id, "results": [r.to_dict() for r in results]}
+    return results
 
 
 def _calibration(args: argparse.Namespace, pack):
@@ -245,6 +272,7 @@ def _grade(calibration, outcome):
 
 
 def _print_card(console: Console, card: dict, path: Path) -> None:
+    from app.calibrate.run import card_page_path
     from app.findings import Finding
 
     requests, cost = card["requests"], card["cost"]
@@ -270,6 +298,13 @@ def _print_card(console: Console, card: dict, path: Path) -> None:
             )
         )
         console.plain(f"  {model}: {rate}")
+    targets = (card.get("targets") or {}).get("results") or []
+    if targets:
+        met = sum(t["status"] == "met" for t in targets)
+        console.plain(
+            f"bounty {card['targets']['bounty']}: {met} of {len(targets)} calibration targets met"
+            + "".join(f"\n  {t['target']}: {t['status']} ({t['note']})" for t in targets)
+        )
     share = card["signal_share"]
     console.plain(
         "signal share: "
@@ -289,7 +324,7 @@ def _print_card(console: Console, card: dict, path: Path) -> None:
         console.finding(Finding.from_dict(data))
     if card["grading"]["stopped"]:
         console.plain(f"grading stopped: {card['grading']['stopped']}")
-    console.plain(f"card written to {path}")
+    console.plain(f"card written to {path}, its page to {card_page_path(path)}")
 
 
 def _print_difficulty(console: Console, card: dict) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -170,6 +171,15 @@ def _inches(chart: Chart) -> tuple[float, float]:
 
 
 def _render(chart: Chart, fmt: str, dpi: float = 96) -> bytes:
+    draw = {"rewards": _draw_rewards, "attacks": _draw_attacks, "stages": _draw_stages}[chart.kind]
+    return render_figure(chart.key, _inches(chart), lambda axes: draw(axes, chart), fmt, dpi)
+
+
+def render_figure(
+    key: str, inches: tuple[float, float], draw: Callable[[Any], None], fmt: str, dpi: float = 96
+) -> bytes:
+    """One figure of `inches` with one axes that `draw` fills, as `fmt` ("svg" or "png") bytes.
+    Shared with the calibration card's charts (app/calibrate/card_charts.py)."""
     # The object-oriented API with an explicit Agg canvas: no pyplot, no GUI backend, no global
     # figure list, safe from any thread.
     import matplotlib
@@ -179,14 +189,12 @@ def _render(chart: Chart, fmt: str, dpi: float = 96) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    settings = {"svg.fonttype": "none", "svg.hashsalt": chart.key, "font.size": 9}
+    settings = {"svg.fonttype": "none", "svg.hashsalt": key, "font.size": 9}
     with rc_context(settings):
-        figure = Figure(figsize=_inches(chart), layout="constrained")
+        figure = Figure(figsize=inches, layout="constrained")
         FigureCanvasAgg(figure)
         axes = figure.add_subplot()
-        {"rewards": _draw_rewards, "attacks": _draw_attacks, "stages": _draw_stages}[chart.kind](
-            axes, chart
-        )
+        draw(axes)
         axes.spines[["top", "right"]].set_visible(False)
         buffer = io.BytesIO()
         metadata = {"Date": None} if fmt == "svg" else {}
@@ -196,7 +204,7 @@ def _render(chart: Chart, fmt: str, dpi: float = 96) -> bytes:
 
 def _label_rows(axes, chart: Chart) -> None:
     positions = list(range(len(chart.rows)))
-    axes.set_yticks(positions, [_plain(label) for label, _values, _colour in chart.rows])
+    axes.set_yticks(positions, [plain_label(label) for label, _values, _colour in chart.rows])
     for label in axes.get_yticklabels():
         label.set_parse_math(False)
     axes.invert_yaxis()
@@ -252,7 +260,7 @@ def _draw_stages(axes, chart: Chart) -> None:
     _label_rows(axes, chart)
 
 
-def _plain(label: str) -> str:
+def plain_label(label: str) -> str:
     """A short, single-line label."""
     label = " ".join(label.split())
     return label if len(label) <= 40 else label[:39] + "…"

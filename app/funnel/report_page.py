@@ -255,15 +255,19 @@ def _location(finding: Finding) -> str:
 
 
 def _inline_svg(chart: report_charts.Chart) -> str:
+    width, height = report_charts.chart_size(chart)
+    return inline_svg(report_charts.render_svg(chart), width, height, chart.title)
+
+
+def inline_svg(svg: str, width: int, height: int, label: str) -> str:
     """matplotlib's SVG, trimmed for inline use: no metadata (it names external vocabularies),
     no namespace declarations (HTML does not need them), scaled to the page's width."""
-    svg = report_charts.render_svg(chart)
+    svg = svg[svg.index("<svg") :]
     svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.DOTALL)
     svg = re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", svg)
-    width, height = report_charts.chart_size(chart)
     svg = re.sub(
         r'<svg\s+width="[^"]*"\s+height="[^"]*"',
-        f'<svg width="{width}" height="{height}" role="img" aria-label="{_e(chart.title)}" '
+        f'<svg width="{width}" height="{height}" role="img" aria-label="{_e(label)}" '
         'style="max-width:100%;height:auto"',
         svg,
         count=1,

@@ -89,6 +89,8 @@ class Bounty(Base):
     constraints: Mapped[dict] = mapped_column(JSON)
     brief: Mapped[str] = mapped_column(Text)
     rubric: Mapped[list] = mapped_column(JSON)
+    # What the pack card must show, e.g. signal share >= 0.6 (app/calibrate/targets.py)
+    calibration_targets: Mapped[list] = mapped_column(JSON, default=list)
     search_text: Mapped[str] = mapped_column(Text)  # lower-cased title+summary+brief+tags
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -164,6 +166,8 @@ class Revision(Base):
     check_finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     check_digest: Mapped[str | None] = mapped_column(String(100), nullable=True)
     report: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # The author's pack card (.gauntlet/card.json from `gauntlet calibrate`), a blob
+    card_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class RevisionBlob(Base):

@@ -7,6 +7,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import strict_json
+from app.calibrate.card_data import CardFileError, check_card
 from app.platform import changefeed, jobs, workflow
 from app.platform.access import possessed_blobs
 from app.platform.anchoring import Anchor, locate
@@ -100,6 +102,7 @@ def record_revision(
         files=dict(sorted(body.files.items())),
         total_bytes=total,
         client_report=body.client_report,
+        card_sha256=body.card,
         created_at=utcnow(),
         check_status="queued",
         check_attempts=0,
@@ -139,6 +142,31 @@ def cancel_superseded_checks(session: Session, submission_id: str, latest: int) 
             old.check_error = f"revision {latest} was pushed before this check finished"
             old.check_finished_at = utcnow()
             changefeed.publish_revision(session, old)
+
+
+def check_card_blob(session: Session, sha256: str) -> None:
+    """The blob a revision names as its pack card must be one (422 otherwise)."""
+    try:
+        read_card(session, sha256)
+    except CardFileError as exc:
+        raise Problem(
+            422,
+            f"the pack card is not usable: {exc} Send the card.json `gauntlet calibrate` wrote.",
+            errors=[field_error(["body", "card"], str(exc))],
+        ) from None
+
+
+def read_card(session: Session, sha256: str) -> dict:
+    """The pack card in blob `sha256`; a `CardFileError` when it is none."""
+    blob = session.get(Blob, sha256)
+    if blob is None:
+        raise CardFileError("its blob is not uploaded.")
+    try:
+        data = strict_json.loads(blob.data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise CardFileError(f"not valid JSON: {exc}.") from None
+    check_card(data)
+    return data
 
 
 def file_text(session: Session, files: dict[str, str], path: str | None) -> str | None:

@@ -52,6 +52,8 @@ class BountyCreate(Strict):
     constraints: dict[str, Any] = Field(default_factory=dict)
     brief: Markdown = ""
     rubric: list[RubricItem] = Field(default_factory=list, max_length=30)
+    # {metric, comparator, value, model?}, checked by app/calibrate/targets.py
+    calibration_targets: list[dict[str, Any]] = Field(default_factory=list, max_length=20)
     status: Literal["open", "draft"] = "open"
 
 
@@ -73,6 +75,7 @@ class BountyPatch(Strict):
     constraints: dict[str, Any] | None = None
     brief: Markdown | None = None
     rubric: list[RubricItem] | None = Field(default=None, max_length=30)
+    calibration_targets: list[dict[str, Any]] | None = Field(default=None, max_length=20)
     status: Literal["open", "closed", "draft"] | None = None
 
 
@@ -90,6 +93,7 @@ class RevisionCreate(Strict):
     )
     message: Annotated[str, StringConstraints(max_length=5000)] = ""
     client_report: dict[str, Any] | None = None
+    card: Sha256 | None = None  # the uploaded blob of the package's pack card (card.json)
 
 
 class TransitionRequest(Strict):

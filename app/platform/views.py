@@ -42,6 +42,7 @@ def bounty_view(session: Session, bounty: Bounty) -> dict[str, Any]:
         "constraints": dict(bounty.constraints),
         "brief": bounty.brief,
         "rubric": list(bounty.rubric),
+        "calibration_targets": list(bounty.calibration_targets or []),
         "lab": user_ref(session, bounty.lab_id),
         "created_at": iso(bounty.created_at),
         "updated_at": iso(bounty.updated_at),
@@ -106,6 +107,7 @@ def revision_view(
         "author": user_ref(session, revision.author_id),
         "check": check,
         "client_report": revision.client_report,
+        "card": revision.card_sha256,
     }
 
 

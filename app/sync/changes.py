@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 FINAL_STATES = ("accepted", "rejected", "withdrawn")
 BATCH_LIMIT = 1000  # hashes per POST /v1/blobs/batch
 UPLOAD_CONCURRENCY = 4  # parallel blob uploads: enough to hide latency, gentle on the server
+CARD_FILE = ".gauntlet/card.json"  # the pack card of `gauntlet calibrate`, sent with a submit
 
 UploadProgress = Callable[[int, int], None]  # (blobs uploaded, blobs to upload)
 
@@ -104,8 +105,10 @@ def queue_submit(
     files: dict[str, bytes],
     message: str = "",
     client_report: dict | None = None,
+    card: bytes | None = None,
 ) -> OutboxEntry:
-    """Snapshot the package's files and queue its upload as one change."""
+    """Snapshot the package's files (and its pack card, when it has one) and queue their
+    upload as one change."""
     from app.envpack.bundle import digest_of
 
     manifest = {rel: blobs.put(data) for rel, data in files.items()}
@@ -121,6 +124,7 @@ def queue_submit(
             "files": manifest,
             "message": message,
             "client_report": client_report,
+            "card": blobs.put(card) if card else None,
             "digest": digest,
         }
         return store.outbox.queue("submit", payload, conn=conn)
@@ -132,15 +136,19 @@ class SubmitHandler(_Handler):
     async def send(self, entry: OutboxEntry) -> None:
         ctx, payload = self.ctx, entry.payload
         files: dict[str, str] = payload["files"]
+        if payload.get("card"):  # a blob like the files, named apart from them
+            files = {**files, CARD_FILE: payload["card"]}
         await self._upload_missing(sorted(set(files.values())), files)
         submission_id = await self._submission_id(entry)
         submission = ctx.store.submissions.get(submission_id)
         etag = submission.etag if submission else None
         if not etag:
             etag = (await self._refetch(submission_id)).etag
-        body = {"files": files, "message": payload.get("message") or ""}
+        body = {"files": payload["files"], "message": payload.get("message") or ""}
         if payload.get("client_report"):
             body["client_report"] = payload["client_report"]
+        if payload.get("card"):
+            body["card"] = payload["card"]
         for attempt in (1, 2):
             try:
                 response = await ctx.client.post(

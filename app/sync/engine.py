@@ -188,6 +188,7 @@ class SyncEngine:
     ) -> OutboxEntry:
         """Snapshot the package at `root` and queue it for upload as a new revision."""
         files = read_package_files(root)
+        card = read_pack_card(root)
         entry = changes.queue_submit(
             self.store,
             self.blobs,
@@ -196,6 +197,7 @@ class SyncEngine:
             files=files,
             message=message,
             client_report=client_report,
+            card=card,
         )
         self._refresh_counts()
         return entry
@@ -357,3 +359,20 @@ def read_package_files(root: str | Path) -> dict[str, bytes]:
                 where=str(root / rel),
             ) from exc
     return files
+
+
+def read_pack_card(root: str | Path) -> bytes | None:
+    """The package's pack card (.gauntlet/card.json from `gauntlet calibrate`) to send with a
+    submit, or None when it has none. A card that is no card (damaged, another schema) stays
+    home with a warning in the log: the platform would refuse the whole submission for it."""
+    from app.calibrate.card_data import CardFileError, load_card
+
+    path = Path(root) / changes.CARD_FILE
+    if not path.is_file():
+        return None
+    try:
+        load_card(path)
+        return path.read_bytes()
+    except (CardFileError, OSError) as exc:
+        log.warning("not sending the pack card %s: %s", path, exc)
+        return None

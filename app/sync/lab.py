@@ -136,11 +136,12 @@ async def bounty_submissions(client: PlatformClient, bounty_id: str) -> tuple[di
 async def _with_check(client: PlatformClient, item: dict) -> dict:
     """The submission with its latest revision's server check (None before a revision)."""
     number = item.get("current_revision")
-    check = None
+    check, card = None, None
     if number:
         revision = (await client.get(f"/v1/submissions/{item['id']}/revisions/{number}")).data
         check = {k: revision["check"].get(k) for k in ("status", "verdict", "error")}
-    return {**item, "check": check}
+        card = revision.get("card")  # the pack card's blob, when the author sent one
+    return {**item, "check": check, "card": card}
 
 
 def check_words(check: dict | None) -> str:

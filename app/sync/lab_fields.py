@@ -185,6 +185,25 @@ def constraints(specs: list[str], current: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def calibration_targets(specs: list[str]) -> list[dict[str, Any]]:
+    """`METRIC>=VALUE[@MODEL]` lines as calibration targets, each checked (docs/calibrate.md)."""
+    from app.calibrate.targets import TargetError, target_from_text
+
+    found = []
+    for spec in specs:
+        try:
+            found.append(target_from_text(spec))
+        except TargetError as exc:
+            raise FieldError(
+                "targets",
+                str(exc),
+                "Write METRIC>=VALUE[@MODEL], e.g. --target signal_share>=0.6@openai/gpt-4o-mini.",
+                where=f"--target {spec}",
+                form_hint="Write one per line, e.g. signal_share>=0.6@openai/gpt-4o-mini.",
+            ) from None
+    return found
+
+
 def reward(text: str | None) -> int:
     if text is None:
         raise FieldError(

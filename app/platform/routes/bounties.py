@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from app.calibrate.targets import TargetError, parse_targets
 from app.platform import changefeed
 from app.platform.access import get_bounty
 from app.platform.auth import require_role
@@ -134,6 +135,7 @@ def bounty_columns(
     tags = list(dict.fromkeys(body.tags))
     rubric = [item.model_dump() for item in body.rubric]
     _check_rubric(rubric)
+    targets = checked_targets(body.calibration_targets)
     return dict(
         id=bounty_id or new_id("b"),
         lab_id=lab_id,
@@ -150,6 +152,7 @@ def bounty_columns(
         constraints=body.constraints,
         brief=body.brief,
         rubric=rubric,
+        calibration_targets=targets,
         search_text=search_text(body.title, body.summary, body.brief, tags),
         created_at=now,
         updated_at=now,
@@ -165,6 +168,14 @@ def insert_bounty(
     session.flush()
     changefeed.publish_bounty(session, bounty)
     return bounty
+
+
+def checked_targets(targets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The bounty's calibration targets in their plain form, or a 422 naming the bad one."""
+    try:
+        return [target.to_dict() for target in parse_targets(targets)]
+    except TargetError as exc:
+        raise invalid(str(exc), ["body", "calibration_targets"], str(exc)) from None
 
 
 def _check_rubric(rubric: list[dict]) -> None:
@@ -213,6 +224,8 @@ def patch_bounty(bounty_id: str, body: BountyPatch, caller: CurrentCaller):
                     for item in body.rubric
                 ]
                 _check_rubric(value)
+            if name == "calibration_targets":
+                value = checked_targets(value)
             if name == "tags":
                 value = list(dict.fromkeys(value))
                 bounty.tags_text = tags_text(value)

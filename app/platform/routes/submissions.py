@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from app.calibrate.card_html import standalone_html
+from app.calibrate.targets import evaluate, parse_targets
 from app.platform import changefeed, jobs, quotas, workflow
 from app.platform.access import (
     get_bounty,
@@ -26,7 +29,13 @@ from app.platform.models import Assignment, Revision, Submission, User
 from app.platform.problems import Problem, invalid
 from app.platform.recheck import CHECK_REVISION
 from app.platform.responses import Reply, check_if_match, json_read, version_etag
-from app.platform.revisions import check_manifest, record_revision, uploaded_size
+from app.platform.revisions import (
+    check_card_blob,
+    check_manifest,
+    read_card,
+    record_revision,
+    uploaded_size,
+)
 from app.platform.schemas import (
     AssignReviewer,
     RevisionCreate,
@@ -40,6 +49,9 @@ from app.platform.views import revision_view, submission_view
 
 router = APIRouter(prefix="/v1/submissions", tags=["submissions"])
 RevisionNumber = Annotated[int, Path(ge=1, le=1_000_000)]
+CARD_NAME = "\x00card"  # never a valid file path, so never confused with one
+# The card page is a stranger's text: no script, no network, only its own inline styles.
+CARD_PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
 def _submission_reply(
@@ -157,7 +169,11 @@ def create_revision(submission_id: str, body: RevisionCreate, caller: CurrentCal
         submission = get_submission(session, caller.user, submission_id, for_update=True)
         _check_pushable(caller.request, session, settings, caller.user, submission)
         check_manifest(body.files, settings)
-        shas, total = uploaded_size(session, caller.user, body.files, settings)
+        # the card is a blob like the files (held by the author, counted in the size), not a file
+        named = {**body.files, CARD_NAME: body.card} if body.card else body.files
+        shas, total = uploaded_size(session, caller.user, named, settings)
+        if body.card:
+            check_card_blob(session, body.card)
         revision = record_revision(session, settings, caller.user, submission, body, shas, total)
         return Reply(
             201,
@@ -205,6 +221,49 @@ def read_report(submission_id: str, number: RevisionNumber, caller: CurrentCalle
                 detail += f": {revision.check_error}"
             raise Problem(409, detail, slug="report-not-ready", check_status=revision.check_status)
         return json_read(caller.request, revision.report)
+
+
+def _card_of(session: Session, user: User, submission_id: str, number: int):
+    """(card, targets checked) of a revision, or a 404 when it carries no card."""
+    revision = _visible_revision(session, user, submission_id, number)
+    if revision.card_sha256 is None:
+        raise Problem(
+            404,
+            f"revision {number} carries no pack card: its author did not run "
+            "`gauntlet calibrate` before submitting",
+            slug="no-card",
+        )
+    card = read_card(session, revision.card_sha256)
+    bounty = get_bounty(session, user, get_submission(session, user, submission_id).bounty_id)
+    targets = evaluate(parse_targets(bounty.calibration_targets or []), card)
+    return revision, card, targets
+
+
+@router.get(
+    "/{submission_id}/revisions/{number}/card",
+    summary="The revision's pack card, with the bounty's calibration targets checked against it",
+)
+def read_card_json(submission_id: str, number: RevisionNumber, caller: CurrentCaller):
+    with caller.platform.read() as session:
+        revision, card, targets = _card_of(session, caller.user, submission_id, number)
+        payload = {
+            "sha256": revision.card_sha256,
+            "card": card,
+            "targets": [t.to_dict() for t in targets],
+        }
+        return json_read(caller.request, payload)
+
+
+@router.get(
+    "/{submission_id}/revisions/{number}/card.html",
+    summary="The revision's pack card as a self-contained HTML page",
+    response_class=HTMLResponse,
+)
+def read_card_page(submission_id: str, number: RevisionNumber, caller: CurrentCaller):
+    with caller.platform.read() as session:
+        _revision, card, targets = _card_of(session, caller.user, submission_id, number)
+    page = standalone_html(card, targets)
+    return HTMLResponse(page, headers={"Content-Security-Policy": CARD_PAGE_POLICY})
 
 
 @router.post("/{submission_id}/transition", summary="Change a submission's state (needs If-Match)")

@@ -151,6 +151,10 @@ class FunnelPanel(QWidget):
         self.page_button = push_button("Open as page", self.open_page, tip="Report with charts")
         self.page_button.setEnabled(False)
         buttons.addWidget(self.page_button)
+        self.calibration_button = push_button(
+            "Calibration…", self.open_calibration, tip="The pack card from `gauntlet calibrate`"
+        )
+        buttons.addWidget(self.calibration_button)
         self.runs_button = push_button(
             "Agent runs…",
             self.open_agent_runs,
@@ -273,6 +277,7 @@ class FunnelPanel(QWidget):
         self.runs_button.setVisible(self._agentic)
         self.run_button.setEnabled(enabled)
         self.submit_button.setEnabled(enabled)
+        self.calibration_button.setEnabled(enabled)
         for button in self.stage_buttons.values():
             button.setEnabled(enabled)
         if enabled:
@@ -381,6 +386,17 @@ class FunnelPanel(QWidget):
         self.report_page.problem.connect(self.problem)
         self.report_page.show_report(self.last_report)
         self.report_page.show()
+
+    def open_calibration(self) -> None:
+        """The package's pack card (.gauntlet/card.json) in the calibration view."""
+        from app.ui.funnel.calibration_view import CalibrateContext, CalibrationView
+
+        self.calibration_view = CalibrationView(parent=self)
+        context = (self._package, self._settings, self._credentials, self._job_runner)
+        self.calibration_view.set_calibrate_context(CalibrateContext(*context, self._confirm))
+        self.calibration_view.problem.connect(self.problem)
+        self.calibration_view.open_file(self._package / ".gauntlet" / "card.json")
+        self.calibration_view.show()
 
     def open_agent_runs(self) -> None:
         """The agents' runs the last report carries, in the trajectory viewer."""

@@ -118,7 +118,12 @@ class MyBountiesScreen(QWidget):
             self.assign_selected,
             tip="Pick an expert vetted in the bounty's domain",
         )
-        layout.addLayout(button_row(self.assign_button))
+        self.card_button = push_button(
+            "Pack card…",
+            self.open_card,
+            tip="The author's calibration against real models, with your targets met or not",
+        )
+        layout.addLayout(button_row(self.assign_button, self.card_button))
         return box
 
     # -- the list ----------------------------------------------------------------------------
@@ -190,7 +195,9 @@ class MyBountiesScreen(QWidget):
         self.refresh_button.setEnabled(connected)
         self.edit_button.setEnabled(connected and bounty is not None)
         self.close_button.setEnabled(connected and bool(bounty) and bounty["status"] != "closed")
-        self.assign_button.setEnabled(connected and self.selected_submission() is not None)
+        submission = self.selected_submission()
+        self.assign_button.setEnabled(connected and submission is not None)
+        self.card_button.setEnabled(connected and bool(submission and submission.get("card")))
 
     # -- new, edit, close --------------------------------------------------------------------
 
@@ -275,6 +282,21 @@ class MyBountiesScreen(QWidget):
         rows = self.submission_table.selectionModel().selectedRows()
         ok = rows and rows[0].row() < len(self.submissions)
         return self.submissions[rows[0].row()] if ok else None
+
+    def open_card(self) -> None:
+        """The selected submission's pack card, fetched from the platform, in a window."""
+        from app.sync.cards import fetch_card
+        from app.ui.funnel.calibration_view import open_card_window
+
+        submission = self.selected_submission()
+        if submission is None or not submission.get("card"):
+            return
+        sid, number = submission["id"], submission["current_revision"]
+
+        def show(result) -> None:
+            open_card_window(self, result, f"{sid} revision {number}")  # a child: kept alive
+
+        self.calls.run(lambda client: fetch_card(client, sid, number), show, self._failed)
 
     def assign_selected(self) -> AssignDialog | None:
         bounty, submission = self.selected_bounty(), self.selected_submission()

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.calibrate.targets import target_text
 from app.sync import lab, lab_fields
 from app.sync.errors import StaleVersion
 from app.sync.lab_fields import FieldError
@@ -104,6 +105,17 @@ class BountyForm(QDialog):
         self.constraints_edit.setPlaceholderText("One per line, e.g.\nmin_tasks=50\nlanguage=en")
         self.constraints_edit.setFixedHeight(70)
         self._row("Constraints", "constraints", self.constraints_edit)
+        self.targets_edit = QPlainTextEdit()
+        self.targets_edit.setPlaceholderText(
+            "What the pack card should show, one per line (optional), e.g.\n"
+            "signal_share>=0.6@openai/gpt-4o-mini"
+        )
+        self.targets_edit.setToolTip(
+            "Metrics: signal_share, pass_rate, always_solved_share, never_solved_share (0–1), "
+            "tasks (a count); @MODEL for one model of the author's calibration"
+        )
+        self.targets_edit.setFixedHeight(60)
+        self._row("Calibration targets", "targets", self.targets_edit)
         self.reward_edit = QLineEdit()
         self.reward_edit.setPlaceholderText("5000")
         self.currency_box = QComboBox()
@@ -176,6 +188,8 @@ class BountyForm(QDialog):
         self.constraints_edit.setPlainText(
             "\n".join(f"{k}={json.dumps(v)}" for k, v in (bounty.get("constraints") or {}).items())
         )
+        targets = bounty.get("calibration_targets") or []
+        self.targets_edit.setPlainText("\n".join(target_text(t) for t in targets))
         self.reward_edit.setText(str(bounty["reward"]))
         self.currency_box.setEditText(bounty["currency"])
         when = datetime.fromisoformat(bounty["deadline"]).astimezone(UTC)
@@ -204,6 +218,9 @@ class BountyForm(QDialog):
             "brief": self.brief_edit.toPlainText(),
             "rubric": self.criteria.rubric(),
             "constraints": lab_fields.constraints(lines, {}),
+            "calibration_targets": lab_fields.calibration_targets(
+                [t for t in self.targets_edit.toPlainText().splitlines() if t.strip()]
+            ),
             "reward": lab_fields.reward(reward),
             "currency": lab_fields.currency(self.currency_box.currentText()),
             "deadline": self._deadline(day),

@@ -51,10 +51,16 @@ class ReviewPage(QWidget):
             tip="Start a thread on the selected lines, or the selected task rows (Ctrl+Alt+M)",
             primary=True,
         )
+        self.card_button = push_button(
+            "Pack card…",
+            self.open_card,
+            tip="The author's calibration against real models, with the bounty's targets",
+        )
+        self.card_button.setEnabled(False)
         self.status = QLabel()
         self.status.setObjectName("dimText")
         self.status.setWordWrap(True)
-        layout.addLayout(button_row(self.back_button, self.comment_button))
+        layout.addLayout(button_row(self.back_button, self.comment_button, self.card_button))
         layout.addWidget(self.status)
         self.workspace = self._make_workspace()
         self.tabs = QTabWidget()
@@ -173,6 +179,7 @@ class ReviewPage(QWidget):
         self.funnel.set_package(new.root)
         self.funnel.set_submit_visible(False)
         self.reports.setHtml(self._reports_html(detail))
+        self.card_button.setEnabled(self._card_sent(detail))
         since = detail["last_reviewed_revision"]
         self.status.setText(
             f"Showing what changed since your review of revision {since}."
@@ -187,23 +194,48 @@ class ReviewPage(QWidget):
         self.status.setText("The submission's files could not be fetched.")
         self.problem.emit(exc)
 
+    def _revision(self, detail: dict):
+        revisions = self.session.store.submissions.revisions(detail["id"])
+        return next((r for r in revisions if r.number == detail["revision"]), None)
+
+    def _card_sent(self, detail: dict) -> bool:
+        revision = self._revision(detail)
+        return revision is not None and bool(revision.data.get("card"))
+
     def _reports_html(self, detail: dict) -> str:
         store = self.session.store
-        revision = next(
-            (
-                r
-                for r in store.submissions.revisions(detail["id"])
-                if r.number == detail["revision"]
-            ),
-            None,
-        )
+        revision = self._revision(detail)
         platform = store.submissions.report_for(revision.id) if revision is not None else None
         authors = (revision.data.get("client_report") if revision is not None else None) or None
+        card = (
+            "The author sent the pack card of a calibration against real models: "
+            "<b>Pack card…</b> shows it, with the bounty's targets met or not."
+            if self._card_sent(detail)
+            else "No pack card came with this revision: the author did not run "
+            "<code>gauntlet calibrate</code>."
+        )
         return (
             "<h3>The platform's check</h3>"
             + report_summary_html(platform)
             + "<h3>The author's own run, sent with the submission</h3>"
             + report_summary_html(authors)
+            + f"<h3>Calibration (pack card)</h3><p>{card}</p>"
+        )
+
+    def open_card(self) -> None:
+        """Fetch the revision's pack card from the platform and show it in a window."""
+        from app.sync.cards import fetch_card
+        from app.ui.funnel.calibration_view import open_card_window
+
+        if self.session is None or self.submission_id is None or self.revision is None:
+            return
+        number, sid = self.revision, self.submission_id
+
+        def show(result) -> None:
+            open_card_window(self, result, f"{sid} revision {number}")  # a child: kept alive
+
+        self._job_runner.run_coroutine(
+            fetch_card(self.session.client, sid, number), on_done=show, on_error=self.problem.emit
         )
 
     def _set_ready(self, ready: bool) -> None:
