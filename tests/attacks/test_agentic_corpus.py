@@ -1,7 +1,10 @@
-"""The agentic attack corpus (tests/attacks/agentic_corpus/, README there): 16 verifiers with a
+"""The agentic attack corpus (tests/attacks/agentic_corpus/, README there): 17 verifiers with a
 planted flaw, each with its exploit, and 5 sound ones. First the corpus itself is checked (every
-oracle passes, doing nothing fails, every exploit really earns the reward), then stage 3 must
-flag every vulnerable task with its planted code and nothing in the robust package."""
+oracle passes, doing nothing fails, every exploit really earns the reward); then stage 3 must
+raise nothing on the robust package with the whole library, and the agents of each planted
+code must break their vulnerable task, confirmed. The whole library on every vulnerable task
+(recall, and which other agents also break it) is bench/agentic_recall.py's run: 4 more
+minutes on 2 cores, which the suite leaves to the bench."""
 
 from __future__ import annotations
 
@@ -12,12 +15,14 @@ from pathlib import Path
 import pytest
 from support.services import need, sandbox_image_available
 
+from app.attacks.cheating_agents import AGENTS
 from app.envpack.loader import load_envpack
 from app.envpack.model import AgenticTask, EnvPack
-from app.funnel.agentic_attack import run_agentic_attack_stage
+from app.funnel.agentic_attack import attack_task, is_confirmed, run_agentic_attack_stage
 from app.funnel.agentic_verify import phase_limits, task_image
 from app.funnel.pipeline import FunnelOptions
 from app.funnel.report import StageStatus
+from app.progress import CancelToken
 from app.sandbox.agentic_run import AgentScript, run_episode
 
 CORPUS = Path(__file__).resolve().parent / "agentic_corpus"
@@ -75,22 +80,36 @@ def test_every_task_is_sound_except_for_its_planted_flaw() -> None:
     assert problems == []
 
 
-@pytest.mark.timeout(900)  # 21 tasks x 27 agents: about 3 minutes on 2 cores
-def test_stage_3_flags_every_vulnerable_task_and_no_robust_one() -> None:
+@pytest.mark.timeout(600)
+def test_stage_3_raises_nothing_on_the_robust_tasks() -> None:
     need("docker", sandbox_image_available(), "the sandbox image is not built")
-    found: dict[str, set[str]] = {}
-    for name in PACKAGES:
-        result, findings = run_agentic_attack_stage(_pack(name), OPTIONS)
-        if name == "robust":
-            assert result.status == StageStatus.PASS, [f.message for f in findings]
-            assert findings == []
-        for finding in findings:
-            assert finding.evidence and finding.evidence["steps"], finding
-            assert len(finding.evidence["confirm_rewards"]) >= 2
-            found.setdefault(finding.task_id or "", set()).add(finding.code)
-    missed = {
-        task_id: (entry["code"], sorted(found.get(task_id, ())))
-        for task_id, entry in EXPECT["vulnerable"].items()
-        if entry["code"] not in found.get(task_id, ())
-    }
-    assert missed == {}, "task: (planted code, codes found)"
+    result, findings = run_agentic_attack_stage(_pack("robust"), OPTIONS)
+    assert result.status == StageStatus.PASS, [f.message for f in findings]
+    assert findings == []
+    assert result.details["screened"] == len(AGENTS) * len(EXPECT["robust"]["tasks"])
+
+
+def _planted_family_hits(pack: EnvPack, task: AgenticTask, code: str) -> tuple[str, list]:
+    import docker
+
+    family = tuple(agent for agent in AGENTS if agent.code == code)
+    client = docker.from_env(timeout=120)
+    attack = attack_task(client, pack, task, OPTIONS, family, lambda _m: None, CancelToken())
+    assert attack.error is None, (task.id, attack.error)
+    confirmed = [hit for hit in attack.hits if is_confirmed(pack, hit)]
+    return task.id, [(hit.agent.code, hit.confirmed_rewards) for hit in confirmed]
+
+
+@pytest.mark.timeout(600)
+def test_the_agents_of_each_planted_code_break_their_vulnerable_task() -> None:
+    need("docker", sandbox_image_available(), "the sandbox image is not built")
+    jobs = []
+    for task_id, entry in EXPECT["vulnerable"].items():
+        pack = _pack(entry["package"])
+        jobs.append((pack, next(t for t in pack.agentic_tasks if t.id == task_id), entry["code"]))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        found = dict(pool.map(lambda job: _planted_family_hits(*job), jobs))
+    missed = {task_id: hits for task_id, hits in found.items() if not hits}
+    assert missed == {}, "tasks no agent of their planted code broke"
+    for hits in found.values():
+        assert all(len(rewards) >= 2 for _code, rewards in hits)
