@@ -2,7 +2,9 @@
 
 pass@k is the unbiased estimator of Chen et al. (2021): with n samples of which c pass,
 pass@k = 1 - C(n-c, k) / C(n, k). The interval for a rate is Wilson's score interval, which,
-unlike the normal approximation, stays inside [0, 1] and is sound at 0/n and n/n.
+unlike the normal approximation, stays inside [0, 1] and is sound at 0/n and n/n. pass@k's
+interval is the pass rate's, carried through pass@k = 1 - (1 - p)^k: that map is increasing in
+p, so it keeps the coverage, and it stays inside [0, 1].
 """
 
 from __future__ import annotations
@@ -35,6 +37,16 @@ def wilson_interval(c: int, n: int, z: float = Z_95) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def pass_at_k_interval(c: int, n: int, k: int, z: float = Z_95) -> tuple[float, float]:
+    """A 95 % interval for pass@k: Wilson's interval for the pass rate p through 1 - (1-p)^k,
+    widened to hold the unbiased estimate where the two part at the edges (with n - c < k the
+    estimate is exactly 1)."""
+    estimate = pass_at_k(n, c, k)  # checks n, c and k
+    low, high = wilson_interval(c, n, z)
+    low, high = 1.0 - (1.0 - low) ** k, 1.0 - (1.0 - high) ** k
+    return min(low, estimate), max(high, estimate)
+
+
 def rate_summary(c: int, n: int, k: int) -> dict[str, float | int | list[float]]:
     """One task under one model (or one model overall): counts, pass@1 with its interval and
     pass@k (k capped at n)."""
@@ -46,6 +58,7 @@ def rate_summary(c: int, n: int, k: int) -> dict[str, float | int | list[float]]
         "pass_at_1_ci95": [round(low, 6), round(high, 6)],
         "k": min(k, n),
         "pass_at_k": pass_at_k(n, c, min(k, n)),
+        "pass_at_k_ci95": [round(x, 6) for x in pass_at_k_interval(c, n, min(k, n))],
     }
 
 

@@ -9,6 +9,7 @@ import pytest
 from app.calibrate.stats import (
     has_signal,
     pass_at_k,
+    pass_at_k_interval,
     rate_summary,
     signal_share,
     wilson_interval,
@@ -60,3 +61,22 @@ def test_signal_share_counts_tasks_strictly_between_zero_and_one_for_some_model(
     rates = {"easy": [1.0, 1.0], "hard": [0.0, 0.0], "mixed": [1.0, 0.0], "useful": [0.5, 0.0]}
     assert signal_share(rates) == 0.25
     assert signal_share({}) is None
+
+
+def test_pass_at_k_interval_carries_the_wilson_interval_through_one_minus_the_miss_rate() -> None:
+    # 5 of 10, k = 2: Wilson [0.236590, 0.763410] -> [1 - 0.763410^2, 1 - 0.236590^2]
+    low, high = pass_at_k_interval(5, 10, 2)
+    assert low == pytest.approx(0.417210, abs=1e-6) and high == pytest.approx(0.944024, abs=1e-6)
+    assert pass_at_k_interval(5, 10, 1) == pytest.approx(wilson_interval(5, 10))
+    # never passing: pass@k can still be up to 1 - (1 - 0.27753)^4
+    low, high = pass_at_k_interval(0, 10, 4)
+    assert low == 0.0 and high == pytest.approx(1 - (1 - 0.27753) ** 4, abs=1e-5)
+    assert pass_at_k_interval(10, 10, 3) == (pytest.approx(1 - 0.27753**3, abs=1e-5), 1.0)
+    # the unbiased estimate sits inside its interval, also where it is exactly 1 (7 of 8, k 4)
+    for c in range(0, 9):
+        low, high = pass_at_k_interval(c, 8, 4)
+        assert low <= pass_at_k(8, c, 4) <= high
+    assert pass_at_k_interval(7, 8, 4)[1] == 1.0
+    for bad in ((1, 4, 0), (1, 4, 5), (5, 4, 2)):
+        with pytest.raises(ValueError):
+            pass_at_k_interval(*bad)
