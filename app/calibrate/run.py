@@ -29,10 +29,26 @@ from app.calibrate.sampling import (
     SamplingSettings,
 )
 from app.envpack.model import EnvPack
+from app.errors import UserError
 from app.funnel.pipeline import FunnelOptions
 from app.sandbox.base import GradingResult
 
 CARD_SCHEMA = "gauntlet-card/1"
+
+
+def not_calibratable(pack: EnvPack, root: Path) -> UserError | None:
+    """Why `pack` cannot be calibrated (a clear error), or None. Agentic packages are not yet:
+    a sample there is a whole agent run in containers, not one completion."""
+    if pack.is_agentic:
+        return UserError(
+            f"{root} is an agentic package: calibrate does not run agents yet (each sample "
+            "would be a whole agent run in containers).",
+            f"To see how a model does on one task, run `gauntlet agent {root} --task ID "
+            "--model MODEL --honest`.",
+        )
+    if not pack.tasks:
+        return UserError(f"{root} has no tasks.", "Add tasks to its tasks file.")
+    return None
 
 
 def build_requests(pack: EnvPack, models: list[str], samples: int) -> list[SampleRequest]:

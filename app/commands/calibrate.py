@@ -113,8 +113,10 @@ def _load(root: Path):
             f"{root} has errors, so its tasks cannot be calibrated.",
             f"Run `gauntlet check {root}` and fix what it reports.",
         )
-    if not result.pack.tasks:
-        raise UserError(f"{root} has no tasks.", "Add tasks to its tasks file.")
+    from app.calibrate.run import not_calibratable
+
+    if (problem := not_calibratable(result.pack, root)) is not None:
+        raise problem
     return result.pack
 
 

@@ -193,6 +193,15 @@ def test_not_a_package_is_a_clear_error(tmp_path, capsys) -> None:
     assert "has no env.toml" in capsys.readouterr().err
 
 
+def test_an_agentic_package_is_refused_with_what_to_run_instead(tmp_path, capsys) -> None:
+    root = Path(shutil.copytree(resource_path("templates", "agentic-data"), tmp_path / "ag"))
+    assert main(["calibrate", str(root), "--model", "openai/x", "--estimate-only"]) == 2
+    err = capsys.readouterr().err
+    assert "agentic package: calibrate does not run agents yet" in err
+    assert f"gauntlet agent {root} --task ID --model MODEL --honest" in err
+    assert "has no tasks" not in err and "Traceback" not in err
+
+
 def _template(name: str, tmp_path: Path) -> tuple[Path, dict, dict, dict]:
     root = resource_path("templates", name)
 

@@ -91,7 +91,7 @@ class CalibrationDialog(QDialog):
 
 def prepare(request: CalibrationRequest, credentials) -> tuple[Any, Any]:
     """(calibration, estimate): blocking (files, keychain, tokenizers), so a worker thread's."""
-    from app.calibrate.run import Calibration
+    from app.calibrate.run import Calibration, not_calibratable
     from app.calibrate.sampling import SamplingSettings
     from app.envpack.loader import load_envpack
     from app.funnel.pipeline import FunnelOptions
@@ -108,11 +108,13 @@ def prepare(request: CalibrationRequest, credentials) -> tuple[Any, Any]:
         )
     api_base = bases.pop() or None
     loaded = load_envpack(request.package)
-    if not loaded.ok or loaded.pack is None or not loaded.pack.tasks:
+    if not loaded.ok or loaded.pack is None:
         raise UserError(
-            "the package has errors or no tasks, so it cannot be calibrated.",
+            "the package has errors, so it cannot be calibrated.",
             "Run the structure checks and fix what they report.",
         )
+    if (problem := not_calibratable(loaded.pack, request.package)) is not None:
+        raise problem
     keys = {}
     for entry in request.models:
         stored = credentials.get(llm_key_name(provider_of(entry["model"]))) if credentials else None
