@@ -20,7 +20,7 @@ import json
 import os
 from pathlib import Path
 
-from app.envpack.interop.harbor_agentic_export import is_agentic_package
+from app.envpack.interop.harbor_agentic_export import reject_agentic
 from app.envpack.interop.pack_io import jsonl_line, read_for_export, write_grader_files
 from app.envpack.interop.runtime import GraderRuntime
 from app.envpack.interop.verifiers_export import module_name
@@ -35,11 +35,7 @@ def export_inspect(
     root: str | os.PathLike[str], dest: str | os.PathLike[str], runtime: GraderRuntime
 ) -> str:
     """Write the Inspect task folder for the env pack at `root`; returns the task's name."""
-    if is_agentic_package(root):
-        raise UserError(
-            f"{root} is an agentic package; the Inspect export covers qa and code packages.",
-            "Export it with `--to harbor`: its tasks already are Harbor task folders.",
-        )
+    reject_agentic(root, "Inspect")
     source = read_for_export(root)
     pack = source.pack
     if pack.grader.type == "judge":
