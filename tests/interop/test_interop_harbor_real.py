@@ -1,10 +1,11 @@
 """The Harbor export under the REAL harbor release (.ci/peers/harbor.txt, Python >= 3.12), run in
-its own venv (.ci/setup-peers; GAUNTLET_PEER_HARBOR_PYTHON). One peer process takes every
-template: harbor's dataset loader finds each exported task folder and its `Task` loads it; for
-qa and code templates every reference, negative and the oracle's answer (solution/solve.sh)
-goes through the task's verifier script and harbor's own reward parsing, and the rewards equal
-Gauntlet Studio's own grading. No container is started (harbor's docker environment needs the
-compose plugin and registry images; see docs/interop.md). Skips locally; fails on CI."""
+its own venv (.ci/setup-peers; GAUNTLET_PEER_HARBOR_PYTHON). The first test takes every template
+in one peer process: harbor's dataset loader finds each exported task folder and its `Task`
+loads it; for qa and code templates every reference, negative and the oracle's answer
+(solution/solve.sh) goes through the task's verifier script and harbor's own reward parsing,
+and the rewards equal Gauntlet Studio's own grading. The second runs harbor's own trial in
+Docker (`harbor run -a oracle`) on the first task of every template and on one negative.
+Skips locally without the peer venv (or Docker); fails on CI."""
 
 from __future__ import annotations
 
