@@ -70,7 +70,8 @@ def run_export(args: argparse.Namespace) -> int:
     if args.to == "inspect":
         name = export_inspect(args.dir, args.output, grader_runtime())
         console.plain(f"Wrote the Inspect AI task `{name}` to {args.output}")
-        console.plain(f"run it with: inspect eval {args.output / (name + '.py')} --model ...")
+        # inspect-ai 0.3 takes task files relative to the working directory only
+        console.plain(f"run it with: cd {args.output} && inspect eval {name}.py --model ...")
     elif args.to == "harbor":
         names = export_harbor(args.dir, args.output, grader_runtime())
         console.plain(f"Wrote {len(names)} Harbor task folder(s) to {args.output}")
