@@ -141,6 +141,7 @@ def _harbor_oracle_run(python: Path, run: Path, jobs: Path) -> dict[str, tuple]:
         **os.environ,
         "PYTHONPATH": str(Path(__file__).parent),  # peer_harbor_env
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",  # harbor imports litellm: no price download
+        "HARBOR_TELEMETRY": "0",  # harbor reports each run (PostHog) unless told not to
         "GAUNTLET_PEER_DOCKER_LABELS": json.dumps(owner_labels()),
     }
     command = [str(python.parent / "harbor"), "run", "-p", str(run), "-a", "oracle"]
