@@ -96,3 +96,5 @@ _.agentic_task
 
 # Read back by tests and by the trajectory viewer to come (app/attacks/trajectory.py)
 _.load_trajectories
+# Found by Inspect through @task; renamed on export (interop/assets/inspect_task.py)
+_.__TASK_NAME__

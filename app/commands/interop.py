@@ -1,6 +1,6 @@
 """Interop commands: `export` an env pack to Harbor / verifiers, `import` one back.
 
-    gauntlet export DIR --to harbor|verifiers -o OUT
+    gauntlet export DIR --to harbor|verifiers|inspect -o OUT
     gauntlet import SRC --from harbor|verifiers -o DIR
 
 Output appears all at once (or not at all) and never overwrites: OUT/DIR must not exist or be
@@ -21,12 +21,13 @@ from app.errors import UserError
 
 ORDER = 15
 FORMATS = ("harbor", "verifiers")
+EXPORT_FORMATS = (*FORMATS, "inspect")  # Inspect AI: export only
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = add_command(subparsers, "export", run_export)
     p.add_argument("dir", type=Path, metavar="DIR", help="the package folder")
-    p.add_argument("--to", required=True, choices=FORMATS, help="the target format")
+    p.add_argument("--to", required=True, choices=EXPORT_FORMATS, help="the target format")
     add_output_argument(p, "OUT", "a new (or empty) output folder")
 
     p = add_command(subparsers, "import", run_import)
@@ -57,15 +58,21 @@ def grader_runtime():
 
 
 def run_export(args: argparse.Namespace) -> int:
-    """export a package as Harbor tasks or a verifiers environment
+    """export a package as Harbor tasks, a verifiers environment or an Inspect task
 
-    Convert an environment package into Harbor / Terminal-Bench task folders or a Prime Intellect
-    verifiers environment. Both grade with Gauntlet Studio's own grader. See docs/interop.md.
+    Convert an environment package into Harbor / Terminal-Bench task folders, a Prime Intellect
+    verifiers environment or an Inspect AI task. All grade with Gauntlet Studio's own grader.
+    See docs/interop.md.
     """
-    from app.envpack.interop import export_harbor, export_verifiers
+    from app.envpack.interop import export_harbor, export_inspect, export_verifiers
 
     console = Console.for_stream(sys.stdout)
-    if args.to == "harbor":
+    if args.to == "inspect":
+        name = export_inspect(args.dir, args.output, grader_runtime())
+        console.plain(f"Wrote the Inspect AI task `{name}` to {args.output}")
+        # inspect-ai 0.3 takes task files relative to the working directory only
+        console.plain(f"run it with: cd {args.output} && inspect eval {name}.py --model ...")
+    elif args.to == "harbor":
         names = export_harbor(args.dir, args.output, grader_runtime())
         console.plain(f"Wrote {len(names)} Harbor task folder(s) to {args.output}")
         console.plain(f"check the references with: harbor run -p {args.output} -a oracle")

@@ -62,3 +62,22 @@ def test_exit_codes_and_messages_for_bad_input(template, tmp_path):
 
     done = gauntlet("export", pack, "--to", "gym", "-o", tmp_path / "o", home=tmp_path)
     assert done.returncode == 2
+
+
+def test_export_to_inspect_and_its_refusals(template, tmp_path):
+    done = gauntlet(
+        "export", template("qa-numeric"), "--to", "inspect", "-o", tmp_path / "ev", home=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Wrote the Inspect AI task `enzyme_kinetics`" in done.stdout
+    assert (tmp_path / "ev" / "enzyme_kinetics.py").is_file()
+    done = gauntlet(
+        "export", template("qa-judge"), "--to", "inspect", "-o", tmp_path / "j", home=tmp_path
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "LLM judge" in done.stderr and "--to verifiers" in done.stderr
+    assert not (tmp_path / "j").exists()
+    done = gauntlet(
+        "import", tmp_path / "ev", "--from", "inspect", "-o", tmp_path / "b", home=tmp_path
+    )
+    assert done.returncode == 2 and "invalid choice" in done.stderr  # export only

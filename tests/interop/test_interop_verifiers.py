@@ -92,6 +92,15 @@ def test_judge_environment_plugs_the_rubric_judge_with_the_package_rubric(
     assert "{placeholder}" in criteria[0]["text"]
 
 
+@pytest.mark.parametrize("name", ["agentic-data", "agentic-bugfix"])
+def test_an_agentic_package_is_refused_not_exported_empty(name, template, runtime, tmp_path):
+    # its tasks are container folders: a verifiers taskset of them would have no tasks
+    with pytest.raises(UserError, match="agentic package") as caught:
+        export_verifiers(template(name), tmp_path / "out", runtime)
+    assert "--to harbor" in caught.value.hint
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("name", [*HARBOR_TEMPLATES, "qa-judge"])
 def test_round_trip_gives_back_an_equal_package_that_passes_check(
     name, template, runtime, tmp_path

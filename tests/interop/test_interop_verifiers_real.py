@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from support.interop_checks import errors_of
 from support.interop_templates import HARBOR_TEMPLATES
-from support.services import need
+from support.peers import cases_of, gauntlet_rewards, peer_python, pinned_version
 
 from app.envpack.interop import export_verifiers, import_verifiers
 from app.envpack.loader import load_envpack
@@ -21,22 +21,6 @@ from app.envpack.loader import load_envpack
 pytestmark = pytest.mark.peers
 
 PROBE = Path(__file__).with_name("peer_verifiers_probe.py")
-PINNED = Path(__file__).parents[2] / ".ci" / "peers" / "verifiers.txt"
-
-
-def peer_python() -> Path:
-    path = os.environ.get("GAUNTLET_PEER_VERIFIERS_PYTHON", "")
-    need(
-        "verifiers peer venv",
-        bool(path) and Path(path).is_file(),
-        'set GAUNTLET_PEER_VERIFIERS_PYTHON (eval "$(.ci/setup-peers)"; ./run-tests does it)',
-    )
-    return Path(path)
-
-
-def pinned_version() -> str:
-    (line,) = [x for x in PINNED.read_text().splitlines() if x.startswith("verifiers==")]
-    return line.split("==")[1].split()[0]
 
 
 def run_peer(python: Path, args: list[str], env_folder: Path, cwd: Path, stdin: str = ""):
@@ -60,21 +44,21 @@ def run_peer(python: Path, args: list[str], env_folder: Path, cwd: Path, stdin: 
 def test_real_verifiers_loads_the_export_and_scores_like_the_funnel(
     name, template, runtime, tmp_path
 ):
-    python = peer_python()
+    python = peer_python("verifiers")
     pack = load_envpack(template(name)).pack
     out = tmp_path / "env"
     module = export_verifiers(pack.root, out, runtime)
-    cases = [{"task_id": r.task_id, "response": r.response} for r in pack.solutions]
-    cases += [{"task_id": n.task_id, "response": n.response} for n in pack.negatives]
-    cases.append({"task_id": pack.tasks[0].id, "response": ""})
+    cases = cases_of(pack)
     stdout = run_peer(python, [str(PROBE), module], out, tmp_path, json.dumps({"cases": cases}))
     result = json.loads(stdout.strip().splitlines()[-1])
 
-    assert result["version"] == pinned_version()
+    assert result["version"] == pinned_version("verifiers", "verifiers")
     assert result["taskset"] == "GauntletTaskset"
     assert result["tasks"] == [t.id for t in pack.tasks]
-    expected = [1.0] * len(pack.solutions) + [0.0] * (len(pack.negatives) + 1)
-    assert pack.solutions and pack.negatives
+    # Gauntlet's own grading of the same responses: references 1, negatives and "" 0
+    low = pack.grader.reward_range[0]
+    expected = [r if r is not None else low for r in gauntlet_rewards(pack, cases)]
+    assert expected == [1.0] * len(pack.solutions) + [0.0] * (len(pack.negatives) + 1)
     for case, want, got in zip(cases, expected, result["scores"], strict=True):
         assert got == {"task_id": case["task_id"], "reward": want, "rewards": {"gauntlet": want}}
     # vf-validate's gold check: every task with a reference validates
@@ -90,7 +74,7 @@ def test_real_verifiers_loads_the_export_and_scores_like_the_funnel(
 
 
 def test_real_verifiers_loads_a_judge_export_with_its_rubric_judge(template, runtime, tmp_path):
-    python = peer_python()
+    python = peer_python("verifiers")
     pack = load_envpack(template("qa-judge")).pack
     out = tmp_path / "env"
     module = export_verifiers(pack.root, out, runtime)
@@ -103,7 +87,7 @@ def test_real_verifiers_loads_a_judge_export_with_its_rubric_judge(template, run
 
 
 def test_vf_validate_runs_the_gold_and_noop_checks_with_no_model(template, runtime, tmp_path):
-    python = peer_python()
+    python = peer_python("verifiers")
     pack = load_envpack(template("code-tests")).pack
     out = tmp_path / "env"
     module = export_verifiers(pack.root, out, runtime)

@@ -32,6 +32,7 @@ from app.envpack.interop.pack_io import PackHasErrors
 from app.envpack.loader import MANIFEST_FILE, load_envpack
 from app.envpack.model import AgenticTask, EnvPack
 from app.envpack.staging import staged_folder
+from app.errors import UserError
 
 DEFAULT_IMAGE = "python:3.12-slim"
 SANDBOX_ONLY_CODES = frozenset({"GX126", "GX127", "GX128"})  # offline builds on our image
@@ -47,6 +48,15 @@ def is_agentic_package(root: str | os.PathLike[str]) -> bool:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return False
     return data.get("kind") == "agentic"
+
+
+def reject_agentic(root: str | os.PathLike[str], target: str) -> None:
+    """Stop an export to `target` (a format of single-turn tasks) for an agentic package."""
+    if is_agentic_package(root):
+        raise UserError(
+            f"{root} is an agentic package; the {target} export covers qa and code packages.",
+            "Export it with `--to harbor`: its tasks already are Harbor task folders.",
+        )
 
 
 def export_agentic(root: str | os.PathLike[str], dest: str | os.PathLike[str]) -> list[str]:

@@ -216,6 +216,9 @@ def _dockerfile(source: ExportSource) -> str:
     return (
         "# The agent's container; the verifier needs python3 and bash in it.\n"
         f"FROM {image}\n"
+        "# Harbor runs the agent and the verifier as the image's user, and they write /app and\n"
+        "# /logs: a base image with a non-root USER (the sandbox image's) could not.\n"
+        "USER root\n"
         "WORKDIR /app\n"
     )
 

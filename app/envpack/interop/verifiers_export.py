@@ -22,6 +22,7 @@ from pathlib import Path
 
 import tomlkit
 
+from app.envpack.interop.harbor_agentic_export import reject_agentic
 from app.envpack.interop.pack_io import jsonl_line, read_for_export, write_grader_files
 from app.envpack.interop.runtime import GraderRuntime
 from app.envpack.staging import staged_folder
@@ -43,6 +44,7 @@ def export_verifiers(
     root: str | os.PathLike[str], dest: str | os.PathLike[str], runtime: GraderRuntime
 ) -> str:
     """Write the environment package for the env pack at `root`; returns its module name."""
+    reject_agentic(root, "verifiers")  # it would be a taskset with no tasks
     source = read_for_export(root)
     pack = source.pack
     info = pack.manifest.package
