@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.finding_codes_agentic import AGENTIC_CODES
+from app.finding_codes_rubric import RUBRIC_CODES
 from app.findings import Finding, Severity, Stage
 
 
@@ -590,6 +591,8 @@ _CALIBRATE = _codes(  # `gauntlet calibrate` (docs/calibrate.md)
     ),
 )
 _AGENTIC = [FindingCode(*entry) for entry in AGENTIC_CODES]  # app/finding_codes_agentic.py
+_RUBRIC = [FindingCode(*entry) for entry in RUBRIC_CODES]  # app/finding_codes_rubric.py
 CATALOGUE = {
-    entry.code: entry for entry in (*_STRUCTURE, *_VERIFY, *_ATTACK, *_CALIBRATE, *_AGENTIC)
+    entry.code: entry
+    for entry in (*_STRUCTURE, *_VERIFY, *_ATTACK, *_CALIBRATE, *_AGENTIC, *_RUBRIC)
 }

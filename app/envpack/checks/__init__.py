@@ -21,6 +21,7 @@ from app.envpack.checks import (
     metadata,
     python_grader,
     references,
+    rubric,
     tasks,
 )
 from app.envpack.checks.context import CheckContext
@@ -136,6 +137,31 @@ CHECKS: tuple[Check, ...] = (
             "GX179",
         ),
         python_grader.check_python_grader,
+    ),
+    Check(
+        "rubric",
+        "rubric criteria: named once, weighted above 0, a grader function that exists or a "
+        "judge question with choices; a reachable threshold",
+        (
+            "GX120",
+            "GX124",
+            "GX170",
+            "GX172",
+            "GX173",
+            "GX175",
+            "GX176",
+            "GX177",
+            "GX178",
+            "GX179",
+            "GX185",
+            "GX186",
+            "GX187",
+            "GX188",
+            "GX189",
+            "GX192",
+            "GX193",
+        ),
+        rubric.check_rubric,
     ),
     Check(
         "code-tasks",
