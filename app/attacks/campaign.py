@@ -290,7 +290,7 @@ class AttackCampaign:
             for cand in base:
                 reward = self.reward_of(results.get(cand.key))
                 if reward >= self.threshold:
-                    hits.append(self._hit(cand, reward, scores[task_id], results.get(cand.key)))
+                    hits.append(self.make_hit(cand, reward, scores[task_id], results.get(cand.key)))
                     break
             else:
                 open_tasks.add(task_id)
@@ -299,18 +299,22 @@ class AttackCampaign:
                 continue  # skipped, or the grader passes a plain wrong answer there already
             score = scores[cand.task_id]
             reward = self.reward_of(results.get(cand.key))
-            moved = moved_criteria(results.get(cand.key), score.criteria_baseline, self.margin)
-            if is_hit(
-                reward, score.baseline, self.threshold, self.margin, cand.full_reward_only
-            ) or criterion_hit(
-                moved, score.criteria_checked, self.threshold, cand.full_reward_only
-            ):
-                hits.append(self._hit(cand, reward, score, results.get(cand.key)))
+            if self.counts_as_hit(cand, reward, score, results.get(cand.key)):
+                hits.append(self.make_hit(cand, reward, score, results.get(cand.key)))
         for hit in hits:
             self.result.categories[hit.candidate.category].candidate_hits += 1
         return hits
 
-    def _hit(
+    def counts_as_hit(
+        self, cand: Candidate, reward: float, score: TaskScores, result: GradingResult | None
+    ) -> bool:
+        """A hit on the combined reward, or (a rubric) on a criterion it moved alone."""
+        if is_hit(reward, score.baseline, self.threshold, self.margin, cand.full_reward_only):
+            return True
+        moved = moved_criteria(result, score.criteria_baseline, self.margin)
+        return criterion_hit(moved, score.criteria_checked, self.threshold, cand.full_reward_only)
+
+    def make_hit(
         self, cand: Candidate, reward: float, score: TaskScores, result: GradingResult | None
     ) -> Hit:
         hit = Hit(

@@ -174,7 +174,7 @@ def _hit_message(best: Hit, title: str) -> str:
     reference = f"reference {best.reference:g}, " if best.reference is not None else ""
     if best.full_reward:
         outcome = f"scored {best.reward:g}, reaching the pass threshold {best.pass_threshold:g}"
-    elif best.reward > best.baseline:
+    elif best.reward > best.baseline or not best.criteria_moved:
         outcome = f"scored {best.reward:g}, more than a plain wrong answer ({best.baseline:g})"
     else:  # a rubric whose combination hid the criterion the attack fooled
         outcome = f"scored {best.reward:g} overall"

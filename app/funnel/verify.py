@@ -105,7 +105,8 @@ def run_verify_stage(
 
     items, roles = build_items(pack)
     is_judge = pack.grader.type == "judge"
-    runs = 1 if is_judge else 2  # judge replies vary and cost money; see docs/verification.md
+    # judge replies vary and cost money (a rubric's judge criteria too); see verification.md
+    runs = 1 if "judge" in pack.grader.graded_as else 2
     on_result = _progress_counter(progress, roles, len(items) * runs, backend.info.name)
     # A judge is asked from the host with its own time limit; sandboxed graders are guarded.
     guard = None if is_judge else guard_for(pack, options.jobs)

@@ -182,6 +182,7 @@ def verify(root: Path):
 def test_stage_2_reports_each_criterions_score_per_reference_and_negative(tmp_path) -> None:
     report, stage, findings = verify(pack(tmp_path, rubric("all-pass")))
     assert [f.code for f in findings if f.is_error] == []
+    assert stage.details["runs"] == 2 and stage.details["flakiness_checked"]
     table = stage.details["rubric"]
     assert table["combine"] == "all-pass"
     assert [c["name"] for c in table["criteria"]] == ["correct", "format"]
@@ -231,6 +232,7 @@ def test_judge_criteria_without_a_model_are_reported_once(tmp_path) -> None:
         '\n[[grader.criteria]]\nname = "clear"\nweight = 1.0\n'
         'judge = "Is the answer stated plainly?"\nchoices = ["no", "yes"]\n'
     )
-    _, _, findings = verify(pack(tmp_path, grader))
+    _, stage, findings = verify(pack(tmp_path, grader))
+    assert stage.details["runs"] == 1  # a judge is asked once (replies vary, calls cost)
     assert [f.code for f in findings if f.is_error] == ["GX212"]
     assert "no judge model is set" in findings[[f.code for f in findings].index("GX212")].message
