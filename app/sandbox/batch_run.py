@@ -487,9 +487,10 @@ def _rubric_result(result: GradingResult, message: dict[str, Any], rubric: Grade
     raw = message.get("raw")
     if _depth(raw) > MAX_RESULT_DEPTH:
         return result
-    criteria, feedback = code_criteria(rubric, raw)
+    metrics: dict[str, Any] = {}
+    criteria, feedback = code_criteria(rubric, raw, metrics)
     result.criteria = _json_safe(criteria)
-    result.metrics = {}
+    result.metrics = {"criteria": _json_safe(metrics)} if metrics else {}
     result.feedback = "; ".join(feedback)[:2000]
     return settle(rubric, result)
 

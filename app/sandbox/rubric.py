@@ -38,9 +38,12 @@ def criterion_scores(result: GradingResult) -> dict[str, float | None]:
     return {name: c.get("score") for name, c in result.criteria.items()}
 
 
-def code_criteria(spec: GraderSpec, raw: Any) -> tuple[dict[str, dict[str, Any]], list[str]]:
+def code_criteria(
+    spec: GraderSpec, raw: Any, metrics: dict[str, Any] | None = None
+) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """Each code criterion's outcome from the runner's "$rubric" value; also the feedback the
-    criteria gave. A missing or malformed entry is that criterion's invalid reward."""
+    criteria gave (and, into `metrics`, each criterion's metrics). A missing or malformed entry
+    is that criterion's invalid reward."""
     entries = raw.get(RUBRIC_KEY) if isinstance(raw, dict) else None
     if not isinstance(entries, dict):
         entries = {}
@@ -61,6 +64,8 @@ def code_criteria(spec: GraderSpec, raw: Any) -> tuple[dict[str, dict[str, Any]]
             criteria[name] = criterion(verdict.reward, verdict.error, verdict.detail)
             if verdict.feedback:
                 feedback.append(f"{name}: {verdict.feedback}")
+            if verdict.metrics and metrics is not None:
+                metrics[name] = verdict.metrics
     return criteria, feedback
 
 

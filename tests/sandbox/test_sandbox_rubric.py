@@ -40,6 +40,11 @@ def formatted(task, response):
     return 1.0 if re.fullmatch(r"Answer: \\S+", response.strip()) else 0.0
 
 
+def explained(task, response):
+    ok = response.startswith("Answer:")
+    return {"reward": 1.0 if ok else 0.0, "metrics": {"chars": len(response)}, "feedback": "ok"}
+
+
 def fragile(task, response):
     return 1.0 / len(response)  # raises on the empty response
 """
@@ -236,3 +241,22 @@ def test_judge_criteria_without_a_model_are_reported_once(tmp_path) -> None:
     assert stage.details["runs"] == 1  # a judge is asked once (replies vary, calls cost)
     assert [f.code for f in findings if f.is_error] == ["GX212"]
     assert "no judge model is set" in findings[[f.code for f in findings].index("GX212")].message
+
+
+def test_the_funnel_child_gets_the_judge_key_of_a_rubric(tmp_path, monkeypatch) -> None:
+    """The child runs with no credentials of its own: a rubric's judge criteria need the key
+    handed over like a judge grader's."""
+    from app.funnel.child import _with_judge_key
+
+    grader = rubric("weighted-mean", 'model = "scriptedprovider/some-model"')
+    root = pack(tmp_path, grader)
+    monkeypatch.setenv("SCRIPTEDPROVIDER_API_KEY", "key-from-the-environment")
+    options = _with_judge_key(root, FunnelOptions(backend="process"))
+    assert options.llm_api_key == "key-from-the-environment"
+
+
+def test_a_criterions_feedback_and_metrics_are_kept_under_its_name(tmp_path, process_backend):
+    root = pack(tmp_path, rubric("all-pass", second="explained"))
+    [result] = process_backend.grade_batch(load(root), [GradingItem("x", TASKS[0], "Answer: 42")])
+    assert result.reward == 1.0 and result.feedback == "format: ok"
+    assert result.metrics == {"criteria": {"format": {"chars": 10}}}

@@ -80,6 +80,7 @@ CHOICE_LABELS: dict[str, dict[str, str]] = {
         "judge": "judge — an AI model with my rubric",
         "tests": "tests — run the code against test cases",
         "verifier": "verifier — each task's tests/test.sh",
+        "rubric": "rubric — several weighted criteria",
     },
     "agent.network": {"none": "none — no network", "allowlist": "allowlist — listed hosts only"},
     "verifier.mode": {
