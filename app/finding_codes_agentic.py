@@ -74,7 +74,7 @@ AGENTIC_CODES: tuple[tuple[str, Stage, Severity, str, str], ...] = (
         "outside hosts changes when they do: make it work offline if you can.",
     ),
     (
-        "GX185",
+        "GX194",
         Stage.STRUCTURE,
         E,
         "malformed network host",

@@ -6,11 +6,14 @@ Prints:
   corpus (expert graders, `expert-*`): packages with any error in stage 3; precision: of the
   packages stage 3 reports an error for, the share that really are vulnerable; warnings (GX310)
   that name an unstated assumption; time per environment;
+- the rubric corpus (tests/attacks/rubric_corpus) as its own row: the vulnerable rubric packages
+  flagged on the criterion with the planted weakness, and hits on the robust ones;
 - for a generated 100-task package with the built-in library: the stage-3 time and the whole
   funnel time (budget ≤ 60 s, docs/engineering.md), and the batching gain — stage 3's gradings, if
   each were graded in its own fresh sandbox (measured in the same run), versus the batched run.
 
-    .venv/bin/python bench/attack_recall.py [--skip-corpus] [--only NAME...] [--tasks 100]
+    .venv/bin/python bench/attack_recall.py [--skip-corpus] [--skip-rubric] [--only NAME...]
+                                            [--tasks 100]
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from app.findings import Stage  # noqa: E402
 from app.funnel.pipeline import FunnelOptions, run_funnel  # noqa: E402
 
 CORPUS = ROOT / "tests" / "attacks" / "corpus"
+RUBRIC_CORPUS = ROOT / "tests" / "attacks" / "rubric_corpus"
 BUDGET_S = 60.0
 
 
@@ -109,6 +113,38 @@ def corpus(only: list[str]) -> None:
             print(f"  qa packages:   mean {statistics.mean(qa):.1f} s")
         if code:
             print(f"  code packages: mean {statistics.mean(code):.1f} s")
+
+
+def rubric_corpus() -> None:
+    """One row: a vulnerable rubric counts when a confirmed hit names its planted criterion
+    among the criteria the attack moved; a robust one must get no hit at all."""
+    options = FunnelOptions(backend="docker")
+    flagged, vulnerable, alarms, robust, times = 0, 0, 0, 0, []
+    for folder in sorted(p for p in RUBRIC_CORPUS.iterdir() if (p / "expect.toml").exists()):
+        expect = tomllib.loads((folder / "expect.toml").read_text(encoding="utf-8"))
+        started = time.perf_counter()
+        report = run_funnel(folder, stages=(Stage.ATTACK,), options=options)
+        times.append(time.perf_counter() - started)
+        hits = [f for f in report.findings if f.code in ("GX301", "GX302")]
+        moved = sorted({c for f in hits for c in (f.evidence or {}).get("criteria_moved", [])})
+        if expect["robust"]:
+            robust += 1
+            alarms += bool(hits)
+            ok = not hits
+        else:
+            vulnerable += 1
+            ok = expect["criterion"] in moved
+            flagged += ok
+        print(
+            f"  {'ok ' if ok else 'MISS' if not expect['robust'] else 'FALSE ALARM'} "
+            f"{folder.name:20s} {times[-1]:6.1f} s  criteria moved: {', '.join(moved) or '-'}",
+            flush=True,
+        )
+    if times:
+        print(
+            f"rubric corpus: {flagged}/{vulnerable} vulnerable flagged on the planted criterion; "
+            f"false alarms {alarms}/{robust}; mean {statistics.mean(times):.1f} s per package"
+        )
 
 
 def write_package(root: Path, tasks: int) -> None:
@@ -208,12 +244,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-corpus", action="store_true")
     parser.add_argument("--skip-package", action="store_true")
+    parser.add_argument("--skip-rubric", action="store_true")
     parser.add_argument("--only", nargs="*", default=[])
     parser.add_argument("--tasks", type=int, default=100)
     args = parser.parse_args()
     if not args.skip_corpus:
         print("attack corpus (built-in library, Docker):")
         corpus(args.only)
+        print()
+    if not args.skip_rubric:
+        print("rubric corpus (per-criterion findings, Docker):")
+        rubric_corpus()
         print()
     if not args.skip_package:
         hundred_tasks(args.tasks)

@@ -23,11 +23,18 @@ from app.attacks.campaign_result import CampaignResult, FeedbackLeak, Hit, TaskS
 from app.attacks.correctness import assess
 from app.attacks.library import AttackLibrary
 from app.attacks.model import CATEGORIES, Attack, AttackContext, Candidate
+from app.attacks.rubric_hits import (
+    criteria_baseline,
+    criterion_hit,
+    moved_criteria,
+    negative_items,
+)
 from app.attacks.sampling import DEFAULT_MAX_TASKS, sample_tasks
 from app.envpack.model import EnvPack, Task
 from app.findings import Stage
 from app.progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
 from app.sandbox.base import GradingItem, GradingResult
+from app.sandbox.rubric import criterion_scores
 
 log = logging.getLogger(__name__)
 
@@ -53,21 +60,20 @@ JUDGE_MAX_VARIANTS = 2
 def grader_source(pack: EnvPack) -> str:
     """What a white-box attacker reads: grader.py for python graders, the rubric for judges."""
     grader = pack.grader
-    name = (
-        grader.entry_file
+    names = (
+        [grader.entry_file]
         if grader.type == "python"
-        else grader.rubric
+        else [grader.rubric]
         if grader.type == "judge"
-        else ""
+        else grader.rubric_files()  # a rubric's code criteria (none for other graders)
     )
-    if not name:
-        return ""
-    try:
-        return (Path(pack.root) / name).read_text(encoding="utf-8", errors="replace")[
-            :MAX_GRADER_SOURCE_CHARS
-        ]
-    except OSError:
-        return ""
+    texts = []
+    for name in names:
+        try:
+            texts.append((Path(pack.root) / name).read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            continue
+    return "\n".join(texts)[:MAX_GRADER_SOURCE_CHARS]
 
 
 def context_for(pack: EnvPack, task: Task, source: str) -> AttackContext:
@@ -157,7 +163,7 @@ class AttackCampaign:
         self,
     ) -> tuple[list[Task], list[GradingItem], dict[str, list[Candidate]], list[Candidate]]:
         """Tasks, reference items, baseline candidates per task, attack candidates."""
-        judge = self.pack.grader.type == "judge"
+        judge = "judge" in self.pack.grader.graded_as
         # every judge grading is a paid model call: fewer tasks, fewer variants per attack
         tasks = sample_tasks(
             self.pack, min(self.max_tasks, JUDGE_MAX_TASKS) if judge else self.max_tasks
@@ -239,7 +245,10 @@ class AttackCampaign:
             GradingItem(c.key, records[c.task_id], c.response, expect_answer=False)
             for c in candidates
         ]
-        results = self.grade(references + baseline_items + attack_items, "built-in attacks")
+        negatives = negative_items(self.pack, [t.id for t in tasks], records)
+        results = self.grade(
+            references + baseline_items + negatives + attack_items, "built-in attacks"
+        )
 
         scores = self._scores(tasks, baselines, results)
         self.result.scores = scores
@@ -260,6 +269,11 @@ class AttackCampaign:
             scores[task.id] = TaskScores(
                 max(refs) if refs else None, max(base) if base else self.floor
             )
+            if self.pack.grader.is_rubric:
+                keys = [c.key for c in baselines[task.id]]
+                scores[task.id].criteria_baseline, scores[task.id].criteria_checked = (
+                    criteria_baseline(task.id, keys, results, self.floor)
+                )
             if refs and max(refs) < self.threshold:
                 # a broken task is stage 2's finding; attacking it would report noise
                 self.result.skipped_tasks[task.id] = (
@@ -276,7 +290,7 @@ class AttackCampaign:
             for cand in base:
                 reward = self.reward_of(results.get(cand.key))
                 if reward >= self.threshold:
-                    hits.append(self._hit(cand, reward, scores[task_id], results.get(cand.key)))
+                    hits.append(self.make_hit(cand, reward, scores[task_id], results.get(cand.key)))
                     break
             else:
                 open_tasks.add(task_id)
@@ -285,16 +299,25 @@ class AttackCampaign:
                 continue  # skipped, or the grader passes a plain wrong answer there already
             score = scores[cand.task_id]
             reward = self.reward_of(results.get(cand.key))
-            if is_hit(reward, score.baseline, self.threshold, self.margin, cand.full_reward_only):
-                hits.append(self._hit(cand, reward, score, results.get(cand.key)))
+            if self.counts_as_hit(cand, reward, score, results.get(cand.key)):
+                hits.append(self.make_hit(cand, reward, score, results.get(cand.key)))
         for hit in hits:
             self.result.categories[hit.candidate.category].candidate_hits += 1
         return hits
 
-    def _hit(
+    def counts_as_hit(
+        self, cand: Candidate, reward: float, score: TaskScores, result: GradingResult | None
+    ) -> bool:
+        """A hit on the combined reward, or (a rubric) on a criterion it moved alone."""
+        if is_hit(reward, score.baseline, self.threshold, self.margin, cand.full_reward_only):
+            return True
+        moved = moved_criteria(result, score.criteria_baseline, self.margin)
+        return criterion_hit(moved, score.criteria_checked, self.threshold, cand.full_reward_only)
+
+    def make_hit(
         self, cand: Candidate, reward: float, score: TaskScores, result: GradingResult | None
     ) -> Hit:
-        return Hit(
+        hit = Hit(
             cand,
             reward,
             score.baseline,
@@ -302,6 +325,11 @@ class AttackCampaign:
             self.threshold,
             feedback=(result.feedback if result else "")[:300],
         )
+        if result is not None and result.criteria:
+            hit.criteria = criterion_scores(result)
+            hit.criteria_moved = moved_criteria(result, score.criteria_baseline, self.margin)
+            hit.criteria_baseline = dict(score.criteria_baseline)
+        return hit
 
     def _for_confirmation(self, hits: list[Hit]) -> list[Hit]:
         """Per attack: the shortest working response on each of up to 3 tasks."""
@@ -369,13 +397,22 @@ class AttackCampaign:
         for i, hit in enumerate(pending):
             reward = self.reward_of(results.get(f"confirm:{i}"))
             hit.rewards.append(reward)
+            cand = hit.candidate
+            score = self.result.scores.get(cand.task_id)
+            moved = (
+                moved_criteria(results.get(f"confirm:{i}"), score.criteria_baseline, self.margin)
+                if score is not None
+                else {}
+            )
             hit.runs.append(
                 is_hit(
-                    reward,
-                    base[hit.candidate.task_id],
+                    reward, base[cand.task_id], self.threshold, self.margin, cand.full_reward_only
+                )
+                or criterion_hit(
+                    moved,
+                    bool(score and score.criteria_checked),
                     self.threshold,
-                    self.margin,
-                    hit.candidate.full_reward_only,
+                    cand.full_reward_only,
                 )
             )
             failures = len(hit.runs) - hit.reproduced

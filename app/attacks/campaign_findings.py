@@ -34,12 +34,32 @@ def grader_location(pack: EnvPack) -> dict:
         }
     if grader.type == "judge":
         return {"file": grader.rubric, "line": None}
+    if grader.is_rubric:
+        span = pack.locations.get("grader.criteria") or pack.where("grader.type")
+        return {"file": span.file, "line": span.line, "column": span.column}
     span = (
         pack.locations.get("grader.mode")
         or pack.locations.get("grader.type")
         or pack.where("grader.type")
     )
     return {"file": span.file, "line": span.line, "column": span.column}
+
+
+def criterion_location(pack: EnvPack, hits: list[Hit]) -> dict | None:
+    """A rubric hit is fixed in the criterion it moved: its function, or its judge entry."""
+    moved = next((h.criteria_moved for h in hits if h.criteria_moved), None)
+    if not pack.grader.is_rubric or not moved:
+        return None
+    name = next(iter(moved))
+    for index, criterion in enumerate(pack.grader.criteria):
+        if criterion.name != name:
+            continue
+        if not criterion.is_judge:
+            file, function = pack.grader.criterion_function(criterion)
+            return {"file": file, "line": _function_line(pack, file, function)}
+        span = pack.where(f"grader.criteria.{index}")
+        return {"file": span.file, "line": span.line, "column": span.column}
+    return None
 
 
 def _function_line(pack: EnvPack, name: str, function: str) -> int | None:
@@ -57,7 +77,10 @@ def campaign_findings(
     pack: EnvPack, result: CampaignResult, library: AttackLibrary, *, sandbox_errors: int = 0
 ) -> list[Finding]:
     where = grader_location(pack)
-    findings = [_hit_finding(hits, library, where) for hits in _hit_groups(result.confirmed)]
+    findings = [
+        _hit_finding(hits, library, criterion_location(pack, hits) or where)
+        for hits in _hit_groups(result.confirmed)
+    ]
     findings += [_unconfirmed_finding(hit, library, where) for hit in result.unconfirmed]
     if result.feedback_leaks:
         findings.append(_feedback_leak_finding(result.feedback_leaks, where))
@@ -149,12 +172,15 @@ def _hit_finding(hits: list[Hit], library: AttackLibrary, where: dict) -> Findin
 def _hit_message(best: Hit, title: str) -> str:
     cand = best.candidate
     reference = f"reference {best.reference:g}, " if best.reference is not None else ""
-    outcome = (
-        f"scored {best.reward:g}, reaching the pass threshold {best.pass_threshold:g}"
-        if best.full_reward
-        else f"scored {best.reward:g}, more than a plain wrong answer ({best.baseline:g})"
-    )
+    if best.full_reward:
+        outcome = f"scored {best.reward:g}, reaching the pass threshold {best.pass_threshold:g}"
+    elif best.reward > best.baseline or not best.criteria_moved:
+        outcome = f"scored {best.reward:g}, more than a plain wrong answer ({best.baseline:g})"
+    else:  # a rubric whose combination hid the criterion the attack fooled
+        outcome = f"scored {best.reward:g} overall"
     confirmed = f"({reference}confirmed in {best.reproduced} of {len(best.runs)} fresh sandboxes)"
+    if best.criteria_moved:
+        outcome += ", and was rewarded " + moved_text(best)
     if cand.assumption:
         return (
             f"possible reward hack — {title}: a response that is wrong only if "
@@ -164,6 +190,16 @@ def _hit_message(best: Hit, title: str) -> str:
         f"reward hack — {title}: a response that is wrong "
         f"by construction {outcome} on task {cand.task_id} {confirmed}"
     )
+
+
+def moved_text(hit: Hit) -> str:
+    """'on criterion "correct" (1 where known-wrong answers get 0)', for each moved one."""
+    parts = [
+        f'"{name}" ({score:g} where known-wrong answers get '
+        f"{hit.criteria_baseline.get(name, 0.0):g})"
+        for name, score in hit.criteria_moved.items()
+    ]
+    return ("on criterion " if len(parts) == 1 else "on criteria ") + ", ".join(parts)
 
 
 def _hit_evidence(best: Hit, tasks: list[str], explanation: str) -> dict:
@@ -187,6 +223,10 @@ def _hit_evidence(best: Hit, tasks: list[str], explanation: str) -> dict:
     }
     if cand.assumption:
         evidence["assumption"] = cand.assumption
+    if best.criteria:  # a rubric: which criteria the response moved above the negative baseline
+        evidence["criteria"] = best.criteria
+        evidence["criteria_moved"] = sorted(best.criteria_moved)
+        evidence["criteria_baseline"] = best.criteria_baseline
     if best.feedback:
         evidence["grader_feedback"] = best.feedback
     return evidence

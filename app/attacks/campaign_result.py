@@ -12,6 +12,9 @@ from app.attacks.model import CATEGORIES, Candidate
 class TaskScores:
     reference: float | None  # best reference reward (None: the task has no reference)
     baseline: float  # best reward of a plain wrong answer
+    # rubric graders: criterion -> its best score on known-wrong answers (app/attacks/rubric_hits)
+    criteria_baseline: dict[str, float] = field(default_factory=dict)
+    criteria_checked: bool = False  # the package's negatives of the task were among them
 
 
 @dataclass(slots=True)
@@ -26,6 +29,10 @@ class Hit:
     rewards: list[float] = field(default_factory=list)
     note: str = ""  # why it was set aside, when it was
     idea: str = ""  # the LLM's one-line description of its exploit
+    # rubric graders: the criteria the response moved above their negative baseline -> score
+    criteria_moved: dict[str, float] = field(default_factory=dict)
+    criteria: dict[str, float | None] = field(default_factory=dict)  # every criterion's score
+    criteria_baseline: dict[str, float] = field(default_factory=dict)
 
     @property
     def full_reward(self) -> bool:

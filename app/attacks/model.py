@@ -66,7 +66,8 @@ class Attack:
             raise ValueError(f"attack {self.id}: unknown category {self.category!r}")
 
     def applies_to(self, pack: EnvPack) -> bool:
-        return pack.manifest.kind in self.kinds and pack.grader.type in self.graders
+        graded_as = pack.grader.graded_as
+        return pack.manifest.kind in self.kinds and any(g in self.graders for g in graded_as)
 
 
 def attack(

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from app.attacks.campaign import AttackCampaign, context_for, is_hit
+from app.attacks.campaign import AttackCampaign, context_for
 from app.attacks.campaign_result import CampaignResult, Hit
 from app.attacks.correctness import assess
 from app.attacks.model import CATEGORIES, Candidate
@@ -335,19 +335,12 @@ class RedTeam:
             outcome = graded.get(f"llm:{i}")
             reward = campaign.reward_of(outcome)
             score = result.scores[cand.task_id]
-            hit = is_hit(reward, score.baseline, campaign.threshold, campaign.margin, False)
+            hit = campaign.counts_as_hit(cand, reward, score, outcome)
             result.categories[cand.category].candidates += 1
             if hit:
                 self.log.candidate_hits += 1
                 conv.done = True
-                found = Hit(
-                    cand,
-                    reward,
-                    score.baseline,
-                    score.reference,
-                    campaign.threshold,
-                    feedback=(outcome.feedback if outcome else "")[:300],
-                )
+                found = campaign.make_hit(cand, reward, score, outcome)
                 found.idea = idea
                 hits.append(found)
             conv.messages.append(
@@ -498,6 +491,16 @@ def _grader_description(pack: EnvPack, source: str) -> str:
         )
     if grader.type == "judge":
         return f"An LLM judge grades with this rubric:\n{source[:8000]}"
+    if grader.is_rubric:
+        criteria = "; ".join(
+            f"{c.name} (weight {c.weight:g}, "
+            + (f"an LLM judge asks: {c.judge!r})" if c.is_judge else f"`{c.function}`)")
+            for c in grader.criteria
+        )
+        return (
+            f"A rubric of criteria combined by {grader.combine}: {criteria}. Each code criterion "
+            f"is a function (task, response) of the grader files:\n```python\n{source[:12000]}\n```"
+        )
     if grader.type == "match":
         extra = f", tolerance {grader.tolerance}" if grader.mode == "numeric" else ""
         return (

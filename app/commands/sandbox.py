@@ -61,8 +61,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _judge_key(root: Path) -> str | None:
-    """The API key for a judge grader's model (keychain or GAUNTLET_LLM_API_KEY); None lets
-    litellm read the provider's usual environment variable. Never printed."""
+    """The API key for a judge grader's model, or a rubric's with judge criteria (keychain or
+    GAUNTLET_LLM_API_KEY); None lets litellm read the provider's usual environment variable.
+    Never printed."""
     import tomllib
 
     try:
@@ -71,7 +72,7 @@ def _judge_key(root: Path) -> str | None:
         return None
     if (
         not isinstance(grader, dict)
-        or grader.get("type") != "judge"
+        or grader.get("type") not in ("judge", "rubric")  # a rubric's judge criteria too
         or not isinstance(grader.get("model"), str)
     ):
         return None

@@ -15,6 +15,7 @@ from typing import Any
 
 from app.envpack.model import (
     AGENT_NETWORK_MODES,
+    COMBINE_MODES,
     GRADER_TYPES,
     KINDS,
     MATCH_MODES,
@@ -23,6 +24,7 @@ from app.envpack.model import (
     SCHEMA,
     VERIFIER_MODES,
     AgentSpec,
+    CriterionSpec,
     GraderSpec,
     Manifest,
     PackageInfo,
@@ -38,7 +40,8 @@ from app.type_words import describe_type, expected, list_of
 
 @dataclass(frozen=True, slots=True)
 class Field:
-    type: str  # "string" | "number" | "integer" | "strings" | "range" | "table"
+    # "string" | "number" | "integer" | "strings" | "numbers" | "range" | "table" | "tables"
+    type: str
     choices: tuple[str, ...] | None = None
 
 
@@ -79,6 +82,9 @@ TABLES: dict[str, dict[str, Field]] = {
         "reward_range": Field("range"),
         "pass_threshold": Field("number"),
         "timeout_s": Field("number"),
+        "combine": Field("string", COMBINE_MODES),
+        "threshold": Field("number"),
+        "criteria": Field("tables"),
     },
     "sandbox": {
         "image": Field("string"),
@@ -98,6 +104,17 @@ TABLES: dict[str, dict[str, Field]] = {
     },
 }
 
+# the keys of one [[grader.criteria]] entry (a rubric criterion)
+CRITERION_FIELDS: dict[str, Field] = {
+    "name": Field("string"),
+    "weight": Field("number"),
+    "function": Field("string"),
+    "entry": Field("string"),  # DESIGN §4.3's spelling of `function` ("grader.py:name")
+    "judge": Field("string"),
+    "choices": Field("strings"),
+    "scores": Field("numbers"),
+}
+
 REQUIRED = ("schema", "package.name", "package.version", "grader.type")
 
 # what a field must be, in the shared type vocabulary, with an example in TOML
@@ -106,8 +123,10 @@ _TYPE_NAMES = {
     "number": f"{expected('number')}, e.g. 1.0",
     "integer": f"{expected('whole number')}, e.g. 512",
     "strings": f'{list_of("text")}, e.g. ["a", "b"]',
+    "numbers": f"{list_of('number')}, e.g. [0.0, 0.5, 1.0]",
     "range": f"{list_of('number', 'two')}, e.g. [0.0, 1.0]",
     "table": f"{expected('table')}, e.g. [grader]",
+    "tables": f"{list_of('table')}, written as [[grader.criteria]] sections",
 }
 
 
@@ -128,6 +147,12 @@ def _type_ok(field: Field, value: Any) -> bool:
         return isinstance(value, int) and not isinstance(value, bool)
     if field.type == "strings":
         return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if field.type == "numbers":
+        return isinstance(value, list) and all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in value
+        )
+    if field.type == "tables":
+        return isinstance(value, list) and all(isinstance(v, dict) for v in value)
     if field.type == "range":
         return (
             isinstance(value, list)
@@ -154,6 +179,8 @@ def read_manifest(
             continue  # absent, or reported as a type error of the parent
         for key, value in content.items():
             path = f"{table}.{key}" if table else key
+            if path == "grader.combine" and isinstance(value, str):
+                value = value.replace("_", "-")  # DESIGN §4.3 spells it "weighted_mean"
             problem = _value_problem(path, fields, key, value)
             if problem is None:
                 valid[table][key] = value
@@ -161,7 +188,38 @@ def read_manifest(
                 emit(rule(problem[0]).finding(problem[1], **where(path)))
     _check_schema(data, where, emit)
     _check_required(data, where, emit)
-    return _build_manifest(valid)
+    manifest = _build_manifest(valid)
+    criteria = valid["grader"].get("criteria")
+    if criteria is not None:
+        manifest.grader.criteria = _read_criteria(criteria, where, emit)
+    return manifest
+
+
+def _read_criteria(
+    entries: list[dict[str, Any]],
+    where: Callable[[str], dict[str, Any]],
+    emit: Callable[[Finding], None],
+) -> list[CriterionSpec]:
+    """The rubric's criteria, each key checked like any other (GX103 unknown, GX104 type);
+    what the values mean together (names, weights, choices) is the rubric check's job."""
+    criteria: list[CriterionSpec] = []
+    for index, entry in enumerate(entries):
+        valid: dict[str, Any] = {}
+        for key, value in entry.items():
+            path = f"grader.criteria.{index}.{key}"
+            problem = _value_problem(path, CRITERION_FIELDS, key, value)
+            if problem is None:
+                valid[key] = value
+            else:
+                emit(rule(problem[0]).finding(problem[1], **where(path)))
+        criterion = CriterionSpec(name=valid.get("name", ""))
+        criterion.function = valid.get("function", valid.get("entry", ""))
+        criterion.judge = valid.get("judge", "")
+        criterion.weight = float(valid.get("weight", 1.0))
+        criterion.choices = list(valid.get("choices", []))
+        criterion.scores = [float(v) for v in valid.get("scores", [])]
+        criteria.append(criterion)
+    return criteria
 
 
 def _value_problem(
@@ -187,7 +245,7 @@ def _value_problem(
                 f'"{path}" cannot be "{bad[0]}"; allowed: '
                 f"{allowed}.{did_you_mean(bad[0], field.choices)}",
             )
-    if field.type in ("number", "range"):
+    if field.type in ("number", "numbers", "range"):
         numbers = value if isinstance(value, list) else [value]
         if not all(math.isfinite(float(v)) for v in numbers):
             return ("GX104", f'"{path}" must be {expected("finite number")} (not nan or inf).')
@@ -233,10 +291,10 @@ def _build_manifest(valid: dict[str, dict[str, Any]]) -> Manifest:
     """The typed manifest from the values that passed (defaults for the rest)."""
     pkg, grader, sandbox = valid["package"], valid["grader"], valid["sandbox"]
     package = PackageInfo(**{k: (list(v) if isinstance(v, list) else v) for k, v in pkg.items()})
-    spec = GraderSpec(**{k: v for k, v in grader.items() if k != "reward_range"})
+    spec = GraderSpec(**{k: v for k, v in grader.items() if k not in ("reward_range", "criteria")})
     if "reward_range" in grader:
         spec.reward_range = (float(grader["reward_range"][0]), float(grader["reward_range"][1]))
-    for number in ("tolerance", "pass_threshold", "timeout_s"):
+    for number in ("tolerance", "pass_threshold", "timeout_s", "threshold"):
         if number in grader:
             setattr(spec, number, float(grader[number]))
     box = SandboxSpec(**sandbox)

@@ -13,7 +13,9 @@ from typing import Any
 SCHEMA = "gauntlet/1"
 KINDS = ("qa", "code", "agentic")
 # "verifier": an agentic task's own tests/test.sh writes the reward (DESIGN §4.1)
-GRADER_TYPES = ("match", "python", "judge", "tests", "verifier")
+GRADER_TYPES = ("match", "python", "judge", "tests", "verifier", "rubric")
+# how a rubric's criterion scores make one reward (DESIGN §4.3, docs/format.md "Rubrics")
+COMBINE_MODES = ("weighted-mean", "all-pass", "threshold")
 MATCH_MODES = ("exact", "numeric", "choice", "regex", "set", "json")
 NORMALIZATIONS = ("case", "whitespace", "unicode", "punctuation")
 NETWORK_MODES = ("none",)
@@ -49,6 +51,34 @@ class PackageInfo:
 
 
 @dataclass(slots=True)
+class CriterionSpec:
+    """One `[[grader.criteria]]` entry of a rubric: a code criterion (`function`, a function of
+    the grader module with the python grader's contract) or a judge criterion (`judge` text
+    answered with one of `choices`, worst to best, each worth the matching `scores` entry)."""
+
+    name: str
+    weight: float = 1.0
+    function: str = ""  # "name" (in grader.entry's file) or "file.py:name"
+    judge: str = ""
+    choices: list[str] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)  # empty: evenly spaced floor..ceiling
+
+    @property
+    def is_judge(self) -> bool:
+        return bool(self.judge) and not self.function
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "weight": self.weight,
+            "function": self.function,
+            "judge": self.judge,
+            "choices": list(self.choices),
+            "scores": list(self.scores),
+        }
+
+
+@dataclass(slots=True)
 class GraderSpec:
     type: str = "match"
     mode: str = "exact"
@@ -60,6 +90,33 @@ class GraderSpec:
     reward_range: tuple[float, float] = (0.0, 1.0)
     pass_threshold: float = 1.0
     timeout_s: float = 10.0
+    # type = "rubric" only: the criteria and how their scores combine
+    combine: str = "weighted-mean"
+    threshold: float | None = None  # combine = "threshold": the weighted mean needed to pass
+    criteria: list[CriterionSpec] = field(default_factory=list)
+
+    @property
+    def is_rubric(self) -> bool:
+        return self.type == "rubric"
+
+    @property
+    def graded_as(self) -> tuple[str, ...]:
+        """The grader types this grader is attacked as: a rubric is Python code and, with judge
+        criteria, an LLM judge too."""
+        if not self.is_rubric:
+            return (self.type,)
+        return ("python", "judge") if any(c.is_judge for c in self.criteria) else ("python",)
+
+    def rubric_files(self) -> list[str]:
+        """The grader files a rubric's code criteria live in (grader.entry's file first)."""
+        files = [self.criterion_function(c)[0] for c in self.criteria if not c.is_judge]
+        return list(dict.fromkeys([self.entry_file, *files] if files else []))
+
+    def criterion_function(self, criterion: CriterionSpec) -> tuple[str, str]:
+        """(file, function) of a code criterion: its own "file.py:name", else grader.entry's
+        file."""
+        file, sep, name = criterion.function.rpartition(":")
+        return (file if sep else self.entry_file), name
 
     @property
     def floor(self) -> float:
@@ -89,6 +146,14 @@ class GraderSpec:
             "reward_range": list(self.reward_range),
             "pass_threshold": self.pass_threshold,
             "timeout_s": self.timeout_s,
+        } | (self._rubric_dict() if self.is_rubric else {})
+
+    def _rubric_dict(self) -> dict[str, Any]:
+        # only for rubrics: every other grader's dict (and so its sandbox config) is unchanged
+        return {
+            "combine": self.combine,
+            "threshold": self.threshold,
+            "criteria": [c.to_dict() for c in self.criteria],
         }
 
 

@@ -2,7 +2,8 @@
 
 The standard parser (`tomllib`) gives values but no positions, so this small scanner walks the
 text once, tracking tables, strings, comments and brackets, and records a `Span` per dotted key
-path ("grader.mode") and per table header ("grader"). It never raises: on text it cannot follow
+path ("grader.mode") and per table header ("grader"); the entries of an array of tables are
+numbered ("grader.criteria.0.name"). It never raises: on text it cannot follow
 it simply records less, and callers fall back to the nearest known parent or the file.
 """
 
@@ -48,6 +49,7 @@ def locate(spans: dict[str, Span], key: str, file: str = "env.toml") -> Span:
 def _scan(text: str, file: str) -> dict[str, Span]:
     doc = _Text(text)
     spans: dict[str, Span] = {}
+    tables: dict[str, int] = {}  # array-of-tables path -> entries seen so far
     prefix: list[str] = []
     i, n = 0, len(text)
     while i < n:
@@ -69,8 +71,17 @@ def _scan(text: str, file: str) -> dict[str, Span]:
                 i = _line_end(text, i)
                 continue
             end = close + (2 if double else 1)
-            prefix = parts
-            spans[".".join(parts)] = _span(doc, file, start, end)
+            span = _span(doc, file, start, end)
+            table = ".".join(parts)
+            if double:  # an array of tables: entry n's keys are "table.n.key" (0-based)
+                index = tables.get(table, 0)
+                tables[table] = index + 1
+                spans.setdefault(table, span)
+                prefix = [*parts, str(index)]
+                spans[".".join(prefix)] = span
+            else:
+                prefix = parts
+                spans[table] = span
             i = _line_end(text, end)
         else:
             start = i

@@ -68,7 +68,7 @@ def _with_judge_key(path: Path, options: FunnelOptions) -> FunnelOptions:
         grader = tomllib.loads((path / "env.toml").read_text(encoding="utf-8")).get("grader")
     except (OSError, ValueError):
         return options
-    if not isinstance(grader, dict) or grader.get("type") != "judge":
+    if not isinstance(grader, dict) or grader.get("type") not in ("judge", "rubric"):
         return options
     model = grader.get("model")
     key = provider_key_from_environment(model if isinstance(model, str) else None)

@@ -17,7 +17,7 @@ from pathlib import Path
 from app import strict_json
 from app.atomic import write_text_atomic
 from app.finding_codes import CATALOGUE
-from app.findings import Finding, Severity
+from app.findings import Finding, Severity, Stage
 from app.funnel import report_charts
 from app.funnel.report import REPORT_SCHEMA, Report, StageResult
 
@@ -122,6 +122,7 @@ def page_html(report: Report, chart_markup: Callable[[report_charts.Chart], str]
         "<h2>Stages</h2>",
         _stages_table(report.stages),
         *_charts(report, chart_markup),
+        *_rubric_table(report),
         *_findings(report.findings),
         f'<p class="dim">Made by Gauntlet Studio from a {REPORT_SCHEMA} report.</p>',
     ]
@@ -216,6 +217,47 @@ def _charts(report: Report, chart_markup: Callable[[report_charts.Chart], str]) 
         parts.append(f'<p class="caption">{_e(chart.caption)}</p>')
         parts.append(f'<div class="chart">{chart_markup(chart)}</div>')
     return parts
+
+
+def _rubric_table(report: Report) -> list[str]:
+    """A rubric grader's scores: one row per grading of stage 2, one column per criterion
+    (`details.rubric` of the verify stage, written by app/funnel/verify_rubric.py)."""
+    stage = report.stage(Stage.VERIFY)
+    rubric = stage.details.get("rubric") if stage and isinstance(stage.details, dict) else None
+    if not isinstance(rubric, dict) or not isinstance(rubric.get("criteria"), list):
+        return []
+    criteria = [c for c in rubric["criteria"] if isinstance(c, dict) and "name" in c]
+    rows = [r for r in rubric.get("gradings") or [] if isinstance(r, dict)]
+    heads = "".join(
+        f'<th>{_e(c["name"])}<br><span class="dim">{_e(c.get("by", ""))} · weight '
+        f"{_e(c.get('weight', ''))}</span></th>"
+        for c in criteria
+    )
+    body = []
+    for row in rows:
+        scores = row.get("criteria") if isinstance(row.get("criteria"), dict) else {}
+        cells = "".join(f"<td>{_e(_score(scores.get(c['name'])))}</td>" for c in criteria)
+        reward = _score(row.get("reward")) if row.get("error") is None else row.get("error")
+        body.append(
+            f"<tr><td>{_e(row.get('role', ''))}</td><td>{_e(row.get('task_id', ''))}</td>"
+            f"<td>{_e(reward)}</td>{cells}</tr>"
+        )
+    combine = f"combined by {rubric.get('combine', '?')}"
+    if rubric.get("threshold") is not None:
+        combine += f" (threshold {rubric['threshold']})"
+    return [
+        "<h2>Rubric: each criterion's score</h2>",
+        f'<p class="caption">{_e(combine)}; stage 2\'s first run, '
+        f"{len(rows)} of {_e(rubric.get('gradings_total', len(rows)))} gradings.</p>",
+        '<table cellspacing="0" cellpadding="6" width="100%">'
+        f"<tr><th>Role</th><th>Task</th><th>Reward</th>{heads}</tr>" + "".join(body) + "</table>",
+    ]
+
+
+def _score(value: object) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:g}"
+    return "error" if value is None else str(value)
 
 
 def _findings(findings: list[Finding]) -> list[str]:

@@ -20,6 +20,12 @@ from app.finding_codes import CATALOGUE, FindingSink
 from app.findings import Finding, Stage
 from app.funnel.pipeline import FunnelOptions
 from app.funnel.report import StageResult, StageStatus, stage_status_for
+from app.funnel.verify_rubric import (
+    check_reference_criteria,
+    criteria_details,
+    negative_note,
+    reference_note,
+)
 from app.progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
 from app.sandbox.backends import backend_for
 from app.sandbox.base import GradingItem, GradingResult, SandboxBase, SandboxUnavailable
@@ -99,7 +105,8 @@ def run_verify_stage(
 
     items, roles = build_items(pack)
     is_judge = pack.grader.type == "judge"
-    runs = 1 if is_judge else 2  # judge replies vary and cost money; see docs/verification.md
+    # judge replies vary and cost money (a rubric's judge criteria too); see verification.md
+    runs = 1 if "judge" in pack.grader.graded_as else 2
     on_result = _progress_counter(progress, roles, len(items) * runs, backend.info.name)
     # A judge is asked from the host with its own time limit; sandboxed graders are guarded.
     guard = None if is_judge else guard_for(pack, options.jobs)
@@ -139,6 +146,8 @@ def run_verify_stage(
     }
     if guard is not None:
         details["budget"] = guard.summary()
+    if pack.grader.is_rubric:
+        details["rubric"] = criteria_details(pack, roles, first)
     return StageResult(Stage.VERIFY, status, details=details), findings
 
 
@@ -254,6 +263,8 @@ def _check_results(
             "feedback": result.feedback[:300],
             "duration_s": round(result.duration_s, 3),
         }
+        if result.criteria:
+            evidence["criteria"] = {n: c.get("score") for n, c in result.criteria.items()}
         if result.error:
             _error_finding(pack, sink, role, result, evidence)
         elif _check_reward(pack, sink, role, result, evidence):
@@ -312,6 +323,7 @@ def _check_reward(
     if role.kind == "reference":
         threshold = pack.grader.pass_threshold
         if reward >= threshold:
+            check_reference_criteria(pack, sink, where, result, evidence)
             return True
         said = f" (grader said: {result.feedback[:160]})" if result.feedback else ""
         sink.report(
@@ -320,6 +332,7 @@ def _check_reward(
                 f"the reference for task {role.task_id!r} scores "
                 f"{reward:g}, below pass_threshold {threshold:g}"
             )
+            + reference_note(pack, result)
             + said,
             evidence=evidence | {"pass_threshold": threshold},
             **where,
@@ -334,7 +347,8 @@ def _check_reward(
     note = f" ({role.note})" if role.note else ""
     sink.report(
         code,
-        f"{what} for task {role.task_id!r}{note} scores {reward:g}, above the floor {floor:g}",
+        f"{what} for task {role.task_id!r}{note} scores {reward:g}, above the floor {floor:g}"
+        + negative_note(pack, result),
         evidence=evidence | {"floor": floor},
         **where,
     )
@@ -364,7 +378,7 @@ def _error_finding(
 
 def _grader_line(pack: EnvPack, detail: str) -> int | None:
     """The innermost line of the grader file in a traceback excerpt."""
-    if pack.grader.type != "python" or not detail:
+    if pack.grader.type not in ("python", "rubric") or not detail:
         return None
     name = re.escape(pack.grader.entry_file)
     lines = re.findall(rf'File "(?:.*/)?{name}", line (\d+)', detail)

@@ -56,6 +56,8 @@ class GradingResult:
     detail: str = ""  # short, human-readable: exception message, traceback excerpt...
     raw: Any = None  # what the grader returned, made JSON-safe (for invalid-reward evidence)
     duration_s: float = 0.0
+    # a rubric grader only: criterion name -> {"score", "error", "detail"} (app/sandbox/rubric.py)
+    criteria: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -99,10 +101,6 @@ class SandboxBase(ABC):
         `app.progress.Cancelled` when cancelled and `SandboxUnavailable` when it cannot run.
         `guard` (an `app.sandbox.guard.GradingGuard` shared by a stage's batches) stops the batch
         early; items it stopped get the error "skipped"."""
-        # Imported here: both modules build on the types above.
-        from app.sandbox.batch_run import run_batch
-        from app.sandbox.snapshot import package_snapshot
-
         items = list(items)
         if not items:
             return []
@@ -110,9 +108,31 @@ class SandboxBase(ABC):
             return self.judge.grade_batch(
                 pack, items, on_result=on_result, cancel=cancel, jobs=jobs
             )
+        options = {"on_result": on_result, "cancel": cancel, "jobs": jobs, "guard": guard}
+        if pack.manifest.grader.is_rubric:
+            from app.sandbox.rubric import grade_rubric_batch
+
+            return grade_rubric_batch(self, pack, items, self._sandbox_batch, **options)
+        return self._sandbox_batch(pack, items, **options)
+
+    def _sandbox_batch(
+        self,
+        pack: EnvPack,
+        items: list[GradingItem],
+        *,
+        on_result: ResultCallback | None,
+        cancel: CancelToken | None,
+        jobs: int | None,
+        guard: Any,
+    ) -> list[GradingResult]:
+        """The items graded in one fresh sandbox of this backend."""
+        from app.sandbox.batch_run import run_batch
+        from app.sandbox.snapshot import package_snapshot
+
         prepared = self._prepare(pack)
         limits = self._limits(pack, jobs)
-        reads_package = pack.manifest.grader.type == "python"  # built-in graders do not
+        # built-in graders do not read the package; python graders and rubrics do
+        reads_package = pack.manifest.grader.type in ("python", "rubric")
         with (
             package_snapshot(pack.root, reader_uid=self.snapshot_reader_uid)
             if reads_package

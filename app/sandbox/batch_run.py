@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from app.envpack.model import EnvPack
+from app.envpack.model import EnvPack, GraderSpec
 from app.progress import Cancelled, CancelToken
 from app.sandbox.base import GradingItem, GradingResult, ResultCallback, SandboxUnavailable
 from app.sandbox.guard import GradingGuard
@@ -385,7 +385,10 @@ class _Attempt:
         self, key: str, message: dict[str, Any], deliver: Callable[[GradingResult], None]
     ) -> None:
         """A grading's result: delivered, or held to be judged again alone."""
-        result = _result_from(key, message, self.pack.manifest.grader.reward_range)
+        grader = self.pack.manifest.grader
+        result = _result_from(
+            key, message, grader.reward_range, rubric=grader if grader.is_rubric else None
+        )
         # A neighbour may be to blame (a memory bomb next door gets a child killed): judge
         # it again alone. That holds for attack responses too, or a real hit is lost to
         # its neighbour; but an attack response that timed out is not waited for twice
@@ -426,11 +429,17 @@ class _Attempt:
 MAX_RESULT_DEPTH = 32  # the runner keeps 8 levels; anything deeper did not come from it
 
 
-def _result_from(key: str, message: dict[str, Any], reward_range) -> GradingResult:
+def _result_from(
+    key: str, message: dict[str, Any], reward_range, rubric: GraderSpec | None = None
+) -> GradingResult:
     """A result from a runner message. Every field is checked: the runner's messages carry what
-    a grader produced, and a malformed one is the grader's `invalid-reward`, never our crash."""
+    a grader produced, and a malformed one is the grader's `invalid-reward`, never our crash.
+    `rubric`: the grader when it is a rubric (each criterion is checked, then combined)."""
     try:
-        return _checked_result(key, message, reward_range)
+        result = _checked_result(key, message, reward_range)
+        if rubric is not None and not message.get("error") and "raw" in message:
+            result = _rubric_result(result, message, rubric)
+        return result
     except (TypeError, ValueError, KeyError, AttributeError, RecursionError, OverflowError) as exc:
         return _malformed(key, f"the runner's message could not be read ({type(exc).__name__})")
 
@@ -468,6 +477,22 @@ def _checked_result(key: str, message: dict[str, Any], reward_range) -> GradingR
         raw=_json_safe(raw),
         duration_s=duration,
     )
+
+
+def _rubric_result(result: GradingResult, message: dict[str, Any], rubric: GraderSpec):
+    """A rubric's result: its criteria's scores and their combination (app/sandbox/rubric.py).
+    The runner's whole value is a "$rubric" dict, never a reward of its own."""
+    from app.sandbox.rubric import code_criteria, settle
+
+    raw = message.get("raw")
+    if _depth(raw) > MAX_RESULT_DEPTH:
+        return result
+    metrics: dict[str, Any] = {}
+    criteria, feedback = code_criteria(rubric, raw, metrics)
+    result.criteria = _json_safe(criteria)
+    result.metrics = {"criteria": _json_safe(metrics)} if metrics else {}
+    result.feedback = "; ".join(feedback)[:2000]
+    return settle(rubric, result)
 
 
 def _malformed(key: str, detail: str, duration: float = 0.0) -> GradingResult:

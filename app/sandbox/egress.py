@@ -41,7 +41,7 @@ class EgressPolicy:
     upstream: str = UPSTREAM
 
     def rules(self) -> list[list]:
-        """The proxy's rules; malformed entries (GX185 in stage 1) allow nothing."""
+        """The proxy's rules; malformed entries (GX194 in stage 1) allow nothing."""
         return [rule.as_json() for rule in parse_hosts(list(self.hosts))[0]]
 
 

@@ -167,10 +167,11 @@ class JudgeGrader:
         cancel: CancelToken | None = None,
         jobs: int | None = None,
         guard: Any = None,  # a judge is asked from the host with its own timeout: not guarded
+        rubric_text: str | None = None,  # a rubric's judge criterion: its question and choices
     ) -> list[GradingResult]:
         items = list(items)
         cancel = cancel or CancelToken()
-        rubric, rubric_problem = _read_rubric(pack)
+        rubric, rubric_problem = (rubric_text, "") if rubric_text else _read_rubric(pack)
         model = (pack.manifest.grader.model or "").strip()
         results: dict[str, GradingResult] = {}
         unavailable: list[str] = []  # once the provider is unusable, stop asking it

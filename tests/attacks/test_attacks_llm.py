@@ -175,3 +175,24 @@ def test_cli_attack_with_llm(docker_sandbox, monkeypatch, capsys):
     assert "LLM red team: up to" in err and "test-key" not in out + err
     # --llm's help: the key in GAUNTLET_LLM_API_KEY is the one the provider receives.
     assert server.api_keys and set(server.api_keys) == {"test-key"}
+
+
+def test_the_red_team_moves_one_criterion_of_a_rubric(docker_sandbox):
+    """nan-tolerance (an all-pass rubric): "nan" fools the correctness criterion, while the unit
+    criterion still fails it, so the combined reward stays 0 and the hit is on the criterion."""
+    target = CORPUS.parent / "rubric_corpus" / "nan-tolerance"
+    options = FunnelOptions(
+        backend="docker",
+        llm_model="openai/scripted",
+        llm_api_key="test-key",
+        attack_categories=["leakage"],  # no built-in attack of this class applies to qa
+    )
+    with ScriptedLLMServer([EXPLOIT]) as server:
+        options.llm_api_base = server.url
+        report = run_funnel(target, stages=(Stage.ATTACK,), options=options)
+    hits = [f for f in report.findings if f.code in ("GX301", "GX302")]
+    assert [(f.code, f.attack.id) for f in hits] == [("GX302", "llm-red-team")]
+    evidence = hits[0].evidence
+    assert evidence["criteria_moved"] == ["correct"] and evidence["reward"] == 0.0
+    assert evidence["criteria"] == {"correct": 1.0, "unit": 0.0}
+    assert 'rewarded on criterion "correct"' in hits[0].message

@@ -16,7 +16,7 @@ from app.funnel.structure import run_structure_stage
 
 AGENTIC_STRUCTURE_CODES = {
     "GX162", "GX163", "GX164", "GX165", "GX166", "GX167", "GX168", "GX169", "GX183", "GX184",
-    "GX185",
+    "GX194",
 }  # fmt: skip
 
 
@@ -45,7 +45,7 @@ def test_agentic_check_triggers_and_fix_clears(tmp_path: Path, case: AgenticCase
     assert finding.line == _expected_line(root, case), (finding.line, finding.message)
     assert finding.severity == RULES[case.code].severity
     assert finding.message.strip() and finding.hint.strip()
-    assert finding.hint == RULES[case.code].hint or case.code in ("GX163", "GX166", "GX185")
+    assert finding.hint == RULES[case.code].hint or case.code in ("GX163", "GX166", "GX194")
 
     _, fixed = run_structure_stage(_write(tmp_path, "fixed", case, broken=False))
     assert [f for f in fixed if f.code == case.code] == []

@@ -13,7 +13,15 @@ from app.envpack.templates import create_from_template, list_templates
 from app.errors import UserError
 from app.funnel.structure import run_structure_stage
 
-EXPECTED = {"qa-exact", "qa-numeric", "qa-choice", "qa-python", "qa-judge", "code-tests"}
+EXPECTED = {
+    "qa-exact",
+    "qa-numeric",
+    "qa-choice",
+    "qa-python",
+    "qa-judge",
+    "qa-rubric",
+    "code-tests",
+}
 AGENTIC = {"agentic-data", "agentic-bugfix"}
 
 

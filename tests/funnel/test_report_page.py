@@ -145,3 +145,43 @@ def test_charts_use_agg_and_nothing_the_installer_leaves_out(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen == {"backend": "agg", "excluded": []}
+
+
+def test_a_rubric_shows_each_criterions_score_per_grading():
+    data = sample_report_dict()
+    data["stages"][1]["details"]["rubric"] = {
+        "combine": "threshold",
+        "threshold": 0.75,
+        "criteria": [
+            {"name": "correct", "weight": 0.6, "by": "code"},
+            {"name": "<b>cites</b>", "weight": 0.4, "by": "judge"},
+        ],
+        "gradings": [
+            {
+                "role": "reference",
+                "task_id": "t1",
+                "reward": 1.0,
+                "error": None,
+                "criteria": {"correct": 1.0, "<b>cites</b>": 0.5},
+            },
+            {
+                "role": "negative",
+                "task_id": "t1",
+                "reward": None,
+                "error": "exception",
+                "criteria": {"correct": 0.0, "<b>cites</b>": None},
+            },
+            "not a row",
+        ],
+        "gradings_total": 2,
+    }
+    page = standalone_html(Report.from_dict(data))
+    table = page[page.index("<h2>Rubric") : page.index("</table>", page.index("<h2>Rubric"))]
+    assert "combined by threshold (threshold 0.75)" in table
+    assert "&lt;b&gt;cites&lt;/b&gt;" in table and "<b>cites" not in table
+    assert "<td>reference</td><td>t1</td><td>1</td><td>1</td><td>0.5</td>" in table
+    assert "<td>negative</td><td>t1</td><td>exception</td><td>0</td><td>error</td>" in table
+
+
+def test_a_report_without_a_rubric_has_no_rubric_table():
+    assert "<h2>Rubric" not in standalone_html(sample_report())

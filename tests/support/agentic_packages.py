@@ -155,7 +155,7 @@ AGENTIC_CASES = [
         'network = "allowlist"',
     ),
     AgenticCase(
-        "GX185",
+        "GX194",
         sub(
             "env.toml",
             'network = "none"',

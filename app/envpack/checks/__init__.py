@@ -21,6 +21,7 @@ from app.envpack.checks import (
     metadata,
     python_grader,
     references,
+    rubric,
     tasks,
 )
 from app.envpack.checks.context import CheckContext
@@ -138,6 +139,31 @@ CHECKS: tuple[Check, ...] = (
         python_grader.check_python_grader,
     ),
     Check(
+        "rubric",
+        "rubric criteria: named once, weighted above 0, a grader function that exists or a "
+        "judge question with choices; a reachable threshold",
+        (
+            "GX120",
+            "GX124",
+            "GX170",
+            "GX172",
+            "GX173",
+            "GX175",
+            "GX176",
+            "GX177",
+            "GX178",
+            "GX179",
+            "GX185",
+            "GX186",
+            "GX187",
+            "GX188",
+            "GX189",
+            "GX192",
+            "GX193",
+        ),
+        rubric.check_rubric,
+    ),
+    Check(
         "code-tasks",
         "code tasks name an entry function and carry well-formed test cases",
         ("GX180", "GX181", "GX182", "GX191"),
@@ -147,7 +173,7 @@ CHECKS: tuple[Check, ...] = (
         "agentic-tasks",
         "agentic tasks: instructions written, tests and solution kept out of the image, a "
         "reward written, a separate verifier, a grader that fits the kind",
-        ("GX165", "GX166", "GX167", "GX168", "GX169", "GX183", "GX185"),
+        ("GX165", "GX166", "GX167", "GX168", "GX169", "GX183", "GX194"),
         agentic.check_agentic,
     ),
     Check(

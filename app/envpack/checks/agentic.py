@@ -45,7 +45,7 @@ def check_agentic(ctx: CheckContext) -> None:
 
 
 def _check_allowlist(ctx: CheckContext) -> None:
-    """GX169 says what the agent can reach; GX185 for each entry that is not a host."""
+    """GX169 says what the agent can reach; GX194 for each entry that is not a host."""
     hosts = ctx.pack.manifest.agent.hosts
     rules, bad = parse_hosts(hosts)
     reach = ", ".join(str(rule) for rule in rules)
@@ -57,7 +57,7 @@ def _check_allowlist(ctx: CheckContext) -> None:
     )
     for _, problem in bad:
         ctx.report(
-            "GX185",
+            "GX194",
             f"agent.hosts: {problem} It allows nothing.",
             ctx.at_key("agent.hosts"),
             hint=problem.hint,

@@ -16,7 +16,7 @@ from app.envpack.model import Span, Task
 from app.envpack.source import normalize_relpath
 from app.type_words import expected, list_of
 
-FITS_KIND = {"qa": ("match", "python", "judge"), "code": ("tests", "python")}
+FITS_KIND = {"qa": ("match", "python", "judge", "rubric"), "code": ("tests", "python", "rubric")}
 # a number as the sandbox's match grader reads it: one finite decimal, nothing else
 _NUMBER_TEXT = re.compile(r"\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*")
 
@@ -31,10 +31,16 @@ def _unused_settings(grader) -> dict[str, str]:
     ) or grader.type == "tests"
     if not uses_tolerance:
         unused["tolerance"] = 'grader.mode = "numeric" or "json", or grader.type = "tests"'
-    if grader.type != "python":
-        unused["entry"] = 'grader.type = "python"'
+    if grader.type not in ("python", "rubric"):
+        unused["entry"] = 'grader.type = "python" or "rubric"'
     if grader.type != "judge":
-        unused["model"] = unused["rubric"] = 'grader.type = "judge"'
+        unused["rubric"] = 'grader.type = "judge"'
+        if not (grader.is_rubric and any(c.is_judge for c in grader.criteria)):
+            unused["model"] = 'grader.type = "judge", or a rubric with judge criteria'
+    if not grader.is_rubric:
+        unused["combine"] = unused["criteria"] = 'grader.type = "rubric"'
+    if grader.combine != "threshold":
+        unused["threshold"] = 'grader.type = "rubric" and combine = "threshold"'
     return unused
 
 

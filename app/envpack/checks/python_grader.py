@@ -119,33 +119,44 @@ def check_python_grader(ctx: CheckContext) -> None:
         return
     rel = normalize_relpath(match["file"])
     function = match["function"]
-    read = ctx.read_named_file(
+    tree = read_grader_tree(
+        ctx,
         rel,
         span,
         outside=f'grader.entry points at "{match["file"]}", outside the package folder.',
-        missing=f'The grader file "{rel}" does not exist.',
         hint=f"Create {rel} with `def {function}(task, response):` or fix grader.entry.",
     )
-    if read is None or read.text is None:
-        return  # reported above, or binary / too large / a link: reported by the file checks
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter(
-                "ignore"
-            )  # SyntaxWarning for odd escapes is not the author's error here
-            tree = ast.parse(read.text, filename=rel)
-    except SyntaxError as exc:
-        line = exc.lineno
-        ctx.report("GX170", f"{rel} has a syntax error: {exc.msg}.", Span(rel, line, exc.offset))
+    if tree is None or rel is None:
         return
-    except (ValueError, RecursionError, MemoryError) as exc:
-        ctx.report("GX170", f"{rel} cannot be parsed: {exc}.", Span(rel, 1))
-        return
-    _check_entry(ctx, tree, rel, function)
+    check_entry(ctx, tree, rel, function)
     GraderHazards(ctx, rel).scan(tree)
 
 
-def _check_entry(ctx: CheckContext, tree: ast.Module, rel: str, function: str) -> None:
+def read_grader_tree(
+    ctx: CheckContext, rel: str | None, span: Span, *, outside: str, hint: str
+) -> ast.Module | None:
+    """The parsed grader file `rel` names; None once a finding says why it cannot be (outside
+    the package GX124, missing GX120, syntax GX170; binary or too large: the file checks)."""
+    read = ctx.read_named_file(
+        rel, span, outside=outside, missing=f'The grader file "{rel}" does not exist.', hint=hint
+    )
+    if read is None or read.text is None or rel is None:
+        return None
+    try:
+        with warnings.catch_warnings():
+            # SyntaxWarning for odd escapes is not the author's error here
+            warnings.simplefilter("ignore")
+            return ast.parse(read.text, filename=rel)
+    except SyntaxError as exc:
+        ctx.report(
+            "GX170", f"{rel} has a syntax error: {exc.msg}.", Span(rel, exc.lineno, exc.offset)
+        )
+    except (ValueError, RecursionError, MemoryError) as exc:
+        ctx.report("GX170", f"{rel} cannot be parsed: {exc}.", Span(rel, 1))
+    return None
+
+
+def check_entry(ctx: CheckContext, tree: ast.Module, rel: str, function: str) -> None:
     definition = None
     for node in tree.body:
         if (

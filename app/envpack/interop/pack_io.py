@@ -50,6 +50,14 @@ def read_for_export(root: str | os.PathLike[str]) -> ExportSource:
             f"Run `gauntlet check {root}` and fix every error first.",
         )
     pack = loaded.pack
+    if pack.grader.is_rubric:  # issue 16 part 4: exporting rubrics to verifiers and Harbor
+        raise UserError(
+            f'{pack.name} is graded by a rubric (grader.type = "rubric"), which this version '
+            "cannot export yet: neither a Harbor verifier nor the verifiers environment would "
+            "combine its criteria as Gauntlet does.",
+            "Verify and attack it with Gauntlet; to export, use a single python grader that "
+            "returns the combined reward.",
+        )
     manifest = tomllib.loads((root / MANIFEST_FILE).read_text(encoding="utf-8"))
     readme_path = root / "README.md"
     readme = readme_path.read_text(encoding="utf-8") if readme_path.is_file() else ""

@@ -49,24 +49,59 @@ def _load(spec: dict, pack: str | None):
         return run_tests
     if kind == "python":
         return _load_python(spec, pack)
+    if kind == "rubric":
+        return _load_rubric(spec, pack)
     raise RuntimeError(f"grader type {kind!r} does not run in the sandbox")
 
 
 def _load_python(spec: dict, pack: str | None):
+    filename, _, function = str(spec.get("entry", "grader.py:grade")).partition(":")
+    user_grade = getattr(_import(pack, filename), function or "grade")
+    return lambda task, response, config, scratch: user_grade(task, response)
+
+
+def _import(pack: str | None, filename: str):
     if not pack:
         raise RuntimeError("python graders need the package folder")
-    filename, _, function = str(spec.get("entry", "grader.py:grade")).partition(":")
     path = os.path.join(pack, filename)
-    sys.path.insert(0, os.path.dirname(path))
     module_name = os.path.splitext(os.path.basename(path))[0]
+    loaded = sys.modules.get(module_name)
+    if loaded is not None and getattr(loaded, "__file__", None) == path:
+        return loaded  # a rubric's criteria share their grader module
+    sys.path.insert(0, os.path.dirname(path))
     module_spec = importlib.util.spec_from_file_location(module_name, path)
     if module_spec is None or module_spec.loader is None:
         raise ImportError(f"cannot load {filename}")
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[module_name] = module
     module_spec.loader.exec_module(module)
-    user_grade = getattr(module, function or "grade")
-    return lambda task, response, config, scratch: user_grade(task, response)
+    return module
+
+
+def _load_rubric(spec: dict, pack: str | None):
+    """A rubric's code criteria, called one after the other on each item. Each criterion's
+    value or exception is kept apart under "$rubric", so one criterion that fails is reported
+    as that criterion's; the host checks and combines the scores (judge criteria are asked on
+    the host, never here)."""
+    default_file = str(spec.get("entry", "grader.py:grade")).partition(":")[0]
+    functions = []
+    for criterion in spec.get("criteria") or []:
+        if criterion.get("judge") and not criterion.get("function"):
+            continue
+        file, sep, name = str(criterion.get("function", "")).rpartition(":")
+        module = _import(pack, file if sep else default_file)
+        functions.append((str(criterion.get("name", "")), getattr(module, name)))
+
+    def grade_rubric(task, response, config, scratch):
+        scores = {}
+        for name, function in functions:
+            try:
+                scores[name] = {"raw": function(task, response)}
+            except BaseException as exc:  # noqa: BLE001 - this criterion's failure, reported
+                scores[name] = {"error": "exception", "detail": excerpt(exc, config.get("pack"))}
+        return {"$rubric": scores}
+
+    return grade_rubric
 
 
 def _broken_grader(task, response, config, scratch):

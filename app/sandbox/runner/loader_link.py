@@ -29,6 +29,7 @@ GRADER_FIELDS = (
     "reward_range",
     "pass_threshold",
     "timeout_s",
+    "criteria",  # a rubric's criteria (names and functions; judge criteria are skipped)
 )
 ITEM_LIMITS = ("cpu_s", "address_space_bytes")
 

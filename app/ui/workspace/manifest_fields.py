@@ -42,6 +42,8 @@ GRADER_HELP = {
     "judge": "An AI model scores the response following your rubric (needs an API key).",
     "tests": "Run the submitted code against each task's test cases (for kind = code).",
     "verifier": "Each task's tests/test.sh checks the agent's work and writes the reward.",
+    "rubric": "Several criteria, each a function of your grader file or a question for an AI "
+    "judge, combined into one reward; write them as [[grader.criteria]] in env.toml.",
 }
 AGENT_NETWORK_HELP = {
     "none": "No network while the agent works: everything it needs is in the image.",
@@ -79,6 +81,7 @@ CHOICE_LABELS: dict[str, dict[str, str]] = {
         "judge": "judge — an AI model with my rubric",
         "tests": "tests — run the code against test cases",
         "verifier": "verifier — each task's tests/test.sh",
+        "rubric": "rubric — several weighted criteria",
     },
     "agent.network": {"none": "none — no network", "allowlist": "allowlist — listed hosts only"},
     "verifier.mode": {
