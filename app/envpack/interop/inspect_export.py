@@ -16,14 +16,13 @@ model-graded scorer); agentic packages export to Harbor, whose task folders they
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 from app.envpack.interop.harbor_agentic_export import reject_agentic
-from app.envpack.interop.pack_io import jsonl_line, read_for_export, write_grader_files
+from app.envpack.interop.pack_io import read_for_export
 from app.envpack.interop.runtime import GraderRuntime
-from app.envpack.interop.verifiers_export import module_name
+from app.envpack.interop.verifiers_export import module_name, write_grading_package
 from app.envpack.staging import staged_folder
 from app.errors import UserError
 
@@ -47,25 +46,9 @@ def export_inspect(
     name = module_name(pack.manifest.package.name)
     grader_package = f"{name}_gauntlet"
     with staged_folder(dest) as staging:
-        package = staging / grader_package
-        data = package / "data"
-        data.mkdir(parents=True)
-        (package / "__init__.py").write_text(
-            '"""Gauntlet Studio\'s grading for the Inspect task next to this folder."""\n',
-            encoding="utf-8",
-        )
-        # The verifiers export's grading module: one implementation for both exports.
-        (package / "rewards.py").write_text(
-            (ASSETS / "verifiers_rewards.py").read_text(encoding="utf-8"), encoding="utf-8"
-        )
-        runtime.write_package(package)
-        (data / "tasks.jsonl").write_text(
-            "".join(jsonl_line(t.record) for t in pack.tasks), encoding="utf-8"
-        )
-        _dump(data / "grader.json", pack.grader.to_dict())
-        _dump(data / "pack.json", _pack_json(source))
-        if pack.grader.type == "python":
-            write_grader_files(data / "grader", source.extra_files)
+        init = '"""Gauntlet Studio\'s grading for the Inspect task next to this folder."""\n'
+        # the verifiers export's grading package: one implementation for both exports
+        write_grading_package(staging / grader_package, source, runtime, EXPORT_FORMAT, init)
         task_file = (ASSETS / "inspect_task.py").read_text(encoding="utf-8")
         task_file = task_file.replace("__GRADER_PACKAGE__", grader_package)
         (staging / f"{name}.py").write_text(
@@ -73,20 +56,6 @@ def export_inspect(
         )
         (staging / "README.md").write_text(_readme(source, name), encoding="utf-8")
     return name
-
-
-def _pack_json(source) -> dict:
-    pack = source.pack
-    return {
-        "format": EXPORT_FORMAT,
-        "manifest": source.manifest,
-        "readme": source.readme,
-        "solutions": [{"task_id": r.task_id, "response": r.response} for r in pack.solutions],
-        "negatives": [
-            {"task_id": n.task_id, "response": n.response, **({"note": n.note} if n.note else {})}
-            for n in pack.negatives
-        ],
-    }
 
 
 def _readme(source, name: str) -> str:
@@ -102,10 +71,4 @@ def _readme(source, name: str) -> str:
         f"`{name}.py` defines the task `{name}`: one sample per task, a single `generate()` and "
         f"a scorer that grades the completion with Gauntlet Studio's own grader "
         f"(`{name}_gauntlet/`), so scores match the verification funnel.\n"
-    )
-
-
-def _dump(path: Path, value) -> None:
-    path.write_text(
-        json.dumps(value, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8"
     )

@@ -51,49 +51,53 @@ def export_verifiers(
     module = module_name(info.name)
     with staged_folder(dest) as staging:
         package = staging / module
-        data = package / "data"
-        data.mkdir(parents=True)
-        (package / "__init__.py").write_text(
-            (ASSETS / "verifiers_env.py").read_text(encoding="utf-8"), encoding="utf-8"
-        )
-        (package / "rewards.py").write_text(
-            (ASSETS / "verifiers_rewards.py").read_text(encoding="utf-8"), encoding="utf-8"
-        )
-        runtime.write_package(package)
-        (data / "tasks.jsonl").write_text(
-            "".join(jsonl_line(t.record) for t in pack.tasks), encoding="utf-8"
-        )
-        _dump(data / "grader.json", pack.grader.to_dict())
-        _dump(
-            data / "pack.json",
-            {
-                "format": EXPORT_FORMAT,
-                "manifest": source.manifest,
-                "readme": source.readme,
-                "solutions": [
-                    {"task_id": r.task_id, "response": r.response} for r in pack.solutions
-                ],
-                "negatives": [
-                    {
-                        "task_id": n.task_id,
-                        "response": n.response,
-                        **({"note": n.note} if n.note else {}),
-                    }
-                    for n in pack.negatives
-                ],
-            },
-        )
-        if pack.grader.type == "python":
-            write_grader_files(data / "grader", source.extra_files)
+        init = (ASSETS / "verifiers_env.py").read_text(encoding="utf-8")
+        data = write_grading_package(package, source, runtime, EXPORT_FORMAT, init)
         if pack.grader.type == "judge":
             rubric = source.extra_files.get(pack.grader.rubric, "")
             (data / "rubric.md").write_text(rubric, encoding="utf-8")
-            _dump(data / "judge.json", {"criteria": [{"name": "rubric", "text": rubric.strip()}]})
+            criteria = [{"name": "rubric", "text": rubric.strip()}]
+            dump_json(data / "judge.json", {"criteria": criteria})
         (staging / "pyproject.toml").write_text(_pyproject(info, module), encoding="utf-8")
         (staging / "README.md").write_text(
             _readme(info, module, pack.grader.type), encoding="utf-8"
         )
     return module
+
+
+def write_grading_package(
+    package: Path, source, runtime: GraderRuntime, export_format: str, init: str
+) -> Path:
+    """The grading package both the verifiers and the Inspect exports ship: `init` as its
+    __init__.py, rewards.py, Gauntlet's grader runtime, and data/ (tasks, grader, the pack's
+    manifest, references and negatives for re-import, a python grader's files); returns data/."""
+    pack = source.pack
+    data = package / "data"
+    data.mkdir(parents=True)
+    (package / "__init__.py").write_text(init, encoding="utf-8")
+    (package / "rewards.py").write_text(
+        (ASSETS / "verifiers_rewards.py").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    runtime.write_package(package)
+    (data / "tasks.jsonl").write_text(
+        "".join(jsonl_line(t.record) for t in pack.tasks), encoding="utf-8"
+    )
+    dump_json(data / "grader.json", pack.grader.to_dict())
+    negatives = [
+        {"task_id": n.task_id, "response": n.response, **({"note": n.note} if n.note else {})}
+        for n in pack.negatives
+    ]
+    pack_json = {
+        "format": export_format,
+        "manifest": source.manifest,
+        "readme": source.readme,
+        "solutions": [{"task_id": r.task_id, "response": r.response} for r in pack.solutions],
+        "negatives": negatives,
+    }
+    dump_json(data / "pack.json", pack_json)
+    if pack.grader.type == "python":
+        write_grader_files(data / "grader", source.extra_files)
+    return data
 
 
 def _pyproject(info, module: str) -> str:
@@ -140,7 +144,7 @@ def _readme(info, module: str, grader_type: str) -> str:
     )
 
 
-def _dump(path: Path, value) -> None:
+def dump_json(path: Path, value) -> None:
     path.write_text(
         json.dumps(value, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8"
     )
