@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from pathlib import Path
 from typing import Any
 
 # A JSON string (skipped, so "NaN" inside text is not mistaken for the constant) or a constant.
@@ -83,6 +84,23 @@ def loads(text: str) -> Any:
         return _DECODER.decode(text)
     except (ValueError, RecursionError) as exc:
         raise _explained(exc, text) from None
+
+
+def load_file(path: str | Path, kind: str, error: type[ValueError] = ValueError) -> Any:
+    """The JSON value in the file at `path`, or `error` saying what is wrong with the file (not
+    where: callers show the path as the place); `kind` names the file in the messages."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error("the file does not exist.") from None
+    except IsADirectoryError:
+        raise error(f"this is a folder, not a {kind} file.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"the file cannot be read: {exc}.") from None
+    try:
+        return loads(text)
+    except ValueError as exc:
+        raise error(f"not valid JSON: {exc}") from None
 
 
 def loads_noting_repeats(text: str) -> tuple[Any, tuple[str, ...]]:

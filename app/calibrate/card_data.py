@@ -55,18 +55,7 @@ class TaskRow:
 
 
 def load_card(path: str | Path) -> dict[str, Any]:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CardFileError("the file does not exist.") from None
-    except IsADirectoryError:
-        raise CardFileError("this is a folder, not a card file.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CardFileError(f"the file cannot be read: {exc}.") from None
-    try:
-        data = strict_json.loads(text)
-    except ValueError as exc:
-        raise CardFileError(f"not valid JSON: {exc}") from None
+    data = strict_json.load_file(path, "card", CardFileError)
     check_card(data)
     return data
 

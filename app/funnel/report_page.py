@@ -64,19 +64,7 @@ class ReportFileError(ValueError):
 def load_report(path: str | Path) -> Report:
     """A report read from a JSON file, or a `ReportFileError` that says what is wrong with it
     (the message does not repeat the path: callers show it as the place)."""
-    target = Path(path)
-    try:
-        text = target.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ReportFileError("the file does not exist.") from None
-    except IsADirectoryError:
-        raise ReportFileError("this is a folder, not a report file.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ReportFileError(f"the file cannot be read: {exc}.") from None
-    try:
-        data = strict_json.loads(text)
-    except ValueError as exc:
-        raise ReportFileError(f"not valid JSON: {exc}") from None
+    data = strict_json.load_file(path, "report", ReportFileError)
     if not isinstance(data, dict) or data.get("schema") != REPORT_SCHEMA:
         found = data.get("schema") if isinstance(data, dict) else None
         said = f'its "schema" is {found!r}' if found else 'it has no "schema" field'
