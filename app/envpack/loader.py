@@ -23,11 +23,12 @@ from app.envpack.model import EnvPack, Manifest, Negative, Reference, Span, Task
 from app.envpack.rules import rule
 from app.envpack.source import PackageSource, ReadResult, normalize_relpath
 from app.envpack.toml_locations import key_spans, locate
+from app.envpack.trajectory import encode_turns, normalise_turns
 from app.findings import Finding
 from app.type_words import describe_type, expected
 
 MANIFEST_FILE = "env.toml"
-REFERENCE_FIELDS = ("task_id", "response", "note", "metadata")
+REFERENCE_FIELDS = ("task_id", "response", "note", "metadata", "turns")
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 # tomllib's terse messages, said the way an author thinks about the mistake
 _TOML_MESSAGES = {
@@ -99,6 +100,7 @@ def load_envpack(
 
 class _Loader:
     def __init__(self, root: Path, overrides: Mapping[str, str] | None) -> None:
+        self.multi_turn = False  # set from the manifest: trajectories instead of responses
         self.root = root
         self.source = PackageSource(root, overrides)
         self.result = LoadResult(None, source=self.source)
@@ -135,6 +137,7 @@ class _Loader:
             pack.agentic_tasks = load_agentic_tasks(self.source, self.emit)
             return self.result
         pack.tasks = self._load_tasks(manifest)
+        self.multi_turn = manifest.kind == "multi-turn"
         pack.solutions = [
             r
             for r in self._load_references("solutions", manifest.solutions_path)
@@ -343,7 +346,12 @@ class _Loader:
                         )
                     )
             task_id = self._text_field(rel, entry, "task_id", required=True, what=what)
-            response = self._text_field(rel, entry, "response", required=True, what=what)
+            turns = None
+            if self.multi_turn:
+                turns = self._turns(rel, entry, what)
+                response = None if turns is None else encode_turns(turns)
+            else:
+                response = self._text_field(rel, entry, "response", required=True, what=what)
             note = entry.value.get("note")
             if note is not None and not isinstance(note, str):
                 self.emit(
@@ -357,12 +365,50 @@ class _Loader:
             if task_id is None or response is None:
                 continue
             if role == "solutions":
-                loaded.append(Reference(task_id=task_id, response=response, line=entry.line))
+                loaded.append(
+                    Reference(task_id=task_id, response=response, line=entry.line, turns=turns)
+                )
             else:
                 loaded.append(
-                    Negative(task_id=task_id, response=response, note=note or "", line=entry.line)
+                    Negative(
+                        task_id=task_id,
+                        response=response,
+                        note=note or "",
+                        line=entry.line,
+                        turns=turns,
+                    )
                 )
         return loaded
+
+    def _turns(self, rel: str, entry: JsonlLine, what: str) -> list[dict[str, Any]] | None:
+        """A multi-turn trajectory's turns, canonical (app/envpack/trajectory.py); None, with
+        a finding, when they cannot be replayed."""
+        if "turns" not in entry.value:
+            self.emit(
+                rule("GX132").finding(
+                    f'{what} on line {entry.line} has no "turns": a multi-turn package\'s '
+                    'trajectories are written as "turns": [{"role": "assistant", ...}, ...].',
+                    **self._field_span(
+                        rel, entry, "response" if "response" in entry.value else "task_id"
+                    ),
+                )
+            )
+            return None
+        turns, errors, notes = normalise_turns(entry.value["turns"])
+        for problem in errors:
+            self.emit(
+                rule("GX107").finding(
+                    f"{what} on line {entry.line}: {problem}.",
+                    **self._field_span(rel, entry, "turns"),
+                )
+            )
+        for note in notes:
+            self.emit(
+                rule("GX108").finding(
+                    f"{what} on line {entry.line}: {note}.", **self._field_span(rel, entry, "turns")
+                )
+            )
+        return None if errors else turns
 
 
 def misspelt_key(record: dict[str, Any], wanted: str) -> str | None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA = "gauntlet/1"
-KINDS = ("qa", "code", "agentic")
+KINDS = ("qa", "code", "agentic", "multi-turn")
 # "verifier": an agentic task's own tests/test.sh writes the reward (DESIGN §4.1)
 GRADER_TYPES = ("match", "python", "judge", "tests", "verifier", "rubric")
 # how a rubric's criterion scores make one reward (DESIGN §4.3, docs/format.md "Rubrics")
@@ -241,11 +241,13 @@ class Task:
 
 @dataclass(slots=True)
 class Reference:
-    """A reference (known-good) response that must reach the pass threshold."""
+    """A reference (known-good) response that must reach the pass threshold. In a multi-turn
+    package `turns` holds the trajectory and `response` its encoding (app/multiturn/trajectory)."""
 
     task_id: str
     response: str
     line: int | None = None
+    turns: list[dict[str, Any]] | None = None
 
 
 @dataclass(slots=True)
@@ -256,6 +258,7 @@ class Negative:
     response: str
     note: str = ""
     line: int | None = None
+    turns: list[dict[str, Any]] | None = None  # multi-turn: the trajectory (see Reference)
 
 
 @dataclass(slots=True)
@@ -280,6 +283,10 @@ class EnvPack:
     @property
     def is_agentic(self) -> bool:
         return self.manifest.kind == "agentic"
+
+    @property
+    def is_multi_turn(self) -> bool:
+        return self.manifest.kind == "multi-turn"
 
     def agentic_task(self, task_id: str) -> AgenticTask | None:
         return next((t for t in self.agentic_tasks if t.id == task_id), None)

@@ -20,6 +20,7 @@ from app.finding_codes import CATALOGUE, FindingSink
 from app.findings import Finding, Stage
 from app.funnel.pipeline import FunnelOptions
 from app.funnel.report import StageResult, StageStatus, stage_status_for
+from app.funnel.verify_episodes import check_episodes
 from app.funnel.verify_rubric import (
     check_reference_criteria,
     criteria_details,
@@ -129,6 +130,7 @@ def run_verify_stage(
     if second is not None:
         _check_flakiness(sink, roles, first, second)
     slowest = _check_slow(pack, sink, roles, first, second)
+    by_kind = _kind_details(pack, sink, roles, first, second)
     findings = _cap(sink.findings)
     status = stage_status_for(findings)
     if any(r.error == "sandbox" for r in first):
@@ -143,12 +145,21 @@ def run_verify_stage(
         **counts,
         "rewards": _reward_summary(pack, roles, first),
         "slowest": slowest,
+        **by_kind,
     }
     if guard is not None:
         details["budget"] = guard.summary()
+    return StageResult(Stage.VERIFY, status, details=details), findings
+
+
+def _kind_details(pack: EnvPack, sink: FindingSink, roles, first, second) -> dict[str, Any]:
+    """A rubric's per-criterion scores; a multi-turn package's replay checks (GX216, GX217)."""
+    details: dict[str, Any] = {}
     if pack.grader.is_rubric:
         details["rubric"] = criteria_details(pack, roles, first)
-    return StageResult(Stage.VERIFY, status, details=details), findings
+    if pack.is_multi_turn:
+        details["replay"] = check_episodes(sink, roles, first, second)
+    return details
 
 
 def _progress_counter(

@@ -58,6 +58,8 @@ class GradingResult:
     duration_s: float = 0.0
     # a rubric grader only: criterion name -> {"score", "error", "detail"} (app/sandbox/rubric.py)
     criteria: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # a multi-turn grading only: {"messages": the replayed trajectory, "notes": [...]}
+    episode: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:

@@ -28,6 +28,7 @@ from typing import Any
 from app.envpack.model import EnvPack, GraderSpec
 from app.progress import Cancelled, CancelToken
 from app.sandbox.base import GradingItem, GradingResult, ResultCallback, SandboxUnavailable
+from app.sandbox.episode_result import split_episode
 from app.sandbox.guard import GradingGuard
 from app.sandbox.limits import SandboxLimits
 from app.sandbox.rewards import interpret
@@ -386,9 +387,13 @@ class _Attempt:
     ) -> None:
         """A grading's result: delivered, or held to be judged again alone."""
         grader = self.pack.manifest.grader
+        episode = None
+        if self.pack.is_multi_turn:
+            message, episode = split_episode(message)
         result = _result_from(
             key, message, grader.reward_range, rubric=grader if grader.is_rubric else None
         )
+        result.episode = episode
         # A neighbour may be to blame (a memory bomb next door gets a child killed): judge
         # it again alone. That holds for attack responses too, or a real hit is lost to
         # its neighbour; but an attack response that timed out is not waited for twice

@@ -19,6 +19,7 @@ from app.envpack.checks import (
     grader_config,
     leakage,
     metadata,
+    multiturn,
     python_grader,
     references,
     rubric,
@@ -60,6 +61,8 @@ LOADER_CODES = (
     "GX163",
     "GX164",
     "GX184",
+    "GX107",  # multi-turn trajectories (app/envpack/loader.py)
+    "GX108",
 )
 
 CHECKS: tuple[Check, ...] = (
@@ -175,6 +178,13 @@ CHECKS: tuple[Check, ...] = (
         "reward written, a separate verifier, a grader that fits the kind",
         ("GX165", "GX166", "GX167", "GX168", "GX169", "GX183", "GX194"),
         agentic.check_agentic,
+    ),
+    Check(
+        "multi-turn",
+        "multi-turn tasks have max_turns and a user; tools.py is typed; trajectories call its "
+        "tools with fitting arguments within max_turns",
+        ("GX109", "GX116", "GX117", "GX118", "GX119", "GX147", "GX148"),
+        multiturn.check_multiturn,
     ),
     Check(
         "answer-leakage",

@@ -16,7 +16,11 @@ from app.envpack.model import Span, Task
 from app.envpack.source import normalize_relpath
 from app.type_words import expected, list_of
 
-FITS_KIND = {"qa": ("match", "python", "judge", "rubric"), "code": ("tests", "python", "rubric")}
+FITS_KIND = {
+    "qa": ("match", "python", "judge", "rubric"),
+    "code": ("tests", "python", "rubric"),
+    "multi-turn": ("python", "rubric"),  # the grader reads the whole trajectory
+}
 # a number as the sandbox's match grader reads it: one finite decimal, nothing else
 _NUMBER_TEXT = re.compile(r"\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*")
 

@@ -28,7 +28,10 @@ RESULT_FD = 3
 def load_grader(config: dict):
     """(grade, None), or (a grader that always fails, the import error as a short traceback)."""
     try:
-        return _load(config["grader"], config.get("pack")), None
+        grade = _load(config["grader"], config.get("pack"))
+        if config.get("kind") == "multi-turn":
+            grade = _episode_grader(grade, config.get("pack"))
+        return grade, None
     except BaseException as exc:  # noqa: BLE001 - the author's grader failed to import
         return _broken_grader, excerpt(exc, config.get("pack"))
 
@@ -102,6 +105,29 @@ def _load_rubric(spec: dict, pack: str | None):
         return {"$rubric": scores}
 
     return grade_rubric
+
+
+def _episode_grader(grade, pack: str | None):
+    """A multi-turn grading: the episode is replayed (app/sandbox/runner/episode.py), then the
+    grader gets the trajectory in place of a response. The trajectory goes back with the value,
+    even when the grader raises: it is what the author needs to see."""
+    from .episode import run_episode
+
+    tools = (
+        _import(pack, "tools.py")
+        if pack and os.path.isfile(os.path.join(pack, "tools.py"))
+        else None
+    )
+
+    def grade_episode(task, response, config, scratch):
+        episode = run_episode(task, response, tools)
+        try:
+            value = grade(task, episode["messages"], config, scratch)
+        except BaseException as exc:  # noqa: BLE001 - the grader's failure, with its episode
+            return {"$episode": episode, "$error": excerpt(exc, config.get("pack"))}
+        return {"$episode": episode, "$value": value}
+
+    return grade_episode
 
 
 def _broken_grader(task, response, config, scratch):
