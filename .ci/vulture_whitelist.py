@@ -99,4 +99,4 @@ _.load_trajectories
 # Found by Inspect through @task; renamed on export (interop/assets/inspect_task.py)
 _.__TASK_NAME__
 _.openai  # ToolSchema.openai: the tool list a model is given (red team, exports)
-decode_response  # app.envpack.trajectory: a grading response's turns (trajectory views)
+_.decode_response  # app.envpack.trajectory: a grading response's turns (trajectory views)

@@ -110,7 +110,24 @@ class SandboxBase(ABC):
             return self.judge.grade_batch(
                 pack, items, on_result=on_result, cancel=cancel, jobs=jobs
             )
+        if pack.is_multi_turn:  # a persona user's replies are asked here, on the host
+            return self._with_personas(pack, items, on_result, cancel, jobs, guard)
+        return self._graded(pack, items, on_result, cancel, jobs, guard)
+
+    def _with_personas(self, pack, items, on_result, cancel, jobs, guard) -> list[GradingResult]:
+        from app.sandbox.persona import with_persona_replies
+
+        ready, failed = with_persona_replies(pack, items, self.judge)
+        for result in failed.values():
+            if on_result is not None:
+                on_result(result)
+        graded = {r.key: r for r in self._graded(pack, ready, on_result, cancel, jobs, guard)}
+        return [failed.get(item.key) or graded[item.key] for item in items]
+
+    def _graded(self, pack, items, on_result, cancel, jobs, guard) -> list[GradingResult]:
         options = {"on_result": on_result, "cancel": cancel, "jobs": jobs, "guard": guard}
+        if not items:
+            return []
         if pack.manifest.grader.is_rubric:
             from app.sandbox.rubric import grade_rubric_batch
 
