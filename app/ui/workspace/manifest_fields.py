@@ -35,6 +35,10 @@ KIND_HELP = {
     "agentic": (
         "An agent works on each task in a container; the task's tests/test.sh writes the reward."
     ),
+    "multi-turn": (
+        "A conversation: the model talks with a scripted or simulated user and may call the "
+        "tools in tools.py; your grader scores the whole trajectory."
+    ),
 }
 GRADER_HELP = {
     "match": 'Compare the response with each task\'s "answer" — no code to write.',
@@ -74,6 +78,7 @@ CHOICE_LABELS: dict[str, dict[str, str]] = {
         "qa": "qa — a text answer",
         "code": "code — a program",
         "agentic": "agentic — an agent works in a container",
+        "multi-turn": "multi-turn — a conversation, with tools",
     },
     "grader.type": {
         "match": "match — compare with the answer",
