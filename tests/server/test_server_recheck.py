@@ -251,3 +251,26 @@ def test_a_grader_returning_a_malformed_reward_gets_a_verdict_not_a_retried_job(
     graded = [f["evidence"] for f in report["findings"] if f["code"] == "GX204"]
     assert graded and all(e["error"] == "invalid-reward" for e in graded), report["findings"]
     assert {e["role"] for e in graded} >= {"reference"}
+
+
+@pytest.mark.docker
+def test_a_multi_turn_package_is_replayed_by_the_server_and_a_tampered_tool_is_caught(make_live):
+    _need_sandbox()
+    live = make_live(sandbox_backend="docker")
+    honest = package_files("mt-analyst")
+    sid = live.author.submit(live.bounty()["id"], honest)["submission_id"]
+    checked = _wait_for_check(live, sid, 1)
+    assert checked["check"]["status"] == "passed", checked
+    report = live.author.get(f"/v1/submissions/{sid}/revisions/1/report").json()
+    verify = next(s for s in report["stages"] if s["name"] == "verify")
+    assert verify["details"]["replay"]["tool_calls"] == 16
+
+    # the process criterion is tampered with: it passes a total given without the data
+    tampered = dict(honest)
+    tampered["grader.py"] = honest["grader.py"].replace(
+        b'return 1.0 if task["region"] in queried else 0.0', b"return 1.0"
+    )
+    assert tampered["grader.py"] != honest["grader.py"]
+    sid2 = live.author2.submit(live.bounty(title="Second bounty")["id"], tampered)["submission_id"]
+    live.run_jobs()
+    assert live.author2.submission(sid2)["state"] == "check_failed"
