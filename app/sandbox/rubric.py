@@ -117,6 +117,10 @@ def grade_rubric_batch(
     result is combined before it is handed on."""
     spec = pack.manifest.grader
     on_result = options.pop("on_result", None)
+    if pack.is_multi_turn and any(c.is_judge for c in spec.criteria):
+        from app.sandbox.rubric_transcript import grade_conversation_rubric
+
+        return grade_conversation_rubric(backend, pack, items, sandbox_batch, on_result, options)
     judged = {key: {} for key in (item.key for item in items)}
     for spec_criterion in (c for c in spec.criteria if c.is_judge):
         answers = backend.judge.grade_batch(
@@ -136,7 +140,7 @@ def grade_rubric_batch(
         if on_result is not None:
             on_result(result)
 
-    if any(not c.is_judge for c in spec.criteria):
+    if any(not c.is_judge for c in spec.criteria) or pack.is_multi_turn:
         return sandbox_batch(pack, items, on_result=finish, **options)
     results = [GradingResult(key=item.key, reward=None) for item in items]
     for result in results:

@@ -201,15 +201,3 @@ def test_a_missing_turns_field_names_the_field(tmp_path):
     result = load_envpack(pack)
     messages = [f.message for f in result.findings if f.code == "GX132"]
     assert messages and '"turns"' in messages[0]
-
-
-def test_a_judge_criterion_is_refused_in_a_multi_turn_rubric(tmp_path):
-    pack = copy_template("mt-analyst", tmp_path)
-    text = (pack / "env.toml").read_text() + (
-        '\n[[grader.criteria]]\nname = "polite"\nweight = 0.1\njudge = "Polite?"\n'
-        'choices = ["no", "yes"]\n'
-    )
-    (pack / "env.toml").write_text(text)
-    result = load_envpack(pack)
-    found = [f for f in run_checks(result) if f.code == "GX159"]
-    assert found and "polite" in found[0].message

@@ -216,3 +216,53 @@ def test_a_persona_without_a_model_is_a_clear_error(tmp_path, docker_backend):
     (result,) = docker_backend.grade_batch(pack, [GradingItem("p", task, reference.response)])
     assert result.error == "judge-unavailable"
     assert "no model plays it" in result.detail
+
+
+def test_a_judge_criterion_reads_the_replayed_conversation(tmp_path, docker_backend):
+    import re
+
+    root = copy_template("mt-analyst", tmp_path)
+    text = (
+        (root / "env.toml").read_text().replace('combine = "all-pass"', 'combine = "weighted-mean"')
+    )
+    text = text.replace("timeout_s = 5", 'timeout_s = 5\nmodel = "openai/scripted"')
+    text += (
+        '\n[[grader.criteria]]\nname = "explains"\nweight = 1.0\n'
+        'judge = "Does the assistant say where its total came from?"\nchoices = ["no", "yes"]\n'
+    )
+    (root / "env.toml").write_text(text)
+    pack = load(root)
+
+    def reply(request):
+        prompt = request["messages"][-1]["content"]
+        nonce = re.search(r"<<<RESPONSE-([0-9a-f]+)>>>", prompt).group(1)
+        score = 1.0 if "[tool query_orders returned]" in prompt else 0.0
+        return json.dumps({"nonce": nonce, "score": score, "reason": "scripted"})
+
+    reference = pack.references_for("north-march")[0]
+    lazy = pack.negatives[0]  # the right number, no lookup
+    with ScriptedLLMServer([], default=reply) as llm:
+        docker_backend.judge, saved = (
+            JudgeGrader(api_key="k", api_base=llm.url),
+            docker_backend.judge,
+        )
+        try:
+            good, bad = docker_backend.grade_batch(
+                pack,
+                [
+                    GradingItem("ref", pack.task("north-march").record, reference.response),
+                    GradingItem("neg", pack.task(lazy.task_id).record, lazy.response),
+                ],
+            )
+        finally:
+            docker_backend.judge = saved
+        prompt = llm.requests[0]["messages"][-1]["content"]
+    assert len(llm.requests) == 2  # one judge criterion, two conversations
+    assert "[assistant calls query_orders]" in prompt and "[tool query_orders returned]" in prompt
+    assert good.criteria["explains"]["score"] == 1.0 and good.reward == 1.0
+    assert bad.criteria == {
+        "correct-total": {"score": 1.0, "error": None, "detail": ""},
+        "used-the-data": {"score": 0.0, "error": None, "detail": ""},
+        "explains": {"score": 0.0, "error": None, "detail": "graded by the LLM judge"},
+    }
+    assert bad.reward == pytest.approx(0.7 / 2.0)

@@ -183,7 +183,7 @@ CHECKS: tuple[Check, ...] = (
         "multi-turn",
         "multi-turn tasks have max_turns and a user; tools.py is typed; trajectories call its "
         "tools with fitting arguments within max_turns",
-        ("GX109", "GX116", "GX117", "GX118", "GX119", "GX147", "GX148", "GX159"),
+        ("GX109", "GX116", "GX117", "GX118", "GX119", "GX147", "GX148"),
         multiturn.check_multiturn,
     ),
     Check(

@@ -19,14 +19,6 @@ def check_multiturn(ctx: CheckContext) -> None:
     if not pack.is_multi_turn:
         return
     tools = _tools(ctx)
-    for index, criterion in enumerate(pack.grader.criteria if pack.grader.is_rubric else []):
-        if criterion.is_judge:
-            ctx.report(
-                "GX159",
-                f'Criterion "{criterion.name}" is a judge question; a multi-turn package\'s '
-                "criteria are code for now (functions of (task, trajectory)).",
-                ctx.at_key(f"grader.criteria.{index}.judge"),
-            )
     for task in pack.tasks:
         _check_task(ctx, task)
     for file, entries in (
