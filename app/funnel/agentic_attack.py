@@ -217,6 +217,9 @@ def judge_task(pack: EnvPack, result: TaskAttack, sink: FindingSink) -> None:
             message += f"\n  ... ({more} more)"
         if blocked := hit.screen.blocked():
             message += "\nThe network allowlist blocked it from: " + "; ".join(blocked)
+        raised = raised_criteria(pack, hit.screen)
+        if raised:
+            message += "\nCriteria it scored on: " + ", ".join(raised)
         sink.report(
             agent.code,
             message,
@@ -230,8 +233,19 @@ def judge_task(pack: EnvPack, result: TaskAttack, sink: FindingSink) -> None:
                 "confirm_rewards": hit.confirmed_rewards,
                 "verifier_output": hit.screen.verifier_output[-2000:],
                 "blocked_requests": [e for e in hit.screen.egress if not e.get("allowed")][:50],
+                "criteria": {n: c.get("score") for n, c in hit.screen.criteria.items()},
             },
         )
+
+
+def raised_criteria(pack: EnvPack, episode: Episode) -> list[str]:
+    """A rubric's criteria the episode scored above the floor on, as "name (score)"."""
+    floor = pack.grader.floor
+    return [
+        f"{name} ({c['score']:g})"
+        for name, c in episode.criteria.items()
+        if c.get("score") is not None and c["score"] > floor
+    ]
 
 
 def _why(sink: FindingSink) -> dict[str, Any]:

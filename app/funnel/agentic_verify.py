@@ -102,6 +102,10 @@ def run_agentic_verify_stage(
         "task_rewards": {o.task.id: {k: e.reward for k, e in o.episodes.items()} for o in outcomes},
         "rewards": _chart_rewards(pack, outcomes),
     }
+    if pack.grader.is_rubric:  # each episode's criterion scores, as qa/code rubrics report them
+        details["criteria"] = {
+            o.task.id: {k: criterion_scores(e) for k, e in o.episodes.items()} for o in outcomes
+        }
     return StageResult(
         Stage.VERIFY, stage_status_for(sink.findings), details=details
     ), sink.findings
@@ -200,6 +204,7 @@ def phase_limits(pack: EnvPack) -> PhaseLimits:
         verifier_timeout_s=manifest.verifier.timeout_s,
         shared=manifest.verifier.mode == "shared",
         egress=egress_policy(pack),
+        rubric=manifest.grader if manifest.grader.is_rubric else None,
     )
 
 
@@ -250,6 +255,18 @@ def judge_outcome(pack: EnvPack, outcome: TaskOutcome, sink: FindingSink) -> Non
             + _blocked(oracle),
             file=solve,
         )
+    if oracle and oracle.reward is not None and oracle.reward >= grader.pass_threshold:
+        for name, score in criterion_scores(oracle).items():
+            if score is not None and score < grader.pass_threshold:
+                sink.report(
+                    "GX215",
+                    f"Task {task.id!r}: the oracle passes overall ({oracle.reward:g}) but "
+                    f'criterion "{name}" scores {score:g}, below pass_threshold '
+                    f"{grader.pass_threshold:g}.",
+                    file=solve,
+                    task_id=task.id,
+                    evidence={"criteria": criterion_scores(oracle)},
+                )
     if oracle and again and oracle.reward != again.reward:
         sink.report(
             "GX223",
@@ -273,6 +290,10 @@ def judge_outcome(pack: EnvPack, outcome: TaskOutcome, sink: FindingSink) -> Non
             f"Task {task.id!r}: {source} can be read by the agent at {seen_at}.",
             file=task.path(source),
         )
+
+
+def criterion_scores(episode: Episode) -> dict[str, float | None]:
+    return {name: c.get("score") for name, c in episode.criteria.items()}
 
 
 def _phase_problems(task, key, episode, sink, reward_range) -> None:

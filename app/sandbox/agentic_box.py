@@ -16,6 +16,7 @@ import tarfile
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.envpack.model import GraderSpec
 from app.sandbox import containers
 from app.sandbox.base import SandboxUnavailable
 from app.sandbox.egress import EgressPolicy
@@ -40,6 +41,8 @@ class PhaseLimits:
     verifier_timeout_s: float = 120.0
     shared: bool = False  # verifier in the agent's container (Harbor's way; weaker)
     egress: EgressPolicy | None = None  # the agent phase's allowlist; None: no network at all
+    # a rubric grader: reward.json holds one score per criterion, combined on the trusted side
+    rubric: GraderSpec | None = None
 
 
 # A reused box's reset, run as the agent at the start of its next exec (no exec of its own):

@@ -55,6 +55,8 @@ class Episode:
     # the agent's requests through the allowlist proxy: {"method", "host", "port", "allowed",
     # "status", "reason"?}; empty without an allowlist
     egress: list[dict[str, Any]] = field(default_factory=list)
+    # a rubric grader: criterion name -> {"score", "error", "detail"} (app/sandbox/rubric.py)
+    criteria: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def blocked(self, limit: int = 5) -> list[str]:
         """The requests the allowlist refused, as "host:port (why)", each once, at most `limit`."""
@@ -324,7 +326,12 @@ def _verify(box: Any, limits: PhaseLimits, episode: Episode, *, reset: bytes | N
     if step.code in (124, 137):
         episode.error = episode.error or "verifier-timeout"
         episode.detail = episode.detail or f"{timeout_s:g} s"
-    reward, problem = reward_from_files(step.reward_files)
+    if limits.rubric is not None:
+        from app.sandbox.agentic_rubric import rubric_reward
+
+        reward, problem, episode.criteria = rubric_reward(limits.rubric, step.reward_files)
+    else:
+        reward, problem = reward_from_files(step.reward_files)
     episode.reward = reward
     if problem and episode.error is None:
         episode.error, episode.detail = "no-reward", problem

@@ -23,6 +23,7 @@ from support.envpack_packages import (
     set_grader,
     write_files,
 )
+from support.multiturn_packages import MULTITURN_TRIGGERED
 from support.rubric_packages import RUBRIC_CASES
 
 from app.envpack.checks import CHECKS, LOADER_CODES
@@ -572,6 +573,7 @@ def test_every_rule_has_a_trigger_test() -> None:
     }  # GX199: see test_a_crashing_check_becomes_a_finding
     tested |= {case.code for case in AGENTIC_CASES}  # test_envpack_agentic_checks.py
     tested |= {case.code for case in RUBRIC_CASES}  # test_envpack_rubric_checks.py
+    tested |= set(MULTITURN_TRIGGERED)  # test_envpack_multiturn.py
     assert set(RULES) == tested, sorted(set(RULES) ^ tested)
 
 

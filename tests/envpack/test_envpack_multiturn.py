@@ -6,7 +6,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from support.multiturn_packages import add_turn, copy_template, counter_package, write_jsonl
+from support.multiturn_packages import (
+    MULTITURN_TRIGGERED,
+    add_turn,
+    copy_template,
+    counter_package,
+    write_jsonl,
+)
 
 from app.envpack.checks import run_checks
 from app.envpack.loader import load_envpack
@@ -161,6 +167,8 @@ def test_each_multi_turn_code_is_triggered_by_its_mistake(tmp_path):
         assert code in found, (code, found)
     (pack / "tools.py").write_text("def add(:\n")
     assert "GX116" in codes(pack)
+    # GX148: test_a_persona_conversation_without_recorded_replies_is_a_warning
+    assert set(MULTITURN_TRIGGERED) == {*found, "GX116", "GX148"} & set(MULTITURN_TRIGGERED)
 
 
 def test_a_persona_conversation_without_recorded_replies_is_a_warning(tmp_path):

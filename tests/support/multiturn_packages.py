@@ -122,3 +122,17 @@ def counter_package(
 
 def add_turn(amount: int) -> dict:
     return {"role": "assistant", "tool_calls": [{"name": "add", "arguments": {"amount": amount}}]}
+
+
+# the stage 1 codes tests/envpack/test_envpack_multiturn.py triggers, each with its mistake
+MULTITURN_TRIGGERED = (
+    "GX107",
+    "GX108",
+    "GX109",
+    "GX116",
+    "GX117",
+    "GX118",
+    "GX119",
+    "GX147",
+    "GX148",
+)

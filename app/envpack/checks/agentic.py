@@ -67,7 +67,19 @@ def _check_allowlist(ctx: CheckContext) -> None:
 def _check_grader_type(ctx: CheckContext) -> None:
     manifest = ctx.pack.manifest
     agentic, verifier = manifest.kind == "agentic", manifest.grader.type == "verifier"
-    if agentic and not verifier:
+    if agentic and manifest.grader.is_rubric:  # criteria are keys of reward.json
+        for index, criterion in enumerate(manifest.grader.criteria):
+            if criterion.function or criterion.judge:
+                ctx.report(
+                    "GX183",
+                    f'Criterion "{criterion.name}" has a `function` or `judge`; in an agentic '
+                    "package each criterion is a key of the reward.json that tests/test.sh "
+                    "writes.",
+                    ctx.at_key(f"grader.criteria.{index}"),
+                    hint=f'Remove them, and have tests/test.sh write {{"{criterion.name}": '
+                    "score, ...}} to /logs/verifier/reward.json.",
+                )
+    elif agentic and not verifier:
         ctx.report(
             "GX183",
             f'grader.type = "{manifest.grader.type}" does not grade an agentic package: '

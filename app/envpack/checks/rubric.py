@@ -17,7 +17,7 @@ _FUNCTION = re.compile(r"^(?:(?P<file>[^:]+\.py):)?(?P<name>[A-Za-z_][A-Za-z0-9_
 
 def check_rubric(ctx: CheckContext) -> None:
     grader = ctx.pack.grader
-    if not grader.is_rubric or ctx.pack.is_agentic:  # agentic: GX183 says the type is wrong
+    if not grader.is_rubric:
         return
     if not grader.criteria:
         ctx.report(
@@ -46,7 +46,7 @@ def check_rubric(ctx: CheckContext) -> None:
             seen.setdefault(criterion.name, index)
             if criterion.is_judge:
                 _check_choices(ctx, criterion, base)
-            else:
+            elif not ctx.pack.is_agentic:
                 trees.check_function(criterion, ctx.at_key(f"{base}.function"))
         if criterion.weight <= 0:
             ctx.report(
@@ -73,6 +73,8 @@ def _shape_ok(ctx: CheckContext, criterion: CriterionSpec, base: str, index: int
     if not criterion.name.strip():
         ctx.report("GX192", f"{label} has no name.", span, hint='Add `name = "correctness"`.')
         return False
+    if ctx.pack.is_agentic:  # a key of reward.json: GX183 reports a function or judge
+        return not (criterion.function or criterion.judge)
     if bool(criterion.function) == bool(criterion.judge):
         has = (
             "both `function` and `judge`"
