@@ -274,7 +274,32 @@ def _finding_row(finding: Finding) -> str:
         f'<tr><td><span class="badge" style="background-color:{colour}">'
         f"&nbsp;{_e(finding.severity)}&nbsp;</span></td>"
         f"<td><code>{_e(finding.code)}</code></td>"
-        f"<td>{title}{_e(finding.message)}{hint}</td><td><code>{where}</code></td></tr>"
+        f"<td>{title}{_e(finding.message)}{hint}{_conversation(finding)}</td>"
+        f"<td><code>{where}</code></td></tr>"
+    )
+
+
+def _conversation(finding: Finding) -> str:
+    """A multi-turn finding's replayed conversation, folded: who said what, tool calls too."""
+    evidence = finding.evidence if isinstance(finding.evidence, dict) else {}
+    messages = evidence.get("conversation")
+    if not isinstance(messages, list) or not messages:
+        return ""
+    lines = []
+    for message in messages:
+        if not isinstance(message, dict):
+            continue
+        role = str(message.get("role", ""))
+        if message.get("name"):
+            role += f" {message['name']}"
+        text = str(message.get("content") or "")
+        calls = message.get("tool_calls")
+        if isinstance(calls, list) and calls:
+            text = (text + " " if text else "") + "calls " + "; ".join(str(c) for c in calls)
+        lines.append(f"<b>{_e(role)}</b>: {_e(text)}")
+    return (
+        f"<details><summary>The conversation ({len(lines)} messages)</summary>"
+        f'<div class="hint">{"<br>".join(lines)}</div></details>'
     )
 
 

@@ -20,7 +20,7 @@ from app.finding_codes import CATALOGUE, FindingSink
 from app.findings import Finding, Stage
 from app.funnel.pipeline import FunnelOptions
 from app.funnel.report import StageResult, StageStatus, stage_status_for
-from app.funnel.verify_episodes import check_episodes
+from app.funnel.verify_episodes import check_episodes, conversation_excerpt
 from app.funnel.verify_rubric import (
     check_reference_criteria,
     criteria_details,
@@ -276,6 +276,8 @@ def _check_results(
         }
         if result.criteria:
             evidence["criteria"] = {n: c.get("score") for n, c in result.criteria.items()}
+        if result.episode is not None:  # multi-turn: what the grader actually saw
+            evidence["conversation"] = conversation_excerpt(result.episode)
         if result.error:
             _error_finding(pack, sink, role, result, evidence)
         elif _check_reward(pack, sink, role, result, evidence):

@@ -52,3 +52,28 @@ def _compare(sink: FindingSink, role, a: GradingResult, b: GradingResult) -> Non
                 evidence={"first": one[1][:300], "second": two[1][:300]},
             )
             return
+
+
+MESSAGE_CHARS = 400
+MESSAGES_KEPT = 24
+
+
+def conversation_excerpt(episode: dict[str, Any]) -> list[dict[str, Any]]:
+    """The replayed conversation as a finding's evidence: every message, each cut to a few
+    hundred characters (the report stays small; the editor's replay shows it whole)."""
+    kept = []
+    for message in episode["messages"][-MESSAGES_KEPT:]:
+        item = {"role": message.get("role"), "content": str(message.get("content") or "")}
+        item["content"] = item["content"][:MESSAGE_CHARS]
+        if message.get("tool_calls"):
+            item["tool_calls"] = [
+                f"{(c.get('function') or {}).get('name', '')}"
+                f"({str((c.get('function') or {}).get('arguments', ''))[:200]})"
+                for c in message["tool_calls"]
+            ]
+        if message.get("name"):
+            item["name"] = message["name"]
+        kept.append(item)
+    if episode.get("notes"):
+        kept.append({"role": "note", "content": "; ".join(episode["notes"])})
+    return kept

@@ -266,3 +266,22 @@ def test_a_judge_criterion_reads_the_replayed_conversation(tmp_path, docker_back
         "explains": {"score": 0.0, "error": None, "detail": "graded by the LLM judge"},
     }
     assert bad.reward == pytest.approx(0.7 / 2.0)
+
+
+def test_a_failing_reference_shows_the_replayed_conversation_in_the_report(tmp_path):
+    from app.funnel.report_page import standalone_html
+
+    root = copy_template("mt-analyst", tmp_path)
+    solutions = (root / "solutions.jsonl").read_text().splitlines()
+    solutions[0] = solutions[0].replace('"region": "north"', '"region": "south"')
+    (root / "solutions.jsonl").write_text("\n".join(solutions) + "\n")
+    report, found = verify(root)
+    gx201 = next(f for f in report.findings if f.code == "GX201")
+    conversation = gx201.evidence["conversation"]
+    assert conversation[1]["tool_calls"] == [
+        'query_orders({"region": "south", "month": "2026-03"})'
+    ]
+    assert conversation[2]["role"] == "tool" and '"region": "south"' in conversation[2]["content"]
+    assert gx201.evidence["criteria"] == {"correct-total": 1.0, "used-the-data": 0.0}
+    page = standalone_html(report)
+    assert "The conversation (" in page and "query_orders" in page
