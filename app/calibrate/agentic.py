@@ -129,8 +129,9 @@ class AgentCostEstimate:
             )
         return (
             f"{self.runs} agent runs to make ({self.cached} cached), each up to {self.steps} "
-            f"model turns. An estimate of the worst case (every turn's prompt holds the whole "
-            f"conversation so far, every reply is at its longest; most runs stop far earlier): "
+            "commands (a model turn each, and one to finish). An estimate of the worst case "
+            "(every turn's prompt holds the whole conversation so far, every reply is at its "
+            "longest; most runs stop far earlier): "
             f"{self.tokens:,} tokens, {cost}; hard cap ${budget_usd:.2f}"
         )
 
@@ -233,9 +234,9 @@ def build_agent_requests(pack: EnvPack, models: list[str], samples: int) -> list
 
 
 def summary_text(trajectory: Trajectory) -> str:
-    """A run as the card's failure excerpts show it: its commands, then how it ended."""
+    """A run as the card's failure excerpts show it: how it ended, then its commands."""
     lines = [f"$ {step.command}" for step in trajectory.steps]
-    return "\n".join([*lines, f"({len(trajectory.steps)} steps; stopped: {trajectory.stopped})"])
+    return "\n".join([f"({len(trajectory.steps)} steps; stopped: {trajectory.stopped})", *lines])
 
 
 class AgentSampler:

@@ -80,7 +80,9 @@ class Calibration:
 
     def __post_init__(self) -> None:
         if self.pack.is_agentic:
-            self.agent = self.agent or AgentParams(temperature=self.sampling.temperature)
+            self.agent = self.agent or AgentParams(
+                reply_tokens=self.sampling.max_tokens, temperature=self.sampling.temperature
+            )
             self.options = own_resolved(self.options, self.pack)
             self._agents = AgentSampler(
                 self.pack, self.sampling, self.agent, self.options, self.cache

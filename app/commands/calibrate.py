@@ -156,7 +156,10 @@ def run_calibrate(args: argparse.Namespace) -> int:
     interval and pass@k per task and model, the pass rate per model, the signal share, and
     GX4xx findings for tasks too easy or never solved). The cost estimate is shown first and
     --budget-usd is never exceeded. Every completion is cached on disk, so a re-run, or a run
-    after a grader change, costs nothing, and an interrupted run resumes. Exit 0: complete;
+    after a grader change, costs nothing, and an interrupted run resumes. For an agentic
+    package a sample is one honest agent run (at most --max-steps commands) in the task's
+    container, graded by its verifier; the estimate is the worst case of those runs, and a
+    cached run is re-graded by replaying its commands (no model request). Exit 0: complete;
     1: stopped at the cap (the card says how far it got); 2: bad input, provider or sandbox.
     """
     from app.calibrate.run import card_page_path, default_card_path, write_card

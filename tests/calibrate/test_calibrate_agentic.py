@@ -60,7 +60,7 @@ def test_the_card_says_what_the_personas_imply_and_a_changed_verifier_asks_nothi
         asked = len(server.requests)
         out = capsys.readouterr()
         assert asked == 8  # 2 models × 2 samples × 2 turns
-        assert "4 agent runs to make (0 cached), each up to 20 model turns" in out.err
+        assert "4 agent runs to make (0 cached), each up to 20 commands" in out.err
         assert "An estimate of the worst case" in out.err
         card = json.loads(out.out)
         # the verifier now wants the other total: the cached runs are replayed and re-graded
@@ -77,7 +77,9 @@ def test_the_card_says_what_the_personas_imply_and_a_changed_verifier_asks_nothi
     task = card["tasks"][0]
     assert task["id"] == "sum-b" and task["reference_passes"] is True
     assert not task["signal"]  # every model always passes or always fails: no pass rate between
-    assert task["failures"][0]["response"].startswith("$ echo 3 > /app/total.txt")
+    failure = task["failures"][0]
+    assert failure["response"] == "(1 steps; stopped: done)\n$ echo 3 > /app/total.txt"
+    assert failure["model"] == "openai/wrong" and failure["reward"] == 0.0
     assert task["format_failures"] is None and "not applicable" in card["format_note"]
     assert card["findings"] == [] and card["signal_share"] == 0.0 and card["complete"]
     assert (package / ".gauntlet" / "card.html").is_file()

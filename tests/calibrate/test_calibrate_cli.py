@@ -198,7 +198,7 @@ def test_an_agentic_package_gets_an_agent_run_estimate(tmp_path, capsys) -> None
     argv = ["calibrate", str(root), "--model", "openai/gpt-4o-mini", "--samples", "3"]
     assert main([*argv, "--estimate-only"]) == 0
     err = capsys.readouterr().err
-    assert "6 agent runs to make (0 cached), each up to 20 model turns" in err
+    assert "6 agent runs to make (0 cached), each up to 20 commands" in err
     assert "An estimate of the worst case" in err and "hard cap $5.00" in err
     assert main([*argv, "--contamination"]) == 2
     err = capsys.readouterr().err
