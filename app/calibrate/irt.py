@@ -188,24 +188,9 @@ def _r(value: float) -> float:
     return round(float(value), 4)
 
 
-def difficulty_block(models: list[str], counts: dict[str, dict[str, tuple[int, int]]]) -> dict:
-    """The card's `difficulty`: `counts` maps each sampled task to {model: (passed, samples)}.
-    A model that did not sample a task (a run stopped at its budget) leaves that cell missing:
-    the likelihood skips it (it holds no samples), and `partial` names those tasks. Models with
-    no sample at all are left out of the fit. Not fitted: {"fitted": False, "reason"}."""
-    task_ids = list(counts)
-    if counts:
-        models = [m for m in models if any(m in cells for cells in counts.values())]
-    passed = np.zeros((len(task_ids), len(models)))
-    samples = np.zeros_like(passed)
-    for i, task_id in enumerate(task_ids):
-        for j, model in enumerate(models):
-            passed[i, j], samples[i, j] = counts[task_id].get(model, (0, 0))
-    partial = [t for i, t in enumerate(task_ids) if np.any(samples[i] == 0)]
-    reason = why_not(passed, samples)
-    if reason is not None:
-        return {"fitted": False, "reason": f"{reason}: raw pass rates shown"}
-    chosen, fits = best_fit(passed, samples)
+def _task_fits(chosen: Fit, task_ids: list[str], passed, samples) -> dict[str, dict]:
+    """Each task's fitted numbers; `extreme` marks a task every sampling model passed (or
+    failed): its difficulty is a bound the prior sets, not a measurement."""
     two = chosen.model == "2PL"
     tasks = {}
     for i, task_id in enumerate(task_ids):
@@ -224,6 +209,28 @@ def difficulty_block(models: list[str], counts: dict[str, dict[str, tuple[int, i
             "discrimination_se": _r(chosen.discrimination_se[i]) if two else None,
             "extreme": extreme,  # its difficulty is a bound the prior sets, not a measurement
         }
+    return tasks
+
+
+def difficulty_block(models: list[str], counts: dict[str, dict[str, tuple[int, int]]]) -> dict:
+    """The card's `difficulty`: `counts` maps each sampled task to {model: (passed, samples)}.
+    A model that did not sample a task (a run stopped at its budget) leaves that cell missing:
+    the likelihood skips it (it holds no samples), and `partial` names those tasks. Models with
+    no sample at all are left out of the fit. Not fitted: {"fitted": False, "reason"}."""
+    task_ids = list(counts)
+    if counts:
+        models = [m for m in models if any(m in cells for cells in counts.values())]
+    passed = np.zeros((len(task_ids), len(models)))
+    samples = np.zeros_like(passed)
+    for i, task_id in enumerate(task_ids):
+        for j, model in enumerate(models):
+            passed[i, j], samples[i, j] = counts[task_id].get(model, (0, 0))
+    partial = [t for i, t in enumerate(task_ids) if np.any(samples[i] == 0)]
+    reason = why_not(passed, samples)
+    if reason is not None:
+        return {"fitted": False, "reason": f"{reason}: raw pass rates shown"}
+    chosen, fits = best_fit(passed, samples)
+    tasks = _task_fits(chosen, task_ids, passed, samples)
     return {
         "fitted": True,
         "model": chosen.model,

@@ -82,7 +82,9 @@ def test_the_card_says_what_the_personas_imply_and_a_changed_verifier_asks_nothi
     assert failure["model"] == "openai/wrong" and failure["reward"] == 0.0
     assert task["format_failures"] is None and "not applicable" in card["format_note"]
     assert card["findings"] == [] and card["signal_share"] == 0.0 and card["complete"]
-    assert (package / ".gauntlet" / "card.html").is_file()
+    page = (package / ".gauntlet" / "card.html").read_text()
+    assert "2 honest agent runs per task and model (at most 20 commands each)" in page
+    assert "Format failures" in page and "(0 model turns)" in page  # the re-run's page
     assert regraded["requests"]["cache_hits"] == 4 and regraded["requests"]["made"] == 0
     right, wrong = (regraded["per_model"][m] for m in models)
     assert (right["passed"], wrong["passed"]) == (0, 2)  # the new verifier's verdicts

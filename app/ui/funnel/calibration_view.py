@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHeaderView,
     QLabel,
+    QPushButton,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -134,13 +135,7 @@ class CalibrationView(QDialog):
             "first); the same as `gauntlet calibrate`",
         )
         self.calibrate_button.setVisible(False)
-        self.cancel_button = push_button(
-            "Cancel calibration",
-            self.cancel_calibration,
-            tip="Stop after the samples in flight: every finished sample stays cached, so "
-            "calibrating again resumes where this stopped",
-        )
-        self.cancel_button.setVisible(False)
+        self.cancel_button = self._cancel_button()
         self.job: CalibrationJob | None = None
         self._context: CalibrateContext | None = None
         layout.addLayout(
@@ -158,6 +153,16 @@ class CalibrationView(QDialog):
         self.tabs.addTab(self.charts, "Charts")
         layout.addWidget(self.tabs, 1)
         self._show_empty()
+
+    def _cancel_button(self) -> QPushButton:
+        button = push_button(
+            "Cancel calibration",
+            self.cancel_calibration,
+            tip="Stop after the samples in flight: every finished sample stays cached, so "
+            "calibrating again resumes where this stopped",
+        )
+        button.setVisible(False)
+        return button
 
     def _browser(self) -> QTextBrowser:
         browser = QTextBrowser()
