@@ -119,3 +119,32 @@ def test_the_cap_stops_a_run_exactly_and_the_next_run_resumes_without_asking_aga
     assert done["per_model"][PRICED]["passed"] == 3
     assert [f["code"] for f in done["findings"]] == ["GX401"]
     assert done["findings"][0]["file"] == f"{TASK}/instruction.md"
+
+
+def test_an_interrupted_run_keeps_its_finished_runs_and_resumes_without_asking_again(
+    package,
+) -> None:
+    from app.calibrate.run import Calibration
+    from app.calibrate.sampling import SamplingSettings
+    from app.envpack.loader import load_envpack
+    from app.funnel.pipeline import FunnelOptions
+
+    pack = load_envpack(package).pack
+
+    def calibration(url: str) -> Calibration:
+        sampling = SamplingSettings(concurrency=1, api_base=url, api_keys={"openai/right": "k"})
+        options = FunnelOptions(backend="docker", own_package=True)
+        return Calibration(pack, ["openai/right"], 3, sampling, options)
+
+    def interrupt(done: int, _total: int, _sample) -> None:
+        raise KeyboardInterrupt  # Ctrl-C, as the first run is finished
+
+    with ScriptedLLMServer([persona]) as server:
+        with pytest.raises(KeyboardInterrupt):
+            calibration(server.url).sample(interrupt)
+        assert len(server.requests) == 2  # one run (two turns); nothing started after it
+        resumed = calibration(server.url)
+        assert "2 agent runs to make (1 cached)" in resumed.estimate().describe(1.0)
+        outcome = resumed.sample()
+        assert len(server.requests) == 2 + 4  # only the two missing runs were asked for
+    assert outcome.cache_hits == 1 and outcome.not_sampled == 0 and outcome.requests_made == 2
