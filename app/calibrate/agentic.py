@@ -255,6 +255,7 @@ class AgentSampler:
         self.runs: dict[SampleRequest, AgentRun] = {}
         self.images: TaskImages | None = None
         self.turns_made = 0  # model requests of the last run (each agent run makes several)
+        self._lock = threading.Lock()  # the outcome and `runs`, shared by the worker threads
         self._hashes = {t.id: agent_view_hash(pack, t) for t in pack.agentic_tasks}
 
     def key(self, request: SampleRequest) -> str:
@@ -362,17 +363,19 @@ class AgentSampler:
         record = self.cache.get(key)
         trajectory = _cached_trajectory(record)
         if record is not None and trajectory is not None:
-            self.runs[request] = AgentRun(trajectory, None)
-            outcome.cache_hits += 1
+            with self._lock:
+                self.runs[request] = AgentRun(trajectory, None)
+                outcome.cache_hits += 1
             return sample_from(request, record, cached=True)
         turns = Turns(ledger, self.sampling, self.params.temperature)
         trajectory, episode, messages = self._run_one(request, turns, halted)
         if trajectory.stopped not in FINISHED:
-            if turns.error is not None and outcome.error is None:
-                outcome.error = turns.error
+            with self._lock:
+                outcome.error = outcome.error or turns.error
             return None  # the cap, an interruption or the provider stopped it: not a sample
         if turns.cost_usd is None:
-            outcome.unpriced_models.add(request.model)
+            with self._lock:
+                outcome.unpriced_models.add(request.model)
         record = {
             "model": request.model,
             "text": summary_text(trajectory),
@@ -384,7 +387,8 @@ class AgentSampler:
             "finish_reason": trajectory.stopped,
         }
         self.cache.put(key, record)
-        self.runs[request] = AgentRun(trajectory, episode)
+        with self._lock:
+            self.runs[request] = AgentRun(trajectory, episode)
         return sample_from(request, record, cached=False)
 
     def _run_one(
