@@ -120,6 +120,12 @@ def prepare(request: CalibrationRequest, credentials) -> tuple[Any, Any]:
         )
     if (problem := not_calibratable(loaded.pack, request.package)) is not None:
         raise problem
+    if loaded.pack.is_agentic and request.backend == "process":
+        raise UserError(
+            "an agentic package is calibrated only in Docker: each sample is an agent run in a "
+            "container of its own.",
+            "Choose Docker (or automatic) in Settings → Sandbox, then calibrate.",
+        )
     keys = {}
     for entry in request.models:
         stored = credentials.get(llm_key_name(provider_of(entry["model"]))) if credentials else None
