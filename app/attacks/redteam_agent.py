@@ -90,6 +90,14 @@ class _Stop(Exception):
         self.reason = reason
 
 
+class BudgetReached(_Stop):
+    """Raised by a `complete` callable that keeps a dollar cap shared by several loops (the
+    calibration's): the loop stops as it does at its own cap, with `stopped = "budget"`."""
+
+    def __init__(self) -> None:
+        super().__init__("budget")
+
+
 def opening(
     task: AgenticTask, tests_dir: Path, settings: AgentSettings, *, hosts: tuple[str, ...] = ()
 ) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ item-response fit (app/calibrate/irt.py) when there are enough models.
 
 from __future__ import annotations
 
+import tomllib
 from collections import defaultdict
 from typing import Any
 
@@ -32,10 +33,11 @@ def analyse(pack: EnvPack, models: list[str], k: int, grading: Grading) -> dict[
         by_task[request.task_id][request.model].append(graded)
         by_model[request.model].append(graded)
     tasks = [
-        _task_entry(pack, task.id, models, k, by_task.get(task.id, {}), grading)
-        for task in pack.tasks
+        _task_entry(pack, task_id, models, k, by_task.get(task_id, {}), grading)
+        for task_id in task_ids(pack)
     ]
     sampled = {t["id"]: t for t in tasks if t["complete"]}
+    partly = {t["id"]: t for t in tasks if t["per_model"]}  # some model sampled it
     findings = _findings(pack, sampled)
     return {
         "per_model": {
@@ -50,13 +52,52 @@ def analyse(pack: EnvPack, models: list[str], k: int, grading: Grading) -> dict[
             models,
             {
                 tid: {m: (s["passed"], s["samples"]) for m, s in t["per_model"].items()}
-                for tid, t in sampled.items()
+                for tid, t in partly.items()
             },
         ),
         "format_checked": checks_format(pack.grader),
+        "format_note": _format_note(pack),
         "tasks": tasks,
         "findings": [f.to_dict() for f in findings],
     }
+
+
+def task_ids(pack: EnvPack) -> list[str]:
+    """The ids of the tasks a calibration samples: the tasks file's, or an agentic package's
+    task folders."""
+    if pack.is_agentic:
+        return [task.id for task in pack.agentic_tasks]
+    return [task.id for task in pack.tasks]
+
+
+def task_tags(pack: EnvPack, task_id: str) -> list[str]:
+    """A task's tags: its record's `tags` list, or an agentic task's task.toml
+    `[metadata] tags`; [] when it has none (or they cannot be read)."""
+    tags: Any = None
+    if pack.is_agentic:
+        task = pack.agentic_task(task_id)
+        path = pack.root / task.folder / "task.toml" if task is not None else None
+        if path is not None and path.is_file():
+            try:
+                metadata = tomllib.loads(path.read_text(encoding="utf-8")).get("metadata")
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                metadata = None
+            tags = metadata.get("tags") if isinstance(metadata, dict) else None
+    else:
+        task = pack.task(task_id)
+        tags = task.record.get("tags") if task is not None else None
+    return [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
+
+
+def _format_note(pack: EnvPack) -> str:
+    if pack.is_agentic:
+        return (
+            "not applicable: an agentic task's answer is the state the agent leaves in its "
+            "container, which the verifier reads; there is no reply form to get wrong"
+        )
+    if checks_format(pack.grader):
+        return "told by the grader's own parser"
+    return "not told: only the match grader in numeric or choice mode can say"
 
 
 def _summary(graded: list[Graded], k: int) -> dict[str, Any]:
@@ -72,7 +113,8 @@ def _task_entry(
     grading: Grading,
 ) -> dict[str, Any]:
     stats = {model: _summary(per_model[model], k) for model in models if per_model.get(model)}
-    record = pack.task(task_id).record
+    task = None if pack.is_agentic else pack.task(task_id)
+    record = task.record if task is not None else {}
     failing = [g for model in models for g in per_model.get(model, []) if not g.passed]
     formats = [format_failure(pack.grader, record, g.sample.text) for g in failing]
     failures = [
@@ -103,7 +145,7 @@ def _findings(pack: EnvPack, tasks: dict[str, dict[str, Any]]) -> list[Finding]:
     sink = FindingSink(Stage.CALIBRATE)
     for task_id, entry in tasks.items():
         rates = {model: s["pass_at_1"] for model, s in entry["per_model"].items()}
-        where = {"task_id": task_id, "file": pack.manifest.tasks_path, "line": _line(pack, task_id)}
+        where = _where(pack, task_id)
         evidence = {"pass_rates": rates}
         if all(rate == 1.0 for rate in rates.values()):
             sink.report(
@@ -139,9 +181,15 @@ def _format_finding(sink: FindingSink, entry: dict[str, Any], where: dict[str, A
     )
 
 
-def _line(pack: EnvPack, task_id: str) -> int | None:
+def _where(pack: EnvPack, task_id: str) -> dict[str, Any]:
+    """Where a task's finding points: its line in the tasks file, or its instruction.md."""
+    if pack.is_agentic:
+        task = pack.agentic_task(task_id)
+        file = task.path("instruction.md") if task is not None else None
+        return {"task_id": task_id, "file": file, "line": None}
     task = pack.task(task_id)
-    return task.line if task is not None else None
+    line = task.line if task is not None else None
+    return {"task_id": task_id, "file": pack.manifest.tasks_path, "line": line}
 
 
 def _listing(rates: dict[str, float]) -> str:

@@ -133,15 +133,17 @@ def _how_measured(card: dict[str, Any]) -> list[str]:
         ("Models", ", ".join(f"<code>{_e(m)}</code>" for m in models) or "none"),
         ("Run", f"{_e(text(card.get('started')) or '?')} → {_e(text(card.get('finished')) or '?')}"
          " (UTC)"),
-        ("Samples", f"{_count(sampling.get('samples_per_task'))} per task and model, temperature "
-         f"{_e(sampling.get('temperature', '?'))}, at most {_count(sampling.get('max_tokens'))} "
-         "tokens per reply"),
+        ("Samples", _samples_text(sampling)),
         ("Requests", f"{_count(requests.get('total'))} in all: {_count(requests.get('made'))} made "
          f"by this run, {_count(requests.get('cache_hits'))} from the cache, "
-         f"{_count(requests.get('not_sampled'))} not sampled"),
+         f"{_count(requests.get('not_sampled'))} not sampled"
+         + (f" ({_count(requests['agent_turns'])} model turns)" if "agent_turns" in requests
+            else "")),
         ("Cost", _cost_text(cost)),
         ("Grading", _grading_text(grading)),
     ]  # fmt: skip
+    if text(card.get("format_note")):
+        facts.append(("Format failures", _e(card["format_note"])))
     rows = [[f"<td><b>{label}</b></td>", f"<td>{value}</td>"] for label, value in facts]
     status = (
         "<p>The card covers every sample.</p>"
@@ -150,6 +152,22 @@ def _how_measured(card: dict[str, Any]) -> list[str]:
         "and graded (see Requests and Grading).</p>"
     )
     return ["<h2>How it was measured</h2>", _table(None, rows, (15, 85)), status]
+
+
+def _samples_text(sampling: dict[str, Any]) -> str:
+    per = f"{_count(sampling.get('samples_per_task'))}"
+    heat = f"temperature {_e(sampling.get('temperature', '?'))}"
+    if "max_steps" in sampling:  # an agentic package: a sample is a whole agent run
+        return (
+            f"{per} honest agent runs per task and model (at most "
+            f"{_count(sampling.get('max_steps'))} commands each), {heat}, at most "
+            f"{_count(sampling.get('max_tokens'))} tokens per model turn; each run graded by the "
+            "task's verifier in the sandbox"
+        )
+    return (
+        f"{per} per task and model, {heat}, at most {_count(sampling.get('max_tokens'))} "
+        "tokens per reply"
+    )
 
 
 def _count(value: Any) -> str:

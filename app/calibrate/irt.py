@@ -139,8 +139,14 @@ def fit(passed: np.ndarray, samples: np.ndarray, model: str) -> Fit:
         parameters=len(x),
         converged=bool(result.success),
         message=str(result.message),
-        mean_abs_residual=float(np.mean(np.abs(passed / samples - expit(eta)))),
+        mean_abs_residual=_mean_abs_residual(passed, samples, expit(eta)),
     )
+
+
+def _mean_abs_residual(passed: np.ndarray, samples: np.ndarray, fitted: np.ndarray) -> float:
+    """|observed − fitted pass rate| over the cells that hold samples (missing ones skipped)."""
+    seen = samples > 0
+    return float(np.mean(np.abs(passed[seen] / samples[seen] - fitted[seen])))
 
 
 def why_not(passed: np.ndarray, samples: np.ndarray) -> str | None:
@@ -152,7 +158,7 @@ def why_not(passed: np.ndarray, samples: np.ndarray) -> str | None:
             f"{MIN_MODELS['2PL']} for 2PL), this run has {models}"
         )
     if tasks < 2:
-        return "an item-response fit needs 2 or more tasks sampled by every model"
+        return "an item-response fit needs 2 or more tasks with samples"
     if np.all(passed == samples):
         return "every sample passed: nothing tells the tasks apart"
     if np.all(passed == 0):
@@ -168,31 +174,32 @@ def best_fit(passed: np.ndarray, samples: np.ndarray) -> tuple[Fit, dict[str, Fi
     return min(fits.values(), key=lambda f: f.aic), fits
 
 
+def _partial_note(partial: list[str]) -> str:
+    if not partial:
+        return ""
+    return (
+        f"; {len(partial)} task(s) not sampled by every model ({', '.join(partial[:5])}"
+        + (", …" if len(partial) > 5 else "")
+        + ") are fitted on the samples they have, with wider intervals"
+    )
+
+
 def _r(value: float) -> float:
     return round(float(value), 4)
 
 
-def difficulty_block(models: list[str], counts: dict[str, dict[str, tuple[int, int]]]) -> dict:
-    """The card's `difficulty`: `counts` maps each task sampled by every model to
-    {model: (passed, samples)}. Not fitted: {"fitted": False, "reason"}, raw rates stand."""
-    task_ids = list(counts)
-    passed = np.zeros((len(task_ids), len(models)))
-    samples = np.zeros_like(passed)
-    for i, task_id in enumerate(task_ids):
-        for j, model in enumerate(models):
-            passed[i, j], samples[i, j] = counts[task_id][model]
-    reason = why_not(passed, samples)
-    if reason is not None:
-        return {"fitted": False, "reason": f"{reason}: raw pass rates shown"}
-    chosen, fits = best_fit(passed, samples)
+def _task_fits(chosen: Fit, task_ids: list[str], passed, samples) -> dict[str, dict]:
+    """Each task's fitted numbers; `extreme` marks a task every sampling model passed (or
+    failed): its difficulty is a bound the prior sets, not a measurement."""
     two = chosen.model == "2PL"
     tasks = {}
     for i, task_id in enumerate(task_ids):
+        seen = samples[i] > 0
         extreme = (
             "all passed"
-            if np.all(passed[i] == samples[i])
+            if np.all(passed[i][seen] == samples[i][seen])
             else "all failed"
-            if np.all(passed[i] == 0)
+            if np.all(passed[i][seen] == 0)
             else None
         )
         tasks[task_id] = {
@@ -202,6 +209,28 @@ def difficulty_block(models: list[str], counts: dict[str, dict[str, tuple[int, i
             "discrimination_se": _r(chosen.discrimination_se[i]) if two else None,
             "extreme": extreme,  # its difficulty is a bound the prior sets, not a measurement
         }
+    return tasks
+
+
+def difficulty_block(models: list[str], counts: dict[str, dict[str, tuple[int, int]]]) -> dict:
+    """The card's `difficulty`: `counts` maps each sampled task to {model: (passed, samples)}.
+    A model that did not sample a task (a run stopped at its budget) leaves that cell missing:
+    the likelihood skips it (it holds no samples), and `partial` names those tasks. Models with
+    no sample at all are left out of the fit. Not fitted: {"fitted": False, "reason"}."""
+    task_ids = list(counts)
+    if counts:
+        models = [m for m in models if any(m in cells for cells in counts.values())]
+    passed = np.zeros((len(task_ids), len(models)))
+    samples = np.zeros_like(passed)
+    for i, task_id in enumerate(task_ids):
+        for j, model in enumerate(models):
+            passed[i, j], samples[i, j] = counts[task_id].get(model, (0, 0))
+    partial = [t for i, t in enumerate(task_ids) if np.any(samples[i] == 0)]
+    reason = why_not(passed, samples)
+    if reason is not None:
+        return {"fitted": False, "reason": f"{reason}: raw pass rates shown"}
+    chosen, fits = best_fit(passed, samples)
+    tasks = _task_fits(chosen, task_ids, passed, samples)
     return {
         "fitted": True,
         "model": chosen.model,
@@ -209,7 +238,9 @@ def difficulty_block(models: list[str], counts: dict[str, dict[str, tuple[int, i
             f"{chosen.model} fit over {len(models)} models and {len(task_ids)} tasks "
             f"(1PL needs {MIN_MODELS['1PL']} models, 2PL {MIN_MODELS['2PL']}"
             + ("; the lower AIC chose it)" if len(fits) > 1 else ")")
+            + _partial_note(partial)
         ),
+        "partial": partial,
         "priors_sd": dict(PRIOR_SD),
         "ability": {
             m: {"ability": _r(chosen.ability[j]), "se": _r(chosen.ability_se[j])}

@@ -8,6 +8,7 @@ same run (a budget stop cuts probes before samples); they are not graded.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from app.atomic import write_text_atomic
-from app.calibrate.analysis import analyse
+from app.calibrate.agentic import (
+    AgentCostEstimate,
+    AgentParams,
+    AgentSampler,
+    TaskImages,
+    build_agent_requests,
+)
+from app.calibrate.agentic_grading import grade_agent_runs
+from app.calibrate.analysis import analyse, task_ids, task_tags
 from app.calibrate.contamination import analyse_probes, probe_requests
 from app.calibrate.grading import Grading, grade_samples
 from app.calibrate.sampling import (
@@ -31,21 +40,18 @@ from app.calibrate.sampling import (
 from app.envpack.model import EnvPack
 from app.errors import UserError
 from app.funnel.pipeline import FunnelOptions
+from app.progress import CancelToken
 from app.sandbox.base import GradingResult
 
 CARD_SCHEMA = "gauntlet-card/1"
 
 
 def not_calibratable(pack: EnvPack, root: Path) -> UserError | None:
-    """Why `pack` cannot be calibrated (a clear error), or None. Agentic packages are not yet:
-    a sample there is a whole agent run in containers, not one completion."""
+    """Why `pack` cannot be calibrated (a clear error), or None."""
     if pack.is_agentic:
-        return UserError(
-            f"{root} is an agentic package: calibrate does not run agents yet (each sample "
-            "would be a whole agent run in containers).",
-            f"To see how a model does on one task, run `gauntlet agent {root} --task ID "
-            "--model MODEL --honest`.",
-        )
+        if not pack.agentic_tasks:
+            return UserError(f"{root} has no tasks.", "Add a task folder under tasks/.")
+        return None
     if not pack.tasks:
         return UserError(f"{root} has no tasks.", "Add tasks to its tasks file.")
     return None
@@ -70,26 +76,55 @@ class Calibration:
     options: FunnelOptions  # the sandbox (and a judge grader's key) for grading
     cache: CompletionCache | None = None
     contamination: bool = False  # also run the contamination probes
+    agent: AgentParams | None = None  # agentic packages: the agent's limits (None: defaults)
 
     def __post_init__(self) -> None:
+        if self.pack.is_agentic:
+            self.agent = self.agent or AgentParams(
+                reply_tokens=self.sampling.max_tokens, temperature=self.sampling.temperature
+            )
+            self.options = own_resolved(self.options, self.pack)
+            self._agents = AgentSampler(
+                self.pack, self.sampling, self.agent, self.options, self.cache
+            )
+            self._requests = build_agent_requests(self.pack, self.models, self.samples)
+            self._probes: list[SampleRequest] = []
+            return
         self._sampler = Sampler(self.sampling, self.cache)
         self._requests = build_requests(self.pack, self.models, self.samples)
         self._probes = probe_requests(self.pack, self.models) if self.contamination else []
         self._requests += self._probes
 
-    def estimate(self) -> Estimate:
+    def estimate(self) -> Estimate | AgentCostEstimate:
+        if self.pack.is_agentic:
+            return self._agents.estimate(self._requests)
         return self._sampler.estimate(self._requests)
 
-    def sample(self, progress: ProgressFn | None = None) -> SamplingOutcome:
-        return self._sampler.run(self._requests, progress)
+    def sample(
+        self, progress: ProgressFn | None = None, cancel: CancelToken | None = None
+    ) -> SamplingOutcome:
+        """Every sample (cached ones free); `cancel` stops it cleanly: what is done is cached."""
+        cancelled = (lambda: cancel.cancelled) if cancel is not None else bool
+        if self.pack.is_agentic:
+            return self._agents.run(self._requests, progress, cancelled)
+        return self._sampler.run(self._requests, progress, cancelled)
 
     def grade(
         self,
         outcome: SamplingOutcome,
         on_result: Callable[[GradingResult], None] | None = None,
+        cancel: CancelToken | None = None,
     ) -> Grading:
         samples = [s for s in outcome.samples if s.request.kind == "sample"]
-        return grade_samples(self.pack, samples, self.options, on_result=on_result)
+        if self.pack.is_agentic:
+            from app.sandbox.docker_backend import docker_client
+
+            images = self._agents.images or TaskImages(docker_client(), self.pack, self.options)
+            return grade_agent_runs(
+                self.pack, samples, self._agents.runs, images, self.options,
+                on_result=on_result, cancel=cancel,
+            )  # fmt: skip
+        return grade_samples(self.pack, samples, self.options, on_result=on_result, cancel=cancel)
 
     def card(self, outcome: SamplingOutcome, grading: Grading, started: datetime) -> dict[str, Any]:
         stats = analyse(self.pack, self.models, self.samples, grading)
@@ -105,17 +140,12 @@ class Calibration:
                 "version": manifest.package.version,
                 "kind": manifest.kind,
                 "grader": manifest.grader.type,
-                "tasks": len(self.pack.tasks),
+                "tasks": len(task_ids(self.pack)),
             },
             "started": started.isoformat(timespec="seconds"),
             "finished": datetime.now(UTC).isoformat(timespec="seconds"),
             "models": list(self.models),
-            "sampling": {
-                "samples_per_task": self.samples,
-                "temperature": self.sampling.temperature,
-                "max_tokens": self.sampling.max_tokens,
-                "prompt": "the task's prompt as one user message",
-            },
+            "sampling": self._sampling_block(),
             "requests": {
                 "total": len(self._requests),
                 "probes": len(self._probes),
@@ -123,6 +153,7 @@ class Calibration:
                 "cache_hits": outcome.cache_hits,
                 "not_sampled": outcome.not_sampled,
                 "rate_limit_retries": outcome.retries,
+                **({"agent_turns": self._agents.turns_made} if self.agent is not None else {}),
             },
             "cost": {
                 "spent_usd": round(outcome.spent_usd, 6),
@@ -140,6 +171,33 @@ class Calibration:
             **_with_tags(stats, self.pack),
             "contamination": contamination,
         }
+
+    def _sampling_block(self) -> dict[str, Any]:
+        if self.agent is not None:
+            return {
+                "samples_per_task": self.samples,
+                "temperature": self.agent.temperature,
+                "max_tokens": self.agent.reply_tokens,  # per agent turn
+                "max_steps": self.agent.max_steps,
+                "prompt": "one honest run of the LLM agent (a shell tool in the task's "
+                "container, at most max_steps commands), graded by the task's verifier",
+            }
+        return {
+            "samples_per_task": self.samples,
+            "temperature": self.sampling.temperature,
+            "max_tokens": self.sampling.max_tokens,
+            "prompt": "the task's prompt as one user message",
+        }
+
+
+def own_resolved(options: FunnelOptions, pack: EnvPack) -> FunnelOptions:
+    """`own_package` decided by provenance when the options leave it open (as the funnel does):
+    an agentic task's Dockerfile is built only for the user's own package, or when allowed."""
+    from app.envpack.provenance import is_own
+
+    if options.own_package is not None:
+        return options
+    return dataclasses.replace(options, own_package=is_own(pack.root))
 
 
 def model_costs(models: list[str], outcome: SamplingOutcome) -> dict[str, dict[str, Any]]:
@@ -168,11 +226,10 @@ def model_costs(models: list[str], outcome: SamplingOutcome) -> dict[str, dict[s
 
 
 def _with_tags(stats: dict[str, Any], pack: EnvPack) -> dict[str, Any]:
-    """Each task's `tags` (its record's list of words, if it has one) for the per-tag view."""
+    """Each task's `tags` (its record's list of words, or an agentic task's task.toml
+    `[metadata] tags`, if it has them) for the per-tag view."""
     for entry in stats.get("tasks", []):
-        task = pack.task(entry["id"])
-        tags = task.record.get("tags") if task is not None else None
-        entry["tags"] = [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
+        entry["tags"] = task_tags(pack, entry["id"])
     return stats
 
 

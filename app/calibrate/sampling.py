@@ -188,19 +188,27 @@ class Sampler:
     # -- the run ------------------------------------------------------------------------------
 
     def run(
-        self, requests: list[SampleRequest], progress: ProgressFn | None = None
+        self,
+        requests: list[SampleRequest],
+        progress: ProgressFn | None = None,
+        cancelled: Callable[[], bool] = bool,
     ) -> SamplingOutcome:
-        return asyncio.run(self._run(requests, progress))
+        """Every request; once `cancelled()`, no new one starts (those in flight finish and are
+        cached) and the outcome counts the rest as not sampled."""
+        return asyncio.run(self._run(requests, progress, cancelled))
 
     async def _run(
-        self, requests: list[SampleRequest], progress: ProgressFn | None
+        self,
+        requests: list[SampleRequest],
+        progress: ProgressFn | None,
+        cancelled: Callable[[], bool] = bool,
     ) -> SamplingOutcome:
         outcome = SamplingOutcome()
         queue = list(reversed(requests))  # pop() from the end keeps the given order
         state = {"reserved": 0.0, "stop": False, "done": 0}
 
         async def worker() -> None:
-            while queue and not state["stop"]:
+            while queue and not state["stop"] and not cancelled():
                 request = queue.pop()
                 sample = await self._one(request, outcome, state)
                 if sample is None:
@@ -225,7 +233,7 @@ class Sampler:
         record = self.cache.get(key)
         if record is not None:
             outcome.cache_hits += 1
-            return _sample_from(request, record, cached=True)
+            return sample_from(request, record, cached=True)
         worst = self.worst_cost(request)
         if worst is None:
             outcome.unpriced_models.add(request.model)
@@ -254,7 +262,7 @@ class Sampler:
             "finish_reason": reply.finish_reason,
         }
         await asyncio.to_thread(self.cache.put, key, record)  # its fsync must not stall the loop
-        return _sample_from(request, record, cached=False)
+        return sample_from(request, record, cached=False)
 
     async def _ask(self, request: SampleRequest, outcome: SamplingOutcome) -> llm.LLMReply:
         """One completion, waiting and retrying while the provider rate-limits."""
@@ -301,7 +309,7 @@ def retry_after_s(exc: llm.LLMUnavailable) -> float | None:
         return None  # an HTTP date or garbage: use our own backoff
 
 
-def _sample_from(request: SampleRequest, record: dict[str, Any], *, cached: bool) -> Sample:
+def sample_from(request: SampleRequest, record: dict[str, Any], *, cached: bool) -> Sample:
     return Sample(
         request=request,
         text=str(record.get("text", "")),

@@ -80,6 +80,14 @@ def _options(p: argparse.ArgumentParser) -> None:
         help="also probe each model for memorised tasks: the answer without the question, and "
         "the rest of the prompt from its first half (2 more requests per task and model)",
     )
+    p.add_argument(
+        "--max-steps",
+        type=int,
+        default=20,
+        metavar="N",
+        help="agentic packages: most commands in one agent run (default 20); each sample is one "
+        "honest agent run in the task's container, graded by its verifier",
+    )
     add_sandbox_arguments(p)
 
 
@@ -98,6 +106,7 @@ def _check(args: argparse.Namespace) -> None:
         (args.concurrency >= 1, "--concurrency must be 1 or more.", "For example --concurrency 4."),
         (args.max_tokens >= 1, "--max-tokens must be 1 or more.", "For example --max-tokens 512."),
         (args.temperature >= 0, "--temperature must be 0 or more.", "For example 0.7."),
+        (args.max_steps >= 1, "--max-steps must be 1 or more.", "For example --max-steps 20."),
     )
     for ok, message, hint in checks:
         if not ok:
@@ -120,6 +129,24 @@ def _load(root: Path):
     return result.pack
 
 
+def _check_agentic(args: argparse.Namespace, pack) -> None:
+    if not pack.is_agentic:
+        return
+    if args.contamination:
+        raise UserError(
+            "--contamination does not apply to an agentic package: its probes ask for a "
+            "task's answer as text, and an agentic task's answer is what the agent leaves "
+            "in its container.",
+            "Leave out --contamination.",
+        )
+    if args.backend == "process":
+        raise UserError(
+            "an agentic package is calibrated only in Docker: each sample is an agent run in "
+            "a container of its own.",
+            "Leave out --backend process; `gauntlet sandbox doctor` says how to set up Docker.",
+        )
+
+
 def run_calibrate(args: argparse.Namespace) -> int:
     """measure how learnable a package is: sample models on its tasks, grade every sample
 
@@ -129,7 +156,10 @@ def run_calibrate(args: argparse.Namespace) -> int:
     interval and pass@k per task and model, the pass rate per model, the signal share, and
     GX4xx findings for tasks too easy or never solved). The cost estimate is shown first and
     --budget-usd is never exceeded. Every completion is cached on disk, so a re-run, or a run
-    after a grader change, costs nothing, and an interrupted run resumes. Exit 0: complete;
+    after a grader change, costs nothing, and an interrupted run resumes. For an agentic
+    package a sample is one honest agent run (at most --max-steps commands) in the task's
+    container, graded by its verifier; the estimate is the worst case of those runs, and a
+    cached run is re-graded by replaying its commands (no model request). Exit 0: complete;
     1: stopped at the cap (the card says how far it got); 2: bad input, provider or sandbox.
     """
     from app.calibrate.run import card_page_path, default_card_path, write_card
@@ -137,7 +167,9 @@ def run_calibrate(args: argparse.Namespace) -> int:
 
     require_package(args.dir)
     _check(args)
-    calibration = _calibration(args, _load(args.dir))
+    pack = _load(args.dir)
+    _check_agentic(args, pack)
+    calibration = _calibration(args, pack)
     notes = Console.for_stream(sys.stderr)
     estimate = calibration.estimate()
     notes.plain(notes.paint(estimate.describe(args.budget_usd), "dim"))
@@ -203,6 +235,11 @@ def _calibration(args: argparse.Namespace, pack):
         api_keys=keys,
     )
     options = FunnelOptions(**sandbox_options(args))
+    agent = None
+    if pack.is_agentic:
+        from app.calibrate.agentic import AgentParams
+
+        agent = AgentParams(args.max_steps, args.max_tokens, args.temperature)
     return Calibration(
         pack,
         list(args.model),
@@ -210,6 +247,7 @@ def _calibration(args: argparse.Namespace, pack):
         sampling,
         options,
         contamination=args.contamination,
+        agent=agent,
     )
 
 
@@ -224,8 +262,16 @@ def _sample(calibration, notes: Console):
         counts["done"], counts["cached"] = done, counts["cached"] + sample.cached
         bar(ProgressEvent(Stage.CALIBRATE, "progress", done=done, total=total))
 
+    from app.sandbox.base import SandboxUnavailable
+
     try:
         outcome = calibration.sample(progress)
+    except SandboxUnavailable as exc:
+        bar.clear()
+        raise UserError(
+            f"no sandbox to run the agent in: {exc.message}",
+            f"{exc.hint} (finished runs are cached: the next run does not redo them)",
+        ) from None
     except KeyboardInterrupt:
         bar.clear()
         notes.plain(
@@ -254,7 +300,8 @@ def _grade(calibration, outcome):
 
     bar = ProgressBar(sys.stderr)
     graded = sum(s.request.kind == "sample" for s in outcome.samples)
-    total = graded + len(calibration.pack.solutions)
+    pack = calibration.pack
+    total = graded + (len(pack.agentic_tasks) if pack.is_agentic else len(pack.solutions))
     done = 0
 
     def on_result(_result) -> None:
@@ -281,7 +328,12 @@ def _print_card(console: Console, card: dict, path: Path) -> None:
     console.plain(
         f"{card['package']['name']}: {len(card['models'])} model(s) × "
         f"{card['package']['tasks']} tasks × {card['sampling']['samples_per_task']} samples; "
-        f"{requests['made']} requests made, {requests['cache_hits']} from the cache; "
+        + (
+            f"{requests['made']} agent runs made ({requests['agent_turns']} model turns), "
+            if "agent_turns" in requests
+            else f"{requests['made']} requests made, "
+        )
+        + f"{requests['cache_hits']} from the cache; "
         f"${cost['spent_usd']:.4f} spent"
         + (
             f" (no price known for {', '.join(cost['unpriced_models'])})"

@@ -193,13 +193,17 @@ def test_not_a_package_is_a_clear_error(tmp_path, capsys) -> None:
     assert "has no env.toml" in capsys.readouterr().err
 
 
-def test_an_agentic_package_is_refused_with_what_to_run_instead(tmp_path, capsys) -> None:
+def test_an_agentic_package_gets_an_agent_run_estimate(tmp_path, capsys) -> None:
     root = Path(shutil.copytree(resource_path("templates", "agentic-data"), tmp_path / "ag"))
-    assert main(["calibrate", str(root), "--model", "openai/x", "--estimate-only"]) == 2
+    argv = ["calibrate", str(root), "--model", "openai/gpt-4o-mini", "--samples", "3"]
+    assert main([*argv, "--estimate-only"]) == 0
     err = capsys.readouterr().err
-    assert "agentic package: calibrate does not run agents yet" in err
-    assert f"gauntlet agent {root} --task ID --model MODEL --honest" in err
-    assert "has no tasks" not in err and "Traceback" not in err
+    assert "6 agent runs to make (0 cached), each up to 20 commands" in err
+    assert "An estimate of the worst case" in err and "hard cap $5.00" in err
+    assert main([*argv, "--contamination"]) == 2
+    err = capsys.readouterr().err
+    assert "--contamination does not apply to an agentic package" in err
+    assert "Traceback" not in err
 
 
 def _template(name: str, tmp_path: Path) -> tuple[Path, dict, dict, dict]:

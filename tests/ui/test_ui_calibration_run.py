@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
+from support.agentic_packages import agentic_files
+from support.envpack_packages import write_files
 from support.fake_llm import ScriptedLLMServer
 from support.services import docker_available, need, sandbox_image_available
 
+from app.envpack.provenance import record_created
 from app.resources import resource_path
 from app.ui.app_settings import AppSettings
 from app.ui.funnel.calibration_run import CalibrationRequest
@@ -73,3 +77,58 @@ def test_calibrate_from_the_app_only_after_the_cost_is_confirmed(
     assert (package / ".gauntlet" / "card.html").read_text().startswith("<!DOCTYPE html>")
     assert view.table.rowCount() == 5 and view.card == card
     assert view.calibrate_button.isEnabled()
+
+
+def test_an_agentic_package_calibrates_from_the_app_and_cancel_keeps_what_is_done(
+    qtbot, tmp_path, monkeypatch, job_runner
+):
+    """Three honest agent runs; the second and third wait for the model until Cancel is
+    pressed, so exactly one run is finished (and cached) when it is; calibrating again asks
+    only for the other two."""
+    need("docker sandbox", docker_available() and sandbox_image_available(), "needs Docker")
+    monkeypatch.setenv("GAUNTLET_HOME", str(tmp_path / "home"))
+    package = write_files(tmp_path / "pack", agentic_files())
+    record_created(package)  # the user's own package: its Dockerfile is built
+    cancelled, first_turns = threading.Event(), []
+
+    def persona(request: dict) -> dict | str:
+        if request["messages"][-1]["role"] == "tool":
+            return "Done."
+        first_turns.append(1)
+        if len(first_turns) > 1:
+            cancelled.wait(60)  # a slow model: still thinking when Cancel is pressed
+        call = {"name": "shell", "arguments": {"command": "echo 12 > /app/total.txt"}}
+        return {"content": "", "tool_calls": [call]}
+
+    asked: list[str] = []
+
+    def confirm(_parent, _title: str, text: str) -> bool:
+        asked.append(text)
+        return True
+
+    with ScriptedLLMServer([persona]) as server:
+        settings = AppSettings(tmp_path / "app.ini")
+        models = [{"model": "openai/right", "api_base": server.url}]
+        settings.set_llm_models(models)
+        view = CalibrationView()
+        qtbot.addWidget(view)
+        view.set_calibrate_context(CalibrateContext(package, settings, None, job_runner, confirm))
+        request = CalibrationRequest(package, models, samples=3, budget_usd=1.0, backend="docker")
+        view.start_calibration(request)
+        qtbot.waitUntil(lambda: "1 of 3 agent runs" in view.summary.text(), timeout=120_000)
+        assert view.cancel_button.isVisibleTo(view)
+        view.cancel_button.click()
+        cancelled.set()
+        qtbot.waitUntil(lambda: "Calibration cancelled" in view.summary.text(), timeout=120_000)
+        assert "1 finished sample(s) are cached" in view.summary.text()
+        assert not (package / ".gauntlet" / "card.json").exists()
+        assert "will each run the agent" in asked[0] and "3 agent runs to make" in asked[0]
+        before = len(server.requests)
+        with qtbot.waitSignal(view.calibrated, timeout=240_000):
+            view.start_calibration(request)
+        assert "2 agent runs to make (1 cached)" in asked[1]
+        assert len(server.requests) - before == 4  # the two missing runs, two turns each
+    card = json.loads((package / ".gauntlet" / "card.json").read_text())
+    assert card["complete"] and card["per_model"]["openai/right"]["passed"] == 3
+    assert card["requests"]["cache_hits"] == 1 and view.table.rowCount() == 1
+    assert not view.cancel_button.isVisibleTo(view)

@@ -8,6 +8,10 @@ in the window's worker threads, and only after the user has read the cost estima
 3. The estimate is shown; nothing is asked of any model unless the user confirms it.
 4. In a worker thread: sampling (progress reported back), grading in the sandbox, the card
    written to .gauntlet/card.json with card.html next to it; the view shows it.
+
+For an agentic package a sample is one honest agent run in the task's container (see
+app/calibrate/agentic.py). Cancel stops cleanly: no new sample starts, agent runs in flight stop
+at their next turn, every finished sample stays cached, and calibrating again resumes.
 """
 
 from __future__ import annotations
@@ -52,7 +56,8 @@ class CalibrationDialog(QDialog):
         self.setWindowTitle("Calibrate against real models")
         form = QFormLayout(self)
         note = QLabel(
-            "Each chosen model answers every task several times; every answer is graded by "
+            "Each chosen model answers every task several times (for an agentic package: "
+            "runs the agent on it, a whole conversation each time); every answer is graded by "
             "your grader in the sandbox. You see the cost estimate before anything is sent."
         )
         note.setWordWrap(True)
@@ -115,6 +120,12 @@ def prepare(request: CalibrationRequest, credentials) -> tuple[Any, Any]:
         )
     if (problem := not_calibratable(loaded.pack, request.package)) is not None:
         raise problem
+    if loaded.pack.is_agentic and request.backend == "process":
+        raise UserError(
+            "an agentic package is calibrated only in Docker: each sample is an agent run in a "
+            "container of its own.",
+            "Choose Docker (or automatic) in Settings → Sandbox, then calibrate.",
+        )
     keys = {}
     for entry in request.models:
         stored = credentials.get(llm_key_name(provider_of(entry["model"]))) if credentials else None
@@ -128,30 +139,59 @@ def prepare(request: CalibrationRequest, credentials) -> tuple[Any, Any]:
 
 
 class CalibrationJob(QObject):
-    """Sampling and grading in a worker thread; `progress` comes back on the GUI thread."""
+    """Sampling and grading in a worker thread; `progress` comes back on the GUI thread.
+    `cancel` (set from the GUI thread) stops it cleanly; `run` then returns None."""
 
     progress = Signal(str)
 
-    def run(self, calibration, package: Path) -> tuple[dict[str, Any], Path]:
+    def __init__(self) -> None:
+        super().__init__()
+        from app.progress import CancelToken
+
+        self.cancel = CancelToken()
+        self.cached = 0  # samples done (and cached) when the run was cancelled
+
+    def run(self, calibration, package: Path) -> tuple[dict[str, Any], Path] | None:
         """Blocking: a worker thread's. The card is written like the CLI writes it."""
         from app.calibrate.card_html import export_html
         from app.calibrate.run import card_page_path, default_card_path, write_card
+        from app.progress import Cancelled
 
         started = datetime.now(UTC)
+        what = "agent runs" if calibration.pack.is_agentic else "samples"
 
         def sampled(done: int, total: int, _sample) -> None:
-            self.progress.emit(f"Asked the models: {done} of {total} samples…")
+            self.progress.emit(f"Asked the models: {done} of {total} {what}…")
 
-        outcome = calibration.sample(sampled)
+        outcome = _sandboxed(calibration.sample, sampled, self.cancel)
+        self.cached = len(outcome.samples)
+        if self.cancel.cancelled:
+            return None
         if outcome.error is not None:
             raise UserError(
                 f"{outcome.error.message} ({len(outcome.samples)} samples are cached).",
                 f"{outcome.error.hint}; then calibrate again: cached samples are free.",
             )
-        self.progress.emit(f"Grading {len(outcome.samples)} samples in the sandbox…")
-        grading = calibration.grade(outcome)
+        self.progress.emit(f"Grading {len(outcome.samples)} {what} in the sandbox…")
+        try:
+            grading = _sandboxed(calibration.grade, outcome, cancel=self.cancel)
+        except Cancelled:
+            return None
         card = calibration.card(outcome, grading, started)
         path = default_card_path(package)
         write_card(card, path)
         export_html(card, card_page_path(path))
         return card, path
+
+
+def _sandboxed(call, *args, **kwargs):
+    """`call(...)`, with a sandbox that cannot run said as a clear error."""
+    from app.sandbox.base import SandboxUnavailable
+
+    try:
+        return call(*args, **kwargs)
+    except SandboxUnavailable as exc:
+        raise UserError(
+            f"the sandbox could not run: {exc.message}",
+            f"{exc.hint} (finished samples are cached: calibrating again does not redo them)",
+        ) from None

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHeaderView,
     QLabel,
+    QPushButton,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -134,8 +135,14 @@ class CalibrationView(QDialog):
             "first); the same as `gauntlet calibrate`",
         )
         self.calibrate_button.setVisible(False)
+        self.cancel_button = self._cancel_button()
+        self.job: CalibrationJob | None = None
         self._context: CalibrateContext | None = None
-        layout.addLayout(button_row(self.open_button, self.html_button, self.calibrate_button))
+        layout.addLayout(
+            button_row(
+                self.open_button, self.html_button, self.calibrate_button, self.cancel_button
+            )
+        )
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
@@ -146,6 +153,16 @@ class CalibrationView(QDialog):
         self.tabs.addTab(self.charts, "Charts")
         layout.addWidget(self.tabs, 1)
         self._show_empty()
+
+    def _cancel_button(self) -> QPushButton:
+        button = push_button(
+            "Cancel calibration",
+            self.cancel_calibration,
+            tip="Stop after the samples in flight: every finished sample stays cached, so "
+            "calibrating again resumes where this stopped",
+        )
+        button.setVisible(False)
+        return button
 
     def _browser(self) -> QTextBrowser:
         browser = QTextBrowser()
@@ -261,31 +278,58 @@ class CalibrationView(QDialog):
         )  # fmt: skip
 
     def _confirm_cost(self, request: CalibrationRequest, calibration, estimate) -> None:
+        from app.calibrate.analysis import task_ids
+
         models = ", ".join(entry["model"] for entry in request.models)
+        tasks = len(task_ids(calibration.pack))
         text = (
-            f"{models} will answer each of the {len(calibration.pack.tasks)} tasks "
-            f"{request.samples} time(s); your tasks' prompts are sent to them.\n\n"
-            f"Cost: {estimate.describe(request.budget_usd)}.\n\nContinue?"
+            f"{models} will answer each of the {tasks} tasks {request.samples} time(s); your "
+            "tasks' prompts are sent to them.\n\n"
         )
+        if calibration.pack.is_agentic:
+            text = (
+                f"{models} will each run the agent on each of the {tasks} tasks "
+                f"{request.samples} time(s): your tasks' instructions and what their commands "
+                "print are sent to them, and the commands run in the sandbox.\n\n"
+            )
+        text += f"Cost: {estimate.describe(request.budget_usd)}.\n\nContinue?"
         if not self._context.confirm(self, "Calibrate against real models?", text):
             self.summary.setText("Calibration not started: nothing was sent.")
             self.calibrate_button.setEnabled(True)
             return
         self.job = CalibrationJob()
         self.job.progress.connect(self.summary.setText)
+        self.cancel_button.setEnabled(True)
+        self.cancel_button.setVisible(True)
         self._context.job_runner.run_in_thread(
             self.job.run, calibration, request.package,
             on_done=self._calibrated, on_error=self._calibration_failed,
         )  # fmt: skip
 
-    def _calibrated(self, result: tuple[dict[str, Any], Path]) -> None:
-        card, path = result
+    def cancel_calibration(self) -> None:
+        """Stop the running calibration cleanly (its finished samples stay cached)."""
+        if self.job is not None:
+            self.job.cancel.cancel()
+            self.cancel_button.setEnabled(False)
+            self.summary.setText("Cancelling: the samples in flight stop at their next step…")
+
+    def _calibrated(self, result: tuple[dict[str, Any], Path] | None) -> None:
         self.calibrate_button.setEnabled(True)
+        self.cancel_button.setVisible(False)
+        if result is None:
+            cached = self.job.cached if self.job is not None else 0
+            self.summary.setText(
+                f"Calibration cancelled: {cached} finished sample(s) are cached. Calibrate "
+                "again to resume: cached samples cost nothing."
+            )
+            return
+        card, path = result
         self.show_card(card, path)
         self.calibrated.emit(path)
 
     def _calibration_failed(self, exc: BaseException) -> None:
         self.calibrate_button.setEnabled(True)
+        self.cancel_button.setVisible(False)
         if not isinstance(exc, UserError):
             exc = UserError(f"the calibration stopped: {exc}.", "Check the models and try again.")
         self._fail(exc)
