@@ -99,4 +99,11 @@ _.load_trajectories
 # Found by Inspect through @task; renamed on export (interop/assets/inspect_task.py)
 _.__TASK_NAME__
 _.openai  # ToolSchema.openai: the tool list a model is given (red team, exports)
-decode_response  # app.envpack.trajectory: a grading response's turns (trajectory views)
+_.decode_response  # app.envpack.trajectory: a grading response's turns (trajectory views)
+# Found by verifiers 0.4 in a multi-turn export (interop/assets/verifiers_multiturn_*.py): the
+# task's tool servers and @vf.stop, the tool server's hooks and its bare tool names
+_.toolsets
+_.max_turns_reached
+_.setup_task
+_.TOOL_PREFIX
+_.__signature__
