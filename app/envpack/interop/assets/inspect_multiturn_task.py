@@ -112,28 +112,25 @@ def gauntlet_conversation():
     return solve
 
 
-def conversation_turns(messages):
-    """The assistant's turns and the user's replies after the opening prompt, in the OpenAI
-    format Gauntlet's replay reads (tool results are left out: the replay makes them)."""
-    turns, opened = [], False
+def assistant_turns(messages):
+    """The assistant's turns in the OpenAI format Gauntlet's replay reads (the user's lines
+    and the tool results are left out: the replay makes them, from the script and tools.py)."""
+    turns = []
     for message in messages:
-        if message.role == "user":
-            if opened:
-                turns.append({"role": "user", "content": message.text})
-            opened = True
-        elif isinstance(message, ChatMessageAssistant):
-            calls = [
-                {
-                    "id": call.id,
-                    "type": "function",
-                    "function": {"name": call.function, "arguments": json.dumps(call.arguments)},
-                }
-                for call in message.tool_calls or []
-            ]
-            turn = {"role": "assistant", "content": message.text or (None if calls else "")}
-            if calls:
-                turn["tool_calls"] = calls
-            turns.append(turn)
+        if not isinstance(message, ChatMessageAssistant):
+            continue
+        calls = [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.function, "arguments": json.dumps(call.arguments)},
+            }
+            for call in message.tool_calls or []
+        ]
+        turn = {"role": "assistant", "content": message.text or (None if calls else "")}
+        if calls:
+            turn["tool_calls"] = calls
+        turns.append(turn)
     return turns
 
 
@@ -143,9 +140,8 @@ def gauntlet_grader():
 
     async def score(state, target):
         record = json.loads(state.metadata["gauntlet_task"])
-        turns = conversation_turns(state.messages)
-        # the user's replies are the ones this conversation had: no script is replayed again
-        graded = await asyncio.to_thread(GRADING.grade, record, turns, [])
+        # Gauntlet's replay of the model's turns: exactly what its verification gives for them
+        graded = await asyncio.to_thread(GRADING.grade, record, assistant_turns(state.messages))
         return Score(
             value=graded["reward"],
             answer=state.output.completion if state.output else "",
