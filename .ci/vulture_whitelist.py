@@ -107,3 +107,10 @@ _.max_turns_reached
 _.setup_task
 _.TOOL_PREFIX
 _.__signature__
+# What an imported verifiers reward reads of its trace (interop/assets/verifiers_import_trace.py)
+_.tool_messages
+_.num_turns
+_.last_reply
+_.last_message
+_.call_reward
+_.returns  # ast.FunctionDef.returns, cleared by the verifiers tool-environment import

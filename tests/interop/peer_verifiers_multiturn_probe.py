@@ -145,10 +145,11 @@ async def play(env, task, turns, ctx, client):
 async def main(module, request):
     client = ReplayClient()
     interception_server.resolve_client = lambda config: client
+    seat = request.get("seat", "assistant")  # the env's agent field ("agent": a plain taskset)
     config = vf.resolve_env_config(
         {
             "taskset": {"id": module},
-            "assistant": {
+            seat: {
                 "harness": {"id": "peer_verifiers_chat_harness"},
                 "runtime": {"type": "subprocess"},
             },
