@@ -110,3 +110,22 @@ def test_real_verifiers_plays_and_scores_the_multiturn_export_like_gauntlet(
         played = sum(1 for t in case["turns"] if t["role"] == "assistant")
         if got["replies"] == played:  # the model was not asked beyond the case's turns
             assert shown(got["trajectory"]) == shown(want["messages"]), index
+
+
+def test_vf_validate_checks_the_multiturn_references_with_no_model(template, runtime, tmp_path):
+    python = peer_python("verifiers")
+    pack = load_envpack(template("mt-analyst")).pack
+    out = tmp_path / "env"
+    module = export_verifiers(pack.root, out, runtime)
+    cli = python.parent / "vf-validate"
+    env = {**os.environ, "PYTHONPATH": str(out), "PYTHONDONTWRITEBYTECODE": "1"}
+    args = [module, "--runtime.type", "subprocess", "-o", str(tmp_path / "runs")]
+    done = subprocess.run(
+        [str(cli), *args], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    (summary_file,) = (tmp_path / "runs").glob("*/summary.json")
+    summary = json.loads(summary_file.read_text())
+    n = len(pack.tasks)
+    # gold: each reference conversation replays to 1; noop: an untouched rollout does not pass
+    assert summary["checks"]["gold"]["valid"] == n and summary["checks"]["noop"]["valid"] == n
