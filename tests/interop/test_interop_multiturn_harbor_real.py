@@ -2,19 +2,25 @@
 harbor loads every task folder of the exported mt-analyst template; the task's verifier gives
 every reference, negative and silent conversation exactly the reward Gauntlet's verification
 gives, and the oracle's conversation (solution/solve.sh) the ceiling; the agent's tool command
-prints the tool results Gauntlet's replay produced. A package with a scripted user is refused
-with the reason. Skips locally without the peer venv; fails on CI."""
+prints the tool results Gauntlet's replay produced; harbor's own oracle trial in Docker scores
+the reference conversation 1 and a negative 0. A package with a scripted user is refused with
+the reason. Skips locally without the peer venv (or Docker); fails on CI."""
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import pytest
 from support.multiturn_peers import gauntlet_episodes, multiturn_cases
 from support.peers import peer_python, pinned_version, run_probe
+from support.services import need, sandbox_image_available
+from test_interop_harbor_real import _harbor_oracle_run, _negative_copy, _with_local_image
 
 from app.envpack.interop import export_harbor
-from app.envpack.interop.harbor_export import folder_name
+from app.envpack.interop.harbor_export import folder_name, solve_script
+from app.envpack.interop.harbor_multiturn import TRAJECTORY_FILE
 from app.envpack.loader import load_envpack
 from app.errors import UserError
 
@@ -61,3 +67,28 @@ def test_harbor_export_refuses_a_scripted_user(template, runtime, tmp_path):
         export_harbor(template("mt-intake"), tmp_path / "out", runtime)
     assert "--to verifiers" in caught.value.hint
     assert not (tmp_path / "out").exists()
+
+
+def test_real_harbor_oracle_trial_in_docker_grades_the_conversation(template, runtime, tmp_path):
+    """harbor's own trial (`harbor run -a oracle`: build, the oracle writes the reference
+    conversation, tests/test.sh replays and grades it) on the first mt-analyst task and on a
+    copy whose solution is that task's first negative."""
+    python = peer_python("harbor")
+    need("the sandbox image", sandbox_image_available(), "run .ci/start-services")
+    folder = _with_local_image(template("mt-analyst"))
+    pack = load_envpack(folder).pack
+    export_harbor(folder, tmp_path / "out", runtime)
+    task = pack.tasks[0]
+    run = tmp_path / "run"
+    run.mkdir()
+    exported = tmp_path / "out" / folder_name(task.id)
+    shutil.copytree(exported, run / "analyst")
+    negative = next(
+        n for n in pack.negatives if n.task_id == task.id and n.turns[0].get("tool_calls")
+    )
+    solve = solve_script(json.dumps({"turns": negative.turns}), TRAJECTORY_FILE)
+    _negative_copy(exported, run / "analyst--negative", solve)
+
+    results = _harbor_oracle_run(python, run, tmp_path / "jobs")
+
+    assert results == {"analyst": (1.0, None), "analyst--negative": (0.0, None)}
