@@ -124,3 +124,22 @@ def test_the_export_ships_every_python_file_and_the_tool_schemas(template, tmp_p
     assert sorted(source.python_files) == ["grader.py", "tools.py"]
     names = [t["function"]["name"] for t in source.tools]
     assert names == ["list_regions", "query_orders", "calculate"]
+
+
+@pytest.mark.parametrize("name", ["mt-analyst", "mt-intake"])
+def test_a_multiturn_verifiers_export_imports_back_whole(name, template, runtime, tmp_path):
+    from app.envpack.interop import import_verifiers
+
+    pack = load_envpack(template(name)).pack
+    export_verifiers(pack.root, tmp_path / "env", runtime)
+    import_verifiers(tmp_path / "env", tmp_path / "back")
+    back = load_envpack(tmp_path / "back")
+    assert [f for f in back.findings if f.is_error] == []
+    assert [t.record for t in back.pack.tasks] == [t.record for t in pack.tasks]
+    assert [r.turns for r in back.pack.solutions] == [r.turns for r in pack.solutions]
+    assert [(n.turns, n.note) for n in back.pack.negatives] == [
+        (n.turns, n.note) for n in pack.negatives
+    ]
+    for file in ("tools.py", "grader.py"):
+        if (pack.root / file).is_file():
+            assert (tmp_path / "back" / file).read_text() == (pack.root / file).read_text()

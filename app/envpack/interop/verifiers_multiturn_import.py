@@ -1,6 +1,8 @@
 """Import a verifiers 0.4 environment with tools as a multi-turn package (read, never run).
 
-The shape that maps is what `vf-init -T` scaffolds and a verifiers user fills in:
+An environment Gauntlet Studio exported (verifiers_multiturn.py) comes back whole from its
+data/ folder. For any other, the shape that maps is what `vf-init -T` scaffolds and a
+verifiers user fills in:
 - one `vf.Toolset` subclass whose `@vf.tool` methods do not use `self` (module variables hold
   per-rollout state: verifiers starts one tool server per rollout, Gauntlet one module per
   episode) -> tools.py: the toolset's module with each tool a plain function, named as the model
@@ -34,6 +36,7 @@ from app.envpack.templates import slug
 from app.errors import UserError
 
 MAX_TURNS = 10
+OWN_FORMAT = "gauntlet-verifiers-multiturn/1"  # verifiers_multiturn.EXPORT_FORMAT
 GRADER_HEADER = Path(__file__).parent / "assets" / "verifiers_import_trace.py"
 
 
@@ -43,6 +46,56 @@ def has_toolset(folder: Path) -> bool:
 
 
 def import_tool_environment(folder: Path, dest: Path) -> ImportedPack:
+    exported = _own_export(folder)
+    imported = _from_own_export(exported) if exported else _from_foreign(folder)
+    with staged_folder(dest) as staging:
+        write_pack(staging, imported)
+    mark_foreign(dest)
+    return imported
+
+
+def _own_export(folder: Path) -> Path | None:
+    """The data/ folder of a multi-turn environment Gauntlet Studio exported, if it is one."""
+    for marker in sorted(folder.glob("*/data/pack.json")) + sorted(folder.glob("data/pack.json")):
+        try:
+            if json.loads(marker.read_text(encoding="utf-8")).get("format") == OWN_FORMAT:
+                return marker.parent
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def _from_own_export(data: Path) -> ImportedPack:
+    """The package back as it was exported: manifest, README, tasks, conversations, files."""
+    try:
+        meta = json.loads((data / "pack.json").read_text(encoding="utf-8"))
+        lines = (data / "tasks.jsonl").read_text(encoding="utf-8").splitlines()
+        tasks = [json.loads(line) for line in lines if line.strip()]
+        solutions = [
+            {"task_id": r["task_id"], "turns": json.loads(r["response"])["turns"]}
+            for r in meta["solutions"]
+        ]
+        negatives = [
+            {"task_id": n["task_id"], "turns": json.loads(n["response"])["turns"]}
+            | ({"note": n["note"]} if n.get("note") else {})
+            for n in meta["negatives"]
+        ]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UserError(
+            f"The exported environment in {data.parent} is damaged: {exc}.",
+            "Export it again from Gauntlet Studio.",
+            where=str(data),
+        ) from exc
+    files = {
+        p.relative_to(data / "pack").as_posix(): p.read_text(encoding="utf-8")
+        for p in sorted((data / "pack").rglob("*.py"))
+    }
+    return ImportedPack(
+        meta["manifest"], meta.get("readme", ""), tasks, solutions, negatives, files
+    )
+
+
+def _from_foreign(folder: Path) -> ImportedPack:
     modules = _modules(folder)
     toolset_path, toolset = _one(modules, "Toolset", folder)
     task_path, task_class = _one(modules, "Task", folder)
@@ -81,13 +134,7 @@ def import_tool_environment(folder: Path, dest: Path) -> ImportedPack:
         "sandbox": {"network": "none"},
     }
     files = {"tools.py": tools, "grader.py": _grader_source(task_path, rewards, own)}
-    imported = ImportedPack(
-        manifest, _readme(folder, toolset_path, task_path), tasks, [], [], files
-    )
-    with staged_folder(dest) as staging:
-        write_pack(staging, imported)
-    mark_foreign(dest)
-    return imported
+    return ImportedPack(manifest, _readme(folder, toolset_path, task_path), tasks, [], [], files)
 
 
 # -- reading -------------------------------------------------------------------------------

@@ -36,7 +36,8 @@ def main(argv):
     tools = load_tools(module)
     if len(argv) < 2:
         for name, function in sorted(tools.items()):
-            print(f"{name}: {(function.__doc__ or '').strip().splitlines()[0:1]}")
+            summary = ((function.__doc__ or "").strip().splitlines() or [""])[0]
+            print(f"{name}: {summary}")
         return 0
     if os.path.isfile(CALLS):
         with open(CALLS, encoding="utf-8") as handle:
