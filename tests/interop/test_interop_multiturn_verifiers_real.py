@@ -74,10 +74,22 @@ def test_real_verifiers_plays_and_scores_the_multiturn_export_like_gauntlet(
     out = tmp_path / "env"
     module = export_verifiers(pack.root, out, runtime)
     cases = multiturn_cases(pack)
+    first = pack.tasks[0].id
+    limit = pack.tasks[0].record.get("max_turns", 6)
+    if name == "mt-analyst":  # more tool calls than max_turns: both sides stop at the limit
+        lookup = {"name": "list_regions", "arguments": "{}"}
+        turns = [
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [{"id": f"call_{i}", "type": "function", "function": lookup}],
+            }
+            for i in range(limit + 1)
+        ]
+        cases.append({"task_id": first, "turns": turns, "kind": "too-long"})
     gauntlet = gauntlet_episodes(pack, cases)
     for case, graded in zip(cases, gauntlet, strict=True):
         case["messages"] = graded["messages"]
-    first = pack.tasks[0].id
     every = os.environ.get("GAUNTLET_PEER_ALL_EPISODES") == "1"
     episodes = [
         i
@@ -110,6 +122,10 @@ def test_real_verifiers_plays_and_scores_the_multiturn_export_like_gauntlet(
         played = sum(1 for t in case["turns"] if t["role"] == "assistant")
         if got["replies"] == played:  # the model was not asked beyond the case's turns
             assert shown(got["trajectory"]) == shown(want["messages"]), index
+        if case["kind"] == "too-long":  # the task's @vf.stop: max_turns replies, then stop
+            assert got["stop"] == "max_turns_reached", got
+            replies = [m for m in got["trajectory"] if m["role"] == "assistant"]
+            assert len(replies) == limit == got["replies"]
 
 
 def test_vf_validate_checks_the_multiturn_references_with_no_model(template, runtime, tmp_path):
