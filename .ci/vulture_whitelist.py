@@ -100,3 +100,17 @@ _.load_trajectories
 _.__TASK_NAME__
 _.openai  # ToolSchema.openai: the tool list a model is given (red team, exports)
 _.decode_response  # app.envpack.trajectory: a grading response's turns (trajectory views)
+# Found by verifiers 0.4 in a multi-turn export (interop/assets/verifiers_multiturn_*.py): the
+# task's tool servers and @vf.stop, the tool server's hooks and its bare tool names
+_.toolsets
+_.max_turns_reached
+_.setup_task
+_.TOOL_PREFIX
+_.__signature__
+# What an imported verifiers reward reads of its trace (interop/assets/verifiers_import_trace.py)
+_.tool_messages
+_.num_turns
+_.last_reply
+_.last_message
+_.call_reward
+_.returns  # ast.FunctionDef.returns, cleared by the verifiers tool-environment import

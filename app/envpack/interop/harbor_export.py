@@ -28,6 +28,7 @@ from typing import Any
 import tomlkit
 
 from app.envpack.interop.harbor_agentic_export import export_agentic, is_agentic_package
+from app.envpack.interop.multiturn_package import is_multiturn_package
 from app.envpack.interop.pack_io import ExportSource, read_for_export, write_grader_files
 from app.envpack.interop.runtime import GraderRuntime
 from app.envpack.model import Task
@@ -55,6 +56,10 @@ def export_harbor(
     """Write one Harbor task folder per task of the package at `root`; returns the folder names."""
     if is_agentic_package(root):  # task folders already: copied (app/.../harbor_agentic_export)
         return export_agentic(root, dest)
+    if is_multiturn_package(root):  # conversations: app/envpack/interop/harbor_multiturn.py
+        from app.envpack.interop.harbor_multiturn import export_harbor_multiturn
+
+        return export_harbor_multiturn(root, dest, runtime)
     source = read_for_export(root)
     grader = source.pack.grader
     if grader.type == "judge":

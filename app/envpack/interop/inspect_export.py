@@ -20,6 +20,8 @@ import os
 from pathlib import Path
 
 from app.envpack.interop.harbor_agentic_export import reject_agentic
+from app.envpack.interop.inspect_multiturn import export_inspect_multiturn
+from app.envpack.interop.multiturn_package import is_multiturn_package
 from app.envpack.interop.pack_io import read_for_export
 from app.envpack.interop.runtime import GraderRuntime
 from app.envpack.interop.verifiers_export import module_name, write_grading_package
@@ -35,6 +37,8 @@ def export_inspect(
 ) -> str:
     """Write the Inspect task folder for the env pack at `root`; returns the task's name."""
     reject_agentic(root, "Inspect")
+    if is_multiturn_package(root):  # conversations: app/envpack/interop/inspect_multiturn.py
+        return export_inspect_multiturn(root, dest, runtime)
     source = read_for_export(root)
     pack = source.pack
     if pack.grader.type == "judge":

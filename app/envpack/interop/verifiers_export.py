@@ -23,6 +23,7 @@ from pathlib import Path
 import tomlkit
 
 from app.envpack.interop.harbor_agentic_export import reject_agentic
+from app.envpack.interop.multiturn_package import is_multiturn_package
 from app.envpack.interop.pack_io import jsonl_line, read_for_export, write_grader_files
 from app.envpack.interop.runtime import GraderRuntime
 from app.envpack.staging import staged_folder
@@ -45,6 +46,10 @@ def export_verifiers(
 ) -> str:
     """Write the environment package for the env pack at `root`; returns its module name."""
     reject_agentic(root, "verifiers")  # it would be a taskset with no tasks
+    if is_multiturn_package(root):  # conversations: app/envpack/interop/verifiers_multiturn.py
+        from app.envpack.interop.verifiers_multiturn import export_verifiers_multiturn
+
+        return export_verifiers_multiturn(root, dest, runtime)
     source = read_for_export(root)
     pack = source.pack
     info = pack.manifest.package

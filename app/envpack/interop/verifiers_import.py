@@ -29,6 +29,7 @@ from app.envpack.interop.pack_io import (
 )
 from app.envpack.interop.source_tree import SKIP_DIRS, refuse_symlinks
 from app.envpack.interop.verifiers_export import EXPORT_FORMAT
+from app.envpack.interop.verifiers_multiturn_import import has_toolset, import_tool_environment
 from app.envpack.provenance import mark_foreign
 from app.envpack.staging import refuse_non_empty, staged_folder
 from app.envpack.templates import slug
@@ -44,6 +45,8 @@ def import_verifiers(src: str | os.PathLike[str], dest: str | os.PathLike[str]) 
         )
     folder = src if src.is_dir() else src.parent
     refuse_symlinks(folder)
+    if has_toolset(folder):  # tools and conversations: app/.../verifiers_multiturn_import.py
+        return import_tool_environment(folder, Path(dest).expanduser())
     exported = _find_gauntlet_export(folder)
     imported = _from_gauntlet_export(exported) if exported else _from_common_shape(src, folder)
     with staged_folder(dest) as staging:
