@@ -218,3 +218,42 @@ def test_single_turn_cache_keys_are_unchanged_and_tools_are_part_of_a_turns_key(
     assert CompletionCache.key(turn, params) == old.hexdigest()  # the same conversation
     offered = SampleRequest("openai/x", "t1", 0, request.messages, chat=chat, tools=tools)
     assert CompletionCache.key(offered, params) != old.hexdigest()
+
+
+@pytest.mark.docker
+def test_a_persona_user_answers_on_the_host_and_the_conversation_goes_on(home) -> None:
+    """A task whose user is a persona: after the analyst's answer the persona (a model on the
+    same server) speaks, so the conversation goes on until max_turns; an empty persona reply
+    ends it."""
+    package = _template("mt-analyst", home)
+    lines = (package / "tasks.jsonl").read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines if line.strip()][:2]
+    records[0]["user"] = {"persona": "A manager who says thanks.", "model": "openai/manager"}
+    records[1]["user"] = {"persona": "A manager who says nothing.", "model": "openai/silent"}
+    (package / "tasks.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    for name in ("solutions.jsonl", "negatives.jsonl"):
+        kept = [
+            line
+            for line in (package / name).read_text(encoding="utf-8").splitlines()
+            if json.loads(line)["task_id"] in {r["id"] for r in records}
+        ]
+        (package / name).write_text("\n".join(kept) + "\n")
+    analysts = Analysts(package)
+
+    def server_side(request: dict):
+        if request["model"] in ("manager", "silent"):
+            return "Thanks, great." if request["model"] == "manager" else ""
+        return analysts(request)
+
+    with ScriptedLLMServer([server_side]) as server:
+        assert _calibrate(package, server, ["openai/careful"]) == 0
+        requests = list(server.requests)
+    careful = [r for r in requests if r["model"] == "careful"]
+    thanked = [r for r in careful if r["messages"][-1]["content"] == "Thanks, great."]
+    # north-march: query, answer, (thanks) answer, (thanks) answer = max_turns 4;
+    # south-all: query, answer, and the silent persona ends it
+    assert len(careful) == 4 + 2 and len(thanked) == 2
+    assert sum(r["model"] == "manager" for r in requests) == 2
+    card = _card(package)
+    assert card["per_model"]["openai/careful"]["pass_at_1"] == 1.0
+    assert card["sampling"]["multi_turn"]["sandbox_rounds"] == 4
