@@ -226,11 +226,15 @@ class EpisodePlayer:
                 [e.next_request(self.tools_json) for e in live], outcome
             )
             for episode, answer in zip(live, answers, strict=True):
-                if answer is None:
-                    episode.cut = True
-                else:
+                if isinstance(answer, Sample):
                     episode.play(answer)
-            live = [e for e in live if not e.cut]
+                elif answer is not None and episode.turns:  # graded as it stood
+                    episode.ended = f"the provider refused the next turn: {answer.message}"
+                    finished(episode)
+                else:  # the cap, or an error (a refused first turn is one: nothing to grade)
+                    outcome.error = outcome.error or answer
+                    episode.cut = True
+            live = [e for e in live if not e.cut and not e.ended]
             if not self._round(backend, live, played):
                 break
             for episode in live:

@@ -237,25 +237,28 @@ class Sampler:
 
     def ask_round(
         self, requests: list[SampleRequest], outcome: SamplingOutcome
-    ) -> list[Sample | None]:
+    ) -> list[Sample | llm.LLMUnavailable | None]:
         """Each request once (the cache first), in parallel within the concurrency bound, counted
         into `outcome` (its spend and the cap carry over from call to call: a multi-turn run asks
         one round of turns at a time). None for a request the cap or an error stopped; once
-        stopped, every later call asks nothing."""
+        stopped, every later call asks nothing. A request the provider refuses (a bad request,
+        such as a conversation grown past the model's context) gets its error, and the others
+        go on."""
         return asyncio.run(self._round(requests, outcome))
 
     async def _round(
         self, requests: list[SampleRequest], outcome: SamplingOutcome
-    ) -> list[Sample | None]:
-        answers: list[Sample | None] = [None] * len(requests)
+    ) -> list[Sample | llm.LLMUnavailable | None]:
+        answers: list[Sample | llm.LLMUnavailable | None] = [None] * len(requests)
         stopped = outcome.stopped_by_budget or outcome.error is not None
-        state = {"reserved": 0.0, "stop": stopped}
+        state = {"reserved": 0.0, "stop": stopped, "refused": {}}
         queue = list(reversed(list(enumerate(requests))))
 
         async def worker() -> None:
             while queue and not state["stop"]:
                 index, request = queue.pop()
                 answers[index] = await self._one(request, outcome, state)
+                answers[index] = answers[index] or state["refused"].pop(request, None)
 
         workers = max(1, min(self.settings.concurrency, len(requests)))
         await asyncio.gather(*(worker() for _ in range(workers)))
@@ -281,6 +284,9 @@ class Sampler:
         try:
             reply = await self._ask(request, outcome)
         except llm.LLMUnavailable as exc:
+            if "refused" in state and is_refusal(exc):
+                state["refused"][request] = exc  # this request only (a multi-turn round)
+                return None
             state["stop"] = True
             outcome.error = outcome.error or exc
             return None
@@ -335,6 +341,12 @@ class Sampler:
 def is_rate_limit(exc: llm.LLMUnavailable) -> bool:
     cause = exc.__cause__
     return cause is not None and "RateLimit" in type(cause).__name__
+
+
+def is_refusal(exc: llm.LLMUnavailable) -> bool:
+    """The provider refused this request (not the model, the key or the connection)."""
+    name = type(exc.__cause__).__name__ if exc.__cause__ is not None else ""
+    return "BadRequest" in name or "ContextWindow" in name
 
 
 def retry_after_s(exc: llm.LLMUnavailable) -> float | None:

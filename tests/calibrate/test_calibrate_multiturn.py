@@ -257,3 +257,28 @@ def test_a_persona_user_answers_on_the_host_and_the_conversation_goes_on(home) -
     card = _card(package)
     assert card["per_model"]["openai/careful"]["pass_at_1"] == 1.0
     assert card["sampling"]["multi_turn"]["sandbox_rounds"] == 4
+
+
+@pytest.mark.docker
+def test_a_turn_the_provider_refuses_ends_that_conversation_only(home) -> None:
+    """A bad request on a later turn (as a conversation grown past the model's context would
+    be) ends that conversation, graded as it stood; the others are played to the end."""
+    package = _template("mt-analyst", home)
+    analysts = Analysts(package)
+
+    def refusing(request: dict):
+        late = any(m["role"] == "tool" for m in request["messages"])
+        if late and "north region" in request["messages"][0]["content"]:
+            return {"status": 400, "content": "maximum context length exceeded"}
+        return analysts(request)
+
+    with ScriptedLLMServer([refusing]) as server:
+        assert _calibrate(package, server, ["openai/careful"]) == 0
+        assert len(server.requests) == 4 * 2
+    card = _card(package)
+    stats = card["per_model"]["openai/careful"]
+    assert (stats["passed"], stats["samples"]) == (3, 4) and card["complete"]
+    failure = next(t for t in card["tasks"] if t["id"] == "north-march")["failures"][0]
+    assert failure["turns"] == 1 and "refused the next turn" in failure["ended"]
+    assert "maximum context length" in failure["ended"]
+    assert failure["criteria"] == {"correct-total": 0.0, "used-the-data": 1.0}
