@@ -94,7 +94,9 @@ class Episode:
     cut: bool = False  # the cap or the provider stopped it: not sampled
 
     def next_request(self, tools: str) -> SampleRequest:
-        chat = json.dumps(self.messages, ensure_ascii=False, sort_keys=True)
+        chat = json.dumps(
+            [_for_model(m) for m in self.messages], ensure_ascii=False, sort_keys=True
+        )
         return replace(self.opening, chat=chat, tools=tools)
 
     def play(self, sample: Sample) -> None:
@@ -350,3 +352,14 @@ def persona_options(options: FunnelOptions, settings: SamplingSettings) -> Funne
         return options
     key = options.llm_api_key or next((k for k in settings.api_keys.values() if k), None)
     return replace(options, llm_api_base=settings.api_base, llm_api_key=key)
+
+
+MODEL_FIELDS = {  # what a chat API takes of each message (the replay adds a tool's "name")
+    "tool": ("role", "tool_call_id", "content"),
+    "assistant": ("role", "content", "tool_calls"),
+}
+
+
+def _for_model(message: dict[str, Any]) -> dict[str, Any]:
+    fields = MODEL_FIELDS.get(str(message.get("role")), ("role", "content"))
+    return {k: message[k] for k in fields if k in message}

@@ -107,6 +107,7 @@ def test_the_analyst_who_queries_passes_and_the_one_who_guesses_fails_used_the_d
     second_turns = [r for r in first if any(m["role"] == "tool" for m in r["messages"])]
     assert len(second_turns) == 4  # the tool results came back from the sandbox's replay
     assert all(json.loads(r["messages"][-1]["content"]) for r in second_turns)
+    assert all(set(r["messages"][-1]) == {"role", "tool_call_id", "content"} for r in second_turns)
     card = _card(package)
     careful, hasty = (card["per_model"][m] for m in ("openai/careful", "openai/hasty"))
     assert (careful["passed"], careful["samples"], hasty["passed"], hasty["samples"]) == (
