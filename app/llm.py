@@ -152,14 +152,14 @@ def estimate_cost(model: str, prompt_tokens: int, completion_tokens: int) -> flo
     return float(prompt_cost) + float(completion_cost)
 
 
-def count_tokens(model: str, messages: list[dict[str, str]]) -> int:
+def count_tokens(model: str, messages: list[dict[str, Any]]) -> int:
     """Token count for a prompt
     (litellm's tokenizer for the model; a character estimate if none).
     """
     try:
         return int(_litellm().token_counter(model=model, messages=messages))
     except Exception:
-        return sum(len(m.get("content", "")) for m in messages) // 4 + 4 * len(messages)
+        return sum(len(str(m.get("content") or "")) for m in messages) // 4 + 4 * len(messages)
 
 
 def _known_model(model: str) -> bool:

@@ -15,6 +15,7 @@ from app.calibrate.formats import checks_format, format_failure
 from app.calibrate.grading import Graded, Grading
 from app.calibrate.irt import difficulty_block
 from app.calibrate.stats import has_signal, rate_summary, signal_share
+from app.calibrate.transcript import conversation_failure
 from app.envpack.model import EnvPack
 from app.finding_codes import FindingSink
 from app.findings import Finding, Stage
@@ -129,6 +130,8 @@ def _task_entry(
         }
         for g, wrong_form in zip(failing, formats, strict=True)
     ]
+    if pack.is_multi_turn:  # the conversation, not its encoding (app/calibrate/transcript.py)
+        failures = [conversation_failure(f, g) for f, g in zip(failures, failing, strict=True)]
     return {
         "id": task_id,
         "per_model": stats,

@@ -4,6 +4,10 @@ sampling, the grading in the sandbox, and the pack card (`gauntlet-card/1`).
 Each task is sent as one user message holding its prompt, as a policy being trained sees it.
 With `contamination`, the probes of app/calibrate/contamination.py follow the samples in the
 same run (a budget stop cuts probes before samples); they are not graded.
+
+A multi-turn package's sample is a conversation the model plays instead
+(app/calibrate/episodes.py): sampling plays and grades it round by round, and `grade` only
+collects the grades the play left. Contamination probes are not made for conversations.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from app.calibrate.agentic import (
 from app.calibrate.agentic_grading import grade_agent_runs
 from app.calibrate.analysis import analyse, task_ids, task_tags
 from app.calibrate.contamination import analyse_probes, probe_requests
+from app.calibrate.episodes import EpisodePlayer, Played, graded, opening_requests
 from app.calibrate.grading import Grading, grade_samples
 from app.calibrate.sampling import (
     CompletionCache,
@@ -79,6 +84,9 @@ class Calibration:
     agent: AgentParams | None = None  # agentic packages: the agent's limits (None: defaults)
 
     def __post_init__(self) -> None:
+        # multi-turn: conversations (app/calibrate/episodes.py)
+        self._episodes: EpisodePlayer | None = None
+        self._played: Played | None = None
         if self.pack.is_agentic:
             self.agent = self.agent or AgentParams(
                 reply_tokens=self.sampling.max_tokens, temperature=self.sampling.temperature
@@ -93,11 +101,17 @@ class Calibration:
         self._sampler = Sampler(self.sampling, self.cache)
         self._requests = build_requests(self.pack, self.models, self.samples)
         self._probes = probe_requests(self.pack, self.models) if self.contamination else []
+        if self.pack.is_multi_turn:
+            self._episodes = EpisodePlayer(self.pack, self._sampler, self.options, self.sampling)
+            self._requests = opening_requests(self.pack, self.models, self.samples)
+            self._probes = []
         self._requests += self._probes
 
     def estimate(self) -> Estimate | AgentCostEstimate:
         if self.pack.is_agentic:
             return self._agents.estimate(self._requests)
+        if self._episodes is not None:
+            return self._episodes.estimate(self._requests)
         return self._sampler.estimate(self._requests)
 
     def sample(
@@ -107,6 +121,9 @@ class Calibration:
         cancelled = (lambda: cancel.cancelled) if cancel is not None else bool
         if self.pack.is_agentic:
             return self._agents.run(self._requests, progress, cancelled)
+        if self._episodes is not None:
+            outcome, self._played = self._episodes.play(self._requests, progress, cancelled)
+            return outcome
         return self._sampler.run(self._requests, progress, cancelled)
 
     def grade(
@@ -115,6 +132,8 @@ class Calibration:
         on_result: Callable[[GradingResult], None] | None = None,
         cancel: CancelToken | None = None,
     ) -> Grading:
+        if self._played is not None:
+            return graded(self.pack, self._played, on_result)
         samples = [s for s in outcome.samples if s.request.kind == "sample"]
         if self.pack.is_agentic:
             from app.sandbox.docker_backend import docker_client
@@ -129,7 +148,9 @@ class Calibration:
     def card(self, outcome: SamplingOutcome, grading: Grading, started: datetime) -> dict[str, Any]:
         stats = analyse(self.pack, self.models, self.samples, grading)
         contamination: dict[str, Any] = {"probed": False}
-        if self.contamination:
+        if self.contamination and self._episodes is not None:
+            contamination["note"] = "not probed: the package's tasks are conversations"
+        elif self.contamination:
             contamination, findings = analyse_probes(self.pack, self.models, outcome.samples)
             stats["findings"] += [f.to_dict() for f in findings]
         manifest = self.pack.manifest
@@ -147,7 +168,9 @@ class Calibration:
             "models": list(self.models),
             "sampling": self._sampling_block(),
             "requests": {
-                "total": len(self._requests),
+                "total": len(self._requests)
+                if self._episodes is None
+                else outcome.requests_made + outcome.cache_hits,  # turns, not conversations
                 "probes": len(self._probes),
                 "made": outcome.requests_made,
                 "cache_hits": outcome.cache_hits,
@@ -187,6 +210,7 @@ class Calibration:
             "temperature": self.sampling.temperature,
             "max_tokens": self.sampling.max_tokens,
             "prompt": "the task's prompt as one user message",
+            **(self._episodes.card_sampling(self._played) if self._episodes else {}),
         }
 
 

@@ -3,9 +3,11 @@ cached on disk, within a dollar cap that is never crossed, with bounded concurre
 backoff on the provider's rate limits.
 
 The cache key is a sha256 of the model, the messages and the sampling parameters (with the
-sample's index, so k samples are k entries). The server address is not part of it: a model
-name means the same model wherever it is served. Each completion is written atomically the
-moment it arrives, so an interrupted run loses nothing it paid for and a re-run resumes.
+sample's index, so k samples are k entries); a multi-turn request's key also holds the tools
+offered, and its messages the tool calls and results so far (app/calibrate/episodes.py). The
+server address is not part of it: a model name means the same model wherever it is served.
+Each completion is written atomically the moment it arrives, so an interrupted run loses
+nothing it paid for and a re-run resumes.
 """
 
 from __future__ import annotations
@@ -35,9 +37,18 @@ class SampleRequest:
     index: int  # 0..k-1
     messages: tuple[tuple[str, str], ...]  # (role, content): hashable, in order
     kind: str = "sample"  # or a contamination probe (app/calibrate/contamination.py)
+    # a multi-turn turn only (JSON text, so the request stays hashable): the whole conversation
+    # so far, tool calls and results included, and the tools offered (OpenAI schemas)
+    chat: str = ""
+    tools: str = ""
 
-    def message_dicts(self) -> list[dict[str, str]]:
+    def message_dicts(self) -> list[dict[str, Any]]:
+        if self.chat:
+            return json.loads(self.chat)
         return [{"role": role, "content": content} for role, content in self.messages]
+
+    def tool_dicts(self) -> list[dict[str, Any]] | None:
+        return json.loads(self.tools) if self.tools else None
 
 
 @dataclass(slots=True)
@@ -49,6 +60,7 @@ class Sample:
     cost_usd: float | None
     finish_reason: str
     cached: bool
+    tool_calls: tuple[llm.ToolCall, ...] = ()  # a multi-turn turn's calls
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +94,8 @@ class CompletionCache:
             "params": params,
             "sample": request.index,
         }
+        if request.tools:  # absent otherwise: single-turn keys are what they always were
+            body["tools"] = request.tool_dicts()
         blob = json.dumps(body, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(blob).hexdigest()
 
@@ -161,6 +175,10 @@ class Sampler:
     # -- cost ---------------------------------------------------------------------------------
 
     def _prompt_tokens(self, request: SampleRequest) -> int:
+        if request.chat or request.tools:  # a conversation: tool calls and schemas count too
+            return llm.prompt_token_bound(request.model, request.message_dicts()) + math.ceil(
+                len(request.tools) / 3 * PROMPT_MARGIN
+            )
         counted = llm.count_tokens(request.model, request.message_dicts())
         return math.ceil(counted * PROMPT_MARGIN) + 8
 
@@ -225,6 +243,35 @@ class Sampler:
         outcome.samples.sort(key=lambda s: order[s.request])
         return outcome
 
+    def ask_round(
+        self, requests: list[SampleRequest], outcome: SamplingOutcome
+    ) -> list[Sample | llm.LLMUnavailable | None]:
+        """Each request once (the cache first), in parallel within the concurrency bound, counted
+        into `outcome` (its spend and the cap carry over from call to call: a multi-turn run asks
+        one round of turns at a time). None for a request the cap or an error stopped; once
+        stopped, every later call asks nothing. A request the provider refuses (a bad request,
+        such as a conversation grown past the model's context) gets its error, and the others
+        go on."""
+        return asyncio.run(self._round(requests, outcome))
+
+    async def _round(
+        self, requests: list[SampleRequest], outcome: SamplingOutcome
+    ) -> list[Sample | llm.LLMUnavailable | None]:
+        answers: list[Sample | llm.LLMUnavailable | None] = [None] * len(requests)
+        stopped = outcome.stopped_by_budget or outcome.error is not None
+        state = {"reserved": 0.0, "stop": stopped, "refused": {}}
+        queue = list(reversed(list(enumerate(requests))))
+
+        async def worker() -> None:
+            while queue and not state["stop"]:
+                index, request = queue.pop()
+                answers[index] = await self._one(request, outcome, state)
+                answers[index] = answers[index] or state["refused"].pop(request, None)
+
+        workers = max(1, min(self.settings.concurrency, len(requests)))
+        await asyncio.gather(*(worker() for _ in range(workers)))
+        return answers
+
     async def _one(
         self, request: SampleRequest, outcome: SamplingOutcome, state: dict[str, Any]
     ) -> Sample | None:
@@ -245,6 +292,9 @@ class Sampler:
         try:
             reply = await self._ask(request, outcome)
         except llm.LLMUnavailable as exc:
+            if "refused" in state and is_refusal(exc):
+                state["refused"][request] = exc  # this request only (a multi-turn round)
+                return None
             state["stop"] = True
             outcome.error = outcome.error or exc
             return None
@@ -261,6 +311,10 @@ class Sampler:
             "cost_usd": cost,
             "finish_reason": reply.finish_reason,
         }
+        if reply.tool_calls:
+            record["tool_calls"] = [
+                {"id": c.id, "name": c.name, "arguments": c.arguments} for c in reply.tool_calls
+            ]
         await asyncio.to_thread(self.cache.put, key, record)  # its fsync must not stall the loop
         return sample_from(request, record, cached=False)
 
@@ -277,6 +331,7 @@ class Sampler:
                     api_base=settings.api_base,
                     max_tokens=settings.max_tokens,
                     temperature=settings.temperature,
+                    tools=request.tool_dicts(),
                 )
             except llm.LLMUnavailable as exc:
                 if not is_rate_limit(exc) or attempt == settings.max_retries:
@@ -294,6 +349,12 @@ class Sampler:
 def is_rate_limit(exc: llm.LLMUnavailable) -> bool:
     cause = exc.__cause__
     return cause is not None and "RateLimit" in type(cause).__name__
+
+
+def is_refusal(exc: llm.LLMUnavailable) -> bool:
+    """The provider refused this request (not the model, the key or the connection)."""
+    name = type(exc.__cause__).__name__ if exc.__cause__ is not None else ""
+    return "BadRequest" in name or "ContextWindow" in name
 
 
 def retry_after_s(exc: llm.LLMUnavailable) -> float | None:
@@ -318,4 +379,17 @@ def sample_from(request: SampleRequest, record: dict[str, Any], *, cached: bool)
         cost_usd=record.get("cost_usd"),
         finish_reason=str(record.get("finish_reason") or ""),
         cached=cached,
+        tool_calls=_tool_calls(record.get("tool_calls")),
+    )
+
+
+def _tool_calls(value: Any) -> tuple[llm.ToolCall, ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(
+        llm.ToolCall(
+            str(c.get("id") or ""), str(c.get("name") or ""), str(c.get("arguments") or "")
+        )
+        for c in value
+        if isinstance(c, dict)
     )
