@@ -99,3 +99,7 @@ _.agentic_task
 _.load_trajectories
 # Found by Inspect through @task; renamed on export (interop/assets/inspect_task.py)
 _.__TASK_NAME__
+# Stand-ins the verifiers import writes into grader.py (interop/assets/verifiers_criteria.py)
+_.last_reply
+_.parse_answer
+_._classic

@@ -3,7 +3,8 @@ releases (.ci/peers/*.txt, each in its own venv): the qa-rubric template (all-pa
 package combined by weighted mean, and a code package with a rubric of code criteria load in
 each, and every reference, negative and an empty reply gets the reward Gauntlet Studio's own
 grading gives, with each criterion's score where the peer keeps one. A rubric with a judge
-criterion loads in verifiers with its rubric judge plugged (scoring it needs a model).
+criterion loads in verifiers with its rubric judge plugged (scoring it needs a model), and is
+refused by Harbor and Inspect.
 One peer process per peer. Skips locally without the peer venvs; fails on CI."""
 
 from __future__ import annotations
@@ -15,17 +16,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from support.peers import cases_of, peer_python, run_probe
+from support.peers import cases_of, gauntlet_grading, peer_python, run_probe
 from test_interop_verifiers_real import PROBE as VERIFIERS_PROBE
-from test_interop_verifiers_real import run_peer
 
 from app.envpack.interop import export_harbor, export_inspect, export_verifiers
 from app.envpack.interop.harbor_export import folder_name
 from app.envpack.loader import load_envpack
 from app.errors import UserError
-from app.sandbox.backends import get_backend
-from app.sandbox.base import GradingItem
-from app.sandbox.rubric import criterion_scores
 
 pytestmark = pytest.mark.peers
 
@@ -56,20 +53,12 @@ def rubric_packs(template, tmp_path):
     return {"qa-rubric": qa, "weighted": weighted, "code-rubric": code}
 
 
-def gauntlet_grading(pack, cases):
-    """Gauntlet's own (reward or the floor, {criterion: score}) for each case."""
-    items = [
-        GradingItem(key=str(i), task=pack.task(c["task_id"]).record, response=c["response"])
-        for i, c in enumerate(cases)
-    ]
-    results = {r.key: r for r in get_backend("process", own_package=True).grade_batch(pack, items)}
-    low = pack.grader.reward_range[0]
-    graded = []
-    for i in range(len(cases)):
-        result = results[str(i)]
-        reward = result.reward if result.reward is not None else low
-        graded.append((reward, criterion_scores(result)))
-    return graded
+def _with_judge_criterion(folder, dest):
+    shutil.copytree(folder, dest)
+    manifest = dest / "env.toml"
+    text = manifest.read_text().replace("pharmacology-weighted", "pharmacology-judged")
+    manifest.write_text(text + JUDGE_CRITERION)
+    return dest
 
 
 def _expected(folder):
@@ -92,6 +81,15 @@ def test_real_verifiers_scores_rubric_exports_like_gauntlet(rubric_packs, runtim
         modules.append({"module": export_verifiers(folder, out, runtime), "cases": cases})
         folders.append(str(out))
         expected.append((pack, graded))
+    # and the weighted rubric with a judge criterion: loaded, its judge built, not scored
+    judged = _with_judge_criterion(rubric_packs["weighted"], tmp_path / "packs" / "judged")
+    out = tmp_path / "env" / "judged"
+    modules.append({"module": export_verifiers(judged, out, runtime), "cases": []})
+    folders.append(str(out))
+    judge = json.loads((out / modules[-1]["module"] / "data" / "judge.json").read_text())
+    # the judge's share of the reward: its weight over the total (0.6 + 0.2 + 0.2 + 0.5)
+    assert judge["weight"] == pytest.approx(0.5 / 1.5)
+    assert judge["criteria"][0]["choices"] == ["no", "partly", "yes"]
     # one peer process for every export (importing verifiers takes seconds)
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join(folders)}
     done = subprocess.run(
@@ -104,7 +102,9 @@ def test_real_verifiers_scores_rubric_exports_like_gauntlet(rubric_packs, runtim
         timeout=240,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    results = json.loads(done.stdout.splitlines()[-1])["results"]
+    *results, judged_result = json.loads(done.stdout.splitlines()[-1])["results"]
+    assert judged_result["judges"] == ["RubricJudge"]
+    assert set(judged_result["gold"].values()) == {None}  # no model-free check with a judge
     for name, (pack, graded), result in zip(rubric_packs, expected, results, strict=True):
         assert result["tasks"] == [t.id for t in pack.tasks], name
         weighted = pack.grader.combine == "weighted-mean"
@@ -117,24 +117,6 @@ def test_real_verifiers_scores_rubric_exports_like_gauntlet(rubric_packs, runtim
                 assert got["rewards"] == {"gauntlet": reward}, (name, got)
         assert set(result["gold"].values()) == {True}, name
         assert result["judges"] == [], name
-
-
-def test_real_verifiers_plugs_its_rubric_judge_for_judge_criteria(rubric_packs, runtime, tmp_path):
-    python = peer_python("verifiers")
-    folder = rubric_packs["weighted"]
-    with (folder / "env.toml").open("a") as manifest:
-        manifest.write(JUDGE_CRITERION)
-    out = tmp_path / "env"
-    module = export_verifiers(folder, out, runtime)
-    judge = json.loads((out / module / "data" / "judge.json").read_text())
-    # the judge's share of the reward: its weight over the total (0.6 + 0.2 + 0.2 + 0.5)
-    assert judge["weight"] == pytest.approx(0.5 / 1.5)
-    assert judge["criteria"][0]["choices"] == ["no", "partly", "yes"]
-    # scoring a judge needs a model: load and build the judge only, and no gold check
-    stdout = run_peer(python, [str(VERIFIERS_PROBE), module], out, tmp_path, '{"cases": []}')
-    result = json.loads(stdout.splitlines()[-1])
-    assert result["judges"] == ["RubricJudge"]
-    assert set(result["gold"].values()) == {None}
 
 
 def test_real_harbor_grades_rubric_exports_like_gauntlet(rubric_packs, runtime, tmp_path):

@@ -71,4 +71,3 @@ def verifiers_judge(pack: EnvPack) -> dict[str, Any] | None:
             for c in judged
         ],
     }
-
