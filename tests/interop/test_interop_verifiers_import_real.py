@@ -18,7 +18,7 @@ import pytest
 from support.interop_checks import errors_of
 from support.peers import gauntlet_grading, peer_python
 
-from app.envpack.interop import import_verifiers
+from app.envpack.interop import export_harbor, export_verifiers, import_harbor, import_verifiers
 from app.envpack.loader import load_envpack
 from app.errors import UserError
 
@@ -130,3 +130,19 @@ def test_what_is_not_a_single_turn_environment_is_refused(source, reason, tmp_pa
         import_verifiers(tmp_path / "env.py", tmp_path / "pack")
     assert reason in caught.value.message
     assert not (tmp_path / "pack").exists()
+
+
+@pytest.mark.parametrize("target", ["verifiers", "harbor"])
+def test_an_exported_rubric_comes_back_whole(target, template, runtime, tmp_path):
+    folder = template("qa-rubric")
+    original = load_envpack(folder).pack
+    if target == "verifiers":
+        export_verifiers(folder, tmp_path / "out", runtime)
+        import_verifiers(tmp_path / "out", tmp_path / "back")
+    else:
+        export_harbor(folder, tmp_path / "out", runtime)
+        import_harbor(tmp_path / "out", tmp_path / "back")
+    assert errors_of(tmp_path / "back") == []
+    again = load_envpack(tmp_path / "back").pack
+    assert again.grader.to_dict() == original.grader.to_dict()
+    assert (tmp_path / "back" / "grader.py").read_text() == (folder / "grader.py").read_text()
