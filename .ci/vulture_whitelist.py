@@ -90,6 +90,7 @@ _.thread_form  # app/ui/review/review_page.py: the open new-thread dialog (tests
 
 # Found by verifiers through its @vf.reward tag (envpack/interop/assets/verifiers_env.py)
 _.gauntlet
+_.criteria_scores  # its @vf.metric twin (rubrics combined all-pass or threshold)
 
 # EnvPack.agentic_task(id): lookup for the agentic stage-2 runner (not written yet)
 _.agentic_task
@@ -114,3 +115,6 @@ _.last_reply
 _.last_message
 _.call_reward
 _.returns  # ast.FunctionDef.returns, cleared by the verifiers tool-environment import
+# Stand-ins the verifiers import writes into grader.py (interop/assets/verifiers_criteria.py)
+_.parse_answer
+_._classic

@@ -87,7 +87,8 @@ def run_import(args: argparse.Namespace) -> int:
     """import Harbor tasks or a verifiers environment as a package
 
     Convert Harbor / Terminal-Bench task folders or a verifiers environment into an environment
-    package, where the tasks map (question-answer tasks with a plain expected answer, or anything
+    package, where the tasks map (question-answer tasks with a plain expected answer, verifiers
+    environments graded on one reply by code rewards, which become a rubric, or anything
     exported by Gauntlet Studio). See docs/interop.md.
     """
     from app.envpack.interop import import_harbor, import_verifiers

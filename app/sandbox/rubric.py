@@ -5,10 +5,8 @@ Code criteria run in the sandbox, all of an item's criteria in one grading child
 keeps each criterion's value or exception apart under "$rubric"); judge criteria are asked of
 the LLM judge from the host, once per criterion, with the criterion's question and choices as
 the rubric. `GradingResult.criteria` keeps every criterion's score for the report and the
-attacks; `reward` is the combination:
-- "weighted-mean" (the default): the weighted mean of the scores;
-- "all-pass": the ceiling when every criterion reaches pass_threshold, else the floor;
-- "threshold": the ceiling when the weighted mean reaches `threshold`, else the floor.
+attacks; `reward` is the combination (app/sandbox/runner/rubric_combine.py, which the exports
+ship too: weighted-mean, all-pass or threshold).
 A criterion that fails (raises, returns no valid score, its judge cannot be asked) makes the
 whole grading that error: a rubric never passes on the criteria that happened to work.
 """
@@ -21,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from app.envpack.model import CriterionSpec, EnvPack, GraderSpec
 from app.sandbox.base import GradingItem, GradingResult
 from app.sandbox.rewards import MAX_FEEDBACK, interpret
+from app.sandbox.runner.rubric_combine import choice_scores as runner_choice_scores
+from app.sandbox.runner.rubric_combine import combine_scores
 
 if TYPE_CHECKING:
     from app.sandbox.base import SandboxBase
@@ -82,18 +82,8 @@ def combine(spec: GraderSpec, criteria: dict[str, dict[str, Any]]) -> tuple[floa
                 outcome.get("error") or "invalid-reward",
                 f'criterion "{spec_criterion.name}": {detail}',
             )
-    low, high = spec.reward_range
-    weights = sum(c.weight for c in spec.criteria) or 1.0
     scores = {c.name: float(criteria[c.name]["score"]) for c in spec.criteria}
-    mean = sum(c.weight * scores[c.name] for c in spec.criteria) / weights
-    mean = min(max(round(mean, 12), low), high)  # no 0.9999999999 from float sums
-    if spec.combine == "all-pass":
-        passed = all(score >= spec.pass_threshold for score in scores.values())
-        return (high if passed else low), "", ""
-    if spec.combine == "threshold":
-        threshold = spec.threshold if spec.threshold is not None else high
-        return (high if mean >= threshold else low), "", ""
-    return mean, "", ""
+    return combine_scores(spec.to_dict(), scores), "", ""
 
 
 def settle(spec: GraderSpec, result: GradingResult) -> GradingResult:
@@ -164,11 +154,7 @@ def judge_rubric(spec: GraderSpec, spec_criterion: CriterionSpec) -> str:
 
 def choice_scores(spec: GraderSpec, spec_criterion: CriterionSpec) -> list[float]:
     """What each choice is worth: `scores` when written, else evenly from floor to ceiling."""
-    if spec_criterion.scores and len(spec_criterion.scores) == len(spec_criterion.choices):
-        return list(spec_criterion.scores)
-    low, high = spec.reward_range
-    steps = max(len(spec_criterion.choices) - 1, 1)
-    return [low + (high - low) * i / steps for i in range(len(spec_criterion.choices))]
+    return runner_choice_scores(spec.to_dict(), spec_criterion.to_dict())
 
 
 def judge_criterion(

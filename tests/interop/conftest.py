@@ -66,8 +66,8 @@ class _StubTaskset(_Subscriptable):
         return iter(self.load())
 
 
-def _stub_reward(func):
-    func.reward = True
+def _stub_reward(func, weight=1.0, priority=0):
+    func.reward, func._vf_weight = True, weight
     return func
 
 
@@ -83,7 +83,7 @@ def load_exported(monkeypatch):
         vf = types.ModuleType("verifiers.v1")
         vf.Task, vf.TaskData, vf.Taskset, vf.State = _StubTask, _StubTaskData, _StubTaskset, object
         vf.TaskConfig, vf.TasksetConfig = _StubTaskConfig, _StubTasksetConfig
-        vf.reward = _stub_reward
+        vf.reward = vf.metric = _stub_reward
         root = types.ModuleType("verifiers")
         root.v1 = vf
         monkeypatch.setitem(sys.modules, "verifiers", root)

@@ -8,7 +8,8 @@ solution/solve.sh. Containers (harbor's docker environment) are not started.
 
     python peer_harbor_probe.py < {"sets": [{"folder", "cases": [{"task", "response"}]}],
         "work"}
-prints {"version", "sets": [{"tasks": {folder name: {...}}, "rewards": [...], "oracle": {...}}]}.
+prints {"version", "sets": [{"tasks": {folder name: {...}}, "rewards": [...], "reward_files":
+[{every key harbor parsed}], "oracle": {...}}]}.
 """
 
 import asyncio
@@ -56,7 +57,7 @@ def reward(folder, response, work):
     subprocess.run([sys.executable, str(verify), *args], check=True, capture_output=True)
     # the parsing step of Verifier.verify(), on the files the container would hand back
     rewards = Verifier._parse_reward_json(SimpleNamespace(trial_paths=trial))
-    return VerifierResult(rewards=rewards).rewards["reward"]
+    return VerifierResult(rewards=rewards).rewards
 
 
 def oracle_answer(folder):
@@ -68,15 +69,17 @@ def probe_set(spec, work):
     folder = Path(spec["folder"])
     configs = asyncio.run(DatasetConfig(path=folder).get_task_configs())
     tasks = {Path(c.path).name: describe(Task(c.path)) for c in configs}
-    rewards = [
+    files = [
         reward(folder / case["task"], case["response"], work / f"case-{i}")
         for i, case in enumerate(spec["cases"])
     ]
     oracle = {}
     for i, name in enumerate(sorted(tasks) if spec["cases"] else []):
         answer = oracle_answer(folder / name)
-        oracle[name] = None if answer is None else reward(folder / name, answer, work / f"o-{i}")
-    return {"tasks": tasks, "rewards": rewards, "oracle": oracle}
+        graded = None if answer is None else reward(folder / name, answer, work / f"o-{i}")
+        oracle[name] = None if graded is None else graded["reward"]
+    rewards = [graded["reward"] for graded in files]
+    return {"tasks": tasks, "rewards": rewards, "reward_files": files, "oracle": oracle}
 
 
 if __name__ == "__main__":

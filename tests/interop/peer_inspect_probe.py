@@ -7,8 +7,8 @@ rounds (one eval per round), since a sample has one output per eval.
 
     python peer_inspect_probe.py < {"exports": [{"folder", "task", "cases": [{"task_id",
         "response"}, ...]}], "log_dir"}
-prints {"version", "exports": [{"listed", "samples", "scores": [{"task_id", "reward"}],
-"errors"}]}.
+prints {"version", "exports": [{"listed", "samples", "scores": [{"task_id", "reward",
+"metadata"}], "errors"}]}.
 """
 
 import json
@@ -75,7 +75,11 @@ def run_export(export, log_dir):
         samples.append(sorted(by_id))
         for index, case in batch:
             score = by_id[case["task_id"]].scores["gauntlet_grader"]
-            scores[index] = {"task_id": case["task_id"], "reward": score.value}
+            scores[index] = {
+                "task_id": case["task_id"],
+                "reward": score.value,
+                "metadata": score.metadata,
+            }
     return {"listed": listed, "samples": samples, "scores": scores, "errors": errors}
 
 

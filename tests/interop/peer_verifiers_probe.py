@@ -5,7 +5,8 @@ reply), as a rollout's scoring step does. No model is called.
 
     python peer_verifiers_probe.py MODULE < {"cases": [{"task_id", "response"}, ...]}
 prints {"version", "taskset", "tasks", "scores": [{"task_id", "reward", "rewards"}], "gold",
-"judges"}.
+"judges"}. `python peer_verifiers_probe.py --many < {"modules": [{"module", "cases"}]}` probes
+several (each export folder on PYTHONPATH) and prints {"results": [...]}.
 """
 
 import asyncio
@@ -51,6 +52,13 @@ async def main(module, cases):
     }
 
 
+async def many(request):
+    return [await main(entry["module"], entry["cases"]) for entry in request["modules"]]
+
+
 if __name__ == "__main__":
-    result = asyncio.run(main(sys.argv[1], json.load(sys.stdin)["cases"]))
-    print(json.dumps(result))
+    request = json.load(sys.stdin)
+    if sys.argv[1:] == ["--many"]:  # several exports in one process: {"modules": [...]}
+        print(json.dumps({"results": asyncio.run(many(request))}))
+    else:
+        print(json.dumps(asyncio.run(main(sys.argv[1], request["cases"]))))

@@ -202,16 +202,11 @@ def test_a_common_shape_environment_with_a_data_file_and_numeric_reward_imports(
             ).replace("])", "])"),
             "not stored in the folder",
         ),
-        (
-            COMMON_EXACT.replace(
-                "return 1.0 if response.strip() == answer else 0.0", "return len(response) / 10"
-            ),
-            "not a plain exact",
-        ),
-        (
-            COMMON_EXACT + "\n\ndef style(completion, answer):\n    return 0.0\n",
-            "2 reward function",
-        ),
+        (COMMON_EXACT.replace("vf.SingleTurnEnv(", "vf.ToolEnv(tools=[], "), "a ToolEnv"),
+        ("import numpy\n" + COMMON_EXACT.replace("== answer", "in answer"), "imports numpy"),
+        (COMMON_EXACT.replace("weights=[1.0]", "weights=[-1.0]"), "negative"),
+        (COMMON_EXACT.replace("vf.Parser()", "vf.XMLParser(['answer'])"), "XMLParser"),
+        (COMMON_EXACT.replace("(**kwargs):", "(:", 1), "cannot be read as Python"),
     ],
 )
 def test_other_shapes_are_refused_with_the_reason(source, reason, tmp_path):

@@ -69,3 +69,22 @@ def gauntlet_rewards(pack: EnvPack, cases: list[dict]) -> list[float | None]:
     ]
     results = {r.key: r for r in get_backend("process", own_package=True).grade_batch(pack, items)}
     return [results[str(i)].reward for i in range(len(cases))]
+
+
+def gauntlet_grading(pack: EnvPack, cases: list[dict]) -> list[tuple[float, dict]]:
+    """Gauntlet's own (reward, or the floor when the grading failed; {criterion: score}) for
+    each case, as `gauntlet_rewards` grades them (rubric packages keep each criterion)."""
+    from app.sandbox.rubric import criterion_scores
+
+    items = [
+        GradingItem(key=str(i), task=pack.task(c["task_id"]).record, response=c["response"])
+        for i, c in enumerate(cases)
+    ]
+    results = {r.key: r for r in get_backend("process", own_package=True).grade_batch(pack, items)}
+    low = pack.grader.reward_range[0]
+    graded = []
+    for i in range(len(cases)):
+        result = results[str(i)]
+        reward = result.reward if result.reward is not None else low
+        graded.append((reward, criterion_scores(result)))
+    return graded

@@ -11,8 +11,11 @@
                     tests/grader/      the package's Python grader (python graders only)
 
 The agent answers in a file (`/app/answer.txt`, or `/app/solution.py` for code tasks) because
-Harbor agents work in a container, not in a chat. Judge graders are not exported: the judge is
-called from the author's machine, and a Harbor verifier would need network and API keys.
+Harbor agents work in a container, not in a chat. Judge graders (and rubrics with judge
+criteria) are not exported: the judge is called from the author's machine, and a Harbor
+verifier would need network and API keys. A rubric of code criteria is graded by verify.py with
+the package's criteria and the funnel's combination; each criterion's score is a numeric extra
+in reward.json.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import tomlkit
 from app.envpack.interop.harbor_agentic_export import export_agentic, is_agentic_package
 from app.envpack.interop.multiturn_package import is_multiturn_package
 from app.envpack.interop.pack_io import ExportSource, read_for_export, write_grader_files
+from app.envpack.interop.rubric_export import refuse_judge_criteria
 from app.envpack.interop.runtime import GraderRuntime
 from app.envpack.model import Task
 from app.envpack.staging import staged_folder
@@ -68,6 +72,7 @@ def export_harbor(
             "Export it with `--to verifiers` (it has a judge rubric), or use a match, python or "
             "tests grader for Harbor.",
         )
+    refuse_judge_criteria(source.pack, "Harbor")
     names: list[str] = []
     with staged_folder(dest) as staging:
         for task in source.pack.tasks:
@@ -124,7 +129,7 @@ def _write_task(folder: Path, source: ExportSource, task: Task, runtime: GraderR
             ],
         },
     )
-    if pack.grader.type == "python":
+    if pack.grader.type == "python" or pack.grader.is_rubric:
         write_grader_files(tests / "grader", source.extra_files)
 
 

@@ -10,8 +10,10 @@
 `inspect list tasks <out>` lists it and `inspect eval <out>/<module>.py --model ...` runs it.
 The scorer grades the completion with the same grader files as the verifiers export (the
 sandbox runner's match and code-test graders, or the package's grader.py), so scores match
-the funnel. Judge packages are not exported (Gauntlet's judge protocol is not Inspect's
-model-graded scorer); agentic packages export to Harbor, whose task folders they already are.
+the funnel; a rubric's score carries each criterion's score in its metadata ("criteria").
+Judge packages (and rubrics with judge criteria) are not exported (Gauntlet's judge protocol
+is not Inspect's model-graded scorer); agentic packages export to Harbor, whose task folders
+they already are.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from app.envpack.interop.harbor_agentic_export import reject_agentic
 from app.envpack.interop.inspect_multiturn import export_inspect_multiturn
 from app.envpack.interop.multiturn_package import is_multiturn_package
 from app.envpack.interop.pack_io import read_for_export
+from app.envpack.interop.rubric_export import refuse_judge_criteria
 from app.envpack.interop.runtime import GraderRuntime
 from app.envpack.interop.verifiers_export import module_name, write_grading_package
 from app.envpack.staging import staged_folder
@@ -47,6 +50,7 @@ def export_inspect(
             "Export it with `--to verifiers` (it has a judge rubric), or use a match, python or "
             "tests grader for Inspect.",
         )
+    refuse_judge_criteria(pack, "Inspect")
     name = module_name(pack.manifest.package.name)
     grader_package = f"{name}_gauntlet"
     with staged_folder(dest) as staging:

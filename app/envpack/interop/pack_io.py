@@ -50,25 +50,18 @@ def read_for_export(root: str | os.PathLike[str]) -> ExportSource:
             f"Run `gauntlet check {root}` and fix every error first.",
         )
     pack = loaded.pack
-    if pack.grader.is_rubric:  # issue 16 part 4: exporting rubrics to verifiers and Harbor
-        raise UserError(
-            f'{pack.name} is graded by a rubric (grader.type = "rubric"), which this version '
-            "cannot export yet: neither a Harbor verifier nor the verifiers environment would "
-            "combine its criteria as Gauntlet does.",
-            "Verify and attack it with Gauntlet; to export, use a single python grader that "
-            "returns the combined reward.",
-        )
     manifest = tomllib.loads((root / MANIFEST_FILE).read_text(encoding="utf-8"))
     readme_path = root / "README.md"
     readme = readme_path.read_text(encoding="utf-8") if readme_path.is_file() else ""
     extra: dict[str, str] = {}
     grader = pack.grader
-    if grader.type == "python":
+    if grader.type == "python" or grader.is_rubric:
         for path in sorted(root.glob("*.py")):  # the grader and any helper module it imports
             extra[path.name] = path.read_text(encoding="utf-8")
-        entry = root / grader.entry_file  # the grader may also live in a sub-folder
-        if entry.is_file():
-            extra[grader.entry_file] = entry.read_text(encoding="utf-8")
+        # the grader (or a criterion's file) may also live in a sub-folder
+        for name in grader.rubric_files() if grader.is_rubric else [grader.entry_file]:
+            if (root / name).is_file():
+                extra[name] = (root / name).read_text(encoding="utf-8")
     if grader.type == "judge":
         rubric = root / grader.rubric
         extra[grader.rubric] = rubric.read_text(encoding="utf-8") if rubric.is_file() else ""

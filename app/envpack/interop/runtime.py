@@ -14,7 +14,7 @@ from pathlib import Path
 
 from app.errors import UserError
 
-RUNTIME_FILES = ("match.py", "code_tests.py", "harness.py", "episode.py")
+RUNTIME_FILES = ("match.py", "code_tests.py", "harness.py", "episode.py", "rubric_combine.py")
 PACKAGE_NAME = "gauntlet_runtime"
 _INIT = (
     '"""Gauntlet Studio\'s built-in graders (standard library only), copied by the exporter."""\n'

@@ -7,7 +7,7 @@
          <module>/gauntlet_runtime/   Gauntlet Studio's own graders
          <module>/data/         tasks.jsonl, grader.json, pack.json (for re-import),
                                 grader/ (python graders), rubric.md and judge.json
-                                (judge graders)
+                                (judge graders and a rubric's judge criteria)
 
 `pip install <out>` then `vf-eval <module>` runs it and `vf-validate <module>` checks the
 references with no model. The module name is the
@@ -25,6 +25,7 @@ import tomlkit
 from app.envpack.interop.harbor_agentic_export import reject_agentic
 from app.envpack.interop.multiturn_package import is_multiturn_package
 from app.envpack.interop.pack_io import jsonl_line, read_for_export, write_grader_files
+from app.envpack.interop.rubric_export import verifiers_judge
 from app.envpack.interop.runtime import GraderRuntime
 from app.envpack.staging import staged_folder
 
@@ -54,6 +55,7 @@ def export_verifiers(
     pack = source.pack
     info = pack.manifest.package
     module = module_name(info.name)
+    judge = verifiers_judge(pack)  # a rubric's judge criteria: verifiers' rubric judge
     with staged_folder(dest) as staging:
         package = staging / module
         init = (ASSETS / "verifiers_env.py").read_text(encoding="utf-8")
@@ -63,6 +65,8 @@ def export_verifiers(
             (data / "rubric.md").write_text(rubric, encoding="utf-8")
             criteria = [{"name": "rubric", "text": rubric.strip()}]
             dump_json(data / "judge.json", {"criteria": criteria})
+        if judge is not None:
+            dump_json(data / "judge.json", judge)
         (staging / "pyproject.toml").write_text(_pyproject(info, module), encoding="utf-8")
         (staging / "README.md").write_text(
             _readme(info, module, pack.grader.type), encoding="utf-8"
@@ -100,7 +104,7 @@ def write_grading_package(
         "negatives": negatives,
     }
     dump_json(data / "pack.json", pack_json)
-    if pack.grader.type == "python":
+    if pack.grader.type == "python" or pack.grader.is_rubric:
         write_grader_files(data / "grader", source.extra_files)
     return data
 
@@ -127,12 +131,13 @@ def _pyproject(info, module: str) -> str:
 
 
 def _readme(info, module: str, grader_type: str) -> str:
-    judge = (
-        "\nThe judge is verifiers' rubric judge with the package's rubric as its one criterion;\n"
-        "choose its model with `--env.taskset.task.judges`.\n"
-        if grader_type == "judge"
-        else ""
-    )
+    judge = {
+        "judge": "\nThe judge is verifiers' rubric judge with the package's rubric as its one "
+        "criterion;\nchoose its model with `--env.taskset.task.judges`.\n",
+        "rubric": "\nThe package is graded by a rubric: each criterion is a reward (or a "
+        "`criteria` metric\nbeside the combined `gauntlet` reward for all-pass and threshold "
+        "rubrics), judge criteria\nare verifiers' rubric judge.\n",
+    }.get(grader_type, "")
     return (
         f"# {info.title or info.name}\n\n"
         f"A `verifiers` environment exported by Gauntlet Studio from `{info.name}` {info.version} "

@@ -1,15 +1,19 @@
 """Import a Prime Intellect `verifiers` environment as an env pack.
 
-Two shapes map:
+These shapes map:
 - an environment exported by Gauntlet Studio (`<module>/data/pack.json`): comes back whole;
 - the common single-turn shape: a module defining `load_environment()`, a dataset stored in
-  the folder with `question` and `answer` columns (a .jsonl/.json file, or a literal
-  `Dataset.from_list([...])`), and one reward function comparing the parsed completion with
-  `answer` exactly (`==`) or numerically (`float(...)` with `abs(...)`/`isclose`).
+  the folder with `question` and `answer` columns (a .jsonl/.json file, a literal
+  `Dataset.from_list([...])` or a literal list of rows), and one reward function comparing the
+  parsed completion with `answer` exactly (`==`) or numerically (`float(...)` with
+  `abs(...)`/`isclose`): a match grader;
+- several reward functions with weights (classic `vf.Rubric(funcs, weights)`), one that is not
+  a plain comparison, or a current-API (`verifiers.v1`) task with `@vf.reward` methods: a
+  rubric of code criteria keeping the reward code (verifiers_rubric_import.py).
 
 The module is read, never run: importing someone's environment would execute their code. Any
-other shape (a downloaded dataset, several reward functions, a judge, tools, multi-turn) stops
-with an error saying what was found and why it does not map.
+other shape (a downloaded dataset, a judge, tools, multi-turn, third-party imports in the
+rewards) stops with an error saying what was found and why it does not map.
 """
 
 from __future__ import annotations
@@ -30,6 +34,14 @@ from app.envpack.interop.pack_io import (
 from app.envpack.interop.source_tree import SKIP_DIRS, refuse_symlinks
 from app.envpack.interop.verifiers_export import EXPORT_FORMAT
 from app.envpack.interop.verifiers_multiturn_import import has_toolset, import_tool_environment
+from app.envpack.interop.verifiers_rubric_import import (
+    check_weights,
+    classic_rubric,
+    current_records,
+    grader_source,
+    refuse_unsupported,
+    reward_methods,
+)
 from app.envpack.provenance import mark_foreign
 from app.envpack.staging import refuse_non_empty, staged_folder
 from app.envpack.templates import slug
@@ -100,6 +112,91 @@ def _from_gauntlet_export(data: Path) -> ImportedPack:
     )
 
 
+# -- several rewards (or the current API): a rubric of code criteria --------------------------
+
+
+def _rubric_rewards(tree: ast.Module, refuse) -> tuple[str, list[tuple[str, float]]] | None:
+    """("current" or "classic", [(reward, weight)]) when the rewards become a rubric: the
+    current API always, the classic one with several rewards (or one that is not a plain
+    comparison with the answer); None for the single plain comparison (a match grader)."""
+    _, methods = reward_methods(tree)
+    if methods:
+        return "current", methods
+    functions = classic_rubric(tree, refuse)
+    if len(functions) > 1:
+        return "classic", functions
+    if len(functions) == 1:
+        if functions[0][1] != 1.0:  # a weighted single reward: not a plain match
+            return "classic", functions
+        try:
+            _reward_mode(tree, refuse)
+        except UserError:
+            return "classic", functions
+    return None
+
+
+def _as_rubric(module: Path, folder: Path | None, tree, rows, rubric, refuse) -> ImportedPack:
+    kind, rewards = rubric
+    check_weights(rewards, refuse)
+    text = module.read_text(encoding="utf-8")
+    if kind == "current":
+        tasks = current_records(tree, rows, refuse)
+    else:
+        tasks = [_classic_record(number, row, refuse) for number, row in enumerate(rows, 1)]
+    grader = {
+        "type": "rubric",
+        "entry": "grader.py:" + f"criterion_{rewards[0][0]}",
+        "combine": "weighted-mean",
+        "reward_range": [0.0, 1.0],
+        "pass_threshold": 1.0,
+        "timeout_s": 10,
+        "criteria": [
+            {"name": name, "weight": weight, "function": f"criterion_{name}"}
+            for name, weight in rewards
+        ],
+    }
+    name = slug(folder.resolve().name if folder else module.stem)
+    manifest = foreign_qa_manifest(
+        name=f"imported/{name}",
+        title=f"{module.stem} (imported from verifiers)",
+        description=(
+            f"{len(tasks)} task(s) imported from the verifiers environment {module.name}, "
+            f"graded by its {len(rewards)} reward function(s) as rubric criteria."
+        ),
+        source="verifiers",
+        grader=grader,
+    )
+    solutions = [{"task_id": t["id"], "response": t["answer"]} for t in tasks]
+    source = grader_source(tree, text, module.name, kind, rewards, refuse)
+    readme = _rubric_readme(module, rewards)
+    return ImportedPack(manifest, readme, tasks, solutions, [], {"grader.py": source})
+
+
+def _classic_record(number: int, row: dict[str, Any], refuse) -> dict[str, Any]:
+    question, answer = row.get("question"), row.get("answer", "")
+    if not isinstance(question, str) or not question.strip():
+        raise refuse(f"row {number} of the dataset has no text `question`", "Fix the dataset.")
+    record = {"id": str(row.get("id") or f"task-{number}"), "prompt": question}
+    record["answer"] = answer if isinstance(answer, str) else json.dumps(answer)
+    if isinstance(row.get("info"), dict):
+        record["info"] = row["info"]
+    return record
+
+
+def _rubric_readme(module: Path, rewards: list[tuple[str, float]]) -> str:
+    total = sum(weight for _, weight in rewards)
+    lines = "\n".join(f"- `{name}` (weight {weight:g})" for name, weight in rewards)
+    return (
+        f"# {module.stem}\n\nImported from the verifiers environment `{module}` by Gauntlet "
+        "Studio.\n\nEach reward function is a rubric criterion (grader.py keeps its code), "
+        f"combined by weighted mean:\n\n{lines}\n\n"
+        f"verifiers adds the weighted rewards up; the weighted mean is that sum divided by the "
+        f"total weight ({total:g}). Before submitting: set the license in env.toml, check that "
+        "the references (the dataset's answers) score full marks under every criterion (a "
+        "format criterion may need them rewritten), and add negatives (known-wrong answers).\n"
+    )
+
+
 # -- the common single-turn shape -----------------------------------------------------------
 
 
@@ -115,7 +212,16 @@ def _from_common_shape(src: Path, folder: Path) -> ImportedPack:
         raise refuse(
             f"it cannot be read as Python ({exc})", "Fix the module so it parses."
         ) from exc
+    if not any(isinstance(n, ast.FunctionDef) and n.name == "load_environment" for n in tree.body):
+        raise refuse(
+            "it defines no load_environment() function, so it is not a verifiers environment",
+            "Give the module verifiers uses to load the environment (with load_environment()).",
+        )
+    refuse_unsupported(tree, refuse)
     rows = _dataset_rows(tree, folder, refuse)
+    rubric = _rubric_rewards(tree, refuse)
+    if rubric is not None:
+        return _as_rubric(module, folder if src.is_dir() else None, tree, rows, rubric, refuse)
     mode = _reward_mode(tree, refuse)
     tasks = [_task_of(number, row, mode, refuse) for number, row in enumerate(rows, 1)]
     solutions = [{"task_id": task["id"], "response": _as_text(task["answer"])} for task in tasks]
@@ -208,6 +314,14 @@ def _dataset_rows(tree: ast.Module, folder: Path, refuse) -> list[dict[str, Any]
                 columns = {k: v for k, v in value.items() if isinstance(v, list)}
                 length = len(columns.get("question", []))
                 return [{k: v[i] for k, v in columns.items() if i < len(v)} for i in range(length)]
+    for node in tree.body:  # a literal list of rows in the module (ROWS = [{...}, ...])
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.List) and node.value.elts:
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                continue
+            if all(isinstance(row, dict) for row in value):
+                return value
     files = [
         node.value
         for node in ast.walk(tree)

@@ -51,6 +51,8 @@ def grade(task: dict, response: str, spec: dict) -> dict:
             return grade_tests(task, response, spec, scratch, float(spec["timeout_s"]))
     if kind == "python":
         return _python_grade(task, response, spec)
+    if kind == "rubric":
+        return _rubric_grade(task, response, spec)
     raise ValueError(f"unsupported grader type {kind!r}")
 
 
@@ -72,6 +74,39 @@ def _python_grade(task: dict, response: str, spec: dict) -> dict:
     if type(value) not in (int, float) or not math.isfinite(value) or not low <= value <= high:
         return {"reward": low, "feedback": f"the grader returned an invalid reward: {value!r:.80}"}
     return {"reward": float(value), "feedback": feedback}
+
+
+def _rubric_grade(task: dict, response: str, spec: dict) -> dict:
+    """A rubric of code criteria, combined as the funnel combines them; each criterion's score
+    is a numeric extra of reward.json. One criterion failing fails the rubric (the floor)."""
+    from gauntlet_runtime.rubric_combine import (
+        combine_scores,
+        criterion_function,
+        grade_code_criteria,
+    )
+
+    sys.path.insert(0, os.path.join(HERE, "grader"))  # the criteria may import helper modules
+    modules = {}
+
+    def load_module(file_name):
+        if file_name not in modules:
+            module_spec = importlib.util.spec_from_file_location(
+                f"gauntlet_grader_{len(modules)}", os.path.join(HERE, "grader", file_name)
+            )
+            modules[file_name] = importlib.util.module_from_spec(module_spec)
+            module_spec.loader.exec_module(modules[file_name])
+        return modules[file_name]
+
+    graded = grade_code_criteria(
+        spec, task, response, lambda c: criterion_function(spec, c, load_module)
+    )
+    if graded["failed"]:
+        low = float(spec["reward_range"][0])
+        return {"reward": low, "feedback": f"criterion {graded['failed']}"}
+    scores = graded["scores"]
+    feedback = ", ".join(f"{name}={score:g}" for name, score in scores.items())
+    extras = {f"criterion_{name}": score for name, score in scores.items()}
+    return {"reward": combine_scores(spec, scores), "feedback": feedback, "metrics": extras}
 
 
 def _read_answer(path: str):
@@ -99,7 +134,7 @@ def _write_reward(folder: str, result: dict, spec: dict) -> None:
     os.makedirs(folder, exist_ok=True)
     payload = {"reward": float(reward)}
     for key, value in (result.get("metrics") or {}).items():
-        if type(value) in (int, float) and math.isfinite(value):
+        if key != "reward" and type(value) in (int, float) and math.isfinite(value):
             payload[str(key)] = value  # Harbor keeps numeric extras such as tests passed
     with open(os.path.join(folder, "reward.json"), "w", encoding="utf-8") as handle:
         json.dump(payload, handle)

@@ -60,7 +60,16 @@ def gauntlet_grader():
         response = state.output.completion
         # Code graders run test cases in subprocesses: keep the event loop free meanwhile.
         graded = await asyncio.to_thread(rewards.score, record, response)
-        return Score(value=graded["reward"], answer=response, explanation=graded["feedback"])
+        metadata = None
+        if rewards.SPEC.get("type") == "rubric":  # each criterion's score beside the combined
+            criteria = await asyncio.to_thread(rewards.grade_criteria, record, response)
+            metadata = {"criteria": criteria["scores"], "failed": criteria["failed"]}
+        return Score(
+            value=graded["reward"],
+            answer=response,
+            explanation=graded["feedback"],
+            metadata=metadata,
+        )
 
     return score
 

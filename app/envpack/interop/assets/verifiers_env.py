@@ -8,6 +8,12 @@ record; its `@vf.reward` grades the final reply with Gauntlet Studio's own grade
 (see rewards.py), and `validate()` (vf-validate's gold check, no model) grades the package's
 reference response. Judge packages plug verifiers' built-in rubric judge with the package's
 rubric as its one criterion (data/judge.json); override it with `--env.taskset.task.judges`.
+
+Rubric packages: a weighted-mean rubric has one `@vf.reward` per code criterion
+(`criterion_<name>`, weighted by its share of the total weight) and its judge criteria in
+verifiers' rubric judge (weighted by their share), so the rollout's reward is the weighted mean.
+An all-pass or threshold rubric has one `gauntlet` reward, the funnel's combination, and a
+`criteria` metric with each criterion's score.
 """
 
 import asyncio
@@ -16,7 +22,7 @@ import os
 
 import verifiers.v1 as vf
 
-from .rewards import DATA, SPEC, load_references, load_tasks, score
+from .rewards import DATA, SPEC, grade_criteria, judge_criteria, load_references, load_tasks, score
 
 __all__ = ["GauntletTaskset", "load_environment"]
 
@@ -44,6 +50,9 @@ def reply_text(trace):
     return content if isinstance(content, str) else ""
 
 
+WEIGHTED_RUBRIC = SPEC["type"] == "rubric" and SPEC.get("combine") == "weighted-mean"
+
+
 class GauntletData(vf.TaskData):
     answer: str = ""
     """The expected answer (text; JSON for structured answers)."""
@@ -61,21 +70,63 @@ class GauntletTask(vf.Task[GauntletData, vf.State]):
         # Code graders run test cases in subprocesses: keep the event loop free meanwhile.
         return await asyncio.to_thread(score, self.record(), response)
 
+    async def criteria(self, response):
+        return await asyncio.to_thread(grade_criteria, self.record(), response)
+
     async def validate(self, runtime=None):
-        if self.data.reference is None or SPEC["type"] == "judge":
+        if self.data.reference is None or SPEC["type"] == "judge" or judge_criteria():
             return None
         graded = await self.grade(self.data.reference)
         return graded["reward"] >= float(SPEC["reward_range"][1])
 
-    if SPEC["type"] != "judge":
+    if SPEC["type"] != "judge" and not WEIGHTED_RUBRIC:
 
         @vf.reward
         async def gauntlet(self, trace):
             """Gauntlet Studio's grade of the final reply."""
             return (await self.grade(reply_text(trace)))["reward"]
 
+    if SPEC["type"] == "rubric" and not WEIGHTED_RUBRIC:
+
+        @vf.metric
+        async def criteria_scores(self, trace):
+            """Each criterion's score (recorded, not added to the reward)."""
+            return (await self.criteria(reply_text(trace)))["scores"]
+
+
+def _criterion_reward(name, weight):
+    async def reward(self, trace):
+        return (await self.criteria(reply_text(trace)))["scores"][name]
+
+    reward.__name__ = reward.__qualname__ = f"criterion_{name}"
+    reward.__doc__ = f"The rubric criterion {name!r} (weight {weight:g} of the reward)."
+    return vf.reward(reward, weight=weight)
+
+
+if WEIGHTED_RUBRIC:
+    _total = sum(float(c.get("weight", 1.0)) for c in SPEC["criteria"]) or 1.0
+    for _criterion in SPEC["criteria"]:
+        if _criterion not in judge_criteria():
+            _share = float(_criterion.get("weight", 1.0)) / _total
+            _reward = _criterion_reward(_criterion["name"], _share)
+            setattr(GauntletTask, _reward.__name__, _reward)
+
 
 def _task_config():
+    if SPEC["type"] == "rubric" and judge_criteria():
+        with open(os.path.join(DATA, "judge.json"), encoding="utf-8") as handle:
+            weight = json.load(handle)["weight"]
+        judge = {
+            "id": "rubric",
+            "name": "gauntlet_rubric_judge",
+            "path": os.path.join(DATA, "judge.json"),
+            "answer_field": "answer",
+            "view": "last_reply",
+            "weight": weight,
+        }
+        if SPEC.get("model"):
+            judge["model"] = SPEC["model"]
+        return vf.TaskConfig(judges=[judge])
     if SPEC["type"] != "judge":
         return vf.TaskConfig()
     # The package's rubric is the one criterion: the judge's verdict is the reward.
