@@ -17,6 +17,9 @@ from app.attacks.turn_injection import FEW_TASKS, GRADERS, KINDS
 from app.attacks.turns_context import TurnsContext
 
 MAX_VARIANTS = 2  # per qa attack and task: keeps the one batch small
+# Longer final messages are not tried: checking that they are wrong costs seconds each, and the
+# size of a conversation is attacked through a tool's huge argument (turn_malformed.py).
+MAX_FINAL_CHARS = 20_000
 FINAL_PREFIX = "final-"
 QA_CATEGORIES = ("answer-format", "parser", "judge")
 
@@ -29,7 +32,7 @@ def final_attack(qa: Attack) -> Attack:
         for variant, text in qa.generate(ctx.final):
             if made >= MAX_VARIANTS:
                 return
-            if ctx.is_wrong(text):
+            if len(text) <= MAX_FINAL_CHARS and ctx.is_wrong(text):
                 made += 1
                 yield variant, ctx.with_final(text)
 
