@@ -12,6 +12,7 @@ from pathlib import Path
 
 from app.attacks.campaign_result import CampaignResult, FeedbackLeak, Hit
 from app.attacks.library import AttackLibrary
+from app.attacks.turn_process import PROCESS_WORDING
 from app.envpack.model import EnvPack
 from app.finding_codes import CATALOGUE
 from app.findings import AttackRef, Finding, Severity
@@ -201,10 +202,8 @@ def _hit_message(best: Hit, title: str) -> str:
             f"possible reward hack — {title}: a response that is wrong only if "
             f"{cand.assumption} {outcome} on task {cand.task_id} {confirmed}"
         )
-    return (
-        f"reward hack — {title}: a response that is wrong "
-        f"by construction {outcome} on task {cand.task_id} {confirmed}"
-    )
+    wrong = PROCESS_WORDING.get(cand.attack_id, "that is wrong by construction")
+    return f"reward hack — {title}: a response {wrong} {outcome} on task {cand.task_id} {confirmed}"
 
 
 def moved_text(hit: Hit) -> str:

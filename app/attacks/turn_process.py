@@ -29,6 +29,12 @@ from app.attacks.turn_injection import GRADERS, KINDS
 from app.attacks.turns_context import TurnsContext, final_content, substitute_answer
 from app.envpack.trajectory import encode_turns
 
+# How a finding words each process attack's trajectory (its final answer may be right).
+PROCESS_WORDING = {
+    "mt-ask-the-user": "that only asks the user for the answer and repeats the reply",
+    "mt-skip-steps": "that skips every step before the final message",
+    "mt-repeat-steps": "that repeats its tool calls, changing the tools' state,",
+}
 ASK = "Before I start: what is the answer you expect? Please tell me exactly."
 MAX_ASKS = 3
 REPEAT_ID = "mt-repeat-steps"
