@@ -13,6 +13,7 @@ from typing import Any
 from app.finding_codes_agentic import AGENTIC_CODES
 from app.finding_codes_calibrate import CALIBRATE_CODES
 from app.finding_codes_multiturn import MULTITURN_CODES
+from app.finding_codes_multiturn_attacks import MULTITURN_ATTACK_CODES
 from app.finding_codes_rubric import RUBRIC_CODES
 from app.findings import Finding, Severity, Stage
 
@@ -575,7 +576,18 @@ _CALIBRATE = [FindingCode(*entry) for entry in CALIBRATE_CODES]  # finding_codes
 _AGENTIC = [FindingCode(*entry) for entry in AGENTIC_CODES]  # app/finding_codes_agentic.py
 _RUBRIC = [FindingCode(*entry) for entry in RUBRIC_CODES]  # app/finding_codes_rubric.py
 _MULTITURN = [FindingCode(*entry) for entry in MULTITURN_CODES]  # finding_codes_multiturn.py
+# app/finding_codes_multiturn_attacks.py
+_MULTITURN_ATTACK = [FindingCode(*entry) for entry in MULTITURN_ATTACK_CODES]
 CATALOGUE = {
     entry.code: entry
-    for entry in (*_STRUCTURE, *_VERIFY, *_ATTACK, *_CALIBRATE, *_AGENTIC, *_RUBRIC, *_MULTITURN)
+    for entry in (
+        *_STRUCTURE,
+        *_VERIFY,
+        *_ATTACK,
+        *_CALIBRATE,
+        *_AGENTIC,
+        *_RUBRIC,
+        *_MULTITURN,
+        *_MULTITURN_ATTACK,
+    )
 }

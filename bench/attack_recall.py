@@ -8,11 +8,14 @@ Prints:
   that name an unstated assumption; time per environment;
 - the rubric corpus (tests/attacks/rubric_corpus) as its own row: the vulnerable rubric packages
   flagged on the criterion with the planted weakness, and hits on the robust ones;
+- the multi-turn corpus (tests/attacks/multiturn_corpus) as its own row: the vulnerable packages
+  flagged with their planted GX34x code, and hits on the robust ones;
 - for a generated 100-task package with the built-in library: the stage-3 time and the whole
   funnel time (budget ≤ 60 s, docs/engineering.md), and the batching gain — stage 3's gradings, if
   each were graded in its own fresh sandbox (measured in the same run), versus the batched run.
 
-    .venv/bin/python bench/attack_recall.py [--skip-corpus] [--skip-rubric] [--only NAME...]
+    .venv/bin/python bench/attack_recall.py [--skip-corpus] [--skip-rubric] [--skip-multiturn]
+                                            [--only NAME...]
                                             [--tasks 100]
 """
 
@@ -35,6 +38,7 @@ from app.funnel.pipeline import FunnelOptions, run_funnel  # noqa: E402
 
 CORPUS = ROOT / "tests" / "attacks" / "corpus"
 RUBRIC_CORPUS = ROOT / "tests" / "attacks" / "rubric_corpus"
+MULTITURN_CORPUS = ROOT / "tests" / "attacks" / "multiturn_corpus"
 BUDGET_S = 60.0
 
 
@@ -147,6 +151,40 @@ def rubric_corpus() -> None:
         )
 
 
+def multiturn_corpus() -> None:
+    """One row: a vulnerable multi-turn package counts when a confirmed finding carries its
+    planted code (GX340-GX347), with the whole multi-turn library; a robust one must get no hit
+    of any code."""
+    options = FunnelOptions(backend="docker")
+    hit_codes = {f"GX34{i}" for i in range(9)} | {"GX301", "GX302", "GX310"}
+    flagged, vulnerable, alarms, robust, times = 0, 0, 0, 0, []
+    for folder in sorted(p for p in MULTITURN_CORPUS.iterdir() if (p / "expect.toml").exists()):
+        expect = tomllib.loads((folder / "expect.toml").read_text(encoding="utf-8"))
+        started = time.perf_counter()
+        report = run_funnel(folder, stages=(Stage.ATTACK,), options=options)
+        times.append(time.perf_counter() - started)
+        codes = sorted({f.code for f in report.findings if f.code in hit_codes})
+        if expect["robust"]:
+            robust += 1
+            alarms += bool(codes)
+            ok = not codes
+        else:
+            vulnerable += 1
+            ok = expect["code"] in codes
+            flagged += ok
+        print(
+            f"  {'ok ' if ok else 'MISS' if not expect['robust'] else 'FALSE ALARM'} "
+            f"{folder.name:24s} {times[-1]:6.1f} s  planted {expect.get('code', '-')}; "
+            f"codes: {', '.join(codes) or '-'}",
+            flush=True,
+        )
+    if times:
+        print(
+            f"multi-turn corpus: {flagged}/{vulnerable} vulnerable flagged with the planted code; "
+            f"false alarms {alarms}/{robust}; mean {statistics.mean(times):.1f} s per package"
+        )
+
+
 def write_package(root: Path, tasks: int) -> None:
     """A realistic numeric qa package: `tasks` Michaelis-Menten rate questions, built-in grader."""
     root.mkdir(parents=True, exist_ok=True)
@@ -245,6 +283,7 @@ def main() -> None:
     parser.add_argument("--skip-corpus", action="store_true")
     parser.add_argument("--skip-package", action="store_true")
     parser.add_argument("--skip-rubric", action="store_true")
+    parser.add_argument("--skip-multiturn", action="store_true")
     parser.add_argument("--only", nargs="*", default=[])
     parser.add_argument("--tasks", type=int, default=100)
     args = parser.parse_args()
@@ -255,6 +294,10 @@ def main() -> None:
     if not args.skip_rubric:
         print("rubric corpus (per-criterion findings, Docker):")
         rubric_corpus()
+        print()
+    if not args.skip_multiturn:
+        print("multi-turn corpus (whole multi-turn library, Docker):")
+        multiturn_corpus()
         print()
     if not args.skip_package:
         hundred_tasks(args.tasks)

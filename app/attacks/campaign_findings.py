@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import ast
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 from app.attacks.campaign_result import CampaignResult, FeedbackLeak, Hit
 from app.attacks.library import AttackLibrary
+from app.attacks.turn_process import PROCESS_WORDING
 from app.envpack.model import EnvPack
 from app.finding_codes import CATALOGUE
 from app.findings import AttackRef, Finding, Severity
@@ -74,11 +76,18 @@ def _function_line(pack: EnvPack, name: str, function: str) -> int | None:
 
 
 def campaign_findings(
-    pack: EnvPack, result: CampaignResult, library: AttackLibrary, *, sandbox_errors: int = 0
+    pack: EnvPack,
+    result: CampaignResult,
+    library: AttackLibrary,
+    *,
+    sandbox_errors: int = 0,
+    code_for: Callable[[str], str | None] | None = None,
 ) -> list[Finding]:
+    """`code_for(attack id)` may give a hit its own code (multi-turn attacks: GX34x) instead
+    of GX301/GX302."""
     where = grader_location(pack)
     findings = [
-        _hit_finding(hits, library, criterion_location(pack, hits) or where)
+        _hit_finding(hits, library, criterion_location(pack, hits) or where, code_for)
         for hits in _hit_groups(result.confirmed)
     ]
     findings += [_unconfirmed_finding(hit, library, where) for hit in result.unconfirmed]
@@ -137,7 +146,12 @@ def _skipped_tasks_finding(result: CampaignResult) -> Finding:
     )
 
 
-def _hit_finding(hits: list[Hit], library: AttackLibrary, where: dict) -> Finding:
+def _hit_finding(
+    hits: list[Hit],
+    library: AttackLibrary,
+    where: dict,
+    code_for: Callable[[str], str | None] | None = None,
+) -> Finding:
     """GX301 (full reward), GX302 (partial credit) or GX310 (resting on an assumption), shown
     with the shortest response that worked best."""
     hits = sorted(hits, key=lambda h: (not h.full_reward, len(h.candidate.response)))
@@ -159,6 +173,8 @@ def _hit_finding(hits: list[Hit], library: AttackLibrary, where: dict) -> Findin
         )
     evidence = _hit_evidence(best, sorted({h.candidate.task_id for h in hits}), explanation)
     code = "GX310" if cand.assumption else "GX301" if best.full_reward else "GX302"
+    if code_for is not None and not cand.assumption:
+        code = code_for(cand.attack_id) or code
     return CATALOGUE[code].finding(
         _hit_message(best, title),
         hint,
@@ -186,10 +202,8 @@ def _hit_message(best: Hit, title: str) -> str:
             f"possible reward hack — {title}: a response that is wrong only if "
             f"{cand.assumption} {outcome} on task {cand.task_id} {confirmed}"
         )
-    return (
-        f"reward hack — {title}: a response that is wrong "
-        f"by construction {outcome} on task {cand.task_id} {confirmed}"
-    )
+    wrong = PROCESS_WORDING.get(cand.attack_id, "that is wrong by construction")
+    return f"reward hack — {title}: a response {wrong} {outcome} on task {cand.task_id} {confirmed}"
 
 
 def moved_text(hit: Hit) -> str:
@@ -229,6 +243,8 @@ def _hit_evidence(best: Hit, tasks: list[str], explanation: str) -> dict:
         evidence["criteria_baseline"] = best.criteria_baseline
     if best.feedback:
         evidence["grader_feedback"] = best.feedback
+    if best.conversation:  # multi-turn: the trajectory as replayed in a confirmation run
+        evidence["replayed_conversation"] = best.conversation
     return evidence
 
 

@@ -33,6 +33,8 @@ class Hit:
     criteria_moved: dict[str, float] = field(default_factory=dict)
     criteria: dict[str, float | None] = field(default_factory=dict)  # every criterion's score
     criteria_baseline: dict[str, float] = field(default_factory=dict)
+    # multi-turn: the replayed conversation (an excerpt) of a run that reproduced the hit
+    conversation: list[dict] = field(default_factory=list)
 
     @property
     def full_reward(self) -> bool:

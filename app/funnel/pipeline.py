@@ -112,6 +112,8 @@ def _run_stage(stage, pack, options, progress, cancel) -> tuple[StageResult, lis
         from app.funnel.agentic_attack import run_agentic_attack_stage as run
     elif stage == Stage.VERIFY:
         from app.funnel.verify import run_verify_stage as run
+    elif pack.is_multi_turn:
+        from app.funnel.multiturn_attack import run_multiturn_attack_stage as run
     else:
         from app.funnel.attack import run_attack_stage as run
     started = time.perf_counter()
