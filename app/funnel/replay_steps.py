@@ -38,12 +38,11 @@ class ReplayStep:
         return list((self.result.episode or {}).get("notes") or [])
 
     def error_excerpt(self) -> str:
-        """What went wrong, for people: the error kind and the end of its traceback."""
+        """What went wrong, for people: the end of the grader's traceback (or message)."""
         if self.result.error is None:
             return ""
         lines = (self.result.detail or "").strip().splitlines()
-        excerpt = "\n".join(lines[-TRACEBACK_LINES:])
-        return f"{self.result.error}: {excerpt}" if excerpt else self.result.error
+        return "\n".join(lines[-TRACEBACK_LINES:]) or f"the grading failed ({self.result.error})"
 
 
 @dataclass(slots=True)

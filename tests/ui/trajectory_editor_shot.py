@@ -88,6 +88,19 @@ def main(out: Path, backend: str) -> dict:
     pump()
     shots["replay-negative"] = out / "5-replay-negative.png"
     view.grab().save(str(shots["replay-negative"]))
+    # A grader criterion that raises, and turns past what the (empty) user script allows.
+    grader = root / "grader.py"
+    grader.write_text(grader.read_text().replace('task["region"] in', 'task["regio"] in'))
+    view.tabs.setCurrentWidget(tab)
+    editor.pages.setCurrentIndex(0)
+    editor.select_turn(2)
+    editor.add_assistant()
+    editor.turn_editor.content.setPlainText("Anything else?")
+    editor.replay()
+    wait_for(lambda: editor.replay_view.replay is not None)
+    pump()
+    shots["replay-notes-and-error"] = out / "6-replay-notes-and-error.png"
+    view.grab().save(str(shots["replay-notes-and-error"]))
     view.shutdown()
     jobs.shutdown(wait=True)
     return {"shots": {k: str(v) for k, v in shots.items()}, "errors": [repr(e) for e in errors]}

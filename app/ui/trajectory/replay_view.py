@@ -36,8 +36,13 @@ def step_html(replay: Replay, index: int) -> str:
     result = step.result
     colour = _PASS if _passes(step, replay) else _FAIL
     verdict = "passes" if _passes(step, replay) else "does not pass"
+    headline = (
+        f"Reward {_score(result.reward)}"
+        if result.reward is not None
+        else "No reward: the grading failed"
+    )
     parts = [
-        f"<h2 style='margin:0; color:{colour}'>Reward {_score(result.reward)}</h2>",
+        f"<h2 style='margin:0; color:{colour}'>{headline}</h2>",
         f"<p style='color:{_DIM}; margin-top:2px'>{verdict} (pass threshold "
         f"{replay.pass_threshold:g}) after {step.assistant_turns} assistant "
         f"turn{'s' if step.assistant_turns != 1 else ''}</p>",
@@ -74,8 +79,8 @@ def _criteria_html(replay: Replay, step: ReplayStep) -> str:
         score = criterion.get("score")
         colour = _PASS if score is not None and score >= 1.0 else _FAIL
         detail = criterion.get("detail") or ""
-        if criterion.get("error"):
-            detail = f"{criterion['error']}: {detail}"
+        if criterion.get("error"):  # the traceback's last line; the whole excerpt is above
+            detail = f"{criterion['error']}: {(detail.strip().splitlines() or [''])[-1]}"
         rows.append(
             f"<tr><td>{html.escape(name)}</td><td align='right'>{weight:g}</td>"
             f"<td align='right' style='color:{colour}'><b>{_score(score)}</b></td>"
@@ -105,7 +110,7 @@ def _evolution_html(replay: Replay, current: int) -> str:
             f"</b>{flag}</td>{cells}</tr>"
         )
     return (
-        "<h3 style='margin-top:14px; margin-bottom:2px'>Step by step</h3>"
+        "<br><h3 style='margin-bottom:2px'>Step by step</h3>"
         "<table cellspacing='0' cellpadding='3'>"
         f"<tr><th>step</th><th>reward</th>{head}</tr>{''.join(rows)}</table>"
     )

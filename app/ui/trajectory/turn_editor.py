@@ -157,6 +157,11 @@ class TurnEditor(QScrollArea):
         self._layout.setContentsMargins(10, 8, 10, 8)
         self.heading = QLabel("<b>Select a turn</b> in the conversation to edit it.")
         self.heading.setWordWrap(True)
+        self.hint = QLabel(
+            "Tool results are not written here: a replay gets them by running tools.py."
+        )
+        self.hint.setObjectName("dimText")
+        self.hint.setWordWrap(True)
         self.content = QPlainTextEdit()
         self.content.setObjectName("turnContent")
         self.content.setPlaceholderText("What the assistant (or the user) says in this turn")
@@ -176,9 +181,11 @@ class TurnEditor(QScrollArea):
         self.add_row = QWidget()
         add_layout = QHBoxLayout(self.add_row)
         add_layout.setContentsMargins(0, 0, 0, 0)
+        add_layout.addWidget(QLabel("Call a tool:"))
         add_layout.addWidget(self.add_tool, 1)
         add_layout.addWidget(self.add_call_button)
         self._layout.addWidget(self.heading)
+        self._layout.addWidget(self.hint)
         self._layout.addWidget(self.content)
         self._layout.addLayout(self.calls_box)
         self._layout.addWidget(self.add_row)
@@ -199,6 +206,7 @@ class TurnEditor(QScrollArea):
         role = turn.get("role") if is_turn else None
         self.content.setVisible(is_turn)
         self.add_row.setVisible(role == "assistant" and not self._read_only)
+        self.hint.setVisible(role == "assistant")
         if not is_turn:
             self.heading.setText("<b>Select a turn</b> in the conversation to edit it.")
             return

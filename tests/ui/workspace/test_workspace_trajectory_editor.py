@@ -194,3 +194,24 @@ def test_trajectory_editor_and_replay_on_a_real_window(tmp_path):
     for path in seen["shots"].values():
         image = QImage(path)
         assert not image.isNull() and image.width() >= 1000, path
+
+
+@pytest.mark.docker
+def test_replay_shows_the_notes_and_a_criterion_that_raised(qtbot, mt_workspace, analyst):
+    need("sandbox image", sandbox_image_available(), "the default sandbox image is not built")
+    grader = analyst / "grader.py"
+    grader.write_text(grader.read_text().replace('task["region"] in', 'task["regio"] in'))
+    editor = mt_workspace.open_file("solutions.jsonl").chat
+    editor.select_turn(2)
+    editor.add_assistant()  # after the answer: the (empty) user script has nothing more to say
+    editor.turn_editor.content.setPlainText("Anything else?")
+    editor.replay()
+    view = editor.replay_view
+    qtbot.waitUntil(lambda: view.replay is not None, timeout=120_000)
+    final = view.replay.final
+    assert final.result.error == "exception" and final.result.reward is None
+    scores = view.scores.toPlainText()
+    assert "No reward: the grading failed" in scores
+    assert "KeyError: 'regio'" in scores and "line 38, in used_the_data" in scores
+    assert "the user had nothing more to say: 1 assistant turn left out" in scores
+    assert "Not met: used-the-data" in scores
