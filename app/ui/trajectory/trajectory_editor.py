@@ -245,7 +245,7 @@ class TrajectoryEditor(QWidget):
         self.doc = tdoc.parse(text)
         self.undo_stack.clear()
         self.row = min(self.row, max(0, len(self.doc.rows) - 1))
-        self.turn = None
+        self.turn = 0 if self.turns() else None
         self._show_all()
 
     def replace_text(self, text: str, label: str = "Edit as text") -> None:

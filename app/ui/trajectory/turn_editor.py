@@ -205,7 +205,8 @@ class TurnEditor(QScrollArea):
         is_turn = index is not None and isinstance(turn, dict)
         role = turn.get("role") if is_turn else None
         self.content.setVisible(is_turn)
-        self.add_row.setVisible(role == "assistant" and not self._read_only)
+        callable_tools = tools is not None and bool(tools.tools)  # no tools.py: nothing to call
+        self.add_row.setVisible(role == "assistant" and not self._read_only and callable_tools)
         self.hint.setVisible(role == "assistant")
         if not is_turn:
             self.heading.setText("<b>Select a turn</b> in the conversation to edit it.")

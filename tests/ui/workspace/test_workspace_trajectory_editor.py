@@ -215,3 +215,36 @@ def test_replay_shows_the_notes_and_a_criterion_that_raised(qtbot, mt_workspace,
     assert "KeyError: 'regio'" in scores and "line 38, in used_the_data" in scores
     assert "the user had nothing more to say: 1 assistant turn left out" in scores
     assert "Not met: used-the-data" in scores
+
+
+@pytest.mark.docker
+def test_a_scripted_client_without_tools_replays_with_the_users_replies(
+    qtbot, tmp_path, job_runner
+):
+    need("sandbox image", sandbox_image_available(), "the default sandbox image is not built")
+    root = create_from_template("mt-intake", tmp_path / "intake", package_name="lab/intake")
+    view = WorkspaceView()
+    qtbot.addWidget(view)
+    view.replay_context = (job_runner, lambda: "docker")
+    view.open_package(root)
+    editor = view.open_file("solutions.jsonl").chat
+    assert "scripted replies" in editor.task_header.text()
+    assert "Rosa Delgado" in editor.task_header.text()
+    assert editor.turn == 0 and editor.turn_editor.content.toPlainText().startswith("Of course")
+    assert editor.turn_editor.add_row.isHidden()  # no tools.py: nothing to call
+    editor.replay()
+    qtbot.waitUntil(lambda: editor.replay_view.replay is not None, timeout=120_000)
+    replay = editor.replay_view.replay
+    assert [s.result.reward for s in replay.steps] == [0.0, 0.0, 0.0, 1.0]
+    said = [b.spec.body_html for b in editor.replay_view.chat.bubbles if b.spec.kind == "user"]
+    assert any("Rosa Delgado" in text for text in said)
+    assert "Criteria" not in editor.replay_view.scores.toPlainText()  # a python grader
+    view.shutdown()
+
+
+def test_a_persona_task_asks_for_recorded_replies():
+    from app.ui.trajectory.chat_bubbles import task_html
+
+    text = task_html({"prompt": "p", "user": {"persona": "a tired client"}}, "t")
+    assert "a persona" in text and "a tired client" in text and "record its replies" in text
+    assert "No task has the id" in task_html(None, "ghost")
