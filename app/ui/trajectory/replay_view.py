@@ -110,7 +110,7 @@ def _evolution_html(replay: Replay, current: int) -> str:
             f"</b>{flag}</td>{cells}</tr>"
         )
     return (
-        "<br><h3 style='margin-bottom:2px'>Step by step</h3>"
+        "<h3 style='margin-bottom:2px'>Step by step</h3>"
         "<table cellspacing='0' cellpadding='3'>"
         f"<tr><th>step</th><th>reward</th>{head}</tr>{''.join(rows)}</table>"
     )

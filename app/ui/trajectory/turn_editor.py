@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -92,8 +93,13 @@ class ToolCallBox(QFrame):
         self.problem = QLabel()
         self.problem.setObjectName("callProblem")
         self.problem.setWordWrap(True)
+        # Never squeezed by the scroll area: the schema and the problem stay readable.
+        for label in (self.schema, self.problem):
+            label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
+        layout.setSizeConstraint(QVBoxLayout.SizeConstraint.SetMinimumSize)
         layout.addLayout(top)
         layout.addWidget(self.schema)
         layout.addWidget(QLabel("Arguments (JSON):"))
