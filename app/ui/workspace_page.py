@@ -232,6 +232,10 @@ class WorkspacePage(QWidget):
 
         view = WorkspaceView()
         view.package_opened.connect(self._on_package_opened)
+        # trajectory replays: the window's worker threads, the sandbox Settings choose (the
+        # lambda holds the settings, not this page, so the page is freed when it is deleted)
+        settings = self._settings
+        view.replay_context = (self._job_runner, lambda: settings.sandbox_backend)
         return view
 
     def current_package(self) -> Path | None:

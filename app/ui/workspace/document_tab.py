@@ -1,5 +1,6 @@
 """One open file in the workspace: a text editor, and for the files that have one, a friendlier
-view (the task table for JSONL, the settings form for env.toml) with a switch between the two.
+view (the task table for JSONL, the settings form for env.toml, the trajectory editor for the
+trajectories of a multi-turn package) with a switch between the two.
 
 Only one view holds the truth at a time: switching views hands the current text over as one
 undoable step, so nothing typed in either view is ever lost.
@@ -22,17 +23,21 @@ from PySide6.QtWidgets import (
 from app.editor import CodeEditor, ReviewAnnotation
 from app.errors import UserError
 from app.findings import Finding
+from app.ui.trajectory.trajectory_editor import TrajectoryEditor
 from app.ui.workspace.file_document import FileDocument
 from app.ui.workspace.manifest_form import ManifestForm
 from app.ui.workspace.task_table import TaskTable
 
-TEXT, TABLE, FORM = "text", "table", "form"
+TEXT, TABLE, FORM, CHAT = "text", "table", "form", "chat"
 
 
-def friendly_view_for(relpath: str, roles: dict[str, str]) -> str | None:
-    """TABLE for the package's tasks/solutions/negatives files, FORM for env.toml."""
+def friendly_view_for(relpath: str, roles: dict[str, str], kind: str = "qa") -> str | None:
+    """TABLE for the package's tasks/solutions/negatives files, FORM for env.toml, CHAT for the
+    solutions and negatives of a multi-turn package."""
     if relpath == "env.toml":
         return FORM
+    if kind == "multi-turn" and relpath in (roles.get("solutions"), roles.get("negatives")):
+        return CHAT
     if relpath in roles.values() or relpath.endswith(".jsonl"):
         return TABLE
     return None
@@ -92,6 +97,7 @@ class DocumentTab(QWidget):
         friendly: str | None,
         table_role: str = "tasks",
         parent: QWidget | None = None,
+        tasks_file: str = "tasks.jsonl",
     ) -> None:
         super().__init__(parent)
         self.document = document
@@ -103,6 +109,7 @@ class DocumentTab(QWidget):
         self.editor.setObjectName("workspaceEditor")
         self.table: TaskTable | None = None
         self.form: ManifestForm | None = None
+        self.chat: TrajectoryEditor | None = None
         self._findings: list[Finding] = []
         self._mode = TEXT
 
@@ -120,6 +127,8 @@ class DocumentTab(QWidget):
             self._add_table(table_role)
         elif friendly == FORM:
             self._add_form()
+        elif friendly == CHAT:
+            self._add_chat(table_role, tasks_file)
         self.switch_bar.setVisible(friendly is not None)
         self.friendly_button.clicked.connect(lambda: self.set_mode(friendly or TEXT))
         self.text_button.clicked.connect(lambda: self.set_mode(TEXT))
@@ -165,6 +174,14 @@ class DocumentTab(QWidget):
         self.friendly_button.setToolTip("Edit the rows as a table")
         self.table.changed.connect(self._friendly_changed)
 
+    def _add_chat(self, role: str, tasks_file: str) -> None:
+        """The friendly view of a multi-turn package's trajectories: conversations."""
+        self.chat = TrajectoryEditor(role, self.document.root, tasks_file)
+        self.stack.addWidget(self.chat)
+        self.friendly_button.setText("Conversations")
+        self.friendly_button.setToolTip("Edit the trajectories as conversations")
+        self.chat.changed.connect(self._friendly_changed)
+
     def _add_form(self) -> None:
         """The friendly view of env.toml: a form, its history on the switch bar's buttons."""
         self.form = ManifestForm()
@@ -197,6 +214,9 @@ class DocumentTab(QWidget):
         if self.table is not None:
             self.table.load_text(text)
             self.set_mode(TABLE)
+        elif self.chat is not None:
+            self.chat.load_text(text)
+            self.set_mode(CHAT)
         elif self.form is not None:
             try:
                 self.form.load_text(text)
@@ -213,12 +233,16 @@ class DocumentTab(QWidget):
             return self.table.text()
         if self._mode == FORM and self.form is not None:
             return self.form.text()
+        if self._mode == CHAT and self.chat is not None:
+            return self.chat.text()
         return self.editor.text()
 
     def replace_text(self, text: str, label: str) -> None:
         """New content the user can take back with Undo (a reload from disk)."""
         if self._mode == TABLE and self.table is not None:
             self.table.replace_text(text, label)
+        elif self._mode == CHAT and self.chat is not None:
+            self.chat.replace_text(text, label)
         elif self._mode == FORM and self.form is not None:
             try:
                 self.form.replace_text(text, label)
@@ -237,6 +261,8 @@ class DocumentTab(QWidget):
             self.table.set_read_only(read_only)
         if self.form is not None:
             self.form.setEnabled(not read_only)
+        if self.chat is not None:
+            self.chat.set_read_only(read_only)
 
     def is_dirty(self) -> bool:
         return self.document.is_dirty(self.text())
@@ -251,6 +277,8 @@ class DocumentTab(QWidget):
         current = self.text()
         if mode == TABLE and self.table is not None:
             self.table.replace_text(current, "Edit as text")
+        elif mode == CHAT and self.chat is not None:
+            self.chat.replace_text(current, "Edit as text")
         elif mode == FORM and self.form is not None:
             try:
                 self.form.replace_text(current, "Edit as text")
@@ -268,7 +296,7 @@ class DocumentTab(QWidget):
         return True
 
     def _widget_for(self, mode: str) -> QWidget:
-        return {TABLE: self.table, FORM: self.form}.get(mode) or self.editor
+        return {TABLE: self.table, FORM: self.form, CHAT: self.chat}.get(mode) or self.editor
 
     def _sync_buttons(self) -> None:
         self.form_undo.setVisible(self._mode == FORM)
@@ -278,11 +306,13 @@ class DocumentTab(QWidget):
         hints = {
             TABLE: "One row per line of the file. Double-click a cell to edit it.",
             FORM: "Each setting of env.toml, explained. Comments in the file are kept.",
+            CHAT: "One conversation per line of the file. Click a turn to edit it.",
             TEXT: "The file as written. Problems are underlined; hover for how to fix them.",
         }
         if self.editor.isReadOnly():
             hints[TABLE] = "One row per line of the file. Read-only: select rows to comment."
             hints[TEXT] = "The file as submitted. Read-only: select lines to comment."
+            hints[CHAT] = "One conversation per line of the file. Read-only."
         self.view_hint.setText(hints[self._mode])
 
     def _explain_text_only(self, exc: UserError) -> None:
@@ -301,6 +331,8 @@ class DocumentTab(QWidget):
             self.table.set_findings(self._findings if self._mode == TABLE else [])
         if self.form is not None and self._mode == FORM:
             self.form.set_findings(self._findings)
+        if self.chat is not None:
+            self.chat.set_findings(self._findings if self._mode == CHAT else [])
 
     def set_annotations(self, annotations: list[ReviewAnnotation]) -> None:
         mine = [a for a in annotations if a.file == self.relpath]
@@ -313,6 +345,8 @@ class DocumentTab(QWidget):
         if self._mode == TABLE and self.table is not None and self.table.jump_to_line(line):
             return
         if self._mode == FORM and self.form is not None and self.form.focus_line(line):
+            return
+        if self._mode == CHAT and self.chat is not None and self.chat.jump_to_line(line):
             return
         if self._mode != TEXT:
             self.set_mode(TEXT)
@@ -331,9 +365,13 @@ class DocumentTab(QWidget):
             return self.table.undo_stack
         if self._mode == FORM and self.form is not None:
             return self.form.undo_stack
+        if self._mode == CHAT and self.chat is not None:
+            return self.chat.undo_stack
         return None
 
     def shutdown(self) -> None:
+        if self.chat is not None:
+            self.chat.shutdown()
         self.editor.close_editor()
 
     # -- change plumbing ----------------------------------------------------------------

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.findings import Finding
+from app.findings import Finding, Severity
 
 log = logging.getLogger(__name__)
 
@@ -115,3 +115,27 @@ def _lint(bridge: _Bridge, generation: int, root: Path, overrides: dict[str, str
 
 def findings_for(findings: list[Finding], relpath: str) -> list[Finding]:
     return [f for f in findings if f.file == relpath]
+
+
+def problems_line(findings: list[Finding]) -> str:
+    """The workspace's problems line: how many errors and warnings, in which files."""
+    errors = sum(1 for f in findings if f.severity == Severity.ERROR)
+    warnings = sum(1 for f in findings if f.severity == Severity.WARNING)
+    if not errors and not warnings:
+        return "<span style='color:#2e7d32'>✓ No problems found by the quick checks</span>"
+    parts = []
+    if errors:
+        parts.append(
+            f"<span style='color:#c62828'>{errors} error{'s' if errors != 1 else ''}</span>"
+        )
+    if warnings:
+        parts.append(
+            f"<span style='color:#b26a00'>{warnings} warning{'s' if warnings != 1 else ''}</span>"
+        )
+    files = sorted({f.file for f in findings if f.file and f.severity != Severity.INFO})
+    return (
+        " · ".join(parts)
+        + f" in {', '.join(files[:4])}"
+        + ("…" if len(files) > 4 else "")
+        + " — <a href='next'>show me</a>; hover the underlined text for how to fix it"
+    )

@@ -34,7 +34,7 @@ from app.ui.workspace.disk_watch import DiskWatch
 from app.ui.workspace.document_tab import DocumentTab, friendly_view_for
 from app.ui.workspace.file_document import FileDocument
 from app.ui.workspace.file_tree import PackageTree
-from app.ui.workspace.live_lint import LiveLinter, findings_for
+from app.ui.workspace.live_lint import LiveLinter, findings_for, problems_line
 from app.ui.workspace.package_files import (
     MANIFEST,
     check_rename,
@@ -64,6 +64,7 @@ class WorkspaceView(QWidget):
     - `findings() -> list[Finding]`: the latest live structural findings.
     - `set_annotations(list[ReviewAnnotation])`: review threads for the open package.
     - `undo()`, `redo()`: for an Edit menu; act on the current tab's current view.
+    - `replay_context = (job_runner, backend_name)`: where trajectory replays run.
     - `shutdown()`: save, stop timers, watchers and the lint thread (closeEvent calls it);
       `open_package` afterwards starts them again (the view can be reused).
     Signals: `package_opened(Path)`, `findings_changed(list)`, `annotation_clicked(object)`,
@@ -84,6 +85,8 @@ class WorkspaceView(QWidget):
         self._findings: list[Finding] = []
         self._annotations: list[ReviewAnnotation] = []
         self.read_only = False  # set before open_package: a reviewer's checkout
+        self.replay_context: tuple | None = None
+        self._kind = "qa"
         self._roles: dict[str, str] = {}
         self._closed = False
 
@@ -212,7 +215,8 @@ class WorkspaceView(QWidget):
         self._root = root
         self._roles = file_roles(root)
         self.tree.set_roles(self._roles)
-        self.tree.set_agentic(package_kind(root) == "agentic")
+        self._kind = package_kind(root)
+        self.tree.set_agentic(self._kind == "agentic")
         self.tree.set_root(root)
         self._disk.set_root(root)
         self._linter.set_root(root)
@@ -255,9 +259,7 @@ class WorkspaceView(QWidget):
             except UserError as exc:
                 self.status_message.emit(f"{exc.message} {exc.hint}")
                 return None
-            friendly = friendly_view_for(relpath, self._roles)
-            role = next((r for r, p in self._roles.items() if p == relpath), "tasks")
-            tab = DocumentTab(document, friendly, role)
+            tab = self._new_tab(document)
             tab.load(text)
             tab.changed.connect(lambda t=tab: self._tab_changed(t))
             tab.annotation_clicked.connect(self.annotation_clicked)
@@ -272,6 +274,15 @@ class WorkspaceView(QWidget):
         if focus:
             self.tabs.setCurrentWidget(tab)
             self.tree.select_relpath(relpath)
+        return tab
+
+    def _new_tab(self, document: FileDocument) -> DocumentTab:
+        relpath = document.relpath
+        friendly = friendly_view_for(relpath, self._roles, self._kind)
+        role = next((r for r, p in self._roles.items() if p == relpath), "tasks")
+        tab = DocumentTab(document, friendly, role, tasks_file=self._roles["tasks"])
+        if tab.chat is not None and self.replay_context is not None:
+            tab.chat.set_replay(*self.replay_context, before_replay=self.save_all)
         return tab
 
     def create_file(self, relpath: str) -> DocumentTab | None:
@@ -474,30 +485,7 @@ class WorkspaceView(QWidget):
         for relpath, tab in self._tabs.items():
             tab.set_findings(findings_for(findings, relpath))
         self.tree.set_findings(findings)
-        errors = sum(1 for f in findings if f.severity == Severity.ERROR)
-        warnings = sum(1 for f in findings if f.severity == Severity.WARNING)
-        if not errors and not warnings:
-            self.problems.setText(
-                "<span style='color:#2e7d32'>✓ No problems found by the quick checks</span>"
-            )
-        else:
-            parts = []
-            if errors:
-                parts.append(
-                    f"<span style='color:#c62828'>{errors} error{'s' if errors != 1 else ''}</span>"
-                )
-            if warnings:
-                parts.append(
-                    f"<span style='color:#b26a00'>{warnings} "
-                    f"warning{'s' if warnings != 1 else ''}</span>"
-                )
-            files = sorted({f.file for f in findings if f.file and f.severity != Severity.INFO})
-            self.problems.setText(
-                " · ".join(parts)
-                + f" in {', '.join(files[:4])}"
-                + ("…" if len(files) > 4 else "")
-                + " — <a href='next'>show me</a>; hover the underlined text for how to fix it"
-            )
+        self.problems.setText(problems_line(findings))
         self.findings_changed.emit(list(findings))
 
     def _refresh_roles(self) -> None:
@@ -505,17 +493,18 @@ class WorkspaceView(QWidget):
         and tabs, and reopen (unsaved edits permitting) a tab whose table kind changed."""
         if self._root is None:
             return
-        self.tree.set_agentic(package_kind(self._root) == "agentic")
-        roles = file_roles(self._root)
-        if roles == self._roles:
+        roles, kind = file_roles(self._root), package_kind(self._root)
+        self.tree.set_agentic(kind == "agentic")
+        if roles == self._roles and kind == self._kind:
             return
+        self._kind = kind
         self._roles = roles
         self.tree.set_roles(roles)
         self._disk.refresh_tree_soon()
         current = self.current_tab()
         for relpath, tab in list(self._tabs.items()):
             role = next((r for r, p in roles.items() if p == relpath), "tasks")
-            if tab.friendly_kind == friendly_view_for(relpath, roles) and (
+            if tab.friendly_kind == friendly_view_for(relpath, roles, kind) and (
                 tab.table is None or tab.table_role == role
             ):
                 continue

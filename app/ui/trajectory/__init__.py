@@ -1,0 +1,1 @@
+"""Multi-turn trajectories: the conversation editor and the step-by-step replay."""
