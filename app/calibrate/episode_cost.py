@@ -23,6 +23,7 @@ from app.calibrate.sampling import (
     SampleRequest,
     SamplingSettings,
 )
+from app.sandbox.persona import persona_messages
 
 GROWTH_TOKENS = 1000  # per earlier turn: its tool results and the user's reply (assumed)
 
@@ -31,6 +32,7 @@ GROWTH_TOKENS = 1000  # per earlier turn: its tool results and the user's reply 
 class EpisodeEstimate(Estimate):
     episodes: int = 0
     episodes_cached: int = 0  # played to the end before: their turns are cached
+    persona_replies: int = 0  # of the requests, a persona user's replies
 
     def describe(self, budget_usd: float) -> str:
         played = (
@@ -39,6 +41,7 @@ class EpisodeEstimate(Estimate):
             else ""
         )
         head = f"{self.episodes} conversations to play{played}"
+        persona = " and one per persona user's reply" if self.persona_replies else ""
         if not self.requests:
             return f"{head}: every turn is cached, so this run costs nothing"
         cost = f"at most ${self.usd:.4f}"
@@ -50,7 +53,7 @@ class EpisodeEstimate(Estimate):
             )
         return (
             f"{head}: up to {self.requests} requests (one per turn, up to each task's "
-            f"max_turns), at most {self.prompt_tokens} prompt + {self.completion_tokens} "
+            f"max_turns{persona}), at most {self.prompt_tokens} prompt + {self.completion_tokens} "
             f"completion tokens, {cost}. An upper bound while each turn's tool results and "
             f"user reply stay under {GROWTH_TOKENS} tokens; a conversation that ends early "
             f"costs less. Hard cap ${budget_usd:.2f}, counted turn by turn"
@@ -73,16 +76,29 @@ def remember_episode(cache: CompletionCache, key: str, turns: int) -> None:
 
 
 def estimate_episodes(
-    openings: list[tuple[SampleRequest, int]],
+    openings: list[tuple[SampleRequest, int, dict | None]],
     tools: str,
     settings: SamplingSettings,
     cache: CompletionCache,
 ) -> EpisodeEstimate:
-    """`openings`: each episode's opening request and its task's max_turns."""
+    """`openings`: each episode's opening request, its task's max_turns and its persona user
+    (None for a scripted one). A persona is asked at most once after each turn but the last,
+    each time with what the user has seen so far (the model's replies and its own)."""
     params = settings.params()
     estimate = EpisodeEstimate(0, 0, 0, 0, 0.0, [], episodes=len(openings))
     unpriced: set[str] = set()
-    for opening, turns in openings:
+
+    def add(model: str, prompt: int) -> None:
+        estimate.requests += 1
+        estimate.prompt_tokens += prompt
+        estimate.completion_tokens += settings.max_tokens
+        cost = llm.estimate_cost(model, prompt, settings.max_tokens)
+        if cost is None:
+            unpriced.add(model)
+        else:
+            estimate.usd += cost
+
+    for opening, turns, persona in openings:
         remembered = cache.get(episode_key(opening, tools, params))
         if remembered is not None:
             estimate.episodes_cached += 1
@@ -92,14 +108,13 @@ def estimate_episodes(
         base = llm.prompt_token_bound(request.model, request.message_dicts())
         base += math.ceil(len(tools) / 3 * PROMPT_MARGIN)
         for turn in range(turns):
-            prompt = base + turn * (settings.max_tokens + GROWTH_TOKENS)
-            estimate.requests += 1
-            estimate.prompt_tokens += prompt
-            estimate.completion_tokens += settings.max_tokens
-            cost = llm.estimate_cost(request.model, prompt, settings.max_tokens)
-            if cost is None:
-                unpriced.add(request.model)
-            else:
-                estimate.usd += cost
+            add(request.model, base + turn * (settings.max_tokens + GROWTH_TOKENS))
+        model = str((persona or {}).get("model") or "")
+        if model:
+            seen = [{"role": "assistant", "content": opening.message_dicts()[-1]["content"]}]
+            asked = llm.prompt_token_bound(model, persona_messages(persona["persona"], seen))
+            for reply in range(turns - 1):  # it has heard reply+1 turns and said `reply` things
+                estimate.persona_replies += 1
+                add(model, asked + (2 * reply + 1) * settings.max_tokens)
     estimate.unpriced_models = sorted(unpriced)
     return estimate

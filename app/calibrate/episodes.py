@@ -30,6 +30,7 @@ from app.calibrate.episode_cost import (
     remember_episode,
 )
 from app.calibrate.grading import Graded, Grading, passes
+from app.calibrate.persona_user import PersonaUser, Wanted
 from app.calibrate.sampling import (
     ProgressFn,
     Sample,
@@ -46,7 +47,7 @@ from app.funnel.pipeline import FunnelOptions
 from app.sandbox.backends import backend_for
 from app.sandbox.base import GradingItem, GradingResult, SandboxUnavailable
 from app.sandbox.guard import guard_for
-from app.sandbox.persona import PersonaUnavailable, persona_of, persona_replies
+from app.sandbox.persona import persona_of, turns_without_replies
 
 DEFAULT_MAX_TURNS = 6  # as the replay reads a task without one
 
@@ -167,9 +168,13 @@ class EpisodePlayer:
         self.tools = offered_tools(pack)
         self.tools_json = json.dumps(self.tools, ensure_ascii=False, sort_keys=True)
         self.tools_json = self.tools_json if self.tools else ""
+        self.persona_user = PersonaUser(sampler)
 
     def estimate(self, openings: list[SampleRequest]) -> EpisodeEstimate:
-        turns = [(o, max_turns(self.pack.task(o.task_id))) for o in openings]
+        turns = [
+            (o, max_turns(task), persona_of(task.record))
+            for o, task in ((o, self.pack.task(o.task_id)) for o in openings)
+        ]
         return estimate_episodes(turns, self.tools_json, self.sampler.settings, self.sampler.cache)
 
     def card_sampling(self, played: Played | None) -> dict[str, Any]:
@@ -248,34 +253,94 @@ class EpisodePlayer:
                     outcome.error = outcome.error or answer
                     episode.cut = True
             live = [e for e in live if not e.cut and not e.ended]
-            if not self._round(backend, live, played):
+            if not self._round(backend, live, played, outcome):
                 break
             for episode in live:
-                if episode.ended:
+                if episode.ended and not episode.cut:
                     finished(episode)
-            live = [e for e in live if not e.ended]
+            live = [e for e in live if not e.ended and not e.cut]
 
-    def _round(self, backend, live: list[Episode], played: Played) -> bool:
+    def _round(
+        self, backend, live: list[Episode], played: Played, outcome: SamplingOutcome
+    ) -> bool:
         """One sandbox batch: every live episode's trajectory so far (the references ride along
         in the first). False when there was nothing to grade."""
-        items, failed = self._items(live, backend.judge)
-        if not played.rounds:
-            references = [r for r in self.pack.solutions if self.pack.task(r.task_id) is not None]
-            items += [
-                GradingItem(f"ref:{i}", self.pack.task(r.task_id).record, r.response)
-                for i, r in enumerate(references)
-            ]
+        references = [] if played.rounds else self._references()
+        items, failed = self._items(live, references, outcome)
         if not items:
             return False
         results = self._batch(backend, items, played)
         played.reference_results.update(
             {int(k[4:]): r for k, r in results.items() if k.startswith("ref:")}
         )
+        played.reference_results.update(
+            {int(k[4:]): r for k, r in failed.items() if k.startswith("ref:")}
+        )
         for index, episode in enumerate(live):
-            episode.advance(failed.get(index) or results[f"e:{index}"])
+            if episode.cut:
+                continue
+            episode.advance(failed.get(f"e:{index}") or results[f"e:{index}"])
             if played.stopped and not episode.ended:
                 episode.ended = "grading stopped: " + played.stopped
         return True
+
+    def _references(self) -> list[GradingItem]:
+        references = [r for r in self.pack.solutions if self.pack.task(r.task_id) is not None]
+        return [
+            GradingItem(f"ref:{i}", self.pack.task(r.task_id).record, r.response)
+            for i, r in enumerate(references)
+        ]
+
+    def _items(
+        self, live: list[Episode], references: list[GradingItem], outcome: SamplingOutcome
+    ) -> tuple[list[GradingItem], dict[str, GradingResult]]:
+        """The round's gradings, a persona user's replies asked first (through the sampler: its
+        cache and its cap); a result already for each one whose persona could not be asked (it
+        is not sent to the sandbox). An episode the cap stops while its persona is asked is cut."""
+        items = [
+            GradingItem(f"e:{i}", e.task.record, encode_turns(e.turns)) for i, e in enumerate(live)
+        ]
+        items += references
+        wanted = [w for w in (self._wanted(item, live) for item in items) if w is not None]
+        if not wanted:
+            return items, {}
+        answered = self.persona_user.replies(wanted, outcome)
+        ready, failed = [], {}
+        for item in items:
+            replies = answered.get(item.key, ())
+            if isinstance(replies, list):
+                turns = next(w.turns for w in wanted if w.key == item.key)
+                if item.key.startswith("e:"):  # without the placeholder for the next turn
+                    turns = live[int(item.key[2:])].turns
+                    if replies and not replies[-1].strip():
+                        replies = replies[:-1]  # an empty reply ends the conversation
+                ready.append(replace(item, response=encode_turns(turns, replies)))
+            elif item.key not in answered:
+                ready.append(item)  # not a persona's conversation
+            elif item.key.startswith("e:") and replies is None:
+                live[int(item.key[2:])].cut = True  # the cap or the provider stopped the run
+            else:
+                detail = replies or "the run stopped (the budget cap, or the provider failing) "
+                detail += "" if replies else "before the persona user answered"
+                failed[item.key] = GradingResult(
+                    item.key, None, error="judge-unavailable", detail=detail
+                )
+        return ready, failed
+
+    def _wanted(self, item: GradingItem, live: list[Episode]) -> Wanted | None:
+        """What the persona must answer in this conversation; None without a persona. An
+        episode's last turn is answered too when the conversation can go on (an empty reply
+        ends it): the placeholder turn stands for the model's next one."""
+        if persona_of(item.task) is None:
+            return None
+        if not item.key.startswith("e:"):
+            turns = turns_without_replies(item.response)
+            return Wanted(item.key, item.task, turns, 0) if turns is not None else None
+        episode = live[int(item.key[2:])]
+        turns = list(episode.turns)
+        if not turns[-1].get("tool_calls") and len(turns) < max_turns(episode.task):
+            turns.append({"role": "assistant", "content": ""})
+        return Wanted(item.key, item.task, turns, episode.opening.index)
 
     def _finisher(self, total: int, progress: ProgressFn | None) -> Callable[[Episode], None]:
         """Called as each episode ends: remembered in the cache (for the next estimate), and
@@ -291,38 +356,6 @@ class EpisodePlayer:
                 progress(done["n"], total, episode.sample())
 
         return finished
-
-    def _items(self, live: list[Episode], judge: Any) -> tuple[list[GradingItem], dict]:
-        """The round's gradings; a result already for each episode whose persona could not
-        be asked (it is not sent to the sandbox)."""
-        items, failed = [], {}
-        for index, episode in enumerate(live):
-            try:
-                response = self._response(episode, judge)
-            except PersonaUnavailable as exc:
-                failed[index] = GradingResult(
-                    f"e:{index}", None, error="judge-unavailable", detail=str(exc)
-                )
-                continue
-            items.append(GradingItem(f"e:{index}", episode.task.record, response))
-        return items, failed
-
-    def _response(self, episode: Episode, judge: Any) -> str:
-        """The trajectory so far; with a persona user, its replies, including the one to the
-        model's last turn when the conversation can go on (an empty reply ends it)."""
-        persona = persona_of(episode.task.record)
-        last = episode.turns[-1]
-        if (
-            persona is None
-            or last.get("tool_calls")
-            or len(episode.turns) >= max_turns(episode.task)
-        ):
-            return encode_turns(episode.turns)  # the backend asks for the replies in between
-        asked = [*episode.turns, {"role": "assistant", "content": ""}]
-        replies = persona_replies(episode.task.record, persona, asked, judge)
-        if replies and not replies[-1].strip():
-            replies = replies[:-1]
-        return encode_turns(episode.turns, replies)
 
     def _batch(self, backend, items: list[GradingItem], played: Played) -> dict:
         guard = guard_for(self.pack, self.options.jobs)  # one per round: model time is not its

@@ -184,6 +184,7 @@ class Calibration:
                 "stopped_by_budget": outcome.stopped_by_budget,
                 "unpriced_models": sorted(outcome.unpriced_models),
                 "per_model": model_costs(self.models, outcome),
+                **self._persona_costs(),
             },
             "grading": {
                 "backend": grading.backend,
@@ -194,6 +195,11 @@ class Calibration:
             **_with_tags(stats, self.pack),
             "contamination": contamination,
         }
+
+    def _persona_costs(self) -> dict[str, Any]:
+        """A persona user's replies: asked through the same cache and cap as the models'."""
+        persona = self._episodes.persona_user if self._episodes is not None else None
+        return {"persona_user": persona.costs()} if persona is not None and persona.heard else {}
 
     def _sampling_block(self) -> dict[str, Any]:
         if self.agent is not None:

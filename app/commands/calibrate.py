@@ -225,7 +225,11 @@ def _calibration(args: argparse.Namespace, pack):
     from app.commands.attack import resolve_llm_key
     from app.funnel.pipeline import FunnelOptions
 
-    keys = {m: resolve_llm_key(m) or (NO_KEY if args.llm_api_base else None) for m in args.model}
+    from app.calibrate.persona_user import persona_models
+
+    # a persona user is a model too: its replies are asked through the same cache and cap
+    played = [*args.model, *persona_models(pack)]
+    keys = {m: resolve_llm_key(m) or (NO_KEY if args.llm_api_base else None) for m in played}
     sampling = SamplingSettings(
         max_tokens=args.max_tokens,
         temperature=args.temperature,

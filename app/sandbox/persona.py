@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from app.envpack.model import EnvPack
@@ -46,7 +47,7 @@ def with_persona_replies(
     failed: dict[str, GradingResult] = {}
     for item in items:
         persona = persona_of(item.task)
-        turns = _turns_without_replies(item.response) if persona else None
+        turns = turns_without_replies(item.response) if persona else None
         if persona is None or turns is None:
             ready.append(item)
             continue
@@ -63,7 +64,7 @@ def with_persona_replies(
     return ready, failed
 
 
-def _turns_without_replies(response: str) -> list[dict[str, Any]] | None:
+def turns_without_replies(response: str) -> list[dict[str, Any]] | None:
     """The turns of a trajectory that still needs the persona's replies; None otherwise."""
     try:
         value = json.loads(response)
@@ -75,11 +76,21 @@ def _turns_without_replies(response: str) -> list[dict[str, Any]] | None:
     return turns if isinstance(turns, list) else None
 
 
+Ask = Callable[[str, list[dict[str, str]]], str]  # (model, messages) -> the persona's reply
+
+
 def persona_replies(
-    task: dict[str, Any], persona: dict[str, Any], turns: list[dict[str, Any]], judge: Any
+    task: dict[str, Any],
+    persona: dict[str, Any],
+    turns: list[dict[str, Any]],
+    judge: Any,
+    ask: Ask | None = None,
 ) -> list[str]:
     """The persona's reply after each speaking assistant turn that another assistant turn
-    follows without a recorded user turn between them."""
+    follows without a recorded user turn between them. `ask` puts each question to the model
+    (calibration passes its own: its cache and its cap); by default the judge's settings are
+    used, and replies are remembered for the process's lifetime."""
+    ask = ask or (lambda model, messages: _ask(model, messages, judge))
     model = str(persona.get("model") or "").strip()
     if not model:
         raise PersonaUnavailable(
@@ -100,16 +111,16 @@ def persona_replies(
         following = turns[index + 1] if index + 1 < len(turns) else None
         if following is None or following.get("role") == "user":
             continue
-        reply = _ask(model, persona["persona"], seen, judge)
+        reply = ask(model, persona_messages(persona["persona"], seen))
         replies.append(reply)
         seen.append({"role": "assistant", "content": reply})
     return replies
 
 
-def _ask(model: str, persona: str, seen: list[dict[str, str]], judge: Any) -> str:
-    from app.llm import LLMUnavailable, complete
-
-    messages = [
+def persona_messages(persona: str, seen: list[dict[str, str]]) -> list[dict[str, str]]:
+    """What the persona's model is asked: its character, then the conversation as the user
+    sees it (the assistant's words in the "user" seat)."""
+    return [
         {
             "role": "system",
             "content": "You are role-playing a user who talks to an AI assistant. Stay in "
@@ -117,6 +128,11 @@ def _ask(model: str, persona: str, seen: list[dict[str, str]], judge: Any) -> st
         },
         *seen,
     ]
+
+
+def _ask(model: str, messages: list[dict[str, str]], judge: Any) -> str:
+    from app.llm import LLMUnavailable, complete
+
     key = json.dumps([model, getattr(judge, "api_base", None), messages], sort_keys=True)
     with _lock:
         if key in _remembered:

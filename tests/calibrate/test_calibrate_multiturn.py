@@ -221,24 +221,31 @@ def test_single_turn_cache_keys_are_unchanged_and_tools_are_part_of_a_turns_key(
     assert CompletionCache.key(offered, params) != old.hexdigest()
 
 
+def _with_personas(package: Path, personas: list[dict]) -> None:
+    """The first len(personas) tasks of the package, each with its persona user."""
+    lines = (package / "tasks.jsonl").read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines if line.strip()][: len(personas)]
+    for record, persona in zip(records, personas, strict=True):
+        record["user"] = persona
+    (package / "tasks.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    kept_ids = {r["id"] for r in records}
+    for name in ("solutions.jsonl", "negatives.jsonl"):
+        kept = [
+            line
+            for line in (package / name).read_text(encoding="utf-8").splitlines()
+            if json.loads(line)["task_id"] in kept_ids
+        ]
+        (package / name).write_text("\n".join(kept) + "\n")
+
+
 @pytest.mark.docker
 def test_a_persona_user_answers_on_the_host_and_the_conversation_goes_on(home) -> None:
     """A task whose user is a persona: after the analyst's answer the persona (a model on the
     same server) speaks, so the conversation goes on until max_turns; an empty persona reply
     ends it."""
     package = _template("mt-analyst", home)
-    lines = (package / "tasks.jsonl").read_text(encoding="utf-8").splitlines()
-    records = [json.loads(line) for line in lines if line.strip()][:2]
-    records[0]["user"] = {"persona": "A manager who says thanks.", "model": "openai/manager"}
-    records[1]["user"] = {"persona": "A manager who says nothing.", "model": "openai/silent"}
-    (package / "tasks.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
-    for name in ("solutions.jsonl", "negatives.jsonl"):
-        kept = [
-            line
-            for line in (package / name).read_text(encoding="utf-8").splitlines()
-            if json.loads(line)["task_id"] in {r["id"] for r in records}
-        ]
-        (package / name).write_text("\n".join(kept) + "\n")
+    thanks = {"persona": "A manager who says thanks.", "model": "openai/manager"}
+    _with_personas(package, [thanks, {"persona": "A silent manager.", "model": "openai/silent"}])
     analysts = Analysts(package)
 
     def server_side(request: dict):
@@ -258,6 +265,58 @@ def test_a_persona_user_answers_on_the_host_and_the_conversation_goes_on(home) -
     card = _card(package)
     assert card["per_model"]["openai/careful"]["pass_at_1"] == 1.0
     assert card["sampling"]["multi_turn"]["sandbox_rounds"] == 4
+
+
+@pytest.mark.docker
+def test_a_persona_users_replies_count_against_the_cap_and_are_cached(
+    home, capsys, monkeypatch
+) -> None:
+    """The persona is a priced model too: the estimate counts its replies, the cap stops a run
+    that its replies would take over it (never past it), and a resumed run asks neither the
+    model's turns nor the persona's replies again. A run in another cache measures what the
+    whole calibration costs."""
+    package = _template("mt-analyst", home)
+    manager = {"persona": "A manager who says thanks.", "model": "openai/gpt-4o"}
+    _with_personas(package, [manager, manager])
+    analysts = Analysts(package, completion_tokens=100)
+
+    def server_side(request: dict):
+        if request["model"] == "gpt-4o":
+            return {"content": "Thanks, great.", "completion_tokens": 100}
+        return analysts(request)
+
+    models, tokens = ["openai/gpt-4o-mini"], ["--max-tokens", "100", "--concurrency", "1"]
+    monkeypatch.setenv("GAUNTLET_HOME", str(home / "measure"))
+    with ScriptedLLMServer([server_side]) as server:
+        assert _calibrate(package, server, models, *tokens, "--json") == 0
+        whole = len(server.requests)
+        personas = sum(r["model"] == "gpt-4o" for r in server.requests)
+    full = json.loads(capsys.readouterr().out)
+    # each: query, answer, (thanks) answer, (thanks) answer = max_turns 4: 4 turns, 2 replies
+    assert personas == 4 and whole == 8 + personas
+    spent = full["cost"]["spent_usd"]
+    assert full["cost"]["persona_user"]["replies"] == personas
+    assert 0 < full["cost"]["persona_user"]["spent_usd"] < spent
+
+    monkeypatch.setenv("GAUNTLET_HOME", str(home / "capped"))
+    cap = round(spent * 0.6, 6)
+    with ScriptedLLMServer([server_side]) as server:
+        assert _calibrate(package, server, models, *tokens, "--budget-usd", str(cap)) == 1
+        made = len(server.requests)
+    err = capsys.readouterr().err
+    assert "reply" in err and "stopped at the budget cap" in err
+    card = _card(package)
+    assert card["cost"]["stopped_by_budget"] and card["cost"]["spent_usd"] <= cap
+    assert card["requests"]["made"] == made < whole
+    with ScriptedLLMServer([server_side]) as server:
+        assert _calibrate(package, server, models, *tokens) == 0
+        assert len(server.requests) == whole - made  # every earlier turn and reply is cached
+    with ScriptedLLMServer([server_side]) as server:
+        assert _calibrate(package, server, models, *tokens) == 0
+        assert not server.requests
+    card = _card(package)
+    assert card["cost"]["persona_user"]["cache_hits"] == personas
+    assert card["per_model"]["openai/gpt-4o-mini"]["pass_at_1"] == 1.0
 
 
 @pytest.mark.docker

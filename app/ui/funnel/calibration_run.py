@@ -96,6 +96,7 @@ class CalibrationDialog(QDialog):
 
 def prepare(request: CalibrationRequest, credentials) -> tuple[Any, Any]:
     """(calibration, estimate): blocking (files, keychain, tokenizers), so a worker thread's."""
+    from app.calibrate.persona_user import persona_models
     from app.calibrate.run import Calibration, not_calibratable
     from app.calibrate.sampling import SamplingSettings
     from app.envpack.loader import load_envpack
@@ -127,9 +128,10 @@ def prepare(request: CalibrationRequest, credentials) -> tuple[Any, Any]:
             "Choose Docker (or automatic) in Settings → Sandbox, then calibrate.",
         )
     keys = {}
-    for entry in request.models:
-        stored = credentials.get(llm_key_name(provider_of(entry["model"]))) if credentials else None
-        keys[entry["model"]] = stored or (NO_KEY if api_base else None)
+    # a persona user is a model too: its replies are asked through the same cache and cap
+    for model in [entry["model"] for entry in request.models] + persona_models(loaded.pack):
+        stored = credentials.get(llm_key_name(provider_of(model))) if credentials else None
+        keys[model] = stored or (NO_KEY if api_base else None)
     sampling = SamplingSettings(budget_usd=request.budget_usd, api_base=api_base, api_keys=keys)
     models = [entry["model"] for entry in request.models]
     calibration = Calibration(
