@@ -220,12 +220,11 @@ def _bounty_targets(pack, card: dict):
 
 
 def _calibration(args: argparse.Namespace, pack):
+    from app.calibrate.persona_user import persona_models
     from app.calibrate.run import Calibration
     from app.calibrate.sampling import SamplingSettings
     from app.commands.attack import resolve_llm_key
     from app.funnel.pipeline import FunnelOptions
-
-    from app.calibrate.persona_user import persona_models
 
     # a persona user is a model too: its replies are asked through the same cache and cap
     played = [*args.model, *persona_models(pack)]
