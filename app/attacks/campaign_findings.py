@@ -16,6 +16,7 @@ from app.attacks.turn_process import PROCESS_WORDING
 from app.envpack.model import EnvPack
 from app.finding_codes import CATALOGUE
 from app.findings import AttackRef, Finding, Severity
+from app.python_ast import parse_python
 
 MAX_EVIDENCE_CHARS = 2_000
 _LLM_HINT = (
@@ -66,7 +67,7 @@ def criterion_location(pack: EnvPack, hits: list[Hit]) -> dict | None:
 
 def _function_line(pack: EnvPack, name: str, function: str) -> int | None:
     try:
-        tree = ast.parse((Path(pack.root) / name).read_text(encoding="utf-8", errors="replace"))
+        tree = parse_python((Path(pack.root) / name).read_text(encoding="utf-8", errors="replace"))
     except (OSError, SyntaxError, ValueError):
         return None
     for node in tree.body:

@@ -11,6 +11,7 @@ from typing import Any
 
 from app.attacks.answers import entry_name
 from app.attacks.model import Attack, AttackContext, Generator, attack
+from app.python_ast import parse_python
 
 # What the code attacks (code execution, environment, resource) apply to.
 CODE_KINDS = ("code",)
@@ -51,7 +52,7 @@ def submission(
 def grader_helper_names(source: str) -> list[str]:
     """Top-level function names in the grader (white-box), except the entry itself."""
     try:
-        tree = ast.parse(source)
+        tree = parse_python(source)
     except (SyntaxError, ValueError):
         return []
     return [

@@ -13,6 +13,8 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.python_ast import parse_python
+
 HOOKS = ("setup",)
 _SCALARS = {
     "str": {"type": "string"},
@@ -79,7 +81,7 @@ class ToolsFile:
 
 def read_tools(source: str) -> ToolsFile:
     try:
-        tree = ast.parse(source)
+        tree = parse_python(source)
     except SyntaxError as exc:
         return ToolsFile(error=f"tools.py is not valid Python: {exc.msg}", error_line=exc.lineno)
     except (ValueError, RecursionError) as exc:
@@ -128,7 +130,7 @@ def _param(arg: ast.arg, required: bool, docs: dict[str, str]) -> ToolParam:
 def _schema(node: ast.expr) -> dict[str, Any]:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):  # "str" as a string
         try:
-            return _schema(ast.parse(node.value, mode="eval").body)
+            return _schema(parse_python(node.value, mode="eval").body)
         except SyntaxError:
             return {}
     if isinstance(node, ast.Name):

@@ -11,6 +11,7 @@ import warnings
 from app.envpack.checks.context import CheckContext
 from app.envpack.model import Span
 from app.envpack.source import normalize_relpath
+from app.python_ast import parse_python
 
 _ENTRY = re.compile(r"^(?P<file>[^:]+\.py):(?P<function>[A-Za-z_][A-Za-z0-9_]*)$")
 
@@ -146,7 +147,7 @@ def read_grader_tree(
         with warnings.catch_warnings():
             # SyntaxWarning for odd escapes is not the author's error here
             warnings.simplefilter("ignore")
-            return ast.parse(read.text, filename=rel)
+            return parse_python(read.text, filename=rel)
     except SyntaxError as exc:
         ctx.report(
             "GX170", f"{rel} has a syntax error: {exc.msg}.", Span(rel, exc.lineno, exc.offset)

@@ -41,6 +41,7 @@ from app.envpack.provenance import mark_foreign
 from app.envpack.staging import refuse_non_empty, staged_folder
 from app.envpack.templates import slug
 from app.errors import UserError
+from app.python_ast import parse_python
 
 IMPORT_KINDS = ("auto", "qa", "agentic")
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -373,7 +374,7 @@ def _literal_from_tests(tests: Path) -> str | int | float | None:
     values = []
     for path in sorted(tests.glob("*.py")):
         try:
-            tree = ast.parse(path.read_text(encoding="utf-8"))
+            tree = parse_python(path.read_text(encoding="utf-8"))
         except (OSError, SyntaxError, ValueError):
             continue
         for node in tree.body:

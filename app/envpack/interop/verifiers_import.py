@@ -46,6 +46,7 @@ from app.envpack.provenance import mark_foreign
 from app.envpack.staging import refuse_non_empty, staged_folder
 from app.envpack.templates import slug
 from app.errors import UserError
+from app.python_ast import parse_python
 
 
 def import_verifiers(src: str | os.PathLike[str], dest: str | os.PathLike[str]) -> ImportedPack:
@@ -207,7 +208,7 @@ def _from_common_shape(src: Path, folder: Path) -> ImportedPack:
         return UserError(f"{module.name} cannot be converted: {why}.", hint, where=str(module))
 
     try:
-        tree = ast.parse(module.read_text(encoding="utf-8"))
+        tree = parse_python(module.read_text(encoding="utf-8"))
     except (OSError, SyntaxError, ValueError) as exc:
         raise refuse(
             f"it cannot be read as Python ({exc})", "Fix the module so it parses."

@@ -34,6 +34,7 @@ from app.envpack.provenance import mark_foreign
 from app.envpack.staging import staged_folder
 from app.envpack.templates import slug
 from app.errors import UserError
+from app.python_ast import parse_python
 
 MAX_TURNS = 10
 OWN_FORMAT = "gauntlet-verifiers-multiturn/1"  # verifiers_multiturn.EXPORT_FORMAT
@@ -146,7 +147,7 @@ def _modules(folder: Path) -> list[tuple[Path, ast.Module]]:
         if SKIP_DIRS.intersection(path.relative_to(folder).parts):
             continue
         try:
-            found.append((path, ast.parse(path.read_text(encoding="utf-8"))))
+            found.append((path, parse_python(path.read_text(encoding="utf-8"))))
         except (OSError, SyntaxError, ValueError):
             continue  # a module that does not parse is not one we map
     return found
@@ -234,7 +235,7 @@ def _server_name(toolset: ast.ClassDef) -> str:
 
 def _tools_source(path: Path, toolset: ast.ClassDef, own: set[str]) -> str:
     """tools.py: the toolset's module, its verifiers parts removed, the tools as functions."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = parse_python(path.read_text(encoding="utf-8"))
     server = _server_name(toolset)
     functions = []
     for method in toolset.body:
@@ -334,7 +335,7 @@ def _rewards(path: Path, task_class: ast.ClassDef) -> list[dict[str, Any]]:
 
 
 def _grader_source(task_path: Path, rewards: list[dict[str, Any]], own: set[str]) -> str:
-    tree = ast.parse(task_path.read_text(encoding="utf-8"))
+    tree = parse_python(task_path.read_text(encoding="utf-8"))
     helpers = [n for n in tree.body if not _verifiers_part(n, "", own)]
     methods = [r["node"] for r in rewards]
     for method in methods:
